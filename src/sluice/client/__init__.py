@@ -1,0 +1,1 @@
+"""Interfaces for Python users: the local client (``sluice.run`` and friends)."""

@@ -1,0 +1,116 @@
+"""Public, read-only views of runs and tasks returned by the Python API."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from sluice.errors import RunNotFoundError
+
+
+@dataclass(frozen=True, kw_only=True)
+class TaskRun:
+    """One task of a run as recorded in the store.
+
+    Attributes:
+        id: the task's id in the store.
+        name: the task's name in the compiled pipeline (``train``, ``for-loop-2``).
+        path: unique path inside the run: parent DAG tasks joined by ``/``, loop
+            iterations as ``[i]`` (``for-loop-2[1]/square``).
+        display_name: the name shown to users (``set_display_name`` or the task name).
+        kind: ``container``, ``importer``, ``dag``, ``loop``, ``iteration`` or ``condition``.
+        state: ``PENDING``, ``RUNNING``, ``SUCCEEDED``, ``CACHED``, ``FAILED``, ``SKIPPED``
+            or ``CANCELED``.
+        attempts: how many times the component was started (0 for cache hits and DAGs).
+        inputs: resolved input parameters; input artifacts as ``dsl.Artifact`` objects.
+        outputs: output parameters; output artifacts as ``dsl.Artifact`` objects.
+        log_path: file with the last attempt's stdout and stderr, if the task ran.
+        error: why the task failed or was skipped, if it did.
+        image: the container image the component names.
+        resources: requested cpu/memory/accelerator as recorded.
+        started_at / finished_at: when the task started and ended (UTC).
+    """
+
+    id: str
+    name: str
+    path: str
+    display_name: str
+    kind: str
+    state: str
+    attempts: int
+    inputs: dict[str, Any]
+    outputs: dict[str, Any]
+    log_path: Path | None
+    error: str | None
+    image: str | None
+    resources: dict[str, Any]
+    started_at: datetime | None
+    finished_at: datetime | None
+    cached_from: str | None = None
+
+    @property
+    def duration(self) -> float | None:
+        """Seconds between start and end, if both are known."""
+        if self.started_at is None or self.finished_at is None:
+            return None
+        return (self.finished_at - self.started_at).total_seconds()
+
+
+@dataclass(frozen=True, kw_only=True)
+class Run:
+    """A pipeline run as recorded in the store.
+
+    Attributes:
+        id: the run's unique id.
+        name: the run's name (``<pipeline>-<timestamp>`` unless given).
+        pipeline_name: ``pipelineInfo.name`` of the pipeline.
+        state: ``PENDING``, ``RUNNING``, ``SUCCEEDED``, ``FAILED``, ``CANCELING`` or ``CANCELED``.
+        error: for a failed run, the failing task and its exception.
+        arguments: the pipeline parameters the run was started with.
+        outputs: pipeline outputs: parameters as Python values, artifacts as
+            ``dsl.Artifact`` objects; a single output is keyed ``"Output"``.
+        tasks: every task of the run, in creation order.
+        pipeline_root: where the run's artifacts live.
+    """
+
+    id: str
+    name: str
+    pipeline_name: str
+    state: str
+    error: str | None
+    arguments: dict[str, Any]
+    outputs: dict[str, Any]
+    tasks: list[TaskRun] = field(default_factory=list)
+    pipeline_root: str = ""
+    created_at: datetime | None = None
+    started_at: datetime | None = None
+    finished_at: datetime | None = None
+
+    @property
+    def duration(self) -> float | None:
+        """Seconds between start and end, if both are known."""
+        if self.started_at is None or self.finished_at is None:
+            return None
+        return (self.finished_at - self.started_at).total_seconds()
+
+    def tasks_named(self, name: str) -> list[TaskRun]:
+        """All tasks whose name, display name or path is ``name`` (loop bodies give several)."""
+        return [t for t in self.tasks if name in (t.name, t.path, t.display_name)]
+
+    def task(self, name: str) -> TaskRun:
+        """The one task called ``name`` (task name, path or display name).
+
+        Raises:
+            RunNotFoundError: no task or more than one task has that name.
+        """
+        by_path = [t for t in self.tasks if t.path == name]
+        found = by_path or self.tasks_named(name)
+        if len(found) == 1:
+            return found[0]
+        if not found:
+            known = ", ".join(sorted({t.path for t in self.tasks}))
+            raise RunNotFoundError(f"run {self.name} has no task '{name}' (tasks: {known})")
+        paths = ", ".join(t.path for t in found)
+        raise RunNotFoundError(f"'{name}' names several tasks ({paths}); use a path")
