@@ -1,0 +1,208 @@
+"""The Python API: run pipelines in this process and read runs from the store."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import threading
+from collections.abc import Mapping
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+from sluice.client.convert import run_from_rows
+from sluice.client.models import Run
+from sluice.config import Settings
+from sluice.engine.context import EventCallback
+from sluice.engine.runner import RunOptions, create_run, execute_run
+from sluice.errors import RunNotFoundError
+from sluice.executors.local import LocalExecutor
+from sluice.spec.loader import load_pipeline
+from sluice.spec.resources import check_resources
+from sluice.spec.validate import check_pipeline, resolve_arguments
+from sluice.store.models import RunRow
+from sluice.store.repository import Store
+
+
+def open_store(settings: Settings) -> Store:
+    """The store for these settings."""
+    return Store(settings.db_url)
+
+
+def _default_parallelism() -> int:
+    # Task processes mostly wait on I/O or on each other; a few per core keeps a wide
+    # ParallelFor moving without drowning a laptop.
+    return max(8, 4 * (os.cpu_count() or 2))
+
+
+def prepare_run(
+    pipeline: object, arguments: Mapping[str, Any] | None = None, *,
+    pipeline_root: str | os.PathLike[str] | None = None, enable_caching: bool | None = None,
+    run_name: str | None = None, pipeline_name: str | None = None,
+    cache_max_age: timedelta | None = None, allow_unsatisfiable_resources: bool = False,
+    use_container: bool = False, max_parallel_tasks: int | None = None,
+    settings: Settings | None = None,
+) -> tuple[Store, RunRow, Settings, list[str]]:
+    """Load and validate a pipeline and record a PENDING run.
+
+    Nothing is written unless every check passes. Returns the store, the run row,
+    the settings and any warnings (unsatisfiable resources allowed, platform features).
+    """
+    settings = settings or Settings.from_env()
+    loaded = load_pipeline(pipeline, pipeline_name=pipeline_name)
+    check_pipeline(loaded)
+    resolved = resolve_arguments(loaded, arguments)
+    warnings = check_resources(loaded, allow_unsatisfiable=allow_unsatisfiable_resources)
+    root = str(pipeline_root) if pipeline_root is not None else (
+        loaded.spec.default_pipeline_root or str(settings.artifacts_dir)
+    )
+    if "://" not in root:
+        root = str(Path(root).expanduser().absolute())
+    options = RunOptions(enable_caching=enable_caching, cache_max_age=cache_max_age,
+                         use_container=use_container,
+                         max_parallel_tasks=max_parallel_tasks or _default_parallelism())
+    store = open_store(settings)
+    row = create_run(store, loaded, resolved, pipeline_root=root, run_name=run_name,
+                     options=options)
+    return store, row, settings, warnings
+
+
+def run(
+    pipeline: object, arguments: Mapping[str, Any] | None = None, *,
+    pipeline_root: str | os.PathLike[str] | None = None, enable_caching: bool | None = None,
+    run_name: str | None = None, pipeline_name: str | None = None,
+    cache_max_age: timedelta | None = None, allow_unsatisfiable_resources: bool = False,
+    use_container: bool = False, max_parallel_tasks: int | None = None,
+) -> Run:
+    """Run a pipeline and wait for it to end.
+
+    Args:
+        pipeline: a ``@dsl.pipeline`` function, a ``@dsl.component``, or the path of a
+            ``.py`` file or a compiled ``.yaml``/``.json`` pipeline.
+        arguments: pipeline parameters (and input artifacts as URIs).
+        pipeline_root: where artifacts go: a path or an fsspec URI
+            (default ``$SLUICE_HOME/artifacts``).
+        enable_caching: True or False override every task's setting; None keeps them.
+        run_name: the run's name (default ``<pipeline>-<timestamp>``).
+        pipeline_name: which pipeline of a ``.py`` file holding several.
+        cache_max_age: ignore cache entries older than this.
+        allow_unsatisfiable_resources: run even if tasks ask for resources (GPUs) this
+            machine lacks.
+        use_container: run container components in Docker/Podman.
+        max_parallel_tasks: task processes running at once.
+
+    Returns:
+        The finished :class:`Run`. A failed run is returned with ``state == "FAILED"``.
+
+    Raises:
+        UserInputError: the pipeline or the arguments are invalid; nothing was run.
+    """
+    handle = submit(pipeline, arguments, pipeline_root=pipeline_root,
+                    enable_caching=enable_caching, run_name=run_name,
+                    pipeline_name=pipeline_name, cache_max_age=cache_max_age,
+                    allow_unsatisfiable_resources=allow_unsatisfiable_resources,
+                    use_container=use_container, max_parallel_tasks=max_parallel_tasks)
+    try:
+        return handle.wait()
+    except KeyboardInterrupt:
+        handle.cancel()
+        handle.wait()
+        raise
+
+
+class RunHandle:
+    """A run executing in a background thread of this process."""
+
+    def __init__(self, store: Store, row: RunRow, settings: Settings,
+                 on_event: EventCallback | None = None) -> None:
+        self.id = row.id
+        self.name = row.name
+        self._store = store
+        self._settings = settings
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._main: asyncio.Task[Any] | None = None
+        self._ready = threading.Event()
+        self._error: BaseException | None = None
+        self._thread = threading.Thread(target=self._target, args=(on_event,),
+                                        name=f"sluice-run-{row.name}", daemon=True)
+        self._thread.start()
+
+    def _target(self, on_event: EventCallback | None) -> None:
+        async def main() -> None:
+            self._loop = asyncio.get_running_loop()
+            self._main = asyncio.current_task()
+            self._ready.set()
+            executor = LocalExecutor(venv_root=self._settings.venvs_dir)
+            await execute_run(self._store, self.id, settings=self._settings,
+                              executor=executor, on_event=on_event)
+
+        try:
+            asyncio.run(main())
+        except asyncio.CancelledError:
+            pass
+        except BaseException as exc:  # noqa: BLE001 - re-raised in wait()
+            self._error = exc
+        finally:
+            self._ready.set()
+
+    def done(self) -> bool:
+        """Whether the run has ended."""
+        return not self._thread.is_alive()
+
+    def cancel(self) -> None:
+        """Stop the run's tasks and mark it CANCELED."""
+        self._ready.wait()
+        if self._loop is not None and self._main is not None and not self.done():
+            self._loop.call_soon_threadsafe(self._main.cancel)
+
+    def wait(self, timeout: float | None = None) -> Run:
+        """Block until the run ends (or ``timeout`` seconds pass) and return it."""
+        self._thread.join(timeout)
+        if self._error is not None:
+            raise self._error
+        return self.get()
+
+    def get(self) -> Run:
+        """The run as it is in the store now."""
+        row = self._store.get_run(self.id)
+        assert row is not None
+        return run_from_rows(row, self._store.tasks_of_run(self.id), self._store)
+
+
+def submit(
+    pipeline: object, arguments: Mapping[str, Any] | None = None, *,
+    pipeline_root: str | os.PathLike[str] | None = None, enable_caching: bool | None = None,
+    run_name: str | None = None, pipeline_name: str | None = None,
+    cache_max_age: timedelta | None = None, allow_unsatisfiable_resources: bool = False,
+    use_container: bool = False, max_parallel_tasks: int | None = None,
+    on_event: EventCallback | None = None,
+) -> RunHandle:
+    """Start a run in the background and return a handle; see :func:`run` for arguments."""
+    store, row, settings, _warnings = prepare_run(
+        pipeline, arguments, pipeline_root=pipeline_root, enable_caching=enable_caching,
+        run_name=run_name, pipeline_name=pipeline_name, cache_max_age=cache_max_age,
+        allow_unsatisfiable_resources=allow_unsatisfiable_resources,
+        use_container=use_container, max_parallel_tasks=max_parallel_tasks,
+    )
+    return RunHandle(store, row, settings, on_event)
+
+
+def get_run(run_id: str) -> Run:
+    """A run from the store, by id, id prefix or name.
+
+    Raises:
+        RunNotFoundError: no such run.
+    """
+    store = open_store(Settings.from_env())
+    row = store.get_run(run_id)
+    if row is None:
+        raise RunNotFoundError(f"no run '{run_id}'; `sluice runs list` shows the runs")
+    return run_from_rows(row, store.tasks_of_run(row.id), store)
+
+
+def list_runs(*, limit: int = 100, pipeline_name: str | None = None,
+              state: str | None = None) -> list[Run]:
+    """Runs in the store, newest first (without their tasks; use :func:`get_run`)."""
+    store = open_store(Settings.from_env())
+    return [run_from_rows(row, [], store)
+            for row in store.list_runs(limit=limit, pipeline_name=pipeline_name, state=state)]

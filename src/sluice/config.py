@@ -1,0 +1,44 @@
+"""Settings, read from the environment when they are needed (not at import)."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+
+@dataclass(frozen=True, kw_only=True)
+class Settings:
+    """Where Sluice keeps its state.
+
+    Attributes:
+        home: ``$SLUICE_HOME`` (default ``~/.sluice``).
+        db_url: ``$SLUICE_DB_URL`` (default SQLite at ``home/sluice.db``).
+    """
+
+    home: Path
+    db_url: str
+
+    @classmethod
+    def from_env(cls, *, home: str | os.PathLike[str] | None = None,
+                 db_url: str | None = None) -> Settings:
+        """Settings from arguments, else the environment, else the defaults."""
+        home_path = Path(home or os.environ.get("SLUICE_HOME") or Path.home() / ".sluice")
+        home_path = home_path.expanduser().resolve()
+        url = db_url or os.environ.get("SLUICE_DB_URL") or f"sqlite:///{home_path / 'sluice.db'}"
+        return cls(home=home_path, db_url=url)
+
+    @property
+    def artifacts_dir(self) -> Path:
+        """Default pipeline root."""
+        return self.home / "artifacts"
+
+    @property
+    def runs_dir(self) -> Path:
+        """Per-run working files: attempt logs, parameter output files."""
+        return self.home / "runs"
+
+    @property
+    def venvs_dir(self) -> Path:
+        """Cached virtualenvs for ``packages_to_install`` the host lacks."""
+        return self.home / "venvs"

@@ -1,0 +1,236 @@
+"""Running one container task: cache lookup, attempts with retries, outputs."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from pathlib import Path
+from typing import Any
+
+from kfp.pipeline_spec import pipeline_spec_pb2
+
+from sluice.engine.caching import fingerprint
+from sluice.engine.context import RunContext, json_ready
+from sluice.engine.inputs import ResolvedInputs
+from sluice.engine.model import ArtifactRef, TaskResult, artifact_ids
+from sluice.engine.outputs import collect_container_outputs
+from sluice.engine.states import TaskState
+from sluice.errors import SluiceError
+from sluice.executors.base import ExecutionRequest
+from sluice.spec.placeholders import expand_structured_args, local_path_for_uri, resolve_placeholders
+from sluice.store.models import TaskRow
+
+ContainerSpec = pipeline_spec_pb2.PipelineDeploymentConfig.PipelineContainerSpec
+
+
+async def run_container_task(
+    ctx: RunContext, *, task: pipeline_spec_pb2.PipelineTaskSpec,
+    component: pipeline_spec_pb2.ComponentSpec, container: ContainerSpec,
+    record: TaskRow, inputs: ResolvedInputs,
+) -> TaskResult:
+    """Run (or fetch from the cache) one container task whose inputs are bound."""
+    display = record.display_name
+    cache_enabled = ctx.caching_enabled_for(task)
+    fp = fingerprint(task=task, component=component, container=container, inputs=inputs)
+    input_params = json_ready(inputs.parameters)
+    input_ids = artifact_ids(inputs.artifacts)
+    ctx.store.update_task(record.id, inputs={"parameters": input_params, "artifacts": input_ids},
+                          fingerprint=fp)
+
+    if cache_enabled:
+        hit = ctx.store.find_cached(fingerprint=fp, pipeline_name=ctx.pipeline_name,
+                                    newer_than=ctx.newer_than())
+        if hit is not None:
+            execution, source_task = hit
+            outputs = source_task.outputs or {}
+            ctx.store.create_execution(
+                run_id=ctx.run_id, task_id=record.id, pipeline_name=ctx.pipeline_name,
+                component_name=task.component_ref.name, type_="system.ContainerExecution",
+                attempt=0, state="CACHED", input_parameters=input_params, fingerprint=fp,
+                cache_enabled=True, cached_execution_id=execution.id, input_artifacts=input_ids,
+            )
+            ctx.store.update_task(record.id, state=TaskState.CACHED.value, outputs=outputs,
+                                  cached_from_task_id=source_task.id, started=True,
+                                  finished=True, message=f"cache hit: execution {execution.id}")
+            ctx.emit(record.path, display, "container", TaskState.CACHED)
+            return TaskResult(state=TaskState.CACHED, task_id=record.id,
+                              parameters=dict(outputs.get("parameters", {})),
+                              artifacts=ctx.artifact_refs(outputs.get("artifacts", {})))
+
+    policy = task.retry_policy
+    max_attempts = 1 + max(0, policy.max_retry_count)
+    error = "not started"
+    for attempt in range(1, max_attempts + 1):
+        if attempt > 1:
+            await asyncio.sleep(_backoff_seconds(policy, attempt - 1))
+        result, error = await _attempt(ctx, task=task, component=component, container=container,
+                                       record=record, inputs=inputs, attempt=attempt, fp=fp,
+                                       cache_enabled=cache_enabled)
+        if result is not None:
+            return result
+    ctx.store.update_task(record.id, state=TaskState.FAILED.value, error=error, finished=True,
+                          message=error)
+    ctx.emit(record.path, display, "container", TaskState.FAILED, error=error)
+    return TaskResult(state=TaskState.FAILED, task_id=record.id, error=error,
+                      failed_task=record.path)
+
+
+async def _attempt(
+    ctx: RunContext, *, task: pipeline_spec_pb2.PipelineTaskSpec,
+    component: pipeline_spec_pb2.ComponentSpec, container: ContainerSpec, record: TaskRow,
+    inputs: ResolvedInputs, attempt: int, fp: str, cache_enabled: bool,
+) -> tuple[TaskResult | None, str]:
+    """One attempt; returns the result on success, else (None, error message)."""
+    attempt_dir = ctx.attempt_dir(record.path, attempt)
+    work_dir = attempt_dir / "work"
+    work_dir.mkdir(parents=True, exist_ok=True)
+    log_path = attempt_dir / "log.txt"
+    executor_input = build_executor_input(ctx, component, inputs, record.path, attempt_dir)
+    job = ctx.job_context(task_name=record.name, task_id=record.id)
+    present = set(inputs.parameters) | set(inputs.artifacts)
+    command = [
+        resolve_placeholders(arg, executor_input=executor_input, job=job)
+        for arg in expand_structured_args([*container.command, *container.args],
+                                          present_inputs=present)
+    ]
+    env = {e.name: resolve_placeholders(e.value, executor_input=executor_input, job=job)
+           for e in container.env}
+
+    execution_id = ctx.store.create_execution(
+        run_id=ctx.run_id, task_id=record.id, pipeline_name=ctx.pipeline_name,
+        component_name=task.component_ref.name, type_="system.ContainerExecution",
+        attempt=attempt, state="RUNNING", input_parameters=json_ready(inputs.parameters),
+        fingerprint=fp, cache_enabled=cache_enabled, log_path=str(log_path),
+        input_artifacts=artifact_ids(inputs.artifacts),
+    )
+    ctx.store.update_task(record.id, state=TaskState.RUNNING.value, attempts=attempt,
+                          log_path=str(log_path), started=attempt == 1,
+                          message=f"attempt {attempt}")
+    ctx.emit(record.path, record.display_name, "container", TaskState.RUNNING, attempt=attempt)
+    request = ExecutionRequest(
+        task_name=record.path, image=container.image, command=command, env=env,
+        log_path=log_path, work_dir=work_dir, use_container=ctx.use_container,
+        mounts=(Path(local_path_for_uri(ctx.pipeline_root)), attempt_dir),
+    )
+    try:
+        async with ctx.slots:
+            outcome = await ctx.executor.execute(request)
+    except asyncio.CancelledError:
+        ctx.store.finish_execution(execution_id, state="CANCELED", error="canceled")
+        ctx.store.update_task(record.id, state=TaskState.CANCELED.value, finished=True,
+                              error="canceled", message="canceled")
+        ctx.emit(record.path, record.display_name, "container", TaskState.CANCELED)
+        raise
+    except SluiceError as exc:
+        ctx.store.finish_execution(execution_id, state="FAILED", error=str(exc))
+        return None, str(exc)
+
+    if outcome.exit_code != 0:
+        error = failure_summary(log_path, outcome.exit_code)
+        ctx.store.finish_execution(execution_id, state="FAILED", exit_code=outcome.exit_code,
+                                   how=outcome.how, error=error)
+        return None, error
+    try:
+        parameters, produced = collect_container_outputs(component, executor_input,
+                                                         task_path=record.path)
+    except SluiceError as exc:
+        ctx.store.finish_execution(execution_id, state="FAILED", exit_code=0, how=outcome.how,
+                                   error=str(exc))
+        return None, str(exc)
+
+    artifacts: dict[str, list[ArtifactRef]] = {}
+    for item in produced:
+        artifact_id = ctx.store.create_artifact(
+            uri=item.uri, name=item.output_name, schema_title=item.schema_title,
+            schema_version=item.schema_version, metadata=item.metadata, run_id=ctx.run_id,
+            producer_task_id=record.id,
+        )
+        artifacts[item.output_name] = [ArtifactRef(
+            id=artifact_id, name=item.output_name, uri=item.uri, schema_title=item.schema_title,
+            schema_version=item.schema_version, metadata=item.metadata,
+        )]
+    out_params = json_ready(parameters)
+    ctx.store.finish_execution(execution_id, state="COMPLETE", exit_code=0, how=outcome.how,
+                               output_parameters=out_params,
+                               output_artifacts=artifact_ids(artifacts))
+    ctx.store.update_task(
+        record.id, state=TaskState.SUCCEEDED.value, finished=True, error=None,
+        outputs={"parameters": out_params, "artifacts": artifact_ids(artifacts)},
+    )
+    ctx.emit(record.path, record.display_name, "container", TaskState.SUCCEEDED,
+             attempt=attempt)
+    return TaskResult(state=TaskState.SUCCEEDED, task_id=record.id, parameters=parameters,
+                      artifacts=artifacts), ""
+
+
+def build_executor_input(ctx: RunContext, component: pipeline_spec_pb2.ComponentSpec,
+                         inputs: ResolvedInputs, path: str, attempt_dir: Path) -> dict[str, Any]:
+    """The executor input of one attempt, with output locations created."""
+    task_root = ctx.task_root(path)
+    params_dir = attempt_dir / "outputs"
+    params_dir.mkdir(parents=True, exist_ok=True)
+    out_artifacts: dict[str, Any] = {}
+    for name, spec in component.output_definitions.artifacts.items():
+        uri = f"{task_root}/{name}"
+        # The Go launcher creates the parent of every output path; container components
+        # rely on it (they write straight to the path).
+        Path(local_path_for_uri(uri)).parent.mkdir(parents=True, exist_ok=True)
+        out_artifacts[name] = {"artifacts": [{
+            "name": name,
+            "type": {"schemaTitle": spec.artifact_type.schema_title,
+                     "schemaVersion": spec.artifact_type.schema_version or "0.0.1"},
+            "uri": uri,
+            "metadata": {},
+        }]}
+    output_file = Path(local_path_for_uri(task_root)) / "executor_output.json"
+    output_file.parent.mkdir(parents=True, exist_ok=True)
+    output_file.unlink(missing_ok=True)  # a retry must not read the last attempt's output
+    return {
+        "inputs": {
+            "parameterValues": json_ready(inputs.parameters),
+            "artifacts": {name: {"artifacts": [a.to_executor_json() for a in refs]}
+                          for name, refs in inputs.artifacts.items()},
+        },
+        "outputs": {
+            "parameters": {name: {"outputFile": str(params_dir / name)}
+                           for name in component.output_definitions.parameters},
+            "artifacts": out_artifacts,
+            "outputFile": str(output_file),
+        },
+    }
+
+
+_DURATION = re.compile(r"^\s*([0-9.]+)\s*(ms|s|m|h)?\s*$")
+
+
+def _seconds(text: str, default: float) -> float:
+    match = _DURATION.match(text or "")
+    if not match:
+        return default
+    scale = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0}[match.group(2) or "s"]
+    return float(match.group(1)) * scale
+
+
+def _backoff_seconds(policy: pipeline_spec_pb2.PipelineTaskSpec.RetryPolicy, retry: int) -> float:
+    """Delay before retry number ``retry`` (1-based): duration * factor^(retry-1), capped."""
+    base = _seconds(policy.backoff_duration, 0.0)
+    factor = policy.backoff_factor or 2.0
+    cap = _seconds(policy.backoff_max_duration, 3600.0)
+    return float(min(cap, base * factor ** (retry - 1)))
+
+
+_EXCEPTION_LINE = re.compile(r"^[A-Za-z_][\w.]*(Error|Exception|Exit|Interrupt)\b.*")
+
+
+def failure_summary(log_path: Path, exit_code: int) -> str:
+    """One line saying why an attempt failed: the component's exception, or its exit code."""
+    try:
+        lines = [ln.rstrip() for ln in log_path.read_text(errors="replace").splitlines()]
+    except OSError:
+        lines = []
+    for line in reversed(lines):
+        if _EXCEPTION_LINE.match(line):
+            return line
+    tail = next((ln for ln in reversed(lines) if ln.strip()), "")
+    reason = f"exit code {exit_code}"
+    return f"{reason}: {tail}" if tail else reason

@@ -1,0 +1,152 @@
+"""Everything one executing run shares: its spec, store, executor and settings."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from kfp.pipeline_spec import pipeline_spec_pb2
+
+from sluice.config import Settings
+from sluice.engine.model import ArtifactRef, TaskResult
+from sluice.engine.states import TaskState
+from sluice.executors.base import Executor
+from sluice.spec.placeholders import JobContext
+from sluice.store.models import ArtifactRow, TaskRow
+from sluice.store.repository import Store, as_utc
+
+
+@dataclass(frozen=True, kw_only=True)
+class TaskEvent:
+    """A task changed state (for live views)."""
+
+    run_id: str
+    path: str
+    display_name: str
+    kind: str
+    state: TaskState
+    attempt: int = 0
+    error: str | None = None
+
+
+EventCallback = Callable[[TaskEvent], None]
+
+
+@dataclass(kw_only=True)
+class RunContext:
+    """The shared state of one executing run."""
+
+    store: Store
+    settings: Settings
+    executor: Executor
+    run_id: str
+    run_name: str
+    pipeline_name: str
+    pipeline_root: str
+    created_at: datetime
+    spec: pipeline_spec_pb2.PipelineSpec
+    # The IR keeps the deployment spec as a Struct; it is parsed once per run.
+    deployment: pipeline_spec_pb2.PipelineDeploymentConfig
+    enable_caching: bool | None = None
+    cache_max_age: timedelta | None = None
+    use_container: bool = False
+    max_parallel_tasks: int = 16
+    on_event: EventCallback | None = None
+    # Tasks already in the store for this run, by path: a resumed or retried run reuses
+    # the ones that finished instead of running them again.
+    existing: dict[str, TaskRow] = field(default_factory=dict)
+    _slots: asyncio.Semaphore | None = None
+
+    @property
+    def slots(self) -> asyncio.Semaphore:
+        """Limits how many task processes run at once (created inside the event loop)."""
+        if self._slots is None:
+            self._slots = asyncio.Semaphore(self.max_parallel_tasks)
+        return self._slots
+
+    def emit(self, path: str, display_name: str, kind: str, state: TaskState, *,
+             attempt: int = 0, error: str | None = None) -> None:
+        """Tell the live view about a state change (never fails the run)."""
+        if self.on_event is None:
+            return
+        try:
+            self.on_event(TaskEvent(run_id=self.run_id, path=path, display_name=display_name,
+                                    kind=kind, state=state, attempt=attempt, error=error))
+        except Exception:  # noqa: BLE001 - a broken view must not break the run
+            pass
+
+    def job_context(self, *, task_name: str, task_id: str) -> JobContext:
+        """Values of the ``{{$.pipeline_job_*}}`` and task placeholders for one task."""
+        created = self.created_at.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+        return JobContext(
+            job_name=self.run_name,
+            job_resource_name=f"runs/{self.run_id}",
+            job_uuid=self.run_id,
+            task_name=task_name,
+            task_uuid=task_id,
+            pipeline_root=self.pipeline_root,
+            create_time_utc=created,
+            schedule_time_utc=created,
+            workspace_path=str(self.settings.home / "workspaces" / self.run_id),
+        )
+
+    def task_root(self, path: str) -> str:
+        """Where a task's output artifacts go: ``<pipeline_root>/<run name>/<task path>``."""
+        return f"{self.pipeline_root.rstrip('/')}/{self.run_name}/{_safe_path(path)}"
+
+    def attempt_dir(self, path: str, attempt: int) -> Path:
+        """Scratch directory of one attempt: log, parameter output files, work dir."""
+        return self.settings.runs_dir / self.run_id / _safe_path(path) / f"attempt-{attempt}"
+
+    def caching_enabled_for(self, task: pipeline_spec_pb2.PipelineTaskSpec) -> bool:
+        """Run-level ``enable_caching`` wins over the compiled setting when it is not None."""
+        if self.enable_caching is not None:
+            return self.enable_caching
+        return bool(task.caching_options.enable_cache)
+
+    def artifact_refs(self, ids: dict[str, list[int]]) -> dict[str, list[ArtifactRef]]:
+        """Load stored artifacts back into refs (resuming, cache hits)."""
+        rows = self.store.get_artifacts([i for group in ids.values() for i in group])
+        return {name: [ref_from_row(rows[i]) for i in group if i in rows]
+                for name, group in ids.items()}
+
+    def stored_result(self, row: TaskRow) -> TaskResult:
+        """The result of a task that finished earlier (resume, retry)."""
+        outputs = row.outputs or {}
+        return TaskResult(state=TaskState(row.state), task_id=row.id,
+                          parameters=dict(outputs.get("parameters", {})),
+                          artifacts=self.artifact_refs(outputs.get("artifacts", {})))
+
+    def newer_than(self) -> datetime | None:
+        """Oldest cache entry still usable under ``cache_max_age``."""
+        if self.cache_max_age is None:
+            return None
+        return as_utc(datetime.now(self.created_at.tzinfo)) - self.cache_max_age  # type: ignore[operator]
+
+
+def ref_from_row(row: ArtifactRow) -> ArtifactRef:
+    """An artifact row as an in-memory ref."""
+    return ArtifactRef(id=row.id, name=row.name, uri=row.uri, schema_title=row.schema_title,
+                       schema_version=row.schema_version, metadata=dict(row.metadata_ or {}))
+
+
+_UNSAFE = re.compile(r"[^A-Za-z0-9._/-]+")
+
+
+def _safe_path(path: str) -> str:
+    # Loop iterations are "loop[3]"; keep paths shell- and URI-friendly.
+    return _UNSAFE.sub("-", path.replace("[", "-").replace("]", ""))
+
+
+def json_ready(value: Any) -> Any:
+    """Values stored as JSON must not hold tuples or other non-JSON types."""
+    if isinstance(value, dict):
+        return {str(k): json_ready(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [json_ready(v) for v in value]
+    return value

@@ -1,0 +1,89 @@
+"""Scheduling a DAG: start each task when its upstream tasks have ended.
+
+Semantics follow the KFP Go backend (Argo DAGs with ``failFast``):
+
+- a task starts when every upstream task (``dependentTasks`` plus every producer it
+  reads from) has ended; independent tasks run concurrently;
+- when an upstream task did not succeed, the task is SKIPPED, unless its trigger
+  strategy is ``ALL_UPSTREAM_TASKS_COMPLETED`` (exit handlers,
+  ``ignore_upstream_failure``): then it runs anyway;
+- once a task has failed, no new task starts in that DAG (running ones finish),
+  except those ``ALL_UPSTREAM_TASKS_COMPLETED`` tasks; the DAG fails;
+- a task whose ``triggerPolicy.condition`` is false is SKIPPED with everything inside it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+
+from kfp.pipeline_spec import pipeline_spec_pb2
+
+from sluice.engine.context import RunContext
+from sluice.engine.model import Scope, TaskResult
+from sluice.engine.states import TaskState
+from sluice.engine.tasks import run_task, skip_task
+from sluice.spec.graph import dependencies
+
+_ALL_COMPLETED = pipeline_spec_pb2.PipelineTaskSpec.TriggerPolicy.TriggerStrategy.Value(
+    "ALL_UPSTREAM_TASKS_COMPLETED"
+)
+
+
+async def run_dag(ctx: RunContext, component: pipeline_spec_pb2.ComponentSpec,
+                  scope: Scope) -> TaskResult:
+    """Run every task of a DAG component; results land in ``scope.results``.
+
+    Returns the DAG's own result (its outputs are resolved by the caller).
+    """
+    tasks = component.dag.tasks
+    deps = dependencies(component.dag)
+    waiting = set(tasks)
+    running: dict[asyncio.Task[TaskResult], str] = {}
+    first_failure: TaskResult | None = None
+
+    try:
+        while waiting or running:
+            for name in sorted(waiting):
+                upstream = deps.get(name, set())
+                if not all(u in scope.results for u in upstream):
+                    continue
+                spec = tasks[name]
+                runs_anyway = spec.trigger_policy.strategy == _ALL_COMPLETED
+                not_ok = [u for u in sorted(upstream) if not scope.results[u].ok]
+                reason = None
+                if not_ok and not runs_anyway:
+                    reason = f"upstream task '{not_ok[0]}' did not succeed"
+                elif first_failure is not None and not runs_anyway:
+                    reason = f"not started: task '{first_failure.failed_task}' failed"
+                waiting.discard(name)
+                if reason is not None:
+                    scope.results[name] = skip_task(ctx, name, spec, scope, reason)
+                    continue
+                job = asyncio.ensure_future(run_task(ctx, name, spec, scope))
+                running[job] = name
+            if not running:
+                if waiting:  # only unreachable tasks remain (cannot happen in a valid DAG)
+                    for name in sorted(waiting):
+                        scope.results[name] = skip_task(ctx, name, tasks[name], scope,
+                                                        "unreachable")
+                    waiting.clear()
+                break
+            done, _ = await asyncio.wait(running, return_when=asyncio.FIRST_COMPLETED)
+            for job in done:
+                name = running.pop(job)
+                result = job.result()
+                scope.results[name] = result
+                if result.state in (TaskState.FAILED, TaskState.CANCELED) and (
+                    first_failure is None
+                ):
+                    first_failure = result
+    except asyncio.CancelledError:
+        for job in running:
+            job.cancel()
+        await asyncio.gather(*running, return_exceptions=True)
+        raise
+
+    if first_failure is not None:
+        return TaskResult(state=TaskState.FAILED, error=first_failure.error,
+                          failed_task=first_failure.failed_task)
+    return TaskResult(state=TaskState.SUCCEEDED)

@@ -1,0 +1,132 @@
+"""ParallelFor: one sub-DAG run per item, ``parallelism`` at a time, outputs collected.
+
+Like the Go backend: the items come from a raw JSON list or an input parameter (a list
+or a JSON string of one); each iteration sees the loop's inputs with the item bound to
+``itemInput``; ``dsl.Collected`` outputs gather, in index order, the values of the
+iterations whose producer ran (a conditional producer may not have).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from kfp.pipeline_spec import pipeline_spec_pb2
+
+from sluice.engine.context import RunContext, json_ready
+from sluice.engine.inputs import ResolvedInputs
+from sluice.engine.model import ArtifactRef, Scope, TaskResult, artifact_ids
+from sluice.engine.states import TaskState
+from sluice.errors import InvalidArgumentError
+from sluice.spec.values import normalize_numbers
+from sluice.store.models import TaskRow
+
+ChildDagRunner = Callable[
+    [RunContext, pipeline_spec_pb2.ComponentSpec, TaskRow, ResolvedInputs], Awaitable[TaskResult]
+]
+
+
+def loop_items(task: pipeline_spec_pb2.PipelineTaskSpec, inputs: ResolvedInputs) -> list[Any]:
+    """The list a ParallelFor iterates over."""
+    items_spec = task.parameter_iterator.items
+    source: Any
+    if items_spec.WhichOneof("kind") == "raw":
+        source = items_spec.raw
+    else:
+        name = items_spec.input_parameter
+        if name not in inputs.parameters:
+            raise InvalidArgumentError(f"loop '{task.task_info.name}': its items input "
+                                       f"'{name}' has no value")
+        source = inputs.parameters[name]
+    if isinstance(source, str):
+        try:
+            source = json.loads(source)
+        except json.JSONDecodeError as exc:
+            raise InvalidArgumentError(
+                f"loop '{task.task_info.name}': items are not a JSON list: {source!r}"
+            ) from exc
+    if not isinstance(source, list):
+        raise InvalidArgumentError(
+            f"loop '{task.task_info.name}': items must be a list, got {type(source).__name__}"
+        )
+    return [normalize_numbers(item) for item in source]
+
+
+async def run_loop(ctx: RunContext, *, task: pipeline_spec_pb2.PipelineTaskSpec,
+                   component: pipeline_spec_pb2.ComponentSpec, record: TaskRow,
+                   inputs: ResolvedInputs, run_dag: ChildDagRunner) -> TaskResult:
+    """Run every iteration of a loop task and collect its outputs."""
+    from sluice.engine.tasks import get_or_create_record  # tasks.py imports this module
+
+    items = loop_items(task, inputs)
+    ctx.store.update_task(record.id, state=TaskState.RUNNING.value, started=True,
+                          inputs={"parameters": json_ready(inputs.parameters),
+                                  "artifacts": artifact_ids(inputs.artifacts)},
+                          message=f"{len(items)} iterations")
+    ctx.emit(record.path, record.display_name, "loop", TaskState.RUNNING)
+    item_input = task.parameter_iterator.item_input
+    items_input = task.parameter_iterator.items.input_parameter
+    limit = task.iterator_policy.parallelism_limit
+    gate = asyncio.Semaphore(limit) if limit > 0 else None
+    failed: list[TaskResult] = []
+
+    async def iteration(index: int, item: Any) -> TaskResult:
+        path = f"{record.path}[{index}]"
+        scope_inputs = ResolvedInputs(
+            parameters={k: v for k, v in inputs.parameters.items() if k != items_input},
+            artifacts=dict(inputs.artifacts),
+        )
+        scope_inputs.parameters[item_input] = item
+        parent = Scope(parameters={}, artifacts={}, path=record.path, parent_task_id=record.id)
+        row = get_or_create_record(ctx, f"{record.name}[{index}]", task, parent, path=path,
+                                   kind="iteration", iteration_index=index)
+        if TaskState(row.state).is_success:
+            return ctx.stored_result(row)
+        if failed:
+            reason = f"not started: task '{failed[0].failed_task}' failed"
+            ctx.store.update_task(row.id, state=TaskState.SKIPPED.value, error=reason,
+                                  finished=True, message=reason)
+            return TaskResult(state=TaskState.SKIPPED, task_id=row.id, error=reason)
+        result = await run_dag(ctx, component, row, scope_inputs)
+        if result.state == TaskState.FAILED:
+            failed.append(result)
+        return result
+
+    async def gated(index: int, item: Any) -> TaskResult:
+        if gate is None:
+            return await iteration(index, item)
+        async with gate:
+            return await iteration(index, item)
+
+    results = await asyncio.gather(*(gated(i, item) for i, item in enumerate(items)))
+
+    if failed:
+        first = failed[0]
+        ctx.store.update_task(record.id, state=TaskState.FAILED.value, finished=True,
+                              error=first.error, message=first.error)
+        ctx.emit(record.path, record.display_name, "loop", TaskState.FAILED, error=first.error)
+        return TaskResult(state=TaskState.FAILED, task_id=record.id, error=first.error,
+                          failed_task=first.failed_task)
+    parameters, artifacts = collect(component, results)
+    ctx.store.update_task(record.id, state=TaskState.SUCCEEDED.value, finished=True,
+                          outputs={"parameters": json_ready(parameters),
+                                   "artifacts": artifact_ids(artifacts)})
+    ctx.emit(record.path, record.display_name, "loop", TaskState.SUCCEEDED)
+    return TaskResult(state=TaskState.SUCCEEDED, task_id=record.id, parameters=parameters,
+                      artifacts=artifacts)
+
+
+def collect(component: pipeline_spec_pb2.ComponentSpec, results: list[TaskResult]
+            ) -> tuple[dict[str, Any], dict[str, list[ArtifactRef]]]:
+    """``dsl.Collected`` outputs: per output, the iterations' values in index order."""
+    parameters: dict[str, Any] = {
+        name: [r.parameters[name] for r in results if r.ok and name in r.parameters]
+        for name in component.dag.outputs.parameters
+    }
+    artifacts: dict[str, list[ArtifactRef]] = {
+        name: [a for r in results if r.ok for a in r.artifacts.get(name, [])]
+        for name in component.dag.outputs.artifacts
+    }
+    return parameters, artifacts

@@ -1,0 +1,131 @@
+"""Reading a finished task's outputs, and resolving a DAG's outputs from its tasks."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from kfp.pipeline_spec import pipeline_spec_pb2
+
+from sluice.engine.model import ArtifactRef, TaskResult
+from sluice.errors import ComponentError
+from sluice.spec.placeholders import local_path_for_uri
+from sluice.spec.values import cast_parameter, normalize_numbers
+
+_TYPES = pipeline_spec_pb2.ParameterType.ParameterTypeEnum
+
+
+@dataclass(frozen=True, kw_only=True)
+class ProducedArtifact:
+    """An output artifact as the component left it (before it is recorded)."""
+
+    output_name: str
+    uri: str
+    schema_title: str
+    schema_version: str
+    metadata: dict[str, Any]
+
+
+def collect_container_outputs(
+    component: pipeline_spec_pb2.ComponentSpec, executor_input: dict[str, Any], *, task_path: str
+) -> tuple[dict[str, Any], list[ProducedArtifact]]:
+    """Output parameters and artifacts of a container task that exited with 0.
+
+    Parameters come from ``executor_output.json`` or, when a key is missing there (an
+    ``OutputPath`` parameter), from the parameter's output file, parsed by type as the
+    Go launcher does. Artifact uri/metadata from the executor output are merged into
+    the provisioned artifacts; a ``custom_path`` is copied to the artifact's location.
+    """
+    outputs = executor_input["outputs"]
+    executor_output: dict[str, Any] = {}
+    output_file = Path(outputs["outputFile"])
+    if output_file.is_file():
+        try:
+            executor_output = json.loads(output_file.read_text() or "{}")
+        except json.JSONDecodeError as exc:
+            raise ComponentError(task_path, f"executor output {output_file} is not JSON: {exc}")
+    values = executor_output.get("parameterValues", {})
+
+    parameters: dict[str, Any] = {}
+    for name, spec in component.output_definitions.parameters.items():
+        type_name = _TYPES.Name(spec.parameter_type)
+        if name in values:
+            parameters[name] = cast_parameter(values[name], type_name, name=name)
+            continue
+        path = Path(outputs["parameters"][name]["outputFile"])
+        if not path.is_file():
+            raise ComponentError(task_path, f"output parameter '{name}' was not produced "
+                                 f"(no value in the executor output and no file {path})")
+        parameters[name] = _parse_parameter_file(path.read_text(), type_name, name=name)
+
+    produced: list[ProducedArtifact] = []
+    reported = executor_output.get("artifacts", {})
+    for name, spec in component.output_definitions.artifacts.items():
+        provisioned = outputs["artifacts"][name]["artifacts"][0]
+        uri, metadata = provisioned["uri"], dict(provisioned.get("metadata") or {})
+        for item in reported.get(name, {}).get("artifacts", [])[:1]:
+            metadata.update(item.get("metadata") or {})
+            custom = item.get("custom_path") or item.get("customPath")
+            if custom and Path(custom).exists():
+                _copy_into(Path(custom), Path(local_path_for_uri(uri)))
+            elif item.get("uri"):
+                uri = item["uri"]
+        produced.append(ProducedArtifact(
+            output_name=name, uri=uri, schema_title=spec.artifact_type.schema_title,
+            schema_version=spec.artifact_type.schema_version or "0.0.1",
+            metadata=normalize_numbers(metadata),
+        ))
+    return parameters, produced
+
+
+def _parse_parameter_file(text: str, type_name: str, *, name: str) -> Any:
+    if type_name == "STRING":
+        return text
+    if type_name in ("LIST", "STRUCT"):
+        return cast_parameter(json.loads(text), type_name, name=name)
+    return cast_parameter(text.strip(), type_name, name=name)
+
+
+def _copy_into(source: Path, target: Path) -> None:
+    if source.resolve() == target.resolve():
+        return
+    target.parent.mkdir(parents=True, exist_ok=True)
+    if source.is_dir():
+        shutil.copytree(source, target, dirs_exist_ok=True)
+    else:
+        shutil.copyfile(source, target)
+
+
+def dag_outputs(component: pipeline_spec_pb2.ComponentSpec, results: dict[str, TaskResult]
+                ) -> tuple[dict[str, Any], dict[str, list[ArtifactRef]]]:
+    """A DAG's outputs from its tasks' results; outputs nobody produced are left out.
+
+    A ``valueFromOneof`` (``dsl.OneOf``) or several artifact selectors take the first
+    producer that ran.
+    """
+    parameters: dict[str, Any] = {}
+    for name, spec in component.dag.outputs.parameters.items():
+        if spec.WhichOneof("kind") == "value_from_parameter":
+            selectors = [spec.value_from_parameter]
+        else:
+            selectors = list(spec.value_from_oneof.parameter_selectors)
+        for selector in selectors:
+            result = results.get(selector.producer_subtask)
+            if result is not None and result.ok and selector.output_parameter_key in (
+                result.parameters
+            ):
+                parameters[name] = result.parameters[selector.output_parameter_key]
+                break
+    artifacts: dict[str, list[ArtifactRef]] = {}
+    for name, art_spec in component.dag.outputs.artifacts.items():
+        for art_selector in art_spec.artifact_selectors:
+            result = results.get(art_selector.producer_subtask)
+            if result is not None and result.ok and art_selector.output_artifact_key in (
+                result.artifacts
+            ):
+                artifacts[name] = result.artifacts[art_selector.output_artifact_key]
+                break
+    return parameters, artifacts

@@ -1,0 +1,144 @@
+"""Creating a run in the store, and executing (or resuming) a stored run."""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+from typing import Any
+
+from kfp.pipeline_spec import pipeline_spec_pb2
+
+from sluice.config import Settings
+from sluice.engine.context import EventCallback, RunContext, json_ready
+from sluice.engine.dag import run_dag
+from sluice.engine.model import ArtifactRef, Scope, artifact_ids
+from sluice.engine.outputs import dag_outputs
+from sluice.engine.states import RunState
+from sluice.executors.base import Executor
+from sluice.spec.loader import LoadedPipeline
+from sluice.store.models import RunRow
+from sluice.store.repository import Store, as_utc
+
+
+@dataclass(frozen=True, kw_only=True)
+class RunOptions:
+    """How a run executes; stored with the run so a resumed run behaves the same.
+
+    Attributes:
+        enable_caching: True/False override every task's compiled setting; None keeps them.
+        cache_max_age: cache entries older than this are not used.
+        use_container: run container tasks in Docker/Podman.
+        max_parallel_tasks: task processes running at once, across the whole run.
+    """
+
+    enable_caching: bool | None = None
+    cache_max_age: timedelta | None = None
+    use_container: bool = False
+    max_parallel_tasks: int = 16
+
+    def to_json(self) -> dict[str, Any]:
+        """The options as stored."""
+        return {
+            "enable_caching": self.enable_caching,
+            "cache_max_age": None if self.cache_max_age is None
+            else self.cache_max_age.total_seconds(),
+            "use_container": self.use_container,
+            "max_parallel_tasks": self.max_parallel_tasks,
+        }
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> RunOptions:
+        """Options read back from the store."""
+        age = data.get("cache_max_age")
+        return cls(
+            enable_caching=data.get("enable_caching"),
+            cache_max_age=None if age is None else timedelta(seconds=float(age)),
+            use_container=bool(data.get("use_container", False)),
+            max_parallel_tasks=int(data.get("max_parallel_tasks", 16)),
+        )
+
+
+def default_run_name(store: Store, pipeline_name: str) -> str:
+    """``<pipeline>-<UTC timestamp>`` like Vertex job ids, made unique in the store."""
+    stamp = datetime.now(timezone.utc).strftime("%Y%m%d-%H%M%S-%f")[:-3]
+    base = f"{pipeline_name}-{stamp}"
+    name, n = base, 1
+    while store.run_name_taken(name):
+        n += 1
+        name = f"{base}-{n}"
+    return name
+
+
+def create_run(store: Store, loaded: LoadedPipeline, arguments: dict[str, Any], *,
+               pipeline_root: str, run_name: str | None, options: RunOptions) -> RunRow:
+    """Record a validated run as PENDING."""
+    name = run_name or default_run_name(store, loaded.name)
+    return store.create_run(
+        name=name, display_name=name, pipeline_name=loaded.name,
+        pipeline_spec=loaded.to_dict(), arguments=json_ready(arguments),
+        pipeline_root=pipeline_root, options=options.to_json(), state=RunState.PENDING.value,
+    )
+
+
+def _input_artifacts(store: Store, run: RunRow, spec: pipeline_spec_pb2.PipelineSpec
+                     ) -> dict[str, list[ArtifactRef]]:
+    """Pipeline-level input artifacts given as a uri or ``{"uri", "metadata"}``."""
+    found: dict[str, list[ArtifactRef]] = {}
+    for name, definition in spec.root.input_definitions.artifacts.items():
+        given = run.arguments.get(name)
+        if given is None:
+            continue
+        items = given if isinstance(given, list) else [given]
+        refs = []
+        for item in items:
+            uri = item if isinstance(item, str) else str(item["uri"])
+            metadata = {} if isinstance(item, str) else dict(item.get("metadata") or {})
+            title = definition.artifact_type.schema_title or "system.Artifact"
+            version = definition.artifact_type.schema_version or "0.0.1"
+            artifact_id = store.create_artifact(uri=uri, name=name, schema_title=title,
+                                                schema_version=version, metadata=metadata,
+                                                run_id=run.id, producer_task_id=None)
+            refs.append(ArtifactRef(id=artifact_id, name=name, uri=uri, schema_title=title,
+                                    schema_version=version, metadata=metadata))
+        found[name] = refs
+    return found
+
+
+async def execute_run(store: Store, run_id: str, *, settings: Settings, executor: Executor,
+                      on_event: EventCallback | None = None) -> RunState:
+    """Execute a stored run to its end; tasks that already finished are not run again."""
+    run = store.get_run(run_id)
+    assert run is not None, run_id
+    loaded = LoadedPipeline.from_dict(run.pipeline_spec)
+    options = RunOptions.from_json(run.options or {})
+    created = as_utc(run.created_at) or datetime.now(timezone.utc)
+    ctx = RunContext(
+        store=store, settings=settings, executor=executor, run_id=run.id, run_name=run.name,
+        pipeline_name=run.pipeline_name, pipeline_root=run.pipeline_root, created_at=created,
+        spec=loaded.spec, deployment=loaded.deployment, enable_caching=options.enable_caching,
+        cache_max_age=options.cache_max_age, use_container=options.use_container,
+        max_parallel_tasks=options.max_parallel_tasks, on_event=on_event,
+        existing={t.path: t for t in store.tasks_of_run(run.id)},
+    )
+    store.set_run_state(run.id, RunState.RUNNING.value, started=True)
+    root = loaded.spec.root
+    parameters = {k: v for k, v in run.arguments.items()
+                  if k not in root.input_definitions.artifacts}
+    scope = Scope(parameters=parameters, artifacts=_input_artifacts(store, run, loaded.spec))
+    try:
+        result = await run_dag(ctx, root, scope)
+    except asyncio.CancelledError:
+        store.set_run_state(run.id, RunState.CANCELED.value, error="canceled", finished=True)
+        raise
+    finally:
+        await executor.aclose()
+    if result.ok:
+        out_params, out_artifacts = dag_outputs(root, scope.results)
+        store.set_run_state(run.id, RunState.SUCCEEDED.value, finished=True, outputs={
+            "parameters": json_ready(out_params), "artifacts": artifact_ids(out_artifacts),
+        })
+        return RunState.SUCCEEDED
+    error = f"task '{result.failed_task}' failed: {result.error}"
+    store.set_run_state(run.id, RunState.FAILED.value, error=error, finished=True)
+    return RunState.FAILED

@@ -1,0 +1,232 @@
+"""SQLAlchemy models of the run store, shaped after ML Metadata.
+
+MLMD tracks work as Artifacts, Executions, Contexts and Events. Sluice keeps those
+four tables with the same meaning, so that lineage queries and the metadata API
+extend this schema instead of replacing it, plus the orchestration tables a
+backend needs: runs, tasks (the pipeline graph as it unfolded) and the state
+history of both.
+
+- ``runs``: one pipeline run, with its compiled spec, so a run can be resumed or retried.
+- ``tasks``: one node of the run graph: a container/importer task, a DAG (nested pipeline,
+  condition, loop) or a loop iteration. ``path`` is unique in the run.
+- ``executions``: one per attempt of a task (MLMD Execution); a cache hit is an execution
+  whose ``cached_execution_id`` points at the one it reused.
+- ``artifacts`` and ``events``: every artifact and each time one went INTO or came OUT OF
+  an execution.
+- ``contexts`` with ``attributions`` (artifact in context) and ``associations``
+  (execution in context): the pipeline, the run, and later experiments.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+
+def utcnow() -> datetime:
+    """The current time, timezone-aware UTC."""
+    return datetime.now(timezone.utc)
+
+
+class Base(DeclarativeBase):
+    """Base of every store model."""
+
+    type_annotation_map = {dict[str, Any]: JSON, list[Any]: JSON, datetime: DateTime(timezone=True)}
+
+
+class ContextRow(Base):
+    """A grouping of artifacts and executions: a pipeline, a run or an experiment."""
+
+    __tablename__ = "contexts"
+    __table_args__ = (UniqueConstraint("type", "name", name="uq_contexts_type_name"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    type: Mapped[str] = mapped_column(String(64))
+    name: Mapped[str] = mapped_column(String(512))
+    properties: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class RunRow(Base):
+    """One pipeline run."""
+
+    __tablename__ = "runs"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    name: Mapped[str] = mapped_column(String(256), unique=True)
+    display_name: Mapped[str] = mapped_column(String(256))
+    pipeline_name: Mapped[str] = mapped_column(String(256), index=True)
+    pipeline_spec: Mapped[dict[str, Any]] = mapped_column()
+    arguments: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    pipeline_root: Mapped[str] = mapped_column(Text)
+    options: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    state: Mapped[str] = mapped_column(String(32), index=True)
+    error: Mapped[str | None] = mapped_column(Text, default=None)
+    outputs: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    run_context_id: Mapped[int | None] = mapped_column(ForeignKey("contexts.id"), default=None)
+    pipeline_context_id: Mapped[int | None] = mapped_column(
+        ForeignKey("contexts.id"), default=None
+    )
+    created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    started_at: Mapped[datetime | None] = mapped_column(default=None)
+    finished_at: Mapped[datetime | None] = mapped_column(default=None)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class TaskRow(Base):
+    """One node of a run's graph, as it unfolded."""
+
+    __tablename__ = "tasks"
+    __table_args__ = (UniqueConstraint("run_id", "path", name="uq_tasks_run_path"),)
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    run_id: Mapped[str] = mapped_column(ForeignKey("runs.id", ondelete="CASCADE"), index=True)
+    parent_id: Mapped[str | None] = mapped_column(
+        ForeignKey("tasks.id", ondelete="CASCADE"), default=None, index=True
+    )
+    name: Mapped[str] = mapped_column(String(256))
+    path: Mapped[str] = mapped_column(String(1024))
+    display_name: Mapped[str] = mapped_column(String(256))
+    kind: Mapped[str] = mapped_column(String(32))
+    component_name: Mapped[str] = mapped_column(String(256))
+    iteration_index: Mapped[int | None] = mapped_column(default=None)
+    state: Mapped[str] = mapped_column(String(32))
+    attempts: Mapped[int] = mapped_column(default=0)
+    # {"parameters": {name: value}, "artifacts": {name: [artifact_id, ...]}}
+    inputs: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    outputs: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    fingerprint: Mapped[str | None] = mapped_column(String(64), default=None)
+    cached_from_task_id: Mapped[str | None] = mapped_column(String(36), default=None)
+    image: Mapped[str | None] = mapped_column(Text, default=None)
+    resources: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    error: Mapped[str | None] = mapped_column(Text, default=None)
+    log_path: Mapped[str | None] = mapped_column(Text, default=None)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    started_at: Mapped[datetime | None] = mapped_column(default=None)
+    finished_at: Mapped[datetime | None] = mapped_column(default=None)
+
+
+class ExecutionRow(Base):
+    """One attempt of a task (an MLMD Execution)."""
+
+    __tablename__ = "executions"
+    __table_args__ = (
+        Index("ix_executions_cache_lookup", "fingerprint", "pipeline_name", "state"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    run_id: Mapped[str] = mapped_column(ForeignKey("runs.id", ondelete="CASCADE"), index=True)
+    task_id: Mapped[str] = mapped_column(ForeignKey("tasks.id", ondelete="CASCADE"), index=True)
+    pipeline_name: Mapped[str] = mapped_column(String(256))
+    component_name: Mapped[str] = mapped_column(String(256))
+    type: Mapped[str] = mapped_column(String(64))  # system.ContainerExecution, ...
+    attempt: Mapped[int] = mapped_column(default=1)
+    # RUNNING, COMPLETE, FAILED, CACHED, CANCELED (MLMD's names)
+    state: Mapped[str] = mapped_column(String(32))
+    exit_code: Mapped[int | None] = mapped_column(default=None)
+    how: Mapped[str | None] = mapped_column(String(64), default=None)
+    fingerprint: Mapped[str | None] = mapped_column(String(64), default=None)
+    cache_enabled: Mapped[bool] = mapped_column(Boolean, default=False)
+    cached_execution_id: Mapped[int | None] = mapped_column(default=None)
+    input_parameters: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    output_parameters: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    log_path: Mapped[str | None] = mapped_column(Text, default=None)
+    error: Mapped[str | None] = mapped_column(Text, default=None)
+    started_at: Mapped[datetime] = mapped_column(default=utcnow)
+    finished_at: Mapped[datetime | None] = mapped_column(default=None)
+
+
+class ArtifactRow(Base):
+    """An artifact: a URI with a type and metadata."""
+
+    __tablename__ = "artifacts"
+    __table_args__ = (Index("ix_artifacts_schema_created", "schema_title", "created_at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    uri: Mapped[str] = mapped_column(Text)
+    name: Mapped[str] = mapped_column(String(256))
+    display_name: Mapped[str] = mapped_column(String(256))
+    schema_title: Mapped[str] = mapped_column(String(256))
+    schema_version: Mapped[str] = mapped_column(String(32))
+    # "metadata" is reserved by SQLAlchemy's declarative base, hence the attribute name.
+    metadata_: Mapped[dict[str, Any]] = mapped_column("metadata", default=dict)
+    run_id: Mapped[str | None] = mapped_column(
+        ForeignKey("runs.id", ondelete="SET NULL"), default=None, index=True
+    )
+    producer_task_id: Mapped[str | None] = mapped_column(String(36), default=None)
+    digest: Mapped[str | None] = mapped_column(String(71), default=None)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+Index("ix_artifacts_uri", ArtifactRow.uri)
+
+
+class EventRow(Base):
+    """An artifact going INTO (INPUT) or coming OUT OF (OUTPUT) an execution."""
+
+    __tablename__ = "events"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    artifact_id: Mapped[int] = mapped_column(
+        ForeignKey("artifacts.id", ondelete="CASCADE"), index=True
+    )
+    execution_id: Mapped[int] = mapped_column(
+        ForeignKey("executions.id", ondelete="CASCADE"), index=True
+    )
+    type: Mapped[str] = mapped_column(String(16))  # INPUT | OUTPUT
+    name: Mapped[str] = mapped_column(String(256))
+    position: Mapped[int] = mapped_column(default=0)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class AttributionRow(Base):
+    """Artifact belongs to context."""
+
+    __tablename__ = "attributions"
+
+    context_id: Mapped[int] = mapped_column(
+        ForeignKey("contexts.id", ondelete="CASCADE"), primary_key=True
+    )
+    artifact_id: Mapped[int] = mapped_column(
+        ForeignKey("artifacts.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
+
+
+class AssociationRow(Base):
+    """Execution belongs to context."""
+
+    __tablename__ = "associations"
+
+    context_id: Mapped[int] = mapped_column(
+        ForeignKey("contexts.id", ondelete="CASCADE"), primary_key=True
+    )
+    execution_id: Mapped[int] = mapped_column(
+        ForeignKey("executions.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
+
+
+class StateTransitionRow(Base):
+    """One state change of a run (task_id empty) or of a task."""
+
+    __tablename__ = "state_transitions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    run_id: Mapped[str] = mapped_column(ForeignKey("runs.id", ondelete="CASCADE"), index=True)
+    task_id: Mapped[str | None] = mapped_column(String(36), default=None)
+    state: Mapped[str] = mapped_column(String(32))
+    message: Mapped[str | None] = mapped_column(Text, default=None)
+    at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -1,0 +1,217 @@
+"""Reads and writes of runs, tasks and their state history.
+
+Every write commits before it returns: the engine records a state change in the
+store before it acts on it, so a killed process can resume from what is here.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import delete, select
+from sqlalchemy.orm import Session, sessionmaker
+
+from sluice.store.db import get_engine
+from sluice.store.lineage import LineageMixin
+from sluice.store.models import (
+    ContextRow,
+    RunRow,
+    StateTransitionRow,
+    TaskRow,
+    utcnow,
+)
+
+
+def new_id() -> str:
+    """A new random id for runs and tasks."""
+    return uuid.uuid4().hex
+
+
+class Store(LineageMixin):
+    """The run store at one database URL."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self.engine = get_engine(url)
+        self._sessions = sessionmaker(self.engine, expire_on_commit=False)
+
+    @contextmanager
+    def session(self) -> Iterator[Session]:
+        """A session that commits on success and rolls back on error."""
+        with self._sessions.begin() as session:
+            yield session
+
+    # -- contexts ---------------------------------------------------------------------------
+
+    def ensure_context(self, session: Session, type_: str, name: str,
+                       properties: dict[str, Any] | None = None) -> int:
+        """The id of the context (type, name), created if it does not exist."""
+        found = session.scalar(
+            select(ContextRow.id).where(ContextRow.type == type_, ContextRow.name == name)
+        )
+        if found is not None:
+            return int(found)
+        row = ContextRow(type=type_, name=name, properties=properties or {})
+        session.add(row)
+        session.flush()
+        return row.id
+
+    # -- runs -------------------------------------------------------------------------------
+
+    def create_run(self, *, name: str, display_name: str, pipeline_name: str,
+                   pipeline_spec: dict[str, Any], arguments: dict[str, Any],
+                   pipeline_root: str, options: dict[str, Any], state: str) -> RunRow:
+        """Record a new run with its contexts; returns the row."""
+        run_id = new_id()
+        with self.session() as session:
+            pipeline_ctx = self.ensure_context(session, "system.Pipeline", pipeline_name)
+            run_ctx = self.ensure_context(session, "system.PipelineRun", run_id,
+                                          {"name": name})
+            row = RunRow(
+                id=run_id, name=name, display_name=display_name, pipeline_name=pipeline_name,
+                pipeline_spec=pipeline_spec, arguments=arguments, pipeline_root=pipeline_root,
+                options=options, state=state, outputs={}, run_context_id=run_ctx,
+                pipeline_context_id=pipeline_ctx,
+            )
+            session.add(row)
+            session.add(StateTransitionRow(run_id=run_id, state=state))
+        return row
+
+    def set_run_state(self, run_id: str, state: str, *, error: str | None = None,
+                      outputs: dict[str, Any] | None = None, started: bool = False,
+                      finished: bool = False) -> None:
+        """Move a run to ``state`` and record the transition."""
+        with self.session() as session:
+            row = session.get(RunRow, run_id)
+            assert row is not None, run_id
+            row.state = state
+            now = utcnow()
+            if error is not None or finished:
+                row.error = error
+            if outputs is not None:
+                row.outputs = outputs
+            if started:
+                row.started_at = row.started_at or now
+                row.finished_at = None
+            if finished:
+                row.finished_at = now
+            session.add(StateTransitionRow(run_id=run_id, state=state, message=error, at=now))
+
+    def get_run(self, id_or_name: str) -> RunRow | None:
+        """The run with this id or name (an id prefix of 8+ characters also works)."""
+        with self.session() as session:
+            row = session.get(RunRow, id_or_name)
+            if row is None:
+                row = session.scalar(select(RunRow).where(RunRow.name == id_or_name))
+            if row is None and len(id_or_name) >= 8:
+                rows = session.scalars(
+                    select(RunRow).where(RunRow.id.startswith(id_or_name)).limit(2)
+                ).all()
+                row = rows[0] if len(rows) == 1 else None
+            return row
+
+    def list_runs(self, *, limit: int = 100, pipeline_name: str | None = None,
+                  state: str | None = None) -> list[RunRow]:
+        """Runs, newest first."""
+        query = select(RunRow).order_by(RunRow.created_at.desc()).limit(limit)
+        if pipeline_name:
+            query = query.where(RunRow.pipeline_name == pipeline_name)
+        if state:
+            query = query.where(RunRow.state == state)
+        with self.session() as session:
+            return list(session.scalars(query).all())
+
+    def run_name_taken(self, name: str) -> bool:
+        """Whether a run already has this name."""
+        with self.session() as session:
+            return session.scalar(select(RunRow.id).where(RunRow.name == name)) is not None
+
+    def delete_run(self, run_id: str) -> None:
+        """Delete a run with its tasks and history (artifacts stay, unattached)."""
+        with self.session() as session:
+            session.execute(delete(StateTransitionRow).where(StateTransitionRow.run_id == run_id))
+            session.execute(delete(TaskRow).where(TaskRow.run_id == run_id))
+            session.execute(delete(RunRow).where(RunRow.id == run_id))
+
+    # -- tasks ------------------------------------------------------------------------------
+
+    def create_task(self, *, run_id: str, parent_id: str | None, name: str, path: str,
+                    display_name: str, kind: str, component_name: str, state: str,
+                    iteration_index: int | None = None, error: str | None = None,
+                    image: str | None = None, resources: dict[str, Any] | None = None,
+                    finished: bool = False) -> TaskRow:
+        """Record a new task; returns the row."""
+        now = utcnow()
+        row = TaskRow(
+            id=new_id(), run_id=run_id, parent_id=parent_id, name=name, path=path,
+            display_name=display_name, kind=kind, component_name=component_name, state=state,
+            iteration_index=iteration_index, error=error, image=image,
+            resources=resources or {}, inputs={}, outputs={}, created_at=now,
+            finished_at=now if finished else None,
+        )
+        with self.session() as session:
+            session.add(row)
+            session.add(StateTransitionRow(run_id=run_id, task_id=row.id, state=state,
+                                           message=error, at=now))
+        return row
+
+    def update_task(self, task_id: str, *, state: str | None = None, message: str | None = None,
+                    **fields: Any) -> None:
+        """Change a task's fields; a new ``state`` is also recorded in its history.
+
+        ``started``/``finished`` (booleans) stamp the start and end times.
+        """
+        started = fields.pop("started", False)
+        finished = fields.pop("finished", False)
+        with self.session() as session:
+            row = session.get(TaskRow, task_id)
+            assert row is not None, task_id
+            now = utcnow()
+            for key, value in fields.items():
+                setattr(row, key, value)
+            if started:
+                row.started_at = now
+                row.finished_at = None
+            if finished:
+                row.finished_at = now
+            if state is not None:
+                row.state = state
+                session.add(StateTransitionRow(run_id=row.run_id, task_id=task_id, state=state,
+                                               message=message, at=now))
+
+    def tasks_of_run(self, run_id: str) -> list[TaskRow]:
+        """Every task of a run, in creation order."""
+        with self.session() as session:
+            query = select(TaskRow).where(TaskRow.run_id == run_id).order_by(
+                TaskRow.created_at, TaskRow.path
+            )
+            return list(session.scalars(query).all())
+
+    def state_history(self, run_id: str, task_id: str | None = None
+                      ) -> list[StateTransitionRow]:
+        """State changes of a run (``task_id=None``: the run's own) in order."""
+        query = select(StateTransitionRow).where(StateTransitionRow.run_id == run_id)
+        query = query.where(StateTransitionRow.task_id == task_id) if task_id else query.where(
+            StateTransitionRow.task_id.is_(None)
+        )
+        with self.session() as session:
+            return list(session.scalars(query.order_by(StateTransitionRow.id)).all())
+
+    def runs_in_states(self, states: Sequence[str]) -> list[RunRow]:
+        """Runs whose state is one of ``states``, oldest first (for resuming)."""
+        query = select(RunRow).where(RunRow.state.in_(states)).order_by(RunRow.created_at)
+        with self.session() as session:
+            return list(session.scalars(query).all())
+
+
+def as_utc(value: datetime | None) -> datetime | None:
+    """SQLite returns naive datetimes; everything in the store is UTC."""
+    if value is None or value.tzinfo is not None:
+        return value
+    from datetime import timezone
+
+    return value.replace(tzinfo=timezone.utc)
