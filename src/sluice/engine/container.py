@@ -200,22 +200,12 @@ def build_executor_input(ctx: RunContext, component: pipeline_spec_pb2.Component
     }
 
 
-_DURATION = re.compile(r"^\s*([0-9.]+)\s*(ms|s|m|h)?\s*$")
-
-
-def _seconds(text: str, default: float) -> float:
-    match = _DURATION.match(text or "")
-    if not match:
-        return default
-    scale = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0}[match.group(2) or "s"]
-    return float(match.group(1)) * scale
-
-
 def _backoff_seconds(policy: pipeline_spec_pb2.PipelineTaskSpec.RetryPolicy, retry: int) -> float:
     """Delay before retry number ``retry`` (1-based): duration * factor^(retry-1), capped."""
-    base = _seconds(policy.backoff_duration, 0.0)
+    base = policy.backoff_duration.ToTimedelta().total_seconds()
     factor = policy.backoff_factor or 2.0
-    cap = _seconds(policy.backoff_max_duration, 3600.0)
+    cap = (policy.backoff_max_duration.ToTimedelta().total_seconds()
+           if policy.HasField("backoff_max_duration") else 3600.0)
     return float(min(cap, base * factor ** (retry - 1)))
 
 

@@ -131,6 +131,11 @@ async def execute_run(store: Store, run_id: str, *, settings: Settings, executor
     except asyncio.CancelledError:
         store.set_run_state(run.id, RunState.CANCELED.value, error="canceled", finished=True)
         raise
+    except Exception as exc:
+        # Never leave a run RUNNING: record the engine's own failure, then surface it.
+        store.set_run_state(run.id, RunState.FAILED.value, finished=True,
+                            error=f"sluice internal error: {exc.__class__.__name__}: {exc}")
+        raise
     finally:
         await executor.aclose()
     if result.ok:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 
 from google.protobuf import json_format
 from kfp.pipeline_spec import pipeline_spec_pb2
@@ -18,6 +19,8 @@ from sluice.engine.states import TaskState
 from sluice.errors import SluiceError
 from sluice.spec.cel import evaluate_condition
 from sluice.store.models import TaskRow
+
+logger = logging.getLogger(__name__)
 
 
 def task_kind(ctx: RunContext, task: pipeline_spec_pb2.PipelineTaskSpec) -> str:
@@ -118,8 +121,12 @@ async def run_task(ctx: RunContext, name: str, task: pipeline_spec_pb2.PipelineT
         return await _dispatch(ctx, name, task, scope, row, resolved)
     except asyncio.CancelledError:
         raise
-    except SluiceError as exc:
-        error = str(exc)
+    except Exception as exc:  # noqa: BLE001 - one task's problem must not kill the run
+        if isinstance(exc, SluiceError):
+            error = str(exc)
+        else:
+            logger.exception("internal error in task %s", row.path)
+            error = f"sluice internal error: {exc.__class__.__name__}: {exc}"
         ctx.store.update_task(row.id, state=TaskState.FAILED.value, error=error, message=error,
                               finished=True)
         ctx.emit(row.path, row.display_name, row.kind, TaskState.FAILED, error=error)
