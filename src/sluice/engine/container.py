@@ -34,8 +34,7 @@ async def run_container_task(
     fp = fingerprint(task=task, component=component, container=container, inputs=inputs)
     input_params = json_ready(inputs.parameters)
     input_ids = artifact_ids(inputs.artifacts)
-    ctx.store.update_task(record.id, inputs={"parameters": input_params, "artifacts": input_ids},
-                          fingerprint=fp)
+    recorded_inputs = {"parameters": input_params, "artifacts": input_ids}
 
     if cache_enabled:
         hit = ctx.store.find_cached(fingerprint=fp, pipeline_name=ctx.pipeline_name,
@@ -50,6 +49,7 @@ async def run_container_task(
                 cache_enabled=True, cached_execution_id=execution.id, input_artifacts=input_ids,
             )
             ctx.store.update_task(record.id, state=TaskState.CACHED.value, outputs=outputs,
+                                  inputs=recorded_inputs, fingerprint=fp,
                                   cached_from_task_id=source_task.id, started=True,
                                   finished=True, message=f"cache hit: execution {execution.id}")
             ctx.emit(record.path, display, "container", TaskState.CACHED)
@@ -65,7 +65,8 @@ async def run_container_task(
             await asyncio.sleep(_backoff_seconds(policy, attempt - 1))
         result, error = await _attempt(ctx, task=task, component=component, container=container,
                                        record=record, inputs=inputs, attempt=attempt, fp=fp,
-                                       cache_enabled=cache_enabled)
+                                       cache_enabled=cache_enabled,
+                                       recorded_inputs=recorded_inputs)
         if result is not None:
             return result
     ctx.store.update_task(record.id, state=TaskState.FAILED.value, error=error, finished=True,
@@ -79,6 +80,7 @@ async def _attempt(
     ctx: RunContext, *, task: pipeline_spec_pb2.PipelineTaskSpec,
     component: pipeline_spec_pb2.ComponentSpec, container: ContainerSpec, record: TaskRow,
     inputs: ResolvedInputs, attempt: int, fp: str, cache_enabled: bool,
+    recorded_inputs: dict[str, Any],
 ) -> tuple[TaskResult | None, str]:
     """One attempt; returns the result on success, else (None, error message)."""
     attempt_dir = ctx.attempt_dir(record.path, attempt)
@@ -105,7 +107,7 @@ async def _attempt(
     )
     ctx.store.update_task(record.id, state=TaskState.RUNNING.value, attempts=attempt,
                           log_path=str(log_path), started=attempt == 1,
-                          message=f"attempt {attempt}")
+                          message=f"attempt {attempt}", inputs=recorded_inputs, fingerprint=fp)
     ctx.emit(record.path, record.display_name, "container", TaskState.RUNNING, attempt=attempt)
     request = ExecutionRequest(
         task_name=record.path, image=container.image, command=command, env=env,

@@ -7,7 +7,7 @@ from contextlib import AbstractContextManager
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from sluice.store.models import (
@@ -53,12 +53,18 @@ class LineageMixin:
             return row.id
 
     def _associate(self, session: Session, run_id: str, execution_id: int) -> None:
-        run = session.get(RunRow, run_id)
-        if run is None:
-            return
-        for context_id in (run.run_context_id, run.pipeline_context_id):
-            if context_id is not None:
-                session.add(AssociationRow(context_id=context_id, execution_id=execution_id))
+        for context_id in self._contexts_of_run(session, run_id):
+            session.add(AssociationRow(context_id=context_id, execution_id=execution_id))
+
+    def _contexts_of_run(self, session: Session, run_id: str) -> set[int]:
+        """The run's own and its pipeline's context ids (they never change: cached)."""
+        cache: dict[str, set[int]] = self.__dict__.setdefault("_run_contexts", {})
+        if run_id not in cache:
+            row = session.execute(
+                select(RunRow.run_context_id, RunRow.pipeline_context_id).where(RunRow.id == run_id)
+            ).first()
+            cache[run_id] = {c for c in (row or ()) if c is not None}
+        return cache[run_id]
 
     def finish_execution(self, execution_id: int, *, state: str,
                          output_parameters: dict[str, Any] | None = None,
@@ -66,16 +72,14 @@ class LineageMixin:
                          exit_code: int | None = None, how: str | None = None,
                          error: str | None = None) -> None:
         """Record how an execution ended, with its OUTPUT events."""
+        values: dict[str, Any] = {"state": state, "finished_at": utcnow(), "exit_code": exit_code,
+                                  "how": how, "error": error}
+        if output_parameters is not None:
+            values["output_parameters"] = output_parameters
         with self.session() as session:
-            row = session.get(ExecutionRow, execution_id)
-            assert row is not None, execution_id
-            row.state = state
-            row.finished_at = utcnow()
-            row.exit_code = exit_code
-            row.how = how
-            row.error = error
-            if output_parameters is not None:
-                row.output_parameters = output_parameters
+            session.execute(
+                update(ExecutionRow).where(ExecutionRow.id == execution_id).values(**values)
+            )
             for name, ids in (output_artifacts or {}).items():
                 for position, artifact_id in enumerate(ids):
                     session.add(EventRow(artifact_id=artifact_id, execution_id=execution_id,
@@ -93,11 +97,8 @@ class LineageMixin:
             )
             session.add(row)
             session.flush()
-            run = session.get(RunRow, run_id) if run_id else None
-            if run is not None:
-                for context_id in {run.run_context_id, run.pipeline_context_id} - {None}:
-                    assert context_id is not None
-                    session.add(AttributionRow(context_id=context_id, artifact_id=row.id))
+            for context_id in self._contexts_of_run(session, run_id) if run_id else ():
+                session.add(AttributionRow(context_id=context_id, artifact_id=row.id))
             return row.id
 
     def update_artifact(self, artifact_id: int, *, uri: str | None = None,
