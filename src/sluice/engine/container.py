@@ -89,13 +89,19 @@ async def _attempt(
     log_path = attempt_dir / "log.txt"
     executor_input = build_executor_input(ctx, component, inputs, record.path, attempt_dir)
     job = ctx.job_context(task_name=record.name, task_id=record.id)
-    present = set(inputs.parameters) | set(inputs.artifacts)
+    # Go treats an input whose value is null as absent (IfPresent takes its Else branch).
+    present = {k for k, v in inputs.parameters.items() if v is not None} | set(inputs.artifacts)
+    definitions = component.input_definitions
+    optional = {n for n, p in definitions.parameters.items() if p.is_optional} | {
+        n for n, a in definitions.artifacts.items() if a.is_optional
+    }
     command = [
-        resolve_placeholders(arg, executor_input=executor_input, job=job)
+        resolve_placeholders(arg, executor_input=executor_input, job=job, optional_inputs=optional)
         for arg in expand_structured_args([*container.command, *container.args],
                                           present_inputs=present)
     ]
-    env = {e.name: resolve_placeholders(e.value, executor_input=executor_input, job=job)
+    env = {e.name: resolve_placeholders(e.value, executor_input=executor_input, job=job,
+                                        optional_inputs=optional)
            for e in container.env}
 
     execution_id = ctx.store.create_execution(
