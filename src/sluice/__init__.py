@@ -7,7 +7,7 @@ The public Python API is what this module exports::
     print(run.state, run.outputs)
 """
 
-from sluice.client.local import RunHandle, get_run, list_runs, run, submit
+from sluice.client.local import RunHandle, get_run, list_runs, resume, run, submit
 from sluice.client.models import Run, TaskRun
 from sluice.errors import (
     ComponentError,
@@ -39,6 +39,7 @@ __all__ = [
     "__version__",
     "get_run",
     "list_runs",
+    "resume",
     "run",
     "submit",
 ]

@@ -61,3 +61,28 @@ def test_interrupted_run_resumes_without_rerunning_finished_tasks(
     assert run is not None and run.outputs["parameters"] == {"Output": 3}
     paths = [t.path for t in store.tasks_of_run(row.id)]
     assert sorted(paths) == ["count", "count-2"]  # no duplicate task rows
+
+
+def test_resume_reruns_only_the_failed_task(tmp_path: Path, settings: Settings) -> None:
+    import sluice
+
+    first, second = tmp_path / "first", tmp_path / "second"
+    run = sluice.run(two_steps, {"first": str(first), "second": "/nonexistent/dir/marker"},
+                     enable_caching=False)
+    assert run.state == "FAILED"
+    assert "count-2" in (run.error or "")
+    # Fix the cause the way a user would (here: the stored argument) and resume.
+    from sluice.store.models import RunRow
+    from sluice.store.repository import Store
+
+    store = Store(settings.db_url)
+    with store.session() as session:
+        row = session.get(RunRow, run.id)
+        assert row is not None
+        row.arguments = {**row.arguments, "second": str(second)}
+    # A failed task's inputs come from the run arguments through the root scope.
+    resumed = sluice.resume(run.id)
+    assert resumed.state == "SUCCEEDED", resumed.error
+    assert first.read_text().count("x") == 1
+    assert second.read_text().count("x") == 1
+    assert resumed.outputs == {"Output": 3}

@@ -206,3 +206,23 @@ def list_runs(*, limit: int = 100, pipeline_name: str | None = None,
     store = open_store(Settings.from_env())
     return [run_from_rows(row, [], store)
             for row in store.list_runs(limit=limit, pipeline_name=pipeline_name, state=state)]
+
+
+def resume(run_id: str) -> Run:
+    """Execute an interrupted, failed or canceled run again and wait for it to end.
+
+    Tasks that finished (SUCCEEDED or CACHED) keep their outputs and are not run
+    again; the others run, each under its retry policy. Do not resume a run that
+    another process is still executing.
+
+    Raises:
+        RunNotFoundError: no such run.
+    """
+    settings = Settings.from_env()
+    store = open_store(settings)
+    row = store.get_run(run_id)
+    if row is None:
+        raise RunNotFoundError(f"no run '{run_id}'; `sluice runs list` shows the runs")
+    if row.state == "SUCCEEDED":
+        return run_from_rows(row, store.tasks_of_run(row.id), store)
+    return RunHandle(store, row, settings).wait()

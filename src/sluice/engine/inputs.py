@@ -138,7 +138,7 @@ def bind_component_inputs(component: pipeline_spec_pb2.ComponentSpec, resolved: 
                 None if default is None else cast_parameter(default, type_name, name=name)
             )
             bound.missing.discard(name)
-        elif spec.is_optional or type_name == "TASK_FINAL_STATUS":
+        elif spec.is_optional or type_name in ("TASK_FINAL_STATUS", "TASK_CONFIG"):
             bound.parameters.pop(name, None)
             bound.missing.discard(name)
         else:

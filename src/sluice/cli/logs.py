@@ -1,0 +1,52 @@
+"""``sluice logs``: print the log of one task of a run."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from sluice.cli.common import cli_errors
+from sluice.errors import RunNotFoundError
+
+
+def _attempts_of(log_path: Path) -> list[int]:
+    # Each attempt has its own directory next to the last one: .../<task>/attempt-<n>/log.txt
+    found = []
+    for directory in log_path.parent.parent.glob("attempt-*"):
+        number = directory.name.removeprefix("attempt-")
+        if number.isdigit() and (directory / log_path.name).exists():
+            found.append(int(number))
+    return sorted(found)
+
+
+@cli_errors
+def logs_command(
+    run: Annotated[str, typer.Argument(metavar="RUN", help="Run id, id prefix or name.", show_default=False)],
+    task: Annotated[str, typer.Argument(
+        metavar="TASK",
+        help="Task path (for-loop-2[1]/square) or name.", show_default=False)],
+    attempt: Annotated[int | None, typer.Option(
+        "--attempt", metavar="N", min=1, help="Which attempt (default: the last one).")] = None,
+) -> None:
+    """Print a task's log: its stdout and stderr."""
+    from sluice.client.local import get_run
+
+    found = get_run(run).task(task)
+    if found.log_path is None:
+        reason = "it came from the cache" if found.state == "CACHED" else "it did not run"
+        raise RunNotFoundError(f"task '{found.path}' has no log: {reason} (state {found.state})")
+    path = found.log_path
+    if attempt is not None:
+        path = path.parent.parent / f"attempt-{attempt}" / path.name
+        if not path.exists():
+            have = ", ".join(str(n) for n in _attempts_of(found.log_path)) or "none"
+            raise RunNotFoundError(
+                f"task '{found.path}' has no attempt {attempt} (attempts with a log: {have})"
+            )
+    try:
+        text = path.read_text(encoding="utf-8", errors="replace")
+    except FileNotFoundError:
+        raise RunNotFoundError(f"the log of task '{found.path}' is gone: {path}") from None
+    typer.echo(text, nl=False)

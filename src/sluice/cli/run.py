@@ -1,0 +1,133 @@
+"""``sluice run``: run a pipeline here, show its tasks live, then summarize."""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+from sluice.cli.common import (
+    EXIT_FAILED,
+    EXIT_INTERRUPTED,
+    EXIT_OK,
+    cli_errors,
+    make_console,
+    parse_age,
+)
+from sluice.cli.summary import print_run_summary, run_json
+from sluice.cli.view import make_view
+
+if TYPE_CHECKING:
+    from sluice.client.local import RunHandle
+    from sluice.client.models import Run
+
+# How often the main thread checks on the run: short enough to feel instant, and the
+# sleep keeps Ctrl-C deliverable (the signal always lands in the main thread).
+_POLL_SECONDS = 0.1
+
+
+def _wait(handle: RunHandle) -> Run:
+    while not handle.done():
+        time.sleep(_POLL_SECONDS)
+    return handle.wait()
+
+
+def _cancel(handle: RunHandle) -> Run:
+    typer.echo(f"canceling run {handle.name} ...", err=True)
+    handle.cancel()
+    try:
+        return _wait(handle)
+    except KeyboardInterrupt:
+        # A second Ctrl-C: stop waiting for tasks to wind down.
+        typer.echo("interrupted again; exiting without waiting for the run to stop", err=True)
+        raise typer.Exit(EXIT_INTERRUPTED) from None
+
+
+@cli_errors
+def run_command(
+    pipeline: Annotated[str, typer.Argument(
+        metavar="PIPELINE",
+        help="A .py file defining a pipeline, or a compiled pipeline .yaml/.json (or a "
+             "component YAML).", show_default=False)],
+    param: Annotated[list[str] | None, typer.Option(
+        "--param", "-p", metavar="NAME=VALUE",
+        help="A pipeline argument, typed by the declared input (repeatable).")] = None,
+    params_file: Annotated[Path | None, typer.Option(
+        "--params-file", metavar="FILE",
+        help="JSON or YAML mapping of arguments; -p values override it.")] = None,
+    pipeline_name: Annotated[str | None, typer.Option(
+        "--pipeline", metavar="NAME",
+        help="Which pipeline of a .py file that defines several.")] = None,
+    pipeline_root: Annotated[str | None, typer.Option(
+        "--pipeline-root", metavar="URI",
+        help="Where artifacts go: a path or fsspec URI (default $SLUICE_HOME/artifacts).")
+    ] = None,
+    cache: Annotated[bool | None, typer.Option(
+        "--cache/--no-cache",
+        help="Force caching on or off for every task (default: as compiled).",
+        show_default=False)] = None,
+    cache_max_age: Annotated[str | None, typer.Option(
+        "--cache-max-age", metavar="AGE",
+        help="Ignore cache entries older than this (30m, 12h, 7d).")] = None,
+    run_name: Annotated[str | None, typer.Option(
+        "--run-name", metavar="NAME", help="Name of the run (default <pipeline>-<time>).")
+    ] = None,
+    allow_unsatisfiable_resources: Annotated[bool, typer.Option(
+        "--allow-unsatisfiable-resources",
+        help="Run even if tasks ask for resources (GPUs, CPUs) this machine lacks.")] = False,
+    use_container: Annotated[bool, typer.Option(
+        "--use-container", help="Run container components in Docker/Podman.")] = False,
+    max_parallel: Annotated[int | None, typer.Option(
+        "--max-parallel", metavar="N", min=1, help="Task processes running at once.")] = None,
+    as_json: Annotated[bool, typer.Option(
+        "--json", help="Print only the finished run as one JSON object.")] = False,
+) -> None:
+    """Run a pipeline on this machine and wait for it to end.
+
+    Exit code: 0 SUCCEEDED, 1 FAILED or canceled, 2 bad input, 130 Ctrl-C (run canceled).
+    """
+    # Heavy imports (kfp, the engine) happen here, not when `sluice --help` runs.
+    from sluice.client.local import RunHandle, prepare_run
+    from sluice.spec.loader import load_pipeline
+    from sluice.spec.validate import parse_cli_arguments
+
+    max_age = parse_age(cache_max_age) if cache_max_age is not None else None
+    loaded = load_pipeline(pipeline, pipeline_name=pipeline_name)
+    arguments = parse_cli_arguments(loaded, param or [], params_file)
+    store, row, settings, warnings = prepare_run(
+        loaded, arguments, pipeline_root=pipeline_root, enable_caching=cache,
+        run_name=run_name, cache_max_age=max_age,
+        allow_unsatisfiable_resources=allow_unsatisfiable_resources,
+        use_container=use_container, max_parallel_tasks=max_parallel,
+    )
+    for warning in warnings:
+        typer.echo(f"warning: {warning}", err=True)
+
+    console = make_console()
+    interrupted = False
+    if as_json:
+        handle = RunHandle(store, row, settings)
+        try:
+            run = _wait(handle)
+        except KeyboardInterrupt:
+            interrupted = True
+            run = _cancel(handle)
+        typer.echo(json.dumps(run_json(run), ensure_ascii=False, default=str))
+    else:
+        console.print(f"Started run {row.name} ({row.id}) of pipeline {loaded.name}",
+                      markup=False, soft_wrap=True)
+        view = make_view(console)
+        handle = RunHandle(store, row, settings, on_event=view.on_event)
+        try:
+            with view:
+                run = _wait(handle)
+        except KeyboardInterrupt:
+            interrupted = True
+            run = _cancel(handle)
+        print_run_summary(console, run)
+    if interrupted:
+        raise typer.Exit(EXIT_INTERRUPTED)
+    raise typer.Exit(EXIT_OK if run.state == "SUCCEEDED" else EXIT_FAILED)

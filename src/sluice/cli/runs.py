@@ -1,0 +1,69 @@
+"""``sluice runs list`` and ``sluice runs show``: read runs back from the store."""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from sluice.cli.common import cli_errors, format_duration, format_time, make_console
+from sluice.cli.summary import print_run_details, run_json, state_text
+from sluice.errors import UserInputError
+
+runs_app = typer.Typer(help="List and inspect recorded runs.", no_args_is_help=True)
+
+_RUN_STATES = ("PENDING", "RUNNING", "SUCCEEDED", "FAILED", "CANCELING", "CANCELED")
+_ID_PREFIX = 8
+
+
+@runs_app.command("list")
+@cli_errors
+def list_command(
+    limit: Annotated[int, typer.Option("--limit", "-n", min=1, help="Show at most N runs.")
+    ] = 20,
+    pipeline: Annotated[str | None, typer.Option(
+        "--pipeline", metavar="NAME", help="Only runs of this pipeline.")] = None,
+    state: Annotated[str | None, typer.Option(
+        "--state", metavar="STATE", help="Only runs in this state (e.g. FAILED).")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print a JSON array.")] = False,
+) -> None:
+    """List runs, newest first."""
+    from sluice.client.local import list_runs
+
+    wanted = state.upper() if state is not None else None
+    if wanted is not None and wanted not in _RUN_STATES:
+        raise UserInputError(f"unknown state '{state}'; expected one of {', '.join(_RUN_STATES)}")
+    runs = list_runs(limit=limit, pipeline_name=pipeline, state=wanted)
+    if as_json:
+        rows = [{k: v for k, v in run_json(r).items() if k != "tasks"} for r in runs]
+        typer.echo(json.dumps(rows, ensure_ascii=False, default=str))
+        return
+    console = make_console()
+    if not runs:
+        console.print("No runs yet; start one with `sluice run PIPELINE`.", markup=False)
+        return
+    table = Table(box=None, pad_edge=False, header_style="bold")
+    for column in ("NAME", "ID", "PIPELINE", "STATE", "CREATED", "DURATION"):
+        table.add_column(column, no_wrap=True)
+    for run in runs:
+        table.add_row(run.name, run.id[:_ID_PREFIX], run.pipeline_name, state_text(run.state),
+                      format_time(run.created_at), format_duration(run.duration))
+    console.print(table)
+
+
+@runs_app.command("show")
+@cli_errors
+def show_command(
+    run: Annotated[str, typer.Argument(metavar="RUN", help="Run id, id prefix or name.", show_default=False)],
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
+) -> None:
+    """Show one run: its details, tasks and outputs."""
+    from sluice.client.local import get_run
+
+    found = get_run(run)
+    if as_json:
+        typer.echo(json.dumps(run_json(found), ensure_ascii=False, default=str))
+        return
+    print_run_details(make_console(), found)

@@ -1,0 +1,237 @@
+"""Orchestrator side of the warm fork worker (see :mod:`sluice.executors.zygote`).
+
+Starting Python and importing kfp costs a few hundred milliseconds per task. The worker pays
+it once: it is a long-lived process that has imported ``kfp.dsl.executor_main`` and forks a
+child per attempt. We talk to it over its stdin/stdout (one JSON object per line) and watch its
+stdout with ``loop.add_reader``, so any number of attempts can wait at once without threads.
+Multiprocessing's forkserver is not used on purpose: its children re-import the parent's
+``__main__`` (the user's script) and its preload list is global state shared with user code.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import itertools
+import json
+import os
+import signal
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from sluice.errors import ExecutorError
+from sluice.executors.processes import KILL_GRACE_SECONDS, signal_group
+
+__all__ = ["ForkWorker"]
+
+# The worker loads zygote.py by path: importing the `sluice` package would drag the engine, the
+# store and SQLAlchemy into every task's interpreter.
+_BOOTSTRAP = (
+    "import importlib.util, sys\n"
+    "spec = importlib.util.spec_from_file_location('_sluice_zygote', sys.argv.pop(1))\n"
+    "module = importlib.util.module_from_spec(spec)\n"
+    "spec.loader.exec_module(module)\n"
+    "module.main()\n"
+)
+_ZYGOTE_PATH = str(Path(__file__).resolve().with_name("zygote.py"))
+
+
+def _consume(future: asyncio.Future[int]) -> None:
+    """Mark a future's exception as seen: it may fail after its waiter was cancelled."""
+    if not future.cancelled():
+        future.exception()
+
+
+@dataclass
+class _Attempt:
+    exit: asyncio.Future[int]
+    pid: int | None = None
+
+
+class ForkWorker:
+    """A warm Python worker that runs ``python3 -m <module>`` attempts by forking.
+
+    The worker starts lazily on the first :meth:`run`, is restarted if it dies, and is bound to
+    the event loop that started it (a different loop gets a fresh worker).
+
+    Args:
+        grace: seconds between SIGTERM and SIGKILL when an attempt is cancelled.
+    """
+
+    def __init__(self, *, grace: float = KILL_GRACE_SECONDS) -> None:
+        self._grace = grace
+        self._proc: subprocess.Popen[bytes] | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._attempts: dict[int, _Attempt] = {}
+        self._ids = itertools.count(1)
+        self._buffer = b""
+
+    @property
+    def pid(self) -> int | None:
+        """The worker's pid, or None when it is not running."""
+        return self._proc.pid if self._proc is not None else None
+
+    async def run(
+        self,
+        *,
+        module: str,
+        argv: list[str],
+        source: str,
+        source_path: Path,
+        cwd: Path,
+        env: dict[str, str],
+        log_path: Path,
+    ) -> int:
+        """Fork a child that writes ``source`` to ``source_path`` and runs ``module`` as main.
+
+        The child runs in ``cwd`` with exactly ``env`` and its own process group, its stdout and
+        stderr appended to ``log_path``. Returns its exit code (negative: killed by a signal).
+        Cancelling the caller kills the child's group (SIGTERM, SIGKILL after the grace).
+
+        Raises:
+            ExecutorError: the worker could not be started or died during the attempt.
+        """
+        loop = asyncio.get_running_loop()
+        self._ensure_started(loop)
+        log_path.parent.mkdir(parents=True, exist_ok=True)
+        attempt_id = next(self._ids)
+        future: asyncio.Future[int] = loop.create_future()
+        future.add_done_callback(_consume)
+        self._attempts[attempt_id] = _Attempt(future)
+        request = {
+            "op": "run",
+            "id": attempt_id,
+            "cwd": str(cwd),
+            "env": env,
+            "log": str(log_path),
+            "source": source,
+            "source_path": str(source_path),
+            "module": module,
+            "argv": argv,
+        }
+        self._send(request)
+        try:
+            return await asyncio.shield(future)
+        except asyncio.CancelledError:
+            await self._kill(attempt_id, future)
+            raise
+
+    async def aclose(self) -> None:
+        """Stop the worker; it kills any child still running."""
+        proc = self._proc
+        if proc is None:
+            return
+        if proc.stdin is not None:
+            with contextlib.suppress(OSError):
+                proc.stdin.close()  # EOF: the worker kills its children and exits
+        for _ in range(200):
+            if proc.poll() is not None:
+                break
+            await asyncio.sleep(0.01)
+        self._discard("the fork worker was closed")
+
+    # -- internals -------------------------------------------------------------------------
+
+    def _ensure_started(self, loop: asyncio.AbstractEventLoop) -> None:
+        if self._proc is not None and (self._loop is not loop or self._proc.poll() is not None):
+            self._discard("the fork worker was restarted")
+        if self._proc is not None:
+            return
+        env = dict(os.environ, _KFP_RUNTIME="true")
+        try:
+            proc = subprocess.Popen(
+                [sys.executable, "-c", _BOOTSTRAP, _ZYGOTE_PATH],
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                env=env,
+                start_new_session=True,  # terminal Ctrl-C goes to the orchestrator only
+            )
+        except OSError as exc:
+            raise ExecutorError(f"could not start the fork worker: {exc}") from exc
+        assert proc.stdout is not None
+        os.set_blocking(proc.stdout.fileno(), False)
+        loop.add_reader(proc.stdout.fileno(), self._on_readable)
+        self._proc, self._loop, self._buffer = proc, loop, b""
+
+    def _send(self, message: dict[str, Any]) -> None:
+        proc = self._proc
+        if proc is None or proc.stdin is None:
+            raise ExecutorError("the fork worker is not running")
+        try:
+            # A blocking write: the worker reads continuously, so this only waits while it forks.
+            proc.stdin.write((json.dumps(message) + "\n").encode())
+            proc.stdin.flush()
+        except (BrokenPipeError, ValueError):
+            self._discard(f"the fork worker died (exit code {proc.poll()})")
+
+    def _on_readable(self) -> None:
+        proc = self._proc
+        if proc is None or proc.stdout is None:
+            return
+        try:
+            data = os.read(proc.stdout.fileno(), 1 << 16)
+        except BlockingIOError:
+            return
+        except OSError:
+            data = b""
+        if not data:
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                proc.wait(timeout=1)
+            self._discard(f"the fork worker died (exit code {proc.poll()})")
+            return
+        self._buffer += data
+        while b"\n" in self._buffer:
+            line, self._buffer = self._buffer.split(b"\n", 1)
+            self._dispatch(json.loads(line))
+
+    def _dispatch(self, message: dict[str, Any]) -> None:
+        attempt = self._attempts.get(message["id"])
+        if attempt is None:
+            return
+        if "pid" in message:
+            attempt.pid = message["pid"]
+            return
+        del self._attempts[message["id"]]
+        if attempt.exit.done():
+            return
+        if "exit" in message:
+            attempt.exit.set_result(int(message["exit"]))
+        else:
+            attempt.exit.set_exception(ExecutorError(str(message.get("error"))))
+
+    def _discard(self, reason: str) -> None:
+        """Forget the worker: stop it, kill orphaned attempts, fail their waiters."""
+        proc, loop = self._proc, self._loop
+        self._proc = self._loop = None
+        if proc is not None:
+            if loop is not None and not loop.is_closed() and proc.stdout is not None:
+                loop.remove_reader(proc.stdout.fileno())
+            if proc.poll() is None:
+                proc.send_signal(signal.SIGTERM)  # the worker kills its children on SIGTERM
+                try:
+                    proc.wait(timeout=2)
+                except subprocess.TimeoutExpired:
+                    proc.kill()
+                    proc.wait()
+            for stream in (proc.stdin, proc.stdout):
+                if stream is not None:
+                    with contextlib.suppress(OSError):
+                        stream.close()
+        attempts, self._attempts = self._attempts, {}
+        for attempt in attempts.values():
+            if attempt.pid is not None:
+                signal_group(attempt.pid, signal.SIGKILL)  # orphans of a crashed worker
+            if not attempt.exit.done():
+                attempt.exit.set_exception(ExecutorError(reason))
+
+    async def _kill(self, attempt_id: int, future: asyncio.Future[int]) -> None:
+        """SIGTERM the attempt's group, then SIGKILL after the grace; wait for its exit."""
+        for sig, wait in ((signal.SIGTERM, self._grace), (signal.SIGKILL, 5.0)):
+            if future.done() or self._proc is None:
+                return
+            self._send({"op": "signal", "id": attempt_id, "sig": int(sig)})
+            with contextlib.suppress(asyncio.TimeoutError, asyncio.CancelledError, ExecutorError):
+                await asyncio.wait_for(asyncio.shield(future), wait)

@@ -1,0 +1,188 @@
+"""The executor that runs task attempts on this machine (or in Docker/Podman on request).
+
+Dispatch, fastest first:
+
+* a KFP lightweight-Python command whose packages the host already has: the pip prelude is
+  skipped and the component runs in a child forked from the warm worker (``"fork-worker"``);
+* one whose packages are missing: in a cached venv that has them (``"venv:<hash8>"``);
+* anything else (container components, v1 YAML, shell commands): verbatim as a host process
+  (``"subprocess"``);
+* ``use_container=True``: ``docker run``/``podman run`` (``"docker"``/``"podman"``).
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from sluice.executors.base import ExecutionRequest, ExecutionResult
+from sluice.executors.containers import (
+    DEFAULT_ENGINES,
+    ContainerEngine,
+    detect_engine,
+    run_in_container,
+)
+from sluice.executors.forkserver import ForkWorker
+from sluice.executors.lightweight import (
+    LightweightCommand,
+    host_kfp_available,
+    is_kfp_requirement,
+    strip_lightweight_prelude,
+    unsatisfied_requirements,
+)
+from sluice.executors.processes import append_log_line, run_logged
+from sluice.executors.venvs import VenvCache, VenvSpec
+
+__all__ = ["LocalExecutor"]
+
+_SOURCE_FILE = "ephemeral_component.py"
+
+
+class LocalExecutor:
+    """Runs attempts on the host, with KFP's exact behaviour but without its pip prelude.
+
+    Args:
+        venv_root: where venvs for missing ``packages_to_install`` are cached
+            (the engine passes ``$SLUICE_HOME/venvs``).
+        use_fork_worker: run lightweight components in forks of a warm worker (fast); when
+            False they run as ``python -m kfp.dsl.executor_main`` subprocesses.
+        container_engines: CLIs tried, in order, for ``use_container=True``.
+    """
+
+    def __init__(
+        self,
+        *,
+        venv_root: Path,
+        use_fork_worker: bool = True,
+        container_engines: Sequence[str] = DEFAULT_ENGINES,
+    ) -> None:
+        self.venvs = VenvCache(venv_root)
+        self.use_fork_worker = use_fork_worker
+        self._worker = ForkWorker()
+        self._engines = tuple(container_engines)
+        self._engine: ContainerEngine | None = None
+
+    async def execute(self, request: ExecutionRequest) -> ExecutionResult:
+        """Run one attempt to completion; see the module docstring for how.
+
+        A component failure is a non-zero exit code, never an exception.
+
+        Raises:
+            ExecutorError: the attempt could not be started or supervised (no container engine
+                for ``use_container=True``, the fork worker died).
+        """
+        request.log_path.parent.mkdir(parents=True, exist_ok=True)
+        request.work_dir.mkdir(parents=True, exist_ok=True)
+        if request.use_container:
+            if self._engine is None:
+                self._engine = await detect_engine(self._engines)
+            code = await run_in_container(self._engine, request)
+            return ExecutionResult(exit_code=code, how=self._engine.name)
+        lightweight = strip_lightweight_prelude(request.command)
+        if lightweight is None:
+            return await self._run_verbatim(request)
+        return await self._run_lightweight(request, lightweight)
+
+    async def aclose(self) -> None:
+        """Stop the fork worker (and any attempt still running in it)."""
+        await self._worker.aclose()
+
+    # -- lightweight components --------------------------------------------------------------
+
+    async def _run_lightweight(
+        self, request: ExecutionRequest, command: LightweightCommand
+    ) -> ExecutionResult:
+        kfp_ok = host_kfp_available()
+        missing = unsatisfied_requirements(command.packages)
+        env = {**os.environ, **request.env, "_KFP_RUNTIME": "true"}
+        source_path = request.work_dir / _SOURCE_FILE
+        argv = ["--component_module_path", str(source_path), *command.args]
+        if kfp_ok and not missing:
+            if self.use_fork_worker and _forkable(request.env):
+                code = await self._worker.run(
+                    module=command.module,
+                    argv=argv,
+                    source=command.source,
+                    source_path=source_path,
+                    cwd=request.work_dir,
+                    env=env,
+                    log_path=request.log_path,
+                )
+                return ExecutionResult(exit_code=code, how="fork-worker")
+            return await self._run_module(sys.executable, request, command, argv, env, "subprocess")
+        # Install everything the component lists (not just what is missing) so the venv's key
+        # depends only on the component; kfp itself comes from the host when it can.
+        requirements = command.packages + (() if kfp_ok else command.kfp_packages)
+        spec = VenvSpec(
+            requirements=tuple(r for r in requirements if not (kfp_ok and is_kfp_requirement(r))),
+            index_url=command.index_url,
+            extra_index_urls=command.extra_index_urls,
+            trusted_hosts=command.trusted_hosts,
+            find_links=command.find_links,
+        )
+        how = f"venv:{spec.key()[:8]}"
+        built = await self.venvs.ensure(spec, log_path=request.log_path, env=env)
+        if built.python is None:
+            return ExecutionResult(exit_code=built.exit_code, how=how)
+        return await self._run_module(str(built.python), request, command, argv, env, how)
+
+    async def _run_module(
+        self,
+        python: str,
+        request: ExecutionRequest,
+        command: LightweightCommand,
+        argv: list[str],
+        env: dict[str, str],
+        how: str,
+    ) -> ExecutionResult:
+        """``<python> -m kfp.dsl.executor_main ...`` as a plain subprocess (no prelude)."""
+        (request.work_dir / _SOURCE_FILE).write_text(command.source, encoding="utf-8")
+        code = await run_logged(
+            [python, "-m", command.module, *argv],
+            cwd=request.work_dir,
+            env=env,
+            log_path=request.log_path,
+        )
+        return ExecutionResult(exit_code=code, how=how)
+
+    # -- everything else ---------------------------------------------------------------------
+
+    async def _run_verbatim(self, request: ExecutionRequest) -> ExecutionResult:
+        """Run the resolved command on the host as it stands."""
+        if not request.command:
+            append_log_line(
+                request.log_path,
+                f"sluice: the component has no command; it relies on the entrypoint of image "
+                f"'{request.image}', which cannot run on this host (run with use_container=True "
+                f"if Docker/Podman is available)",
+            )
+            return ExecutionResult(exit_code=127, how="subprocess")
+        argv = list(request.command)
+        if argv[0] in ("python3", "python"):
+            argv[0] = sys.executable  # as kfp.local does: the interpreter running Sluice
+        env = {**os.environ, **request.env}
+        try:
+            code = await run_logged(argv, cwd=request.work_dir, env=env, log_path=request.log_path)
+        except FileNotFoundError:
+            append_log_line(
+                request.log_path,
+                f"sluice: command not found on this host: '{argv[0]}' (the component expects "
+                f"image '{request.image}'; run with use_container=True if Docker/Podman is "
+                f"available)",
+            )
+            return ExecutionResult(exit_code=127, how="subprocess")
+        except PermissionError as exc:
+            append_log_line(request.log_path, f"sluice: cannot execute '{argv[0]}': {exc}")
+            return ExecutionResult(exit_code=126, how="subprocess")
+        return ExecutionResult(exit_code=code, how="subprocess")
+
+
+def _forkable(component_env: dict[str, str]) -> bool:
+    """Whether a forked child can honour the component's env.
+
+    ``PYTHON*`` variables (PYTHONPATH, PYTHONHASHSEED, ...) act at interpreter startup, which
+    a fork skips; such tasks run as a fresh subprocess instead.
+    """
+    return not any(key.startswith("PYTHON") for key in component_env)

@@ -1,0 +1,248 @@
+"""The warm fork worker process: imports kfp once, then forks one child per attempt.
+
+Loaded by file path (not through the ``sluice`` package, which would import the engine) and
+run by :class:`sluice.executors.forkserver.ForkWorker`. Protocol, one JSON object per line:
+
+* stdin  ``{"op": "run", "id": n, "cwd", "env", "log", "source", "source_path", "module", "argv"}``
+  forks a child; ``{"op": "signal", "id": n, "sig": s}`` signals its process group.
+* stdout ``{"id": n, "pid": p}`` once forked, ``{"id": n, "exit": code}`` when it ended
+  (negative: killed by that signal), ``{"id": n, "error": text}`` if it could not fork.
+
+EOF on stdin or SIGTERM kills every running child and exits. This module must stay
+single-threaded (forking a threaded process is unsafe) and import nothing heavy itself.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import gc
+import json
+import os
+import selectors
+import signal
+import sys
+from typing import Any
+
+
+def _preload() -> None:
+    """Import what every lightweight task imports, so children start warm."""
+    # The same switch the KFP launcher sets: kfp skips its compile-time imports, so the modules
+    # preloaded here are the ones a real task imports.
+    os.environ["_KFP_RUNTIME"] = "true"
+    import argparse  # noqa: F401
+    import logging  # noqa: F401
+    import runpy  # noqa: F401
+    import traceback  # noqa: F401
+
+    import kfp
+    import kfp.dsl
+    import kfp.dsl.executor_main
+
+    # The launcher runs executor_main as __main__; runpy warns when the module is already in
+    # sys.modules, and that warning would land in users' logs. Keep only its dependencies.
+    sys.modules.pop("kfp.dsl.executor_main", None)
+    if hasattr(kfp.dsl, "executor_main"):
+        delattr(kfp.dsl, "executor_main")
+
+
+def _send(fd: int, message: dict[str, Any]) -> None:
+    data = (json.dumps(message) + "\n").encode()
+    while data:
+        data = data[os.write(fd, data) :]
+
+
+class _Zygote:
+    """The worker's state: protocol fds, running children, the select loop."""
+
+    def __init__(self, cmd_fd: int, out_fd: int) -> None:
+        self.cmd_fd = cmd_fd
+        self.out_fd = out_fd
+        self.wake_r, self.wake_w = os.pipe()
+        os.set_blocking(self.wake_r, False)
+        os.set_blocking(self.wake_w, False)
+        self.children: dict[int, int] = {}  # pid -> request id
+        self.pids: dict[int, int] = {}  # request id -> pid
+        self.buffer = b""
+
+    def serve(self) -> dict[str, Any] | None:
+        """Serve until told to stop (None) or, in a freshly forked child, return its request."""
+        signal.set_wakeup_fd(self.wake_w)
+        for sig in (signal.SIGCHLD, signal.SIGTERM):
+            signal.signal(sig, lambda *_: None)  # the wakeup fd does the work
+        signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the orchestrator's business
+        selector = selectors.DefaultSelector()
+        selector.register(self.cmd_fd, selectors.EVENT_READ)
+        selector.register(self.wake_r, selectors.EVENT_READ)
+        try:
+            while True:
+                for key, _ in selector.select():
+                    if key.fd == self.wake_r:
+                        signals = os.read(self.wake_r, 4096)
+                        self._reap()
+                        if signal.SIGTERM in signals:
+                            self._shutdown()
+                            return None
+                        continue
+                    data = os.read(self.cmd_fd, 1 << 20)
+                    if not data:
+                        self._shutdown()
+                        return None
+                    self.buffer += data
+                    while b"\n" in self.buffer:
+                        line, self.buffer = self.buffer.split(b"\n", 1)
+                        request = self._handle(json.loads(line))
+                        if request is not None:
+                            return request  # we are the child now
+        finally:
+            selector.close()
+
+    def _handle(self, message: dict[str, Any]) -> dict[str, Any] | None:
+        if message["op"] == "signal":
+            pid = self.pids.get(message["id"])
+            if pid is not None:
+                with contextlib.suppress(ProcessLookupError, PermissionError):
+                    os.killpg(pid, message["sig"])
+            return None
+        try:
+            pid = os.fork()
+        except OSError as exc:
+            _send(self.out_fd, {"id": message["id"], "error": f"fork failed: {exc}"})
+            return None
+        if pid == 0:
+            return message
+        self.children[pid] = message["id"]
+        self.pids[message["id"]] = pid
+        _send(self.out_fd, {"id": message["id"], "pid": pid})
+        return None
+
+    def _reap(self) -> None:
+        while self.children:
+            try:
+                pid, status = os.waitpid(-1, os.WNOHANG)
+            except ChildProcessError:
+                return
+            if pid == 0:
+                return
+            request_id = self.children.pop(pid, None)
+            if request_id is None:
+                continue
+            del self.pids[request_id]
+            # Stragglers left in the attempt's group die with it, like a container's.
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.killpg(pid, signal.SIGKILL)
+            _send(self.out_fd, {"id": request_id, "exit": os.waitstatus_to_exitcode(status)})
+
+    def _shutdown(self) -> None:
+        for pid in list(self.children):
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.killpg(pid, signal.SIGKILL)
+        for pid in list(self.children):
+            with contextlib.suppress(ChildProcessError):
+                os.waitpid(pid, 0)
+
+    def close_in_child(self) -> None:
+        """Drop everything of the worker a forked child must not keep."""
+        signal.set_wakeup_fd(-1)
+        signal.signal(signal.SIGCHLD, signal.SIG_DFL)
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+        for fd in (self.cmd_fd, self.out_fd, self.wake_r, self.wake_w):
+            os.close(fd)
+
+
+def _run_child(request: dict[str, Any]) -> int:
+    """Become the attempt: like ``python3 -m <module> <argv>`` started in ``cwd``."""
+    import runpy
+
+    os.setsid()  # own process group, so the attempt can be killed as a whole
+    os.chdir(request["cwd"])
+    log_fd = os.open(request["log"], os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
+    os.dup2(log_fd, 1)
+    os.dup2(log_fd, 2)
+    os.close(log_fd)
+    os.environ.clear()
+    os.environ.update(request["env"])
+    with open(request["source_path"], "w", encoding="utf-8") as f:
+        f.write(request["source"])
+    sys.path.insert(0, os.getcwd())  # what `python3 -m` puts first
+    sys.argv = ["-m", *request["argv"]]  # runpy replaces argv[0] with the module's file
+    try:
+        runpy.run_module(request["module"], run_name="__main__", alter_sys=True)
+    except SystemExit as exc:
+        return _exit_code(exc)
+    except BaseException:
+        sys.excepthook(*sys.exc_info())
+        return 1
+    return 0
+
+
+def _exit_code(exc: SystemExit) -> int:
+    """The process exit code the interpreter would derive from an uncaught SystemExit."""
+    if exc.code is None:
+        return 0
+    if isinstance(exc.code, int):
+        return exc.code & 0xFF
+    print(exc.code, file=sys.stderr)
+    return 1
+
+
+def main() -> None:
+    """Entry point of the worker process."""
+    # Keep the protocol pipes away from fds 0-2, which children turn into /dev/null and the log.
+    cmd_fd, out_fd = os.dup(0), os.dup(1)
+    devnull = os.open(os.devnull, os.O_RDWR)
+    os.dup2(devnull, 0)
+    os.dup2(2, 1)  # a stray print in the worker must not corrupt the protocol
+    os.close(devnull)
+    # `-c` put the worker's cwd ('') first on sys.path; a child puts its own cwd there instead.
+    if sys.path and sys.path[0] == "":
+        del sys.path[0]
+    _preload()
+    # The loaded modules are shared copy-on-write by every child; keep the GC off those pages.
+    gc.collect()
+    gc.freeze()
+    zygote = _Zygote(cmd_fd, out_fd)
+    request = zygote.serve()
+    if request is None:
+        sys.exit(0)
+    zygote.close_in_child()
+    del zygote
+    _exit(_run_child(request))
+
+
+def _exit(code: int) -> None:
+    """Leave the child like interpreter shutdown would, minus tearing down every module.
+
+    A full shutdown writes to every object inherited from the worker, copying all its shared
+    pages: that alone took ~7 ms per task. What user code can observe of shutdown is kept:
+    non-daemon threads are joined, atexit handlers run, cyclic garbage is finalized and every
+    buffered file the attempt opened is flushed.
+    """
+    import atexit
+    import io
+    import threading
+
+    try:
+        threading._shutdown()  # type: ignore[attr-defined]
+        atexit._run_exitfuncs()
+        gc.collect()  # only the attempt's own objects: the inherited ones are frozen
+    except BaseException:
+        _print_exception()
+    # Exact types, not isinstance(IOBase): an ABC check on every object costs a millisecond.
+    buffered = (io.TextIOWrapper, io.BufferedWriter, io.BufferedRandom)
+    for generation in range(3):
+        for obj in gc.get_objects(generation):
+            if type(obj) in buffered and obj is not sys.stdout and obj is not sys.stderr:
+                with contextlib.suppress(Exception):
+                    if not obj.closed:
+                        obj.flush()
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(Exception):
+            stream.flush()
+    os._exit(code)
+
+
+def _print_exception() -> None:
+    """Print the exception being handled to stderr, never raising."""
+    with contextlib.suppress(BaseException):
+        sys.excepthook(*sys.exc_info())
