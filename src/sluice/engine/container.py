@@ -20,7 +20,8 @@ from sluice.executors.base import ExecutionRequest
 from sluice.spec.placeholders import expand_structured_args, local_path_for_uri, resolve_placeholders
 from sluice.store.models import TaskRow
 
-ContainerSpec = pipeline_spec_pb2.PipelineDeploymentConfig.PipelineContainerSpec
+# The IR's container spec message (kfp's protobuf modules are untyped).
+ContainerSpec = Any
 
 
 async def run_container_task(

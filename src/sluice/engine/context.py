@@ -6,7 +6,7 @@ import asyncio
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +18,7 @@ from sluice.engine.states import TaskState
 from sluice.executors.base import Executor
 from sluice.spec.placeholders import JobContext
 from sluice.store.models import ArtifactRow, TaskRow
-from sluice.store.repository import Store, as_utc
+from sluice.store.repository import Store
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -126,7 +126,7 @@ class RunContext:
         """Oldest cache entry still usable under ``cache_max_age``."""
         if self.cache_max_age is None:
             return None
-        return as_utc(datetime.now(self.created_at.tzinfo)) - self.cache_max_age  # type: ignore[operator]
+        return datetime.now(timezone.utc) - self.cache_max_age
 
 
 def ref_from_row(row: ArtifactRow) -> ArtifactRef:

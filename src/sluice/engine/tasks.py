@@ -72,7 +72,8 @@ def get_or_create_record(ctx: RunContext, name: str, task: pipeline_spec_pb2.Pip
 def ctx_resources(ctx: RunContext, task: pipeline_spec_pb2.PipelineTaskSpec) -> dict[str, object]:
     """The container's resource requests as recorded on the task."""
     container = _container_json(ctx, task)
-    return dict(container.get("resources", {})) if container else {}
+    resources = container.get("resources") if container else None
+    return dict(resources) if isinstance(resources, dict) else {}
 
 
 def _image(ctx: RunContext, task: pipeline_spec_pb2.PipelineTaskSpec) -> str | None:
