@@ -15,16 +15,29 @@ from sluice.errors import UserInputError
 
 @cli_errors
 def compile_command(
-    pipeline: Annotated[str, typer.Argument(
-        metavar="PIPELINE",
-        help="A .py file defining a pipeline (or a compiled pipeline / component YAML).",
-        show_default=False)],
-    output: Annotated[Path | None, typer.Option(
-        "--output", "-o", metavar="FILE",
-        help="Where to write the YAML (default: standard output).")] = None,
-    pipeline_name: Annotated[str | None, typer.Option(
-        "--pipeline", metavar="NAME",
-        help="Which pipeline of a .py file that defines several.")] = None,
+    pipeline: Annotated[
+        str,
+        typer.Argument(
+            metavar="PIPELINE",
+            help="A .py file defining a pipeline (or a compiled pipeline / component YAML).",
+            show_default=False,
+        ),
+    ],
+    output: Annotated[
+        Path | None,
+        typer.Option(
+            "--output",
+            "-o",
+            metavar="FILE",
+            help="Where to write the YAML (default: standard output).",
+        ),
+    ] = None,
+    pipeline_name: Annotated[
+        str | None,
+        typer.Option(
+            "--pipeline", metavar="NAME", help="Which pipeline of a .py file that defines several."
+        ),
+    ] = None,
 ) -> None:
     """Compile a pipeline to KFP IR YAML that Vertex AI and Kubeflow accept."""
     # kfp's own writer, so the bytes are what `kfp.compiler.Compiler().compile` produces
@@ -41,7 +54,8 @@ def compile_command(
         with tempfile.TemporaryDirectory(prefix="sluice-compile-") as tmp:
             target = Path(tmp) / "pipeline.yaml"
             pipeline_spec_builder.write_pipeline_spec_to_file(
-                loaded.spec, description, platform, str(target))
+                loaded.spec, description, platform, str(target)
+            )
             sys.stdout.write(target.read_text(encoding="utf-8"))
         return
     if output.suffix.lower() not in (".yaml", ".yml", ".json"):
@@ -49,5 +63,6 @@ def compile_command(
     if output.parent and not output.parent.is_dir():
         raise UserInputError(f"cannot write {output}: no directory {output.parent}")
     pipeline_spec_builder.write_pipeline_spec_to_file(
-        loaded.spec, description, platform, str(output))
+        loaded.spec, description, platform, str(output)
+    )
     typer.echo(f"wrote {output} (pipeline {loaded.name})", err=True)

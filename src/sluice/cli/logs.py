@@ -23,12 +23,21 @@ def _attempts_of(log_path: Path) -> list[int]:
 
 @cli_errors
 def logs_command(
-    run: Annotated[str, typer.Argument(metavar="RUN", help="Run id, id prefix or name.", show_default=False)],
-    task: Annotated[str, typer.Argument(
-        metavar="TASK",
-        help="Task path (for-loop-2[1]/square) or name.", show_default=False)],
-    attempt: Annotated[int | None, typer.Option(
-        "--attempt", metavar="N", min=1, help="Which attempt (default: the last one).")] = None,
+    run: Annotated[
+        str, typer.Argument(metavar="RUN", help="Run id, id prefix or name.", show_default=False)
+    ],
+    task: Annotated[
+        str,
+        typer.Argument(
+            metavar="TASK", help="Task path (for-loop-2[1]/square) or name.", show_default=False
+        ),
+    ],
+    attempt: Annotated[
+        int | None,
+        typer.Option(
+            "--attempt", metavar="N", min=1, help="Which attempt (default: the last one)."
+        ),
+    ] = None,
 ) -> None:
     """Print a task's log: its stdout and stderr."""
     from sluice.client.local import get_run

@@ -48,42 +48,85 @@ def _cancel(handle: RunHandle) -> Run:
 
 @cli_errors
 def run_command(
-    pipeline: Annotated[str, typer.Argument(
-        metavar="PIPELINE",
-        help="A .py file defining a pipeline, or a compiled pipeline .yaml/.json (or a "
-             "component YAML).", show_default=False)],
-    param: Annotated[list[str] | None, typer.Option(
-        "--param", "-p", metavar="NAME=VALUE",
-        help="A pipeline argument, typed by the declared input (repeatable).")] = None,
-    params_file: Annotated[Path | None, typer.Option(
-        "--params-file", metavar="FILE",
-        help="JSON or YAML mapping of arguments; -p values override it.")] = None,
-    pipeline_name: Annotated[str | None, typer.Option(
-        "--pipeline", metavar="NAME",
-        help="Which pipeline of a .py file that defines several.")] = None,
-    pipeline_root: Annotated[str | None, typer.Option(
-        "--pipeline-root", metavar="URI",
-        help="Where artifacts go: a path or fsspec URI (default $SLUICE_HOME/artifacts).")
+    pipeline: Annotated[
+        str,
+        typer.Argument(
+            metavar="PIPELINE",
+            help="A .py file defining a pipeline, or a compiled pipeline .yaml/.json (or a "
+            "component YAML).",
+            show_default=False,
+        ),
+    ],
+    param: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--param",
+            "-p",
+            metavar="NAME=VALUE",
+            help="A pipeline argument, typed by the declared input (repeatable).",
+        ),
     ] = None,
-    cache: Annotated[bool | None, typer.Option(
-        "--cache/--no-cache",
-        help="Force caching on or off for every task (default: as compiled).",
-        show_default=False)] = None,
-    cache_max_age: Annotated[str | None, typer.Option(
-        "--cache-max-age", metavar="AGE",
-        help="Ignore cache entries older than this (30m, 12h, 7d).")] = None,
-    run_name: Annotated[str | None, typer.Option(
-        "--run-name", metavar="NAME", help="Name of the run (default <pipeline>-<time>).")
+    params_file: Annotated[
+        Path | None,
+        typer.Option(
+            "--params-file",
+            metavar="FILE",
+            help="JSON or YAML mapping of arguments; -p values override it.",
+        ),
     ] = None,
-    allow_unsatisfiable_resources: Annotated[bool, typer.Option(
-        "--allow-unsatisfiable-resources",
-        help="Run even if tasks ask for resources (GPUs, CPUs) this machine lacks.")] = False,
-    use_container: Annotated[bool, typer.Option(
-        "--use-container", help="Run container components in Docker/Podman.")] = False,
-    max_parallel: Annotated[int | None, typer.Option(
-        "--max-parallel", metavar="N", min=1, help="Task processes running at once.")] = None,
-    as_json: Annotated[bool, typer.Option(
-        "--json", help="Print only the finished run as one JSON object.")] = False,
+    pipeline_name: Annotated[
+        str | None,
+        typer.Option(
+            "--pipeline", metavar="NAME", help="Which pipeline of a .py file that defines several."
+        ),
+    ] = None,
+    pipeline_root: Annotated[
+        str | None,
+        typer.Option(
+            "--pipeline-root",
+            metavar="URI",
+            help="Where artifacts go: a path or fsspec URI (default $SLUICE_HOME/artifacts).",
+        ),
+    ] = None,
+    cache: Annotated[
+        bool | None,
+        typer.Option(
+            "--cache/--no-cache",
+            help="Force caching on or off for every task (default: as compiled).",
+            show_default=False,
+        ),
+    ] = None,
+    cache_max_age: Annotated[
+        str | None,
+        typer.Option(
+            "--cache-max-age",
+            metavar="AGE",
+            help="Ignore cache entries older than this (30m, 12h, 7d).",
+        ),
+    ] = None,
+    run_name: Annotated[
+        str | None,
+        typer.Option(
+            "--run-name", metavar="NAME", help="Name of the run (default <pipeline>-<time>)."
+        ),
+    ] = None,
+    allow_unsatisfiable_resources: Annotated[
+        bool,
+        typer.Option(
+            "--allow-unsatisfiable-resources",
+            help="Run even if tasks ask for resources (GPUs, CPUs) this machine lacks.",
+        ),
+    ] = False,
+    use_container: Annotated[
+        bool, typer.Option("--use-container", help="Run container components in Docker/Podman.")
+    ] = False,
+    max_parallel: Annotated[
+        int | None,
+        typer.Option("--max-parallel", metavar="N", min=1, help="Task processes running at once."),
+    ] = None,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print only the finished run as one JSON object.")
+    ] = False,
 ) -> None:
     """Run a pipeline on this machine and wait for it to end.
 
@@ -98,10 +141,15 @@ def run_command(
     loaded = load_pipeline(pipeline, pipeline_name=pipeline_name)
     arguments = parse_cli_arguments(loaded, param or [], params_file)
     store, row, settings, warnings = prepare_run(
-        loaded, arguments, pipeline_root=pipeline_root, enable_caching=cache,
-        run_name=run_name, cache_max_age=max_age,
+        loaded,
+        arguments,
+        pipeline_root=pipeline_root,
+        enable_caching=cache,
+        run_name=run_name,
+        cache_max_age=max_age,
         allow_unsatisfiable_resources=allow_unsatisfiable_resources,
-        use_container=use_container, max_parallel_tasks=max_parallel,
+        use_container=use_container,
+        max_parallel_tasks=max_parallel,
     )
     for warning in warnings:
         typer.echo(f"warning: {warning}", err=True)
@@ -117,8 +165,11 @@ def run_command(
             run = _cancel(handle)
         typer.echo(json.dumps(run_json(run), ensure_ascii=False, default=str))
     else:
-        console.print(f"Started run {row.name} ({row.id}) of pipeline {loaded.name}",
-                      markup=False, soft_wrap=True)
+        console.print(
+            f"Started run {row.name} ({row.id}) of pipeline {loaded.name}",
+            markup=False,
+            soft_wrap=True,
+        )
         view = make_view(console)
         handle = RunHandle(store, row, settings, on_event=view.on_event)
         try:

@@ -1,4 +1,4 @@
-"""``sluice runs list`` and ``sluice runs show``: read runs back from the store."""
+"""``sluice runs list|show|resume``: read runs back from the store, resume interrupted ones."""
 
 from __future__ import annotations
 
@@ -21,12 +21,14 @@ _ID_PREFIX = 8
 @runs_app.command("list")
 @cli_errors
 def list_command(
-    limit: Annotated[int, typer.Option("--limit", "-n", min=1, help="Show at most N runs.")
-    ] = 20,
-    pipeline: Annotated[str | None, typer.Option(
-        "--pipeline", metavar="NAME", help="Only runs of this pipeline.")] = None,
-    state: Annotated[str | None, typer.Option(
-        "--state", metavar="STATE", help="Only runs in this state (e.g. FAILED).")] = None,
+    limit: Annotated[int, typer.Option("--limit", "-n", min=1, help="Show at most N runs.")] = 20,
+    pipeline: Annotated[
+        str | None, typer.Option("--pipeline", metavar="NAME", help="Only runs of this pipeline.")
+    ] = None,
+    state: Annotated[
+        str | None,
+        typer.Option("--state", metavar="STATE", help="Only runs in this state (e.g. FAILED)."),
+    ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print a JSON array.")] = False,
 ) -> None:
     """List runs, newest first."""
@@ -48,15 +50,23 @@ def list_command(
     for column in ("NAME", "ID", "PIPELINE", "STATE", "CREATED", "DURATION"):
         table.add_column(column, no_wrap=True)
     for run in runs:
-        table.add_row(run.name, run.id[:_ID_PREFIX], run.pipeline_name, state_text(run.state),
-                      format_time(run.created_at), format_duration(run.duration))
+        table.add_row(
+            run.name,
+            run.id[:_ID_PREFIX],
+            run.pipeline_name,
+            state_text(run.state),
+            format_time(run.created_at),
+            format_duration(run.duration),
+        )
     console.print(table)
 
 
 @runs_app.command("show")
 @cli_errors
 def show_command(
-    run: Annotated[str, typer.Argument(metavar="RUN", help="Run id, id prefix or name.", show_default=False)],
+    run: Annotated[
+        str, typer.Argument(metavar="RUN", help="Run id, id prefix or name.", show_default=False)
+    ],
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
 ) -> None:
     """Show one run: its details, tasks and outputs."""
@@ -67,3 +77,20 @@ def show_command(
         typer.echo(json.dumps(run_json(found), ensure_ascii=False, default=str))
         return
     print_run_details(make_console(), found)
+
+
+@runs_app.command("resume")
+@cli_errors
+def resume_command(
+    run: Annotated[
+        str, typer.Argument(metavar="RUN", help="Run id, id prefix or name.", show_default=False)
+    ],
+) -> None:
+    """Execute an interrupted or failed run again; finished tasks are not run twice."""
+    from sluice.cli.common import EXIT_FAILED, EXIT_OK
+    from sluice.cli.summary import print_run_summary
+    from sluice.client.local import resume
+
+    finished = resume(run)
+    print_run_summary(make_console(), finished)
+    raise typer.Exit(EXIT_OK if finished.state == "SUCCEEDED" else EXIT_FAILED)

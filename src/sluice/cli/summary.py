@@ -51,7 +51,8 @@ def failed_task(run: Run) -> TaskRun | None:
     """The task to blame for a failed run: the first failed component, else any failed task."""
     failed = [t for t in run.tasks if t.state == "FAILED"]
     leaves = [t for t in failed if t.kind in _LEAF_KINDS]
-    return (leaves or failed or [None])[0]
+    candidates = leaves or failed
+    return candidates[0] if candidates else None
 
 
 def print_outputs(console: Console, outputs: dict[str, Any]) -> None:
@@ -83,8 +84,9 @@ def print_failure(console: Console, run: Run) -> None:
     lines = tail_lines(task.log_path)
     if not lines:
         return
-    console.print(Text(f"Last {len(lines)} lines of its log ({task.log_path}):", style="dim"),
-                  soft_wrap=True)
+    console.print(
+        Text(f"Last {len(lines)} lines of its log ({task.log_path}):", style="dim"), soft_wrap=True
+    )
     for log_line in lines:
         console.print(Text(f"  {log_line}"), soft_wrap=True)
 

@@ -51,8 +51,12 @@ class RunView(Protocol):
     def __enter__(self) -> RunView:
         """Start showing."""
 
-    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
-                 tb: TracebackType | None) -> None:
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
         """Stop showing."""
 
 
@@ -77,8 +81,12 @@ class PlainView:
     def __enter__(self) -> PlainView:
         return self
 
-    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
-                 tb: TracebackType | None) -> None:
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
         return None
 
 
@@ -103,8 +111,12 @@ class LiveView:
         self._lock = threading.Lock()
         self._rows: dict[str, _Row] = {}
         self._changes = 0
-        self._live = Live(console=console, get_renderable=self.render, refresh_per_second=4,
-                          transient=False, redirect_stderr=False)
+        self._live = Live(
+            console=console,
+            get_renderable=self.render,
+            refresh_per_second=4,
+            transient=False,
+        )
 
     def on_event(self, event: TaskEvent) -> None:
         """Record the change; the next refresh shows it."""
@@ -114,8 +126,14 @@ class LiveView:
             self._changes += 1
             row = self._rows.get(event.path)
             if row is None:
-                row = _Row(path=event.path, kind=event.kind, state=state, attempt=event.attempt,
-                           order=len(self._rows), changed=self._changes)
+                row = _Row(
+                    path=event.path,
+                    kind=event.kind,
+                    state=state,
+                    attempt=event.attempt,
+                    order=len(self._rows),
+                    changed=self._changes,
+                )
                 self._rows[event.path] = row
             row.state, row.changed = state, self._changes
             row.attempt = max(row.attempt, event.attempt)
@@ -164,8 +182,12 @@ class LiveView:
         self._live.start(refresh=True)
         return self
 
-    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
-                 tb: TracebackType | None) -> None:
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
         self._live.stop()
 
 

@@ -18,6 +18,7 @@ import os
 import signal
 import subprocess
 import sys
+import weakref
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -45,6 +46,13 @@ def _consume(future: asyncio.Future[int]) -> None:
         future.exception()
 
 
+def _stop(proc: subprocess.Popen[bytes]) -> None:
+    """Ask a worker to exit (it kills its children on SIGTERM), if it still runs."""
+    if proc.poll() is None:
+        with contextlib.suppress(OSError):
+            proc.send_signal(signal.SIGTERM)
+
+
 @dataclass
 class _Attempt:
     exit: asyncio.Future[int]
@@ -68,6 +76,8 @@ class ForkWorker:
         self._attempts: dict[int, _Attempt] = {}
         self._ids = itertools.count(1)
         self._buffer = b""
+        self._outbox = bytearray()
+        self._writing = False
 
     @property
     def pid(self) -> int | None:
@@ -124,6 +134,9 @@ class ForkWorker:
         proc = self._proc
         if proc is None:
             return
+        if self._writing and self._loop is not None and proc.stdin is not None:
+            self._loop.remove_writer(proc.stdin.fileno())
+            self._writing = False
         if proc.stdin is not None:
             with contextlib.suppress(OSError):
                 proc.stdin.close()  # EOF: the worker kills its children and exits
@@ -151,21 +164,47 @@ class ForkWorker:
             )
         except OSError as exc:
             raise ExecutorError(f"could not start the fork worker: {exc}") from exc
-        assert proc.stdout is not None
+        assert proc.stdout is not None and proc.stdin is not None
         os.set_blocking(proc.stdout.fileno(), False)
+        os.set_blocking(proc.stdin.fileno(), False)
         loop.add_reader(proc.stdout.fileno(), self._on_readable)
         self._proc, self._loop, self._buffer = proc, loop, b""
+        self._outbox, self._writing = bytearray(), False
+        # A worker nobody closed (or a dropped ForkWorker) still goes away, at the latest when
+        # the orchestrator exits; it takes its running children with it.
+        weakref.finalize(self, _stop, proc)
 
     def _send(self, message: dict[str, Any]) -> None:
-        proc = self._proc
-        if proc is None or proc.stdin is None:
+        """Queue a message for the worker and write what the pipe takes right now.
+
+        Never blocks: a blocked orchestrator would stop reading the worker's replies, and a
+        worker blocked on a full reply pipe would stop reading requests.
+        """
+        if self._proc is None:
             raise ExecutorError("the fork worker is not running")
+        self._outbox += (json.dumps(message) + "\n").encode()
+        self._flush()
+
+    def _flush(self) -> None:
+        proc, loop = self._proc, self._loop
+        if proc is None or proc.stdin is None or proc.stdin.closed or loop is None:
+            return
+        fd = proc.stdin.fileno()
         try:
-            # A blocking write: the worker reads continuously, so this only waits while it forks.
-            proc.stdin.write((json.dumps(message) + "\n").encode())
-            proc.stdin.flush()
-        except (BrokenPipeError, ValueError):
+            while self._outbox:
+                written = os.write(fd, self._outbox)
+                del self._outbox[:written]
+        except BlockingIOError:
+            if not self._writing:
+                loop.add_writer(fd, self._flush)
+                self._writing = True
+            return
+        except OSError:  # broken pipe: the worker is gone
             self._discard(f"the fork worker died (exit code {proc.poll()})")
+            return
+        if self._writing:
+            loop.remove_writer(fd)
+            self._writing = False
 
     def _on_readable(self) -> None:
         proc = self._proc
@@ -207,8 +246,12 @@ class ForkWorker:
         proc, loop = self._proc, self._loop
         self._proc = self._loop = None
         if proc is not None:
-            if loop is not None and not loop.is_closed() and proc.stdout is not None:
-                loop.remove_reader(proc.stdout.fileno())
+            if loop is not None and not loop.is_closed():
+                if proc.stdout is not None:
+                    loop.remove_reader(proc.stdout.fileno())
+                if proc.stdin is not None and self._writing:
+                    loop.remove_writer(proc.stdin.fileno())
+            self._outbox, self._writing = bytearray(), False
             if proc.poll() is None:
                 proc.send_signal(signal.SIGTERM)  # the worker kills its children on SIGTERM
                 try:

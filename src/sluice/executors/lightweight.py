@@ -11,11 +11,13 @@ always correct, just slower.
 
 from __future__ import annotations
 
+import functools
 import importlib.metadata
 import importlib.util
 import os
 import re
 import shlex
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from packaging.requirements import InvalidRequirement, Requirement
@@ -320,13 +322,12 @@ def strip_lightweight_prelude(command: list[str]) -> LightweightCommand | None:
     )
 
 
-def _unique(values: object) -> tuple[str, ...]:
-    seen: dict[str, None] = {}
-    for value in values:  # type: ignore[attr-defined]
-        seen.setdefault(str(value), None)
-    return tuple(seen)
+def _unique(values: Iterable[str]) -> tuple[str, ...]:
+    """``values`` without repeats, first occurrence kept."""
+    return tuple(dict.fromkeys(values))
 
 
+@functools.cache
 def host_kfp_available() -> bool:
     """Whether this interpreter can import a kfp 2.x (any 2.x runs any 2.x component)."""
     if importlib.util.find_spec("kfp") is None:

@@ -12,6 +12,9 @@ Dispatch, fastest first:
 
 from __future__ import annotations
 
+import dataclasses
+import functools
+import importlib.util
 import os
 import sys
 from collections.abc import Sequence
@@ -63,6 +66,7 @@ class LocalExecutor:
         self._worker = ForkWorker()
         self._engines = tuple(container_engines)
         self._engine: ContainerEngine | None = None
+        self._missing: dict[tuple[str, ...], list[str]] = {}
 
     async def execute(self, request: ExecutionRequest) -> ExecutionResult:
         """Run one attempt to completion; see the module docstring for how.
@@ -73,6 +77,10 @@ class LocalExecutor:
             ExecutorError: the attempt could not be started or supervised (no container engine
                 for ``use_container=True``, the fork worker died).
         """
+        # Absolute paths: the fork child changes directory before it opens anything.
+        request = dataclasses.replace(
+            request, log_path=request.log_path.absolute(), work_dir=request.work_dir.absolute()
+        )
         request.log_path.parent.mkdir(parents=True, exist_ok=True)
         request.work_dir.mkdir(parents=True, exist_ok=True)
         if request.use_container:
@@ -95,8 +103,13 @@ class LocalExecutor:
         self, request: ExecutionRequest, command: LightweightCommand
     ) -> ExecutionResult:
         kfp_ok = host_kfp_available()
-        missing = unsatisfied_requirements(command.packages)
+        missing = self._missing.get(command.packages)
+        if missing is None:
+            # Scanning installed distributions costs milliseconds; a run asks about the same few
+            # package lists over and over.
+            missing = self._missing[command.packages] = unsatisfied_requirements(command.packages)
         env = {**os.environ, **request.env, "_KFP_RUNTIME": "true"}
+        command = dataclasses.replace(command, module=_executor_module(command.module))
         source_path = request.work_dir / _SOURCE_FILE
         argv = ["--component_module_path", str(source_path), *command.args]
         if kfp_ok and not missing:
@@ -186,3 +199,18 @@ def _forkable(component_env: dict[str, str]) -> bool:
     a fork skips; such tasks run as a fresh subprocess instead.
     """
     return not any(key.startswith("PYTHON") for key in component_env)
+
+
+@functools.cache
+def _executor_module(module: str) -> str:
+    """The launcher's executor module, or kfp 2's own if the host's kfp lacks it.
+
+    Early kfp 2 pre-releases launched ``kfp.components.executor_main``; any kfp 2.x installed
+    here runs those components with ``kfp.dsl.executor_main``.
+    """
+    try:
+        if importlib.util.find_spec(module) is not None:
+            return module
+    except ImportError:
+        pass
+    return "kfp.dsl.executor_main"

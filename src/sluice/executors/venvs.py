@@ -16,6 +16,7 @@ import hashlib
 import json
 import os
 import shutil
+import site
 import sys
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -139,16 +140,36 @@ class VenvCache:
         build_env.setdefault("PIP_DISABLE_PIP_VERSION_CHECK", "1")
         ok = False
         try:
-            for argv in (create, install):
-                code = await run_logged(argv, cwd=self.root, env=build_env, log_path=log_path)
-                if code != 0:
-                    return VenvResult(None, code)
+            code = await run_logged(create, cwd=self.root, env=build_env, log_path=log_path)
+            if code != 0:
+                return VenvResult(None, code)
+            _see_outer_venv(venv)
+            code = await run_logged(install, cwd=self.root, env=build_env, log_path=log_path)
+            if code != 0:
+                return VenvResult(None, code)
             (venv / _READY).write_text(json.dumps({"requirements": list(spec.requirements)}))
             ok = True
             return VenvResult(python, 0)
         finally:
             if not ok:
                 shutil.rmtree(venv, ignore_errors=True)
+
+
+def _see_outer_venv(venv: Path) -> None:
+    """Make the packages of the venv Sluice itself runs in visible in ``venv``.
+
+    ``--system-site-packages`` only reaches the *base* interpreter's site-packages; when Sluice
+    runs from a virtualenv, kfp and the user's packages live in that venv instead. A ``.pth``
+    file adds them after the new venv's own packages (``site.addsitedir`` so their ``.pth``
+    files, e.g. editable installs, are honoured too).
+    """
+    if sys.prefix == sys.base_prefix:
+        return
+    base = Path(sys.base_prefix).resolve()
+    outer = [d for d in site.getsitepackages() if not Path(d).resolve().is_relative_to(base)]
+    for site_packages in venv.glob("lib/python*/site-packages"):
+        lines = [f"import site; site.addsitedir({d!r})\n" for d in outer]
+        (site_packages / "_sluice_outer_venv.pth").write_text("".join(lines))
 
 
 def _uv_index_options(spec: VenvSpec) -> list[str]:

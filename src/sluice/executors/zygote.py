@@ -93,6 +93,9 @@ class _Zygote:
                         request = self._handle(json.loads(line))
                         if request is not None:
                             return request  # we are the child now
+        except BrokenPipeError:  # the orchestrator is gone: nobody wants the results
+            self._shutdown()
+            return None
         finally:
             selector.close()
 
@@ -155,15 +158,19 @@ def _run_child(request: dict[str, Any]) -> int:
     import runpy
 
     os.setsid()  # own process group, so the attempt can be killed as a whole
-    os.chdir(request["cwd"])
-    log_fd = os.open(request["log"], os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
-    os.dup2(log_fd, 1)
-    os.dup2(log_fd, 2)
-    os.close(log_fd)
-    os.environ.clear()
-    os.environ.update(request["env"])
-    with open(request["source_path"], "w", encoding="utf-8") as f:
-        f.write(request["source"])
+    try:
+        log_fd = os.open(request["log"], os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
+        os.dup2(log_fd, 1)
+        os.dup2(log_fd, 2)
+        os.close(log_fd)
+        os.chdir(request["cwd"])
+        os.environ.clear()
+        os.environ.update(request["env"])
+        with open(request["source_path"], "w", encoding="utf-8") as f:
+            f.write(request["source"])
+    except OSError as exc:  # reported like the launcher's shell would, then a failed attempt
+        print(f"sluice: could not prepare the task: {exc}", file=sys.stderr, flush=True)
+        return 1
     sys.path.insert(0, os.getcwd())  # what `python3 -m` puts first
     sys.argv = ["-m", *request["argv"]]  # runpy replaces argv[0] with the module's file
     try:

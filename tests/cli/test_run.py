@@ -1,0 +1,262 @@
+"""``sluice run`` end to end: real runs of small pipelines through the typer app."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from sluice.cli.main import app
+
+runner = CliRunner()
+
+
+def test_successful_run_exits_0_and_prints_summary_and_outputs(pipelines: Path) -> None:
+    result = runner.invoke(app, ["run", str(pipelines), "--pipeline", "good", "-p", "rows=4"])
+
+    assert result.exit_code == 0, result.output
+    assert "SUCCEEDED" in result.output
+    # One plain line per state change, no ANSI escapes off a terminal.
+    assert "RUNNING   make" in result.output
+    assert "\x1b[" not in result.output
+    # The artifact output is shown as its URI.
+    assert "Output = " in result.output and "/data" in result.output
+
+
+def test_failing_component_exits_1_naming_task_and_exception(pipelines: Path) -> None:
+    result = runner.invoke(app, ["run", str(pipelines), "--pipeline", "bad", "-p", "rows=5"])
+
+    assert result.exit_code == 1, result.output
+    assert "FAILED" in result.output
+    assert "Failed task: boom" in result.output
+    # The exception line from the component's own log, and a line only the log holds.
+    assert "ValueError: bad rows: 10" in result.output
+    assert "about to fail with 10" in result.output
+    assert "Traceback" in result.output  # the component's traceback, from its log
+
+
+def test_json_prints_one_object_with_artifacts_and_tasks(pipelines: Path) -> None:
+    result = runner.invoke(app, ["run", str(pipelines), "--pipeline", "good", "--json"])
+
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout)
+    assert data["state"] == "SUCCEEDED"
+    assert data["error"] is None
+    artifact = data["outputs"]["Output"]
+    assert artifact["schema_title"] == "system.Dataset"
+    assert artifact["metadata"] == {"n": 6}
+    assert artifact["uri"]
+    tasks = {t["path"]: t for t in data["tasks"]}
+    assert tasks["make"]["state"] == "SUCCEEDED" and tasks["make"]["attempts"] == 1
+
+
+def test_json_of_failed_run_exits_1(pipelines: Path) -> None:
+    result = runner.invoke(app, ["run", str(pipelines), "--pipeline", "bad", "--json"])
+
+    assert result.exit_code == 1
+    data = json.loads(result.stdout)
+    assert data["state"] == "FAILED"
+    assert "bad rows" in data["error"]
+
+
+def _assert_bad_input(args: list[str], *needles: str) -> None:
+    result = runner.invoke(app, args)
+    assert result.exit_code == 2, result.output
+    assert "Traceback" not in result.output
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert lines[0].startswith("error: ")
+    for needle in needles:
+        assert needle in lines[0]
+
+
+def test_mistyped_parameter_is_one_line_error(pipelines: Path) -> None:
+    _assert_bad_input(["run", str(pipelines), "--pipeline", "good", "-p", "rows=abc"], "rows")
+
+
+def test_unknown_parameter(pipelines: Path) -> None:
+    _assert_bad_input(["run", str(pipelines), "--pipeline", "good", "-p", "nope=1"], "nope")
+
+
+def test_malformed_pair(pipelines: Path) -> None:
+    _assert_bad_input(["run", str(pipelines), "--pipeline", "good", "-p", "rows"], "rows")
+
+
+def test_missing_pipeline_file(tmp_path: Path) -> None:
+    _assert_bad_input(["run", str(tmp_path / "nothere.py")], "nothere.py")
+
+
+def test_yaml_that_is_not_a_pipeline(tmp_path: Path) -> None:
+    path = tmp_path / "config.yaml"
+    path.write_text("name: hello\nitems: [1, 2]\n")
+    _assert_bad_input(["run", str(path)], "not a pipeline")
+
+
+def test_missing_params_file(pipelines: Path, tmp_path: Path) -> None:
+    missing = tmp_path / "params.yaml"
+    _assert_bad_input(
+        ["run", str(pipelines), "--pipeline", "good", "--params-file", str(missing)],
+        "params.yaml",
+    )
+
+
+def test_several_pipelines_need_pipeline_option(pipelines: Path) -> None:
+    _assert_bad_input(["run", str(pipelines)], "--pipeline")
+
+
+def test_bad_cache_max_age(pipelines: Path) -> None:
+    _assert_bad_input(
+        ["run", str(pipelines), "--pipeline", "good", "--cache-max-age", "soon"], "cache-max-age"
+    )
+
+
+def test_params_file_is_used_and_p_overrides_it(pipelines: Path, tmp_path: Path) -> None:
+    params = tmp_path / "params.json"
+    params.write_text(json.dumps({"rows": 1}))
+    result = runner.invoke(
+        app,
+        [
+            "run",
+            str(pipelines),
+            "--pipeline",
+            "good",
+            "--json",
+            "--params-file",
+            str(params),
+            "-p",
+            "rows=7",
+            "--no-cache",
+        ],
+    )
+
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["arguments"] == {"rows": 7}
+
+
+GPU_PIPELINE = """
+from kfp import dsl
+
+
+@dsl.component(base_image="python:3.11")
+def hello() -> str:
+    return "hi"
+
+
+@dsl.pipeline(name="gpu")
+def gpu():
+    hello().set_accelerator_type("NVIDIA_TESLA_T4").set_accelerator_limit(64)
+"""
+
+
+def test_unsatisfiable_resources_refused_or_warned(tmp_path: Path) -> None:
+    path = tmp_path / "gpu.py"
+    path.write_text(textwrap.dedent(GPU_PIPELINE))
+
+    refused = runner.invoke(app, ["run", str(path)])
+    assert refused.exit_code == 2, refused.output
+    assert refused.stderr.startswith("error: ")
+
+    allowed = runner.invoke(app, ["run", str(path), "--allow-unsatisfiable-resources"])
+    assert allowed.exit_code == 0, allowed.output
+    assert "warning: " in allowed.stderr
+    assert "SUCCEEDED" in allowed.stdout
+
+
+def test_python_m_sluice_runs_a_pipeline(pipelines: Path, sluice_home: Path) -> None:
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "sluice",
+            "run",
+            str(pipelines),
+            "--pipeline",
+            "good",
+            "-p",
+            "rows=2",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=240,
+        env={**os.environ, "SLUICE_HOME": str(sluice_home)},
+    )
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "SUCCEEDED" in proc.stdout
+    assert "\x1b[" not in proc.stdout
+
+
+def test_python_m_sluice_bad_input_exits_2_without_traceback(pipelines: Path) -> None:
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "sluice",
+            "run",
+            str(pipelines),
+            "--pipeline",
+            "good",
+            "-p",
+            "rows=abc",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=240,
+    )
+    assert proc.returncode == 2
+    assert proc.stderr.startswith("error: ")
+    assert "Traceback" not in proc.stderr
+
+
+SLOW_PIPELINE = """
+from kfp import dsl
+
+
+@dsl.component(base_image="python:3.11")
+def nap(seconds: int) -> int:
+    import time
+    time.sleep(seconds)
+    return seconds
+
+
+@dsl.pipeline(name="slow")
+def slow():
+    nap(seconds=120)
+"""
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(sys.platform == "win32", reason="POSIX signals")
+def test_ctrl_c_cancels_the_run_and_exits_130(tmp_path: Path, sluice_home: Path) -> None:
+    path = tmp_path / "slow.py"
+    path.write_text(textwrap.dedent(SLOW_PIPELINE))
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "sluice", "run", str(path)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        env={**os.environ, "SLUICE_HOME": str(sluice_home)},
+        # A shell may start us with SIGINT ignored; Ctrl-C must reach Python's handler.
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+    )
+    assert proc.stdout is not None
+    seen = []
+    try:
+        for line in proc.stdout:
+            seen.append(line)
+            if "RUNNING" in line and "nap" in line:
+                break
+        proc.send_signal(signal.SIGINT)
+        rest, _ = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    output = "".join(seen) + rest
+    assert proc.returncode == 130, output
+    assert "CANCELED" in output
