@@ -36,6 +36,10 @@ async def run_container_task(
     input_params = json_ready(inputs.parameters)
     input_ids = artifact_ids(inputs.artifacts)
     recorded_inputs = {"parameters": input_params, "artifacts": input_ids}
+    if "{{$" in str(record.resources):
+        # Resources set from an upstream output (`set_cpu_limit(t.output)`) are known
+        # only now; record the values the task really asked for, as the Go driver does.
+        ctx.store.update_task(record.id, resources=_resolved_resources(ctx, record, inputs))
 
     if cache_enabled:
         hit = ctx.store.find_cached(fingerprint=fp, pipeline_name=ctx.pipeline_name,
@@ -170,6 +174,22 @@ async def _attempt(
              attempt=attempt)
     return TaskResult(state=TaskState.SUCCEEDED, task_id=record.id, parameters=parameters,
                       artifacts=artifacts), ""
+
+
+def _resolved_resources(ctx: RunContext, record: TaskRow, inputs: ResolvedInputs
+                        ) -> dict[str, Any]:
+    partial = {"inputs": {"parameterValues": json_ready(inputs.parameters)}}
+    job = ctx.job_context(task_name=record.name, task_id=record.id)
+
+    def resolve(value: Any) -> Any:
+        if isinstance(value, str) and "{{$" in value:
+            return resolve_placeholders(value, executor_input=partial, job=job)
+        if isinstance(value, dict):
+            return {k: resolve(v) for k, v in value.items()}
+        return value
+
+    resolved: dict[str, Any] = resolve(dict(record.resources or {}))
+    return resolved
 
 
 def build_executor_input(ctx: RunContext, component: pipeline_spec_pb2.ComponentSpec,

@@ -1,0 +1,52 @@
+"""Canceling a running run through its handle."""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+import sluice
+
+from .helpers import assert_not_run, lines
+from .pipelines import cancel
+
+
+def _wait_for(predicate: Callable[[], bool], what: str, limit: float = 30.0) -> None:
+    """Polls ``predicate`` (bounded): the tests wait for events, they never time them."""
+    deadline = time.monotonic() + limit
+    while not predicate():
+        if time.monotonic() > deadline:
+            pytest.fail(f"gave up waiting for {what}")
+        time.sleep(0.05)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return True
+
+
+def test_cancel_running_run(files: Path) -> None:
+    """cancel(): the run and the running task end CANCELED, the process is stopped,
+    and the downstream task never runs."""
+    marker, release = files / "m", files / "release"
+    handle = sluice.submit(cancel.cancelable, {"marker": str(marker), "release": str(release)})
+    _wait_for(lambda: bool(lines(marker)), "the blocker task to start")
+    pid = int(lines(marker)[0].split()[1])
+    handle.cancel()
+    run = handle.wait()
+    assert run.state == "CANCELED"
+    assert run.task("blocker").state == "CANCELED"
+    assert_not_run(run, "after-block")
+    _wait_for(lambda: not _alive(pid), "the canceled component process to exit", limit=10)
+    # Released afterwards, nothing more happens: the component was really stopped.
+    release.write_text("go")
+    time.sleep(0.3)
+    assert [ln.split()[0] for ln in lines(marker)] == ["started"]
+    assert sluice.get_run(run.id).state == "CANCELED"
