@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import re
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -13,11 +14,12 @@ from sluice.engine.caching import fingerprint
 from sluice.engine.context import RunContext, json_ready
 from sluice.engine.inputs import ResolvedInputs
 from sluice.engine.model import ArtifactRef, TaskResult, artifact_ids
-from sluice.engine.outputs import collect_container_outputs
+from sluice.engine.outputs import ProducedArtifact, collect_container_outputs
+from sluice.engine.staging import localize_inputs, upload
 from sluice.engine.states import TaskState
 from sluice.errors import SluiceError
 from sluice.executors.base import ExecutionRequest
-from sluice.spec.placeholders import expand_structured_args, local_path_for_uri, resolve_placeholders
+from sluice.spec.placeholders import expand_structured_args, resolve_placeholders
 from sluice.store.models import TaskRow
 
 # The IR's container spec message (kfp's protobuf modules are untyped).
@@ -92,6 +94,9 @@ async def _attempt(
     work_dir = attempt_dir / "work"
     work_dir.mkdir(parents=True, exist_ok=True)
     log_path = attempt_dir / "log.txt"
+    if ctx.remote_root:
+        inputs = replace(inputs, artifacts=await localize_inputs(inputs.artifacts,
+                                                                 ctx.staging_dir))
     executor_input = build_executor_input(ctx, component, inputs, record.path, attempt_dir)
     job = ctx.job_context(task_name=record.name, task_id=record.id)
     # Go treats an input whose value is null as absent (IfPresent takes its Else branch).
@@ -123,7 +128,7 @@ async def _attempt(
     request = ExecutionRequest(
         task_name=record.path, image=container.image, command=command, env=env,
         log_path=log_path, work_dir=work_dir, use_container=ctx.use_container,
-        mounts=(Path(local_path_for_uri(ctx.pipeline_root)), attempt_dir),
+        mounts=(ctx.local_task_root("").parent, attempt_dir),
     )
     try:
         async with ctx.slots:
@@ -152,6 +157,8 @@ async def _attempt(
         return None, str(exc)
 
     artifacts: dict[str, list[ArtifactRef]] = {}
+    if ctx.remote_root:
+        produced = await _publish(ctx, record.path, produced)
     for item in produced:
         artifact_id = ctx.store.create_artifact(
             uri=item.uri, name=item.output_name, schema_title=item.schema_title,
@@ -176,6 +183,17 @@ async def _attempt(
                       artifacts=artifacts), ""
 
 
+async def _publish(ctx: RunContext, path: str, produced: list[ProducedArtifact]
+                   ) -> list[ProducedArtifact]:
+    """Upload staged outputs to the remote pipeline root; returns them with remote URIs."""
+    published = []
+    for item in produced:
+        remote = f"{ctx.task_root(path)}/{item.output_name}"
+        await asyncio.to_thread(upload, Path(item.uri), remote)
+        published.append(replace(item, uri=remote))
+    return published
+
+
 def _resolved_resources(ctx: RunContext, record: TaskRow, inputs: ResolvedInputs
                         ) -> dict[str, Any]:
     partial = {"inputs": {"parameterValues": json_ready(inputs.parameters)}}
@@ -195,7 +213,7 @@ def _resolved_resources(ctx: RunContext, record: TaskRow, inputs: ResolvedInputs
 def build_executor_input(ctx: RunContext, component: pipeline_spec_pb2.ComponentSpec,
                          inputs: ResolvedInputs, path: str, attempt_dir: Path) -> dict[str, Any]:
     """The executor input of one attempt, with output locations created."""
-    task_root = ctx.task_root(path)
+    task_root = str(ctx.local_task_root(path))
     params_dir = attempt_dir / "outputs"
     params_dir.mkdir(parents=True, exist_ok=True)
     out_artifacts: dict[str, Any] = {}
@@ -203,7 +221,7 @@ def build_executor_input(ctx: RunContext, component: pipeline_spec_pb2.Component
         uri = f"{task_root}/{name}"
         # The Go launcher creates the parent of every output path; container components
         # rely on it (they write straight to the path).
-        Path(local_path_for_uri(uri)).parent.mkdir(parents=True, exist_ok=True)
+        Path(uri).parent.mkdir(parents=True, exist_ok=True)
         out_artifacts[name] = {"artifacts": [{
             "name": name,
             "type": {"schemaTitle": spec.artifact_type.schema_title,
@@ -211,7 +229,7 @@ def build_executor_input(ctx: RunContext, component: pipeline_spec_pb2.Component
             "uri": uri,
             "metadata": {},
         }]}
-    output_file = Path(local_path_for_uri(task_root)) / "executor_output.json"
+    output_file = Path(task_root) / "executor_output.json"
     output_file.parent.mkdir(parents=True, exist_ok=True)
     output_file.unlink(missing_ok=True)  # a retry must not read the last attempt's output
     return {

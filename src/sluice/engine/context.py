@@ -16,7 +16,8 @@ from sluice.config import Settings
 from sluice.engine.model import ArtifactRef, TaskResult
 from sluice.engine.states import TaskState
 from sluice.executors.base import Executor
-from sluice.spec.placeholders import JobContext
+from sluice.engine.staging import is_remote
+from sluice.spec.placeholders import JobContext, local_path_for_uri
 from sluice.store.models import ArtifactRow, TaskRow
 from sluice.store.repository import Store
 
@@ -98,6 +99,22 @@ class RunContext:
     def task_root(self, path: str) -> str:
         """Where a task's output artifacts go: ``<pipeline_root>/<run name>/<task path>``."""
         return f"{self.pipeline_root.rstrip('/')}/{self.run_name}/{_safe_path(path)}"
+
+    @property
+    def remote_root(self) -> bool:
+        """Whether artifacts live in an object store (staged locally for tasks)."""
+        return is_remote(self.pipeline_root)
+
+    @property
+    def staging_dir(self) -> Path:
+        """Local copies of a remote-rooted run's artifacts."""
+        return self.settings.home / "staging" / self.run_id
+
+    def local_task_root(self, path: str) -> Path:
+        """Where a task writes its outputs on this machine."""
+        if self.remote_root:
+            return self.staging_dir / _safe_path(path)
+        return Path(local_path_for_uri(self.task_root(path)))
 
     def attempt_dir(self, path: str, attempt: int) -> Path:
         """Scratch directory of one attempt: log, parameter output files, work dir."""
