@@ -1,0 +1,148 @@
+"""ForkWorker directly: module runs, signals, grace period, event loops."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from pathlib import Path
+
+import pytest
+
+from sluice.executors.forkserver import ForkWorker
+
+from .support import run
+from .test_local import process_gone, wait_for_file
+
+STUBBORN = """
+import os, signal, sys, time
+signal.signal(signal.SIGTERM, lambda *a: print("got TERM, ignoring", flush=True))
+open(sys.argv[1], "w").write(str(os.getpid()))
+while True:
+    time.sleep(0.05)
+"""
+
+ECHO_ARGS = """
+import os, sys
+print(sys.argv[1:], os.getcwd(), os.environ.get("ONLY_HERE"), __name__, sys.path[0])
+"""
+
+
+async def run_source(
+    worker: ForkWorker, tmp_path: Path, source: str, argv: list[str], env: dict[str, str]
+) -> int:
+    work = tmp_path / "work"
+    work.mkdir(exist_ok=True)
+    return await worker.run(
+        module="sluice_test_module",
+        argv=argv,
+        source=source,
+        source_path=work / "sluice_test_module.py",
+        cwd=work,
+        env=env,
+        log_path=tmp_path / "log.txt",
+    )
+
+
+def test_runs_module_as_main_with_argv_env_cwd(tmp_path: Path) -> None:
+    async def main() -> int:
+        worker = ForkWorker()
+        try:
+            return await run_source(worker, tmp_path, ECHO_ARGS, ["a", "b"], {"ONLY_HERE": "1"})
+        finally:
+            await worker.aclose()
+
+    assert run(main()) == 0
+    work = tmp_path / "work"
+    assert (tmp_path / "log.txt").read_text() == f"['a', 'b'] {work} 1 __main__ {work}\n"
+
+
+def test_sigkill_after_grace_when_sigterm_is_ignored(tmp_path: Path) -> None:
+    pid_file = tmp_path / "pid"
+
+    async def main() -> tuple[int, float]:
+        worker = ForkWorker(grace=0.3)
+        loop = asyncio.get_running_loop()
+        task = asyncio.create_task(
+            run_source(worker, tmp_path, STUBBORN, [str(pid_file)], dict(os.environ))
+        )
+        pid = int(await wait_for_file(pid_file))
+        start = loop.time()
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+        took = loop.time() - start
+        await worker.aclose()
+        return pid, took
+
+    pid, took = run(main())
+    assert process_gone(pid)
+    assert 0.25 < took < 5
+    assert "got TERM, ignoring" in (tmp_path / "log.txt").read_text()
+
+
+def test_new_event_loop_gets_a_new_worker(tmp_path: Path) -> None:
+    worker = ForkWorker()
+
+    async def once() -> tuple[int, int | None]:
+        code = await run_source(worker, tmp_path, "print('x')", [], dict(os.environ))
+        return code, worker.pid
+
+    (code1, pid1), (code2, pid2) = run(once()), run(once())
+    assert (code1, code2) == (0, 0)
+    assert pid1 is not None and pid2 is not None and pid1 != pid2
+    assert process_gone(pid1)
+    run(worker.aclose())
+    assert process_gone(pid2)
+    assert worker.pid is None
+
+
+def test_hundred_concurrent_children(tmp_path: Path) -> None:
+    async def main() -> list[int]:
+        worker = ForkWorker()
+        try:
+            return await asyncio.gather(
+                *(
+                    worker.run(
+                        module="m",
+                        argv=[str(i)],
+                        source="import sys, time; time.sleep(0.5); sys.exit(int(sys.argv[1]) % 7)",
+                        source_path=tmp_path / f"w{i}" / "m.py",
+                        cwd=tmp_path / f"w{i}",
+                        env=dict(os.environ),
+                        log_path=tmp_path / "logs" / f"{i}.log",
+                    )
+                    for i in range(100)
+                    if (tmp_path / f"w{i}").mkdir() is None
+                )
+            )
+        finally:
+            await worker.aclose()
+
+    assert run(main()) == [i % 7 for i in range(100)]
+
+
+def test_large_requests_do_not_block_the_loop(tmp_path: Path) -> None:
+    payload = "x" * 2_000_000  # far more than a pipe holds: written as the worker reads
+
+    async def main() -> list[int]:
+        worker = ForkWorker()
+        try:
+            return await asyncio.gather(
+                *(
+                    worker.run(
+                        module="m",
+                        argv=[payload],
+                        source="import sys; sys.exit(len(sys.argv[1]) % 251)",
+                        source_path=tmp_path / f"w{i}" / "m.py",
+                        cwd=tmp_path / f"w{i}",
+                        env=dict(os.environ),
+                        log_path=tmp_path / "logs" / f"{i}.log",
+                    )
+                    for i in range(10)
+                    if (tmp_path / f"w{i}").mkdir() is None
+                )
+            )
+        finally:
+            await worker.aclose()
+
+    assert run(main()) == [2_000_000 % 251] * 10
