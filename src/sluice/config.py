@@ -20,8 +20,9 @@ class Settings:
     db_url: str
 
     @classmethod
-    def from_env(cls, *, home: str | os.PathLike[str] | None = None,
-                 db_url: str | None = None) -> Settings:
+    def from_env(
+        cls, *, home: str | os.PathLike[str] | None = None, db_url: str | None = None
+    ) -> Settings:
         """Settings from arguments, else the environment, else the defaults."""
         home_path = Path(home or os.environ.get("SLUICE_HOME") or Path.home() / ".sluice")
         home_path = home_path.expanduser().resolve()

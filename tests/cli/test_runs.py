@@ -75,7 +75,6 @@ def test_show_unknown_run_exits_2() -> None:
     assert result.stderr.strip().startswith("error: no run 'no-such-run'")
 
 
-
 def test_resume_of_a_finished_run_reruns_nothing(pipelines: Path) -> None:
     good = run_pipeline(runner, pipelines, "good")
     result = runner.invoke(app, ["runs", "resume", good["id"]])

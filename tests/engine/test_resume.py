@@ -1,6 +1,5 @@
 """A stored run can be executed again: finished tasks are reused, never run twice."""
 
-
 import asyncio
 from pathlib import Path
 
@@ -45,8 +44,12 @@ def test_interrupted_run_resumes_without_rerunning_finished_tasks(
     tmp_path: Path, settings: Settings
 ) -> None:
     first, second = tmp_path / "first", tmp_path / "second"
-    store, row, _, _ = prepare_run(two_steps, {"first": str(first), "second": str(second)},
-                                   settings=settings, enable_caching=False)
+    store, row, _, _ = prepare_run(
+        two_steps,
+        {"first": str(first), "second": str(second)},
+        settings=settings,
+        enable_caching=False,
+    )
     assert _execute(row.id, settings) == "SUCCEEDED"
     # Simulate a crash while the second task ran: its row says RUNNING, the run too.
     task = next(t for t in store.tasks_of_run(row.id) if t.name == "count-2")
@@ -67,8 +70,9 @@ def test_resume_reruns_only_the_failed_task(tmp_path: Path, settings: Settings) 
     import sluice
 
     first, second = tmp_path / "first", tmp_path / "second"
-    run = sluice.run(two_steps, {"first": str(first), "second": "/nonexistent/dir/marker"},
-                     enable_caching=False)
+    run = sluice.run(
+        two_steps, {"first": str(first), "second": "/nonexistent/dir/marker"}, enable_caching=False
+    )
     assert run.state == "FAILED"
     assert "count-2" in (run.error or "")
     # Fix the cause the way a user would (here: the stored argument) and resume.

@@ -10,14 +10,20 @@ from sluice.store.repository import Store
 
 def _run(store: Store, name: str = "r1") -> str:
     row = store.create_run(
-        name=name, display_name=name, pipeline_name="pipe", pipeline_spec={"pipeline_spec": {}},
-        arguments={"n": 3, "xs": [1, 2]}, pipeline_root="/tmp/root", options={}, state="PENDING",
+        name=name,
+        display_name=name,
+        pipeline_name="pipe",
+        pipeline_spec={"pipeline_spec": {}},
+        arguments={"n": 3, "xs": [1, 2]},
+        pipeline_root="/tmp/root",
+        options={},
+        state="PENDING",
     )
     return row.id
 
 
 def test_schema_revision_constant_is_alembic_head() -> None:
-    assert SCHEMA_REVISION == head_revision()
+    assert head_revision() == SCHEMA_REVISION
 
 
 def test_run_roundtrip_and_state_history(store: Store) -> None:
@@ -48,15 +54,34 @@ def test_list_runs_newest_first_and_filters(store: Store) -> None:
 
 def test_tasks_and_their_history(store: Store) -> None:
     run_id = _run(store)
-    parent = store.create_task(run_id=run_id, parent_id=None, name="loop", path="loop",
-                               display_name="loop", kind="loop", component_name="comp-loop",
-                               state="PENDING")
-    child = store.create_task(run_id=run_id, parent_id=parent.id, name="t", path="loop[0]/t",
-                              display_name="t", kind="container", component_name="comp-t",
-                              state="PENDING", resources={"cpuLimit": 1.0})
+    parent = store.create_task(
+        run_id=run_id,
+        parent_id=None,
+        name="loop",
+        path="loop",
+        display_name="loop",
+        kind="loop",
+        component_name="comp-loop",
+        state="PENDING",
+    )
+    child = store.create_task(
+        run_id=run_id,
+        parent_id=parent.id,
+        name="t",
+        path="loop[0]/t",
+        display_name="t",
+        kind="container",
+        component_name="comp-t",
+        state="PENDING",
+        resources={"cpuLimit": 1.0},
+    )
     store.update_task(child.id, state="RUNNING", attempts=1, started=True)
-    store.update_task(child.id, state="SUCCEEDED", finished=True,
-                      outputs={"parameters": {"Output": 4}, "artifacts": {}})
+    store.update_task(
+        child.id,
+        state="SUCCEEDED",
+        finished=True,
+        outputs={"parameters": {"Output": 4}, "artifacts": {}},
+    )
     tasks = {t.path: t for t in store.tasks_of_run(run_id)}
     assert tasks["loop[0]/t"].state == "SUCCEEDED"
     assert tasks["loop[0]/t"].outputs["parameters"] == {"Output": 4}
@@ -68,26 +93,57 @@ def test_tasks_and_their_history(store: Store) -> None:
 
 def test_executions_artifacts_events_and_cache_lookup(store: Store) -> None:
     run_id = _run(store)
-    task = store.create_task(run_id=run_id, parent_id=None, name="t", path="t",
-                             display_name="t", kind="container", component_name="comp-t",
-                             state="RUNNING")
-    artifact = store.create_artifact(uri="/tmp/root/r1/t/model", name="model",
-                                     schema_title="system.Model", schema_version="0.0.1",
-                                     metadata={"framework": "sklearn"}, run_id=run_id,
-                                     producer_task_id=task.id)
-    execution = store.create_execution(run_id=run_id, task_id=task.id, pipeline_name="pipe",
-                                       component_name="comp-t", type_="system.ContainerExecution",
-                                       attempt=1, state="RUNNING", input_parameters={"a": 1},
-                                       fingerprint="f" * 64, cache_enabled=True)
+    task = store.create_task(
+        run_id=run_id,
+        parent_id=None,
+        name="t",
+        path="t",
+        display_name="t",
+        kind="container",
+        component_name="comp-t",
+        state="RUNNING",
+    )
+    artifact = store.create_artifact(
+        uri="/tmp/root/r1/t/model",
+        name="model",
+        schema_title="system.Model",
+        schema_version="0.0.1",
+        metadata={"framework": "sklearn"},
+        run_id=run_id,
+        producer_task_id=task.id,
+    )
+    execution = store.create_execution(
+        run_id=run_id,
+        task_id=task.id,
+        pipeline_name="pipe",
+        component_name="comp-t",
+        type_="system.ContainerExecution",
+        attempt=1,
+        state="RUNNING",
+        input_parameters={"a": 1},
+        fingerprint="f" * 64,
+        cache_enabled=True,
+    )
     assert store.find_cached(fingerprint="f" * 64, pipeline_name="pipe") is None  # not done
-    store.finish_execution(execution, state="COMPLETE", output_parameters={"acc": 0.9},
-                           output_artifacts={"model": [artifact]}, exit_code=0)
+    store.finish_execution(
+        execution,
+        state="COMPLETE",
+        output_parameters={"acc": 0.9},
+        output_artifacts={"model": [artifact]},
+        exit_code=0,
+    )
 
     hit = store.find_cached(fingerprint="f" * 64, pipeline_name="pipe")
     assert hit is not None and hit[0].id == execution and hit[1].id == task.id
     assert store.find_cached(fingerprint="f" * 64, pipeline_name="other") is None
-    assert store.find_cached(fingerprint="f" * 64, pipeline_name="pipe",
-                             newer_than=hit[0].finished_at + timedelta(days=1)) is None
+    assert (
+        store.find_cached(
+            fingerprint="f" * 64,
+            pipeline_name="pipe",
+            newer_than=hit[0].finished_at + timedelta(days=1),
+        )
+        is None
+    )
     events = list(store.events_of_execution(execution))
     assert [(e.type, e.name, e.artifact_id) for e in events] == [("OUTPUT", "model", artifact)]
     assert store.get_artifacts([artifact])[artifact].metadata_ == {"framework": "sklearn"}
@@ -97,9 +153,15 @@ def test_executions_artifacts_events_and_cache_lookup(store: Store) -> None:
 
 def test_delete_run_keeps_artifacts(store: Store) -> None:
     run_id = _run(store)
-    artifact = store.create_artifact(uri="/x", name="a", schema_title="system.Artifact",
-                                     schema_version="0.0.1", metadata={}, run_id=run_id,
-                                     producer_task_id=None)
+    artifact = store.create_artifact(
+        uri="/x",
+        name="a",
+        schema_title="system.Artifact",
+        schema_version="0.0.1",
+        metadata={},
+        run_id=run_id,
+        producer_task_id=None,
+    )
     store.delete_run(run_id)
     assert store.get_run(run_id) is None
     assert artifact in store.get_artifacts([artifact])

@@ -14,12 +14,19 @@ def to_dsl_artifact(row: ArtifactRow) -> Any:
     """A stored artifact as the ``kfp.dsl`` artifact class of its schema title."""
     from kfp.dsl.types import artifact_types
 
-    classes = {cls.schema_title: cls for cls in (
-        artifact_types.Artifact, artifact_types.Dataset, artifact_types.Model,
-        artifact_types.Metrics, artifact_types.ClassificationMetrics,
-        artifact_types.SlicedClassificationMetrics, artifact_types.HTML,
-        artifact_types.Markdown,
-    )}
+    classes = {
+        cls.schema_title: cls
+        for cls in (
+            artifact_types.Artifact,
+            artifact_types.Dataset,
+            artifact_types.Model,
+            artifact_types.Metrics,
+            artifact_types.ClassificationMetrics,
+            artifact_types.SlicedClassificationMetrics,
+            artifact_types.HTML,
+            artifact_types.Markdown,
+        )
+    }
     cls = classes.get(row.schema_title, artifact_types.Artifact)
     artifact = cls(name=row.name, uri=row.uri, metadata=dict(row.metadata_ or {}))
     if cls is artifact_types.Artifact and row.schema_title != cls.schema_title:
@@ -42,12 +49,21 @@ def _artifact_ids(*groups: dict[str, Any]) -> list[int]:
 def task_from_row(row: TaskRow, artifacts: dict[int, ArtifactRow]) -> TaskRun:
     """A task row as a :class:`TaskRun`."""
     return TaskRun(
-        id=row.id, name=row.name, path=row.path, display_name=row.display_name, kind=row.kind,
-        state=row.state, attempts=row.attempts, inputs=_values(row.inputs or {}, artifacts),
+        id=row.id,
+        name=row.name,
+        path=row.path,
+        display_name=row.display_name,
+        kind=row.kind,
+        state=row.state,
+        attempts=row.attempts,
+        inputs=_values(row.inputs or {}, artifacts),
         outputs=_values(row.outputs or {}, artifacts),
-        log_path=Path(row.log_path) if row.log_path else None, error=row.error,
-        image=row.image, resources=dict(row.resources or {}),
-        started_at=as_utc(row.started_at), finished_at=as_utc(row.finished_at),
+        log_path=Path(row.log_path) if row.log_path else None,
+        error=row.error,
+        image=row.image,
+        resources=dict(row.resources or {}),
+        started_at=as_utc(row.started_at),
+        finished_at=as_utc(row.finished_at),
         cached_from=row.cached_from_task_id,
     )
 
@@ -59,10 +75,16 @@ def run_from_rows(row: RunRow, tasks: list[TaskRow], store: Store) -> Run:
         ids += _artifact_ids(task.inputs or {}, task.outputs or {})
     artifacts = store.get_artifacts(sorted(set(ids)))
     return Run(
-        id=row.id, name=row.name, pipeline_name=row.pipeline_name, state=row.state,
-        error=row.error, arguments=dict(row.arguments or {}),
+        id=row.id,
+        name=row.name,
+        pipeline_name=row.pipeline_name,
+        state=row.state,
+        error=row.error,
+        arguments=dict(row.arguments or {}),
         outputs=_values(row.outputs or {}, artifacts),
-        tasks=[task_from_row(t, artifacts) for t in tasks], pipeline_root=row.pipeline_root,
-        created_at=as_utc(row.created_at), started_at=as_utc(row.started_at),
+        tasks=[task_from_row(t, artifacts) for t in tasks],
+        pipeline_root=row.pipeline_root,
+        created_at=as_utc(row.created_at),
+        started_at=as_utc(row.started_at),
         finished_at=as_utc(row.finished_at),
     )

@@ -36,11 +36,17 @@ def _default_parallelism() -> int:
 
 
 def prepare_run(
-    pipeline: object, arguments: Mapping[str, Any] | None = None, *,
-    pipeline_root: str | os.PathLike[str] | None = None, enable_caching: bool | None = None,
-    run_name: str | None = None, pipeline_name: str | None = None,
-    cache_max_age: timedelta | None = None, allow_unsatisfiable_resources: bool = False,
-    use_container: bool = False, max_parallel_tasks: int | None = None,
+    pipeline: object,
+    arguments: Mapping[str, Any] | None = None,
+    *,
+    pipeline_root: str | os.PathLike[str] | None = None,
+    enable_caching: bool | None = None,
+    run_name: str | None = None,
+    pipeline_name: str | None = None,
+    cache_max_age: timedelta | None = None,
+    allow_unsatisfiable_resources: bool = False,
+    use_container: bool = False,
+    max_parallel_tasks: int | None = None,
     settings: Settings | None = None,
 ) -> tuple[Store, RunRow, Settings, list[str]]:
     """Load and validate a pipeline and record a PENDING run.
@@ -53,26 +59,38 @@ def prepare_run(
     check_pipeline(loaded)
     resolved = resolve_arguments(loaded, arguments)
     warnings = check_resources(loaded, allow_unsatisfiable=allow_unsatisfiable_resources)
-    root = str(pipeline_root) if pipeline_root is not None else (
-        loaded.spec.default_pipeline_root or str(settings.artifacts_dir)
+    root = (
+        str(pipeline_root)
+        if pipeline_root is not None
+        else (loaded.spec.default_pipeline_root or str(settings.artifacts_dir))
     )
     if "://" not in root:
         root = str(Path(root).expanduser().absolute())
-    options = RunOptions(enable_caching=enable_caching, cache_max_age=cache_max_age,
-                         use_container=use_container,
-                         max_parallel_tasks=max_parallel_tasks or _default_parallelism())
+    options = RunOptions(
+        enable_caching=enable_caching,
+        cache_max_age=cache_max_age,
+        use_container=use_container,
+        max_parallel_tasks=max_parallel_tasks or _default_parallelism(),
+    )
     store = open_store(settings)
-    row = create_run(store, loaded, resolved, pipeline_root=root, run_name=run_name,
-                     options=options)
+    row = create_run(
+        store, loaded, resolved, pipeline_root=root, run_name=run_name, options=options
+    )
     return store, row, settings, warnings
 
 
 def run(
-    pipeline: object, arguments: Mapping[str, Any] | None = None, *,
-    pipeline_root: str | os.PathLike[str] | None = None, enable_caching: bool | None = None,
-    run_name: str | None = None, pipeline_name: str | None = None,
-    cache_max_age: timedelta | None = None, allow_unsatisfiable_resources: bool = False,
-    use_container: bool = False, max_parallel_tasks: int | None = None,
+    pipeline: object,
+    arguments: Mapping[str, Any] | None = None,
+    *,
+    pipeline_root: str | os.PathLike[str] | None = None,
+    enable_caching: bool | None = None,
+    run_name: str | None = None,
+    pipeline_name: str | None = None,
+    cache_max_age: timedelta | None = None,
+    allow_unsatisfiable_resources: bool = False,
+    use_container: bool = False,
+    max_parallel_tasks: int | None = None,
 ) -> Run:
     """Run a pipeline and wait for it to end.
 
@@ -97,11 +115,18 @@ def run(
     Raises:
         UserInputError: the pipeline or the arguments are invalid; nothing was run.
     """
-    handle = submit(pipeline, arguments, pipeline_root=pipeline_root,
-                    enable_caching=enable_caching, run_name=run_name,
-                    pipeline_name=pipeline_name, cache_max_age=cache_max_age,
-                    allow_unsatisfiable_resources=allow_unsatisfiable_resources,
-                    use_container=use_container, max_parallel_tasks=max_parallel_tasks)
+    handle = submit(
+        pipeline,
+        arguments,
+        pipeline_root=pipeline_root,
+        enable_caching=enable_caching,
+        run_name=run_name,
+        pipeline_name=pipeline_name,
+        cache_max_age=cache_max_age,
+        allow_unsatisfiable_resources=allow_unsatisfiable_resources,
+        use_container=use_container,
+        max_parallel_tasks=max_parallel_tasks,
+    )
     try:
         return handle.wait()
     except KeyboardInterrupt:
@@ -113,8 +138,9 @@ def run(
 class RunHandle:
     """A run executing in a background thread of this process."""
 
-    def __init__(self, store: Store, row: RunRow, settings: Settings,
-                 on_event: EventCallback | None = None) -> None:
+    def __init__(
+        self, store: Store, row: RunRow, settings: Settings, on_event: EventCallback | None = None
+    ) -> None:
         self.id = row.id
         self.name = row.name
         self._store = store
@@ -123,8 +149,9 @@ class RunHandle:
         self._main: asyncio.Task[Any] | None = None
         self._ready = threading.Event()
         self._error: BaseException | None = None
-        self._thread = threading.Thread(target=self._target, args=(on_event,),
-                                        name=f"sluice-run-{row.name}", daemon=True)
+        self._thread = threading.Thread(
+            target=self._target, args=(on_event,), name=f"sluice-run-{row.name}", daemon=True
+        )
         self._thread.start()
 
     def _target(self, on_event: EventCallback | None) -> None:
@@ -133,14 +160,15 @@ class RunHandle:
             self._main = asyncio.current_task()
             self._ready.set()
             executor = LocalExecutor(venv_root=self._settings.venvs_dir)
-            await execute_run(self._store, self.id, settings=self._settings,
-                              executor=executor, on_event=on_event)
+            await execute_run(
+                self._store, self.id, settings=self._settings, executor=executor, on_event=on_event
+            )
 
         try:
             asyncio.run(main())
         except asyncio.CancelledError:
             pass
-        except BaseException as exc:  # noqa: BLE001 - re-raised in wait()
+        except BaseException as exc:
             self._error = exc
         finally:
             self._ready.set()
@@ -170,19 +198,31 @@ class RunHandle:
 
 
 def submit(
-    pipeline: object, arguments: Mapping[str, Any] | None = None, *,
-    pipeline_root: str | os.PathLike[str] | None = None, enable_caching: bool | None = None,
-    run_name: str | None = None, pipeline_name: str | None = None,
-    cache_max_age: timedelta | None = None, allow_unsatisfiable_resources: bool = False,
-    use_container: bool = False, max_parallel_tasks: int | None = None,
+    pipeline: object,
+    arguments: Mapping[str, Any] | None = None,
+    *,
+    pipeline_root: str | os.PathLike[str] | None = None,
+    enable_caching: bool | None = None,
+    run_name: str | None = None,
+    pipeline_name: str | None = None,
+    cache_max_age: timedelta | None = None,
+    allow_unsatisfiable_resources: bool = False,
+    use_container: bool = False,
+    max_parallel_tasks: int | None = None,
     on_event: EventCallback | None = None,
 ) -> RunHandle:
     """Start a run in the background and return a handle; see :func:`run` for arguments."""
     store, row, settings, _warnings = prepare_run(
-        pipeline, arguments, pipeline_root=pipeline_root, enable_caching=enable_caching,
-        run_name=run_name, pipeline_name=pipeline_name, cache_max_age=cache_max_age,
+        pipeline,
+        arguments,
+        pipeline_root=pipeline_root,
+        enable_caching=enable_caching,
+        run_name=run_name,
+        pipeline_name=pipeline_name,
+        cache_max_age=cache_max_age,
         allow_unsatisfiable_resources=allow_unsatisfiable_resources,
-        use_container=use_container, max_parallel_tasks=max_parallel_tasks,
+        use_container=use_container,
+        max_parallel_tasks=max_parallel_tasks,
     )
     return RunHandle(store, row, settings, on_event)
 
@@ -200,12 +240,15 @@ def get_run(run_id: str) -> Run:
     return run_from_rows(row, store.tasks_of_run(row.id), store)
 
 
-def list_runs(*, limit: int = 100, pipeline_name: str | None = None,
-              state: str | None = None) -> list[Run]:
+def list_runs(
+    *, limit: int = 100, pipeline_name: str | None = None, state: str | None = None
+) -> list[Run]:
     """Runs in the store, newest first (without their tasks; use :func:`get_run`)."""
     store = open_store(Settings.from_env())
-    return [run_from_rows(row, [], store)
-            for row in store.list_runs(limit=limit, pipeline_name=pipeline_name, state=state)]
+    return [
+        run_from_rows(row, [], store)
+        for row in store.list_runs(limit=limit, pipeline_name=pipeline_name, state=state)
+    ]
 
 
 def resume(run_id: str) -> Run:

@@ -21,10 +21,13 @@ from sluice.engine.inputs import ResolvedInputs
 from sluice.spec.values import normalize_numbers
 
 
-def fingerprint(*, task: pipeline_spec_pb2.PipelineTaskSpec,
-                component: pipeline_spec_pb2.ComponentSpec,
-                container: pipeline_spec_pb2.PipelineDeploymentConfig.PipelineContainerSpec,
-                inputs: ResolvedInputs) -> str:
+def fingerprint(
+    *,
+    task: pipeline_spec_pb2.PipelineTaskSpec,
+    component: pipeline_spec_pb2.ComponentSpec,
+    container: pipeline_spec_pb2.PipelineDeploymentConfig.PipelineContainerSpec,
+    inputs: ResolvedInputs,
+) -> str:
     """The cache fingerprint of a container task with these inputs."""
     if task.caching_options.cache_key:
         payload = f"{task.component_ref.name}\0{task.caching_options.cache_key}"

@@ -27,9 +27,13 @@ ContainerSpec = Any
 
 
 async def run_container_task(
-    ctx: RunContext, *, task: pipeline_spec_pb2.PipelineTaskSpec,
-    component: pipeline_spec_pb2.ComponentSpec, container: ContainerSpec,
-    record: TaskRow, inputs: ResolvedInputs,
+    ctx: RunContext,
+    *,
+    task: pipeline_spec_pb2.PipelineTaskSpec,
+    component: pipeline_spec_pb2.ComponentSpec,
+    container: ContainerSpec,
+    record: TaskRow,
+    inputs: ResolvedInputs,
 ) -> TaskResult:
     """Run (or fetch from the cache) one container task whose inputs are bound."""
     display = record.display_name
@@ -44,25 +48,44 @@ async def run_container_task(
         ctx.store.update_task(record.id, resources=_resolved_resources(ctx, record, inputs))
 
     if cache_enabled:
-        hit = ctx.store.find_cached(fingerprint=fp, pipeline_name=ctx.pipeline_name,
-                                    newer_than=ctx.newer_than())
+        hit = ctx.store.find_cached(
+            fingerprint=fp, pipeline_name=ctx.pipeline_name, newer_than=ctx.newer_than()
+        )
         if hit is not None:
             execution, source_task = hit
             outputs = source_task.outputs or {}
             ctx.store.create_execution(
-                run_id=ctx.run_id, task_id=record.id, pipeline_name=ctx.pipeline_name,
-                component_name=task.component_ref.name, type_="system.ContainerExecution",
-                attempt=0, state="CACHED", input_parameters=input_params, fingerprint=fp,
-                cache_enabled=True, cached_execution_id=execution.id, input_artifacts=input_ids,
+                run_id=ctx.run_id,
+                task_id=record.id,
+                pipeline_name=ctx.pipeline_name,
+                component_name=task.component_ref.name,
+                type_="system.ContainerExecution",
+                attempt=0,
+                state="CACHED",
+                input_parameters=input_params,
+                fingerprint=fp,
+                cache_enabled=True,
+                cached_execution_id=execution.id,
+                input_artifacts=input_ids,
             )
-            ctx.store.update_task(record.id, state=TaskState.CACHED.value, outputs=outputs,
-                                  inputs=recorded_inputs, fingerprint=fp,
-                                  cached_from_task_id=source_task.id, started=True,
-                                  finished=True, message=f"cache hit: execution {execution.id}")
+            ctx.store.update_task(
+                record.id,
+                state=TaskState.CACHED.value,
+                outputs=outputs,
+                inputs=recorded_inputs,
+                fingerprint=fp,
+                cached_from_task_id=source_task.id,
+                started=True,
+                finished=True,
+                message=f"cache hit: execution {execution.id}",
+            )
             ctx.emit(record.path, display, "container", TaskState.CACHED)
-            return TaskResult(state=TaskState.CACHED, task_id=record.id,
-                              parameters=dict(outputs.get("parameters", {})),
-                              artifacts=ctx.artifact_refs(outputs.get("artifacts", {})))
+            return TaskResult(
+                state=TaskState.CACHED,
+                task_id=record.id,
+                parameters=dict(outputs.get("parameters", {})),
+                artifacts=ctx.artifact_refs(outputs.get("artifacts", {})),
+            )
 
     policy = task.retry_policy
     max_attempts = 1 + max(0, policy.max_retry_count)
@@ -70,23 +93,40 @@ async def run_container_task(
     for attempt in range(1, max_attempts + 1):
         if attempt > 1:
             await asyncio.sleep(_backoff_seconds(policy, attempt - 1))
-        result, error = await _attempt(ctx, task=task, component=component, container=container,
-                                       record=record, inputs=inputs, attempt=attempt, fp=fp,
-                                       cache_enabled=cache_enabled,
-                                       recorded_inputs=recorded_inputs)
+        result, error = await _attempt(
+            ctx,
+            task=task,
+            component=component,
+            container=container,
+            record=record,
+            inputs=inputs,
+            attempt=attempt,
+            fp=fp,
+            cache_enabled=cache_enabled,
+            recorded_inputs=recorded_inputs,
+        )
         if result is not None:
             return result
-    ctx.store.update_task(record.id, state=TaskState.FAILED.value, error=error, finished=True,
-                          message=error)
+    ctx.store.update_task(
+        record.id, state=TaskState.FAILED.value, error=error, finished=True, message=error
+    )
     ctx.emit(record.path, display, "container", TaskState.FAILED, error=error)
-    return TaskResult(state=TaskState.FAILED, task_id=record.id, error=error,
-                      failed_task=record.path)
+    return TaskResult(
+        state=TaskState.FAILED, task_id=record.id, error=error, failed_task=record.path
+    )
 
 
 async def _attempt(
-    ctx: RunContext, *, task: pipeline_spec_pb2.PipelineTaskSpec,
-    component: pipeline_spec_pb2.ComponentSpec, container: ContainerSpec, record: TaskRow,
-    inputs: ResolvedInputs, attempt: int, fp: str, cache_enabled: bool,
+    ctx: RunContext,
+    *,
+    task: pipeline_spec_pb2.PipelineTaskSpec,
+    component: pipeline_spec_pb2.ComponentSpec,
+    container: ContainerSpec,
+    record: TaskRow,
+    inputs: ResolvedInputs,
+    attempt: int,
+    fp: str,
+    cache_enabled: bool,
     recorded_inputs: dict[str, Any],
 ) -> tuple[TaskResult | None, str]:
     """One attempt; returns the result on success, else (None, error message)."""
@@ -95,8 +135,7 @@ async def _attempt(
     work_dir.mkdir(parents=True, exist_ok=True)
     log_path = attempt_dir / "log.txt"
     if ctx.remote_root:
-        inputs = replace(inputs, artifacts=await localize_inputs(inputs.artifacts,
-                                                                 ctx.staging_dir))
+        inputs = replace(inputs, artifacts=await localize_inputs(inputs.artifacts, ctx.staging_dir))
     executor_input = build_executor_input(ctx, component, inputs, record.path, attempt_dir)
     job = ctx.job_context(task_name=record.name, task_id=record.id)
     # Go treats an input whose value is null as absent (IfPresent takes its Else branch).
@@ -107,27 +146,50 @@ async def _attempt(
     }
     command = [
         resolve_placeholders(arg, executor_input=executor_input, job=job, optional_inputs=optional)
-        for arg in expand_structured_args([*container.command, *container.args],
-                                          present_inputs=present)
+        for arg in expand_structured_args(
+            [*container.command, *container.args], present_inputs=present
+        )
     ]
-    env = {e.name: resolve_placeholders(e.value, executor_input=executor_input, job=job,
-                                        optional_inputs=optional)
-           for e in container.env}
+    env = {
+        e.name: resolve_placeholders(
+            e.value, executor_input=executor_input, job=job, optional_inputs=optional
+        )
+        for e in container.env
+    }
 
     execution_id = ctx.store.create_execution(
-        run_id=ctx.run_id, task_id=record.id, pipeline_name=ctx.pipeline_name,
-        component_name=task.component_ref.name, type_="system.ContainerExecution",
-        attempt=attempt, state="RUNNING", input_parameters=json_ready(inputs.parameters),
-        fingerprint=fp, cache_enabled=cache_enabled, log_path=str(log_path),
+        run_id=ctx.run_id,
+        task_id=record.id,
+        pipeline_name=ctx.pipeline_name,
+        component_name=task.component_ref.name,
+        type_="system.ContainerExecution",
+        attempt=attempt,
+        state="RUNNING",
+        input_parameters=json_ready(inputs.parameters),
+        fingerprint=fp,
+        cache_enabled=cache_enabled,
+        log_path=str(log_path),
         input_artifacts=artifact_ids(inputs.artifacts),
     )
-    ctx.store.update_task(record.id, state=TaskState.RUNNING.value, attempts=attempt,
-                          log_path=str(log_path), started=attempt == 1,
-                          message=f"attempt {attempt}", inputs=recorded_inputs, fingerprint=fp)
+    ctx.store.update_task(
+        record.id,
+        state=TaskState.RUNNING.value,
+        attempts=attempt,
+        log_path=str(log_path),
+        started=attempt == 1,
+        message=f"attempt {attempt}",
+        inputs=recorded_inputs,
+        fingerprint=fp,
+    )
     ctx.emit(record.path, record.display_name, "container", TaskState.RUNNING, attempt=attempt)
     request = ExecutionRequest(
-        task_name=record.path, image=container.image, command=command, env=env,
-        log_path=log_path, work_dir=work_dir, use_container=ctx.use_container,
+        task_name=record.path,
+        image=container.image,
+        command=command,
+        env=env,
+        log_path=log_path,
+        work_dir=work_dir,
+        use_container=ctx.use_container,
         mounts=(ctx.local_task_root("").parent, attempt_dir),
     )
     try:
@@ -135,8 +197,13 @@ async def _attempt(
             outcome = await ctx.executor.execute(request)
     except asyncio.CancelledError:
         ctx.store.finish_execution(execution_id, state="CANCELED", error="canceled")
-        ctx.store.update_task(record.id, state=TaskState.CANCELED.value, finished=True,
-                              error="canceled", message="canceled")
+        ctx.store.update_task(
+            record.id,
+            state=TaskState.CANCELED.value,
+            finished=True,
+            error="canceled",
+            message="canceled",
+        )
         ctx.emit(record.path, record.display_name, "container", TaskState.CANCELED)
         raise
     except SluiceError as exc:
@@ -145,15 +212,18 @@ async def _attempt(
 
     if outcome.exit_code != 0:
         error = failure_summary(log_path, outcome.exit_code)
-        ctx.store.finish_execution(execution_id, state="FAILED", exit_code=outcome.exit_code,
-                                   how=outcome.how, error=error)
+        ctx.store.finish_execution(
+            execution_id, state="FAILED", exit_code=outcome.exit_code, how=outcome.how, error=error
+        )
         return None, error
     try:
-        parameters, produced = collect_container_outputs(component, executor_input,
-                                                         task_path=record.path)
+        parameters, produced = collect_container_outputs(
+            component, executor_input, task_path=record.path
+        )
     except SluiceError as exc:
-        ctx.store.finish_execution(execution_id, state="FAILED", exit_code=0, how=outcome.how,
-                                   error=str(exc))
+        ctx.store.finish_execution(
+            execution_id, state="FAILED", exit_code=0, how=outcome.how, error=str(exc)
+        )
         return None, str(exc)
 
     artifacts: dict[str, list[ArtifactRef]] = {}
@@ -161,30 +231,49 @@ async def _attempt(
         produced = await _publish(ctx, record.path, produced)
     for item in produced:
         artifact_id = ctx.store.create_artifact(
-            uri=item.uri, name=item.output_name, schema_title=item.schema_title,
-            schema_version=item.schema_version, metadata=item.metadata, run_id=ctx.run_id,
+            uri=item.uri,
+            name=item.output_name,
+            schema_title=item.schema_title,
+            schema_version=item.schema_version,
+            metadata=item.metadata,
+            run_id=ctx.run_id,
             producer_task_id=record.id,
         )
-        artifacts[item.output_name] = [ArtifactRef(
-            id=artifact_id, name=item.output_name, uri=item.uri, schema_title=item.schema_title,
-            schema_version=item.schema_version, metadata=item.metadata,
-        )]
+        artifacts[item.output_name] = [
+            ArtifactRef(
+                id=artifact_id,
+                name=item.output_name,
+                uri=item.uri,
+                schema_title=item.schema_title,
+                schema_version=item.schema_version,
+                metadata=item.metadata,
+            )
+        ]
     out_params = json_ready(parameters)
-    ctx.store.finish_execution(execution_id, state="COMPLETE", exit_code=0, how=outcome.how,
-                               output_parameters=out_params,
-                               output_artifacts=artifact_ids(artifacts))
+    ctx.store.finish_execution(
+        execution_id,
+        state="COMPLETE",
+        exit_code=0,
+        how=outcome.how,
+        output_parameters=out_params,
+        output_artifacts=artifact_ids(artifacts),
+    )
     ctx.store.update_task(
-        record.id, state=TaskState.SUCCEEDED.value, finished=True, error=None,
+        record.id,
+        state=TaskState.SUCCEEDED.value,
+        finished=True,
+        error=None,
         outputs={"parameters": out_params, "artifacts": artifact_ids(artifacts)},
     )
-    ctx.emit(record.path, record.display_name, "container", TaskState.SUCCEEDED,
-             attempt=attempt)
-    return TaskResult(state=TaskState.SUCCEEDED, task_id=record.id, parameters=parameters,
-                      artifacts=artifacts), ""
+    ctx.emit(record.path, record.display_name, "container", TaskState.SUCCEEDED, attempt=attempt)
+    return TaskResult(
+        state=TaskState.SUCCEEDED, task_id=record.id, parameters=parameters, artifacts=artifacts
+    ), ""
 
 
-async def _publish(ctx: RunContext, path: str, produced: list[ProducedArtifact]
-                   ) -> list[ProducedArtifact]:
+async def _publish(
+    ctx: RunContext, path: str, produced: list[ProducedArtifact]
+) -> list[ProducedArtifact]:
     """Upload staged outputs to the remote pipeline root; returns them with remote URIs."""
     published = []
     for item in produced:
@@ -194,8 +283,7 @@ async def _publish(ctx: RunContext, path: str, produced: list[ProducedArtifact]
     return published
 
 
-def _resolved_resources(ctx: RunContext, record: TaskRow, inputs: ResolvedInputs
-                        ) -> dict[str, Any]:
+def _resolved_resources(ctx: RunContext, record: TaskRow, inputs: ResolvedInputs) -> dict[str, Any]:
     partial = {"inputs": {"parameterValues": json_ready(inputs.parameters)}}
     job = ctx.job_context(task_name=record.name, task_id=record.id)
 
@@ -210,8 +298,13 @@ def _resolved_resources(ctx: RunContext, record: TaskRow, inputs: ResolvedInputs
     return resolved
 
 
-def build_executor_input(ctx: RunContext, component: pipeline_spec_pb2.ComponentSpec,
-                         inputs: ResolvedInputs, path: str, attempt_dir: Path) -> dict[str, Any]:
+def build_executor_input(
+    ctx: RunContext,
+    component: pipeline_spec_pb2.ComponentSpec,
+    inputs: ResolvedInputs,
+    path: str,
+    attempt_dir: Path,
+) -> dict[str, Any]:
     """The executor input of one attempt, with output locations created."""
     task_root = str(ctx.local_task_root(path))
     params_dir = attempt_dir / "outputs"
@@ -222,25 +315,35 @@ def build_executor_input(ctx: RunContext, component: pipeline_spec_pb2.Component
         # The Go launcher creates the parent of every output path; container components
         # rely on it (they write straight to the path).
         Path(uri).parent.mkdir(parents=True, exist_ok=True)
-        out_artifacts[name] = {"artifacts": [{
-            "name": name,
-            "type": {"schemaTitle": spec.artifact_type.schema_title,
-                     "schemaVersion": spec.artifact_type.schema_version or "0.0.1"},
-            "uri": uri,
-            "metadata": {},
-        }]}
+        out_artifacts[name] = {
+            "artifacts": [
+                {
+                    "name": name,
+                    "type": {
+                        "schemaTitle": spec.artifact_type.schema_title,
+                        "schemaVersion": spec.artifact_type.schema_version or "0.0.1",
+                    },
+                    "uri": uri,
+                    "metadata": {},
+                }
+            ]
+        }
     output_file = Path(task_root) / "executor_output.json"
     output_file.parent.mkdir(parents=True, exist_ok=True)
     output_file.unlink(missing_ok=True)  # a retry must not read the last attempt's output
     return {
         "inputs": {
             "parameterValues": json_ready(inputs.parameters),
-            "artifacts": {name: {"artifacts": [a.to_executor_json() for a in refs]}
-                          for name, refs in inputs.artifacts.items()},
+            "artifacts": {
+                name: {"artifacts": [a.to_executor_json() for a in refs]}
+                for name, refs in inputs.artifacts.items()
+            },
         },
         "outputs": {
-            "parameters": {name: {"outputFile": str(params_dir / name)}
-                           for name in component.output_definitions.parameters},
+            "parameters": {
+                name: {"outputFile": str(params_dir / name)}
+                for name in component.output_definitions.parameters
+            },
             "artifacts": out_artifacts,
             "outputFile": str(output_file),
         },
@@ -251,8 +354,11 @@ def _backoff_seconds(policy: pipeline_spec_pb2.PipelineTaskSpec.RetryPolicy, ret
     """Delay before retry number ``retry`` (1-based): duration * factor^(retry-1), capped."""
     base = policy.backoff_duration.ToTimedelta().total_seconds()
     factor = policy.backoff_factor or 2.0
-    cap = (policy.backoff_max_duration.ToTimedelta().total_seconds()
-           if policy.HasField("backoff_max_duration") else 3600.0)
+    cap = (
+        policy.backoff_max_duration.ToTimedelta().total_seconds()
+        if policy.HasField("backoff_max_duration")
+        else 3600.0
+    )
     return float(min(cap, base * factor ** (retry - 1)))
 
 

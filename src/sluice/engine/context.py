@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -14,9 +15,9 @@ from kfp.pipeline_spec import pipeline_spec_pb2
 
 from sluice.config import Settings
 from sluice.engine.model import ArtifactRef, TaskResult
+from sluice.engine.staging import is_remote
 from sluice.engine.states import TaskState
 from sluice.executors.base import Executor
-from sluice.engine.staging import is_remote
 from sluice.spec.placeholders import JobContext, local_path_for_uri
 from sluice.store.models import ArtifactRow, TaskRow
 from sluice.store.repository import Store
@@ -70,16 +71,31 @@ class RunContext:
             self._slots = asyncio.Semaphore(self.max_parallel_tasks)
         return self._slots
 
-    def emit(self, path: str, display_name: str, kind: str, state: TaskState, *,
-             attempt: int = 0, error: str | None = None) -> None:
+    def emit(
+        self,
+        path: str,
+        display_name: str,
+        kind: str,
+        state: TaskState,
+        *,
+        attempt: int = 0,
+        error: str | None = None,
+    ) -> None:
         """Tell the live view about a state change (never fails the run)."""
         if self.on_event is None:
             return
-        try:
-            self.on_event(TaskEvent(run_id=self.run_id, path=path, display_name=display_name,
-                                    kind=kind, state=state, attempt=attempt, error=error))
-        except Exception:  # noqa: BLE001 - a broken view must not break the run
-            pass
+        with contextlib.suppress(Exception):
+            self.on_event(
+                TaskEvent(
+                    run_id=self.run_id,
+                    path=path,
+                    display_name=display_name,
+                    kind=kind,
+                    state=state,
+                    attempt=attempt,
+                    error=error,
+                )
+            )
 
     def job_context(self, *, task_name: str, task_id: str) -> JobContext:
         """Values of the ``{{$.pipeline_job_*}}`` and task placeholders for one task."""
@@ -129,15 +145,19 @@ class RunContext:
     def artifact_refs(self, ids: dict[str, list[int]]) -> dict[str, list[ArtifactRef]]:
         """Load stored artifacts back into refs (resuming, cache hits)."""
         rows = self.store.get_artifacts([i for group in ids.values() for i in group])
-        return {name: [ref_from_row(rows[i]) for i in group if i in rows]
-                for name, group in ids.items()}
+        return {
+            name: [ref_from_row(rows[i]) for i in group if i in rows] for name, group in ids.items()
+        }
 
     def stored_result(self, row: TaskRow) -> TaskResult:
         """The result of a task that finished earlier (resume, retry)."""
         outputs = row.outputs or {}
-        return TaskResult(state=TaskState(row.state), task_id=row.id,
-                          parameters=dict(outputs.get("parameters", {})),
-                          artifacts=self.artifact_refs(outputs.get("artifacts", {})))
+        return TaskResult(
+            state=TaskState(row.state),
+            task_id=row.id,
+            parameters=dict(outputs.get("parameters", {})),
+            artifacts=self.artifact_refs(outputs.get("artifacts", {})),
+        )
 
     def newer_than(self) -> datetime | None:
         """Oldest cache entry still usable under ``cache_max_age``."""
@@ -148,8 +168,14 @@ class RunContext:
 
 def ref_from_row(row: ArtifactRow) -> ArtifactRef:
     """An artifact row as an in-memory ref."""
-    return ArtifactRef(id=row.id, name=row.name, uri=row.uri, schema_title=row.schema_title,
-                       schema_version=row.schema_version, metadata=dict(row.metadata_ or {}))
+    return ArtifactRef(
+        id=row.id,
+        name=row.name,
+        uri=row.uri,
+        schema_title=row.schema_title,
+        schema_version=row.schema_version,
+        metadata=dict(row.metadata_ or {}),
+    )
 
 
 _UNSAFE = re.compile(r"[^A-Za-z0-9._/-]+")

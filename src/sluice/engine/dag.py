@@ -29,8 +29,9 @@ _ALL_COMPLETED = pipeline_spec_pb2.PipelineTaskSpec.TriggerPolicy.TriggerStrateg
 )
 
 
-async def run_dag(ctx: RunContext, component: pipeline_spec_pb2.ComponentSpec,
-                  scope: Scope) -> TaskResult:
+async def run_dag(
+    ctx: RunContext, component: pipeline_spec_pb2.ComponentSpec, scope: Scope
+) -> TaskResult:
     """Run every task of a DAG component; results land in ``scope.results``.
 
     Returns the DAG's own result (its outputs are resolved by the caller).
@@ -64,8 +65,9 @@ async def run_dag(ctx: RunContext, component: pipeline_spec_pb2.ComponentSpec,
             if not running:
                 if waiting:  # only unreachable tasks remain (cannot happen in a valid DAG)
                     for name in sorted(waiting):
-                        scope.results[name] = skip_task(ctx, name, tasks[name], scope,
-                                                        "unreachable")
+                        scope.results[name] = skip_task(
+                            ctx, name, tasks[name], scope, "unreachable"
+                        )
                     waiting.clear()
                 break
             done, _ = await asyncio.wait(running, return_when=asyncio.FIRST_COMPLETED)
@@ -84,6 +86,7 @@ async def run_dag(ctx: RunContext, component: pipeline_spec_pb2.ComponentSpec,
         raise
 
     if first_failure is not None:
-        return TaskResult(state=TaskState.FAILED, error=first_failure.error,
-                          failed_task=first_failure.failed_task)
+        return TaskResult(
+            state=TaskState.FAILED, error=first_failure.error, failed_task=first_failure.failed_task
+        )
     return TaskResult(state=TaskState.SUCCEEDED)

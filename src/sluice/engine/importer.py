@@ -26,9 +26,14 @@ from sluice.spec.values import normalize_numbers, value_from_proto
 from sluice.store.models import TaskRow
 
 
-async def run_importer(ctx: RunContext, *, task: pipeline_spec_pb2.PipelineTaskSpec,
-                       component: pipeline_spec_pb2.ComponentSpec, record: TaskRow,
-                       inputs: ResolvedInputs) -> TaskResult:
+async def run_importer(
+    ctx: RunContext,
+    *,
+    task: pipeline_spec_pb2.PipelineTaskSpec,
+    component: pipeline_spec_pb2.ComponentSpec,
+    record: TaskRow,
+    inputs: ResolvedInputs,
+) -> TaskResult:
     """Import the artifact and publish it as the task's ``artifact`` output."""
     spec = ctx.deployment.executors[component.executor_label].importer
     executor_input = {"inputs": {"parameterValues": json_ready(inputs.parameters)}}
@@ -45,18 +50,29 @@ async def run_importer(ctx: RunContext, *, task: pipeline_spec_pb2.PipelineTaskS
     schema_title = spec.type_schema.schema_title or "system.Artifact"
     schema_version = spec.type_schema.schema_version or "0.0.1"
 
-    ctx.store.update_task(record.id, state=TaskState.RUNNING.value, started=True,
-                          inputs={"parameters": json_ready(inputs.parameters), "artifacts": {}})
+    ctx.store.update_task(
+        record.id,
+        state=TaskState.RUNNING.value,
+        started=True,
+        inputs={"parameters": json_ready(inputs.parameters), "artifacts": {}},
+    )
     execution_id = ctx.store.create_execution(
-        run_id=ctx.run_id, task_id=record.id, pipeline_name=ctx.pipeline_name,
-        component_name=task.component_ref.name, type_="system.ImporterExecution", attempt=1,
-        state="RUNNING", input_parameters=json_ready(inputs.parameters), fingerprint=None,
+        run_id=ctx.run_id,
+        task_id=record.id,
+        pipeline_name=ctx.pipeline_name,
+        component_name=task.component_ref.name,
+        type_="system.ImporterExecution",
+        attempt=1,
+        state="RUNNING",
+        input_parameters=json_ready(inputs.parameters),
+        fingerprint=None,
         cache_enabled=False,
     )
     existing = None
     if not spec.reimport:
-        existing = ctx.store.find_artifact_by_uri(_local_uri(uri) or uri,
-                                                  pipeline_name=ctx.pipeline_name)
+        existing = ctx.store.find_artifact_by_uri(
+            _local_uri(uri) or uri, pipeline_name=ctx.pipeline_name
+        )
     if existing is not None and existing.schema_title == schema_title:
         ref = ref_from_row(existing)
     else:
@@ -65,18 +81,35 @@ async def run_importer(ctx: RunContext, *, task: pipeline_spec_pb2.PipelineTaskS
             local_uri = await asyncio.to_thread(_download, uri, ctx.task_root(record.path))
             metadata.setdefault("source_uri", uri)
         artifact_id = ctx.store.create_artifact(
-            uri=local_uri, name="artifact", schema_title=schema_title,
-            schema_version=schema_version, metadata=metadata, run_id=ctx.run_id,
+            uri=local_uri,
+            name="artifact",
+            schema_title=schema_title,
+            schema_version=schema_version,
+            metadata=metadata,
+            run_id=ctx.run_id,
             producer_task_id=record.id,
         )
-        ref = ArtifactRef(id=artifact_id, name="artifact", uri=local_uri,
-                          schema_title=schema_title, schema_version=schema_version,
-                          metadata=metadata)
+        ref = ArtifactRef(
+            id=artifact_id,
+            name="artifact",
+            uri=local_uri,
+            schema_title=schema_title,
+            schema_version=schema_version,
+            metadata=metadata,
+        )
     artifacts = {"artifact": [ref]}
-    ctx.store.finish_execution(execution_id, state="COMPLETE", output_parameters={},
-                               output_artifacts=artifact_ids(artifacts))
-    ctx.store.update_task(record.id, state=TaskState.SUCCEEDED.value, finished=True,
-                          outputs={"parameters": {}, "artifacts": artifact_ids(artifacts)})
+    ctx.store.finish_execution(
+        execution_id,
+        state="COMPLETE",
+        output_parameters={},
+        output_artifacts=artifact_ids(artifacts),
+    )
+    ctx.store.update_task(
+        record.id,
+        state=TaskState.SUCCEEDED.value,
+        finished=True,
+        outputs={"parameters": {}, "artifacts": artifact_ids(artifacts)},
+    )
     ctx.emit(record.path, record.display_name, "importer", TaskState.SUCCEEDED)
     return TaskResult(state=TaskState.SUCCEEDED, task_id=record.id, artifacts=artifacts)
 

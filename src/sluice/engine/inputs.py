@@ -34,8 +34,14 @@ class ResolvedInputs:
     missing: set[str] = field(default_factory=set)
 
 
-def resolve_task_inputs(ctx: RunContext, task: pipeline_spec_pb2.PipelineTaskSpec,
-                        scope: Scope, *, task_name: str, task_id: str) -> ResolvedInputs:
+def resolve_task_inputs(
+    ctx: RunContext,
+    task: pipeline_spec_pb2.PipelineTaskSpec,
+    scope: Scope,
+    *,
+    task_name: str,
+    task_id: str,
+) -> ResolvedInputs:
     """Values of ``task.inputs`` read from the scope of the DAG the task lives in."""
     resolved = ResolvedInputs()
     constants: list[str] = []
@@ -90,8 +96,10 @@ def resolve_task_inputs(ctx: RunContext, task: pipeline_spec_pb2.PipelineTaskSpe
         partial = {
             "inputs": {
                 "parameterValues": resolved.parameters,
-                "artifacts": {n: {"artifacts": [a.to_executor_json() for a in refs]}
-                              for n, refs in resolved.artifacts.items()},
+                "artifacts": {
+                    n: {"artifacts": [a.to_executor_json() for a in refs]}
+                    for n, refs in resolved.artifacts.items()
+                },
             }
         }
         job = ctx.job_context(task_name=task_name, task_id=task_id)
@@ -116,16 +124,20 @@ def final_status(ctx: RunContext, producer: str, result: TaskResult | None) -> d
     return status
 
 
-def bind_component_inputs(component: pipeline_spec_pb2.ComponentSpec, resolved: ResolvedInputs,
-                          *, task_path: str) -> ResolvedInputs:
+def bind_component_inputs(
+    component: pipeline_spec_pb2.ComponentSpec, resolved: ResolvedInputs, *, task_path: str
+) -> ResolvedInputs:
     """Cast resolved inputs by the component's declared types and fill defaults.
 
     Inputs the component does not declare (the ``pipelinechannel--`` inputs f-strings
     add) are kept as they are. A required input with no value raises
     :class:`InvalidArgumentError`; the caller fails the task with it.
     """
-    bound = ResolvedInputs(parameters=dict(resolved.parameters),
-                           artifacts=dict(resolved.artifacts), missing=set(resolved.missing))
+    bound = ResolvedInputs(
+        parameters=dict(resolved.parameters),
+        artifacts=dict(resolved.artifacts),
+        missing=set(resolved.missing),
+    )
     definitions = component.input_definitions
     for name, spec in definitions.parameters.items():
         type_name = pipeline_spec_pb2.ParameterType.ParameterTypeEnum.Name(spec.parameter_type)

@@ -37,8 +37,9 @@ def loop_items(task: pipeline_spec_pb2.PipelineTaskSpec, inputs: ResolvedInputs)
     else:
         name = items_spec.input_parameter
         if name not in inputs.parameters:
-            raise InvalidArgumentError(f"loop '{task.task_info.name}': its items input "
-                                       f"'{name}' has no value")
+            raise InvalidArgumentError(
+                f"loop '{task.task_info.name}': its items input '{name}' has no value"
+            )
         source = inputs.parameters[name]
     if isinstance(source, str):
         try:
@@ -54,17 +55,29 @@ def loop_items(task: pipeline_spec_pb2.PipelineTaskSpec, inputs: ResolvedInputs)
     return [normalize_numbers(item) for item in source]
 
 
-async def run_loop(ctx: RunContext, *, task: pipeline_spec_pb2.PipelineTaskSpec,
-                   component: pipeline_spec_pb2.ComponentSpec, record: TaskRow,
-                   inputs: ResolvedInputs, run_dag: ChildDagRunner) -> TaskResult:
+async def run_loop(
+    ctx: RunContext,
+    *,
+    task: pipeline_spec_pb2.PipelineTaskSpec,
+    component: pipeline_spec_pb2.ComponentSpec,
+    record: TaskRow,
+    inputs: ResolvedInputs,
+    run_dag: ChildDagRunner,
+) -> TaskResult:
     """Run every iteration of a loop task and collect its outputs."""
     from sluice.engine.tasks import get_or_create_record  # tasks.py imports this module
 
     items = loop_items(task, inputs)
-    ctx.store.update_task(record.id, state=TaskState.RUNNING.value, started=True,
-                          inputs={"parameters": json_ready(inputs.parameters),
-                                  "artifacts": artifact_ids(inputs.artifacts)},
-                          message=f"{len(items)} iterations")
+    ctx.store.update_task(
+        record.id,
+        state=TaskState.RUNNING.value,
+        started=True,
+        inputs={
+            "parameters": json_ready(inputs.parameters),
+            "artifacts": artifact_ids(inputs.artifacts),
+        },
+        message=f"{len(items)} iterations",
+    )
     ctx.emit(record.path, record.display_name, "loop", TaskState.RUNNING)
     item_input = task.parameter_iterator.item_input
     items_input = task.parameter_iterator.items.input_parameter
@@ -80,14 +93,22 @@ async def run_loop(ctx: RunContext, *, task: pipeline_spec_pb2.PipelineTaskSpec,
         )
         scope_inputs.parameters[item_input] = item
         parent = Scope(parameters={}, artifacts={}, path=record.path, parent_task_id=record.id)
-        row = get_or_create_record(ctx, f"{record.name}[{index}]", task, parent, path=path,
-                                   kind="iteration", iteration_index=index)
+        row = get_or_create_record(
+            ctx,
+            f"{record.name}[{index}]",
+            task,
+            parent,
+            path=path,
+            kind="iteration",
+            iteration_index=index,
+        )
         if TaskState(row.state).is_success:
             return ctx.stored_result(row)
         if failed:
             reason = f"not started: task '{failed[0].failed_task}' failed"
-            ctx.store.update_task(row.id, state=TaskState.SKIPPED.value, error=reason,
-                                  finished=True, message=reason)
+            ctx.store.update_task(
+                row.id, state=TaskState.SKIPPED.value, error=reason, finished=True, message=reason
+            )
             return TaskResult(state=TaskState.SKIPPED, task_id=row.id, error=reason)
         result = await run_dag(ctx, component, row, scope_inputs)
         if result.state == TaskState.FAILED:
@@ -104,22 +125,36 @@ async def run_loop(ctx: RunContext, *, task: pipeline_spec_pb2.PipelineTaskSpec,
 
     if failed:
         first = failed[0]
-        ctx.store.update_task(record.id, state=TaskState.FAILED.value, finished=True,
-                              error=first.error, message=first.error)
+        ctx.store.update_task(
+            record.id,
+            state=TaskState.FAILED.value,
+            finished=True,
+            error=first.error,
+            message=first.error,
+        )
         ctx.emit(record.path, record.display_name, "loop", TaskState.FAILED, error=first.error)
-        return TaskResult(state=TaskState.FAILED, task_id=record.id, error=first.error,
-                          failed_task=first.failed_task)
+        return TaskResult(
+            state=TaskState.FAILED,
+            task_id=record.id,
+            error=first.error,
+            failed_task=first.failed_task,
+        )
     parameters, artifacts = collect(component, results)
-    ctx.store.update_task(record.id, state=TaskState.SUCCEEDED.value, finished=True,
-                          outputs={"parameters": json_ready(parameters),
-                                   "artifacts": artifact_ids(artifacts)})
+    ctx.store.update_task(
+        record.id,
+        state=TaskState.SUCCEEDED.value,
+        finished=True,
+        outputs={"parameters": json_ready(parameters), "artifacts": artifact_ids(artifacts)},
+    )
     ctx.emit(record.path, record.display_name, "loop", TaskState.SUCCEEDED)
-    return TaskResult(state=TaskState.SUCCEEDED, task_id=record.id, parameters=parameters,
-                      artifacts=artifacts)
+    return TaskResult(
+        state=TaskState.SUCCEEDED, task_id=record.id, parameters=parameters, artifacts=artifacts
+    )
 
 
-def collect(component: pipeline_spec_pb2.ComponentSpec, results: list[TaskResult]
-            ) -> tuple[dict[str, Any], dict[str, list[ArtifactRef]]]:
+def collect(
+    component: pipeline_spec_pb2.ComponentSpec, results: list[TaskResult]
+) -> tuple[dict[str, Any], dict[str, list[ArtifactRef]]]:
     """``dsl.Collected`` outputs: per output, the iterations' values in index order."""
     parameters: dict[str, Any] = {
         name: [r.parameters[name] for r in results if r.ok and name in r.parameters]

@@ -46,7 +46,9 @@ def collect_container_outputs(
         try:
             executor_output = json.loads(output_file.read_text() or "{}")
         except json.JSONDecodeError as exc:
-            raise ComponentError(task_path, f"executor output {output_file} is not JSON: {exc}")
+            raise ComponentError(
+                task_path, f"executor output {output_file} is not JSON: {exc}"
+            ) from exc
     values = executor_output.get("parameterValues", {})
 
     parameters: dict[str, Any] = {}
@@ -57,8 +59,11 @@ def collect_container_outputs(
             continue
         path = Path(outputs["parameters"][name]["outputFile"])
         if not path.is_file():
-            raise ComponentError(task_path, f"output parameter '{name}' was not produced "
-                                 f"(no value in the executor output and no file {path})")
+            raise ComponentError(
+                task_path,
+                f"output parameter '{name}' was not produced "
+                f"(no value in the executor output and no file {path})",
+            )
         parameters[name] = _parse_parameter_file(path.read_text(), type_name, name=name)
 
     produced: list[ProducedArtifact] = []
@@ -73,11 +78,15 @@ def collect_container_outputs(
                 _copy_into(Path(custom), Path(local_path_for_uri(uri)))
             elif item.get("uri"):
                 uri = item["uri"]
-        produced.append(ProducedArtifact(
-            output_name=name, uri=uri, schema_title=spec.artifact_type.schema_title,
-            schema_version=spec.artifact_type.schema_version or "0.0.1",
-            metadata=normalize_numbers(metadata),
-        ))
+        produced.append(
+            ProducedArtifact(
+                output_name=name,
+                uri=uri,
+                schema_title=spec.artifact_type.schema_title,
+                schema_version=spec.artifact_type.schema_version or "0.0.1",
+                metadata=normalize_numbers(metadata),
+            )
+        )
     return parameters, produced
 
 
@@ -99,8 +108,9 @@ def _copy_into(source: Path, target: Path) -> None:
         shutil.copyfile(source, target)
 
 
-def dag_outputs(component: pipeline_spec_pb2.ComponentSpec, results: dict[str, TaskResult]
-                ) -> tuple[dict[str, Any], dict[str, list[ArtifactRef]]]:
+def dag_outputs(
+    component: pipeline_spec_pb2.ComponentSpec, results: dict[str, TaskResult]
+) -> tuple[dict[str, Any], dict[str, list[ArtifactRef]]]:
     """A DAG's outputs from its tasks' results; outputs nobody produced are left out.
 
     A ``valueFromOneof`` (``dsl.OneOf``) or several artifact selectors take the first
@@ -114,8 +124,10 @@ def dag_outputs(component: pipeline_spec_pb2.ComponentSpec, results: dict[str, T
             selectors = list(spec.value_from_oneof.parameter_selectors)
         for selector in selectors:
             result = results.get(selector.producer_subtask)
-            if result is not None and result.ok and selector.output_parameter_key in (
-                result.parameters
+            if (
+                result is not None
+                and result.ok
+                and selector.output_parameter_key in (result.parameters)
             ):
                 parameters[name] = result.parameters[selector.output_parameter_key]
                 break
@@ -123,8 +135,10 @@ def dag_outputs(component: pipeline_spec_pb2.ComponentSpec, results: dict[str, T
     for name, art_spec in component.dag.outputs.artifacts.items():
         for art_selector in art_spec.artifact_selectors:
             result = results.get(art_selector.producer_subtask)
-            if result is not None and result.ok and art_selector.output_artifact_key in (
-                result.artifacts
+            if (
+                result is not None
+                and result.ok
+                and art_selector.output_artifact_key in (result.artifacts)
             ):
                 artifacts[name] = result.artifacts[art_selector.output_artifact_key]
                 break

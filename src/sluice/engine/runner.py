@@ -14,7 +14,8 @@ from sluice.engine.context import EventCallback, RunContext, json_ready
 from sluice.engine.dag import run_dag
 from sluice.engine.model import ArtifactRef, Scope, artifact_ids
 from sluice.engine.outputs import dag_outputs
-from sluice.engine.states import RunState
+from sluice.engine.states import RunState, can_transition_run
+from sluice.errors import InvalidArgumentError
 from sluice.executors.base import Executor
 from sluice.spec.loader import LoadedPipeline
 from sluice.store.models import RunRow
@@ -41,7 +42,8 @@ class RunOptions:
         """The options as stored."""
         return {
             "enable_caching": self.enable_caching,
-            "cache_max_age": None if self.cache_max_age is None
+            "cache_max_age": None
+            if self.cache_max_age is None
             else self.cache_max_age.total_seconds(),
             "use_container": self.use_container,
             "max_parallel_tasks": self.max_parallel_tasks,
@@ -70,19 +72,32 @@ def default_run_name(store: Store, pipeline_name: str) -> str:
     return name
 
 
-def create_run(store: Store, loaded: LoadedPipeline, arguments: dict[str, Any], *,
-               pipeline_root: str, run_name: str | None, options: RunOptions) -> RunRow:
+def create_run(
+    store: Store,
+    loaded: LoadedPipeline,
+    arguments: dict[str, Any],
+    *,
+    pipeline_root: str,
+    run_name: str | None,
+    options: RunOptions,
+) -> RunRow:
     """Record a validated run as PENDING."""
     name = run_name or default_run_name(store, loaded.name)
     return store.create_run(
-        name=name, display_name=name, pipeline_name=loaded.name,
-        pipeline_spec=loaded.to_dict(), arguments=json_ready(arguments),
-        pipeline_root=pipeline_root, options=options.to_json(), state=RunState.PENDING.value,
+        name=name,
+        display_name=name,
+        pipeline_name=loaded.name,
+        pipeline_spec=loaded.to_dict(),
+        arguments=json_ready(arguments),
+        pipeline_root=pipeline_root,
+        options=options.to_json(),
+        state=RunState.PENDING.value,
     )
 
 
-def _input_artifacts(store: Store, run: RunRow, spec: pipeline_spec_pb2.PipelineSpec
-                     ) -> dict[str, list[ArtifactRef]]:
+def _input_artifacts(
+    store: Store, run: RunRow, spec: pipeline_spec_pb2.PipelineSpec
+) -> dict[str, list[ArtifactRef]]:
     """Pipeline-level input artifacts given as a uri or ``{"uri", "metadata"}``."""
     found: dict[str, list[ArtifactRef]] = {}
     for name, definition in spec.root.input_definitions.artifacts.items():
@@ -96,17 +111,37 @@ def _input_artifacts(store: Store, run: RunRow, spec: pipeline_spec_pb2.Pipeline
             metadata = {} if isinstance(item, str) else dict(item.get("metadata") or {})
             title = definition.artifact_type.schema_title or "system.Artifact"
             version = definition.artifact_type.schema_version or "0.0.1"
-            artifact_id = store.create_artifact(uri=uri, name=name, schema_title=title,
-                                                schema_version=version, metadata=metadata,
-                                                run_id=run.id, producer_task_id=None)
-            refs.append(ArtifactRef(id=artifact_id, name=name, uri=uri, schema_title=title,
-                                    schema_version=version, metadata=metadata))
+            artifact_id = store.create_artifact(
+                uri=uri,
+                name=name,
+                schema_title=title,
+                schema_version=version,
+                metadata=metadata,
+                run_id=run.id,
+                producer_task_id=None,
+            )
+            refs.append(
+                ArtifactRef(
+                    id=artifact_id,
+                    name=name,
+                    uri=uri,
+                    schema_title=title,
+                    schema_version=version,
+                    metadata=metadata,
+                )
+            )
         found[name] = refs
     return found
 
 
-async def execute_run(store: Store, run_id: str, *, settings: Settings, executor: Executor,
-                      on_event: EventCallback | None = None) -> RunState:
+async def execute_run(
+    store: Store,
+    run_id: str,
+    *,
+    settings: Settings,
+    executor: Executor,
+    on_event: EventCallback | None = None,
+) -> RunState:
     """Execute a stored run to its end; tasks that already finished are not run again."""
     run = store.get_run(run_id)
     assert run is not None, run_id
@@ -114,17 +149,30 @@ async def execute_run(store: Store, run_id: str, *, settings: Settings, executor
     options = RunOptions.from_json(run.options or {})
     created = as_utc(run.created_at) or datetime.now(timezone.utc)
     ctx = RunContext(
-        store=store, settings=settings, executor=executor, run_id=run.id, run_name=run.name,
-        pipeline_name=run.pipeline_name, pipeline_root=run.pipeline_root, created_at=created,
-        spec=loaded.spec, deployment=loaded.deployment, enable_caching=options.enable_caching,
-        cache_max_age=options.cache_max_age, use_container=options.use_container,
-        max_parallel_tasks=options.max_parallel_tasks, on_event=on_event,
+        store=store,
+        settings=settings,
+        executor=executor,
+        run_id=run.id,
+        run_name=run.name,
+        pipeline_name=run.pipeline_name,
+        pipeline_root=run.pipeline_root,
+        created_at=created,
+        spec=loaded.spec,
+        deployment=loaded.deployment,
+        enable_caching=options.enable_caching,
+        cache_max_age=options.cache_max_age,
+        use_container=options.use_container,
+        max_parallel_tasks=options.max_parallel_tasks,
+        on_event=on_event,
         existing={t.path: t for t in store.tasks_of_run(run.id)},
     )
+    if not can_transition_run(RunState(run.state), RunState.RUNNING):
+        raise InvalidArgumentError(f"run {run.name} is {run.state}; it cannot be executed again")
     store.set_run_state(run.id, RunState.RUNNING.value, started=True)
     root = loaded.spec.root
-    parameters = {k: v for k, v in run.arguments.items()
-                  if k not in root.input_definitions.artifacts}
+    parameters = {
+        k: v for k, v in run.arguments.items() if k not in root.input_definitions.artifacts
+    }
     scope = Scope(parameters=parameters, artifacts=_input_artifacts(store, run, loaded.spec))
     try:
         result = await run_dag(ctx, root, scope)
@@ -133,16 +181,26 @@ async def execute_run(store: Store, run_id: str, *, settings: Settings, executor
         raise
     except Exception as exc:
         # Never leave a run RUNNING: record the engine's own failure, then surface it.
-        store.set_run_state(run.id, RunState.FAILED.value, finished=True,
-                            error=f"sluice internal error: {exc.__class__.__name__}: {exc}")
+        store.set_run_state(
+            run.id,
+            RunState.FAILED.value,
+            finished=True,
+            error=f"sluice internal error: {exc.__class__.__name__}: {exc}",
+        )
         raise
     finally:
         await executor.aclose()
     if result.ok:
         out_params, out_artifacts = dag_outputs(root, scope.results)
-        store.set_run_state(run.id, RunState.SUCCEEDED.value, finished=True, outputs={
-            "parameters": json_ready(out_params), "artifacts": artifact_ids(out_artifacts),
-        })
+        store.set_run_state(
+            run.id,
+            RunState.SUCCEEDED.value,
+            finished=True,
+            outputs={
+                "parameters": json_ready(out_params),
+                "artifacts": artifact_ids(out_artifacts),
+            },
+        )
         return RunState.SUCCEEDED
     error = f"task '{result.failed_task}' failed: {result.error}"
     store.set_run_state(run.id, RunState.FAILED.value, error=error, finished=True)

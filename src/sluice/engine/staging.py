@@ -55,8 +55,9 @@ def download(uri: str, local: Path) -> None:
         fs.get_file(path, str(local))  # type: ignore[attr-defined]
 
 
-async def localize_inputs(artifacts: dict[str, list[ArtifactRef]], staging: Path
-                          ) -> dict[str, list[ArtifactRef]]:
+async def localize_inputs(
+    artifacts: dict[str, list[ArtifactRef]], staging: Path
+) -> dict[str, list[ArtifactRef]]:
     """The input artifacts with remote ones replaced by local copies (downloaded once)."""
     localized: dict[str, list[ArtifactRef]] = {}
     for name, refs in artifacts.items():

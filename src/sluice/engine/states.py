@@ -54,9 +54,18 @@ _FINAL_TASK_STATES = frozenset(
 )
 
 _RUN_TRANSITIONS: dict[RunState, frozenset[RunState]] = {
-    RunState.PENDING: frozenset({RunState.RUNNING, RunState.CANCELING, RunState.CANCELED, RunState.FAILED}),
+    RunState.PENDING: frozenset(
+        {RunState.RUNNING, RunState.CANCELING, RunState.CANCELED, RunState.FAILED}
+    ),
+    # RUNNING -> RUNNING: resuming a run whose process died while it ran.
     RunState.RUNNING: frozenset(
-        {RunState.SUCCEEDED, RunState.FAILED, RunState.CANCELING, RunState.CANCELED}
+        {
+            RunState.RUNNING,
+            RunState.SUCCEEDED,
+            RunState.FAILED,
+            RunState.CANCELING,
+            RunState.CANCELED,
+        }
     ),
     RunState.CANCELING: frozenset({RunState.CANCELED, RunState.FAILED, RunState.SUCCEEDED}),
     # A failed or canceled run may be retried: it goes back to RUNNING.
@@ -67,12 +76,23 @@ _RUN_TRANSITIONS: dict[RunState, frozenset[RunState]] = {
 
 _TASK_TRANSITIONS: dict[TaskState, frozenset[TaskState]] = {
     TaskState.PENDING: frozenset(
-        {TaskState.RUNNING, TaskState.CACHED, TaskState.SKIPPED, TaskState.FAILED, TaskState.CANCELED}
+        {
+            TaskState.RUNNING,
+            TaskState.CACHED,
+            TaskState.SKIPPED,
+            TaskState.FAILED,
+            TaskState.CANCELED,
+        }
     ),
     # RUNNING -> RUNNING is a new attempt after a retryable failure.
     TaskState.RUNNING: frozenset(
-        {TaskState.RUNNING, TaskState.SUCCEEDED, TaskState.FAILED, TaskState.CANCELED,
-         TaskState.SKIPPED}
+        {
+            TaskState.RUNNING,
+            TaskState.SUCCEEDED,
+            TaskState.FAILED,
+            TaskState.CANCELED,
+            TaskState.SKIPPED,
+        }
     ),
     # A retried run re-runs what failed or was canceled.
     TaskState.FAILED: frozenset({TaskState.PENDING, TaskState.RUNNING}),

@@ -29,9 +29,7 @@ def task_kind(ctx: RunContext, task: pipeline_spec_pb2.PipelineTaskSpec) -> str:
     if component.WhichOneof("implementation") == "dag":
         if task.HasField("parameter_iterator") or task.HasField("artifact_iterator"):
             return "loop"
-        if task.trigger_policy.condition or task.component_ref.name.startswith(
-            "comp-condition-"
-        ):
+        if task.trigger_policy.condition or task.component_ref.name.startswith("comp-condition-"):
             return "condition"
         return "dag"
     executor = ctx.deployment.executors.get(component.executor_label)
@@ -44,26 +42,42 @@ def _display_name(name: str, task: pipeline_spec_pb2.PipelineTaskSpec) -> str:
     return task.task_info.name or name
 
 
-def get_or_create_record(ctx: RunContext, name: str, task: pipeline_spec_pb2.PipelineTaskSpec,
-                         scope: Scope, *, state: TaskState = TaskState.PENDING,
-                         error: str | None = None, path: str | None = None,
-                         kind: str | None = None, iteration_index: int | None = None
-                         ) -> TaskRow:
+def get_or_create_record(
+    ctx: RunContext,
+    name: str,
+    task: pipeline_spec_pb2.PipelineTaskSpec,
+    scope: Scope,
+    *,
+    state: TaskState = TaskState.PENDING,
+    error: str | None = None,
+    path: str | None = None,
+    kind: str | None = None,
+    iteration_index: int | None = None,
+) -> TaskRow:
     """The task's row: the stored one when resuming, otherwise a new one."""
     path = path or scope.child_path(name)
     existing = ctx.existing.get(path)
     if existing is not None:
         if existing.state != state.value:
-            ctx.store.update_task(existing.id, state=state.value, error=error, message=error,
-                                  finished=state.is_final)
+            ctx.store.update_task(
+                existing.id, state=state.value, error=error, message=error, finished=state.is_final
+            )
             existing.state = state.value
         return existing
     row = ctx.store.create_task(
-        run_id=ctx.run_id, parent_id=scope.parent_task_id, name=name, path=path,
-        display_name=_display_name(name, task), kind=kind or task_kind(ctx, task),
-        component_name=task.component_ref.name, state=state.value, error=error,
-        iteration_index=iteration_index, resources=ctx_resources(ctx, task),
-        image=_image(ctx, task), finished=state.is_final,
+        run_id=ctx.run_id,
+        parent_id=scope.parent_task_id,
+        name=name,
+        path=path,
+        display_name=_display_name(name, task),
+        kind=kind or task_kind(ctx, task),
+        component_name=task.component_ref.name,
+        state=state.value,
+        error=error,
+        iteration_index=iteration_index,
+        resources=ctx_resources(ctx, task),
+        image=_image(ctx, task),
+        finished=state.is_final,
     )
     ctx.existing[path] = row
     return row
@@ -81,8 +95,9 @@ def _image(ctx: RunContext, task: pipeline_spec_pb2.PipelineTaskSpec) -> str | N
     return str(container["image"]) if container and "image" in container else None
 
 
-def _container_json(ctx: RunContext, task: pipeline_spec_pb2.PipelineTaskSpec
-                    ) -> dict[str, object] | None:
+def _container_json(
+    ctx: RunContext, task: pipeline_spec_pb2.PipelineTaskSpec
+) -> dict[str, object] | None:
     component = ctx.spec.components[task.component_ref.name]
     executor = ctx.deployment.executors.get(component.executor_label)
     if executor is None or executor.WhichOneof("spec") != "container":
@@ -91,8 +106,9 @@ def _container_json(ctx: RunContext, task: pipeline_spec_pb2.PipelineTaskSpec
     return value
 
 
-def skip_task(ctx: RunContext, name: str, task: pipeline_spec_pb2.PipelineTaskSpec,
-              scope: Scope, reason: str) -> TaskResult:
+def skip_task(
+    ctx: RunContext, name: str, task: pipeline_spec_pb2.PipelineTaskSpec, scope: Scope, reason: str
+) -> TaskResult:
     """Record a task, and every task inside it, as SKIPPED."""
     row = get_or_create_record(ctx, name, task, scope, state=TaskState.SKIPPED, error=reason)
     ctx.emit(row.path, row.display_name, row.kind, TaskState.SKIPPED, error=reason)
@@ -104,8 +120,9 @@ def skip_task(ctx: RunContext, name: str, task: pipeline_spec_pb2.PipelineTaskSp
     return TaskResult(state=TaskState.SKIPPED, task_id=row.id, error=reason)
 
 
-async def run_task(ctx: RunContext, name: str, task: pipeline_spec_pb2.PipelineTaskSpec,
-                   scope: Scope) -> TaskResult:
+async def run_task(
+    ctx: RunContext, name: str, task: pipeline_spec_pb2.PipelineTaskSpec, scope: Scope
+) -> TaskResult:
     """Run one task of a DAG to its end and return its result."""
     path = scope.child_path(name)
     existing = ctx.existing.get(path)
@@ -122,58 +139,87 @@ async def run_task(ctx: RunContext, name: str, task: pipeline_spec_pb2.PipelineT
         return await _dispatch(ctx, name, task, scope, row, resolved)
     except asyncio.CancelledError:
         raise
-    except Exception as exc:  # noqa: BLE001 - one task's problem must not kill the run
+    except Exception as exc:
         if isinstance(exc, SluiceError):
             error = str(exc)
         else:
             logger.exception("internal error in task %s", row.path)
             error = f"sluice internal error: {exc.__class__.__name__}: {exc}"
-        ctx.store.update_task(row.id, state=TaskState.FAILED.value, error=error, message=error,
-                              finished=True)
+        ctx.store.update_task(
+            row.id, state=TaskState.FAILED.value, error=error, message=error, finished=True
+        )
         ctx.emit(row.path, row.display_name, row.kind, TaskState.FAILED, error=error)
-        return TaskResult(state=TaskState.FAILED, task_id=row.id, error=error,
-                          failed_task=row.path)
+        return TaskResult(state=TaskState.FAILED, task_id=row.id, error=error, failed_task=row.path)
 
 
-async def _dispatch(ctx: RunContext, name: str, task: pipeline_spec_pb2.PipelineTaskSpec,
-                    scope: Scope, row: TaskRow, resolved: ResolvedInputs) -> TaskResult:
+async def _dispatch(
+    ctx: RunContext,
+    name: str,
+    task: pipeline_spec_pb2.PipelineTaskSpec,
+    scope: Scope,
+    row: TaskRow,
+    resolved: ResolvedInputs,
+) -> TaskResult:
     component = ctx.spec.components[task.component_ref.name]
     kind = row.kind
     if kind == "loop":
-        return await run_loop(ctx, task=task, component=component, record=row,
-                              inputs=resolved, run_dag=_run_child_dag)
+        return await run_loop(
+            ctx, task=task, component=component, record=row, inputs=resolved, run_dag=_run_child_dag
+        )
     bound = bind_component_inputs(component, resolved, task_path=row.path)
     if kind == "importer":
-        return await run_importer(ctx, task=task, component=component, record=row,
-                                  inputs=bound)
+        return await run_importer(ctx, task=task, component=component, record=row, inputs=bound)
     if kind == "container":
         container = ctx.deployment.executors[component.executor_label].container
-        return await run_container_task(ctx, task=task, component=component,
-                                        container=container, record=row, inputs=bound)
+        return await run_container_task(
+            ctx, task=task, component=component, container=container, record=row, inputs=bound
+        )
     return await _run_child_dag(ctx, component, row, bound)
 
 
-async def _run_child_dag(ctx: RunContext, component: pipeline_spec_pb2.ComponentSpec,
-                         row: TaskRow, inputs: ResolvedInputs) -> TaskResult:
+async def _run_child_dag(
+    ctx: RunContext,
+    component: pipeline_spec_pb2.ComponentSpec,
+    row: TaskRow,
+    inputs: ResolvedInputs,
+) -> TaskResult:
     """Run a sub-DAG (nested pipeline, condition, exit handler, loop iteration)."""
     from sluice.engine.dag import run_dag  # dag.py imports this module
 
-    ctx.store.update_task(row.id, state=TaskState.RUNNING.value, started=True,
-                          inputs={"parameters": json_ready(inputs.parameters),
-                                  "artifacts": artifact_ids(inputs.artifacts)})
+    ctx.store.update_task(
+        row.id,
+        state=TaskState.RUNNING.value,
+        started=True,
+        inputs={
+            "parameters": json_ready(inputs.parameters),
+            "artifacts": artifact_ids(inputs.artifacts),
+        },
+    )
     ctx.emit(row.path, row.display_name, row.kind, TaskState.RUNNING)
-    scope = Scope(parameters=inputs.parameters, artifacts=inputs.artifacts, path=row.path,
-                  parent_task_id=row.id)
+    scope = Scope(
+        parameters=inputs.parameters,
+        artifacts=inputs.artifacts,
+        path=row.path,
+        parent_task_id=row.id,
+    )
     result = await run_dag(ctx, component, scope)
     if result.state == TaskState.SUCCEEDED:
         parameters, artifacts = dag_outputs(component, scope.results)
         result.parameters, result.artifacts = parameters, artifacts
-        ctx.store.update_task(row.id, state=TaskState.SUCCEEDED.value, finished=True,
-                              outputs={"parameters": json_ready(parameters),
-                                       "artifacts": artifact_ids(artifacts)})
+        ctx.store.update_task(
+            row.id,
+            state=TaskState.SUCCEEDED.value,
+            finished=True,
+            outputs={"parameters": json_ready(parameters), "artifacts": artifact_ids(artifacts)},
+        )
     else:
-        ctx.store.update_task(row.id, state=result.state.value, finished=True,
-                              error=result.error, message=result.error)
+        ctx.store.update_task(
+            row.id,
+            state=result.state.value,
+            finished=True,
+            error=result.error,
+            message=result.error,
+        )
     ctx.emit(row.path, row.display_name, row.kind, result.state, error=result.error)
     result.task_id = row.id
     return result

@@ -40,6 +40,7 @@ _IR_KEYS = ("root", "components", "pipelineInfo", "pipeline_info", "deploymentSp
 # (half a second for a 20-task pipeline), and accepts exactly the same documents.
 _YAML_LOADER: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
+
 def one_line(exc: BaseException) -> str:
     """Render an exception as ``Type: message`` on a single line (whitespace collapsed)."""
     text = " ".join(str(exc).split())

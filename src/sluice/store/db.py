@@ -80,8 +80,10 @@ def get_engine(url: str) -> Engine:
             if _current_revision(engine) != SCHEMA_REVISION:
                 migrate(engine)
         except SQLAlchemyError as exc:
-            raise StoreError(f"cannot open the store at {url}: {exc.__class__.__name__}: "
-                             f"{str(exc).splitlines()[0]}") from exc
+            raise StoreError(
+                f"cannot open the store at {url}: {exc.__class__.__name__}: "
+                f"{str(exc).splitlines()[0]}"
+            ) from exc
         _engines[url] = engine
         return engine
 

@@ -28,19 +28,37 @@ class LineageMixin:
     def session(self) -> AbstractContextManager[Session]:  # provided by Store
         raise NotImplementedError
 
-    def create_execution(self, *, run_id: str, task_id: str, pipeline_name: str,
-                         component_name: str, type_: str, attempt: int, state: str,
-                         input_parameters: dict[str, Any], fingerprint: str | None,
-                         cache_enabled: bool, log_path: str | None = None,
-                         cached_execution_id: int | None = None,
-                         input_artifacts: dict[str, list[int]] | None = None) -> int:
+    def create_execution(
+        self,
+        *,
+        run_id: str,
+        task_id: str,
+        pipeline_name: str,
+        component_name: str,
+        type_: str,
+        attempt: int,
+        state: str,
+        input_parameters: dict[str, Any],
+        fingerprint: str | None,
+        cache_enabled: bool,
+        log_path: str | None = None,
+        cached_execution_id: int | None = None,
+        input_artifacts: dict[str, list[int]] | None = None,
+    ) -> int:
         """Record an execution with its INPUT events; returns its id."""
         with self.session() as session:
             row = ExecutionRow(
-                run_id=run_id, task_id=task_id, pipeline_name=pipeline_name,
-                component_name=component_name, type=type_, attempt=attempt, state=state,
-                input_parameters=input_parameters, fingerprint=fingerprint,
-                cache_enabled=cache_enabled, log_path=log_path,
+                run_id=run_id,
+                task_id=task_id,
+                pipeline_name=pipeline_name,
+                component_name=component_name,
+                type=type_,
+                attempt=attempt,
+                state=state,
+                input_parameters=input_parameters,
+                fingerprint=fingerprint,
+                cache_enabled=cache_enabled,
+                log_path=log_path,
                 cached_execution_id=cached_execution_id,
             )
             session.add(row)
@@ -48,8 +66,15 @@ class LineageMixin:
             self._associate(session, run_id, row.id)
             for name, ids in (input_artifacts or {}).items():
                 for position, artifact_id in enumerate(ids):
-                    session.add(EventRow(artifact_id=artifact_id, execution_id=row.id,
-                                         type="INPUT", name=name, position=position))
+                    session.add(
+                        EventRow(
+                            artifact_id=artifact_id,
+                            execution_id=row.id,
+                            type="INPUT",
+                            name=name,
+                            position=position,
+                        )
+                    )
             return row.id
 
     def _associate(self, session: Session, run_id: str, execution_id: int) -> None:
@@ -66,14 +91,25 @@ class LineageMixin:
             cache[run_id] = {c for c in (row or ()) if c is not None}
         return cache[run_id]
 
-    def finish_execution(self, execution_id: int, *, state: str,
-                         output_parameters: dict[str, Any] | None = None,
-                         output_artifacts: dict[str, list[int]] | None = None,
-                         exit_code: int | None = None, how: str | None = None,
-                         error: str | None = None) -> None:
+    def finish_execution(
+        self,
+        execution_id: int,
+        *,
+        state: str,
+        output_parameters: dict[str, Any] | None = None,
+        output_artifacts: dict[str, list[int]] | None = None,
+        exit_code: int | None = None,
+        how: str | None = None,
+        error: str | None = None,
+    ) -> None:
         """Record how an execution ended, with its OUTPUT events."""
-        values: dict[str, Any] = {"state": state, "finished_at": utcnow(), "exit_code": exit_code,
-                                  "how": how, "error": error}
+        values: dict[str, Any] = {
+            "state": state,
+            "finished_at": utcnow(),
+            "exit_code": exit_code,
+            "how": how,
+            "error": error,
+        }
         if output_parameters is not None:
             values["output_parameters"] = output_parameters
         with self.session() as session:
@@ -82,18 +118,39 @@ class LineageMixin:
             )
             for name, ids in (output_artifacts or {}).items():
                 for position, artifact_id in enumerate(ids):
-                    session.add(EventRow(artifact_id=artifact_id, execution_id=execution_id,
-                                         type="OUTPUT", name=name, position=position))
+                    session.add(
+                        EventRow(
+                            artifact_id=artifact_id,
+                            execution_id=execution_id,
+                            type="OUTPUT",
+                            name=name,
+                            position=position,
+                        )
+                    )
 
-    def create_artifact(self, *, uri: str, name: str, schema_title: str, schema_version: str,
-                        metadata: dict[str, Any], run_id: str | None,
-                        producer_task_id: str | None, display_name: str | None = None) -> int:
+    def create_artifact(
+        self,
+        *,
+        uri: str,
+        name: str,
+        schema_title: str,
+        schema_version: str,
+        metadata: dict[str, Any],
+        run_id: str | None,
+        producer_task_id: str | None,
+        display_name: str | None = None,
+    ) -> int:
         """Record an artifact (attributed to its run's contexts); returns its id."""
         with self.session() as session:
             row = ArtifactRow(
-                uri=uri, name=name, display_name=display_name or name,
-                schema_title=schema_title, schema_version=schema_version, metadata_=metadata,
-                run_id=run_id, producer_task_id=producer_task_id,
+                uri=uri,
+                name=name,
+                display_name=display_name or name,
+                schema_title=schema_title,
+                schema_version=schema_version,
+                metadata_=metadata,
+                run_id=run_id,
+                producer_task_id=producer_task_id,
             )
             session.add(row)
             session.flush()
@@ -101,8 +158,9 @@ class LineageMixin:
                 session.add(AttributionRow(context_id=context_id, artifact_id=row.id))
             return row.id
 
-    def update_artifact(self, artifact_id: int, *, uri: str | None = None,
-                        metadata: dict[str, Any] | None = None) -> None:
+    def update_artifact(
+        self, artifact_id: int, *, uri: str | None = None, metadata: dict[str, Any] | None = None
+    ) -> None:
         """Change an artifact's uri or metadata (after its producer ran)."""
         with self.session() as session:
             row = session.get(ArtifactRow, artifact_id)
@@ -120,8 +178,9 @@ class LineageMixin:
             rows = session.scalars(select(ArtifactRow).where(ArtifactRow.id.in_(list(ids))))
             return {row.id: row for row in rows}
 
-    def find_artifact_by_uri(self, uri: str, *, pipeline_name: str | None = None
-                             ) -> ArtifactRow | None:
+    def find_artifact_by_uri(
+        self, uri: str, *, pipeline_name: str | None = None
+    ) -> ArtifactRow | None:
         """The newest artifact with this uri (in this pipeline's runs, if given)."""
         query = select(ArtifactRow).where(ArtifactRow.uri == uri)
         if pipeline_name is not None:
@@ -131,8 +190,9 @@ class LineageMixin:
         with self.session() as session:
             return session.scalar(query.order_by(ArtifactRow.id.desc()).limit(1))
 
-    def find_cached(self, *, fingerprint: str, pipeline_name: str,
-                    newer_than: datetime | None = None) -> tuple[ExecutionRow, TaskRow] | None:
+    def find_cached(
+        self, *, fingerprint: str, pipeline_name: str, newer_than: datetime | None = None
+    ) -> tuple[ExecutionRow, TaskRow] | None:
         """The newest successful cache-enabled execution with this fingerprint, and its task."""
         query = (
             select(ExecutionRow, TaskRow)

@@ -77,9 +77,7 @@ class RunRow(Base):
     error: Mapped[str | None] = mapped_column(Text, default=None)
     outputs: Mapped[dict[str, Any]] = mapped_column(default=dict)
     run_context_id: Mapped[int | None] = mapped_column(ForeignKey("contexts.id"), default=None)
-    pipeline_context_id: Mapped[int | None] = mapped_column(
-        ForeignKey("contexts.id"), default=None
-    )
+    pipeline_context_id: Mapped[int | None] = mapped_column(ForeignKey("contexts.id"), default=None)
     created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
     started_at: Mapped[datetime | None] = mapped_column(default=None)
     finished_at: Mapped[datetime | None] = mapped_column(default=None)
@@ -123,9 +121,7 @@ class ExecutionRow(Base):
     """One attempt of a task (an MLMD Execution)."""
 
     __tablename__ = "executions"
-    __table_args__ = (
-        Index("ix_executions_cache_lookup", "fingerprint", "pipeline_name", "state"),
-    )
+    __table_args__ = (Index("ix_executions_cache_lookup", "fingerprint", "pipeline_name", "state"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     run_id: Mapped[str] = mapped_column(ForeignKey("runs.id", ondelete="CASCADE"), index=True)

@@ -48,8 +48,9 @@ class Store(LineageMixin):
 
     # -- contexts ---------------------------------------------------------------------------
 
-    def ensure_context(self, session: Session, type_: str, name: str,
-                       properties: dict[str, Any] | None = None) -> int:
+    def ensure_context(
+        self, session: Session, type_: str, name: str, properties: dict[str, Any] | None = None
+    ) -> int:
         """The id of the context (type, name), created if it does not exist."""
         found = session.scalar(
             select(ContextRow.id).where(ContextRow.type == type_, ContextRow.name == name)
@@ -63,28 +64,51 @@ class Store(LineageMixin):
 
     # -- runs -------------------------------------------------------------------------------
 
-    def create_run(self, *, name: str, display_name: str, pipeline_name: str,
-                   pipeline_spec: dict[str, Any], arguments: dict[str, Any],
-                   pipeline_root: str, options: dict[str, Any], state: str) -> RunRow:
+    def create_run(
+        self,
+        *,
+        name: str,
+        display_name: str,
+        pipeline_name: str,
+        pipeline_spec: dict[str, Any],
+        arguments: dict[str, Any],
+        pipeline_root: str,
+        options: dict[str, Any],
+        state: str,
+    ) -> RunRow:
         """Record a new run with its contexts; returns the row."""
         run_id = new_id()
         with self.session() as session:
             pipeline_ctx = self.ensure_context(session, "system.Pipeline", pipeline_name)
-            run_ctx = self.ensure_context(session, "system.PipelineRun", run_id,
-                                          {"name": name})
+            run_ctx = self.ensure_context(session, "system.PipelineRun", run_id, {"name": name})
             row = RunRow(
-                id=run_id, name=name, display_name=display_name, pipeline_name=pipeline_name,
-                pipeline_spec=pipeline_spec, arguments=arguments, pipeline_root=pipeline_root,
-                options=options, state=state, outputs={}, run_context_id=run_ctx,
+                id=run_id,
+                name=name,
+                display_name=display_name,
+                pipeline_name=pipeline_name,
+                pipeline_spec=pipeline_spec,
+                arguments=arguments,
+                pipeline_root=pipeline_root,
+                options=options,
+                state=state,
+                outputs={},
+                run_context_id=run_ctx,
                 pipeline_context_id=pipeline_ctx,
             )
             session.add(row)
             session.add(StateTransitionRow(run_id=run_id, state=state))
         return row
 
-    def set_run_state(self, run_id: str, state: str, *, error: str | None = None,
-                      outputs: dict[str, Any] | None = None, started: bool = False,
-                      finished: bool = False) -> None:
+    def set_run_state(
+        self,
+        run_id: str,
+        state: str,
+        *,
+        error: str | None = None,
+        outputs: dict[str, Any] | None = None,
+        started: bool = False,
+        finished: bool = False,
+    ) -> None:
         """Move a run to ``state`` and record the transition."""
         with self.session() as session:
             row = session.get(RunRow, run_id)
@@ -115,8 +139,9 @@ class Store(LineageMixin):
                 row = rows[0] if len(rows) == 1 else None
             return row
 
-    def list_runs(self, *, limit: int = 100, pipeline_name: str | None = None,
-                  state: str | None = None) -> list[RunRow]:
+    def list_runs(
+        self, *, limit: int = 100, pipeline_name: str | None = None, state: str | None = None
+    ) -> list[RunRow]:
         """Runs, newest first."""
         query = select(RunRow).order_by(RunRow.created_at.desc()).limit(limit)
         if pipeline_name:
@@ -140,29 +165,57 @@ class Store(LineageMixin):
 
     # -- tasks ------------------------------------------------------------------------------
 
-    def create_task(self, *, run_id: str, parent_id: str | None, name: str, path: str,
-                    display_name: str, kind: str, component_name: str, state: str,
-                    iteration_index: int | None = None, error: str | None = None,
-                    image: str | None = None, resources: dict[str, Any] | None = None,
-                    finished: bool = False) -> TaskRow:
+    def create_task(
+        self,
+        *,
+        run_id: str,
+        parent_id: str | None,
+        name: str,
+        path: str,
+        display_name: str,
+        kind: str,
+        component_name: str,
+        state: str,
+        iteration_index: int | None = None,
+        error: str | None = None,
+        image: str | None = None,
+        resources: dict[str, Any] | None = None,
+        finished: bool = False,
+    ) -> TaskRow:
         """Record a new task; returns the row."""
         now = utcnow()
         row = TaskRow(
-            id=new_id(), run_id=run_id, parent_id=parent_id, name=name, path=path,
-            display_name=display_name, kind=kind, component_name=component_name, state=state,
-            iteration_index=iteration_index, error=error, image=image,
-            resources=resources or {}, inputs={}, outputs={}, created_at=now,
+            id=new_id(),
+            run_id=run_id,
+            parent_id=parent_id,
+            name=name,
+            path=path,
+            display_name=display_name,
+            kind=kind,
+            component_name=component_name,
+            state=state,
+            iteration_index=iteration_index,
+            error=error,
+            image=image,
+            resources=resources or {},
+            inputs={},
+            outputs={},
+            created_at=now,
             finished_at=now if finished else None,
         )
         with self.session() as session:
             session.add(row)
-            session.add(StateTransitionRow(run_id=run_id, task_id=row.id, state=state,
-                                           message=error, at=now))
+            session.add(
+                StateTransitionRow(
+                    run_id=run_id, task_id=row.id, state=state, message=error, at=now
+                )
+            )
         self._task_runs[row.id] = run_id
         return row
 
-    def update_task(self, task_id: str, *, state: str | None = None, message: str | None = None,
-                    **fields: Any) -> None:
+    def update_task(
+        self, task_id: str, *, state: str | None = None, message: str | None = None, **fields: Any
+    ) -> None:
         """Change a task's fields; a new ``state`` is also recorded in its history.
 
         ``started``/``finished`` (booleans) stamp the start and end times.
@@ -181,24 +234,31 @@ class Store(LineageMixin):
             session.execute(update(TaskRow).where(TaskRow.id == task_id).values(**fields))
             if state is not None:
                 run_id = self._task_runs.get(task_id) or session.scalar(
-                    select(TaskRow.run_id).where(TaskRow.id == task_id))
-                session.add(StateTransitionRow(run_id=run_id, task_id=task_id, state=state,
-                                               message=message, at=now))
+                    select(TaskRow.run_id).where(TaskRow.id == task_id)
+                )
+                session.add(
+                    StateTransitionRow(
+                        run_id=run_id, task_id=task_id, state=state, message=message, at=now
+                    )
+                )
 
     def tasks_of_run(self, run_id: str) -> list[TaskRow]:
         """Every task of a run, in creation order."""
         with self.session() as session:
-            query = select(TaskRow).where(TaskRow.run_id == run_id).order_by(
-                TaskRow.created_at, TaskRow.path
+            query = (
+                select(TaskRow)
+                .where(TaskRow.run_id == run_id)
+                .order_by(TaskRow.created_at, TaskRow.path)
             )
             return list(session.scalars(query).all())
 
-    def state_history(self, run_id: str, task_id: str | None = None
-                      ) -> list[StateTransitionRow]:
+    def state_history(self, run_id: str, task_id: str | None = None) -> list[StateTransitionRow]:
         """State changes of a run (``task_id=None``: the run's own) in order."""
         query = select(StateTransitionRow).where(StateTransitionRow.run_id == run_id)
-        query = query.where(StateTransitionRow.task_id == task_id) if task_id else query.where(
-            StateTransitionRow.task_id.is_(None)
+        query = (
+            query.where(StateTransitionRow.task_id == task_id)
+            if task_id
+            else query.where(StateTransitionRow.task_id.is_(None))
         )
         with self.session() as session:
             return list(session.scalars(query.order_by(StateTransitionRow.id)).all())
