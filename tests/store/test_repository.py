@@ -165,3 +165,16 @@ def test_delete_run_keeps_artifacts(store: Store) -> None:
     store.delete_run(run_id)
     assert store.get_run(run_id) is None
     assert artifact in store.get_artifacts([artifact])
+
+
+def test_models_match_migrations(store: Store) -> None:
+    """The SQLAlchemy models and the Alembic migrations describe the same schema."""
+    from alembic.autogenerate import compare_metadata
+    from alembic.migration import MigrationContext
+
+    from sluice.store.models import Base
+
+    with store.engine.connect() as connection:
+        context = MigrationContext.configure(connection)
+        diff = compare_metadata(context, Base.metadata)
+    assert diff == []

@@ -124,6 +124,10 @@ def run_command(
         int | None,
         typer.Option("--max-parallel", metavar="N", min=1, help="Task processes running at once."),
     ] = None,
+    experiment: Annotated[
+        str | None,
+        typer.Option("--experiment", metavar="NAME", help="Record the run in this experiment."),
+    ] = None,
     as_json: Annotated[
         bool, typer.Option("--json", help="Print only the finished run as one JSON object.")
     ] = False,
@@ -150,6 +154,7 @@ def run_command(
         allow_unsatisfiable_resources=allow_unsatisfiable_resources,
         use_container=use_container,
         max_parallel_tasks=max_parallel,
+        experiment=experiment,
     )
     for warning in warnings:
         typer.echo(f"warning: {warning}", err=True)

@@ -47,6 +47,7 @@ def prepare_run(
     allow_unsatisfiable_resources: bool = False,
     use_container: bool = False,
     max_parallel_tasks: int | None = None,
+    experiment: str | None = None,
     settings: Settings | None = None,
 ) -> tuple[Store, RunRow, Settings, list[str]]:
     """Load and validate a pipeline and record a PENDING run.
@@ -74,7 +75,13 @@ def prepare_run(
     )
     store = open_store(settings)
     row = create_run(
-        store, loaded, resolved, pipeline_root=root, run_name=run_name, options=options
+        store,
+        loaded,
+        resolved,
+        pipeline_root=root,
+        run_name=run_name,
+        options=options,
+        experiment=experiment,
     )
     return store, row, settings, warnings
 
@@ -91,6 +98,7 @@ def run(
     allow_unsatisfiable_resources: bool = False,
     use_container: bool = False,
     max_parallel_tasks: int | None = None,
+    experiment: str | None = None,
 ) -> Run:
     """Run a pipeline and wait for it to end.
 
@@ -108,6 +116,8 @@ def run(
             machine lacks.
         use_container: run container components in Docker/Podman.
         max_parallel_tasks: task processes running at once.
+        experiment: group the run, its executions and artifacts under this experiment
+            (an ML Metadata context, as Vertex's ``PipelineJob.submit(experiment=...)``).
 
     Returns:
         The finished :class:`Run`. A failed run is returned with ``state == "FAILED"``.
@@ -126,6 +136,7 @@ def run(
         allow_unsatisfiable_resources=allow_unsatisfiable_resources,
         use_container=use_container,
         max_parallel_tasks=max_parallel_tasks,
+        experiment=experiment,
     )
     try:
         return handle.wait()
@@ -209,6 +220,7 @@ def submit(
     allow_unsatisfiable_resources: bool = False,
     use_container: bool = False,
     max_parallel_tasks: int | None = None,
+    experiment: str | None = None,
     on_event: EventCallback | None = None,
 ) -> RunHandle:
     """Start a run in the background and return a handle; see :func:`run` for arguments."""
@@ -223,6 +235,7 @@ def submit(
         allow_unsatisfiable_resources=allow_unsatisfiable_resources,
         use_container=use_container,
         max_parallel_tasks=max_parallel_tasks,
+        experiment=experiment,
     )
     return RunHandle(store, row, settings, on_event)
 

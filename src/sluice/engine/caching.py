@@ -17,28 +17,34 @@ from typing import Any
 from google.protobuf import json_format
 from kfp.pipeline_spec import pipeline_spec_pb2
 
+from sluice.engine.context import json_ready
 from sluice.engine.inputs import ResolvedInputs
 from sluice.spec.values import normalize_numbers
 
 
-def fingerprint(
+def cache_key(
     *,
     task: pipeline_spec_pb2.PipelineTaskSpec,
     component: pipeline_spec_pb2.ComponentSpec,
     container: pipeline_spec_pb2.PipelineDeploymentConfig.PipelineContainerSpec,
     inputs: ResolvedInputs,
-) -> str:
-    """The cache fingerprint of a container task with these inputs."""
+) -> dict[str, Any]:
+    """The parts of a container task's cache key (stored, so a miss can be explained)."""
     if task.caching_options.cache_key:
-        payload = f"{task.component_ref.name}\0{task.caching_options.cache_key}"
-        return hashlib.sha256(payload.encode()).hexdigest()
+        return {"component": task.component_ref.name, "cacheKey": task.caching_options.cache_key}
     outputs = component.output_definitions
-    key: dict[str, Any] = {
+    return {
         "inputArtifactNames": {
             name: [a.uri for a in refs] for name, refs in sorted(inputs.artifacts.items())
         },
-        "inputParameterValues": normalize_numbers(
-            {k: v for k, v in inputs.parameters.items() if not k.startswith("pipelinechannel--")}
+        "inputParameterValues": json_ready(
+            normalize_numbers(
+                {
+                    k: v
+                    for k, v in inputs.parameters.items()
+                    if not k.startswith("pipelinechannel--")
+                }
+            )
         ),
         "outputArtifactsSpec": {
             name: json_format.MessageToDict(spec) for name, spec in outputs.artifacts.items()
@@ -52,5 +58,46 @@ def fingerprint(
             "cmdArgs": [*container.command, *container.args],
         },
     }
+
+
+def fingerprint(key: dict[str, Any]) -> str:
+    """The cache fingerprint of a cache key from :func:`cache_key`."""
+    if "cacheKey" in key:
+        payload = f"{key['component']}\0{key['cacheKey']}"
+        return hashlib.sha256(payload.encode()).hexdigest()
     text = json.dumps(key, sort_keys=True, separators=(",", ":"), default=str)
     return hashlib.sha256(text.encode()).hexdigest()
+
+
+# The key's parts, as `sluice cache explain` names them.
+KEY_PARTS = {
+    "inputParameterValues": "input parameter",
+    "inputArtifactNames": "input artifact",
+    "containerSpec": "image or command",
+    "outputArtifactsSpec": "output artifact spec",
+    "outputParametersSpec": "output parameter spec",
+    "cacheKey": "cache key",
+}
+
+
+def key_differences(current: dict[str, Any], earlier: dict[str, Any]) -> list[str]:
+    """What differs between two cache keys, one line per difference, most specific first."""
+    differences: list[str] = []
+    for part, label in KEY_PARTS.items():
+        now, then = current.get(part), earlier.get(part)
+        if now == then:
+            continue
+        if isinstance(now, dict) and isinstance(then, dict):
+            for name in sorted(set(now) | set(then)):
+                if now.get(name) != then.get(name):
+                    differences.append(
+                        f"{label} '{name}': {_show(then.get(name))} -> {_show(now.get(name))}"
+                    )
+        else:
+            differences.append(f"{label}: {_show(then)} -> {_show(now)}")
+    return differences
+
+
+def _show(value: Any) -> str:
+    text = json.dumps(value, sort_keys=True, default=str) if value is not None else "(none)"
+    return text if len(text) <= 80 else text[:77] + "..."

@@ -10,7 +10,7 @@ from typing import Any
 
 from kfp.pipeline_spec import pipeline_spec_pb2
 
-from sluice.engine.caching import fingerprint
+from sluice.engine.caching import cache_key, fingerprint
 from sluice.engine.context import RunContext, json_ready
 from sluice.engine.inputs import ResolvedInputs
 from sluice.engine.model import ArtifactRef, TaskResult, artifact_ids
@@ -19,6 +19,7 @@ from sluice.engine.staging import localize_inputs, upload
 from sluice.engine.states import TaskState
 from sluice.errors import SluiceError
 from sluice.executors.base import ExecutionRequest
+from sluice.store.digest import cheap_digest
 from sluice.spec.placeholders import expand_structured_args, resolve_placeholders
 from sluice.store.models import TaskRow
 
@@ -38,7 +39,8 @@ async def run_container_task(
     """Run (or fetch from the cache) one container task whose inputs are bound."""
     display = record.display_name
     cache_enabled = ctx.caching_enabled_for(task)
-    fp = fingerprint(task=task, component=component, container=container, inputs=inputs)
+    key = cache_key(task=task, component=component, container=container, inputs=inputs)
+    fp = fingerprint(key)
     input_params = json_ready(inputs.parameters)
     input_ids = artifact_ids(inputs.artifacts)
     recorded_inputs = {"parameters": input_params, "artifacts": input_ids}
@@ -54,7 +56,7 @@ async def run_container_task(
         if hit is not None:
             execution, source_task = hit
             outputs = source_task.outputs or {}
-            ctx.store.create_execution(
+            cached_id = ctx.store.create_execution(
                 run_id=ctx.run_id,
                 task_id=record.id,
                 pipeline_name=ctx.pipeline_name,
@@ -67,6 +69,15 @@ async def run_container_task(
                 cache_enabled=True,
                 cached_execution_id=execution.id,
                 input_artifacts=input_ids,
+                cache_key=key,
+            )
+            # The reused artifacts are this execution's outputs too, so lineage through a
+            # cached run is as complete as through the run that produced them.
+            ctx.store.finish_execution(
+                cached_id,
+                state="CACHED",
+                output_parameters=outputs.get("parameters", {}),
+                output_artifacts=outputs.get("artifacts", {}),
             )
             ctx.store.update_task(
                 record.id,
@@ -104,6 +115,7 @@ async def run_container_task(
             fp=fp,
             cache_enabled=cache_enabled,
             recorded_inputs=recorded_inputs,
+            key=key,
         )
         if result is not None:
             return result
@@ -128,6 +140,7 @@ async def _attempt(
     fp: str,
     cache_enabled: bool,
     recorded_inputs: dict[str, Any],
+    key: dict[str, Any],
 ) -> tuple[TaskResult | None, str]:
     """One attempt; returns the result on success, else (None, error message)."""
     attempt_dir = ctx.attempt_dir(record.path, attempt)
@@ -170,6 +183,7 @@ async def _attempt(
         cache_enabled=cache_enabled,
         log_path=str(log_path),
         input_artifacts=artifact_ids(inputs.artifacts),
+        cache_key=key,
     )
     ctx.store.update_task(
         record.id,
@@ -227,6 +241,7 @@ async def _attempt(
         return None, str(exc)
 
     artifacts: dict[str, list[ArtifactRef]] = {}
+    digests = await asyncio.to_thread(_cheap_digests, produced)
     if ctx.remote_root:
         produced = await _publish(ctx, record.path, produced)
     for item in produced:
@@ -238,6 +253,7 @@ async def _attempt(
             metadata=item.metadata,
             run_id=ctx.run_id,
             producer_task_id=record.id,
+            digest=digests.get(item.output_name),
         )
         artifacts[item.output_name] = [
             ArtifactRef(
@@ -269,6 +285,15 @@ async def _attempt(
     return TaskResult(
         state=TaskState.SUCCEEDED, task_id=record.id, parameters=parameters, artifacts=artifacts
     ), ""
+
+
+def _cheap_digests(produced: list[ProducedArtifact]) -> dict[str, str | None]:
+    """Digests of the small local outputs (see store/digest.py)."""
+    digests: dict[str, str | None] = {}
+    for item in produced:
+        if "://" not in item.uri or item.uri.startswith("file://"):
+            digests[item.output_name] = cheap_digest(item.uri.removeprefix("file://"))
+    return digests
 
 
 async def _publish(

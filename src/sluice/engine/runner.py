@@ -80,8 +80,9 @@ def create_run(
     pipeline_root: str,
     run_name: str | None,
     options: RunOptions,
+    experiment: str | None = None,
 ) -> RunRow:
-    """Record a validated run as PENDING."""
+    """Record a validated run as PENDING (in ``experiment``, if given)."""
     name = run_name or default_run_name(store, loaded.name)
     return store.create_run(
         name=name,
@@ -92,6 +93,7 @@ def create_run(
         pipeline_root=pipeline_root,
         options=options.to_json(),
         state=RunState.PENDING.value,
+        experiment=experiment,
     )
 
 

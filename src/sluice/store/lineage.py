@@ -44,6 +44,7 @@ class LineageMixin:
         log_path: str | None = None,
         cached_execution_id: int | None = None,
         input_artifacts: dict[str, list[int]] | None = None,
+        cache_key: dict[str, Any] | None = None,
     ) -> int:
         """Record an execution with its INPUT events; returns its id."""
         with self.session() as session:
@@ -60,6 +61,7 @@ class LineageMixin:
                 cache_enabled=cache_enabled,
                 log_path=log_path,
                 cached_execution_id=cached_execution_id,
+                cache_key=cache_key,
             )
             session.add(row)
             session.flush()
@@ -82,11 +84,15 @@ class LineageMixin:
             session.add(AssociationRow(context_id=context_id, execution_id=execution_id))
 
     def _contexts_of_run(self, session: Session, run_id: str) -> set[int]:
-        """The run's own and its pipeline's context ids (they never change: cached)."""
+        """The run's own, its pipeline's and its experiment's context ids (cached: fixed)."""
         cache: dict[str, set[int]] = self.__dict__.setdefault("_run_contexts", {})
         if run_id not in cache:
             row = session.execute(
-                select(RunRow.run_context_id, RunRow.pipeline_context_id).where(RunRow.id == run_id)
+                select(
+                    RunRow.run_context_id,
+                    RunRow.pipeline_context_id,
+                    RunRow.experiment_context_id,
+                ).where(RunRow.id == run_id)
             ).first()
             cache[run_id] = {c for c in (row or ()) if c is not None}
         return cache[run_id]
@@ -139,6 +145,7 @@ class LineageMixin:
         run_id: str | None,
         producer_task_id: str | None,
         display_name: str | None = None,
+        digest: str | None = None,
     ) -> int:
         """Record an artifact (attributed to its run's contexts); returns its id."""
         with self.session() as session:
@@ -151,6 +158,7 @@ class LineageMixin:
                 metadata_=metadata,
                 run_id=run_id,
                 producer_task_id=producer_task_id,
+                digest=digest,
             )
             session.add(row)
             session.flush()

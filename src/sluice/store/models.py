@@ -78,6 +78,9 @@ class RunRow(Base):
     outputs: Mapped[dict[str, Any]] = mapped_column(default=dict)
     run_context_id: Mapped[int | None] = mapped_column(ForeignKey("contexts.id"), default=None)
     pipeline_context_id: Mapped[int | None] = mapped_column(ForeignKey("contexts.id"), default=None)
+    experiment_context_id: Mapped[int | None] = mapped_column(
+        ForeignKey("contexts.id", name="fk_runs_experiment_context_id_contexts"), default=None
+    )
     created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
     started_at: Mapped[datetime | None] = mapped_column(default=None)
     finished_at: Mapped[datetime | None] = mapped_column(default=None)
@@ -121,7 +124,11 @@ class ExecutionRow(Base):
     """One attempt of a task (an MLMD Execution)."""
 
     __tablename__ = "executions"
-    __table_args__ = (Index("ix_executions_cache_lookup", "fingerprint", "pipeline_name", "state"),)
+    __table_args__ = (
+        Index("ix_executions_cache_lookup", "fingerprint", "pipeline_name", "state"),
+        # "the nearest earlier execution of the same component" (sluice cache explain)
+        Index("ix_executions_component", "pipeline_name", "component_name", "id"),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     run_id: Mapped[str] = mapped_column(ForeignKey("runs.id", ondelete="CASCADE"), index=True)
@@ -137,6 +144,8 @@ class ExecutionRow(Base):
     fingerprint: Mapped[str | None] = mapped_column(String(64), default=None)
     cache_enabled: Mapped[bool] = mapped_column(Boolean, default=False)
     cached_execution_id: Mapped[int | None] = mapped_column(default=None)
+    # The parts the fingerprint hashes (engine/caching.py), kept to explain cache misses.
+    cache_key: Mapped[dict[str, Any] | None] = mapped_column(JSON, default=None)
     input_parameters: Mapped[dict[str, Any]] = mapped_column(default=dict)
     output_parameters: Mapped[dict[str, Any]] = mapped_column(default=dict)
     log_path: Mapped[str | None] = mapped_column(Text, default=None)

@@ -75,12 +75,18 @@ class Store(LineageMixin):
         pipeline_root: str,
         options: dict[str, Any],
         state: str,
+        experiment: str | None = None,
     ) -> RunRow:
-        """Record a new run with its contexts; returns the row."""
+        """Record a new run with its contexts (pipeline, run, experiment); returns the row."""
         run_id = new_id()
         with self.session() as session:
             pipeline_ctx = self.ensure_context(session, "system.Pipeline", pipeline_name)
             run_ctx = self.ensure_context(session, "system.PipelineRun", run_id, {"name": name})
+            experiment_ctx = (
+                self.ensure_context(session, "system.Experiment", experiment)
+                if experiment
+                else None
+            )
             row = RunRow(
                 id=run_id,
                 name=name,
@@ -94,6 +100,7 @@ class Store(LineageMixin):
                 outputs={},
                 run_context_id=run_ctx,
                 pipeline_context_id=pipeline_ctx,
+                experiment_context_id=experiment_ctx,
             )
             session.add(row)
             session.add(StateTransitionRow(run_id=run_id, state=state))
