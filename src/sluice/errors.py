@@ -73,3 +73,11 @@ class ComponentError(SluiceError):
 
 class StoreError(SluiceError):
     """The run store could not be opened or migrated."""
+
+
+class MetadataNotFoundError(UserInputError):
+    """No artifact, execution or context with the given id, uri or name is in the store."""
+
+
+class InvalidQueryError(UserInputError):
+    """A metadata query's limit, page token, lineage direction or hop count is invalid."""

@@ -19,8 +19,8 @@ from sluice.engine.staging import localize_inputs, upload
 from sluice.engine.states import TaskState
 from sluice.errors import SluiceError
 from sluice.executors.base import ExecutionRequest
-from sluice.store.digest import cheap_digest
 from sluice.spec.placeholders import expand_structured_args, resolve_placeholders
+from sluice.store.digest import cheap_digest
 from sluice.store.models import TaskRow
 
 # The IR's container spec message (kfp's protobuf modules are untyped).
