@@ -210,6 +210,7 @@ class LineageMixin:
                 ExecutionRow.pipeline_name == pipeline_name,
                 ExecutionRow.state == "COMPLETE",
                 ExecutionRow.cache_enabled.is_(True),
+                ExecutionRow.cache_cleared.is_(False),
             )
             .order_by(ExecutionRow.id.desc())
             .limit(1)

@@ -146,6 +146,8 @@ class ExecutionRow(Base):
     cached_execution_id: Mapped[int | None] = mapped_column(default=None)
     # The parts the fingerprint hashes (engine/caching.py), kept to explain cache misses.
     cache_key: Mapped[dict[str, Any] | None] = mapped_column(JSON, default=None)
+    # `sluice cache clear` keeps the history but takes executions out of cache lookups.
+    cache_cleared: Mapped[bool] = mapped_column(Boolean, default=False)
     input_parameters: Mapped[dict[str, Any]] = mapped_column(default=dict)
     output_parameters: Mapped[dict[str, Any]] = mapped_column(default=dict)
     log_path: Mapped[str | None] = mapped_column(Text, default=None)

@@ -1,4 +1,4 @@
-"""Cache key parts on executions, experiment context on runs.
+"""Cache key parts and cache clearing on executions, experiment context on runs.
 
 Revision ID: 0002
 Revises: 0001
@@ -19,6 +19,9 @@ depends_on = None
 def upgrade() -> None:
     with op.batch_alter_table("executions", schema=None) as batch_op:
         batch_op.add_column(sa.Column("cache_key", sa.JSON(), nullable=True))
+        batch_op.add_column(
+            sa.Column("cache_cleared", sa.Boolean(), nullable=False, server_default=sa.false())
+        )
         batch_op.create_index(
             "ix_executions_component", ["pipeline_name", "component_name", "id"], unique=False
         )
@@ -35,4 +38,5 @@ def downgrade() -> None:
         batch_op.drop_column("experiment_context_id")
     with op.batch_alter_table("executions", schema=None) as batch_op:
         batch_op.drop_index("ix_executions_component")
+        batch_op.drop_column("cache_cleared")
         batch_op.drop_column("cache_key")
