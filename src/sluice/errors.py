@@ -81,3 +81,7 @@ class MetadataNotFoundError(UserInputError):
 
 class InvalidQueryError(UserInputError):
     """A metadata query's limit, page token, lineage direction or hop count is invalid."""
+
+
+class InvalidFilterError(UserInputError):
+    """A metadata ``filter`` or ``order_by`` is malformed; the message points at the token."""
