@@ -46,6 +46,8 @@ _LAZY = {
 
 
 def __getattr__(name: str) -> Any:
+    if name == "metadata":  # the ML-metadata query API is a submodule: sluice.metadata
+        return importlib.import_module("sluice.metadata")
     module = _LAZY.get(name)
     if module is None:
         raise AttributeError(f"module 'sluice' has no attribute '{name}'")

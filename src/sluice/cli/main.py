@@ -10,7 +10,11 @@ from typing import Annotated
 
 import typer
 
+from sluice.cli.artifacts import artifacts_app, executions_app
+from sluice.cli.cache import cache_app
+from sluice.cli.compare import compare_command
 from sluice.cli.compile import compile_command
+from sluice.cli.lineage import lineage_command
 from sluice.cli.logs import logs_command
 from sluice.cli.run import run_command
 from sluice.cli.runs import runs_app
@@ -28,6 +32,11 @@ app.command("run")(run_command)
 app.command("compile")(compile_command)
 app.command("logs")(logs_command)
 app.add_typer(runs_app, name="runs")
+app.add_typer(artifacts_app, name="artifacts")
+app.add_typer(executions_app, name="executions")
+app.command("lineage")(lineage_command)
+app.command("compare")(compare_command)
+app.add_typer(cache_app, name="cache")
 
 
 def _version() -> str:

@@ -51,7 +51,10 @@ class ContextRow(Base):
     """A grouping of artifacts and executions: a pipeline, a run or an experiment."""
 
     __tablename__ = "contexts"
-    __table_args__ = (UniqueConstraint("type", "name", name="uq_contexts_type_name"),)
+    __table_args__ = (
+        UniqueConstraint("type", "name", name="uq_contexts_type_name"),
+        Index("ix_contexts_created", "created_at", "id"),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     type: Mapped[str] = mapped_column(String(64))
@@ -128,6 +131,8 @@ class ExecutionRow(Base):
         Index("ix_executions_cache_lookup", "fingerprint", "pipeline_name", "state"),
         # "the nearest earlier execution of the same component" (sluice cache explain)
         Index("ix_executions_component", "pipeline_name", "component_name", "id"),
+        # Execution.list's default order (create_time desc, id desc)
+        Index("ix_executions_started", "started_at", "id"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)

@@ -1,4 +1,5 @@
-"""Cache key parts and cache clearing on executions, experiment context on runs.
+"""Cache key parts and cache clearing on executions, experiment context on runs, indexes
+for the metadata API's default orders.
 
 Revision ID: 0002
 Revises: 0001
@@ -25,6 +26,9 @@ def upgrade() -> None:
         batch_op.create_index(
             "ix_executions_component", ["pipeline_name", "component_name", "id"], unique=False
         )
+        batch_op.create_index("ix_executions_started", ["started_at", "id"], unique=False)
+    with op.batch_alter_table("contexts", schema=None) as batch_op:
+        batch_op.create_index("ix_contexts_created", ["created_at", "id"], unique=False)
     with op.batch_alter_table("runs", schema=None) as batch_op:
         batch_op.add_column(sa.Column("experiment_context_id", sa.Integer(), nullable=True))
         batch_op.create_foreign_key(
@@ -33,10 +37,13 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("contexts", schema=None) as batch_op:
+        batch_op.drop_index("ix_contexts_created")
     with op.batch_alter_table("runs", schema=None) as batch_op:
         batch_op.drop_constraint("fk_runs_experiment_context_id_contexts", type_="foreignkey")
         batch_op.drop_column("experiment_context_id")
     with op.batch_alter_table("executions", schema=None) as batch_op:
+        batch_op.drop_index("ix_executions_started")
         batch_op.drop_index("ix_executions_component")
         batch_op.drop_column("cache_cleared")
         batch_op.drop_column("cache_key")
