@@ -48,6 +48,8 @@ def prepare_run(
     use_container: bool = False,
     max_parallel_tasks: int | None = None,
     experiment: str | None = None,
+    display_name: str | None = None,
+    run_fields: dict[str, Any] | None = None,
     settings: Settings | None = None,
 ) -> tuple[Store, RunRow, Settings, list[str]]:
     """Load and validate a pipeline and record a PENDING run.
@@ -82,6 +84,8 @@ def prepare_run(
         run_name=run_name,
         options=options,
         experiment=experiment,
+        display_name=display_name,
+        fields=run_fields,
     )
     return store, row, settings, warnings
 

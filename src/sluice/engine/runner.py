@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Any
@@ -81,12 +82,18 @@ def create_run(
     run_name: str | None,
     options: RunOptions,
     experiment: str | None = None,
+    display_name: str | None = None,
+    fields: dict[str, Any] | None = None,
 ) -> RunRow:
-    """Record a validated run as PENDING (in ``experiment``, if given)."""
+    """Record a validated run as PENDING (in ``experiment``, if given).
+
+    ``display_name`` need not be unique (KFP's is not); ``name`` is. ``fields`` sets other
+    run columns (the server's KFP fields).
+    """
     name = run_name or default_run_name(store, loaded.name)
     return store.create_run(
         name=name,
-        display_name=name,
+        display_name=display_name or name,
         pipeline_name=loaded.name,
         pipeline_spec=loaded.to_dict(),
         arguments=json_ready(arguments),
@@ -94,6 +101,7 @@ def create_run(
         options=options.to_json(),
         state=RunState.PENDING.value,
         experiment=experiment,
+        **(fields or {}),
     )
 
 
@@ -143,8 +151,14 @@ async def execute_run(
     settings: Settings,
     executor: Executor,
     on_event: EventCallback | None = None,
+    leave_running_on_cancel: Callable[[], bool] | None = None,
 ) -> RunState:
-    """Execute a stored run to its end; tasks that already finished are not run again."""
+    """Execute a stored run to its end; tasks that already finished are not run again.
+
+    A cancelled run is recorded CANCELED, unless ``leave_running_on_cancel`` returns True
+    at that moment: then it stays RUNNING (a server stopping gracefully resumes it on
+    restart).
+    """
     run = store.get_run(run_id)
     assert run is not None, run_id
     loaded = LoadedPipeline.from_dict(run.pipeline_spec)
@@ -179,7 +193,8 @@ async def execute_run(
     try:
         result = await run_dag(ctx, root, scope)
     except asyncio.CancelledError:
-        store.set_run_state(run.id, RunState.CANCELED.value, error="canceled", finished=True)
+        if leave_running_on_cancel is None or not leave_running_on_cancel():
+            store.set_run_state(run.id, RunState.CANCELED.value, error="canceled", finished=True)
         raise
     except Exception as exc:
         # Never leave a run RUNNING: record the engine's own failure, then surface it.

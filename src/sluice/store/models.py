@@ -84,6 +84,16 @@ class RunRow(Base):
     experiment_context_id: Mapped[int | None] = mapped_column(
         ForeignKey("contexts.id", name="fk_runs_experiment_context_id_contexts"), default=None
     )
+    # Fields of KFP's Run resource (the server's API); empty for runs started locally.
+    description: Mapped[str | None] = mapped_column(Text, default=None)
+    experiment_id: Mapped[str | None] = mapped_column(String(36), default=None, index=True)
+    pipeline_id: Mapped[str | None] = mapped_column(String(36), default=None)
+    pipeline_version_id: Mapped[str | None] = mapped_column(String(36), default=None)
+    recurring_run_id: Mapped[str | None] = mapped_column(String(36), default=None, index=True)
+    storage_state: Mapped[str] = mapped_column(String(16), default="AVAILABLE")
+    namespace: Mapped[str] = mapped_column(String(256), default="")
+    service_account: Mapped[str | None] = mapped_column(String(256), default=None)
+    scheduled_at: Mapped[datetime | None] = mapped_column(default=None)
     created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
     started_at: Mapped[datetime | None] = mapped_column(default=None)
     finished_at: Mapped[datetime | None] = mapped_column(default=None)
@@ -242,3 +252,90 @@ class StateTransitionRow(Base):
     state: Mapped[str] = mapped_column(String(32))
     message: Mapped[str | None] = mapped_column(Text, default=None)
     at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class ExperimentRow(Base):
+    """A KFP experiment: a named group of runs (its runs' work is in the matching
+    ``system.Experiment`` context)."""
+
+    __tablename__ = "experiments"
+    __table_args__ = (
+        UniqueConstraint("namespace", "display_name", name="uq_experiments_namespace_name"),
+    )
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    display_name: Mapped[str] = mapped_column(String(256))
+    description: Mapped[str | None] = mapped_column(Text, default=None)
+    namespace: Mapped[str] = mapped_column(String(256), default="")
+    storage_state: Mapped[str] = mapped_column(String(16), default="AVAILABLE")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    last_run_created_at: Mapped[datetime | None] = mapped_column(default=None)
+
+
+class PipelineRow(Base):
+    """An uploaded pipeline (KFP's Pipeline resource); its specs live in versions."""
+
+    __tablename__ = "pipelines"
+    __table_args__ = (UniqueConstraint("namespace", "name", name="uq_pipelines_namespace_name"),)
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    name: Mapped[str] = mapped_column(String(256))
+    display_name: Mapped[str] = mapped_column(String(256))
+    description: Mapped[str | None] = mapped_column(Text, default=None)
+    namespace: Mapped[str] = mapped_column(String(256), default="")
+    tags: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+
+
+class PipelineVersionRow(Base):
+    """One version of an uploaded pipeline, holding its compiled spec."""
+
+    __tablename__ = "pipeline_versions"
+    __table_args__ = (
+        UniqueConstraint("pipeline_id", "name", name="uq_pipeline_versions_pipeline_name"),
+    )
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    pipeline_id: Mapped[str] = mapped_column(
+        ForeignKey("pipelines.id", ondelete="CASCADE"), index=True
+    )
+    name: Mapped[str] = mapped_column(String(256))
+    display_name: Mapped[str] = mapped_column(String(256))
+    description: Mapped[str | None] = mapped_column(Text, default=None)
+    # {"pipeline_spec": ..., "platform_spec": ...} as LoadedPipeline.to_dict() writes it
+    pipeline_spec: Mapped[dict[str, Any]] = mapped_column()
+    code_source_url: Mapped[str | None] = mapped_column(Text, default=None)
+    tags: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+
+
+class RecurringRunRow(Base):
+    """A schedule that starts runs (KFP's RecurringRun, Vertex's PipelineJobSchedule)."""
+
+    __tablename__ = "recurring_runs"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    display_name: Mapped[str] = mapped_column(String(256))
+    description: Mapped[str | None] = mapped_column(Text, default=None)
+    experiment_id: Mapped[str | None] = mapped_column(String(36), default=None, index=True)
+    namespace: Mapped[str] = mapped_column(String(256), default="")
+    service_account: Mapped[str | None] = mapped_column(String(256), default=None)
+    # Exactly one of: an embedded spec ({"pipeline_spec", "platform_spec"}) or a version.
+    pipeline_spec: Mapped[dict[str, Any] | None] = mapped_column(JSON, default=None)
+    pipeline_id: Mapped[str | None] = mapped_column(String(36), default=None)
+    pipeline_version_id: Mapped[str | None] = mapped_column(String(36), default=None)
+    # {"parameters": {...}, "pipeline_root": "..."}
+    runtime_config: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    # {"cron_schedule": {"cron", "start_time", "end_time"}} or
+    # {"periodic_schedule": {"interval_second", "start_time", "end_time"}}
+    trigger: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    max_concurrency: Mapped[int] = mapped_column(default=1)
+    no_catchup: Mapped[bool] = mapped_column(Boolean, default=False)
+    max_run_count: Mapped[int | None] = mapped_column(default=None)
+    status: Mapped[str] = mapped_column(String(16), default="ENABLED")  # ENABLED | DISABLED
+    # The scheduler's progress: the newest slot it started a run for, so a slot never
+    # fires twice (across restarts too), and how many runs it started.
+    last_slot_at: Mapped[datetime | None] = mapped_column(default=None)
+    runs_started: Mapped[int] = mapped_column(default=0)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)

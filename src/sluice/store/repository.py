@@ -76,8 +76,12 @@ class Store(LineageMixin):
         options: dict[str, Any],
         state: str,
         experiment: str | None = None,
+        **fields: Any,
     ) -> RunRow:
-        """Record a new run with its contexts (pipeline, run, experiment); returns the row."""
+        """Record a new run with its contexts (pipeline, run, experiment); returns the row.
+
+        ``fields`` sets other :class:`RunRow` columns (the server's KFP fields).
+        """
         run_id = new_id()
         with self.session() as session:
             pipeline_ctx = self.ensure_context(session, "system.Pipeline", pipeline_name)
@@ -101,6 +105,7 @@ class Store(LineageMixin):
                 run_context_id=run_ctx,
                 pipeline_context_id=pipeline_ctx,
                 experiment_context_id=experiment_ctx,
+                **fields,
             )
             session.add(row)
             session.add(StateTransitionRow(run_id=run_id, state=state))

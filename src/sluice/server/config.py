@@ -1,0 +1,45 @@
+"""How a server is configured, and the state its routers share."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from sluice.config import Settings
+from sluice.store.repository import Store
+
+if TYPE_CHECKING:
+    from sluice.server.manager import RunManager
+    from sluice.server.scheduler import Scheduler
+
+DEFAULT_MAX_UPLOAD_BYTES = 32 * 1024 * 1024
+
+
+@dataclass(frozen=True, kw_only=True)
+class ServerConfig:
+    """Options of ``sluice server``.
+
+    Attributes:
+        settings: where the store and artifacts are (``--db`` overrides the store URL).
+        token: when set, every endpoint but healthz requires ``Authorization: Bearer <token>``.
+        max_concurrent_runs: runs executing at once; the rest wait PENDING in order.
+        max_upload_bytes: largest pipeline package accepted by the upload endpoints.
+        background: start the run manager and the scheduler (tests of the API alone may not).
+    """
+
+    settings: Settings
+    token: str | None = None
+    max_concurrent_runs: int = 4
+    max_upload_bytes: int = DEFAULT_MAX_UPLOAD_BYTES
+    background: bool = True
+
+
+@dataclass(kw_only=True)
+class ServerState:
+    """What every request handler can reach (``request.app.state.sluice``)."""
+
+    config: ServerConfig
+    store: Store
+    manager: RunManager | None = None
+    scheduler: Scheduler | None = None
+    extras: dict[str, object] = field(default_factory=dict)
