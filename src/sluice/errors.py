@@ -85,3 +85,11 @@ class InvalidQueryError(UserInputError):
 
 class InvalidFilterError(UserInputError):
     """A metadata ``filter`` or ``order_by`` is malformed; the message points at the token."""
+
+
+class InvalidScheduleError(UserInputError):
+    """A recurring run's cron expression, interval, time zone or time window is invalid."""
+
+
+class RemoteServerError(SluiceError):
+    """A Sluice server (``--host``) could not be reached or failed to answer a request."""

@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 
 from sluice.cli.common import cli_errors
-from sluice.errors import RunNotFoundError
+from sluice.errors import RunNotFoundError, UserInputError
 
 
 def _attempts_of(log_path: Path) -> list[int]:
@@ -38,9 +38,21 @@ def logs_command(
             "--attempt", metavar="N", min=1, help="Which attempt (default: the last one)."
         ),
     ] = None,
+    host: Annotated[
+        str | None,
+        typer.Option("--host", envvar="SLUICE_HOST", metavar="URL", help="A Sluice server."),
+    ] = None,
 ) -> None:
     """Print a task's log: its stdout and stderr."""
     from sluice.client.local import get_run
+
+    if host:
+        # The server has no log endpoint yet; say so rather than read a local store that
+        # does not hold this run.
+        raise UserInputError(
+            "task logs are only available locally for now; run `sluice logs` on the server "
+            "machine (with its SLUICE_HOME)"
+        )
 
     found = get_run(run).task(task)
     if found.log_path is None:

@@ -18,6 +18,7 @@ from sluice.cli.lineage import lineage_command
 from sluice.cli.logs import logs_command
 from sluice.cli.run import run_command
 from sluice.cli.runs import runs_app
+from sluice.cli.server import server_command
 
 app = typer.Typer(
     name="sluice",
@@ -37,6 +38,7 @@ app.add_typer(executions_app, name="executions")
 app.command("lineage")(lineage_command)
 app.command("compare")(compare_command)
 app.add_typer(cache_app, name="cache")
+app.command("server")(server_command)
 
 
 def _version() -> str:

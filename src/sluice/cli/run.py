@@ -19,6 +19,7 @@ from sluice.cli.common import (
 )
 from sluice.cli.summary import print_run_summary, run_json
 from sluice.cli.view import make_view
+from sluice.errors import UserInputError
 
 if TYPE_CHECKING:
     from sluice.client.local import RunHandle
@@ -131,11 +132,47 @@ def run_command(
     as_json: Annotated[
         bool, typer.Option("--json", help="Print only the finished run as one JSON object.")
     ] = False,
+    host: Annotated[
+        str | None,
+        typer.Option(
+            "--host",
+            envvar="SLUICE_HOST",
+            metavar="URL",
+            help="Run on the Sluice server at URL instead of here ($SLUICE_TOKEN is sent).",
+        ),
+    ] = None,
 ) -> None:
-    """Run a pipeline on this machine and wait for it to end.
+    """Run a pipeline on this machine (or on a server, with --host) and wait for it to end.
 
     Exit code: 0 SUCCEEDED, 1 FAILED or canceled, 2 bad input, 130 Ctrl-C (run canceled).
     """
+    if host:
+        from sluice.cli.remote import run_remote
+
+        local_only = {
+            "--cache/--no-cache": cache is not None,
+            "--cache-max-age": cache_max_age is not None,
+            "--allow-unsatisfiable-resources": allow_unsatisfiable_resources,
+            "--use-container": use_container,
+            "--max-parallel": max_parallel is not None,
+            "--experiment": experiment is not None,
+        }
+        given = [name for name, used in local_only.items() if used]
+        if given:
+            raise UserInputError(
+                f"{', '.join(given)} cannot be used with --host yet; drop it or run locally"
+            )
+        code = run_remote(
+            host,
+            pipeline,
+            param or [],
+            params_file,
+            pipeline_name=pipeline_name,
+            pipeline_root=pipeline_root,
+            run_name=run_name,
+            as_json=as_json,
+        )
+        raise typer.Exit(code)
     # Heavy imports (kfp, the engine) happen here, not when `sluice --help` runs.
     from sluice.client.local import RunHandle, prepare_run
     from sluice.spec.loader import load_pipeline

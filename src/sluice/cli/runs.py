@@ -30,6 +30,12 @@ def list_command(
         typer.Option("--state", metavar="STATE", help="Only runs in this state (e.g. FAILED)."),
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print a JSON array.")] = False,
+    host: Annotated[
+        str | None,
+        typer.Option(
+            "--host", envvar="SLUICE_HOST", metavar="URL", help="Read the runs of this server."
+        ),
+    ] = None,
 ) -> None:
     """List runs, newest first."""
     from sluice.client.local import list_runs
@@ -37,6 +43,13 @@ def list_command(
     wanted = state.upper() if state is not None else None
     if wanted is not None and wanted not in _RUN_STATES:
         raise UserInputError(f"unknown state '{state}'; expected one of {', '.join(_RUN_STATES)}")
+    if host:
+        from sluice.cli.remote import list_remote
+
+        if pipeline is not None:
+            raise UserInputError("--pipeline cannot be used with --host yet; use --state")
+        list_remote(host, limit=limit, state=wanted, as_json=as_json)
+        return
     runs = list_runs(limit=limit, pipeline_name=pipeline, state=wanted)
     if as_json:
         rows = [{k: v for k, v in run_json(r).items() if k != "tasks"} for r in runs]
@@ -68,9 +81,24 @@ def show_command(
         str, typer.Argument(metavar="RUN", help="Run id, id prefix or name.", show_default=False)
     ],
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
+    host: Annotated[
+        str | None,
+        typer.Option(
+            "--host",
+            envvar="SLUICE_HOST",
+            metavar="URL",
+            help="Read the run from this server (full run id).",
+        ),
+    ] = None,
 ) -> None:
     """Show one run: its details, tasks and outputs."""
     from sluice.client.local import get_run
+
+    if host:
+        from sluice.cli.remote import show_remote
+
+        show_remote(host, run, as_json=as_json)
+        return
 
     found = get_run(run)
     if as_json:

@@ -68,9 +68,10 @@ _RUN_TRANSITIONS: dict[RunState, frozenset[RunState]] = {
         }
     ),
     RunState.CANCELING: frozenset({RunState.CANCELED, RunState.FAILED, RunState.SUCCEEDED}),
-    # A failed or canceled run may be retried: it goes back to RUNNING.
-    RunState.FAILED: frozenset({RunState.RUNNING}),
-    RunState.CANCELED: frozenset({RunState.RUNNING}),
+    # A failed or canceled run may be retried: resumed at once (RUNNING) or queued again
+    # on a server (PENDING).
+    RunState.FAILED: frozenset({RunState.RUNNING, RunState.PENDING}),
+    RunState.CANCELED: frozenset({RunState.RUNNING, RunState.PENDING}),
     RunState.SUCCEEDED: frozenset(),
 }
 

@@ -38,7 +38,7 @@ _IR_KEYS = ("root", "components", "pipelineInfo", "pipeline_info", "deploymentSp
 
 # libyaml's safe loader parses a compiled pipeline ~10x faster than the pure-Python one
 # (half a second for a 20-task pipeline), and accepts exactly the same documents.
-_YAML_LOADER: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+YAML_LOADER: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 def one_line(exc: BaseException) -> str:
@@ -162,7 +162,7 @@ def _load_document_file(path: Path) -> LoadedPipeline:
         if path.suffix.lower() == ".json":
             docs = [json.loads(text)]
         else:
-            docs = [d for d in yaml.load_all(text, Loader=_YAML_LOADER) if d is not None]
+            docs = [d for d in yaml.load_all(text, Loader=YAML_LOADER) if d is not None]
     except (json.JSONDecodeError, yaml.YAMLError) as exc:
         kind = "JSON" if path.suffix.lower() == ".json" else "YAML"
         raise InvalidPipelineError(
@@ -265,7 +265,7 @@ def _compile(component: Any, *, source: str) -> LoadedPipeline:
         except Exception as exc:
             raise InvalidPipelineError(f"cannot compile {source}: {one_line(exc)}") from exc
         text = package.read_text(encoding="utf-8")
-        docs = [d for d in yaml.load_all(text, Loader=_YAML_LOADER) if d is not None]
+        docs = [d for d in yaml.load_all(text, Loader=YAML_LOADER) if d is not None]
     return _from_documents(docs[0], docs[1] if len(docs) > 1 else None, source=source)
 
 

@@ -13,6 +13,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import delete, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from sluice.store.db import get_engine
@@ -51,16 +52,24 @@ class Store(LineageMixin):
     def ensure_context(
         self, session: Session, type_: str, name: str, properties: dict[str, Any] | None = None
     ) -> int:
-        """The id of the context (type, name), created if it does not exist."""
-        found = session.scalar(
-            select(ContextRow.id).where(ContextRow.type == type_, ContextRow.name == name)
-        )
+        """The id of the context (type, name), created if it does not exist.
+
+        Safe against concurrent creators: the insert runs in a savepoint, and losing the
+        race to another writer just means reading the row it wrote.
+        """
+        query = select(ContextRow.id).where(ContextRow.type == type_, ContextRow.name == name)
+        found = session.scalar(query)
         if found is not None:
             return int(found)
-        row = ContextRow(type=type_, name=name, properties=properties or {})
-        session.add(row)
-        session.flush()
-        return row.id
+        try:
+            with session.begin_nested():
+                row = ContextRow(type=type_, name=name, properties=properties or {})
+                session.add(row)
+            return row.id
+        except IntegrityError:
+            found = session.scalar(query)
+            assert found is not None, (type_, name)
+            return int(found)
 
     # -- runs -------------------------------------------------------------------------------
 

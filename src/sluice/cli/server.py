@@ -1,0 +1,52 @@
+"""``sluice server``: serve the KFP v2beta1 REST API (kfp.Client works against it)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+
+def server_command(
+    host: Annotated[
+        str, typer.Option("--host", help="Address to listen on (loopback by default).")
+    ] = "127.0.0.1",
+    port: Annotated[int, typer.Option("--port", help="Port to listen on.")] = 8888,
+    db: Annotated[
+        str | None,
+        typer.Option("--db", help="Store URL (overrides $SLUICE_DB_URL), e.g. postgresql://..."),
+    ] = None,
+    max_concurrent_runs: Annotated[
+        int,
+        typer.Option("--max-concurrent-runs", min=1, help="Runs executing at once; others wait."),
+    ] = 4,
+    token: Annotated[
+        str | None,
+        typer.Option(
+            "--token",
+            envvar="SLUICE_TOKEN",
+            help="Require 'Authorization: Bearer TOKEN' on every endpoint but healthz.",
+        ),
+    ] = None,
+) -> None:
+    """Serve the Kubeflow Pipelines REST API: point kfp.Client(host="http://HOST:PORT") here."""
+    # Imported here: the web stack is only needed by this command, and `sluice --help`
+    # should stay fast.
+    import uvicorn
+
+    from sluice.config import Settings
+    from sluice.server.app import create_app
+    from sluice.server.config import ServerConfig
+
+    if host not in ("127.0.0.1", "localhost", "::1") and not token:
+        typer.secho(
+            f"warning: serving on {host} without --token; anyone who can reach it can run code",
+            fg="yellow",
+            err=True,
+        )
+    config = ServerConfig(
+        settings=Settings.from_env(db_url=db),
+        token=token,
+        max_concurrent_runs=max_concurrent_runs,
+    )
+    uvicorn.run(create_app(config), host=host, port=port, log_level="info")

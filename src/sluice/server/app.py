@@ -1,0 +1,100 @@
+"""The FastAPI application serving KFP's v2beta1 REST API over a Sluice store."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from datetime import datetime
+
+from fastapi import FastAPI, Request, Response
+
+from sluice.server.auth import configured_token
+from sluice.server.config import ServerConfig, ServerState
+from sluice.server.errors import error_response, install_error_handlers
+from sluice.server.routers import (
+    artifacts,
+    experiments,
+    health,
+    pipelines,
+    recurring_runs,
+    runs,
+)
+from sluice.server.submission import submit_recurring
+from sluice.store.models import RecurringRunRow, RunRow
+from sluice.store.repository import Store
+
+API_PREFIX = "/apis/v2beta1"
+_UPLOAD_PATHS = (f"{API_PREFIX}/pipelines/upload", f"{API_PREFIX}/pipelines/upload_version")
+
+
+def _scheduler_submit(state: ServerState) -> Callable[[RecurringRunRow, datetime], RunRow]:
+    """What the scheduler calls to start a slot's run, bound to this server."""
+
+    def submit(row: RecurringRunRow, slot: datetime) -> RunRow:
+        return submit_recurring(state, row, slot)
+
+    return submit
+
+
+def create_app(config: ServerConfig) -> FastAPI:
+    """The API over the store of ``config.settings``; background work starts with the app."""
+    store = Store(config.settings.db_url)
+    state = ServerState(config=config, store=store)
+    state.extras["token"] = configured_token(config.token)
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        if config.background:
+            from sluice.server.manager import RunManager
+            from sluice.server.scheduler import Scheduler
+
+            state.manager = RunManager(
+                store, config.settings, max_concurrent_runs=config.max_concurrent_runs
+            )
+            await state.manager.start()
+            state.scheduler = Scheduler(store, config.settings, submit=_scheduler_submit(state))
+            await state.scheduler.start()
+        try:
+            yield
+        finally:
+            if state.scheduler is not None:
+                await state.scheduler.stop()
+            if state.manager is not None:
+                await state.manager.stop()
+
+    app = FastAPI(
+        title="Sluice",
+        description="Kubeflow Pipelines v2beta1 REST API, served by Sluice on this machine.",
+        version="2beta1",
+        docs_url="/docs",
+        lifespan=lifespan,
+    )
+    app.state.sluice = state
+    install_error_handlers(app)
+
+    @app.middleware("http")
+    async def upload_limit(
+        request: Request, call_next: Callable[[Request], Awaitable[Response]]
+    ) -> Response:
+        # Refuse an oversized upload before its body is read; the handler also counts the
+        # bytes it reads, for uploads sent without a Content-Length (chunked).
+        if request.url.path in _UPLOAD_PATHS:
+            length = request.headers.get("content-length", "")
+            if length.isdigit() and int(length) > config.max_upload_bytes + 64 * 1024:
+                return error_response(
+                    413, f"the upload is larger than {config.max_upload_bytes} bytes", 8
+                )
+        return await call_next(request)
+
+    routers = [
+        health.router,
+        experiments.router,
+        pipelines.router,
+        runs.router,
+        recurring_runs.router,
+        artifacts.router,
+    ]
+    for router in routers:
+        app.include_router(router, prefix=API_PREFIX)
+    app.add_api_route("/apis/v1beta1/healthz", health.healthz, methods=["GET"], tags=["health"])
+    return app

@@ -1,0 +1,99 @@
+"""``/runs/{run_id}/nodes/{node_id}/artifacts/{artifact_name}:read``: an artifact's bytes.
+
+Only files under the artifact root of the run that produced the artifact are ever read:
+paths are resolved (symlinks followed) and must stay inside that root, so a crafted
+artifact uri or a symlink written by a component cannot expose other files.
+"""
+
+from __future__ import annotations
+
+import base64
+from pathlib import Path
+from typing import Any
+
+from fastapi import APIRouter, Depends, Request
+
+from sluice.engine.staging import is_remote
+from sluice.errors import UserInputError
+from sluice.server.auth import require_token
+from sluice.server.config import ServerState
+from sluice.server.errors import ApiError, bad_request, not_found
+from sluice.spec.placeholders import local_path_for_uri
+from sluice.store.models import ArtifactRow, RunRow, TaskRow
+
+router = APIRouter(tags=["artifacts"], dependencies=[Depends(require_token)])
+
+MAX_READ_BYTES = 32 * 1024 * 1024
+
+
+def state_of(request: Request) -> ServerState:
+    """The server state of this app."""
+    state: ServerState = request.app.state.sluice
+    return state
+
+
+def run_artifact_root(state: ServerState, run: RunRow) -> Path:
+    """Where a run's output artifacts are on this machine (resolved)."""
+    if is_remote(run.pipeline_root):
+        # Remote roots are staged here before upload (engine/context.py).
+        return (state.config.settings.home / "staging" / run.id).resolve()
+    return (Path(local_path_for_uri(run.pipeline_root.rstrip("/"))) / run.name).resolve()
+
+
+def _find_task(state: ServerState, run_id: str, node_id: str) -> TaskRow:
+    tasks = state.store.tasks_of_run(run_id)
+    for match in (
+        [t for t in tasks if t.id == node_id],
+        [t for t in tasks if t.path == node_id],
+        [t for t in tasks if t.name == node_id],
+    ):
+        if len(match) == 1:
+            return match[0]
+    raise not_found(f"run '{run_id}' has no task '{node_id}'")
+
+
+def safe_artifact_path(uri: str, roots: list[Path]) -> Path:
+    """The local file of ``uri`` if it lies inside one of ``roots``; 400/404 otherwise."""
+    try:
+        local = local_path_for_uri(uri)
+    except UserInputError as exc:
+        raise bad_request(f"artifact uri {uri!r} is not a local file") from exc
+    candidate = Path(local)
+    if not candidate.is_absolute() or ".." in candidate.parts:
+        raise bad_request("artifact path is not a plain absolute path")
+    resolved = candidate.resolve()  # follows symlinks: a link out of the root is caught below
+    if not any(resolved.is_relative_to(root) for root in roots):
+        raise bad_request("artifact is outside the run's artifact root")
+    if not resolved.is_file():
+        raise not_found("artifact file not found (it may be a directory or not yet written)")
+    return resolved
+
+
+@router.get("/runs/{run_id}/nodes/{node_id}/artifacts/{artifact_name}:read")
+def read_artifact(
+    run_id: str, node_id: str, artifact_name: str, request: Request
+) -> dict[str, Any]:
+    """The content (base64 ``data``) of a task's output artifact file."""
+    state = state_of(request)
+    with state.store.session() as session:
+        run = session.get(RunRow, run_id)
+    if run is None:
+        raise not_found(f"no run '{run_id}'")
+    task = _find_task(state, run_id, node_id)
+    ids = ((task.outputs or {}).get("artifacts") or {}).get(artifact_name)
+    if not ids:
+        raise not_found(f"task '{task.name}' has no output artifact '{artifact_name}'")
+    artifact_id = ids[0] if isinstance(ids, list) else ids
+    with state.store.session() as session:
+        artifact = session.get(ArtifactRow, artifact_id)
+        producer = session.get(RunRow, artifact.run_id) if artifact and artifact.run_id else None
+    if artifact is None:
+        raise not_found(f"artifact '{artifact_name}' is no longer in the store")
+    # A cache hit republishes an earlier run's artifact: that run's root is allowed too.
+    roots = [run_artifact_root(state, run)]
+    if producer is not None and producer.id != run.id:
+        roots.append(run_artifact_root(state, producer))
+    path = safe_artifact_path(artifact.uri, roots)
+    if path.stat().st_size > MAX_READ_BYTES:
+        raise ApiError(413, f"artifact is larger than {MAX_READ_BYTES} bytes; read it from {path}")
+    return {"data": base64.b64encode(path.read_bytes()).decode()}

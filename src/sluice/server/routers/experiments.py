@@ -1,0 +1,165 @@
+"""``/experiments``: create, get, list, archive, unarchive, delete."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Depends, Request
+from pydantic import BaseModel, ConfigDict
+from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
+
+from sluice.server.auth import require_token
+from sluice.server.config import ServerState
+from sluice.server.errors import bad_request, conflict, not_found
+from sluice.server.kfp_filters import list_page, parse_filter, parse_sort
+from sluice.server.serialize import experiment_json
+from sluice.store.models import ExperimentRow, RecurringRunRow, RunRow
+from sluice.store.repository import new_id
+
+router = APIRouter(tags=["experiments"], dependencies=[Depends(require_token)])
+
+COLUMNS = {
+    "experiment_id": ExperimentRow.id,
+    "id": ExperimentRow.id,
+    "display_name": ExperimentRow.display_name,
+    "name": ExperimentRow.display_name,
+    "created_at": ExperimentRow.created_at,
+    "last_run_created_at": ExperimentRow.last_run_created_at,
+    "description": ExperimentRow.description,
+    "namespace": ExperimentRow.namespace,
+    "storage_state": ExperimentRow.storage_state,
+}
+
+
+class ExperimentIn(BaseModel):
+    """The body of CreateExperiment (output-only fields are ignored)."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    display_name: str
+    description: str | None = None
+    namespace: str | None = None
+
+
+def state_of(request: Request) -> ServerState:
+    """The server state of this app."""
+    state: ServerState = request.app.state.sluice
+    return state
+
+
+@router.post("/experiments")
+def create_experiment(body: ExperimentIn, request: Request) -> dict[str, Any]:
+    """Create an experiment; its display name is unique in its namespace (409)."""
+    name = body.display_name.strip()
+    if not name or len(name) > 256:
+        raise bad_request("experiment display_name must be 1 to 256 characters")
+    row = ExperimentRow(
+        id=new_id(),
+        display_name=name,
+        description=body.description or None,
+        namespace=body.namespace or "",
+    )
+    try:
+        with state_of(request).store.session() as session:
+            session.add(row)
+    except IntegrityError as exc:
+        raise conflict(f"an experiment named '{name}' already exists") from exc
+    return experiment_json(row)
+
+
+def get_experiment_row(state: ServerState, experiment_id: str) -> ExperimentRow:
+    """The experiment, or 404."""
+    with state.store.session() as session:
+        row = session.get(ExperimentRow, experiment_id)
+    if row is None:
+        raise not_found(f"no experiment '{experiment_id}'")
+    return row
+
+
+@router.get("/experiments/{experiment_id}")
+def get_experiment(experiment_id: str, request: Request) -> dict[str, Any]:
+    """One experiment."""
+    return experiment_json(get_experiment_row(state_of(request), experiment_id))
+
+
+@router.get("/experiments")
+def list_experiments(
+    request: Request,
+    page_token: str | None = None,
+    page_size: int | None = None,
+    sort_by: str | None = None,
+    filter: str | None = None,  # KFP's parameter name
+    namespace: str | None = None,
+) -> dict[str, Any]:
+    """Experiments, filtered, sorted and paged as KFP does."""
+    query = select(ExperimentRow).where(*parse_filter(filter, COLUMNS))
+    if namespace:
+        query = query.where(ExperimentRow.namespace == namespace)
+    order = parse_sort(sort_by, COLUMNS)
+    with state_of(request).store.session() as session:
+        page = list_page(
+            session,
+            query,
+            order=order,
+            tiebreak=ExperimentRow.id,
+            page_token=page_token,
+            page_size=page_size,
+        )
+    out: dict[str, Any] = {
+        "experiments": [experiment_json(r) for r in page.rows],
+        "total_size": page.total_size,
+    }
+    if page.next_page_token:
+        out["next_page_token"] = page.next_page_token
+    return out
+
+
+def _set_storage(request: Request, experiment_id: str, storage: str) -> dict[str, Any]:
+    state = state_of(request)
+    get_experiment_row(state, experiment_id)
+    with state.store.session() as session:
+        session.execute(
+            update(ExperimentRow)
+            .where(ExperimentRow.id == experiment_id)
+            .values(storage_state=storage)
+        )
+        if storage == "ARCHIVED":
+            # As KFP: archiving an experiment archives its runs and stops its schedules.
+            session.execute(
+                update(RunRow)
+                .where(RunRow.experiment_id == experiment_id)
+                .values(storage_state="ARCHIVED")
+            )
+            session.execute(
+                update(RecurringRunRow)
+                .where(RecurringRunRow.experiment_id == experiment_id)
+                .values(status="DISABLED")
+            )
+    if storage == "ARCHIVED" and state.scheduler is not None:
+        state.scheduler.wake()
+    return {}
+
+
+@router.post("/experiments/{experiment_id}:archive")
+def archive_experiment(experiment_id: str, request: Request) -> dict[str, Any]:
+    """Archive an experiment, its runs, and disable its recurring runs."""
+    return _set_storage(request, experiment_id, "ARCHIVED")
+
+
+@router.post("/experiments/{experiment_id}:unarchive")
+def unarchive_experiment(experiment_id: str, request: Request) -> dict[str, Any]:
+    """Make an archived experiment available again (its runs stay archived, as in KFP)."""
+    return _set_storage(request, experiment_id, "AVAILABLE")
+
+
+@router.delete("/experiments/{experiment_id}")
+def delete_experiment(experiment_id: str, request: Request) -> dict[str, Any]:
+    """Delete an experiment; its runs are kept."""
+    state = state_of(request)
+    get_experiment_row(state, experiment_id)
+    with state.store.session() as session:
+        row = session.get(ExperimentRow, experiment_id)
+        if row is not None:
+            session.delete(row)
+    return {}

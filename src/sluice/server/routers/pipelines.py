@@ -1,0 +1,434 @@
+"""``/pipelines``: uploads (multipart), pipelines and their versions."""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, File, Request, UploadFile
+from pydantic import BaseModel, ConfigDict
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from sluice.server.auth import require_token
+from sluice.server.config import ServerState
+from sluice.server.errors import ApiError, bad_request, conflict, not_found, precondition
+from sluice.server.kfp_filters import list_page, parse_filter, parse_sort
+from sluice.server.packages import load_spec, parse_package
+from sluice.server.serialize import pipeline_json, version_json
+from sluice.store.models import PipelineRow, PipelineVersionRow
+from sluice.store.repository import new_id
+
+router = APIRouter(tags=["pipelines"], dependencies=[Depends(require_token)])
+
+COLUMNS = {
+    "pipeline_id": PipelineRow.id,
+    "id": PipelineRow.id,
+    "display_name": PipelineRow.display_name,
+    "name": PipelineRow.name,
+    "created_at": PipelineRow.created_at,
+    "description": PipelineRow.description,
+    "namespace": PipelineRow.namespace,
+}
+VERSION_COLUMNS = {
+    "pipeline_version_id": PipelineVersionRow.id,
+    "id": PipelineVersionRow.id,
+    "display_name": PipelineVersionRow.display_name,
+    "name": PipelineVersionRow.name,
+    "created_at": PipelineVersionRow.created_at,
+    "description": PipelineVersionRow.description,
+}
+
+
+def state_of(request: Request) -> ServerState:
+    """The server state of this app."""
+    state: ServerState = request.app.state.sluice
+    return state
+
+
+async def _read_upload(request: Request, upload: UploadFile) -> bytes:
+    limit = state_of(request).config.max_upload_bytes
+    data = await upload.read(limit + 1)
+    if len(data) > limit:
+        raise ApiError(413, f"the uploaded file is larger than {limit} bytes")
+    return data
+
+
+# -- pipelines -----------------------------------------------------------------------------
+
+
+def _insert_pipeline(state: ServerState, row: PipelineRow) -> None:
+    try:
+        with state.store.session() as session:
+            session.add(row)
+    except IntegrityError as exc:
+        raise conflict(f"a pipeline named '{row.name}' already exists") from exc
+
+
+def _insert_version(state: ServerState, row: PipelineVersionRow) -> None:
+    try:
+        with state.store.session() as session:
+            session.add(row)
+    except IntegrityError as exc:
+        raise conflict(f"the pipeline already has a version named '{row.name}'") from exc
+
+
+def _tags(raw: str | None) -> dict[str, Any]:
+    if not raw:
+        return {}
+    try:
+        tags = json.loads(raw)
+    except ValueError as exc:
+        raise bad_request("tags must be a JSON object of strings") from exc
+    if not isinstance(tags, dict) or not all(isinstance(v, str) for v in tags.values()):
+        raise bad_request("tags must be a JSON object of strings")
+    return tags
+
+
+@router.post("/pipelines/upload")
+async def upload_pipeline(
+    request: Request,
+    uploadfile: Annotated[UploadFile, File()],
+    name: str | None = None,
+    display_name: str | None = None,
+    description: str | None = None,
+    namespace: str | None = None,
+    tags: str | None = None,
+) -> dict[str, Any]:
+    """Upload a compiled pipeline: creates the pipeline and its first version."""
+    state = state_of(request)
+    loaded = parse_package(await _read_upload(request, uploadfile), state.config.max_upload_bytes)
+    pipeline_name = name or display_name or uploadfile.filename or loaded.name
+    pipeline = PipelineRow(
+        id=new_id(),
+        name=pipeline_name,
+        display_name=display_name or pipeline_name,
+        description=description or None,
+        namespace=namespace or "",
+        tags=_tags(tags),
+    )
+    version = PipelineVersionRow(
+        id=new_id(),
+        pipeline_id=pipeline.id,
+        name=pipeline_name,
+        display_name=display_name or pipeline_name,
+        description=description or None,
+        pipeline_spec=loaded.to_dict(),
+    )
+    try:
+        with state.store.session() as session:
+            session.add(pipeline)
+            session.flush()
+            session.add(version)
+    except IntegrityError as exc:
+        raise conflict(f"a pipeline named '{pipeline_name}' already exists") from exc
+    return pipeline_json(pipeline)
+
+
+@router.post("/pipelines/upload_version")
+async def upload_pipeline_version(
+    request: Request,
+    uploadfile: Annotated[UploadFile, File()],
+    name: str | None = None,
+    display_name: str | None = None,
+    pipelineid: str | None = None,
+    description: str | None = None,
+    tags: str | None = None,
+) -> dict[str, Any]:
+    """Upload a new version of an existing pipeline (``pipelineid``)."""
+    state = state_of(request)
+    if not pipelineid:
+        raise bad_request("pipelineid is required: the id of the pipeline to add a version to")
+    get_pipeline_row(state, pipelineid)
+    loaded = parse_package(await _read_upload(request, uploadfile), state.config.max_upload_bytes)
+    version_name = name or display_name or uploadfile.filename or loaded.name
+    version = PipelineVersionRow(
+        id=new_id(),
+        pipeline_id=pipelineid,
+        name=version_name,
+        display_name=display_name or version_name,
+        description=description or None,
+        pipeline_spec=loaded.to_dict(),
+        tags=_tags(tags),
+    )
+    _insert_version(state, version)
+    return version_json(version)
+
+
+class PipelineIn(BaseModel):
+    """The body of CreatePipeline."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    display_name: str | None = None
+    name: str | None = None
+    description: str | None = None
+    namespace: str | None = None
+    tags: dict[str, str] | None = None
+
+
+class PackageUrl(BaseModel):
+    """Where a version's package is (not fetched by this server)."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    pipeline_url: str | None = None
+
+
+class VersionIn(BaseModel):
+    """The body of CreatePipelineVersion."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    pipeline_id: str | None = None
+    display_name: str | None = None
+    name: str | None = None
+    description: str | None = None
+    pipeline_spec: dict[str, Any] | None = None
+    package_url: PackageUrl | None = None
+    code_source_url: str | None = None
+    tags: dict[str, str] | None = None
+
+
+class CreateIn(BaseModel):
+    """The body of ``POST /pipelines/create``: a pipeline and its first version."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    pipeline: PipelineIn
+    pipeline_version: VersionIn | None = None
+
+
+def _pipeline_row(body: PipelineIn) -> PipelineRow:
+    name = (body.name or body.display_name or "").strip()
+    if not name:
+        raise bad_request("a pipeline needs a name or display_name")
+    return PipelineRow(
+        id=new_id(),
+        name=name,
+        display_name=body.display_name or name,
+        description=body.description or None,
+        namespace=body.namespace or "",
+        tags=dict(body.tags or {}),
+    )
+
+
+def _version_row(pipeline_id: str, body: VersionIn) -> PipelineVersionRow:
+    if body.pipeline_spec is None:
+        if body.package_url is not None and body.package_url.pipeline_url:
+            raise bad_request(
+                "package_url is not supported by this server; send pipeline_spec or upload the "
+                "file to /apis/v2beta1/pipelines/upload_version"
+            )
+        raise bad_request("a pipeline version needs pipeline_spec")
+    loaded = load_spec(body.pipeline_spec)
+    name = (body.name or body.display_name or loaded.name).strip()
+    return PipelineVersionRow(
+        id=new_id(),
+        pipeline_id=pipeline_id,
+        name=name,
+        display_name=body.display_name or name,
+        description=body.description or None,
+        pipeline_spec=loaded.to_dict(),
+        code_source_url=body.code_source_url,
+        tags=dict(body.tags or {}),
+    )
+
+
+@router.post("/pipelines")
+def create_pipeline(body: PipelineIn, request: Request) -> dict[str, Any]:
+    """Create a pipeline without versions."""
+    row = _pipeline_row(body)
+    _insert_pipeline(state_of(request), row)
+    return pipeline_json(row)
+
+
+@router.post("/pipelines/create")
+def create_pipeline_and_version(body: CreateIn, request: Request) -> dict[str, Any]:
+    """Create a pipeline and (optionally) its first version in one call."""
+    state = state_of(request)
+    pipeline = _pipeline_row(body.pipeline)
+    version = _version_row(pipeline.id, body.pipeline_version) if body.pipeline_version else None
+    try:
+        with state.store.session() as session:
+            session.add(pipeline)
+            session.flush()
+            if version is not None:
+                session.add(version)
+    except IntegrityError as exc:
+        raise conflict(f"a pipeline named '{pipeline.name}' already exists") from exc
+    return {
+        "pipeline": pipeline_json(pipeline),
+        **({"pipeline_version": version_json(version)} if version else {}),
+    }
+
+
+def get_pipeline_row(state: ServerState, pipeline_id: str) -> PipelineRow:
+    """The pipeline, or 404."""
+    with state.store.session() as session:
+        row = session.get(PipelineRow, pipeline_id)
+    if row is None:
+        raise not_found(f"no pipeline '{pipeline_id}'")
+    return row
+
+
+@router.get("/pipelines/names/{name}")
+def get_pipeline_by_name(name: str, request: Request, namespace: str = "") -> dict[str, Any]:
+    """The pipeline with this name."""
+    with state_of(request).store.session() as session:
+        row = session.scalar(
+            select(PipelineRow).where(PipelineRow.name == name, PipelineRow.namespace == namespace)
+        )
+    if row is None:
+        raise not_found(f"no pipeline named '{name}'")
+    return pipeline_json(row)
+
+
+@router.get("/pipelines/{pipeline_id}")
+def get_pipeline(pipeline_id: str, request: Request) -> dict[str, Any]:
+    """One pipeline."""
+    return pipeline_json(get_pipeline_row(state_of(request), pipeline_id))
+
+
+@router.get("/pipelines")
+def list_pipelines(
+    request: Request,
+    page_token: str | None = None,
+    page_size: int | None = None,
+    sort_by: str | None = None,
+    filter: str | None = None,  # KFP's parameter name
+    namespace: str | None = None,
+) -> dict[str, Any]:
+    """Pipelines, filtered, sorted and paged."""
+    query = select(PipelineRow).where(*parse_filter(filter, COLUMNS))
+    if namespace:
+        query = query.where(PipelineRow.namespace == namespace)
+    order = parse_sort(sort_by, COLUMNS)
+    with state_of(request).store.session() as session:
+        page = list_page(
+            session,
+            query,
+            order=order,
+            tiebreak=PipelineRow.id,
+            page_token=page_token,
+            page_size=page_size,
+        )
+    out: dict[str, Any] = {
+        "pipelines": [pipeline_json(r) for r in page.rows],
+        "total_size": page.total_size,
+    }
+    if page.next_page_token:
+        out["next_page_token"] = page.next_page_token
+    return out
+
+
+@router.delete("/pipelines/{pipeline_id}")
+def delete_pipeline(pipeline_id: str, request: Request, cascade: bool = False) -> dict[str, Any]:
+    """Delete a pipeline; with versions only when ``cascade=true`` (as KFP)."""
+    state = state_of(request)
+    get_pipeline_row(state, pipeline_id)
+    with state.store.session() as session:
+        versions = list(
+            session.scalars(
+                select(PipelineVersionRow).where(PipelineVersionRow.pipeline_id == pipeline_id)
+            )
+        )
+        if versions and not cascade:
+            raise precondition(
+                f"pipeline '{pipeline_id}' has {len(versions)} version(s); delete them first "
+                "or pass cascade=true"
+            )
+        for version in versions:
+            session.delete(version)
+        row = session.get(PipelineRow, pipeline_id)
+        if row is not None:
+            session.delete(row)
+    return {}
+
+
+# -- versions ------------------------------------------------------------------------------
+
+
+@router.post("/pipelines/{pipeline_id}/versions")
+def create_version(pipeline_id: str, body: VersionIn, request: Request) -> dict[str, Any]:
+    """Add a version (with an embedded ``pipeline_spec``) to a pipeline."""
+    state = state_of(request)
+    get_pipeline_row(state, pipeline_id)
+    row = _version_row(pipeline_id, body)
+    _insert_version(state, row)
+    return version_json(row)
+
+
+def get_version_row(state: ServerState, pipeline_id: str, version_id: str) -> PipelineVersionRow:
+    """The version of this pipeline, or 404."""
+    with state.store.session() as session:
+        row = session.get(PipelineVersionRow, version_id)
+    if row is None or (pipeline_id and row.pipeline_id != pipeline_id):
+        raise not_found(f"no version '{version_id}' of pipeline '{pipeline_id}'")
+    return row
+
+
+def latest_version(state: ServerState, pipeline_id: str) -> PipelineVersionRow:
+    """The newest version of a pipeline, or 404."""
+    with state.store.session() as session:
+        row = session.scalar(
+            select(PipelineVersionRow)
+            .where(PipelineVersionRow.pipeline_id == pipeline_id)
+            .order_by(PipelineVersionRow.created_at.desc(), PipelineVersionRow.id.desc())
+            .limit(1)
+        )
+    if row is None:
+        raise not_found(f"pipeline '{pipeline_id}' has no versions")
+    return row
+
+
+@router.get("/pipelines/{pipeline_id}/versions/{version_id}")
+def get_version(pipeline_id: str, version_id: str, request: Request) -> dict[str, Any]:
+    """One version, with its spec."""
+    return version_json(get_version_row(state_of(request), pipeline_id, version_id))
+
+
+@router.get("/pipelines/{pipeline_id}/versions")
+def list_versions(
+    pipeline_id: str,
+    request: Request,
+    page_token: str | None = None,
+    page_size: int | None = None,
+    sort_by: str | None = None,
+    filter: str | None = None,  # KFP's parameter name
+) -> dict[str, Any]:
+    """Versions of a pipeline."""
+    state = state_of(request)
+    get_pipeline_row(state, pipeline_id)
+    query = select(PipelineVersionRow).where(
+        PipelineVersionRow.pipeline_id == pipeline_id, *parse_filter(filter, VERSION_COLUMNS)
+    )
+    order = parse_sort(sort_by, VERSION_COLUMNS)
+    with state.store.session() as session:
+        page = list_page(
+            session,
+            query,
+            order=order,
+            tiebreak=PipelineVersionRow.id,
+            page_token=page_token,
+            page_size=page_size,
+        )
+    out: dict[str, Any] = {
+        "pipeline_versions": [version_json(r) for r in page.rows],
+        "total_size": page.total_size,
+    }
+    if page.next_page_token:
+        out["next_page_token"] = page.next_page_token
+    return out
+
+
+@router.delete("/pipelines/{pipeline_id}/versions/{version_id}")
+def delete_version(pipeline_id: str, version_id: str, request: Request) -> dict[str, Any]:
+    """Delete a version (runs made from it keep their own copy of the spec)."""
+    state = state_of(request)
+    get_version_row(state, pipeline_id, version_id)
+    with state.store.session() as session:
+        row = session.get(PipelineVersionRow, version_id)
+        if row is not None:
+            session.delete(row)
+    return {}

@@ -1,0 +1,263 @@
+"""The scheduler's rules, driven by a controllable clock on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterator
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from sluice.config import Settings
+from sluice.errors import InvalidArgumentError
+from sluice.server.scheduler import Scheduler
+from sluice.store.models import RecurringRunRow, RunRow
+from sluice.store.repository import Store, as_utc, new_id
+
+UTC = timezone.utc
+T0 = datetime(2030, 1, 1, tzinfo=UTC)
+
+
+class Clock:
+    """A clock the test moves by hand."""
+
+    def __init__(self, now: datetime) -> None:
+        self.now = now
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
+class Recorder:
+    """A submit callable that records a real PENDING run, as submit_run does."""
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+        self.calls: list[tuple[str, datetime]] = []
+
+    def __call__(self, recurring: RecurringRunRow, slot: datetime) -> RunRow:
+        self.calls.append((recurring.id, slot))
+        return self.store.create_run(
+            name=f"{recurring.display_name}-{new_id()[:8]}",
+            display_name=recurring.display_name,
+            pipeline_name="p",
+            pipeline_spec={},
+            arguments={},
+            pipeline_root="/tmp",
+            options={},
+            state="PENDING",
+            recurring_run_id=recurring.id,
+            scheduled_at=slot,
+        )
+
+    def slots(self) -> list[datetime]:
+        return [slot for _, slot in self.calls]
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
+    if request.param == "sqlite":
+        yield Store(f"sqlite:///{tmp_path / 'sluice.db'}")
+    else:
+        yield Store(request.getfixturevalue("postgres_url"))
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Settings:
+    return Settings.from_env(home=tmp_path, db_url=f"sqlite:///{tmp_path / 'unused.db'}")
+
+
+def add_recurring(store: Store, **fields: Any) -> str:
+    values: dict[str, Any] = {
+        "id": new_id(),
+        "display_name": "nightly",
+        "trigger": {"periodic_schedule": {"interval_second": 3600}},
+        "created_at": T0,
+        "updated_at": T0,
+    }
+    values.update(fields)
+    with store.session() as session:
+        session.add(RecurringRunRow(**values))
+    return str(values["id"])
+
+
+def recurring(store: Store, rid: str) -> RecurringRunRow:
+    with store.session() as session:
+        row = session.get(RecurringRunRow, rid)
+        assert row is not None
+        return row
+
+
+def finish_all(store: Store) -> None:
+    for run in store.runs_in_states(["PENDING", "RUNNING"]):
+        store.set_run_state(run.id, "SUCCEEDED")
+
+
+def make(store: Store, settings: Settings, clock: Clock) -> tuple[Scheduler, Recorder]:
+    recorder = Recorder(store)
+    return Scheduler(store, settings, submit=recorder, now=clock), recorder
+
+
+def test_interval_slots_fire_once_each(store: Store, settings: Settings) -> None:
+    clock = Clock(T0 + timedelta(minutes=30))
+    rid = add_recurring(store, max_concurrency=10)
+    scheduler, rec = make(store, settings, clock)
+    assert scheduler.tick() == T0 + timedelta(hours=1)
+    assert rec.calls == []
+    clock.now = T0 + timedelta(hours=1)
+    scheduler.tick()
+    scheduler.tick()
+    assert rec.calls == [(rid, T0 + timedelta(hours=1))]
+    row = recurring(store, rid)
+    assert as_utc(row.last_slot_at) == T0 + timedelta(hours=1)
+    assert row.runs_started == 1
+    (run,) = store.list_runs()
+    assert run.recurring_run_id == rid
+    assert as_utc(run.scheduled_at) == T0 + timedelta(hours=1)
+
+
+def test_catch_up_fires_every_missed_slot_in_order(store: Store, settings: Settings) -> None:
+    rid = add_recurring(store, max_concurrency=10)
+    clock = Clock(T0 + timedelta(hours=5, minutes=10))  # "the server was down" for 5 slots
+    scheduler, rec = make(store, settings, clock)
+    assert scheduler.tick() == T0 + timedelta(hours=6)
+    assert rec.slots() == [T0 + timedelta(hours=h) for h in range(1, 6)]
+    assert recurring(store, rid).runs_started == 5
+
+
+def test_no_catchup_fires_only_the_latest_missed_slot(store: Store, settings: Settings) -> None:
+    rid = add_recurring(
+        store,
+        no_catchup=True,
+        trigger={"cron_schedule": {"cron": "0 0 * * * *"}},  # hourly, Kubeflow dialect
+    )
+    clock = Clock(T0 + timedelta(hours=5, minutes=10))
+    scheduler, rec = make(store, settings, clock)
+    scheduler.tick()
+    assert rec.slots() == [T0 + timedelta(hours=5)]
+    assert as_utc(recurring(store, rid).last_slot_at) == T0 + timedelta(hours=5)
+
+
+def test_max_concurrency_waits_instead_of_skipping(store: Store, settings: Settings) -> None:
+    add_recurring(store, max_concurrency=2)
+    clock = Clock(T0 + timedelta(hours=4, minutes=1))
+    scheduler, rec = make(store, settings, clock)
+    scheduler.tick()
+    assert rec.slots() == [T0 + timedelta(hours=1), T0 + timedelta(hours=2)]
+    scheduler.tick()
+    assert len(rec.calls) == 2  # still at the limit
+    finish_all(store)
+    scheduler.tick()
+    # The waiting slots fire, not skipped, oldest first.
+    assert rec.slots()[2:] == [T0 + timedelta(hours=3), T0 + timedelta(hours=4)]
+
+
+def test_max_run_count_stops_firing(store: Store, settings: Settings) -> None:
+    rid = add_recurring(store, max_concurrency=10, max_run_count=3)
+    clock = Clock(T0 + timedelta(hours=10, minutes=1))
+    scheduler, rec = make(store, settings, clock)
+    assert scheduler.tick() is None
+    assert len(rec.calls) == 3
+    row = recurring(store, rid)
+    assert row.runs_started == 3
+    assert row.status == "ENABLED"
+
+
+def test_restart_never_fires_a_slot_twice(store: Store, settings: Settings) -> None:
+    add_recurring(store, max_concurrency=10)
+    clock = Clock(T0 + timedelta(hours=2, minutes=1))
+    first, rec1 = make(store, settings, clock)
+    first.tick()
+    assert len(rec1.calls) == 2
+    second, rec2 = make(store, settings, clock)  # a new server on the same store
+    second.tick()
+    assert rec2.calls == []
+    clock.now = T0 + timedelta(hours=3)
+    second.tick()
+    assert rec2.slots() == [T0 + timedelta(hours=3)]
+
+
+def test_run_submitted_before_a_crash_is_not_repeated(store: Store, settings: Settings) -> None:
+    rid = add_recurring(store, max_concurrency=10)
+    clock = Clock(T0 + timedelta(hours=1, minutes=1))
+    scheduler, rec = make(store, settings, clock)
+    # The run of the 1:00 slot exists but the slot was never recorded (crash in between).
+    rec(recurring(store, rid), T0 + timedelta(hours=1))
+    rec.calls.clear()
+    scheduler.tick()
+    assert rec.calls == []
+    row = recurring(store, rid)
+    assert as_utc(row.last_slot_at) == T0 + timedelta(hours=1)
+    assert row.runs_started == 1
+
+
+def test_disabled_runs_do_not_fire_and_catch_up_when_enabled(
+    store: Store, settings: Settings
+) -> None:
+    rid = add_recurring(store, max_concurrency=10, status="DISABLED")
+    clock = Clock(T0 + timedelta(hours=3, minutes=1))
+    scheduler, rec = make(store, settings, clock)
+    scheduler.tick()
+    assert rec.calls == []
+    with store.session() as session:
+        row = session.get(RecurringRunRow, rid)
+        assert row is not None
+        row.status = "ENABLED"
+    scheduler.tick()
+    assert rec.slots() == [T0 + timedelta(hours=h) for h in (1, 2, 3)]
+
+
+def test_start_and_end_window(store: Store, settings: Settings) -> None:
+    trigger = {
+        "cron_schedule": {
+            "cron": "0 0 * * * *",
+            "start_time": "2030-01-01T02:00:00Z",
+            "end_time": "2030-01-01T04:00:00Z",
+        }
+    }
+    add_recurring(store, trigger=trigger, max_concurrency=10)
+    clock = Clock(T0 + timedelta(hours=9))
+    scheduler, rec = make(store, settings, clock)
+    assert scheduler.tick() is None
+    # A slot exactly on start_time counts; nothing after end_time fires.
+    assert rec.slots() == [T0 + timedelta(hours=h) for h in (2, 3, 4)]
+
+
+def test_bad_input_from_submit_consumes_the_slot(store: Store, settings: Settings) -> None:
+    rid = add_recurring(store)
+    calls: list[datetime] = []
+
+    def failing(_row: RecurringRunRow, slot: datetime) -> object:
+        calls.append(slot)
+        raise InvalidArgumentError("pipeline version is gone")
+
+    clock = Clock(T0 + timedelta(hours=1, minutes=1))
+    scheduler = Scheduler(store, settings, submit=failing, now=clock)
+    scheduler.tick()
+    scheduler.tick()
+    assert calls == [T0 + timedelta(hours=1)]
+    row = recurring(store, rid)
+    assert as_utc(row.last_slot_at) == T0 + timedelta(hours=1)
+    assert row.runs_started == 0
+
+
+def test_loop_fires_after_wake(store: Store, settings: Settings) -> None:
+    clock = Clock(T0 + timedelta(hours=1, minutes=1))
+    scheduler, rec = make(store, settings, clock)
+
+    async def scenario() -> None:
+        await scheduler.start()
+        await asyncio.sleep(0.05)
+        assert rec.calls == []
+        add_recurring(store)
+        scheduler.wake()
+        for _ in range(100):
+            if rec.calls:
+                break
+            await asyncio.sleep(0.02)
+        await scheduler.stop()
+
+    asyncio.run(scenario())
+    assert rec.slots() == [T0 + timedelta(hours=1)]

@@ -1,0 +1,40 @@
+"""Property-based requests from the server's own OpenAPI schema: no request may give a 5xx."""
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import schemathesis
+from hypothesis import HealthCheck, settings
+
+from sluice.config import Settings
+from sluice.server.app import create_app
+from sluice.server.config import ServerConfig
+
+
+@pytest.fixture(scope="module")
+def api_schema(tmp_path_factory: pytest.TempPathFactory) -> Iterator[object]:
+    """The schema of an API-only app over an empty store."""
+    home = Path(tmp_path_factory.mktemp("schemathesis-home"))
+    app = create_app(
+        ServerConfig(settings=Settings.from_env(home=home, db_url=None), background=False)
+    )
+    yield schemathesis.openapi.from_asgi("/openapi.json", app)
+
+
+schema = schemathesis.pytest.from_fixture("api_schema")
+
+
+@schema.parametrize()
+@settings(
+    max_examples=8,
+    deadline=None,
+    suppress_health_check=list(HealthCheck),
+    database=None,
+)
+def test_no_server_errors(case: schemathesis.Case) -> None:
+    response = case.call()
+    assert response.status_code < 500, (case.path, case.method, response.text)
+    if response.status_code >= 400:
+        body = response.json()
+        assert set(body) >= {"error", "code", "message", "details"}
