@@ -10,7 +10,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any
@@ -19,6 +19,7 @@ from sqlalchemy import DateTime, Select, func, select
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from sluice.server.errors import bad_request
+from sluice.store.repository import Store
 
 DEFAULT_PAGE_SIZE = 20
 MAX_PAGE_SIZE = 200
@@ -219,3 +220,39 @@ def list_page(
     )
     more = len(rows) > size
     return Page(rows[:size], int(total), _token_of(offset + size) if more else None)
+
+
+def list_response(
+    store: Store,
+    query: Select[Any],
+    *,
+    key: str,
+    columns: Columns,
+    tiebreak: InstrumentedAttribute[Any],
+    to_json: Callable[[Any], dict[str, Any]],
+    filter: str | None,
+    sort_by: str | None,
+    page_token: str | None,
+    page_size: int | None,
+) -> dict[str, Any]:
+    """One page of a KFP list call: ``{key: [...], "total_size", "next_page_token"?}``.
+
+    ``filter`` and ``sort_by`` are KFP's query parameters, checked against ``columns``;
+    ``next_page_token`` is left out on the last page, as KFP does.
+    """
+    query = query.where(*parse_filter(filter, columns))
+    order = parse_sort(sort_by, columns)
+    with store.session() as session:
+        page = list_page(
+            session,
+            query,
+            order=order,
+            tiebreak=tiebreak,
+            page_token=page_token,
+            page_size=page_size,
+        )
+        items = [to_json(row) for row in page.rows]
+    out: dict[str, Any] = {key: items, "total_size": page.total_size}
+    if page.next_page_token:
+        out["next_page_token"] = page.next_page_token
+    return out

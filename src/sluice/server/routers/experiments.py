@@ -12,7 +12,7 @@ from sqlalchemy.exc import IntegrityError
 from sluice.server.auth import require_token
 from sluice.server.config import ServerState
 from sluice.server.errors import bad_request, conflict, not_found
-from sluice.server.kfp_filters import list_page, parse_filter, parse_sort
+from sluice.server.kfp_filters import list_response
 from sluice.server.serialize import experiment_json
 from sluice.store.models import ExperimentRow, RecurringRunRow, RunRow
 from sluice.store.repository import new_id
@@ -93,26 +93,21 @@ def list_experiments(
     namespace: str | None = None,
 ) -> dict[str, Any]:
     """Experiments, filtered, sorted and paged as KFP does."""
-    query = select(ExperimentRow).where(*parse_filter(filter, COLUMNS))
+    query = select(ExperimentRow)
     if namespace:
         query = query.where(ExperimentRow.namespace == namespace)
-    order = parse_sort(sort_by, COLUMNS)
-    with state_of(request).store.session() as session:
-        page = list_page(
-            session,
-            query,
-            order=order,
-            tiebreak=ExperimentRow.id,
-            page_token=page_token,
-            page_size=page_size,
-        )
-    out: dict[str, Any] = {
-        "experiments": [experiment_json(r) for r in page.rows],
-        "total_size": page.total_size,
-    }
-    if page.next_page_token:
-        out["next_page_token"] = page.next_page_token
-    return out
+    return list_response(
+        state_of(request).store,
+        query,
+        key="experiments",
+        columns=COLUMNS,
+        tiebreak=ExperimentRow.id,
+        to_json=experiment_json,
+        filter=filter,
+        sort_by=sort_by,
+        page_token=page_token,
+        page_size=page_size,
+    )
 
 
 def _set_storage(request: Request, experiment_id: str, storage: str) -> dict[str, Any]:

@@ -13,7 +13,7 @@ from sqlalchemy.exc import IntegrityError
 from sluice.server.auth import require_token
 from sluice.server.config import ServerState
 from sluice.server.errors import ApiError, bad_request, conflict, not_found, precondition
-from sluice.server.kfp_filters import list_page, parse_filter, parse_sort
+from sluice.server.kfp_filters import list_response
 from sluice.server.packages import load_spec, parse_package
 from sluice.server.serialize import pipeline_json, version_json
 from sluice.store.models import PipelineRow, PipelineVersionRow
@@ -300,26 +300,21 @@ def list_pipelines(
     namespace: str | None = None,
 ) -> dict[str, Any]:
     """Pipelines, filtered, sorted and paged."""
-    query = select(PipelineRow).where(*parse_filter(filter, COLUMNS))
+    query = select(PipelineRow)
     if namespace:
         query = query.where(PipelineRow.namespace == namespace)
-    order = parse_sort(sort_by, COLUMNS)
-    with state_of(request).store.session() as session:
-        page = list_page(
-            session,
-            query,
-            order=order,
-            tiebreak=PipelineRow.id,
-            page_token=page_token,
-            page_size=page_size,
-        )
-    out: dict[str, Any] = {
-        "pipelines": [pipeline_json(r) for r in page.rows],
-        "total_size": page.total_size,
-    }
-    if page.next_page_token:
-        out["next_page_token"] = page.next_page_token
-    return out
+    return list_response(
+        state_of(request).store,
+        query,
+        key="pipelines",
+        columns=COLUMNS,
+        tiebreak=PipelineRow.id,
+        to_json=pipeline_json,
+        filter=filter,
+        sort_by=sort_by,
+        page_token=page_token,
+        page_size=page_size,
+    )
 
 
 @router.delete("/pipelines/{pipeline_id}")
@@ -400,26 +395,19 @@ def list_versions(
     """Versions of a pipeline."""
     state = state_of(request)
     get_pipeline_row(state, pipeline_id)
-    query = select(PipelineVersionRow).where(
-        PipelineVersionRow.pipeline_id == pipeline_id, *parse_filter(filter, VERSION_COLUMNS)
+    query = select(PipelineVersionRow).where(PipelineVersionRow.pipeline_id == pipeline_id)
+    return list_response(
+        state.store,
+        query,
+        key="pipeline_versions",
+        columns=VERSION_COLUMNS,
+        tiebreak=PipelineVersionRow.id,
+        to_json=version_json,
+        filter=filter,
+        sort_by=sort_by,
+        page_token=page_token,
+        page_size=page_size,
     )
-    order = parse_sort(sort_by, VERSION_COLUMNS)
-    with state.store.session() as session:
-        page = list_page(
-            session,
-            query,
-            order=order,
-            tiebreak=PipelineVersionRow.id,
-            page_token=page_token,
-            page_size=page_size,
-        )
-    out: dict[str, Any] = {
-        "pipeline_versions": [version_json(r) for r in page.rows],
-        "total_size": page.total_size,
-    }
-    if page.next_page_token:
-        out["next_page_token"] = page.next_page_token
-    return out
 
 
 @router.delete("/pipelines/{pipeline_id}/versions/{version_id}")

@@ -19,7 +19,7 @@ from sluice.server.auth import require_token
 from sluice.server.config import ServerState
 from sluice.server.cron import normalize_trigger, parse_trigger, to_utc
 from sluice.server.errors import bad_request, not_found
-from sluice.server.kfp_filters import list_page, parse_filter, parse_sort
+from sluice.server.kfp_filters import list_response
 from sluice.server.packages import load_spec
 from sluice.server.routers.pipelines import get_version_row, latest_version
 from sluice.server.routers.runs import RuntimeConfig, VersionReference, state_of
@@ -282,28 +282,23 @@ def list_recurring_runs(
     experiment_id: str | None = None,
 ) -> dict[str, Any]:
     """Recurring runs, filtered, sorted and paged (the key is camelCase, as in KFP)."""
-    query = select(RecurringRunRow).where(*parse_filter(filter, COLUMNS))
+    query = select(RecurringRunRow)
     if experiment_id:
         query = query.where(RecurringRunRow.experiment_id == experiment_id)
     if namespace:
         query = query.where(RecurringRunRow.namespace == namespace)
-    order = parse_sort(sort_by, COLUMNS)
-    with state_of(request).store.session() as session:
-        page = list_page(
-            session,
-            query,
-            order=order,
-            tiebreak=RecurringRunRow.id,
-            page_token=page_token,
-            page_size=page_size,
-        )
-    out: dict[str, Any] = {
-        "recurringRuns": [recurring_run_json(r) for r in page.rows],
-        "total_size": page.total_size,
-    }
-    if page.next_page_token:
-        out["next_page_token"] = page.next_page_token
-    return out
+    return list_response(
+        state_of(request).store,
+        query,
+        key="recurringRuns",
+        columns=COLUMNS,
+        tiebreak=RecurringRunRow.id,
+        to_json=recurring_run_json,
+        filter=filter,
+        sort_by=sort_by,
+        page_token=page_token,
+        page_size=page_size,
+    )
 
 
 def _set_status(request: Request, recurring_run_id: str, status: str) -> dict[str, Any]:

@@ -11,7 +11,7 @@ from sqlalchemy import select, update
 from sluice.server.auth import require_token
 from sluice.server.config import ServerState
 from sluice.server.errors import bad_request, not_found, precondition
-from sluice.server.kfp_filters import list_page, parse_filter, parse_sort
+from sluice.server.kfp_filters import list_response
 from sluice.server.packages import load_spec
 from sluice.server.routers.pipelines import get_version_row, latest_version
 from sluice.server.serialize import run_json
@@ -162,6 +162,11 @@ def get_run(run_id: str, request: Request) -> dict[str, Any]:
     return run_details(state, get_run_row(state, run_id))
 
 
+def _run_summary(row: RunRow) -> dict[str, Any]:
+    # Lists leave out the spec and task details; GET /runs/{id} has them.
+    return run_json(row, with_spec=False)
+
+
 @router.get("/runs")
 def list_runs(
     request: Request,
@@ -173,28 +178,23 @@ def list_runs(
     experiment_id: str | None = None,
 ) -> dict[str, Any]:
     """Runs (without task details), filtered, sorted and paged."""
-    query = select(RunRow).where(*parse_filter(filter, COLUMNS))
+    query = select(RunRow)
     if experiment_id:
         query = query.where(RunRow.experiment_id == experiment_id)
     if namespace:
         query = query.where(RunRow.namespace == namespace)
-    order = parse_sort(sort_by, COLUMNS)
-    with state_of(request).store.session() as session:
-        page = list_page(
-            session,
-            query,
-            order=order,
-            tiebreak=RunRow.id,
-            page_token=page_token,
-            page_size=page_size,
-        )
-    out: dict[str, Any] = {
-        "runs": [run_json(r, with_spec=False) for r in page.rows],
-        "total_size": page.total_size,
-    }
-    if page.next_page_token:
-        out["next_page_token"] = page.next_page_token
-    return out
+    return list_response(
+        state_of(request).store,
+        query,
+        key="runs",
+        columns=COLUMNS,
+        tiebreak=RunRow.id,
+        to_json=_run_summary,
+        filter=filter,
+        sort_by=sort_by,
+        page_token=page_token,
+        page_size=page_size,
+    )
 
 
 @router.post("/runs/{run_id}:terminate")
