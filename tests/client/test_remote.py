@@ -115,7 +115,7 @@ def test_run_on_server_then_list_and_show(server: str, pipelines: Path) -> None:
 
 
 def test_failed_run_exits_1_and_bad_input_exits_2(server: str, pipelines: Path) -> None:
-    """Exit codes as locally: 1 for a failed run, 2 for bad input and for logs."""
+    """Exit codes as locally: 1 for a failed run, 2 for bad input; logs come from the server."""
     runner = CliRunner()
     failed = runner.invoke(
         app, ["run", "--host", server, str(pipelines), "--pipeline", "bad", "--json"]
@@ -132,8 +132,11 @@ def test_failed_run_exits_1_and_bad_input_exits_2(server: str, pipelines: Path) 
         app, ["run", "--host", server, str(pipelines), "--pipeline", "good", "--no-cache"]
     )
     assert local_only.exit_code == 2 and "--host" in local_only.output
-    logs = runner.invoke(app, ["logs", "--host", server, "some-run", "double"])
-    assert logs.exit_code == 2 and "only available locally" in logs.output
+    logs = runner.invoke(app, ["logs", "--host", server, run["run_id"], "boom"])
+    assert logs.exit_code == 0, logs.output
+    assert "bad n: 6" in logs.output and "Traceback" in logs.output  # the component's own
+    missing = runner.invoke(app, ["logs", "--host", server, "no-such-run", "boom"])
+    assert missing.exit_code == 2
 
 
 def test_remote_client_errors(server: str, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 
 from sluice.cli.common import cli_errors
-from sluice.errors import RunNotFoundError, UserInputError
+from sluice.errors import RunNotFoundError
 
 
 def _attempts_of(log_path: Path) -> list[int]:
@@ -47,12 +47,11 @@ def logs_command(
     from sluice.client.local import get_run
 
     if host:
-        # The server has no log endpoint yet; say so rather than read a local store that
-        # does not hold this run.
-        raise UserInputError(
-            "task logs are only available locally for now; run `sluice logs` on the server "
-            "machine (with its SLUICE_HOME)"
-        )
+        from sluice.client.remote import RemoteClient
+
+        with RemoteClient(host) as client:
+            typer.echo(client.get_logs(run, task, attempt=attempt), nl=False)
+        return
 
     found = get_run(run).task(task)
     if found.log_path is None:

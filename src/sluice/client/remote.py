@@ -11,6 +11,7 @@ import os
 import time
 from collections.abc import Callable, Mapping
 from typing import Any
+from urllib.parse import quote
 
 import httpx
 
@@ -114,6 +115,13 @@ class RemoteClient:
             )
         runs = self._request("GET", "/runs", params=params).get("runs") or []
         return [r for r in runs if isinstance(r, dict)][:limit]
+
+    def get_logs(self, run_id: str, task: str, *, attempt: int | None = None) -> str:
+        """A task's log (last attempt unless ``attempt``); ``task`` is its id, path or name."""
+        params = {} if attempt is None else {"attempt": attempt}
+        node = quote(task, safe="")
+        body = self._request("GET", f"/runs/{run_id}/nodes/{node}/logs", params=params)
+        return str(body.get("data", ""))
 
     def terminate(self, run_id: str) -> dict[str, Any]:
         """Ask the server to cancel a run."""

@@ -15,6 +15,7 @@ from sluice.server.routers import (
     artifacts,
     experiments,
     health,
+    logs,
     pipelines,
     recurring_runs,
     runs,
@@ -93,6 +94,7 @@ def create_app(config: ServerConfig) -> FastAPI:
         runs.router,
         recurring_runs.router,
         artifacts.router,
+        logs.router,
     ]
     for router in routers:
         app.include_router(router, prefix=API_PREFIX)

@@ -40,7 +40,7 @@ def run_artifact_root(state: ServerState, run: RunRow) -> Path:
     return (Path(local_path_for_uri(run.pipeline_root.rstrip("/"))) / run.name).resolve()
 
 
-def _find_task(state: ServerState, run_id: str, node_id: str) -> TaskRow:
+def find_task(state: ServerState, run_id: str, node_id: str) -> TaskRow:
     tasks = state.store.tasks_of_run(run_id)
     for match in (
         [t for t in tasks if t.id == node_id],
@@ -79,7 +79,7 @@ def read_artifact(
         run = session.get(RunRow, run_id)
     if run is None:
         raise not_found(f"no run '{run_id}'")
-    task = _find_task(state, run_id, node_id)
+    task = find_task(state, run_id, node_id)
     ids = ((task.outputs or {}).get("artifacts") or {}).get(artifact_name)
     if not ids:
         raise not_found(f"task '{task.name}' has no output artifact '{artifact_name}'")
