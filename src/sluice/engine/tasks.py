@@ -64,6 +64,7 @@ def get_or_create_record(
             )
             existing.state = state.value
         return existing
+    image, resources = _image_and_resources(ctx, task)
     row = ctx.store.create_task(
         run_id=ctx.run_id,
         parent_id=scope.parent_task_id,
@@ -75,35 +76,25 @@ def get_or_create_record(
         state=state.value,
         error=error,
         iteration_index=iteration_index,
-        resources=ctx_resources(ctx, task),
-        image=_image(ctx, task),
+        resources=resources,
+        image=image,
         finished=state.is_final,
     )
     ctx.existing[path] = row
     return row
 
 
-def ctx_resources(ctx: RunContext, task: pipeline_spec_pb2.PipelineTaskSpec) -> dict[str, object]:
-    """The container's resource requests as recorded on the task."""
-    container = _container_json(ctx, task)
-    resources = container.get("resources") if container else None
-    return dict(resources) if isinstance(resources, dict) else {}
-
-
-def _image(ctx: RunContext, task: pipeline_spec_pb2.PipelineTaskSpec) -> str | None:
-    container = _container_json(ctx, task)
-    return str(container["image"]) if container and "image" in container else None
-
-
-def _container_json(
+def _image_and_resources(
     ctx: RunContext, task: pipeline_spec_pb2.PipelineTaskSpec
-) -> dict[str, object] | None:
+) -> tuple[str | None, dict[str, object]]:
+    """The container image and resource requests recorded on a container task."""
     component = ctx.spec.components[task.component_ref.name]
     executor = ctx.deployment.executors.get(component.executor_label)
     if executor is None or executor.WhichOneof("spec") != "container":
-        return None
-    value: dict[str, object] = json_format.MessageToDict(executor.container)
-    return value
+        return None, {}
+    container = executor.container
+    resources: dict[str, object] = json_format.MessageToDict(container.resources)
+    return container.image or None, resources
 
 
 def skip_task(
