@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from starlette.requests import Request
+
 from sluice.config import Settings
 from sluice.store.repository import Store
 
@@ -43,3 +45,9 @@ class ServerState:
     manager: RunManager | None = None
     scheduler: Scheduler | None = None
     extras: dict[str, object] = field(default_factory=dict)
+
+
+def state_of(request: Request) -> ServerState:
+    """The :class:`ServerState` of the app serving ``request``."""
+    state: ServerState = request.app.state.sluice
+    return state

@@ -16,7 +16,7 @@ from fastapi import APIRouter, Depends, Request
 from sluice.engine.staging import is_remote
 from sluice.errors import UserInputError
 from sluice.server.auth import require_token
-from sluice.server.config import ServerState
+from sluice.server.config import ServerState, state_of
 from sluice.server.errors import ApiError, bad_request, not_found
 from sluice.spec.placeholders import local_path_for_uri
 from sluice.store.models import ArtifactRow, RunRow, TaskRow
@@ -24,12 +24,6 @@ from sluice.store.models import ArtifactRow, RunRow, TaskRow
 router = APIRouter(tags=["artifacts"], dependencies=[Depends(require_token)])
 
 MAX_READ_BYTES = 32 * 1024 * 1024
-
-
-def state_of(request: Request) -> ServerState:
-    """The server state of this app."""
-    state: ServerState = request.app.state.sluice
-    return state
 
 
 def run_artifact_root(state: ServerState, run: RunRow) -> Path:

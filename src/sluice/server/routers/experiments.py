@@ -10,7 +10,7 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
 from sluice.server.auth import require_token
-from sluice.server.config import ServerState
+from sluice.server.config import ServerState, state_of
 from sluice.server.errors import bad_request, conflict, not_found
 from sluice.server.kfp_filters import list_response
 from sluice.server.serialize import experiment_json
@@ -40,12 +40,6 @@ class ExperimentIn(BaseModel):
     display_name: str
     description: str | None = None
     namespace: str | None = None
-
-
-def state_of(request: Request) -> ServerState:
-    """The server state of this app."""
-    state: ServerState = request.app.state.sluice
-    return state
 
 
 @router.post("/experiments")

@@ -12,8 +12,9 @@ from typing import Any
 from fastapi import APIRouter, Depends, Request
 
 from sluice.server.auth import require_token
+from sluice.server.config import state_of
 from sluice.server.errors import bad_request, not_found
-from sluice.server.routers.artifacts import find_task, state_of
+from sluice.server.routers.artifacts import find_task
 from sluice.store.models import RunRow
 
 router = APIRouter(tags=["logs"], dependencies=[Depends(require_token)])

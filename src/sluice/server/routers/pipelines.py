@@ -11,7 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from sluice.server.auth import require_token
-from sluice.server.config import ServerState
+from sluice.server.config import ServerState, state_of
 from sluice.server.errors import ApiError, bad_request, conflict, not_found, precondition
 from sluice.server.kfp_filters import list_response
 from sluice.server.packages import load_spec, parse_package
@@ -38,12 +38,6 @@ VERSION_COLUMNS = {
     "created_at": PipelineVersionRow.created_at,
     "description": PipelineVersionRow.description,
 }
-
-
-def state_of(request: Request) -> ServerState:
-    """The server state of this app."""
-    state: ServerState = request.app.state.sluice
-    return state
 
 
 async def _read_upload(request: Request, upload: UploadFile) -> bytes:

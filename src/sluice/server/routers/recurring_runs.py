@@ -16,13 +16,13 @@ from sqlalchemy import select
 
 from sluice.errors import UserInputError
 from sluice.server.auth import require_token
-from sluice.server.config import ServerState
+from sluice.server.config import ServerState, state_of
 from sluice.server.cron import normalize_trigger, parse_trigger, to_utc
 from sluice.server.errors import bad_request, not_found
 from sluice.server.kfp_filters import list_response
 from sluice.server.packages import load_spec
 from sluice.server.routers.pipelines import get_version_row, latest_version
-from sluice.server.routers.runs import RuntimeConfig, VersionReference, state_of
+from sluice.server.routers.runs import RuntimeConfig, VersionReference
 from sluice.server.scheduler import next_slot
 from sluice.server.serialize import spec_for_output, ts
 from sluice.server.submission import resolve_experiment

@@ -9,7 +9,7 @@ from pydantic import BaseModel, ConfigDict
 from sqlalchemy import select, update
 
 from sluice.server.auth import require_token
-from sluice.server.config import ServerState
+from sluice.server.config import ServerState, state_of
 from sluice.server.errors import bad_request, not_found, precondition
 from sluice.server.kfp_filters import list_response
 from sluice.server.packages import load_spec
@@ -71,12 +71,6 @@ class RunIn(BaseModel):
     pipeline_version_id: str | None = None
     runtime_config: RuntimeConfig | None = None
     service_account: str | None = None
-
-
-def state_of(request: Request) -> ServerState:
-    """The server state of this app."""
-    state: ServerState = request.app.state.sluice
-    return state
 
 
 def resolve_source(
