@@ -15,7 +15,7 @@ from sluice.engine.context import RunContext, json_ready
 from sluice.engine.inputs import ResolvedInputs
 from sluice.engine.model import ArtifactRef, TaskResult, artifact_ids
 from sluice.engine.outputs import ProducedArtifact, collect_container_outputs
-from sluice.engine.staging import localize_inputs, upload
+from sluice.engine.staging import is_remote, localize_inputs, upload
 from sluice.engine.states import TaskState
 from sluice.errors import SluiceError
 from sluice.executors.base import ExecutionRequest
@@ -291,7 +291,7 @@ def _cheap_digests(produced: list[ProducedArtifact]) -> dict[str, str | None]:
     """Digests of the small local outputs (see store/digest.py)."""
     digests: dict[str, str | None] = {}
     for item in produced:
-        if "://" not in item.uri or item.uri.startswith("file://"):
+        if not is_remote(item.uri):
             digests[item.output_name] = cheap_digest(item.uri.removeprefix("file://"))
     return digests
 
