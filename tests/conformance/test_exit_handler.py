@@ -32,7 +32,9 @@ def test_exit_task_after_success(files: Path) -> None:
     # Go: pipelineJobResourceName is the same run name the placeholder resolves to.
     resource_name = log[0].split(maxsplit=1)[1]
     assert status["pipeline_job_resource_name"] == resource_name
-    assert resource_name
+    # ...the run's name, which starts with the pipeline's (upstream tests assert it).
+    assert resource_name == run.name
+    assert resource_name.startswith("exit-handler-")
     assert run.task("exit-handler-1").state == "SUCCEEDED"
     assert run.task("exit-handler-1/work").state == "SUCCEEDED"
 

@@ -9,7 +9,7 @@ import pytest
 import sluice
 
 from .helpers import count, lines, max_overlap, read_artifact_text, states
-from .pipelines import loops
+from .pipelines import loops, nested_loops
 
 
 def _ok(run: sluice.Run) -> None:
@@ -136,3 +136,66 @@ def test_collected_artifacts_of_nested_pipelines_across_levels() -> None:
     _ok(run)
     assert run.outputs["Output"] == ["item100:100", "item200:200"] * 2
     assert states(run, "write-item") == ["SUCCEEDED"] * 4
+
+
+# --- Loops nested in loops over pipeline inputs and upstream outputs ----------------------
+
+
+def test_nested_loops_over_the_same_pipeline_input() -> None:
+    """The outer loop's list reaches the inner loop: every pair runs once."""
+    run = sluice.run(nested_loops.loop_same_input, {"words": ["x", "y", "z"]})
+    _ok(run)
+    assert run.outputs["Output"] == ["xx+xy+xz", "yx+yy+yz", "zx+zy+zz"]
+    assert states(run, "pair") == ["SUCCEEDED"] * 9
+    # The list is recorded once on the loop, not again on each iteration.
+    (outer,) = [t for t in run.tasks if t.path == "for-loop-1"]
+    assert outer.inputs["pipelinechannel--words"] == ["x", "y", "z"]
+    iteration = run.task("for-loop-1[0]")
+    assert "pipelinechannel--words" not in iteration.inputs
+    assert iteration.inputs["pipelinechannel--words-loop-item"] == "x"
+
+
+def test_nested_loops_over_the_same_input_used_directly() -> None:
+    """Both items used directly: every iteration runs, and the body sees the inner item.
+
+    kfp 2.17.3 names both loops' items ``pipelinechannel--words-loop-item``, so the body's
+    two inputs read one name (the Go backend resolves it the same way); the pipelines
+    above pass the outer item through a task to keep it apart.
+    """
+    run = sluice.run(nested_loops.loop_same_input_direct)
+    _ok(run)
+    assert states(run, "pair") == ["SUCCEEDED"] * 4
+    assert run.outputs["Output"] == ["xx+yy", "xx+yy"]
+
+
+def test_nested_loop_over_another_pipeline_input() -> None:
+    """Outer over one input, inner over another; the outer body still reads its own list."""
+    run = sluice.run(nested_loops.loop_other_input)
+    _ok(run)
+    assert run.outputs["Output"] == ["x1+x2+x3", "y1+y2+y3"]
+    assert states(run, "size") == ["SUCCEEDED"] * 2
+    assert all(t.outputs["Output"] == 2 for t in run.tasks_named("size"))
+
+
+def test_nested_loop_over_an_upstream_output() -> None:
+    """Inner loop over an upstream task's list inside a loop over a pipeline input."""
+    run = sluice.run(nested_loops.loop_inner_upstream)
+    _ok(run)
+    assert run.outputs["Output"] == ["xu+xv", "yu+yv"]
+
+
+def test_nested_loops_over_the_same_upstream_output() -> None:
+    """Both loops iterate over one upstream task's output."""
+    run = sluice.run(nested_loops.loop_upstream_twice)
+    _ok(run)
+    assert run.outputs["Output"] == ["uu+uv", "vu+vv"]
+
+
+def test_three_nested_loops_over_the_same_pipeline_input() -> None:
+    """Three levels over one list: every triple runs once, collected level by level."""
+    run = sluice.run(nested_loops.loop_three_levels)
+    _ok(run)
+    assert run.outputs["Output"] == ["xxx+xxy+xyx+xyy", "yxx+yxy+yyx+yyy"]
+    # kfp names the second use of ``pair`` ``pair-2``.
+    assert states(run, "pair") == ["SUCCEEDED"] * 4
+    assert states(run, "pair-2") == ["SUCCEEDED"] * 8

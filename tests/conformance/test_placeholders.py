@@ -8,10 +8,12 @@ pipeline_task_uuid -> an execution id; schedule time falls back to create time f
 
 from __future__ import annotations
 
+import re
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import sluice
+from sluice.client.local import RunHandle, prepare_run
 
 from .pipelines import placeholders
 
@@ -34,12 +36,17 @@ def test_pipeline_placeholders(tmp_path: Path) -> None:
     assert run.name == "my-conformance-run"
     assert out["job_name"] == "my-conformance-run"
     assert out["job_id"] == run.id
-    assert out["job_resource_name"]
+    # Go: the run's object name, which the user's run name is here.
+    assert out["job_resource_name"] == "my-conformance-run"
     assert out["task_name"] == "show-placeholders"
     assert out["task_id"]
     assert "{{" not in str(out), out
     assert run.pipeline_root.rstrip("/") in (str(root), root.as_uri())
     assert out["root"].rstrip("/") == run.pipeline_root.rstrip("/")
+    # Go formats the workflow's creation time as RFC 3339 in whole seconds, and newer
+    # upstream critical/pipeline_with_placeholders asserts exactly that shape.
+    for key in ("create_time", "schedule_time"):
+        assert re.fullmatch(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z", out[key]), out[key]
     created = _utc(out["create_time"])
     assert _utc(out["schedule_time"]) == created
     # Ordering, not speed: the run was created before it finished.
@@ -58,6 +65,22 @@ def test_two_runs_have_distinct_ids() -> None:
     assert a.outputs["Output"]["job_id"] != b.outputs["Output"]["job_id"]
     assert a.outputs["Output"]["job_resource_name"] != b.outputs["Output"]["job_resource_name"]
     assert a.outputs["Output"]["job_name"] == a.name
+
+
+def test_job_names_follow_the_go_backend() -> None:
+    """Go driver: job name = the run's display name; resource name = the run's object name.
+
+    Upstream critical/pipeline_with_placeholders asserts that the resource name starts with
+    ``<pipeline name>-`` (Argo's generateName); Sluice's default run name does too.
+    """
+    store, row, settings, _ = prepare_run(placeholders.placeholders, display_name="Nightly run")
+    run = RunHandle(store, row, settings).wait()
+    assert run.state == "SUCCEEDED", run.error
+    out = run.outputs["Output"]
+    assert out["job_name"] == "Nightly run"
+    assert out["job_resource_name"] == run.name
+    assert out["job_resource_name"].startswith("placeholders-")
+    assert out["job_id"] == run.id
 
 
 def test_fstring_env_and_display_name() -> None:

@@ -7,6 +7,7 @@ import pytest
 from kfp import dsl
 
 import sluice
+from sluice.errors import UserInputError
 
 
 @dsl.component
@@ -56,3 +57,62 @@ def test_importer_copies_an_fsspec_uri(tmp_path: Path, monkeypatch: pytest.Monke
     assert run.outputs == {"Output": "FROM MEMORY"}
     artifact = run.task("importer").outputs["artifact"]
     assert artifact.metadata["source_uri"] == "memory://inbox/data.txt"
+
+
+def _missing(package: str) -> bool:
+    import importlib.util
+
+    return importlib.util.find_spec(package) is None
+
+
+# fsspec knows these protocols but needs a package this venv does not have.
+MISSING_DRIVERS = [
+    pytest.param(
+        "gs://bucket/root",
+        "gcsfs",
+        marks=pytest.mark.skipif(not _missing("gcsfs"), reason="gcsfs is installed"),
+    ),
+    pytest.param(
+        "abfs://container/root",
+        "adlfs",
+        marks=pytest.mark.skipif(not _missing("adlfs"), reason="adlfs is installed"),
+    ),
+]
+
+
+@pytest.mark.parametrize(("root", "package"), MISSING_DRIVERS)
+def test_root_without_its_driver_fails_before_the_run(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, root: str, package: str
+) -> None:
+    """A remote root whose fsspec driver is missing is refused up front: nothing runs."""
+    monkeypatch.setenv("SLUICE_HOME", str(tmp_path / "home"))
+    marker = tmp_path / "ran"
+    with pytest.raises(UserInputError, match=rf"pip install {package}") as caught:
+        sluice.run(touches, {"marker": str(marker)}, pipeline_root=root)
+    message = str(caught.value)
+    assert root in message and "\n" not in message
+    assert not marker.exists()
+    assert sluice.list_runs() == []
+
+
+def test_unknown_protocol_fails_before_the_run(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("SLUICE_HOME", str(tmp_path / "home"))
+    marker = tmp_path / "ran"
+    with pytest.raises(UserInputError, match=r"unknown storage protocol 'foo://'"):
+        sluice.run(touches, {"marker": str(marker)}, pipeline_root="foo://x")
+    assert not marker.exists()
+    assert sluice.list_runs() == []
+
+
+@dsl.component
+def touch(marker: str) -> str:
+    with open(marker, "w") as f:
+        f.write("ran")
+    return marker
+
+
+@dsl.pipeline
+def touches(marker: str) -> str:
+    return touch(marker=marker).output

@@ -15,6 +15,7 @@ from sluice.client.models import Run
 from sluice.config import Settings
 from sluice.engine.context import EventCallback
 from sluice.engine.runner import RunOptions, create_run, execute_run
+from sluice.engine.staging import check_pipeline_root
 from sluice.errors import RunNotFoundError
 from sluice.executors.local import LocalExecutor
 from sluice.spec.loader import load_pipeline
@@ -69,6 +70,7 @@ def prepare_run(
     )
     if "://" not in root:
         root = str(Path(root).expanduser().absolute())
+    check_pipeline_root(root)
     options = RunOptions(
         enable_caching=enable_caching,
         cache_max_age=cache_max_age,

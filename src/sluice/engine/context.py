@@ -47,7 +47,10 @@ class RunContext:
     settings: Settings
     executor: Executor
     run_id: str
+    # The run's unique object name (Go's RunName, the Argo workflow's name) and the name a
+    # person gave it (Go's RunDisplayName; the server's display_name).
     run_name: str
+    run_display_name: str
     pipeline_name: str
     pipeline_root: str
     created_at: datetime
@@ -99,10 +102,12 @@ class RunContext:
 
     def job_context(self, *, task_name: str, task_id: str) -> JobContext:
         """Values of the ``{{$.pipeline_job_*}}`` and task placeholders for one task."""
-        created = self.created_at.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+        # RFC 3339 in whole seconds, as Go formats the workflow's creation timestamp.
+        created = self.created_at.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+        # Go driver: job name = display name, resource name = object name, uuid = run id.
         return JobContext(
-            job_name=self.run_name,
-            job_resource_name=f"runs/{self.run_id}",
+            job_name=self.run_display_name,
+            job_resource_name=self.run_name,
             job_uuid=self.run_id,
             task_name=task_name,
             task_uuid=task_id,

@@ -115,7 +115,8 @@ def final_status(ctx: RunContext, producer: str, result: TaskResult | None) -> d
     state = "FAILED" if result is None else _FINAL_STATUS_NAMES.get(result.state, "FAILED")
     status: dict[str, Any] = {
         "state": state,
-        "pipelineJobResourceName": f"runs/{ctx.run_id}",
+        # Go: the run's object name, as {{$.pipeline_job_resource_name}} resolves it.
+        "pipelineJobResourceName": ctx.run_name,
         "pipelineTaskName": producer,
         "error": {},
     }

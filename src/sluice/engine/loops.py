@@ -1,17 +1,16 @@
 """ParallelFor: one sub-DAG run per item, ``parallelism`` at a time, outputs collected.
 
 Like the Go backend: the items come from a raw JSON list or an input parameter (a list
-or a JSON string of one); each iteration sees the loop's inputs with the item bound to
-``itemInput``; ``dsl.Collected`` outputs gather, in index order, the values of the
-iterations whose producer ran (a conditional producer may not have).
+or a JSON string of one); each iteration sees all the loop's inputs (the list included)
+with the item bound to ``itemInput``; ``dsl.Collected`` outputs gather, in index order,
+the values of the iterations whose producer ran (a conditional producer may not have).
 """
 
 from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import Any, Protocol
 
 from kfp.pipeline_spec import pipeline_spec_pb2
 
@@ -23,9 +22,19 @@ from sluice.errors import InvalidArgumentError
 from sluice.spec.values import normalize_numbers
 from sluice.store.models import TaskRow
 
-ChildDagRunner = Callable[
-    [RunContext, pipeline_spec_pb2.ComponentSpec, TaskRow, ResolvedInputs], Awaitable[TaskResult]
-]
+
+class ChildDagRunner(Protocol):
+    """Runs one iteration's sub-DAG (``tasks._run_child_dag``)."""
+
+    async def __call__(
+        self,
+        ctx: RunContext,
+        component: pipeline_spec_pb2.ComponentSpec,
+        row: TaskRow,
+        inputs: ResolvedInputs,
+        *,
+        recorded: ResolvedInputs | None = None,
+    ) -> TaskResult: ...
 
 
 def loop_items(task: pipeline_spec_pb2.PipelineTaskSpec, inputs: ResolvedInputs) -> list[Any]:
@@ -87,11 +96,18 @@ async def run_loop(
 
     async def iteration(index: int, item: Any) -> TaskResult:
         path = f"{record.path}[{index}]"
+        # The items list stays visible: the compiler forwards it, by the same name, into a
+        # nested loop over the same list and into body tasks that read the whole list
+        # (Go resolves them from the loop task's inputs, which keep it).
         scope_inputs = ResolvedInputs(
-            parameters={k: v for k, v in inputs.parameters.items() if k != items_input},
-            artifacts=dict(inputs.artifacts),
+            parameters=dict(inputs.parameters), artifacts=dict(inputs.artifacts)
         )
         scope_inputs.parameters[item_input] = item
+        # ...but it is recorded once, on the loop, not again on each of its iterations.
+        recorded = ResolvedInputs(
+            parameters={k: v for k, v in scope_inputs.parameters.items() if k != items_input},
+            artifacts=scope_inputs.artifacts,
+        )
         parent = Scope(parameters={}, artifacts={}, path=record.path, parent_task_id=record.id)
         row = get_or_create_record(
             ctx,
@@ -110,7 +126,7 @@ async def run_loop(
                 row.id, state=TaskState.SKIPPED.value, error=reason, finished=True, message=reason
             )
             return TaskResult(state=TaskState.SKIPPED, task_id=row.id, error=reason)
-        result = await run_dag(ctx, component, row, scope_inputs)
+        result = await run_dag(ctx, component, row, scope_inputs, recorded=recorded)
         if result.state == TaskState.FAILED:
             failed.append(result)
         return result

@@ -173,6 +173,7 @@ async def execute_run(
         executor=executor,
         run_id=run.id,
         run_name=run.name,
+        run_display_name=run.display_name,
         pipeline_name=run.pipeline_name,
         pipeline_root=run.pipeline_root,
         created_at=created,

@@ -23,6 +23,44 @@ def is_remote(uri: str) -> bool:
     return "://" in uri and not uri.startswith("file://")
 
 
+def check_pipeline_root(root: str) -> None:
+    """Refuse, before a run starts, a remote root this machine has no fsspec driver for.
+
+    Only the driver's class is imported (no credentials, no network): a missing package
+    or an unknown protocol would otherwise surface after the first task ran, when its
+    outputs are uploaded.
+
+    Raises:
+        InvalidArgumentError: the protocol is unknown to fsspec, or its package is missing.
+    """
+    if not is_remote(root):
+        return
+    import fsspec
+    from fsspec.registry import known_implementations
+
+    # A chained URL (``simplecache::s3://b/k``) needs a driver for every link.
+    for link in root.split("::"):
+        protocol = fsspec.core.split_protocol(link)[0]
+        if protocol is None:
+            continue
+        try:
+            fsspec.get_filesystem_class(protocol)
+        except ValueError:
+            raise InvalidArgumentError(
+                f"pipeline root {root!r}: unknown storage protocol '{protocol}://'; use a "
+                "local path or an fsspec URL (s3://, gs://, abfs://, memory://, ...)"
+            ) from None
+        except ImportError as exc:
+            known = known_implementations.get(protocol, {})
+            # fsspec says what the driver needs ("Please install gcsfs to access ...").
+            need = str(known.get("err") or exc).rstrip(".")
+            package = str(known.get("class", "")).split(".", 1)[0]
+            hint = f" (`pip install {package}`)" if package and package != "fsspec" else ""
+            raise InvalidArgumentError(
+                f"pipeline root {root!r}: {need}{hint}, or use a local pipeline root"
+            ) from None
+
+
 def _filesystem(uri: str) -> tuple[object, str]:
     import fsspec
 

@@ -173,17 +173,24 @@ async def _run_child_dag(
     component: pipeline_spec_pb2.ComponentSpec,
     row: TaskRow,
     inputs: ResolvedInputs,
+    *,
+    recorded: ResolvedInputs | None = None,
 ) -> TaskResult:
-    """Run a sub-DAG (nested pipeline, condition, exit handler, loop iteration)."""
+    """Run a sub-DAG (nested pipeline, condition, exit handler, loop iteration).
+
+    ``recorded`` is what the task row keeps as its inputs when it differs from the scope
+    (a loop iteration does not store its loop's whole list again).
+    """
     from sluice.engine.dag import run_dag  # dag.py imports this module
 
+    shown = inputs if recorded is None else recorded
     ctx.store.update_task(
         row.id,
         state=TaskState.RUNNING.value,
         started=True,
         inputs={
-            "parameters": json_ready(inputs.parameters),
-            "artifacts": artifact_ids(inputs.artifacts),
+            "parameters": json_ready(shown.parameters),
+            "artifacts": artifact_ids(shown.artifacts),
         },
     )
     ctx.emit(row.path, row.display_name, row.kind, TaskState.RUNNING)

@@ -161,8 +161,8 @@ class JobContext:
     """Run- and task-level values for the job placeholders.
 
     Attributes:
-        job_name: the run's name (``{{$.pipeline_job_name}}``).
-        job_resource_name: ``{{$.pipeline_job_resource_name}}``.
+        job_name: the run's display name (``{{$.pipeline_job_name}}``).
+        job_resource_name: the run's unique name (``{{$.pipeline_job_resource_name}}``).
         job_uuid: the run id (``{{$.pipeline_job_uuid}}``).
         task_name: ``{{$.pipeline_task_name}}``.
         task_uuid: ``{{$.pipeline_task_uuid}}``.
