@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import pytest
+
 from sluice.store.db import SCHEMA_REVISION, head_revision
 from sluice.store.repository import Store
 
@@ -178,3 +180,26 @@ def test_models_match_migrations(store: Store) -> None:
         context = MigrationContext.configure(connection)
         diff = compare_metadata(context, Base.metadata)
     assert diff == []
+
+
+def test_a_taken_run_name_is_refused_and_writes_nothing(store: Store) -> None:
+    from sqlalchemy import func, select
+
+    from sluice.errors import RunNameTakenError, UserInputError
+    from sluice.store.models import ContextRow, RunRow, StateTransitionRow
+
+    _run(store, "dup1")
+    with store.session() as session:
+        before = [
+            session.scalar(select(func.count()).select_from(table))
+            for table in (RunRow, ContextRow, StateTransitionRow)
+        ]
+    with pytest.raises(RunNameTakenError, match=r"'dup1' already exists.*unique id") as caught:
+        _run(store, "dup1")
+    assert isinstance(caught.value, UserInputError)
+    with store.session() as session:
+        after = [
+            session.scalar(select(func.count()).select_from(table))
+            for table in (RunRow, ContextRow, StateTransitionRow)
+        ]
+    assert after == before

@@ -16,6 +16,7 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
+from sluice.errors import RunNameTakenError
 from sluice.store.db import get_engine
 from sluice.store.lineage import LineageMixin
 from sluice.store.models import (
@@ -90,16 +91,52 @@ class Store(LineageMixin):
         """Record a new run with its contexts (pipeline, run, experiment); returns the row.
 
         ``fields`` sets other :class:`RunRow` columns (the server's KFP fields).
+
+        Raises:
+            RunNameTakenError: another run has this ``name``; nothing is written. The
+                unique constraint decides (on SQLite and PostgreSQL alike), so two
+                concurrent writers of one name cannot both succeed.
         """
+        try:
+            return self._insert_run(
+                name=name,
+                display_name=display_name,
+                pipeline_name=pipeline_name,
+                pipeline_spec=pipeline_spec,
+                arguments=arguments,
+                pipeline_root=pipeline_root,
+                options=options,
+                state=state,
+                experiment=experiment,
+                **fields,
+            )
+        except IntegrityError:
+            # Only the name is unique among what this insert writes (the id and the run
+            # context are new); anything else is a bug and keeps its traceback.
+            if not self.run_name_taken(name):
+                raise
+            raise RunNameTakenError(
+                f"a run named {name!r} already exists: a Sluice run name is a unique id "
+                "(unlike a KFP or Vertex display name); choose another run name, or leave "
+                "it out to get a generated one"
+            ) from None
+
+    def _insert_run(
+        self,
+        *,
+        name: str,
+        display_name: str,
+        pipeline_name: str,
+        pipeline_spec: dict[str, Any],
+        arguments: dict[str, Any],
+        pipeline_root: str,
+        options: dict[str, Any],
+        state: str,
+        experiment: str | None,
+        **fields: Any,
+    ) -> RunRow:
         run_id = new_id()
         with self.session() as session:
-            pipeline_ctx = self.ensure_context(session, "system.Pipeline", pipeline_name)
-            run_ctx = self.ensure_context(session, "system.PipelineRun", run_id, {"name": name})
-            experiment_ctx = (
-                self.ensure_context(session, "system.Experiment", experiment)
-                if experiment
-                else None
-            )
             row = RunRow(
                 id=run_id,
                 name=name,
@@ -111,12 +148,20 @@ class Store(LineageMixin):
                 options=options,
                 state=state,
                 outputs={},
-                run_context_id=run_ctx,
-                pipeline_context_id=pipeline_ctx,
-                experiment_context_id=experiment_ctx,
                 **fields,
             )
             session.add(row)
+            # The row goes in first: a taken name fails here, before ensure_context's
+            # savepoints (which pysqlite would commit on their own) have written anything.
+            session.flush()
+            row.pipeline_context_id = self.ensure_context(session, "system.Pipeline", pipeline_name)
+            row.run_context_id = self.ensure_context(
+                session, "system.PipelineRun", run_id, {"name": name}
+            )
+            if experiment:
+                row.experiment_context_id = self.ensure_context(
+                    session, "system.Experiment", experiment
+                )
             session.add(StateTransitionRow(run_id=run_id, state=state))
         return row
 
