@@ -6,17 +6,18 @@ store before it acts on it, so a killed process can resume from what is here.
 
 from __future__ import annotations
 
+import re
 import uuid
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
-from sluice.errors import RunNameTakenError
+from sluice.errors import AmbiguousRunError, RunNameTakenError, RunNotFoundError
 from sluice.store.db import get_engine
 from sluice.store.lineage import LineageMixin
 from sluice.store.models import (
@@ -26,6 +27,11 @@ from sluice.store.models import (
     TaskRow,
     utcnow,
 )
+
+# A run reference this long and all hex may be an id prefix (ids are 32 hex digits).
+_ID_PREFIX = re.compile(r"[0-9a-fA-F]{4,32}")
+# Runs an ambiguous reference's error lists.
+_CANDIDATES = 5
 
 
 def new_id() -> str:
@@ -193,17 +199,58 @@ class Store(LineageMixin):
             session.add(StateTransitionRow(run_id=run_id, state=state, message=error, at=now))
 
     def get_run(self, id_or_name: str) -> RunRow | None:
-        """The run with this id or name (an id prefix of 8+ characters also works)."""
+        """The run a reference names (see :meth:`resolve_run`), or None if none does.
+
+        Raises:
+            AmbiguousRunError: the reference matches several runs.
+        """
+        try:
+            return self.resolve_run(id_or_name)
+        except RunNotFoundError:
+            return None
+
+    def resolve_run(self, reference: str) -> RunRow:
+        """The one run a reference names; the single definition of "a run reference".
+
+        In order: the full id; the run name (unique); else every run whose id starts with
+        the reference (4 or more hex digits) or whose display name equals it. The CLI,
+        the Python API and the server (``GET /runs:resolve``) all resolve this way.
+
+        Raises:
+            RunNotFoundError: no run matches.
+            AmbiguousRunError: several runs match; the message lists them.
+        """
+        ref = reference.strip()
         with self.session() as session:
-            row = session.get(RunRow, id_or_name)
-            if row is None:
-                row = session.scalar(select(RunRow).where(RunRow.name == id_or_name))
-            if row is None and len(id_or_name) >= 8:
-                rows = session.scalars(
-                    select(RunRow).where(RunRow.id.startswith(id_or_name)).limit(2)
-                ).all()
-                row = rows[0] if len(rows) == 1 else None
-            return row
+            row = session.get(RunRow, ref) if ref else None
+            if row is None and ref:
+                row = session.scalar(select(RunRow).where(RunRow.name == ref))
+            if row is not None:
+                return row
+            matches = [RunRow.display_name == ref]
+            if _ID_PREFIX.fullmatch(ref):
+                matches.append(RunRow.id.startswith(ref.lower()))
+            found = list(
+                session.scalars(
+                    select(RunRow)
+                    .where(or_(*matches))
+                    .order_by(RunRow.created_at.desc(), RunRow.id)
+                    .limit(_CANDIDATES + 1)
+                )
+            )
+        if len(found) == 1:
+            return found[0]
+        if not found:
+            raise RunNotFoundError(
+                f"no run {reference!r}: give a run id, a unique id prefix (4+ characters) "
+                "or a run name (`sluice runs list` shows them)"
+            )
+        shown = ", ".join(f"{r.id[:12]} ({r.name})" for r in found[:_CANDIDATES])
+        more = " and more" if len(found) > _CANDIDATES else ""
+        raise AmbiguousRunError(
+            f"run {reference!r} is ambiguous: it matches {shown}{more}; give more of the id "
+            "or the run name"
+        )
 
     def list_runs(
         self, *, limit: int = 100, pipeline_name: str | None = None, state: str | None = None
