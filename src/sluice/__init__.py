@@ -16,11 +16,14 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 from sluice.errors import (
+    AlreadyExistsError,
+    AmbiguousRunError,
     ComponentError,
     InvalidArgumentError,
     InvalidPipelineError,
     PipelineNotFoundError,
     ResourceUnavailableError,
+    RunNameTakenError,
     RunNotFoundError,
     SluiceError,
     UnsupportedFeatureError,
@@ -57,6 +60,8 @@ def __getattr__(name: str) -> Any:
 
 
 __all__ = [
+    "AlreadyExistsError",
+    "AmbiguousRunError",
     "ComponentError",
     "InvalidArgumentError",
     "InvalidPipelineError",
@@ -64,6 +69,7 @@ __all__ = [
     "ResourceUnavailableError",
     "Run",
     "RunHandle",
+    "RunNameTakenError",
     "RunNotFoundError",
     "SluiceError",
     "TaskRun",

@@ -43,6 +43,18 @@ class RunNotFoundError(UserInputError):
     """No run (or task) with the given id or name exists in the store."""
 
 
+class AmbiguousRunError(UserInputError):
+    """A run reference (an id prefix or a display name) matches several runs."""
+
+
+class AlreadyExistsError(UserInputError):
+    """A name that must be unique is already taken (the server answers 409)."""
+
+
+class RunNameTakenError(AlreadyExistsError):
+    """Another run already has this run name; Sluice's run names are unique ids."""
+
+
 class ExpressionError(SluiceError):
     """A CEL condition or parameter selector could not be evaluated."""
 

@@ -90,6 +90,21 @@ def test_malformed_pair(pipelines: Path) -> None:
     _assert_bad_input(["run", str(pipelines), "--pipeline", "good", "-p", "rows"], "rows")
 
 
+def test_a_taken_run_name_is_one_line_error_and_writes_nothing(pipelines: Path) -> None:
+    args = ["run", str(pipelines), "--pipeline", "good", "--run-name", "dup1"]
+    first = runner.invoke(app, args)
+    assert first.exit_code == 0, first.output
+    _assert_bad_input(args, "'dup1' already exists", "unique id", "display name")
+    listed = runner.invoke(app, ["runs", "list", "--json"])
+    assert [r["name"] for r in json.loads(listed.stdout)] == ["dup1"]
+
+
+def test_a_run_name_that_is_not_an_id_is_refused(pipelines: Path, sluice_home: Path) -> None:
+    args = ["run", str(pipelines), "--pipeline", "good", "--run-name", "../../escape"]
+    _assert_bad_input(args, "invalid run name", "letters, digits")
+    assert not (sluice_home.parent / "escape").exists()
+
+
 def test_missing_pipeline_file(tmp_path: Path) -> None:
     _assert_bad_input(["run", str(tmp_path / "nothere.py")], "nothere.py")
 

@@ -259,3 +259,31 @@ def test_values_postgresql_refuses_are_400(postgres_url: str, tmp_path: Path) ->
         assert http.get("/experiments").json()["total_size"] == 1
     finally:
         stop()
+
+
+def test_a_run_name_collision_is_409_and_writes_nothing(
+    http: httpx.Client,
+    api_server: RunningServer,
+    adder_text: str,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from sluice.engine import runner
+    from sluice.store.models import RunRow
+
+    # KFP display names need not be unique: two runs may share one.
+    body = {"display_name": "same", "pipeline_spec": yaml.safe_load(adder_text)}
+    first = http.post("/runs", json=body)
+    second = http.post("/runs", json=body)
+    assert first.status_code == second.status_code == 200, second.text
+    assert first.json()["run_id"] != second.json()["run_id"]
+    # Sluice's own run name is unique. Were every name it draws taken (it retries a
+    # collision with a new name), the answer would be ALREADY_EXISTS, not a 500.
+    with api_server.state.store.session() as session:
+        row = session.get(RunRow, first.json()["run_id"])
+        assert row is not None
+        taken = row.name
+    monkeypatch.setattr(runner, "default_run_name", lambda *_args: taken)
+    before = len(http.get("/runs", params={"page_size": 200}).json()["runs"])
+    answer = assert_error(http.post("/runs", json=body), 409, 6)
+    assert "already exists" in answer["message"] and "unique id" in answer["message"]
+    assert len(http.get("/runs", params={"page_size": 200}).json()["runs"]) == before

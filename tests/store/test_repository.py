@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import pytest
+
 from sluice.store.db import SCHEMA_REVISION, head_revision
 from sluice.store.repository import Store
 
@@ -178,3 +180,67 @@ def test_models_match_migrations(store: Store) -> None:
         context = MigrationContext.configure(connection)
         diff = compare_metadata(context, Base.metadata)
     assert diff == []
+
+
+def test_a_taken_run_name_is_refused_and_writes_nothing(store: Store) -> None:
+    from sqlalchemy import func, select
+
+    from sluice.errors import RunNameTakenError, UserInputError
+    from sluice.store.models import ContextRow, RunRow, StateTransitionRow
+
+    _run(store, "dup1")
+    with store.session() as session:
+        before = [
+            session.scalar(select(func.count()).select_from(table))
+            for table in (RunRow, ContextRow, StateTransitionRow)
+        ]
+    with pytest.raises(RunNameTakenError, match=r"'dup1' already exists.*unique id") as caught:
+        _run(store, "dup1")
+    assert isinstance(caught.value, UserInputError)
+    with store.session() as session:
+        after = [
+            session.scalar(select(func.count()).select_from(table))
+            for table in (RunRow, ContextRow, StateTransitionRow)
+        ]
+    assert after == before
+
+
+def test_run_references_resolve_one_way(store: Store) -> None:
+    from sluice.errors import AmbiguousRunError, RunNotFoundError
+    from sluice.store.models import RunRow
+
+    def add(run_id: str, name: str, display_name: str) -> None:
+        with store.session() as session:
+            session.add(
+                RunRow(
+                    id=run_id,
+                    name=name,
+                    display_name=display_name,
+                    pipeline_name="pipe",
+                    pipeline_spec={},
+                    pipeline_root="/tmp/root",
+                    state="PENDING",
+                )
+            )
+
+    add("abcd1234" + "0" * 24, "first", "nightly")
+    add("abcd5678" + "0" * 24, "second", "nightly")
+    add("ef01" + "1" * 28, "third", "once")
+    full = "abcd1234" + "0" * 24
+    assert store.resolve_run(full).name == "first"
+    assert store.resolve_run("second").name == "second"  # the unique run name
+    assert store.resolve_run("abcd1").name == "first"  # a unique id prefix
+    assert store.resolve_run("ABCD5").name == "second"  # ids are lowercase hex
+    assert store.resolve_run("ef01").name == "third"
+    assert store.resolve_run("once").name == "third"  # a display name only one run has
+    for ambiguous, candidates in (
+        ("abcd", ("abcd1234", "abcd5678")),
+        ("nightly", ("(first)", "(second)")),
+    ):
+        with pytest.raises(AmbiguousRunError, match=f"'{ambiguous}' is ambiguous") as caught:
+            store.resolve_run(ambiguous)
+        assert all(c in str(caught.value) for c in candidates)
+    for unknown in ("abc", "nope", "", "abcd9", "%", "ab_d"):
+        with pytest.raises(RunNotFoundError, match="no run"):
+            store.resolve_run(unknown)
+    assert store.get_run("nope") is None

@@ -50,7 +50,8 @@ def logs_command(
         from sluice.client.remote import RemoteClient
 
         with RemoteClient(host) as client:
-            typer.echo(client.get_logs(run, task, attempt=attempt), nl=False)
+            run_id = client.resolve_run(run)
+            typer.echo(client.get_logs(run_id, task, attempt=attempt), nl=False)
         return
 
     found = get_run(run).task(task)

@@ -19,7 +19,7 @@ from sluice.cli.common import (
     make_console,
 )
 from sluice.cli.summary import state_text
-from sluice.client.remote import RemoteClient, task_states
+from sluice.client.remote import RemoteClient, detail_state, task_states
 
 _ID_PREFIX = 8
 
@@ -137,7 +137,7 @@ def print_remote_details(run: dict[str, Any]) -> None:
             took = (end - start).total_seconds() if start and end else None
             table.add_row(
                 str(task.get("display_name")),
-                state_text(str(task.get("state"))),
+                state_text(detail_state(task)),
                 format_duration(took),
             )
         console.print(table)
@@ -171,10 +171,10 @@ def list_remote(host: str, *, limit: int, state: str | None, as_json: bool) -> N
     console.print(table)
 
 
-def show_remote(host: str, run_id: str, *, as_json: bool) -> None:
-    """``sluice runs show --host``."""
+def show_remote(host: str, reference: str, *, as_json: bool) -> None:
+    """``sluice runs show --host``: ``reference`` is resolved as in local mode."""
     with RemoteClient(host) as client:
-        run = client.get_run(run_id)
+        run = client.get_run(client.resolve_run(reference))
     if as_json:
         typer.echo(json.dumps(run, ensure_ascii=False, default=str))
         return

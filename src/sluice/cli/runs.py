@@ -87,7 +87,7 @@ def show_command(
             "--host",
             envvar="SLUICE_HOST",
             metavar="URL",
-            help="Read the run from this server (full run id).",
+            help="Read the run from this server.",
         ),
     ] = None,
 ) -> None:

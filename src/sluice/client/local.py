@@ -16,7 +16,6 @@ from sluice.config import Settings
 from sluice.engine.context import EventCallback
 from sluice.engine.runner import RunOptions, create_run, execute_run
 from sluice.engine.staging import check_pipeline_root
-from sluice.errors import RunNotFoundError
 from sluice.executors.local import LocalExecutor
 from sluice.spec.loader import load_pipeline
 from sluice.spec.resources import check_resources
@@ -247,15 +246,14 @@ def submit(
 
 
 def get_run(run_id: str) -> Run:
-    """A run from the store, by id, id prefix or name.
+    """A run from the store, by id, unique id prefix or name (as ``sluice runs show``).
 
     Raises:
         RunNotFoundError: no such run.
+        AmbiguousRunError: an id prefix or display name that matches several runs.
     """
     store = open_store(Settings.from_env())
-    row = store.get_run(run_id)
-    if row is None:
-        raise RunNotFoundError(f"no run '{run_id}'; `sluice runs list` shows the runs")
+    row = store.resolve_run(run_id)
     return run_from_rows(row, store.tasks_of_run(row.id), store)
 
 
@@ -279,12 +277,11 @@ def resume(run_id: str) -> Run:
 
     Raises:
         RunNotFoundError: no such run.
+        AmbiguousRunError: an id prefix or display name that matches several runs.
     """
     settings = Settings.from_env()
     store = open_store(settings)
-    row = store.get_run(run_id)
-    if row is None:
-        raise RunNotFoundError(f"no run '{run_id}'; `sluice runs list` shows the runs")
+    row = store.resolve_run(run_id)
     if row.state == "SUCCEEDED":
         return run_from_rows(row, store.tasks_of_run(row.id), store)
     return RunHandle(store, row, settings).wait()

@@ -103,8 +103,21 @@ class RemoteClient:
         return self._request("POST", "/runs", json=body)
 
     def get_run(self, run_id: str) -> dict[str, Any]:
-        """One run with its task details."""
-        return self._request("GET", f"/runs/{run_id}")
+        """One run with its task details (``run_id`` is a full id)."""
+        return self._request("GET", f"/runs/{quote(run_id, safe='')}")
+
+    def resolve_run(self, reference: str) -> str:
+        """The id of the run ``reference`` names, resolved by the server as locally.
+
+        A reference is a full id, a unique id prefix, a run name or a display name only
+        one run has (:meth:`sluice.store.repository.Store.resolve_run`).
+
+        Raises:
+            RunNotFoundError: no run matches.
+            UserInputError: several runs match (the message lists them).
+        """
+        found = self._request("GET", "/runs:resolve", params={"reference": reference})
+        return str(found["run_id"])
 
     def list_runs(self, *, limit: int = 20, state: str | None = None) -> list[dict[str, Any]]:
         """Runs, newest first (at most ``limit``)."""
@@ -162,7 +175,16 @@ def _error_message(response: httpx.Response) -> str:
     return f"HTTP {response.status_code}"
 
 
+def detail_state(task: Mapping[str, Any]) -> str:
+    """A task detail's state as Sluice names it: ``CACHED`` for a cache hit.
+
+    KFP's wire format reports a cache hit as ``SKIPPED``; a Sluice server adds its own
+    name of the state in ``sluice_state``, which other servers lack.
+    """
+    return str(task.get("sluice_state") or task.get("state"))
+
+
 def task_states(run: Mapping[str, Any]) -> dict[str, str]:
     """``{task display name: state}`` of a run's tasks (loop iterations included)."""
     details = (run.get("run_details") or {}).get("task_details") or []
-    return {str(t.get("display_name")): str(t.get("state")) for t in details}
+    return {str(t.get("display_name")): detail_state(t) for t in details}

@@ -19,6 +19,7 @@ from sluice.engine.staging import is_remote, localize_inputs, upload
 from sluice.engine.states import TaskState
 from sluice.errors import SluiceError
 from sluice.executors.base import ExecutionRequest
+from sluice.names import safe_component, under
 from sluice.spec.placeholders import expand_structured_args, resolve_placeholders
 from sluice.store.digest import cheap_digest
 from sluice.store.models import TaskRow
@@ -302,7 +303,7 @@ async def _publish(
     """Upload staged outputs to the remote pipeline root; returns them with remote URIs."""
     published = []
     for item in produced:
-        remote = f"{ctx.task_root(path)}/{item.output_name}"
+        remote = under(ctx.task_root(path), safe_component(item.output_name))
         await asyncio.to_thread(upload, Path(item.uri), remote)
         published.append(replace(item, uri=remote))
     return published
@@ -336,7 +337,8 @@ def build_executor_input(
     params_dir.mkdir(parents=True, exist_ok=True)
     out_artifacts: dict[str, Any] = {}
     for name, spec in component.output_definitions.artifacts.items():
-        uri = f"{task_root}/{name}"
+        # Output names come from the spec; "../x" must not write beside the task's root.
+        uri = under(task_root, safe_component(name))
         # The Go launcher creates the parent of every output path; container components
         # rely on it (they write straight to the path).
         Path(uri).parent.mkdir(parents=True, exist_ok=True)
@@ -366,7 +368,7 @@ def build_executor_input(
         },
         "outputs": {
             "parameters": {
-                name: {"outputFile": str(params_dir / name)}
+                name: {"outputFile": under(str(params_dir), safe_component(name))}
                 for name in component.output_definitions.parameters
             },
             "artifacts": out_artifacts,

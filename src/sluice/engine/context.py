@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
@@ -18,6 +17,7 @@ from sluice.engine.model import ArtifactRef, TaskResult
 from sluice.engine.staging import is_remote
 from sluice.engine.states import TaskState
 from sluice.executors.base import Executor
+from sluice.names import safe_component, safe_task_path, under
 from sluice.spec.placeholders import JobContext, local_path_for_uri
 from sluice.store.models import ArtifactRow, TaskRow
 from sluice.store.repository import Store
@@ -118,8 +118,16 @@ class RunContext:
         )
 
     def task_root(self, path: str) -> str:
-        """Where a task's output artifacts go: ``<pipeline_root>/<run name>/<task path>``."""
-        return f"{self.pipeline_root.rstrip('/')}/{self.run_name}/{_safe_path(path)}"
+        """Where a task's output artifacts go: ``<pipeline_root>/<run name>/<task path>``.
+
+        Every name in it is a safe path component, and the result is checked to stay
+        under the pipeline root: a task named ``../x`` in an uploaded spec writes nowhere
+        else.
+        """
+        run_dir = safe_component(self.run_name)
+        if not path:
+            return under(self.pipeline_root, run_dir) + "/"
+        return under(self.pipeline_root, run_dir, safe_task_path(path))
 
     @property
     def remote_root(self) -> bool:
@@ -134,12 +142,13 @@ class RunContext:
     def local_task_root(self, path: str) -> Path:
         """Where a task writes its outputs on this machine."""
         if self.remote_root:
-            return self.staging_dir / _safe_path(path)
+            return Path(under(str(self.staging_dir), safe_task_path(path)))
         return Path(local_path_for_uri(self.task_root(path)))
 
     def attempt_dir(self, path: str, attempt: int) -> Path:
         """Scratch directory of one attempt: log, parameter output files, work dir."""
-        return self.settings.runs_dir / self.run_id / _safe_path(path) / f"attempt-{attempt}"
+        run_dir = str(self.settings.runs_dir / safe_component(self.run_id))
+        return Path(under(run_dir, safe_task_path(path), f"attempt-{attempt}"))
 
     def caching_enabled_for(self, task: pipeline_spec_pb2.PipelineTaskSpec) -> bool:
         """Run-level ``enable_caching`` wins over the compiled setting when it is not None."""
@@ -181,14 +190,6 @@ def ref_from_row(row: ArtifactRow) -> ArtifactRef:
         schema_version=row.schema_version,
         metadata=dict(row.metadata_ or {}),
     )
-
-
-_UNSAFE = re.compile(r"[^A-Za-z0-9._/-]+")
-
-
-def _safe_path(path: str) -> str:
-    # Loop iterations are "loop[3]"; keep paths shell- and URI-friendly.
-    return _UNSAFE.sub("-", path.replace("[", "-").replace("]", ""))
 
 
 def json_ready(value: Any) -> Any:

@@ -17,8 +17,9 @@ from sluice.engine.dag import run_dag
 from sluice.engine.model import ArtifactRef, Scope, artifact_ids
 from sluice.engine.outputs import dag_outputs
 from sluice.engine.states import RunState, can_transition_run
-from sluice.errors import InvalidArgumentError
+from sluice.errors import InvalidArgumentError, RunNameTakenError
 from sluice.executors.base import Executor
+from sluice.names import check_run_name, run_name_prefix
 from sluice.spec.loader import LoadedPipeline
 from sluice.store.models import RunRow
 from sluice.store.repository import Store, as_utc
@@ -63,17 +64,20 @@ class RunOptions:
         )
 
 
-def default_run_name(store: Store, pipeline_name: str) -> str:
-    """``<pipeline>-<UTC timestamp>-<4 hex>``, like Vertex job ids, unique in the store.
+def default_run_name(pipeline_name: str) -> str:
+    """``<pipeline>-<UTC timestamp>-<8 hex>``, like Vertex job ids.
 
-    The random suffix keeps names unique when many runs are submitted in the same
-    millisecond (a busy server); the store check covers the unlikely rest.
+    The pipeline part is made a valid run name (:func:`sluice.names.run_name_prefix`).
+    32 random bits make two names of one pipeline in one second collide about once in
+    four billion pairs; :func:`create_run` retries with a new name if that ever happens,
+    so a busy server never answers 409 for a name it chose itself.
     """
     stamp = datetime.now(timezone.utc).strftime("%Y%m%d-%H%M%S")
-    while True:
-        name = f"{pipeline_name}-{stamp}-{secrets.token_hex(2)}"
-        if not store.run_name_taken(name):
-            return name
+    return f"{run_name_prefix(pipeline_name)}-{stamp}-{secrets.token_hex(4)}"
+
+
+# Generated names that may collide before giving up; each retry draws 32 new bits.
+_NAME_ATTEMPTS = 8
 
 
 def create_run(
@@ -92,20 +96,33 @@ def create_run(
 
     ``display_name`` need not be unique (KFP's is not); ``name`` is. ``fields`` sets other
     run columns (the server's KFP fields).
+
+    Raises:
+        InvalidArgumentError: ``run_name`` is not a valid run name (nothing is written).
+        RunNameTakenError: another run has the name ``run_name`` (nothing is written).
     """
-    name = run_name or default_run_name(store, loaded.name)
-    return store.create_run(
-        name=name,
-        display_name=display_name or name,
-        pipeline_name=loaded.name,
-        pipeline_spec=loaded.to_dict(),
-        arguments=json_ready(arguments),
-        pipeline_root=pipeline_root,
-        options=options.to_json(),
-        state=RunState.PENDING.value,
-        experiment=experiment,
-        **(fields or {}),
-    )
+    if run_name is not None:
+        check_run_name(run_name)
+    for attempt in range(_NAME_ATTEMPTS):
+        name = run_name or default_run_name(loaded.name)
+        try:
+            return store.create_run(
+                name=name,
+                display_name=display_name or name,
+                pipeline_name=loaded.name,
+                pipeline_spec=loaded.to_dict(),
+                arguments=json_ready(arguments),
+                pipeline_root=pipeline_root,
+                options=options.to_json(),
+                state=RunState.PENDING.value,
+                experiment=experiment,
+                **(fields or {}),
+            )
+        except RunNameTakenError:
+            # The user's own name is theirs to change; a generated one we draw again.
+            if run_name is not None or attempt == _NAME_ATTEMPTS - 1:
+                raise
+    raise AssertionError("unreachable")  # pragma: no cover
 
 
 def _input_artifacts(

@@ -16,6 +16,7 @@ from pathlib import Path
 
 from sluice.engine.model import ArtifactRef
 from sluice.errors import InvalidArgumentError
+from sluice.names import safe_component
 
 
 def is_remote(uri: str) -> bool:
@@ -104,7 +105,7 @@ async def localize_inputs(
             if not is_remote(ref.uri):
                 items.append(ref)
                 continue
-            local = staging / "inputs" / str(ref.id) / ref.name
+            local = staging / "inputs" / str(ref.id) / safe_component(ref.name)
             if not local.exists():
                 await asyncio.to_thread(download, ref.uri, local)
             items.append(replace(ref, uri=str(local)))

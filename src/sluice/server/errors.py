@@ -16,6 +16,7 @@ from sqlalchemy.exc import DataError, IntegrityError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from sluice.errors import (
+    AlreadyExistsError,
     MetadataNotFoundError,
     RunNotFoundError,
     SluiceError,
@@ -82,6 +83,8 @@ def error_response(status: int, message: str, code: int) -> JSONResponse:
 def _from_sluice_error(exc: SluiceError) -> JSONResponse:
     if isinstance(exc, (RunNotFoundError, MetadataNotFoundError)):
         return error_response(404, str(exc), NOT_FOUND)
+    if isinstance(exc, AlreadyExistsError):
+        return error_response(409, str(exc), ALREADY_EXISTS)
     if isinstance(exc, UserInputError):
         return error_response(400, str(exc), INVALID_ARGUMENT)
     # Not the caller's fault, but still no 5xx: the request cannot be served as it stands.

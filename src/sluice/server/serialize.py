@@ -192,6 +192,9 @@ def task_json(
         "task_id": task.id,
         "display_name": task.display_name,
         "state": task_state(task.state),
+        # A Sluice extension: the state under Sluice's own name, where KFP's wire format
+        # says SKIPPED for a cache hit; `sluice ... --host` shows CACHED from it.
+        "sluice_state": task.state,
         "child_tasks": [{"task_id": t.id} for t in all_tasks if t.parent_id == task.id],
     }
     if task.parent_id:

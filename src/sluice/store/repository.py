@@ -6,16 +6,18 @@ store before it acts on it, so a killed process can resume from what is here.
 
 from __future__ import annotations
 
+import re
 import uuid
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
+from sluice.errors import AmbiguousRunError, RunNameTakenError, RunNotFoundError
 from sluice.store.db import get_engine
 from sluice.store.lineage import LineageMixin
 from sluice.store.models import (
@@ -25,6 +27,11 @@ from sluice.store.models import (
     TaskRow,
     utcnow,
 )
+
+# A run reference this long and all hex may be an id prefix (ids are 32 hex digits).
+_ID_PREFIX = re.compile(r"[0-9a-fA-F]{4,32}")
+# Runs an ambiguous reference's error lists.
+_CANDIDATES = 5
 
 
 def new_id() -> str:
@@ -90,16 +97,52 @@ class Store(LineageMixin):
         """Record a new run with its contexts (pipeline, run, experiment); returns the row.
 
         ``fields`` sets other :class:`RunRow` columns (the server's KFP fields).
+
+        Raises:
+            RunNameTakenError: another run has this ``name``; nothing is written. The
+                unique constraint decides (on SQLite and PostgreSQL alike), so two
+                concurrent writers of one name cannot both succeed.
         """
+        try:
+            return self._insert_run(
+                name=name,
+                display_name=display_name,
+                pipeline_name=pipeline_name,
+                pipeline_spec=pipeline_spec,
+                arguments=arguments,
+                pipeline_root=pipeline_root,
+                options=options,
+                state=state,
+                experiment=experiment,
+                **fields,
+            )
+        except IntegrityError:
+            # Only the name is unique among what this insert writes (the id and the run
+            # context are new); anything else is a bug and keeps its traceback.
+            if not self.run_name_taken(name):
+                raise
+            raise RunNameTakenError(
+                f"a run named {name!r} already exists: a Sluice run name is a unique id "
+                "(unlike a KFP or Vertex display name); choose another run name, or leave "
+                "it out to get a generated one"
+            ) from None
+
+    def _insert_run(
+        self,
+        *,
+        name: str,
+        display_name: str,
+        pipeline_name: str,
+        pipeline_spec: dict[str, Any],
+        arguments: dict[str, Any],
+        pipeline_root: str,
+        options: dict[str, Any],
+        state: str,
+        experiment: str | None,
+        **fields: Any,
+    ) -> RunRow:
         run_id = new_id()
         with self.session() as session:
-            pipeline_ctx = self.ensure_context(session, "system.Pipeline", pipeline_name)
-            run_ctx = self.ensure_context(session, "system.PipelineRun", run_id, {"name": name})
-            experiment_ctx = (
-                self.ensure_context(session, "system.Experiment", experiment)
-                if experiment
-                else None
-            )
             row = RunRow(
                 id=run_id,
                 name=name,
@@ -111,12 +154,20 @@ class Store(LineageMixin):
                 options=options,
                 state=state,
                 outputs={},
-                run_context_id=run_ctx,
-                pipeline_context_id=pipeline_ctx,
-                experiment_context_id=experiment_ctx,
                 **fields,
             )
             session.add(row)
+            # The row goes in first: a taken name fails here, before ensure_context's
+            # savepoints (which pysqlite would commit on their own) have written anything.
+            session.flush()
+            row.pipeline_context_id = self.ensure_context(session, "system.Pipeline", pipeline_name)
+            row.run_context_id = self.ensure_context(
+                session, "system.PipelineRun", run_id, {"name": name}
+            )
+            if experiment:
+                row.experiment_context_id = self.ensure_context(
+                    session, "system.Experiment", experiment
+                )
             session.add(StateTransitionRow(run_id=run_id, state=state))
         return row
 
@@ -148,17 +199,58 @@ class Store(LineageMixin):
             session.add(StateTransitionRow(run_id=run_id, state=state, message=error, at=now))
 
     def get_run(self, id_or_name: str) -> RunRow | None:
-        """The run with this id or name (an id prefix of 8+ characters also works)."""
+        """The run a reference names (see :meth:`resolve_run`), or None if none does.
+
+        Raises:
+            AmbiguousRunError: the reference matches several runs.
+        """
+        try:
+            return self.resolve_run(id_or_name)
+        except RunNotFoundError:
+            return None
+
+    def resolve_run(self, reference: str) -> RunRow:
+        """The one run a reference names; the single definition of "a run reference".
+
+        In order: the full id; the run name (unique); else every run whose id starts with
+        the reference (4 or more hex digits) or whose display name equals it. The CLI,
+        the Python API and the server (``GET /runs:resolve``) all resolve this way.
+
+        Raises:
+            RunNotFoundError: no run matches.
+            AmbiguousRunError: several runs match; the message lists them.
+        """
+        ref = reference.strip()
         with self.session() as session:
-            row = session.get(RunRow, id_or_name)
-            if row is None:
-                row = session.scalar(select(RunRow).where(RunRow.name == id_or_name))
-            if row is None and len(id_or_name) >= 8:
-                rows = session.scalars(
-                    select(RunRow).where(RunRow.id.startswith(id_or_name)).limit(2)
-                ).all()
-                row = rows[0] if len(rows) == 1 else None
-            return row
+            row = session.get(RunRow, ref) if ref else None
+            if row is None and ref:
+                row = session.scalar(select(RunRow).where(RunRow.name == ref))
+            if row is not None:
+                return row
+            matches = [RunRow.display_name == ref]
+            if _ID_PREFIX.fullmatch(ref):
+                matches.append(RunRow.id.startswith(ref.lower()))
+            found = list(
+                session.scalars(
+                    select(RunRow)
+                    .where(or_(*matches))
+                    .order_by(RunRow.created_at.desc(), RunRow.id)
+                    .limit(_CANDIDATES + 1)
+                )
+            )
+        if len(found) == 1:
+            return found[0]
+        if not found:
+            raise RunNotFoundError(
+                f"no run {reference!r}: give a run id, a unique id prefix (4+ characters) "
+                "or a run name (`sluice runs list` shows them)"
+            )
+        shown = ", ".join(f"{r.id[:12]} ({r.name})" for r in found[:_CANDIDATES])
+        more = " and more" if len(found) > _CANDIDATES else ""
+        raise AmbiguousRunError(
+            f"run {reference!r} is ambiguous: it matches {shown}{more}; give more of the id "
+            "or the run name"
+        )
 
     def list_runs(
         self, *, limit: int = 100, pipeline_name: str | None = None, state: str | None = None

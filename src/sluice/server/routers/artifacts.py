@@ -15,6 +15,7 @@ from fastapi import APIRouter, Depends, Request
 
 from sluice.engine.staging import is_remote
 from sluice.errors import UserInputError
+from sluice.names import safe_component
 from sluice.server.auth import require_token
 from sluice.server.config import ServerState, state_of
 from sluice.server.errors import ApiError, bad_request, not_found
@@ -31,7 +32,8 @@ def run_artifact_root(state: ServerState, run: RunRow) -> Path:
     if is_remote(run.pipeline_root):
         # Remote roots are staged here before upload (engine/context.py).
         return (state.config.settings.home / "staging" / run.id).resolve()
-    return (Path(local_path_for_uri(run.pipeline_root.rstrip("/"))) / run.name).resolve()
+    root = Path(local_path_for_uri(run.pipeline_root.rstrip("/")))
+    return (root / safe_component(run.name)).resolve()
 
 
 def find_task(state: ServerState, run_id: str, node_id: str) -> TaskRow:

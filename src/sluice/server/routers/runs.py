@@ -149,6 +149,18 @@ def run_details(state: ServerState, row: RunRow) -> dict[str, Any]:
     return run_json(row, tasks=tasks, executions=executions, history=own, task_history=per_task)
 
 
+@router.get("/runs:resolve")
+def resolve_run(reference: str, request: Request) -> dict[str, Any]:
+    """The run a reference names, without its details (a Sluice extension).
+
+    A reference is what ``sluice runs show`` takes: a full id, a unique id prefix (4+ hex
+    digits), the run's name, or a display name only one run has. 404 if none matches,
+    400 listing the candidates if several do. ``sluice ... --host`` resolves with this,
+    so prefixes work past the first page of a listing.
+    """
+    return _run_summary(state_of(request).store.resolve_run(reference))
+
+
 @router.get("/runs/{run_id}")
 def get_run(run_id: str, request: Request) -> dict[str, Any]:
     """One run, with ``run_details.task_details``."""
