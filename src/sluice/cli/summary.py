@@ -48,11 +48,24 @@ def tail_lines(path: Path, count: int = LOG_TAIL_LINES) -> list[str]:
 
 
 def failed_task(run: Run) -> TaskRun | None:
-    """The task to blame for a failed run: the first failed component, else any failed task."""
+    """The task to blame for a failed run: the one its error names, else the first to fail.
+
+    Several tasks can fail (iterations of one loop often do); the run's error names the first
+    that failed (``task 'for-loop-2[1]/train' failed: ...``), which need not be the first
+    created, so the task is found by its path in that error, never by its name.
+    """
     failed = [t for t in run.tasks if t.state == "FAILED"]
     leaves = [t for t in failed if t.kind in _LEAF_KINDS]
     candidates = leaves or failed
-    return candidates[0] if candidates else None
+    if not candidates:
+        return None
+    error = run.error or ""
+    for task in candidates:
+        if error.startswith(f"task '{task.path}' failed"):
+            return task
+    # A run error written otherwise (older runs, internal errors): the first task to fail.
+    ended = [(t.finished_at, i) for i, t in enumerate(candidates) if t.finished_at is not None]
+    return candidates[min(ended)[1]] if ended else candidates[0]
 
 
 def print_outputs(console: Console, outputs: dict[str, Any]) -> None:
