@@ -7,9 +7,49 @@ from pathlib import Path
 
 from typer.testing import CliRunner
 
+import sluice
 from sluice.cli.main import app
 
 runner = CliRunner()
+
+# Frames of whatever runs a lightweight component: Sluice's fork worker, runpy, kfp's executor.
+LAUNCHER_FRAMES = ("sluice/executors", "runpy", "executor_main.py", "kfp/dsl/executor.py")
+
+FAILURES = """
+from kfp import dsl
+
+
+@dsl.component(base_image="python:3.11")
+def boom(rows: int):
+    def check(n: int) -> None:
+        if n > 2:
+            raise ValueError(f"bad rows: {n}")
+
+    print("about to check", rows)
+    try:
+        check(rows)
+    except ValueError as exc:
+        raise RuntimeError("checking failed") from exc
+
+
+@dsl.container_component
+def shell_fails():
+    return dsl.ContainerSpec(
+        image="alpine:3.19",
+        command=["sh", "-c"],
+        args=["for i in $(seq 1 30); do echo shell-line-$i; done; exit 3"],
+    )
+
+
+@dsl.pipeline(name="raises")
+def raises(rows: int = 5):
+    boom(rows=rows)
+
+
+@dsl.pipeline(name="shell")
+def shell():
+    shell_fails()
+"""
 
 LOOPS = """
 from kfp import dsl
@@ -79,3 +119,73 @@ def test_iteration_1_failing_first_is_the_one_shown(tmp_path: Path) -> None:
     assert block.startswith("Failed task: for-loop-2[1]/train")
     assert "iteration 1 failed" in block and "log-marker iteration 1" in block
     assert "iteration 0" not in block
+
+
+def _failures(tmp_path: Path) -> Path:
+    path = tmp_path / "failures.py"
+    path.write_text(textwrap.dedent(FAILURES))
+    return path
+
+
+def test_a_raising_component_shows_its_output_and_own_frames(tmp_path: Path) -> None:
+    result = runner.invoke(app, ["run", str(_failures(tmp_path)), "--pipeline", "raises"])
+
+    assert result.exit_code == 1, result.output
+    assert "error: task 'boom' failed: RuntimeError: checking failed" in result.output
+    block = _failed_block(result.output)
+    assert "about to check 5" in block
+    # The whole chain, from the component's function down, and nothing of what runs it.
+    for part in (
+        ", in boom",
+        ", in check",
+        "ValueError: bad rows: 5",
+        "The above exception was the direct cause of the following exception:",
+        "RuntimeError: checking failed",
+    ):
+        assert part in block
+    assert not [ln for ln in block.splitlines() if any(f in ln for f in LAUNCHER_FRAMES)]
+    assert "[KFP Executor" not in block  # kfp's own log lines before the function ran
+    # The full log stays as it was.
+    task = sluice.get_run(_run_id(result.output)).task("boom")
+    assert task.log_path is not None
+    log = task.log_path.read_text()
+    assert "executor_main.py" in log and "RuntimeError: checking failed" in log
+
+
+def test_the_failure_is_recorded_on_the_task(tmp_path: Path) -> None:
+    run = sluice.run(str(_failures(tmp_path)), pipeline_name="raises")
+
+    task = run.task("boom")
+    assert task.failure is not None
+    assert task.failure.exit_code == 1
+    assert task.failure.exception_type == "RuntimeError"
+    assert task.failure.message == "checking failed"
+    assert task.failure.output == "about to check 5"
+    tb = task.failure.traceback
+    assert tb is not None and tb.endswith("RuntimeError: checking failed\n")
+    assert "ValueError: bad rows: 5" in tb
+    assert not [ln for ln in tb.splitlines() if any(f in ln for f in LAUNCHER_FRAMES)]
+    assert task.error == "RuntimeError: checking failed"
+
+
+def test_a_shell_component_exiting_non_zero_shows_its_log_tail(tmp_path: Path) -> None:
+    result = runner.invoke(app, ["run", str(_failures(tmp_path)), "--pipeline", "shell"])
+
+    assert result.exit_code == 1, result.output
+    assert "error: task 'shell-fails' failed: exit code 3: shell-line-30" in result.output
+    block = _failed_block(result.output)
+    assert "Last 20 lines of its log" in block
+    assert "shell-line-30" in block and "shell-line-11" in block
+    assert "shell-line-10\n" not in block
+    failure = sluice.get_run(_run_id(result.output)).task("shell-fails").failure
+    assert failure is not None
+    assert (failure.exit_code, failure.exception_type) == (3, None)
+    assert failure.message == "exit code 3: shell-line-30"
+    assert failure.traceback is not None
+    assert failure.traceback.splitlines()[-1] == "shell-line-30"
+
+
+def _run_id(output: str) -> str:
+    """The run id from ``Started run NAME (ID) of pipeline ...``."""
+    first = output.splitlines()[0]
+    return first.split("(", 1)[1].split(")", 1)[0]

@@ -92,6 +92,21 @@ def print_failure(console: Console, run: Run) -> None:
     console.print(line, soft_wrap=True)
     if task.error and task.error not in (run.error or ""):
         console.print(Text(f"  {task.error}"), soft_wrap=True)
+    failure = task.failure
+    if failure is not None and failure.exception_type and failure.traceback:
+        # The component's own frames only, as Dagster and Prefect show them; the log keeps
+        # the full traceback (Sluice's fork worker, runpy, kfp's executor).
+        where = f"; full log: {task.log_path}" if task.log_path is not None else ""
+        output = failure.output.splitlines() if failure.output else []
+        what = "Its traceback"
+        if output:
+            what = f"Last {len(output)} lines of its output, then its traceback"
+        console.print(
+            Text(f"{what} (the component's own frames{where}):", style="dim"), soft_wrap=True
+        )
+        for shown in [*output, *failure.traceback.rstrip("\n").splitlines()]:
+            console.print(Text(f"  {shown}"), soft_wrap=True)
+        return
     if task.log_path is None:
         return
     lines = tail_lines(task.log_path)
