@@ -189,3 +189,67 @@ def _run_id(output: str) -> str:
     """The run id from ``Started run NAME (ID) of pipeline ...``."""
     first = output.splitlines()[0]
     return first.split("(", 1)[1].split(")", 1)[0]
+
+
+IMAGES = """
+from kfp import dsl
+
+
+@dsl.component(base_image="python:3.11")
+def plain(x: int) -> int:
+    return x
+
+
+@dsl.component(base_image="example.com/team/trainer:1.0")
+def custom(x: int) -> int:
+    return x
+
+
+@dsl.container_component
+def shell(x: int):
+    return dsl.ContainerSpec(image="alpine:3.19", command=["sh", "-c"], args=["echo hi"])
+
+
+@dsl.container_component
+def other_shell():
+    return dsl.ContainerSpec(image="busybox:1.36", command=["echo"], args=["hello"])
+
+
+@dsl.pipeline(name="images")
+def images():
+    with dsl.ParallelFor([1, 2]) as i:
+        plain(x=i)
+        custom(x=i)
+        shell(x=i)
+    other_shell()
+"""
+
+
+def test_an_unused_image_gets_one_notice_per_image_per_run(tmp_path: Path) -> None:
+    path = tmp_path / "images.py"
+    path.write_text(textwrap.dedent(IMAGES))
+    result = runner.invoke(app, ["run", str(path)])
+
+    assert result.exit_code == 0, result.output
+    notices = [ln for ln in result.output.splitlines() if " NOTICE " in ln]
+    by_image = {
+        image: [ln for ln in notices if f"image {image} is not used" in ln]
+        for image in ("alpine:3.19", "busybox:1.36", "example.com/team/trainer:1.0")
+    }
+    assert all(len(found) == 1 for found in by_image.values()), notices
+    assert len(notices) == 3, notices  # none for the lightweight components on python:3.11
+    assert "running on the host — --use-container runs it in Docker/Podman" in notices[0]
+    assert "running on the host's Python" in by_image["example.com/team/trainer:1.0"][0]
+
+    run = sluice.get_run(_run_id(result.output))
+    noted = {t.path: t.notices for t in run.tasks if t.notices}
+    shells = [p for p in noted if p.endswith("/shell")]
+    assert len(shells) == 1 and len(noted) == 3, noted
+    # The notice is in the task's record and at the top of its log.
+    task = run.task(shells[0])
+    assert len(task.notices) == 1 and task.notices[0].startswith(f"task {shells[0]}: image")
+    assert by_image["alpine:3.19"][0].endswith(f"NOTICE    {task.notices[0]}")
+    assert task.log_path is not None
+    first = task.log_path.read_text().splitlines()[0]
+    assert first == f"sluice: {task.notices[0]}"
+    assert run.task("other-shell").notices and not run.tasks_named("plain")[0].notices

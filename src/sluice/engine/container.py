@@ -19,6 +19,7 @@ from sluice.engine.staging import is_remote, localize_inputs, upload
 from sluice.engine.states import TaskState
 from sluice.errors import SluiceError
 from sluice.executors.base import ComponentException, ExecutionRequest
+from sluice.executors.processes import append_log_line
 from sluice.spec.placeholders import expand_structured_args, resolve_placeholders
 from sluice.store.digest import cheap_digest
 from sluice.store.models import TaskRow
@@ -191,6 +192,8 @@ async def _attempt(
         input_artifacts=artifact_ids(inputs.artifacts),
         cache_key=key,
     )
+    notice = _unused_image_notice(ctx, record.path, container)
+    notices = {"notices": [notice]} if notice else {}
     ctx.store.update_task(
         record.id,
         state=TaskState.RUNNING.value,
@@ -200,7 +203,11 @@ async def _attempt(
         message=f"attempt {attempt}",
         inputs=recorded_inputs,
         fingerprint=fp,
+        **notices,
     )
+    if notice:
+        append_log_line(log_path, f"sluice: {notice}")
+        ctx.emit(record.path, record.display_name, "container", TaskState.RUNNING, notice=notice)
     ctx.emit(record.path, record.display_name, "container", TaskState.RUNNING, attempt=attempt)
     request = ExecutionRequest(
         task_name=record.path,
@@ -300,6 +307,35 @@ async def _attempt(
         ),
         "",
         None,
+    )
+
+
+# The official Python images (kfp's default base image is one): `python`, `python:3.11-slim`,
+# `docker.io/library/python:3.11@sha256:...`.
+_PYTHON_IMAGE = re.compile(r"(?:docker\.io/)?(?:library/)?python(?::[\w.-]+)?(?:@[\w:]+)?")
+
+
+def _unused_image_notice(ctx: RunContext, path: str, container: ContainerSpec) -> str | None:
+    """The notice that a task's image is not used (running on the host), once per image per run.
+
+    A lightweight Python component whose image is an official ``python`` image gets none: on
+    the host it runs on this Python with its ``packages_to_install``, which is all such an image
+    would give it. Any other image (a container component's, or a lightweight component's
+    custom ``base_image``) may hold programs, packages or files the host lacks.
+    """
+    image = str(container.image)
+    if ctx.use_container or not image or image in ctx.noticed_images:
+        return None
+    # kfp's launcher passes the function's name to its executor; a container component that
+    # happens to run kfp's executor is a lightweight component in all but name.
+    lightweight = "--function_to_execute" in [*container.command, *container.args]
+    if lightweight and _PYTHON_IMAGE.fullmatch(image):
+        return None
+    ctx.noticed_images.add(image)
+    where = "on the host's Python" if lightweight else "on the host"
+    return (
+        f"task {path}: image {image} is not used; running {where} — --use-container runs it "
+        f"in Docker/Podman"
     )
 
 
