@@ -10,6 +10,8 @@ from typer.testing import CliRunner
 import sluice
 from sluice.cli.main import app
 
+from .helpers import run_pipeline
+
 runner = CliRunner()
 
 # Frames of whatever runs a lightweight component: Sluice's fork worker, runpy, kfp's executor.
@@ -166,6 +168,18 @@ def test_the_failure_is_recorded_on_the_task(tmp_path: Path) -> None:
     assert "ValueError: bad rows: 5" in tb
     assert not [ln for ln in tb.splitlines() if any(f in ln for f in LAUNCHER_FRAMES)]
     assert task.error == "RuntimeError: checking failed"
+
+
+def test_json_of_a_failed_run_has_the_failure_and_notices(tmp_path: Path) -> None:
+    data = run_pipeline(runner, _failures(tmp_path), "raises")
+
+    (task,) = data["tasks"]
+    assert task["failure"]["exception_type"] == "RuntimeError"
+    assert task["failure"]["traceback"].endswith("RuntimeError: checking failed\n")
+    assert task["notices"] == []
+    shell = run_pipeline(runner, _failures(tmp_path), "shell")["tasks"][0]
+    assert shell["failure"]["exit_code"] == 3
+    assert shell["notices"][0].startswith("task shell-fails: image alpine:3.19 is not used")
 
 
 def test_a_shell_component_exiting_non_zero_shows_its_log_tail(tmp_path: Path) -> None:

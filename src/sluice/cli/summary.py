@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections import deque
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -202,6 +203,8 @@ def task_json(task: TaskRun) -> dict[str, Any]:
         "duration": task.duration,
         "log_path": str(task.log_path) if task.log_path is not None else None,
         "outputs": value_json(task.outputs),
+        "failure": dataclasses.asdict(task.failure) if task.failure is not None else None,
+        "notices": list(task.notices),
     }
 
 

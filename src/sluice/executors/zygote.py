@@ -185,7 +185,11 @@ def _run_module(module: str, argv: list[str], exception_file: str | None) -> int
     import runpy
 
     sys.argv = ["-m", *argv]  # runpy replaces argv[0] with the module's file
-    watch = _OutputStart(_argument(argv, "--component_module_path")) if exception_file else None
+    watch = None
+    if exception_file:
+        watch = _OutputStart(
+            _argument(argv, "--component_module_path"), _argument(argv, "--function_to_execute")
+        )
     try:
         runpy.run_module(module, run_name="__main__", alter_sys=True)
     except SystemExit as exc:
@@ -222,14 +226,19 @@ class _OutputStart:
 
     kfp's executor logs ``Got executor_input: ...`` just before it calls the component's
     function. Only from that record on is a profile hook installed (a hook during the module's
-    imports would slow them down), and it removes itself at the first call of a function defined
-    in the component's file. ``offset`` stays None if the function was never reached.
+    imports would slow them down), and it removes itself at the first call of the component's
+    function, or after ``_MAX_EVENTS`` events whatever happens, so that it can never slow down
+    the component itself. ``offset`` stays None if the function was not seen.
     """
 
-    def __init__(self, source_path: str | None) -> None:
+    _MAX_EVENTS = 50_000
+
+    def __init__(self, source_path: str | None, function: str | None) -> None:
         self.offset: int | None = None
         self._source = source_path
-        if source_path:
+        self._function = function
+        self._events = 0
+        if source_path and function:
             import logging
 
             logging.getLogger().addFilter(self._filter)
@@ -240,9 +249,13 @@ class _OutputStart:
         return True
 
     def _profile(self, frame: Any, event: str, arg: Any) -> None:
-        if event == "call" and frame.f_code.co_filename == self._source:
+        self._events += 1
+        code = frame.f_code
+        if event == "call" and code.co_name == self._function and code.co_filename == self._source:
             sys.setprofile(None)
             self.offset = _log_size()
+        elif self._events >= self._MAX_EVENTS:
+            sys.setprofile(None)
 
 
 def run_main() -> None:
