@@ -146,6 +146,14 @@ def test_chained_exceptions_stay_whole(tmp_path: Path, fork: bool) -> None:
     assert text.count("Traceback (most recent call last):") == 3
     assert ", in parse" in text and "FakeError" not in text
     assert not [ln for ln in text.splitlines() if any(f in ln for f in _LAUNCHER_FRAMES)]
+    # What the function printed (a fake traceback here) is told apart from the real one.
+    assert result.exception.output is not None
+    start, end = result.exception.output
+    printed = request.log_path.read_bytes()[start:end].decode()
+    assert (
+        printed
+        == "Traceback (most recent call last):\n  File 'fake.py', line 1\nFakeError: printed\n"
+    )
 
 
 def test_no_exception_is_recorded_for_sys_exit_or_success(tmp_path: Path) -> None:

@@ -185,11 +185,7 @@ def _run_module(module: str, argv: list[str], exception_file: str | None) -> int
     import runpy
 
     sys.argv = ["-m", *argv]  # runpy replaces argv[0] with the module's file
-    watch = None
-    if exception_file:
-        watch = _OutputStart(
-            _argument(argv, "--component_module_path"), _argument(argv, "--function_to_execute")
-        )
+    watch = _OutputStart() if exception_file else None
     try:
         runpy.run_module(module, run_name="__main__", alter_sys=True)
     except SystemExit as exc:
@@ -200,14 +196,6 @@ def _run_module(module: str, argv: list[str], exception_file: str | None) -> int
         sys.excepthook(*sys.exc_info())
         return 1
     return 0
-
-
-def _argument(argv: list[str], name: str) -> str | None:
-    """The value after ``name`` in ``argv``, if any."""
-    for i, arg in enumerate(argv[:-1]):
-        if arg == name:
-            return argv[i + 1]
-    return None
 
 
 def _log_size() -> int | None:
@@ -222,40 +210,42 @@ def _log_size() -> int | None:
 
 
 class _OutputStart:
-    """Finds where in the log the component's own output starts: when its function is called.
+    """Finds where in the log the component's own output starts.
 
     kfp's executor logs ``Got executor_input: ...`` just before it calls the component's
-    function. Only from that record on is a profile hook installed (a hook during the module's
-    imports would slow them down), and it removes itself at the first call of the component's
-    function, or after ``_MAX_EVENTS`` events whatever happens, so that it can never slow down
-    the component itself. ``offset`` stays None if the function was not seen.
+    function, so its output starts right after that record. A filter on the root logger sees the
+    record before the handler writes it; it formats it as the handler will (the one stream
+    handler ``logging.basicConfig`` installed) to know how many bytes will land in the log. No
+    hook runs on the component's own calls. ``offset`` stays None if the record never came or
+    the logging setup is not the one kfp makes.
     """
 
-    _MAX_EVENTS = 50_000
+    def __init__(self) -> None:
+        import logging
 
-    def __init__(self, source_path: str | None, function: str | None) -> None:
         self.offset: int | None = None
-        self._source = source_path
-        self._function = function
-        self._events = 0
-        if source_path and function:
-            import logging
-
-            logging.getLogger().addFilter(self._filter)
+        self._logging = logging
+        logging.getLogger().addFilter(self._filter)
 
     def _filter(self, record: Any) -> bool:
         if self.offset is None and str(record.msg).startswith("Got executor_input"):
-            sys.setprofile(self._profile)
+            with contextlib.suppress(Exception):
+                self.offset = self._end_of(record)
         return True
 
-    def _profile(self, frame: Any, event: str, arg: Any) -> None:
-        self._events += 1
-        code = frame.f_code
-        if event == "call" and code.co_name == self._function and code.co_filename == self._source:
-            sys.setprofile(None)
-            self.offset = _log_size()
-        elif self._events >= self._MAX_EVENTS:
-            sys.setprofile(None)
+    def _end_of(self, record: Any) -> int | None:
+        handlers = self._logging.getLogger().handlers
+        if len(handlers) != 1 or type(handlers[0]) is not self._logging.StreamHandler:
+            return None
+        handler = handlers[0]
+        stream = handler.stream
+        if stream is not sys.stderr and stream is not sys.stdout:
+            return None
+        size = _log_size()
+        if size is None:
+            return None
+        text = handler.format(record) + handler.terminator
+        return size + len(text.encode(stream.encoding or "utf-8", stream.errors or "strict"))
 
 
 def run_main() -> None:
@@ -282,7 +272,6 @@ def _record_exception(path: str, exc: BaseException, output_start: int | None) -
     (None if unknown). Never raises: a failure here must not hide the component's own error.
     """
     with contextlib.suppress(BaseException):
-        sys.setprofile(None)
         end = _log_size()
         cls = type(exc)
         name = cls.__qualname__
