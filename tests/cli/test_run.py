@@ -40,7 +40,7 @@ def test_failing_component_exits_1_naming_task_and_exception(pipelines: Path) ->
     # The exception line from the component's own log, and a line only the log holds.
     assert "ValueError: bad rows: 10" in result.output
     assert "about to fail with 10" in result.output
-    assert "Traceback" in result.output  # the component's traceback, from its log
+    assert "Traceback" in result.output  # the component's own traceback, as it recorded it
 
 
 def test_json_prints_one_object_with_artifacts_and_tasks(pipelines: Path) -> None:

@@ -90,6 +90,24 @@ def test_failed_task_prefers_the_component_over_its_dag() -> None:
     assert failed_task(_run("SUCCEEDED", [_task("a")])) is None
 
 
+def test_failed_task_is_the_one_the_run_error_names(tmp_path: Path) -> None:
+    """Both iterations failed, iteration 1 first: its log is shown, not iteration 0's."""
+    logs = {}
+    for i in (0, 1):
+        logs[i] = tmp_path / f"log-{i}.txt"
+        logs[i].write_text(f"log of iteration {i}\n")
+    first, second = (
+        _task(f"for-loop-2[{i}]/train", state="FAILED", log=logs[i], error="ValueError: x")
+        for i in (0, 1)
+    )
+    run = _run("FAILED", [first, second], error="task 'for-loop-2[1]/train' failed: ValueError: x")
+    found = failed_task(run)
+    assert found is not None and found.path == "for-loop-2[1]/train"
+    text = _text(print_run_summary, run)
+    assert "Failed task: for-loop-2[1]/train" in text
+    assert "log of iteration 1" in text and "log of iteration 0" not in text
+
+
 def test_summary_of_success_shows_outputs() -> None:
     text = _text(print_run_summary, _run("SUCCEEDED", [_task("a")]))
     assert "Run demo-1 (abc123) SUCCEEDED in 5.0s" in text

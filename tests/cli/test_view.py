@@ -109,3 +109,39 @@ def test_live_view_takes_events_from_many_threads_while_rendering() -> None:
     # 80 tasks, 24 rows fit (height 30 minus header room): the rest are counted.
     last = _render(view).splitlines()[-1]
     assert last == "... 56 more tasks (56 RUNNING)"
+
+
+def test_plain_view_prints_a_notice_once_without_a_state() -> None:
+    lines: list[str] = []
+    view = PlainView(lines.append)
+    notice = "task shell: image alpine:3.19 is not used; running on the host"
+    with view:
+        view.on_event(
+            TaskEvent(
+                run_id="r",
+                path="shell",
+                display_name="shell",
+                kind="container",
+                state=TaskState.RUNNING,
+                notice=notice,
+            )
+        )
+    assert len(lines) == 1
+    assert re.fullmatch(r"\d\d:\d\d:\d\d NOTICE    " + re.escape(notice), lines[0])
+
+
+def test_live_view_prints_a_notice_above_the_table() -> None:
+    console = Console(width=200, record=True, force_terminal=False)
+    view = LiveView(console, clock=_Clock())
+    view.on_event(
+        TaskEvent(
+            run_id="r",
+            path="shell",
+            display_name="shell",
+            kind="container",
+            state=TaskState.RUNNING,
+            notice="task shell: image alpine:3.19 is not used",
+        )
+    )
+    assert "notice: task shell: image alpine:3.19 is not used" in console.export_text()
+    assert "shell" not in _render(view)  # not a row: no state changed

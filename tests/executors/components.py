@@ -22,6 +22,23 @@ def fail(message: str) -> str:
 
 
 @dsl.component(base_image=IMAGE)
+def fail_chained(message: str) -> str:
+    """Prints a fake traceback, then raises inside an except block, chained twice."""
+    print("Traceback (most recent call last):\n  File 'fake.py', line 1\nFakeError: printed")
+
+    def parse(text: str) -> int:
+        return int(text)
+
+    try:
+        try:
+            parse(message)
+        except ValueError as exc:
+            raise KeyError("lookup") from exc
+    except KeyError:
+        raise RuntimeError(f"chained: {message}")  # noqa: B904 (an implicit chain on purpose)
+
+
+@dsl.component(base_image=IMAGE)
 def chatty(text: str) -> str:
     print("stdout says", text)  # no flush: exit must flush it
     import sys

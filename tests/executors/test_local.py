@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import json
 import os
 import signal
@@ -94,6 +95,82 @@ def test_failure_gives_exit_code_and_traceback(tmp_path: Path, fork: bool) -> No
     log = request.log_path.read_text()
     assert "Traceback (most recent call last)" in log
     assert "ValueError: boom-123" in log
+
+
+# Frames of whatever runs the component: Sluice's fork worker, runpy, kfp's executor.
+_LAUNCHER_FRAMES = ("zygote.py", "runpy", "executor_main.py", "kfp/dsl/executor.py")
+
+
+@pytest.mark.parametrize("fork", [True, False])
+def test_failure_records_the_exception_with_the_components_frames_only(
+    tmp_path: Path, fork: bool
+) -> None:
+    request = dataclasses.replace(
+        make_request(c.fail, tmp_path, {"message": "boom-123"}),
+        exception_path=tmp_path / "exception.json",
+    )
+    result = execute(tmp_path, request, use_fork_worker=fork)
+    assert result.exit_code == 1
+    assert result.exception is not None
+    assert (result.exception.type, result.exception.message) == ("ValueError", "boom-123")
+    lines = result.exception.traceback.splitlines()
+    assert lines[0] == "Traceback (most recent call last):"
+    assert "ephemeral_component.py" in lines[1] and lines[1].endswith(", in fail")
+    assert lines[-1] == "ValueError: boom-123"
+    assert not [ln for ln in lines if any(f in ln for f in _LAUNCHER_FRAMES)]
+    # The log keeps the whole traceback, as under the KFP launcher.
+    log = request.log_path.read_text()
+    assert "executor_main.py" in log and "ValueError: boom-123" in log
+
+
+@pytest.mark.parametrize("fork", [True, False])
+def test_chained_exceptions_stay_whole(tmp_path: Path, fork: bool) -> None:
+    request = dataclasses.replace(
+        make_request(c.fail_chained, tmp_path, {"message": "x1"}),
+        exception_path=tmp_path / "exception.json",
+    )
+    result = execute(tmp_path, request, use_fork_worker=fork)
+    assert result.exception is not None
+    assert (result.exception.type, result.exception.message) == ("RuntimeError", "chained: x1")
+    text = result.exception.traceback
+    # Three exceptions, in Python's order, with both of its linking lines.
+    order = [
+        "ValueError: invalid literal for int() with base 10: 'x1'",
+        "The above exception was the direct cause of the following exception:",
+        "KeyError: 'lookup'",
+        "During handling of the above exception, another exception occurred:",
+        "RuntimeError: chained: x1",
+    ]
+    positions = [text.index(part) for part in order]
+    assert positions == sorted(positions)
+    assert text.count("Traceback (most recent call last):") == 3
+    assert ", in parse" in text and "FakeError" not in text
+    assert not [ln for ln in text.splitlines() if any(f in ln for f in _LAUNCHER_FRAMES)]
+    # What the function printed (a fake traceback here) is told apart from the real one.
+    assert result.exception.output is not None
+    start, end = result.exception.output
+    printed = request.log_path.read_bytes()[start:end].decode()
+    assert (
+        printed
+        == "Traceback (most recent call last):\n  File 'fake.py', line 1\nFakeError: printed\n"
+    )
+
+
+def test_no_exception_is_recorded_for_sys_exit_or_success(tmp_path: Path) -> None:
+    requests = [
+        dataclasses.replace(
+            make_request(comp, tmp_path, inputs, name=name),
+            exception_path=tmp_path / f"{name}.json",
+        )
+        for comp, inputs, name in ((c.exits, {"code": 3}, "exits"), (c.add, {"a": 1, "b": 2}, "ok"))
+    ]
+
+    async def body(ex: LocalExecutor) -> list[ExecutionResult]:
+        return [await ex.execute(r) for r in requests]
+
+    exited, succeeded = with_executor(tmp_path, body)
+    assert (exited.exit_code, exited.exception) == (3, None)
+    assert (succeeded.exit_code, succeeded.exception) == (0, None)
 
 
 def test_sys_exit_code_is_respected(tmp_path: Path) -> None:

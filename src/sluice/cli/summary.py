@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections import deque
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -48,11 +49,24 @@ def tail_lines(path: Path, count: int = LOG_TAIL_LINES) -> list[str]:
 
 
 def failed_task(run: Run) -> TaskRun | None:
-    """The task to blame for a failed run: the first failed component, else any failed task."""
+    """The task to blame for a failed run: the one its error names, else the first to fail.
+
+    Several tasks can fail (iterations of one loop often do); the run's error names the first
+    that failed (``task 'for-loop-2[1]/train' failed: ...``), which need not be the first
+    created, so the task is found by its path in that error, never by its name.
+    """
     failed = [t for t in run.tasks if t.state == "FAILED"]
     leaves = [t for t in failed if t.kind in _LEAF_KINDS]
     candidates = leaves or failed
-    return candidates[0] if candidates else None
+    if not candidates:
+        return None
+    error = run.error or ""
+    for task in candidates:
+        if error.startswith(f"task '{task.path}' failed"):
+            return task
+    # A run error written otherwise (older runs, internal errors): the first task to fail.
+    ended = [(t.finished_at, i) for i, t in enumerate(candidates) if t.finished_at is not None]
+    return candidates[min(ended)[1]] if ended else candidates[0]
 
 
 def print_outputs(console: Console, outputs: dict[str, Any]) -> None:
@@ -79,6 +93,21 @@ def print_failure(console: Console, run: Run) -> None:
     console.print(line, soft_wrap=True)
     if task.error and task.error not in (run.error or ""):
         console.print(Text(f"  {task.error}"), soft_wrap=True)
+    failure = task.failure
+    if failure is not None and failure.exception_type and failure.traceback:
+        # The component's own frames only, as Dagster and Prefect show them; the log keeps
+        # the full traceback (Sluice's fork worker, runpy, kfp's executor).
+        where = f"; full log: {task.log_path}" if task.log_path is not None else ""
+        output = failure.output.splitlines() if failure.output else []
+        what = "Its traceback"
+        if output:
+            what = f"Last {len(output)} lines of its output, then its traceback"
+        console.print(
+            Text(f"{what} (the component's own frames{where}):", style="dim"), soft_wrap=True
+        )
+        for shown in [*output, *failure.traceback.rstrip("\n").splitlines()]:
+            console.print(Text(f"  {shown}"), soft_wrap=True)
+        return
     if task.log_path is None:
         return
     lines = tail_lines(task.log_path)
@@ -174,6 +203,8 @@ def task_json(task: TaskRun) -> dict[str, Any]:
         "duration": task.duration,
         "log_path": str(task.log_path) if task.log_path is not None else None,
         "outputs": value_json(task.outputs),
+        "failure": dataclasses.asdict(task.failure) if task.failure is not None else None,
+        "notices": list(task.notices),
     }
 
 

@@ -68,7 +68,11 @@ class PlainView:
         self._lock = threading.Lock()
 
     def on_event(self, event: TaskEvent) -> None:
-        """Print the change."""
+        """Print the change (or the notice)."""
+        if event.notice:
+            with self._lock:
+                self._write(f"{datetime.now():%H:%M:%S} {'NOTICE':<9} {event.notice}")
+            return
         state = _state_name(event)
         line = f"{datetime.now():%H:%M:%S} {state:<9} {event.path}"
         if event.attempt > 1:
@@ -119,7 +123,11 @@ class LiveView:
         )
 
     def on_event(self, event: TaskEvent) -> None:
-        """Record the change; the next refresh shows it."""
+        """Record the change; the next refresh shows it. A notice is printed above the table."""
+        if event.notice:
+            # rich prints above a running Live display; the line stays when the table moves on.
+            self._console.print(Text(f"notice: {event.notice}", style="yellow"), soft_wrap=True)
+            return
         state = _state_name(event)
         now = self._clock()
         with self._lock:

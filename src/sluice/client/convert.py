@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from sluice.client.models import Run, TaskRun
+from sluice.client.models import Run, TaskFailure, TaskRun
 from sluice.store.models import ArtifactRow, RunRow, TaskRow
 from sluice.store.repository import Store, as_utc
 
@@ -65,6 +65,8 @@ def task_from_row(row: TaskRow, artifacts: dict[int, ArtifactRow]) -> TaskRun:
         started_at=as_utc(row.started_at),
         finished_at=as_utc(row.finished_at),
         cached_from=row.cached_from_task_id,
+        failure=TaskFailure.from_record(row.error_details),
+        notices=[str(n) for n in row.notices or []],
     )
 
 

@@ -11,6 +11,41 @@ from sluice.errors import RunNotFoundError
 
 
 @dataclass(frozen=True, kw_only=True)
+class TaskFailure:
+    """Why a task's component failed, as recorded on its last attempt.
+
+    Attributes:
+        exit_code: the component's exit code (None if it never ran to an exit).
+        exception_type: the type of the uncaught Python exception (``ValueError``), or None
+            when the component raised none that Sluice saw (a shell command, a container).
+        message: the exception's message, or the one-line reason (``exit code 3: ...``).
+        traceback: the component's own traceback (none of Sluice's or kfp's frames), or the
+            last lines of its log when it raised no Python exception.
+        output: the last lines the component's function printed before it raised, if known.
+    """
+
+    exit_code: int | None
+    exception_type: str | None
+    message: str
+    traceback: str | None
+    output: str | None = None
+
+    @classmethod
+    def from_record(cls, data: dict[str, Any] | None) -> TaskFailure | None:
+        """The failure stored on a task row (``TaskRow.error_details``), if any."""
+        if not data:
+            return None
+        code = data.get("exit_code")
+        return cls(
+            exit_code=code if isinstance(code, int) else None,
+            exception_type=data.get("exception_type") or None,
+            message=str(data.get("message") or ""),
+            traceback=data.get("traceback") or None,
+            output=data.get("output") or None,
+        )
+
+
+@dataclass(frozen=True, kw_only=True)
 class TaskRun:
     """One task of a run as recorded in the store.
 
@@ -31,6 +66,8 @@ class TaskRun:
         image: the container image the component names.
         resources: requested cpu/memory/accelerator as recorded.
         started_at / finished_at: when the task started and ended (UTC).
+        failure: why the component failed (exception, its own traceback), if it did.
+        notices: things worth knowing about how it ran (an image that was not used, ...).
     """
 
     id: str
@@ -49,6 +86,8 @@ class TaskRun:
     started_at: datetime | None
     finished_at: datetime | None
     cached_from: str | None = None
+    failure: TaskFailure | None = None
+    notices: list[str] = field(default_factory=list)
 
     @property
     def duration(self) -> float | None:

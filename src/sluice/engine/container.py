@@ -18,7 +18,8 @@ from sluice.engine.outputs import ProducedArtifact, collect_container_outputs
 from sluice.engine.staging import is_remote, localize_inputs, upload
 from sluice.engine.states import TaskState
 from sluice.errors import SluiceError
-from sluice.executors.base import ExecutionRequest
+from sluice.executors.base import ComponentException, ExecutionRequest
+from sluice.executors.processes import append_log_line
 from sluice.names import safe_component, under
 from sluice.spec.placeholders import expand_structured_args, resolve_placeholders
 from sluice.store.digest import cheap_digest
@@ -102,10 +103,11 @@ async def run_container_task(
     policy = task.retry_policy
     max_attempts = 1 + max(0, policy.max_retry_count)
     error = "not started"
+    details: dict[str, Any] | None = None
     for attempt in range(1, max_attempts + 1):
         if attempt > 1:
             await asyncio.sleep(_backoff_seconds(policy, attempt - 1))
-        result, error = await _attempt(
+        result, error, details = await _attempt(
             ctx,
             task=task,
             component=component,
@@ -121,7 +123,12 @@ async def run_container_task(
         if result is not None:
             return result
     ctx.store.update_task(
-        record.id, state=TaskState.FAILED.value, error=error, finished=True, message=error
+        record.id,
+        state=TaskState.FAILED.value,
+        error=error,
+        error_details=details,
+        finished=True,
+        message=error,
     )
     ctx.emit(record.path, display, "container", TaskState.FAILED, error=error)
     return TaskResult(
@@ -142,8 +149,8 @@ async def _attempt(
     cache_enabled: bool,
     recorded_inputs: dict[str, Any],
     key: dict[str, Any],
-) -> tuple[TaskResult | None, str]:
-    """One attempt; returns the result on success, else (None, error message)."""
+) -> tuple[TaskResult | None, str, dict[str, Any] | None]:
+    """One attempt; the result on success, else None, the error line and failure details."""
     attempt_dir = ctx.attempt_dir(record.path, attempt)
     work_dir = attempt_dir / "work"
     work_dir.mkdir(parents=True, exist_ok=True)
@@ -186,6 +193,8 @@ async def _attempt(
         input_artifacts=artifact_ids(inputs.artifacts),
         cache_key=key,
     )
+    notice = _unused_image_notice(ctx, record.path, container)
+    notices = {"notices": [notice]} if notice else {}
     ctx.store.update_task(
         record.id,
         state=TaskState.RUNNING.value,
@@ -195,7 +204,11 @@ async def _attempt(
         message=f"attempt {attempt}",
         inputs=recorded_inputs,
         fingerprint=fp,
+        **notices,
     )
+    if notice:
+        append_log_line(log_path, f"sluice: {notice}")
+        ctx.emit(record.path, record.display_name, "container", TaskState.RUNNING, notice=notice)
     ctx.emit(record.path, record.display_name, "container", TaskState.RUNNING, attempt=attempt)
     request = ExecutionRequest(
         task_name=record.path,
@@ -206,6 +219,7 @@ async def _attempt(
         work_dir=work_dir,
         use_container=ctx.use_container,
         mounts=(ctx.local_task_root("").parent, attempt_dir),
+        exception_path=attempt_dir / "exception.json",
     )
     try:
         async with ctx.slots:
@@ -223,14 +237,18 @@ async def _attempt(
         raise
     except SluiceError as exc:
         ctx.store.finish_execution(execution_id, state="FAILED", error=str(exc))
-        return None, str(exc)
+        return None, str(exc), None
 
     if outcome.exit_code != 0:
-        error = failure_summary(log_path, outcome.exit_code)
+        details = failure_details(log_path, outcome.exit_code, outcome.exception)
+        error = details["message"]
+        if details["exception_type"]:
+            first = next(iter(details["message"].splitlines()), "")
+            error = f"{details['exception_type']}: {first}" if first else details["exception_type"]
         ctx.store.finish_execution(
             execution_id, state="FAILED", exit_code=outcome.exit_code, how=outcome.how, error=error
         )
-        return None, error
+        return None, error, details
     try:
         parameters, produced = collect_container_outputs(
             component, executor_input, task_path=record.path
@@ -239,7 +257,7 @@ async def _attempt(
         ctx.store.finish_execution(
             execution_id, state="FAILED", exit_code=0, how=outcome.how, error=str(exc)
         )
-        return None, str(exc)
+        return None, str(exc), None
 
     artifacts: dict[str, list[ArtifactRef]] = {}
     digests = await asyncio.to_thread(_cheap_digests, produced)
@@ -280,12 +298,46 @@ async def _attempt(
         state=TaskState.SUCCEEDED.value,
         finished=True,
         error=None,
+        error_details=None,
         outputs={"parameters": out_params, "artifacts": artifact_ids(artifacts)},
     )
     ctx.emit(record.path, record.display_name, "container", TaskState.SUCCEEDED, attempt=attempt)
-    return TaskResult(
-        state=TaskState.SUCCEEDED, task_id=record.id, parameters=parameters, artifacts=artifacts
-    ), ""
+    return (
+        TaskResult(
+            state=TaskState.SUCCEEDED, task_id=record.id, parameters=parameters, artifacts=artifacts
+        ),
+        "",
+        None,
+    )
+
+
+# The official Python images (kfp's default base image is one): `python`, `python:3.11-slim`,
+# `docker.io/library/python:3.11@sha256:...`.
+_PYTHON_IMAGE = re.compile(r"(?:docker\.io/)?(?:library/)?python(?::[\w.-]+)?(?:@[\w:]+)?")
+
+
+def _unused_image_notice(ctx: RunContext, path: str, container: ContainerSpec) -> str | None:
+    """The notice that a task's image is not used (running on the host), once per image per run.
+
+    A lightweight Python component whose image is an official ``python`` image gets none: on
+    the host it runs on this Python with its ``packages_to_install``, which is all such an image
+    would give it. Any other image (a container component's, or a lightweight component's
+    custom ``base_image``) may hold programs, packages or files the host lacks.
+    """
+    image = str(container.image)
+    if ctx.use_container or not image or image in ctx.noticed_images:
+        return None
+    # kfp's launcher passes the function's name to its executor; a container component that
+    # happens to run kfp's executor is a lightweight component in all but name.
+    lightweight = "--function_to_execute" in [*container.command, *container.args]
+    if lightweight and _PYTHON_IMAGE.fullmatch(image):
+        return None
+    ctx.noticed_images.add(image)
+    where = "on the host's Python" if lightweight else "on the host"
+    return (
+        f"task {path}: image {image} is not used; running {where} — --use-container runs it "
+        f"in Docker/Podman"
+    )
 
 
 def _cheap_digests(produced: list[ProducedArtifact]) -> dict[str, str | None]:
@@ -391,16 +443,79 @@ def _backoff_seconds(policy: pipeline_spec_pb2.PipelineTaskSpec.RetryPolicy, ret
 
 _EXCEPTION_LINE = re.compile(r"^[A-Za-z_][\w.]*(Error|Exception|Exit|Interrupt)\b.*")
 
+# How many lines of a log stand in for the traceback of a component that raised none.
+FAILURE_TAIL_LINES = 20
+# How many lines of what a component printed before it raised are kept with its traceback.
+FAILURE_OUTPUT_LINES = 10
+
+
+def _log_lines(log_path: Path) -> list[str]:
+    try:
+        return [ln.rstrip() for ln in log_path.read_text(errors="replace").splitlines()]
+    except OSError:
+        return []
+
 
 def failure_summary(log_path: Path, exit_code: int) -> str:
     """One line saying why an attempt failed: the component's exception, or its exit code."""
-    try:
-        lines = [ln.rstrip() for ln in log_path.read_text(errors="replace").splitlines()]
-    except OSError:
-        lines = []
+    lines = _log_lines(log_path)
     for line in reversed(lines):
         if _EXCEPTION_LINE.match(line):
             return line
     tail = next((ln for ln in reversed(lines) if ln.strip()), "")
     reason = f"exit code {exit_code}"
     return f"{reason}: {tail}" if tail else reason
+
+
+def failure_details(
+    log_path: Path, exit_code: int, exception: ComponentException | None
+) -> dict[str, Any]:
+    """What is recorded on a task about a failed attempt (``TaskRow.error_details``).
+
+    ``exception_type``, ``message`` and ``traceback`` come from the exception the component's
+    process recorded (its own frames only), and ``output`` holds the last lines its function
+    printed before it raised; without an exception (a shell command, a container, a component
+    killed by a signal) ``message`` is the one-line reason and ``traceback`` the last lines of
+    the log.
+    """
+    if exception is not None:
+        return {
+            "exit_code": exit_code,
+            "exception_type": exception.type,
+            "message": exception.message,
+            "traceback": exception.traceback,
+            "output": _output_tail(log_path, exception.output),
+        }
+    tail = "\n".join(_log_lines(log_path)[-FAILURE_TAIL_LINES:]).strip("\n")
+    return {
+        "exit_code": exit_code,
+        "exception_type": None,
+        "message": failure_summary(log_path, exit_code),
+        "traceback": tail or None,
+        "output": None,
+    }
+
+
+# The most of a log read to find the last lines a component printed before it raised.
+_OUTPUT_READ_BYTES = 64 * 1024
+
+
+def _output_tail(log_path: Path, span: tuple[int, int] | None) -> str | None:
+    """The last lines the component's function printed before it raised (None: none known)."""
+    if span is None:
+        return None
+    start, end = span
+    start = max(start, end - _OUTPUT_READ_BYTES)
+    if end <= start:
+        return None
+    try:
+        with log_path.open("rb") as f:
+            f.seek(start)
+            data = f.read(end - start)
+    except OSError:
+        return None
+    lines = data.decode("utf-8", "replace").splitlines()
+    if start > span[0] and lines:
+        lines = lines[1:]  # cut mid-line
+    text = "\n".join(lines[-FAILURE_OUTPUT_LINES:]).strip("\n")
+    return text or None

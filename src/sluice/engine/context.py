@@ -25,7 +25,11 @@ from sluice.store.repository import Store
 
 @dataclass(frozen=True, kw_only=True)
 class TaskEvent:
-    """A task changed state (for live views)."""
+    """A task changed state, or has a notice for the user (for live views).
+
+    An event with a ``notice`` is not a state change: ``state`` is the task's current state
+    and views show the notice once (``task X: image python:3.11 is not used; ...``).
+    """
 
     run_id: str
     path: str
@@ -34,6 +38,7 @@ class TaskEvent:
     state: TaskState
     attempt: int = 0
     error: str | None = None
+    notice: str | None = None
 
 
 EventCallback = Callable[[TaskEvent], None]
@@ -65,6 +70,8 @@ class RunContext:
     # Tasks already in the store for this run, by path: a resumed or retried run reuses
     # the ones that finished instead of running them again.
     existing: dict[str, TaskRow] = field(default_factory=dict)
+    # Images a notice was given about in this run: one notice per image per run.
+    noticed_images: set[str] = field(default_factory=set)
     _slots: asyncio.Semaphore | None = None
 
     @property
@@ -83,8 +90,9 @@ class RunContext:
         *,
         attempt: int = 0,
         error: str | None = None,
+        notice: str | None = None,
     ) -> None:
-        """Tell the live view about a state change (never fails the run)."""
+        """Tell the live view about a state change or a notice (never fails the run)."""
         if self.on_event is None:
             return
         with contextlib.suppress(Exception):
@@ -97,6 +105,7 @@ class RunContext:
                     state=state,
                     attempt=attempt,
                     error=error,
+                    notice=notice,
                 )
             )
 

@@ -26,7 +26,7 @@ from typing import Any
 from sluice.errors import ExecutorError
 from sluice.executors.processes import KILL_GRACE_SECONDS, signal_group
 
-__all__ = ["ForkWorker"]
+__all__ = ["RUN_MODULE_BOOTSTRAP", "ZYGOTE_PATH", "ForkWorker"]
 
 # The worker loads zygote.py by path: importing the `sluice` package would drag the engine, the
 # store and SQLAlchemy into every task's interpreter.
@@ -38,6 +38,10 @@ _BOOTSTRAP = (
     "module.main()\n"
 )
 _ZYGOTE_PATH = str(Path(__file__).resolve().with_name("zygote.py"))
+# The same file runs an attempt as a plain subprocess (a venv's Python, PYTHON* variables):
+# `python -c RUN_MODULE_BOOTSTRAP ZYGOTE_PATH EXCEPTION_FILE MODULE ARGS...`.
+RUN_MODULE_BOOTSTRAP = _BOOTSTRAP.replace("module.main()", "module.run_main()")
+ZYGOTE_PATH = _ZYGOTE_PATH
 
 
 def _consume(future: asyncio.Future[int]) -> None:
@@ -94,12 +98,15 @@ class ForkWorker:
         cwd: Path,
         env: dict[str, str],
         log_path: Path,
+        exception_file: Path | None = None,
     ) -> int:
         """Fork a child that writes ``source`` to ``source_path`` and runs ``module`` as main.
 
         The child runs in ``cwd`` with exactly ``env`` and its own process group, its stdout and
         stderr appended to ``log_path``. Returns its exit code (negative: killed by a signal).
-        Cancelling the caller kills the child's group (SIGTERM, SIGKILL after the grace).
+        Cancelling the caller kills the child's group (SIGTERM, SIGKILL after the grace). If the
+        module raises, the child also records the exception in ``exception_file`` (see
+        :func:`sluice.executors.base.read_component_exception`).
 
         Raises:
             ExecutorError: the worker could not be started or died during the attempt.
@@ -121,6 +128,7 @@ class ForkWorker:
             "source_path": str(source_path),
             "module": module,
             "argv": argv,
+            "exception_file": str(exception_file) if exception_file is not None else None,
         }
         self._send(request)
         try:

@@ -20,14 +20,14 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from sluice.executors.base import ExecutionRequest, ExecutionResult
+from sluice.executors.base import ExecutionRequest, ExecutionResult, read_component_exception
 from sluice.executors.containers import (
     DEFAULT_ENGINES,
     ContainerEngine,
     detect_engine,
     run_in_container,
 )
-from sluice.executors.forkserver import ForkWorker
+from sluice.executors.forkserver import RUN_MODULE_BOOTSTRAP, ZYGOTE_PATH, ForkWorker
 from sluice.executors.lightweight import (
     LightweightCommand,
     host_kfp_available,
@@ -91,7 +91,13 @@ class LocalExecutor:
         lightweight = strip_lightweight_prelude(request.command)
         if lightweight is None:
             return await self._run_verbatim(request)
-        return await self._run_lightweight(request, lightweight)
+        if request.exception_path is not None:
+            request.exception_path.unlink(missing_ok=True)  # never report an older attempt's
+        result = await self._run_lightweight(request, lightweight)
+        if result.exit_code != 0 and request.exception_path is not None:
+            exception = read_component_exception(request.exception_path)
+            result = dataclasses.replace(result, exception=exception)
+        return result
 
     async def aclose(self) -> None:
         """Stop the fork worker (and any attempt still running in it)."""
@@ -122,6 +128,7 @@ class LocalExecutor:
                     cwd=request.work_dir,
                     env=env,
                     log_path=request.log_path,
+                    exception_file=request.exception_path,
                 )
                 return ExecutionResult(exit_code=code, how="fork-worker")
             return await self._run_module(sys.executable, request, command, argv, env, "subprocess")
@@ -150,10 +157,16 @@ class LocalExecutor:
         env: dict[str, str],
         how: str,
     ) -> ExecutionResult:
-        """``<python> -m kfp.dsl.executor_main ...`` as a plain subprocess (no prelude)."""
+        """``<python> -m kfp.dsl.executor_main ...`` as a plain subprocess (no prelude).
+
+        It runs through the fork worker's file (:func:`sluice.executors.zygote.run_main`), which
+        behaves as ``-m`` does and also records an uncaught exception like a fork child.
+        """
         (request.work_dir / _SOURCE_FILE).write_text(command.source, encoding="utf-8")
+        exception_file = str(request.exception_path) if request.exception_path else ""
+        bootstrap = [python, "-c", RUN_MODULE_BOOTSTRAP, ZYGOTE_PATH, exception_file]
         code = await run_logged(
-            [python, "-m", command.module, *argv],
+            [*bootstrap, command.module, *argv],
             cwd=request.work_dir,
             env=env,
             log_path=request.log_path,

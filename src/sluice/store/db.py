@@ -15,7 +15,7 @@ from sluice.errors import StoreError
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 # The newest migration; tests check it equals alembic's head. Comparing against a constant
 # keeps alembic (~100 ms to import and scan) off the path of every CLI call.
-SCHEMA_REVISION = "0003"
+SCHEMA_REVISION = "0004"
 
 _engines: dict[str, Engine] = {}
 _lock = threading.Lock()

@@ -127,6 +127,11 @@ class TaskRow(Base):
     image: Mapped[str | None] = mapped_column(Text, default=None)
     resources: Mapped[dict[str, Any]] = mapped_column(default=dict)
     error: Mapped[str | None] = mapped_column(Text, default=None)
+    # Why the component failed, beyond the one-line `error`: {"exit_code", "exception_type",
+    # "message", "traceback", "output"} (see engine/container.py: failure_details).
+    error_details: Mapped[dict[str, Any] | None] = mapped_column(JSON, default=None)
+    # Things the user should know about how the task ran (an image that was not used, ...).
+    notices: Mapped[list[Any]] = mapped_column(default=list)
     log_path: Mapped[str | None] = mapped_column(Text, default=None)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     started_at: Mapped[datetime | None] = mapped_column(default=None)
