@@ -166,12 +166,13 @@ def run_case(request: dict[str, Any]) -> dict[str, Any]:
             value = case.run("add_one", {"x": value})
     elif request["shape"] == "fanout":
         parallel = max(1, int(request["parallel"]))
-        pending = list(range(size))
+        next_item = 0
         running: dict[int, Path] = {}
         outputs: list[Any] = []
-        while pending or running:
-            while pending and len(running) < parallel:
-                pid, output_file = case.start("add_one", {"x": pending.pop(0)})
+        while next_item < size or running:
+            while next_item < size and len(running) < parallel:
+                pid, output_file = case.start("add_one", {"x": next_item})
+                next_item += 1
                 running[pid] = output_file
             pid, status = os.wait()
             output_file = running.pop(pid)
