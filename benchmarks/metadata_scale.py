@@ -212,10 +212,20 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args(argv)
+    if args.executions < CHAIN:
+        parser.error(f"--executions must be at least {CHAIN} (one run of {CHAIN} steps)")
+    if args.repeat < 1:
+        parser.error("--repeat must be at least 1")
+    if args.reuse:
+        return measure(args, args.reuse)
+    with tempfile.TemporaryDirectory(prefix="sluice-meta-") as tmp:
+        return measure(args, Path(tmp) / "meta.db")
 
+
+def measure(args: argparse.Namespace, path: Path) -> int:
+    """Build the store at ``path`` unless it exists, run the queries, print the results."""
     import sluice.metadata as md
 
-    path = args.reuse or Path(tempfile.mkdtemp(prefix="sluice-meta-")) / "meta.db"
     fresh = not path.exists()
     store = Store(f"sqlite:///{path}")
     if fresh:
@@ -273,6 +283,7 @@ def main(argv: list[str] | None = None) -> int:
         ),
         timed("Artifact.get(uri)", args.repeat, lambda: [md.Artifact.get(tip, store=store)]),
     ]
+    store.engine.dispose()  # before a temporary directory holding the file goes
     if args.json:
         print(json.dumps({"executions": args.executions, "results": results}))
     else:

@@ -1,41 +1,92 @@
-"""Per-task overhead of Sluice against kfp.local on trivial components.
+"""Per-task overhead of Sluice against kfp.local and against the floor, on trivial components.
 
-Two pipelines of ``x + 1`` components, each run with Sluice (``sluice.run``, caching off, in a
-temporary ``SLUICE_HOME``) and with ``kfp.local.SubprocessRunner(use_venv=False)``, in the
-same process:
+Pipelines of ``x + 1`` components, each run in one invocation by up to three runners:
 
-* ``chain``: 20 tasks, each consuming the previous one's output (pure sequential overhead);
-* ``fanout``: a 100-wide ``dsl.ParallelFor`` plus one task summing ``dsl.Collected`` outputs
-  (scheduling and concurrency; kfp.local runs these two at a time).
+* ``sluice``: ``sluice.run(pipeline, enable_caching=False)`` in a fresh temporary
+  ``SLUICE_HOME`` (the ``cached`` case turns caching on, see below);
+* ``kfp-local``: ``kfp.local.SubprocessRunner(use_venv=False)``, kfp.local's fastest mode. It
+  is slow (about 1 s a task), so it runs the ``chain`` and ``fanout`` cases only;
+* ``floor``: what any local runner must at least do: a warm process with kfp imported forks
+  one child per task, and the child runs kfp's own executor (``executor_main`` with
+  ``--component_module_path``/``--executor_input``/``--function_to_execute``, as
+  ``python -m kfp.dsl.executor_main`` would) on the same component. The chain runs one task
+  at a time; the fan-out keeps as many iterations running as Sluice's default parallelism,
+  then sums them. Nothing is recorded. See ``benchmarks/_floor_worker.py`` for every step.
+
+Cases (``--only``; sizes with ``--size`` or ``--case-size CASE=N``):
+
+* ``chain``: 20 ``add_one`` tasks in a row, each consuming the previous output (all runners);
+* ``chain100``: the same with 100 tasks (sluice, floor);
+* ``fanout``: ``dsl.ParallelFor`` over 100 items of ``add_one``, then
+  ``sum_all(dsl.Collected(...))`` (all runners);
+* ``fanout1000``: the same, 1000 wide (sluice, floor);
+* ``fanout10000``: the same, 10000 wide (sluice, floor), only when named in ``--only``;
+* ``cached``: a fully cached re-run of a 100-task chain; read its ms per task (sluice).
+
+Before any clock starts, a one-task Sluice run pays first-use costs (lazy imports); every
+measured Sluice run still gets a fresh home, so creating its store is part of its time.
+``cached`` first runs the chain once with caching on in its own ``SLUICE_HOME`` (not timed),
+then times re-runs in which every task is a cache hit (checked).
+
+For every (case, runner) it reports the median over ``--repeat`` runs, interleaved (run 1 of
+every runner, then run 2, ...), of:
+
+* wall time, and per task;
+* CPU time of the whole process tree: ``getrusage`` of this process plus its reaped children,
+  plus, from ``/proc/<pid>/stat``, the CPU of descendants still alive at either end (a fork
+  worker the runner keeps, with what it reaped), minus the memory sampler thread's own CPU.
+  For the floor, its worker measures itself exactly (``getrusage`` self + reaped children
+  around the case) and this process's own CPU is added;
+* the ratio to the floor (runner ÷ floor, wall and CPU) and to kfp.local (kfp.local ÷ runner,
+  how many times faster);
+* peak memory of the process tree: a background thread sums the RSS of this process and
+  all its descendants (found through ``/proc/*/stat`` parent ids) every
+  ``--sample-interval`` seconds and keeps the maximum. ``ru_maxrss`` is not used: it is a
+  per-process high-water mark (for this process, over the whole invocation; for children,
+  the single largest one ever reaped), so it neither adds a tree up nor resets per case.
+  RSS counts pages a forked child still shares copy-on-write with its parent once per
+  process, so the sum is an upper bound of the memory really used; tasks shorter than the
+  interval may be missed. ``base_rss_mb`` is the tree at the start of the run.
 
 Usage::
 
-    python benchmarks/overhead.py                  # both cases, both runners, one run each
-    python benchmarks/overhead.py --repeat 3       # median of three
-    python benchmarks/overhead.py --only chain --runner sluice --json
+    python benchmarks/overhead.py                       # default cases, all runners
+    python benchmarks/overhead.py --repeat 3            # median of three
+    python benchmarks/overhead.py --only chain,fanout --runner sluice,floor --json
+    python benchmarks/overhead.py --only fanout10000 --runner sluice,floor
+    python benchmarks/overhead.py --size 3 --repeat 2   # a tiny smoke run
 
-The 100-wide fan-out takes about two minutes under kfp.local.
+Exits 1 if any runner failed (the error is in the table and the JSON).
 """
 
+# No `from __future__ import annotations`: kfp reads the components' annotations as types.
 import argparse
 import builtins
 import contextlib
 import json
 import os
+import platform
+import resource
 import statistics
+import subprocess
 import sys
 import tempfile
+import threading
 import time
 import warnings
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
 from kfp import dsl
 
 BASE_IMAGE = "python:3.11"
-RUNNERS = ("sluice", "kfp-local")
+RUNNERS = ("sluice", "kfp-local", "floor")
+FLOOR_WORKER = Path(__file__).resolve().with_name("_floor_worker.py")
+PAGE_BYTES = os.sysconf("SC_PAGE_SIZE")
+CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 
 
 @dsl.component(base_image=BASE_IMAGE)
@@ -78,30 +129,208 @@ def make_fanout(width: int) -> Any:
     return fanout
 
 
-@dataclass
-class Case:
-    """One benchmark pipeline with its expected result."""
+@dataclass(frozen=True)
+class CaseDef:
+    """A case as selectable on the command line."""
 
     name: str
-    tasks: int
-    pipeline: Any
-    expected: int
+    shape: str  # "chain" or "fanout"
+    size: int
+    runners: tuple[str, ...]
+    cached: bool = False
+    default: bool = True
+
+
+CASE_DEFS = (
+    CaseDef("chain", "chain", 20, RUNNERS),
+    CaseDef("chain100", "chain", 100, ("sluice", "floor")),
+    CaseDef("fanout", "fanout", 100, RUNNERS),
+    CaseDef("fanout1000", "fanout", 1000, ("sluice", "floor")),
+    CaseDef("fanout10000", "fanout", 10000, ("sluice", "floor"), default=False),
+    CaseDef("cached", "chain", 100, ("sluice",), cached=True),
+)
+CASE_NAMES = tuple(c.name for c in CASE_DEFS)
 
 
 @dataclass
-class Result:
-    """Timings of one case under one runner."""
+class Case:
+    """One benchmark pipeline at its size, with its expected result."""
 
-    case: str
-    runner: str
-    tasks: int
-    times: list[float] = field(default_factory=list)
-    error: str | None = None
+    name: str
+    shape: str
+    size: int
+    runners: tuple[str, ...]
+    cached: bool
+    pipeline: Any
 
     @property
-    def median(self) -> float | None:
-        """Median wall time in seconds, or None when the runner failed."""
-        return statistics.median(self.times) if self.times and self.error is None else None
+    def tasks(self) -> int:
+        """Container tasks in one run: the chain's, or the loop's plus the sum."""
+        return self.size if self.shape == "chain" else self.size + 1
+
+    @property
+    def expected(self) -> int:
+        """The pipeline's output."""
+        return self.size if self.shape == "chain" else self.size * (self.size + 1) // 2
+
+
+def default_parallelism() -> int:
+    """Sluice's default ``max_parallel_tasks`` (the floor's fan-out runs as many at once)."""
+    try:
+        from sluice.client.local import _default_parallelism
+    except ImportError:  # the formula of src/sluice/client/local.py, should it move
+        return max(8, 4 * (os.cpu_count() or 2))
+    return _default_parallelism()
+
+
+# -- measuring ------------------------------------------------------------------------------
+
+
+class ProcTree:
+    """This process's descendants, found through the parent ids in ``/proc/*/stat``.
+
+    Parent ids are cached per pid (a process keeps its parent until it is orphaned, and then
+    it is no longer ours), so a scan reads only the stat files of new pids and of the tree.
+    """
+
+    def __init__(self, root: int) -> None:
+        self.root = root
+        self.parents: dict[int, int] = {}
+
+    @staticmethod
+    def stat(pid: int) -> list[str] | None:
+        """The fields of ``/proc/<pid>/stat`` after the command name, or None if it is gone."""
+        try:
+            with open(f"/proc/{pid}/stat", "rb") as f:
+                data = f.read()
+        except OSError:
+            return None
+        return data[data.rindex(b")") + 2 :].decode().split()
+
+    def scan(self) -> dict[int, list[str]]:
+        """Stat fields of the root and of every live descendant."""
+        live: set[int] = set()
+        with os.scandir("/proc") as entries:
+            for entry in entries:
+                if entry.name.isdigit():
+                    live.add(int(entry.name))
+        for pid in list(self.parents):
+            if pid not in live:
+                del self.parents[pid]
+        for pid in live - self.parents.keys():
+            fields = self.stat(pid)
+            if fields is not None:
+                self.parents[pid] = int(fields[1])
+        children: dict[int, list[int]] = {}
+        for pid, ppid in self.parents.items():
+            children.setdefault(ppid, []).append(pid)
+        found: dict[int, list[str]] = {}
+        todo = [self.root]
+        while todo:
+            pid = todo.pop()
+            fields = self.stat(pid)
+            if fields is None:
+                continue
+            found[pid] = fields
+            todo.extend(children.get(pid, ()))
+        return found
+
+    def descendants_cpu(self) -> float:
+        """CPU seconds of live descendants, each with the children it reaped."""
+        total = 0
+        for pid, fields in self.scan().items():
+            if pid != self.root:  # this process is counted exactly by getrusage
+                total += sum(int(v) for v in fields[11:15])  # utime stime cutime cstime
+        return total / CLOCK_TICKS
+
+
+def own_cpu() -> float:
+    """CPU seconds of this process (all threads)."""
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
+def reaped_cpu() -> float:
+    """CPU seconds of reaped children (with what they reaped)."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+class MemorySampler(threading.Thread):
+    """Samples the summed RSS of this process tree until stopped; keeps the peak."""
+
+    def __init__(self, interval: float) -> None:
+        super().__init__(name="rss-sampler", daemon=True)
+        self.interval = interval
+        self.tree = ProcTree(os.getpid())
+        self.stopping = threading.Event()
+        self.peak_bytes = 0
+        self.base_bytes: int | None = None
+        self.peak_processes = 0
+        self.samples = 0
+        self.cpu_s = 0.0  # this thread's own CPU, left out of the runner's
+
+    def sample(self) -> None:
+        """One sample of the tree."""
+        tree = self.tree.scan()
+        rss = sum(int(fields[21]) for fields in tree.values()) * PAGE_BYTES
+        if self.base_bytes is None:
+            self.base_bytes = rss
+        self.peak_bytes = max(self.peak_bytes, rss)
+        self.peak_processes = max(self.peak_processes, len(tree))
+        self.samples += 1
+
+    def run(self) -> None:
+        """Sample until :meth:`stop` (the caller takes the first sample)."""
+        try:
+            while not self.stopping.wait(self.interval):
+                self.sample()
+            self.sample()
+        finally:
+            self.cpu_s = time.thread_time()
+
+    def stop(self) -> None:
+        """Stop sampling (after a last sample) and wait for the thread."""
+        self.stopping.set()
+        self.join()
+
+
+class Meter:
+    """Wall time, tree CPU and peak tree RSS of the code inside ``with meter:``."""
+
+    def __init__(self, interval: float) -> None:
+        self.interval = interval
+        self.wall_s = 0.0
+        self.cpu_s = 0.0
+        self.own_cpu_s = 0.0
+        self.memory: dict[str, Any] = {}
+
+    def __enter__(self) -> "Meter":
+        self.tree = ProcTree(os.getpid())
+        self.sampler = MemorySampler(self.interval)
+        # The first samples (a full /proc scan each) are taken here, before the clocks start.
+        self.sampler.sample()
+        self.tree.scan()
+        self.sampler.start()
+        self._own = own_cpu()
+        self._cpu = self._own + reaped_cpu() + self.tree.descendants_cpu()
+        self._wall = time.perf_counter()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.wall_s = time.perf_counter() - self._wall
+        end_own = own_cpu()
+        end = end_own + reaped_cpu() + self.tree.descendants_cpu()
+        self.sampler.stop()
+        self.own_cpu_s = max(0.0, end_own - self._own - self.sampler.cpu_s)
+        self.cpu_s = max(0.0, end - self._cpu - self.sampler.cpu_s)
+        s = self.sampler
+        self.memory = {
+            "peak_rss_mb": round(s.peak_bytes / 2**20, 1),
+            "base_rss_mb": round((s.base_bytes or 0) / 2**20, 1),
+            "peak_processes": s.peak_processes,
+            "rss_samples": s.samples,
+        }
 
 
 @contextlib.contextmanager
@@ -126,25 +355,45 @@ def quiet() -> Iterator[None]:
             os.close(fd)
 
 
-def run_sluice(case: Case, workdir: Path) -> float:
-    """Run ``case`` with Sluice in a fresh SLUICE_HOME; return wall seconds."""
-    home = Path(tempfile.mkdtemp(prefix="sluice-home-", dir=workdir))
-    os.environ["SLUICE_HOME"] = str(home)
-    import sluice  # imported late so the kfp.local half works without Sluice
+# -- runners --------------------------------------------------------------------------------
 
-    start = time.perf_counter()
-    run = sluice.run(case.pipeline, enable_caching=False)
-    elapsed = time.perf_counter() - start
+_cached_homes: dict[tuple[str, int], Path] = {}
+
+
+def run_sluice(case: Case, workdir: Path, meter: Meter) -> dict[str, Any]:
+    """Run ``case`` with Sluice; a fresh SLUICE_HOME, except for ``cached`` re-runs."""
+    import sluice  # imported late so the other runners work without Sluice
+
+    if case.cached:
+        home = _cached_homes.get((case.name, case.size))
+        if home is None:  # the run that fills the cache, not timed
+            home = Path(tempfile.mkdtemp(prefix="sluice-cached-", dir=workdir))
+            os.environ["SLUICE_HOME"] = str(home)
+            first = sluice.run(case.pipeline, enable_caching=True)
+            if first.state != "SUCCEEDED":
+                raise RuntimeError(f"sluice run {first.name} ended {first.state}: {first.error}")
+            _cached_homes[(case.name, case.size)] = home
+        os.environ["SLUICE_HOME"] = str(home)
+    else:
+        os.environ["SLUICE_HOME"] = tempfile.mkdtemp(prefix="sluice-home-", dir=workdir)
+    with meter:
+        run = sluice.run(case.pipeline, enable_caching=case.cached)
     if run.state != "SUCCEEDED":
         raise RuntimeError(f"sluice run {run.name} ended {run.state}: {run.error}")
     got = run.outputs.get("Output")
     if got != case.expected:
         raise RuntimeError(f"sluice returned {got!r}, expected {case.expected}")
-    return elapsed
+    containers = [t for t in run.tasks if t.kind == "container"]
+    cached = sum(t.state == "CACHED" for t in containers)
+    if len(containers) != case.tasks:
+        raise RuntimeError(f"sluice recorded {len(containers)} tasks, expected {case.tasks}")
+    if case.cached and cached != case.tasks:
+        raise RuntimeError(f"only {cached} of {case.tasks} tasks were cache hits")
+    return {"tasks_recorded": len(containers), "cached_tasks": cached}
 
 
-def run_kfp_local(case: Case, workdir: Path) -> float:
-    """Run ``case`` with kfp.local's SubprocessRunner (no venv); return wall seconds."""
+def run_kfp_local(case: Case, workdir: Path, meter: Meter) -> dict[str, Any]:
+    """Run ``case`` with kfp.local's SubprocessRunner (no venv)."""
     from kfp import local
 
     root = tempfile.mkdtemp(prefix="kfp-local-", dir=workdir)
@@ -152,127 +401,351 @@ def run_kfp_local(case: Case, workdir: Path) -> float:
     # kfp.local indents output by swapping builtins.print; its loop threads can leave the
     # swapped version in place, which would indent everything this script prints later.
     original_print = builtins.print
-    start = time.perf_counter()
     try:
-        task = case.pipeline()
+        with meter:
+            task = case.pipeline()
     finally:
-        elapsed = time.perf_counter() - start
         builtins.print = original_print
     if task.output != case.expected:
         raise RuntimeError(f"kfp.local returned {task.output!r}, expected {case.expected}")
-    return elapsed
+    return {}
 
 
-RUNNER_FUNCS: dict[str, Callable[[Case, Path], float]] = {
+def component_source(component: Any) -> str:
+    """The source file the KFP launcher writes for a lightweight component."""
+    return str(component.component_spec.implementation.container.command[-1])
+
+
+def run_floor(case: Case, workdir: Path, meter: Meter) -> dict[str, Any]:
+    """Run ``case`` in a fresh warm floor worker (started and warmed before timing)."""
+    env = {**os.environ, "_KFP_RUNTIME": "true"}
+    proc = subprocess.Popen(
+        [sys.executable, str(FLOOR_WORKER)],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        env=env,
+        text=True,
+    )
+    assert proc.stdin is not None and proc.stdout is not None
+    try:
+        if json.loads(proc.stdout.readline() or "{}").get("ready") is not True:
+            raise RuntimeError(f"the floor worker did not start (exit code {proc.wait()})")
+        request = {
+            "shape": case.shape,
+            "size": case.size,
+            "parallel": default_parallelism(),
+            "workdir": tempfile.mkdtemp(prefix="floor-", dir=workdir),
+            "sources": {"add_one": component_source(add_one), "sum_all": component_source(sum_all)},
+        }
+        with meter:
+            proc.stdin.write(json.dumps(request) + "\n")
+            proc.stdin.flush()
+            answer = json.loads(proc.stdout.readline() or '{"error": "the floor worker died"}')
+    finally:
+        proc.stdin.close()
+        proc.wait()
+    if "error" in answer:
+        raise RuntimeError(f"floor: {answer['error']}")
+    if answer["result"] != case.expected or answer["tasks"] != case.tasks:
+        raise RuntimeError(
+            f"floor returned {answer['result']!r} after {answer['tasks']} tasks, "
+            f"expected {case.expected} after {case.tasks}"
+        )
+    # The worker's own exact figures; this process only waited on a pipe meanwhile.
+    return {"wall_s": answer["wall_s"], "cpu_s": answer["cpu_s"] + meter.own_cpu_s}
+
+
+def warm_up(runners: set[str], workdir: Path) -> None:
+    """Pay first-use costs (lazy imports, first compilations) before any clock starts.
+
+    Sluice runs a one-task pipeline in a throwaway home; kfp.local only imports (one task
+    would cost a second). A failure here is left for the measured runs to report.
+    """
+    with quiet(), contextlib.suppress(Exception):
+        if "sluice" in runners:
+            import sluice
+
+            os.environ["SLUICE_HOME"] = tempfile.mkdtemp(prefix="sluice-warm-", dir=workdir)
+            sluice.run(make_chain(1), enable_caching=False)
+        if "kfp-local" in runners:
+            from kfp import local  # noqa: F401
+
+
+RUNNER_FUNCS: dict[str, Callable[[Case, Path, Meter], dict[str, Any]]] = {
     "sluice": run_sluice,
     "kfp-local": run_kfp_local,
+    "floor": run_floor,
 }
 
 
-def measure(case: Case, runner: str, repeat: int, workdir: Path, verbose: bool) -> Result:
-    """Run ``case`` ``repeat`` times under ``runner``; stop at the first failure."""
-    result = Result(case=case.name, runner=runner, tasks=case.tasks)
-    for i in range(repeat):
+@dataclass
+class Result:
+    """The runs of one case under one runner."""
+
+    case: str
+    runner: str
+    tasks: int
+    runs: list[dict[str, Any]] = field(default_factory=list)
+    error: str | None = None
+
+    def median(self, key: str) -> float | None:
+        """Median of ``key`` over the runs, or None when the runner failed."""
+        values = [r[key] for r in self.runs if r.get(key) is not None]
+        return statistics.median(values) if values and self.error is None else None
+
+
+def measure_once(
+    case: Case, runner: str, workdir: Path, interval: float, result: Result, verbose: bool
+) -> None:
+    """One run of ``case`` under ``runner``, appended to ``result`` (or its error set)."""
+    if verbose:
+        n = len(result.runs) + 1
+        print(f"  {case.name} / {runner} #{n} ...", end="", file=sys.stderr, flush=True)
+    meter = Meter(interval)
+    try:
+        with quiet():
+            extra = RUNNER_FUNCS[runner](case, workdir, meter)
+    except Exception as exc:
+        result.error = f"{type(exc).__name__}: {exc}".splitlines()[0][:300]
         if verbose:
-            print(f"  {case.name} / {runner} #{i + 1} ...", end="", file=sys.stderr, flush=True)
-        try:
-            with quiet():
-                seconds = RUNNER_FUNCS[runner](case, workdir)
-        except Exception as exc:
-            result.error = f"{type(exc).__name__}: {exc}".splitlines()[0][:200]
-            if verbose:
-                print(f" failed: {result.error}", file=sys.stderr)
-            break
-        result.times.append(seconds)
-        if verbose:
-            print(f" {seconds:.2f} s", file=sys.stderr)
-    return result
-
-
-def fmt(seconds: float | None) -> str:
-    """Seconds for the table, or ``error``/``-``."""
-    return "-" if seconds is None else f"{seconds:.2f}"
-
-
-def report(cases: list[Case], results: dict[tuple[str, str], Result], as_json: bool) -> None:
-    """Print a table (and JSON lines with ``--json``) of medians and the kfp.local/sluice ratio."""
-    rows: list[dict[str, Any]] = []
-    for case in cases:
-        sl = results.get((case.name, "sluice"))
-        kl = results.get((case.name, "kfp-local"))
-        sl_med = sl.median if sl else None
-        kl_med = kl.median if kl else None
-        ratio = kl_med / sl_med if sl_med and kl_med else None
-        rows.append(
-            {
-                "case": case.name,
-                "tasks": case.tasks,
-                "sluice_s": sl_med,
-                "kfp_local_s": kl_med,
-                "ratio": ratio,
-                "sluice_per_task_s": sl_med / case.tasks if sl_med else None,
-                "kfp_local_per_task_s": kl_med / case.tasks if kl_med else None,
-                "sluice_runs": sl.times if sl else [],
-                "kfp_local_runs": kl.times if kl else [],
-                "sluice_error": sl.error if sl else None,
-                "kfp_local_error": kl.error if kl else None,
-            }
-        )
-    if as_json:
-        for row in rows:
-            print(json.dumps(row))
+            print(f" failed: {result.error}", file=sys.stderr)
         return
-    header = "{:<8} {:>5} {:>9} {:>12} {:>17}".format(
-        "case", "tasks", "sluice s", "kfp.local s", "kfp.local/sluice"
+    run = {"wall_s": meter.wall_s, "cpu_s": meter.cpu_s, **meter.memory, **extra}
+    result.runs.append(run)
+    if verbose:
+        print(f" {run['wall_s']:.2f} s, {run['cpu_s']:.2f} s CPU", file=sys.stderr)
+
+
+# -- reporting ------------------------------------------------------------------------------
+
+
+def _ratio(a: float | None, b: float | None) -> float | None:
+    return a / b if a is not None and b else None
+
+
+def _round(value: float | None, digits: int) -> float | None:
+    return None if value is None else round(value, digits)
+
+
+def summarise(case: Case, results: dict[str, Result]) -> dict[str, Any]:
+    """The JSON object of one case: every runner's medians, ratios and raw runs."""
+    floor = results.get("floor")
+    kfp = results.get("kfp-local")
+    floor_wall = floor.median("wall_s") if floor else None
+    floor_cpu = floor.median("cpu_s") if floor else None
+    kfp_wall = kfp.median("wall_s") if kfp else None
+    kfp_cpu = kfp.median("cpu_s") if kfp else None
+    runners: dict[str, Any] = {}
+    for name, result in results.items():
+        wall, cpu = result.median("wall_s"), result.median("cpu_s")
+        runners[name] = {
+            "wall_s": _round(wall, 4),
+            "cpu_s": _round(cpu, 4),
+            "ms_per_task": _round(wall and wall * 1000 / case.tasks, 3),
+            "cpu_ms_per_task": _round(cpu and cpu * 1000 / case.tasks, 3),
+            "peak_rss_mb": result.median("peak_rss_mb"),
+            "base_rss_mb": result.median("base_rss_mb"),
+            # runner ÷ floor: how many times the floor's cost.
+            "ratio_to_floor": _round(_ratio(wall, floor_wall), 3),
+            "cpu_ratio_to_floor": _round(_ratio(cpu, floor_cpu), 3),
+            # kfp.local ÷ runner: how many times faster than kfp.local.
+            "kfp_local_ratio": _round(_ratio(kfp_wall, wall), 3),
+            "kfp_local_cpu_ratio": _round(_ratio(kfp_cpu, cpu), 3),
+            "repeat": len(result.runs),
+            "runs": result.runs,
+            "error": result.error,
+        }
+    return {
+        "case": case.name,
+        "shape": case.shape,
+        "size": case.size,
+        "tasks": case.tasks,
+        "cached": case.cached,
+        "runners": runners,
+    }
+
+
+def _cell(value: float | None, spec: str, suffix: str = "") -> str:
+    return "-" if value is None else f"{value:{spec}}{suffix}"
+
+
+def print_table(summaries: list[dict[str, Any]]) -> None:
+    """The human-readable table: one row per case and runner."""
+    header = (
+        f"{'case':<11} {'tasks':>5} {'runner':<9} {'wall s':>8} {'ms/task':>8} {'CPU s':>8} "
+        f"{'CPU ms/task':>11} {'/floor':>7} {'CPU/floor':>9} {'kfp.local/':>10} {'peak MB':>8}"
     )
     print(header)
     print("-" * len(header))
-    for row in rows:
-        ratio_cell = "-" if row["ratio"] is None else f"{row['ratio']:.1f}x"
-        sl_cell = "error" if row["sluice_error"] else fmt(row["sluice_s"])
-        kl_cell = "error" if row["kfp_local_error"] else fmt(row["kfp_local_s"])
-        print(f"{row['case']:<8} {row['tasks']:>5} {sl_cell:>9} {kl_cell:>12} {ratio_cell:>17}")
-    for row in rows:
-        for runner in ("sluice", "kfp_local"):
-            if row[f"{runner}_error"]:
-                print(f"{row['case']} / {runner}: {row[f'{runner}_error']}")
+    errors = []
+    for summary in summaries:
+        for runner, r in summary["runners"].items():
+            if r["error"]:
+                errors.append(f"{summary['case']} / {runner}: {r['error']}")
+                print(f"{summary['case']:<11} {summary['tasks']:>5} {runner:<9} {'error':>8}")
+                continue
+            print(
+                f"{summary['case']:<11} {summary['tasks']:>5} {runner:<9} "
+                f"{_cell(r['wall_s'], '.3f'):>8} {_cell(r['ms_per_task'], '.2f'):>8} "
+                f"{_cell(r['cpu_s'], '.3f'):>8} {_cell(r['cpu_ms_per_task'], '.2f'):>11} "
+                f"{_cell(r['ratio_to_floor'], '.1f', 'x'):>7} "
+                f"{_cell(r['cpu_ratio_to_floor'], '.1f', 'x'):>9} "
+                f"{_cell(r['kfp_local_ratio'], '.1f', 'x'):>10} "
+                f"{_cell(r['peak_rss_mb'], '.0f'):>8}"
+            )
+    for line in errors:
+        print(line)
+
+
+# -- command line ---------------------------------------------------------------------------
+
+
+def _names(values: list[str] | None, allowed: tuple[str, ...], what: str) -> list[str]:
+    """Comma-separated and repeated option values, checked against ``allowed``."""
+    names = [n.strip() for v in values or [] for n in v.split(",") if n.strip()]
+    unknown = [n for n in names if n not in allowed]
+    if unknown:
+        raise argparse.ArgumentTypeError(
+            f"unknown {what} {', '.join(unknown)}; choose from {', '.join(allowed)}"
+        )
+    return list(dict.fromkeys(names))
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     """Command-line options."""
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(
+        description=(__doc__ or "").splitlines()[0],
+        epilog=f"cases: {', '.join(CASE_NAMES)} (fanout10000 only when named in --only)",
+    )
     parser.add_argument("--repeat", type=int, default=1, help="runs per cell; the median is shown")
-    parser.add_argument("--only", choices=["chain", "fanout"], help="run one case only")
-    parser.add_argument("--runner", choices=RUNNERS, help="run one runner only")
-    parser.add_argument("--chain-length", type=int, default=20, help="tasks in the chain")
-    parser.add_argument("--width", type=int, default=100, help="iterations of the fan-out")
-    parser.add_argument("--json", action="store_true", help="print one JSON object per case")
+    parser.add_argument(
+        "--only",
+        action="append",
+        metavar="CASE[,CASE]",
+        help="cases to run (default: all but fanout10000); repeatable",
+    )
+    parser.add_argument(
+        "--runner",
+        action="append",
+        metavar="RUNNER[,RUNNER]",
+        help=f"runners to use, of {', '.join(RUNNERS)} (default: all); repeatable",
+    )
+    parser.add_argument(
+        "--size", type=int, help="size (tasks in a chain, width of a loop) of every selected case"
+    )
+    parser.add_argument(
+        "--case-size",
+        action="append",
+        default=[],
+        metavar="CASE=N",
+        help="size of one case, e.g. fanout1000=300; repeatable; wins over --size",
+    )
+    parser.add_argument("--chain-length", type=int, help="same as --case-size chain=N")
+    parser.add_argument("--width", type=int, help="same as --case-size fanout=N")
+    parser.add_argument(
+        "--sample-interval",
+        type=float,
+        default=0.02,
+        metavar="S",
+        help="seconds between samples of the process tree's RSS (default 0.02)",
+    )
+    parser.add_argument("--json", action="store_true", help="print one JSON object, every number")
     parser.add_argument("-q", "--quiet", action="store_true", help="no progress on stderr")
     args = parser.parse_args(argv)
     if args.repeat < 1:
         parser.error("--repeat must be at least 1")
+    if args.sample_interval <= 0:
+        parser.error("--sample-interval must be positive")
+    try:
+        args.cases = _names(args.only, CASE_NAMES, "case") or [
+            c.name for c in CASE_DEFS if c.default
+        ]
+        args.runners = _names(args.runner, RUNNERS, "runner") or list(RUNNERS)
+    except argparse.ArgumentTypeError as exc:
+        parser.error(str(exc))
+    sizes: dict[str, int] = {}
+    if args.chain_length is not None:
+        sizes["chain"] = args.chain_length
+    if args.width is not None:
+        sizes["fanout"] = args.width
+    for item in args.case_size:
+        name, sep, value = item.partition("=")
+        if not sep or name not in CASE_NAMES or not value.isdigit():
+            parser.error(f"--case-size takes CASE=N with CASE one of {', '.join(CASE_NAMES)}")
+        sizes[name] = int(value)
+    for name in args.cases:
+        size = sizes.get(name, args.size)
+        if size is not None and size < 1:
+            parser.error(f"the size of {name} must be at least 1")
+    args.sizes = sizes
     return args
+
+
+def build_cases(args: argparse.Namespace) -> list[Case]:
+    """The selected cases at their sizes, with the runners that apply to each."""
+    cases = []
+    for d in CASE_DEFS:
+        if d.name not in args.cases:
+            continue
+        size = args.sizes.get(d.name, args.size if args.size is not None else d.size)
+        runners = tuple(r for r in args.runners if r in d.runners)
+        if not runners:
+            continue
+        pipeline = make_chain(size) if d.shape == "chain" else make_fanout(size)
+        cases.append(Case(d.name, d.shape, size, runners, d.cached, pipeline))
+    return cases
 
 
 def main(argv: list[str] | None = None) -> int:
     """Run the benchmark; exit 1 if any runner failed."""
     args = parse_args(argv)
-    cases = [
-        Case("chain", args.chain_length, make_chain(args.chain_length), args.chain_length),
-        Case("fanout", args.width + 1, make_fanout(args.width), args.width * (args.width + 1) // 2),
-    ]
-    if args.only:
-        cases = [c for c in cases if c.name == args.only]
-    runners = [args.runner] if args.runner else list(RUNNERS)
-
-    results: dict[tuple[str, str], Result] = {}
+    cases = build_cases(args)
+    if not cases:
+        print(
+            "overhead.py: no case has the runners asked for (kfp-local runs chain and fanout, "
+            "cached is sluice only); change --only or --runner",
+            file=sys.stderr,
+        )
+        return 2
+    summaries = []
     with tempfile.TemporaryDirectory(prefix="sluice-bench-") as tmp:
+        warm_up({r for case in cases for r in case.runners}, Path(tmp))
         for case in cases:
-            for runner in runners:
-                result = measure(case, runner, args.repeat, Path(tmp), not args.quiet)
-                results[(case.name, runner)] = result
-    report(cases, results, args.json)
-    return 1 if any(r.error for r in results.values()) else 0
+            results = {r: Result(case.name, r, case.tasks) for r in case.runners}
+            for _ in range(args.repeat):  # interleaved: one run of every runner at a time
+                for runner, result in results.items():
+                    if result.error is None:
+                        measure_once(
+                            case, runner, Path(tmp), args.sample_interval, result, not args.quiet
+                        )
+            summaries.append(summarise(case, results))
+    ok = all(r["error"] is None for s in summaries for r in s["runners"].values())
+    if args.json:
+        import kfp
+
+        print(
+            json.dumps(
+                {
+                    "benchmark": "overhead",
+                    "date": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+                    "command": " ".join(
+                        ["benchmarks/overhead.py", *(sys.argv[1:] if argv is None else argv)]
+                    ),
+                    "python": platform.python_version(),
+                    "kfp": kfp.__version__,
+                    "cpus": os.cpu_count(),
+                    "load_average": list(os.getloadavg()),
+                    "parallelism": default_parallelism(),
+                    "repeat": args.repeat,
+                    "sample_interval_s": args.sample_interval,
+                    "cases": summaries,
+                    "ok": ok,
+                }
+            )
+        )
+    else:
+        print_table(summaries)
+    return 0 if ok else 1
 
 
 if __name__ == "__main__":
