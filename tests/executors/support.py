@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import time
 from collections.abc import Coroutine
 from pathlib import Path
 from typing import Any, TypeVar
@@ -86,6 +87,14 @@ def executor_output(request: ExecutionRequest) -> dict[str, Any]:
     """The parsed ``executor_output.json`` the component wrote."""
     path = request.log_path.parent.parent / request.task_name / "executor_output.json"
     return dict(json.loads(path.read_text()))
+
+
+async def wait_for_line(path: Path, line: str, timeout: float = 30) -> None:
+    """Wait (bounded) until ``path`` has the line ``line``: an event, never a duration."""
+    deadline = time.monotonic() + timeout
+    while not (path.exists() and line in path.read_text().splitlines()):
+        assert time.monotonic() < deadline, f"{path} never got the line {line!r}"
+        await asyncio.sleep(0.02)
 
 
 def run(coro: Coroutine[Any, Any, T]) -> T:

@@ -14,7 +14,7 @@ from sluice.executors.base import ExecutionRequest, ExecutionResult
 from sluice.executors.containers import ContainerEngine, build_run_command, detect_engine
 from sluice.executors.local import LocalExecutor
 
-from .support import run
+from .support import run, wait_for_line
 
 FAKE_DOCKER = """#!/bin/sh
 # Stand-in docker CLI: `info` answers per $FAKE_INFO_CODE; `run` records its argv and prints.
@@ -113,10 +113,8 @@ def test_cancel_removes_the_container(
     async def main() -> None:
         executor = LocalExecutor(venv_root=tmp_path / "venvs", container_engines=("docker",))
         task = asyncio.create_task(executor.execute(request))
-        for _ in range(500):
-            if request.log_path.exists() and request.log_path.read_text():
-                break
-            await asyncio.sleep(0.02)
+        # Cancel only once the container runs (it has printed), however long that takes.
+        await wait_for_line(request.log_path, "container says hi")
         task.cancel()
         with pytest.raises(asyncio.CancelledError):
             await task

@@ -44,8 +44,11 @@ def execute(tmp_path: Path, request: ExecutionRequest, **options: bool) -> Execu
     return with_executor(tmp_path, lambda ex: ex.execute(request), **options)
 
 
-def process_gone(pid: int, timeout: float = 5.0) -> bool:
-    """Whether ``pid`` has exited (a zombie nobody reaped yet counts as exited)."""
+def process_gone(pid: int, timeout: float = 30.0) -> bool:
+    """Whether ``pid`` has exited (a zombie nobody reaped yet counts as exited).
+
+    Waits up to ``timeout`` seconds for it: a deadline for a loaded machine, not a measure.
+    """
     deadline = time.monotonic() + timeout
     while True:
         try:

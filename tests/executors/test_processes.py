@@ -10,7 +10,7 @@ import pytest
 
 from sluice.executors.processes import run_logged
 
-from .support import run
+from .support import run, wait_for_line
 from .test_local import process_gone, wait_for_file
 
 
@@ -52,12 +52,44 @@ def test_cancel_kills_the_process_group(tmp_path: Path) -> None:
         assert process_gone(pid)
 
 
+def test_cancel_sends_sigterm_and_lets_the_process_finish_within_the_grace(
+    tmp_path: Path,
+) -> None:
+    """SIGTERM first; a process still winding down is not killed before the grace is over."""
+    ready, release, log = tmp_path / "ready", tmp_path / "release", tmp_path / "log"
+    # Notes the TERM and carries on until the test releases it: only then does it exit.
+    script = (
+        f"trap 'echo got TERM' TERM; echo $$ > {ready}; "
+        f"while [ ! -e {release} ]; do sleep 0.05; done; echo released"
+    )
+
+    async def main() -> int:
+        task = asyncio.create_task(
+            run_logged(
+                ["sh", "-c", script], cwd=tmp_path, env=dict(os.environ), log_path=log, grace=60
+            )
+        )
+        pid = int(await wait_for_file(ready))
+        task.cancel()
+        await wait_for_line(log, "got TERM")
+        release.touch()  # the process outlived the TERM, so no SIGKILL came before this
+        with pytest.raises(asyncio.CancelledError):
+            await asyncio.wait_for(task, 30)
+        return pid
+
+    assert process_gone(run(main()))
+    # The shell reports the `sleep` the TERM killed; what matters is the order of the rest.
+    assert [ln for ln in log.read_text().splitlines() if ln != "Terminated"] == [
+        "got TERM",
+        "released",
+    ]
+
+
 def test_sigterm_ignored_means_sigkill_after_grace(tmp_path: Path) -> None:
     ready = tmp_path / "ready"
     script = f"trap '' TERM; echo $$ > {ready}; while true; do sleep 0.05; done"
 
-    async def main() -> tuple[int, float]:
-        loop = asyncio.get_running_loop()
+    async def main() -> int:
         task = asyncio.create_task(
             run_logged(
                 ["sh", "-c", script],
@@ -68,15 +100,13 @@ def test_sigterm_ignored_means_sigkill_after_grace(tmp_path: Path) -> None:
             )
         )
         pid = int(await wait_for_file(ready))
-        start = loop.time()
         task.cancel()
+        # Only a SIGKILL ends this process; the bound is a deadline, not a measurement.
         with pytest.raises(asyncio.CancelledError):
-            await task
-        return pid, loop.time() - start
+            await asyncio.wait_for(task, 30)
+        return pid
 
-    pid, took = run(main())
-    assert process_gone(pid)
-    assert 0.25 < took < 5
+    assert process_gone(run(main()))
 
 
 def test_leftover_background_processes_are_killed_at_exit(tmp_path: Path) -> None:

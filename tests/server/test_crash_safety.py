@@ -30,12 +30,18 @@ def task_a(marker: str) -> str:
 
 
 @dsl.component(base_image="python:3.11")
-def task_b(marker: str, upstream: str) -> str:
+def task_b(marker: str, upstream: str, release: str) -> str:
+    """Blocks until the test creates ``release``, so the crash surely finds it running."""
+    import os
     import time
 
     with open(marker, "a") as f:
-        f.write("B start\n")
-    time.sleep(3)
+        f.write(f"B start {os.getpid()}\n")
+    deadline = time.monotonic() + 60
+    while not os.path.exists(release):
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"{release} never appeared")
+        time.sleep(0.05)
     with open(marker, "a") as f:
         f.write("B end\n")
     return upstream + "b"
@@ -48,9 +54,9 @@ def task_c(marker: str, upstream: str):
 
 
 @dsl.pipeline(name="crashy")
-def crashy(marker: str):
+def crashy(marker: str, release: str):
     a = task_a(marker=marker)
-    b = task_b(marker=marker, upstream=a.output)
+    b = task_b(marker=marker, upstream=a.output, release=release)
     task_c(marker=marker, upstream=b.output)
 
 
@@ -58,6 +64,15 @@ def _free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
+
+
+def _gone(pid: int) -> bool:
+    """Whether process ``pid`` has exited (a zombie counts as exited)."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except FileNotFoundError:
+        return True
+    return stat.rsplit(")", 1)[1].split()[0] in ("Z", "X")
 
 
 def _wait_for(predicate: Callable[[], bool], what: str, limit: float = 30.0) -> None:
@@ -142,12 +157,12 @@ def test_killed_server_resumes_its_run(server: Server, tmp_path: Path) -> None:
     """SIGKILL while B runs: after a restart A is reused, B runs again, C once."""
     from sluice.spec.loader import load_pipeline
 
-    marker = tmp_path / "marker"
+    marker, release = tmp_path / "marker", tmp_path / "release"
     server.start()
     body = {
         "display_name": "crash-test",
         "pipeline_spec": load_pipeline(crashy).to_dict()["pipeline_spec"],
-        "runtime_config": {"parameters": {"marker": str(marker)}},
+        "runtime_config": {"parameters": {"marker": str(marker), "release": str(release)}},
     }
     created = httpx.post(f"{server.url}{API}/runs", json=body, timeout=30)
     assert created.status_code == 200, created.text
@@ -162,10 +177,17 @@ def test_killed_server_resumes_its_run(server: Server, tmp_path: Path) -> None:
     server.kill(signal.SIGKILL)  # no chance to record anything
     lines = marker.read_text().splitlines()
     assert "B end" not in lines and "C b" not in " ".join(lines)
+    # B's process dies with the server; only then is B allowed to end, when run again.
+    (pid,) = [int(ln.split()[2]) for ln in lines if ln.startswith("B start")]
+    _wait_for(lambda: _gone(pid), "the killed server's task process to exit")
+    release.touch()
 
     server.start()
     _wait_for(lambda: _run(server, run_id)["state"] == "SUCCEEDED", "the resumed run", 40)
-    lines = marker.read_text().splitlines()
+    lines = [  # "B start" lines without their pid
+        ln.rsplit(" ", 1)[0] if ln.startswith("B start") else ln
+        for ln in marker.read_text().splitlines()
+    ]
     assert lines.count("A") == 1  # finished before the crash: reused, not run again
     assert lines.count("B start") >= 2  # interrupted: ran again
     assert lines.count("B end") == 1

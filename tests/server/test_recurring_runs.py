@@ -2,7 +2,7 @@
 
 import datetime as dt
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -11,13 +11,14 @@ import pytest
 import yaml
 from fastapi.testclient import TestClient
 from sqlalchemy import select
-from tests.server.conftest import RunningServer
+from tests.server.conftest import RunningServer, start_server
 from tests.server.pipelines import adder, compile_to
 
 from sluice.config import Settings
 from sluice.server.app import create_app
 from sluice.server.config import ServerConfig
 from sluice.store.models import RecurringRunRow, RunRow
+from sluice.store.repository import Store, as_utc
 
 pytestmark = pytest.mark.filterwarnings("ignore::FutureWarning")
 API = "/apis/v2beta1"
@@ -277,46 +278,97 @@ def test_kfp_client_round_trip(api_server: RunningServer, adder_yaml: str) -> No
     assert client.list_recurring_runs(experiment_id=exp.experiment_id).total_size == 0
 
 
-def test_server_scheduler_starts_runs(server: RunningServer, adder_yaml: str) -> None:
+class Clock:
+    """The server scheduler's clock, moved by hand (read from the server's thread)."""
+
+    def __init__(self, now: dt.datetime) -> None:
+        self.now = now
+
+    def __call__(self) -> dt.datetime:
+        return self.now
+
+
+@pytest.fixture
+def clocked_server(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[tuple[RunningServer, Clock]]:
+    """A server running runs in the background whose scheduler reads a hand-moved clock."""
+    home = tmp_path / "home"
+    # Components' own processes find the store through the environment.
+    monkeypatch.setenv("SLUICE_HOME", str(home))
+    monkeypatch.delenv("SLUICE_DB_URL", raising=False)
+    monkeypatch.delenv("SLUICE_TOKEN", raising=False)
+    clock = Clock(T0 - dt.timedelta(hours=1))
+    running, stop = start_server(home, background=True, clock=clock)
+    try:
+        yield running, clock
+    finally:
+        stop()
+
+
+T0 = dt.datetime(2030, 1, 1, tzinfo=dt.timezone.utc)
+
+
+def _runs_of(store: Store, recurring_id: str) -> list[RunRow]:
+    with store.session() as session:
+        return list(session.scalars(select(RunRow).where(RunRow.recurring_run_id == recurring_id)))
+
+
+def _wait_for(predicate: Callable[[], bool], what: str, limit: float = 30.0) -> None:
+    """Polls ``predicate`` (bounded): waits for an event, never times it."""
+    deadline = time.monotonic() + limit
+    while not predicate():
+        if time.monotonic() > deadline:
+            pytest.fail(f"gave up waiting for {what}")
+        time.sleep(0.05)
+
+
+def test_server_scheduler_starts_runs(
+    clocked_server: tuple[RunningServer, Clock], adder_yaml: str
+) -> None:
+    """The server's scheduler starts a run per due slot, and none once max_run_count is hit."""
+    server, clock = clocked_server
     client = kfp.Client(host=server.url)
     exp = client.create_experiment("scheduled-live")
-    start = (dt.datetime.now(dt.timezone.utc) - dt.timedelta(seconds=1)).strftime(
-        "%Y-%m-%dT%H:%M:%SZ"
-    )
     rec = client.create_recurring_run(
         experiment_id=exp.experiment_id,
         job_name="every-second",
         pipeline_package_path=adder_yaml,
         interval_second=1,
         max_concurrency=2,
-        start_time=start,
+        start_time=T0.strftime("%Y-%m-%dT%H:%M:%SZ"),
     )
     store = server.state.store
+    scheduler = server.state.scheduler
+    assert scheduler is not None
+    rid = rec.recurring_run_id
     with store.session() as session:
-        session.get(RecurringRunRow, rec.recurring_run_id).max_run_count = 2
-    deadline = time.monotonic() + 30
-    runs: list[RunRow] = []
-    while time.monotonic() < deadline:
+        session.get(RecurringRunRow, rid).max_run_count = 2
+    # The clock is an hour before the first slot: the scheduler has nothing to start yet.
+    assert _runs_of(store, rid) == []
+    # Slots are start_time + k seconds, k >= 1. Each step of the clock makes one more due;
+    # the wake-up is what the API sends after an edit.
+    for step in (1, 2):
+        clock.now = T0 + dt.timedelta(seconds=step + 0.5)
+        scheduler.wake()
+        _wait_for(lambda step=step: len(_runs_of(store, rid)) >= step, f"run {step}")
+        assert len(_runs_of(store, rid)) == step
+    runs = _runs_of(store, rid)
+    assert sorted(as_utc(r.scheduled_at) for r in runs) == [
+        T0 + dt.timedelta(seconds=1),
+        T0 + dt.timedelta(seconds=2),
+    ]
+
+    def counted() -> bool:
         with store.session() as session:
-            runs = list(
-                session.scalars(
-                    select(RunRow).where(RunRow.recurring_run_id == rec.recurring_run_id)
-                )
-            )
-        if len(runs) >= 2:
-            break
-        time.sleep(0.2)
-    time.sleep(1.5)  # nothing more may start once max_run_count is reached
-    with store.session() as session:
-        total = len(
-            list(
-                session.scalars(
-                    select(RunRow.id).where(RunRow.recurring_run_id == rec.recurring_run_id)
-                )
-            )
-        )
-    assert total == 2
-    assert len({r.scheduled_at for r in runs}) == 2
+            return session.get(RecurringRunRow, rid).runs_started == 2
+
+    _wait_for(counted, "the second run to be counted")
+    # Many slots are due now, yet max_run_count is reached: a pass starts nothing. The pass
+    # runs here rather than on the server's loop, so the test knows when it has happened.
+    clock.now = T0 + dt.timedelta(seconds=10)
+    assert scheduler.tick() is None
+    assert len(_runs_of(store, rid)) == 2
     listed = client.list_runs(experiment_id=exp.experiment_id, page_size=10).runs
-    assert {r.recurring_run_id for r in listed} == {rec.recurring_run_id}
-    client.delete_recurring_run(rec.recurring_run_id)
+    assert {r.recurring_run_id for r in listed} == {rid}
+    client.delete_recurring_run(rid)

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
@@ -243,21 +244,45 @@ def test_bad_input_from_submit_consumes_the_slot(store: Store, settings: Setting
     assert row.runs_started == 0
 
 
+class CountingClock(Clock):
+    """A clock that counts how often the scheduler read it."""
+
+    def __init__(self, now: datetime) -> None:
+        super().__init__(now)
+        self.reads = 0
+
+    def __call__(self) -> datetime:
+        self.reads += 1
+        return self.now
+
+
+async def until(predicate: Callable[[], bool], what: str, limit: float = 30.0) -> None:
+    """Polls ``predicate`` (bounded) on the event loop: waits for an event, never times it."""
+    deadline = time.monotonic() + limit
+    while not predicate():
+        assert time.monotonic() < deadline, f"gave up waiting for {what}"
+        await asyncio.sleep(0.01)
+
+
 def test_loop_fires_after_wake(store: Store, settings: Settings) -> None:
-    clock = Clock(T0 + timedelta(hours=1, minutes=1))
-    scheduler, rec = make(store, settings, clock)
+    clock = CountingClock(T0 + timedelta(hours=1, minutes=1))
+    recorder = Recorder(store)
+    # Without a wake-up the loop would sleep for an hour: only wake() can fire the slot.
+    scheduler = Scheduler(store, settings, submit=recorder, now=clock, max_sleep=3600)
+    # Not due for an hour; the loop reads the clock for it on every pass.
+    add_recurring(store, created_at=clock.now, updated_at=clock.now)
 
     async def scenario() -> None:
         await scheduler.start()
-        await asyncio.sleep(0.05)
-        assert rec.calls == []
-        add_recurring(store)
-        scheduler.wake()
-        for _ in range(100):
-            if rec.calls:
-                break
-            await asyncio.sleep(0.02)
-        await scheduler.stop()
+        try:
+            # The first pass is over once it read the clock: the loop now waits.
+            await until(lambda: clock.reads > 0, "the first pass")
+            assert recorder.calls == []
+            add_recurring(store)
+            scheduler.wake()
+            await until(lambda: bool(recorder.calls), "the slot to fire")
+        finally:
+            await scheduler.stop()
 
     asyncio.run(scenario())
-    assert rec.slots() == [T0 + timedelta(hours=1)]
+    assert recorder.slots() == [T0 + timedelta(hours=1)]

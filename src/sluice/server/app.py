@@ -53,7 +53,9 @@ def create_app(config: ServerConfig) -> FastAPI:
                 store, config.settings, max_concurrent_runs=config.max_concurrent_runs
             )
             await state.manager.start()
-            state.scheduler = Scheduler(store, config.settings, submit=_scheduler_submit(state))
+            state.scheduler = Scheduler(
+                store, config.settings, submit=_scheduler_submit(state), now=config.clock
+            )
             await state.scheduler.start()
         try:
             yield

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import TYPE_CHECKING
 
 from starlette.requests import Request
 
 from sluice.config import Settings
+from sluice.store.models import utcnow
 from sluice.store.repository import Store
 
 if TYPE_CHECKING:
@@ -27,6 +30,7 @@ class ServerConfig:
         max_concurrent_runs: runs executing at once; the rest wait PENDING in order.
         max_upload_bytes: largest pipeline package accepted by the upload endpoints.
         background: start the run manager and the scheduler (tests of the API alone may not).
+        clock: the scheduler's idea of now (tests pass one they move by hand).
     """
 
     settings: Settings
@@ -34,6 +38,7 @@ class ServerConfig:
     max_concurrent_runs: int = 4
     max_upload_bytes: int = DEFAULT_MAX_UPLOAD_BYTES
     background: bool = True
+    clock: Callable[[], datetime] = utcnow
 
 
 @dataclass(kw_only=True)

@@ -108,7 +108,8 @@ def timed(i: int, timeline: str, peers: int):
     """Records start/end in ``timeline``; waits (bounded) until ``peers`` starts are recorded.
 
     The wait makes concurrency observable by ordering alone: with a concurrency of at least
-    ``peers`` the first tasks see each other start; a sequential engine would not.
+    ``peers`` the first tasks see each other start; a sequential engine would not. Lines are
+    appended, so their order in the file is the order things happened: no clock is read.
     """
     import time
 
@@ -117,13 +118,17 @@ def timed(i: int, timeline: str, peers: int):
             return sum(1 for ln in f if ln.startswith("start"))
 
     with open(timeline, "a") as f:
-        f.write(f"start {i} {time.time()}\n")
-    deadline = time.time() + 20
-    while starts() < peers and time.time() < deadline:
+        f.write(f"start {i}\n")
+    deadline = time.monotonic() + 60
+    while starts() < peers:
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"only {starts()} of {peers} tasks started together")
         time.sleep(0.05)
+    # Not needed for a correct engine: it keeps this task open a little, so that one that
+    # started a task too many at once would very likely be caught overlapping it.
     time.sleep(0.3)
     with open(timeline, "a") as f:
-        f.write(f"end {i} {time.time()}\n")
+        f.write(f"end {i}\n")
 
 
 @dsl.pipeline(name="loop-parallelism")
