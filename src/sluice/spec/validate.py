@@ -41,6 +41,7 @@ from sluice.spec.resources import (
     machine_resources,
     task_resources,
 )
+from sluice.spec.safe_yaml import LimitedLoader
 from sluice.spec.values import cast_parameter, parse_cli_value, type_name, value_from_proto
 
 __all__ = [
@@ -388,7 +389,11 @@ def _read_params_file(path: Path) -> dict[str, Any]:
     except (OSError, UnicodeDecodeError) as exc:
         raise InvalidArgumentError(f"cannot read parameters file {path}: {exc}") from exc
     try:
-        data = json.loads(text) if path.suffix.lower() == ".json" else yaml.safe_load(text)
+        data = (
+            json.loads(text)
+            if path.suffix.lower() == ".json"
+            else yaml.load(text, Loader=LimitedLoader)
+        )
     except (json.JSONDecodeError, yaml.YAMLError) as exc:
         raise InvalidArgumentError(
             f"parameters file {path} is not valid JSON/YAML: {' '.join(str(exc).split())}"
