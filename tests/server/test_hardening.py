@@ -422,3 +422,33 @@ def test_fifty_concurrent_first_submissions_share_one_default_experiment(
         runs = httpx.get(server.api + "/runs", params={"page_size": 100}, timeout=30).json()
         assert runs["total_size"] == clients
         assert {r["experiment_id"] for r in runs["runs"]} == {experiments[0]["experiment_id"]}
+
+
+def test_concurrent_creates_of_one_experiment_on_postgresql(
+    postgres_url: str, tmp_path: Path
+) -> None:
+    running, stop = start_server(tmp_path / "home", db_url=postgres_url, background=False)
+    clients = 30
+    start = threading.Barrier(clients)
+    answers: list[httpx.Response] = []
+
+    def create() -> None:
+        start.wait(60)
+        answers.append(
+            httpx.post(
+                running.url + API + "/experiments", json={"display_name": "racy"}, timeout=60
+            )
+        )
+
+    try:
+        threads = [threading.Thread(target=create) for _ in range(clients)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(120)
+        assert [a.status_code for a in answers] == [200] * clients, [a.text for a in answers][:3]
+        assert len({a.json()["experiment_id"] for a in answers}) == 1
+        listed = httpx.get(running.url + API + "/experiments", timeout=30).json()
+        assert listed["total_size"] == 1
+    finally:
+        stop()
