@@ -452,3 +452,41 @@ def test_concurrent_creates_of_one_experiment_on_postgresql(
         assert listed["total_size"] == 1
     finally:
         stop()
+
+
+def test_a_stored_overflowing_trigger_breaks_neither_lists_nor_the_scheduler(
+    http: httpx.Client,
+    api_server: RunningServer,
+    adder_spec: dict[str, Any],
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """A row an older version accepted (start_time 9999-12-31) is listed, never fired."""
+    from sluice.server.scheduler import Scheduler
+    from sluice.store.models import RecurringRunRow
+    from sluice.store.repository import new_id
+
+    state = api_server.state
+    row = RecurringRunRow(
+        id=new_id(),
+        display_name="from-an-older-version",
+        pipeline_spec={"pipeline_spec": adder_spec, "platform_spec": None},
+        runtime_config={"parameters": {"a": 1, "b": 2}},
+        trigger={"cron_schedule": {"cron": "0 0 * * * *", "start_time": "9999-12-31T23:59:59Z"}},
+    )
+    with state.store.session() as session:
+        session.add(row)
+    listed = http.get("/recurringruns", params={"page_size": 200})
+    assert listed.status_code == 200, listed.text
+    mine = [r for r in listed.json()["recurringRuns"] if r["recurring_run_id"] == row.id]
+    assert mine and "next_run_time" not in mine[0]
+    fired: list[object] = []
+    scheduler = Scheduler(
+        state.store, state.config.settings, submit=lambda r, slot: fired.append(slot)
+    )
+    with caplog.at_level("WARNING", logger="sluice.server.scheduler"):
+        scheduler.tick()
+        scheduler.tick()
+    assert fired == []
+    warnings = [r for r in caplog.records if row.id in r.getMessage()]
+    assert len(warnings) == 1  # once, not on every pass
+    assert not [r for r in caplog.records if r.levelname == "ERROR"]
