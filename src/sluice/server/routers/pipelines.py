@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
+import anyio
+import anyio.to_thread
 from fastapi import APIRouter, Depends, File, Request, UploadFile
-from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel, ConfigDict
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -24,6 +25,7 @@ router = APIRouter(
     tags=["pipelines"], dependencies=[Depends(require_token)], route_class=LimitedRoute
 )
 MAX_TAGS = 20  # Kubeflow's limit
+PARALLEL_PARSES = 2  # uploads parsed at once; the others wait their turn
 
 COLUMNS = {
     "pipeline_id": PipelineRow.id,
@@ -59,11 +61,16 @@ def _parse_upload(data: bytes, limit: int) -> tuple[str, dict[str, Any]]:
 
 
 async def _read_package(request: Request, upload: UploadFile) -> tuple[str, dict[str, Any]]:
-    limit = state_of(request).config.max_upload_bytes
+    state = state_of(request)
+    limit = state.config.max_upload_bytes
     data = await _read_upload(request, upload)
+    limiter = state.extras.get("package_parsers")
+    if not isinstance(limiter, anyio.CapacityLimiter):
+        limiter = state.extras["package_parsers"] = anyio.CapacityLimiter(PARALLEL_PARSES)
     # Parsing a package is CPU-bound (YAML, protobuf) and may take seconds for a large one:
-    # off the event loop, so healthz and every other request keep being served meanwhile.
-    return await run_in_threadpool(_parse_upload, data, limit)
+    # off the event loop, so healthz and every other request keep being served meanwhile,
+    # and only a few at once, so that many large uploads cannot exhaust memory together.
+    return await anyio.to_thread.run_sync(_parse_upload, data, limit, limiter=limiter)
 
 
 def _checked_name(value: str, field: str) -> str:
