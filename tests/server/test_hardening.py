@@ -152,6 +152,7 @@ def test_tar_gz_decompression_bomb_is_413(http: httpx.Client, adder_text: str) -
         ("a: &a [*a]\n", "recursive"),
         ("x: " + "[" * 150 + "]" * 150 + "\n", "nested deeper"),
     ],
+    ids=["recursive", "deep"],
 )
 def test_recursive_and_deep_yaml_uploads_are_refused(
     http: httpx.Client, text: str, words: str

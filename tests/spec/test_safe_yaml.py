@@ -56,6 +56,7 @@ def test_billion_laughs_is_refused() -> None:
         ("d: &d " + "[" * 60 + "]" * 60 + "\ne: " + "[" * 60 + "*d" + "]" * 60, "nested deeper"),
         ("a: &a [1]\nb: [" + ", ".join(["*a"] * 10_001) + "]", "aliases"),
     ],
+    ids=["self-alias", "nested-self-alias", "deep", "deep-through-alias", "many-aliases"],
 )
 def test_dangerous_documents_are_refused(text: str, words: str) -> None:
     with pytest.raises(YamlLimitError, match=words):
