@@ -491,3 +491,21 @@ def test_a_stored_overflowing_trigger_breaks_neither_lists_nor_the_scheduler(
     warnings = [r for r in caplog.records if row.id in r.getMessage()]
     assert len(warnings) == 1  # once, not on every pass
     assert not [r for r in caplog.records if r.levelname == "ERROR"]
+
+
+def test_large_json_bodies_are_parsed_and_checked_too(tmp_path: Path) -> None:
+    """Bodies past a few hundred kilobytes are parsed in a worker thread, same checks."""
+    running, stop = start_server(tmp_path / "home", background=False)
+    try:
+        url = running.url + API + "/experiments"
+        padding = "y" * 400_000  # an unknown field: ignored, as KFP ignores them
+        ok = httpx.post(url, json={"display_name": "large", "padding": padding}, timeout=30)
+        assert ok.status_code == 200, ok.text
+        deep = '{"display_name": "deep", "padding": "' + padding + '", "x": ' + _nested(200) + "}"
+        response = httpx.post(
+            url, content=deep, headers={"content-type": "application/json"}, timeout=30
+        )
+        assert "nested deeper" in _error(response, 400)
+        assert httpx.get(url, timeout=30).json()["total_size"] == 1
+    finally:
+        stop()

@@ -31,6 +31,7 @@ MAX_JSON_DEPTH = 100
 NAME_CHARS = 256  # the store's String(256) name columns
 DESCRIPTION_CHARS = 64 * 1024
 TEXT_CHARS = 4096  # paths and URLs (pipeline_root, code_source_url)
+_PARSE_INLINE_BYTES = 256 * 1024  # parsed in a millisecond or two: not worth a thread
 
 
 class JsonTooDeepError(ValueError):
@@ -92,8 +93,11 @@ class LimitedRequest(Request):
         """The parsed body; 400 when it is not JSON or is nested too deeply."""
         if not hasattr(self, "_json"):
             body = await self.body()
-            # A body of tens of megabytes takes a while to parse: not on the event loop.
-            self._json = await anyio.to_thread.run_sync(_parse_body, body)
+            if len(body) <= _PARSE_INLINE_BYTES:
+                self._json = _parse_body(body)
+            else:
+                # A body of megabytes takes a while to parse: not on the event loop.
+                self._json = await anyio.to_thread.run_sync(_parse_body, body)
         return self._json
 
 
