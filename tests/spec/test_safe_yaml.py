@@ -109,3 +109,26 @@ def test_sluice_run_refuses_a_bomb_params_file(tmp_path: Path) -> None:
     result = _sluice(tmp_path, "run", str(pipeline), "--params-file", str(params))
     assert result.returncode == 2, result.stderr[-2000:]
     assert "aliases are expanded" in result.stderr
+
+
+@pytest.mark.parametrize("depth", [150, 900, 5000])
+def test_deep_json_pipelines_and_params_files_are_refused(tmp_path: Path, depth: int) -> None:
+    from sluice.errors import InvalidArgumentError, InvalidPipelineError
+    from sluice.spec.loader import load_pipeline
+    from sluice.spec.validate import parse_cli_arguments
+
+    nested = '{"a":' * depth + "1" + "}" * depth
+    deep_pipeline = tmp_path / "deep.json"
+    deep_pipeline.write_text(
+        '{"pipelineInfo": {"name": "x"}, "root": {"dag": {"tasks": {}}}, "deploymentSpec": '
+        + nested
+        + "}"
+    )
+    with pytest.raises(InvalidPipelineError, match="nested"):
+        load_pipeline(deep_pipeline)
+    pipeline = tmp_path / "adder.yaml"
+    compiler.Compiler().compile(adder, package_path=str(pipeline))
+    params = tmp_path / "params.json"
+    params.write_text('{"a": ' + nested + "}")
+    with pytest.raises(InvalidArgumentError, match="nested"):
+        parse_cli_arguments(load_pipeline(pipeline), [], params)

@@ -24,35 +24,13 @@ from fastapi.routing import APIRoute
 from pydantic import AfterValidator
 
 from sluice.server.errors import bad_request
+from sluice.spec.safe_yaml import MAX_DEPTH as MAX_JSON_DEPTH
+from sluice.spec.safe_yaml import JsonTooDeepError, check_depth
 
-# Deeper than any compiled pipeline (about 15 levels) or sensible parameter value, and far
-# below Python's recursion limit, so nothing recursive downstream can overflow.
-MAX_JSON_DEPTH = 100
 NAME_CHARS = 256  # the store's String(256) name columns
 DESCRIPTION_CHARS = 64 * 1024
 TEXT_CHARS = 4096  # paths and URLs (pipeline_root, code_source_url)
 _PARSE_INLINE_BYTES = 256 * 1024  # parsed in a millisecond or two: not worth a thread
-
-
-class JsonTooDeepError(ValueError):
-    """A JSON document nested deeper than :data:`MAX_JSON_DEPTH`."""
-
-
-def check_depth(value: object, limit: int = MAX_JSON_DEPTH) -> None:
-    """Raise :class:`JsonTooDeepError` when ``value`` nests more than ``limit`` levels."""
-    # Iterative on purpose: the point is to never recurse over user data.
-    stack: list[tuple[object, int]] = [(value, 1)]
-    while stack:
-        item, depth = stack.pop()
-        if isinstance(item, dict):
-            children: Any = item.values()
-        elif isinstance(item, list):
-            children = item
-        else:
-            continue
-        if depth > limit:
-            raise JsonTooDeepError(f"the JSON is nested deeper than {limit} levels")
-        stack.extend((child, depth + 1) for child in children if isinstance(child, (dict, list)))
 
 
 def loads_json(text: str | bytes, what: str) -> Any:

@@ -23,8 +23,10 @@ __all__ = [
     "MAX_ALIASES",
     "MAX_DEPTH",
     "MAX_NODES",
+    "JsonTooDeepError",
     "LimitedLoader",
     "YamlLimitError",
+    "check_depth",
     "check_node",
     "load_all",
 ]
@@ -39,6 +41,31 @@ MAX_DEPTH = 100
 
 class YamlLimitError(yaml.YAMLError):
     """The document is too large once expanded, has too many aliases, or nests too deeply."""
+
+
+class JsonTooDeepError(ValueError):
+    """Data (parsed JSON) nested deeper than :data:`MAX_DEPTH`."""
+
+
+def check_depth(value: object, limit: int = MAX_DEPTH) -> None:
+    """Raise :class:`JsonTooDeepError` when ``value`` nests more than ``limit`` levels.
+
+    For parsed JSON: a deeply nested document would reach recursive code (protobuf's
+    parser, the JSON encoder) and end as a ``RecursionError``.
+    """
+    # Iterative on purpose: the point is to never recurse over user data.
+    stack: list[tuple[object, int]] = [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, dict):
+            children: Any = item.values()
+        elif isinstance(item, list):
+            children = item
+        else:
+            continue
+        if depth > limit:
+            raise JsonTooDeepError(f"the JSON is nested deeper than {limit} levels")
+        stack.extend((child, depth + 1) for child in children if isinstance(child, (dict, list)))
 
 
 def _children(node: Node) -> list[Node]:
