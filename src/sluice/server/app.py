@@ -6,9 +6,10 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from datetime import datetime
 
-from fastapi import FastAPI, Request, Response
+from fastapi import Depends, FastAPI, Request, Response
+from fastapi.responses import JSONResponse
 
-from sluice.server.auth import configured_token
+from sluice.server.auth import configured_token, require_token
 from sluice.server.config import ServerConfig, ServerState
 from sluice.server.errors import error_response, install_error_handlers
 from sluice.server.routers import (
@@ -69,7 +70,11 @@ def create_app(config: ServerConfig) -> FastAPI:
         title="Sluice",
         description="Kubeflow Pipelines v2beta1 REST API, served by Sluice on this machine.",
         version="2beta1",
-        docs_url="/docs",
+        # FastAPI's /docs and /redoc pages load their scripts from a CDN, which Sluice never
+        # does; the schema itself is served below, behind the token like everything else.
+        docs_url=None,
+        redoc_url=None,
+        openapi_url=None,
         lifespan=lifespan,
     )
     app.state.sluice = state
@@ -101,4 +106,16 @@ def create_app(config: ServerConfig) -> FastAPI:
     for router in routers:
         app.include_router(router, prefix=API_PREFIX)
     app.add_api_route("/apis/v1beta1/healthz", health.healthz, methods=["GET"], tags=["health"])
+
+    async def openapi_schema() -> JSONResponse:
+        """The OpenAPI schema of this API."""
+        return JSONResponse(app.openapi())
+
+    app.add_api_route(
+        "/openapi.json",
+        openapi_schema,
+        methods=["GET"],
+        include_in_schema=False,
+        dependencies=[Depends(require_token)],
+    )
     return app

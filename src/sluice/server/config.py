@@ -28,7 +28,8 @@ class ServerConfig:
         settings: where the store and artifacts are (``--db`` overrides the store URL).
         token: when set, every endpoint but healthz requires ``Authorization: Bearer <token>``.
         max_concurrent_runs: runs executing at once; the rest wait PENDING in order.
-        max_upload_bytes: largest pipeline package accepted by the upload endpoints.
+        max_upload_bytes: largest pipeline package accepted by the upload endpoints (also
+            the largest request body of the JSON endpoints, and of an archive uncompressed).
         background: start the run manager and the scheduler (tests of the API alone may not).
         clock: the scheduler's idea of now (tests pass one they move by hand).
     """

@@ -43,6 +43,10 @@ _DESCRIPTORS = {
     "@hourly": "0 * * * *",
 }
 _DURATION_PART = re.compile(r"(\d+(?:\.\d*)?|\.\d+)(ns|us|µs|ms|s|m|h)")
+# Bounds that keep every slot computation inside datetime's range (years 1..9999): times
+# before the year 9000 plus intervals of at most 100 years never overflow.
+MAX_INTERVAL_SECONDS = 100 * 366 * 24 * 3600
+LATEST_TIME = datetime(9000, 1, 1, tzinfo=timezone.utc)
 _UNIT_SECONDS = {
     "ns": 1e-9,
     "us": 1e-6,
@@ -146,6 +150,8 @@ def parse_duration(text: str) -> timedelta:
         )
     if total < 1:
         raise InvalidScheduleError(f"'@every {text}' is shorter than one second: use at least 1s")
+    if not total <= MAX_INTERVAL_SECONDS:  # also false for inf and nan
+        raise InvalidScheduleError(f"'@every {text}' is longer than 100 years: use a shorter one")
     return timedelta(seconds=total)
 
 
@@ -218,14 +224,37 @@ def parse_time(value: Any, field: str) -> datetime | None:
     """An RFC3339 time from a trigger (None when unset)."""
     if value is None or value == "":
         return None
-    if isinstance(value, datetime):
-        return to_utc(value)
     try:
-        return to_utc(datetime.fromisoformat(str(value).replace("Z", "+00:00")))
-    except ValueError as exc:
+        if isinstance(value, datetime):
+            parsed = to_utc(value)
+        elif isinstance(value, str):
+            parsed = to_utc(datetime.fromisoformat(value.replace("Z", "+00:00")))
+        else:
+            raise ValueError(value)
+    except (ValueError, OverflowError) as exc:
         raise InvalidScheduleError(
-            f"{field} '{value}' is not an RFC3339 time: write e.g. '2030-01-01T00:00:00Z'"
+            f"{field} {value!r} is not an RFC3339 time: write e.g. '2030-01-01T00:00:00Z'"
         ) from exc
+    if parsed >= LATEST_TIME:
+        raise InvalidScheduleError(f"{field} '{value}' is too far ahead: use a time before 9000")
+    return parsed
+
+
+def _interval_seconds(raw: Any) -> int:
+    """``interval_second``: a whole number (int64 JSON may be a string) from 1 to 100 years."""
+    seconds: int | None = None
+    if isinstance(raw, int) and not isinstance(raw, bool):
+        seconds = raw
+    elif isinstance(raw, float) and raw.is_integer():
+        seconds = int(raw)
+    elif isinstance(raw, str) and raw.strip().isdigit():
+        seconds = int(raw.strip())
+    if seconds is None or not 1 <= seconds <= MAX_INTERVAL_SECONDS:
+        raise InvalidScheduleError(
+            "periodic_schedule.interval_second must be a whole number of seconds from 1 to "
+            f"{MAX_INTERVAL_SECONDS} (100 years), got {raw!r}"
+        )
+    return seconds
 
 
 @dataclass(frozen=True)
@@ -262,24 +291,21 @@ def parse_trigger(trigger: dict[str, Any], *, created_at: datetime) -> Trigger:
         expression = body.get("cron")
         if not isinstance(expression, str) or not expression.strip():
             raise InvalidScheduleError("cron_schedule needs a 'cron' expression")
-        schedule = parse_cron(expression, zone=body.get("time_zone"), anchor=anchor)
-    else:
-        raw = body.get("interval_second", body.get("intervalSecond"))
-        try:
-            seconds = int(raw) if isinstance(raw, (int, str)) else 0
-        except ValueError:
-            seconds = 0
-        if seconds < 1:
+        zone = body.get("time_zone")
+        if zone is not None and not isinstance(zone, str):
             raise InvalidScheduleError(
-                f"periodic_schedule.interval_second must be a whole number >= 1, got {raw!r}"
+                f"cron_schedule.time_zone must be an IANA zone name, got {zone!r}"
             )
+        schedule = parse_cron(expression, zone=zone or None, anchor=anchor)
+    else:
+        seconds = _interval_seconds(body.get("interval_second", body.get("intervalSecond")))
         schedule = IntervalSchedule(timedelta(seconds=seconds), anchor)
     return Trigger(schedule, start, end)
 
 
 def normalize_trigger(trigger: dict[str, Any], *, created_at: datetime) -> dict[str, Any]:
     """The trigger checked, as stored and echoed: snake_case keys, RFC3339 ``Z`` times."""
-    parse_trigger(trigger, created_at=created_at)
+    parsed = parse_trigger(trigger, created_at=created_at)
     kind = "cron_schedule" if ("cron_schedule" in trigger or "cronSchedule" in trigger) else None
     kind = kind or "periodic_schedule"
     camel = "cronSchedule" if kind == "cron_schedule" else "periodicSchedule"
@@ -294,5 +320,6 @@ def normalize_trigger(trigger: dict[str, Any], *, created_at: datetime) -> dict[
         if body.get("time_zone"):
             out["time_zone"] = str(body["time_zone"])
     else:
-        out["interval_second"] = int(str(body.get("interval_second", body.get("intervalSecond"))))
+        assert isinstance(parsed.schedule, IntervalSchedule)
+        out["interval_second"] = int(parsed.schedule.interval.total_seconds())
     return {kind: out}

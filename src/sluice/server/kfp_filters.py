@@ -19,6 +19,7 @@ from sqlalchemy import DateTime, Select, func, select
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from sluice.server.errors import bad_request
+from sluice.server.limits import loads_json
 from sluice.store.repository import Store
 
 DEFAULT_PAGE_SIZE = 20
@@ -102,10 +103,7 @@ def parse_filter(raw: str | None, columns: Columns) -> list[Any]:
     """SQL conditions (to AND) for a KFP ``filter``; 400 when malformed or on an unknown key."""
     if not raw:
         return []
-    try:
-        doc = json.loads(raw)
-    except ValueError as exc:
-        raise bad_request(f"filter is not valid JSON: {exc}") from exc
+    doc = loads_json(raw, "filter")
     if not isinstance(doc, dict):
         raise bad_request("filter must be a JSON object with 'predicates'")
     predicates = doc.get("predicates") or []
@@ -181,7 +179,7 @@ def _offset_of(token: str | None) -> int:
     try:
         doc = json.loads(base64.urlsafe_b64decode(token.encode() + b"==="))
         offset = doc["o"]
-    except (ValueError, KeyError, TypeError, binascii.Error, UnicodeDecodeError) as exc:
+    except (ValueError, KeyError, TypeError, binascii.Error, RecursionError) as exc:
         raise bad_request("page_token is invalid; pass the next_page_token of a list") from exc
     # Databases overflow on offsets past 64 bits; no real list gets anywhere near 2**53.
     if not isinstance(offset, int) or isinstance(offset, bool) or not 0 <= offset < 2**53:

@@ -92,6 +92,9 @@ class Scheduler:
         self._task: asyncio.Task[None] | None = None
         self._wakeup: asyncio.Event | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
+        # Recurring runs whose stored trigger cannot be used (written by an older version
+        # that checked less): warned about once each, not on every pass.
+        self._bad_triggers: set[tuple[str, str]] = set()
 
     # -- lifecycle ----------------------------------------------------------------------------
 
@@ -182,7 +185,10 @@ class Scheduler:
             try:
                 trigger = parse_trigger(row.trigger, created_at=to_utc(row.created_at))
             except UserInputError as exc:
-                log.warning("recurring run %s has a bad trigger: %s", row.id, exc)
+                seen = (row.id, repr(row.trigger))
+                if seen not in self._bad_triggers:
+                    self._bad_triggers.add(seen)
+                    log.warning("recurring run %s has a bad trigger: %s", row.id, exc)
                 return None
             now = to_utc(self._now())
             slot = next_slot(row, trigger)

@@ -41,6 +41,7 @@ from sluice.spec.resources import (
     machine_resources,
     task_resources,
 )
+from sluice.spec.safe_yaml import JsonTooDeepError, LimitedLoader, check_depth
 from sluice.spec.values import cast_parameter, parse_cli_value, type_name, value_from_proto
 
 __all__ = [
@@ -388,8 +389,14 @@ def _read_params_file(path: Path) -> dict[str, Any]:
     except (OSError, UnicodeDecodeError) as exc:
         raise InvalidArgumentError(f"cannot read parameters file {path}: {exc}") from exc
     try:
-        data = json.loads(text) if path.suffix.lower() == ".json" else yaml.safe_load(text)
-    except (json.JSONDecodeError, yaml.YAMLError) as exc:
+        if path.suffix.lower() == ".json":
+            data = json.loads(text)
+            check_depth(data)
+        else:
+            data = yaml.load(text, Loader=LimitedLoader)
+    except RecursionError as exc:  # json.loads itself gives up past ~1000 levels
+        raise InvalidArgumentError(f"parameters file {path} is nested too deeply") from exc
+    except (json.JSONDecodeError, JsonTooDeepError, yaml.YAMLError) as exc:
         raise InvalidArgumentError(
             f"parameters file {path} is not valid JSON/YAML: {' '.join(str(exc).split())}"
         ) from exc

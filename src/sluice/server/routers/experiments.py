@@ -13,11 +13,14 @@ from sluice.server.auth import require_token
 from sluice.server.config import ServerState, state_of
 from sluice.server.errors import bad_request, conflict, not_found
 from sluice.server.kfp_filters import list_response
+from sluice.server.limits import Description, LimitedRoute, Name
 from sluice.server.serialize import experiment_json
 from sluice.store.models import ExperimentRow, RecurringRunRow, RunRow
 from sluice.store.repository import new_id
 
-router = APIRouter(tags=["experiments"], dependencies=[Depends(require_token)])
+router = APIRouter(
+    tags=["experiments"], dependencies=[Depends(require_token)], route_class=LimitedRoute
+)
 
 COLUMNS = {
     "experiment_id": ExperimentRow.id,
@@ -37,28 +40,48 @@ class ExperimentIn(BaseModel):
 
     model_config = ConfigDict(extra="ignore")
 
-    display_name: str
-    description: str | None = None
-    namespace: str | None = None
+    display_name: Name
+    description: Description | None = None
+    namespace: Name | None = None
+
+
+def _experiment_named(state: ServerState, namespace: str, name: str) -> ExperimentRow | None:
+    with state.store.session() as session:
+        return session.scalar(
+            select(ExperimentRow).where(
+                ExperimentRow.namespace == namespace, ExperimentRow.display_name == name
+            )
+        )
 
 
 @router.post("/experiments")
 def create_experiment(body: ExperimentIn, request: Request) -> dict[str, Any]:
-    """Create an experiment; its display name is unique in its namespace (409)."""
+    """Create an experiment, or return the one of that name in the namespace.
+
+    Idempotent by name: ``kfp.Client`` looks an experiment up and creates it when it is
+    missing, so concurrent first submissions all create "Default"; each of them must get
+    the same experiment back rather than a 409 for all but one.
+    """
+    state = state_of(request)
     name = body.display_name.strip()
-    if not name or len(name) > 256:
+    if not name:
         raise bad_request("experiment display_name must be 1 to 256 characters")
+    namespace = body.namespace or ""
+    existing = _experiment_named(state, namespace, name)
+    if existing is not None:
+        return experiment_json(existing)
     row = ExperimentRow(
-        id=new_id(),
-        display_name=name,
-        description=body.description or None,
-        namespace=body.namespace or "",
+        id=new_id(), display_name=name, description=body.description or None, namespace=namespace
     )
     try:
-        with state_of(request).store.session() as session:
+        with state.store.session() as session:
             session.add(row)
     except IntegrityError as exc:
-        raise conflict(f"an experiment named '{name}' already exists") from exc
+        # Created by a concurrent request between the lookup and the insert.
+        existing = _experiment_named(state, namespace, name)
+        if existing is None:
+            raise conflict(f"an experiment named '{name}' already exists") from exc
+        return experiment_json(existing)
     return experiment_json(row)
 
 

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-import json
 from typing import Annotated, Any
 
+import anyio
+import anyio.to_thread
 from fastapi import APIRouter, Depends, File, Request, UploadFile
 from pydantic import BaseModel, ConfigDict
 from sqlalchemy import select
@@ -14,12 +15,17 @@ from sluice.server.auth import require_token
 from sluice.server.config import ServerState, state_of
 from sluice.server.errors import ApiError, bad_request, conflict, not_found, precondition
 from sluice.server.kfp_filters import list_response
+from sluice.server.limits import Description, LimitedRoute, Name, Text, check_name, loads_json
 from sluice.server.packages import load_spec, parse_package
 from sluice.server.serialize import pipeline_json, version_json
 from sluice.store.models import PipelineRow, PipelineVersionRow
 from sluice.store.repository import new_id
 
-router = APIRouter(tags=["pipelines"], dependencies=[Depends(require_token)])
+router = APIRouter(
+    tags=["pipelines"], dependencies=[Depends(require_token)], route_class=LimitedRoute
+)
+MAX_TAGS = 20  # Kubeflow's limit
+PARALLEL_PARSES = 2  # uploads parsed at once; the others wait their turn
 
 COLUMNS = {
     "pipeline_id": PipelineRow.id,
@@ -48,6 +54,33 @@ async def _read_upload(request: Request, upload: UploadFile) -> bytes:
     return data
 
 
+def _parse_upload(data: bytes, limit: int) -> tuple[str, dict[str, Any]]:
+    """The pipeline name and stored form of an uploaded package (run in a worker thread)."""
+    loaded = parse_package(data, limit)
+    return loaded.name, loaded.to_dict()
+
+
+async def _read_package(request: Request, upload: UploadFile) -> tuple[str, dict[str, Any]]:
+    state = state_of(request)
+    limit = state.config.max_upload_bytes
+    data = await _read_upload(request, upload)
+    limiter = state.extras.get("package_parsers")
+    if not isinstance(limiter, anyio.CapacityLimiter):
+        limiter = state.extras["package_parsers"] = anyio.CapacityLimiter(PARALLEL_PARSES)
+    # Parsing a package is CPU-bound (YAML, protobuf) and may take seconds for a large one:
+    # off the event loop, so healthz and every other request keep being served meanwhile,
+    # and only a few at once, so that many large uploads cannot exhaust memory together.
+    return await anyio.to_thread.run_sync(_parse_upload, data, limit, limiter=limiter)
+
+
+def _checked_name(value: str, field: str) -> str:
+    """A name derived from the request (a filename, ``pipelineInfo.name``), checked."""
+    try:
+        return check_name(value, field)
+    except ValueError as exc:
+        raise bad_request(str(exc)) from exc
+
+
 # -- pipelines -----------------------------------------------------------------------------
 
 
@@ -70,12 +103,18 @@ def _insert_version(state: ServerState, row: PipelineVersionRow) -> None:
 def _tags(raw: str | None) -> dict[str, Any]:
     if not raw:
         return {}
-    try:
-        tags = json.loads(raw)
-    except ValueError as exc:
-        raise bad_request("tags must be a JSON object of strings") from exc
+    tags = loads_json(raw, "tags")
     if not isinstance(tags, dict) or not all(isinstance(v, str) for v in tags.values()):
         raise bad_request("tags must be a JSON object of strings")
+    return _checked_tags(tags)
+
+
+def _checked_tags(tags: dict[str, str]) -> dict[str, str]:
+    if len(tags) > MAX_TAGS:
+        raise bad_request(f"a pipeline has at most {MAX_TAGS} tags; got {len(tags)}")
+    for key, value in tags.items():
+        _checked_name(key, "a tag key")
+        _checked_name(value, f"tag '{key[:64]}'")
     return tags
 
 
@@ -83,16 +122,18 @@ def _tags(raw: str | None) -> dict[str, Any]:
 async def upload_pipeline(
     request: Request,
     uploadfile: Annotated[UploadFile, File()],
-    name: str | None = None,
-    display_name: str | None = None,
-    description: str | None = None,
-    namespace: str | None = None,
+    name: Name | None = None,
+    display_name: Name | None = None,
+    description: Description | None = None,
+    namespace: Name | None = None,
     tags: str | None = None,
 ) -> dict[str, Any]:
     """Upload a compiled pipeline: creates the pipeline and its first version."""
     state = state_of(request)
-    loaded = parse_package(await _read_upload(request, uploadfile), state.config.max_upload_bytes)
-    pipeline_name = name or display_name or uploadfile.filename or loaded.name
+    spec_name, spec = await _read_package(request, uploadfile)
+    pipeline_name = _checked_name(
+        name or display_name or uploadfile.filename or spec_name, "the pipeline name"
+    )
     pipeline = PipelineRow(
         id=new_id(),
         name=pipeline_name,
@@ -107,7 +148,7 @@ async def upload_pipeline(
         name=pipeline_name,
         display_name=display_name or pipeline_name,
         description=description or None,
-        pipeline_spec=loaded.to_dict(),
+        pipeline_spec=spec,
     )
     try:
         with state.store.session() as session:
@@ -123,10 +164,10 @@ async def upload_pipeline(
 async def upload_pipeline_version(
     request: Request,
     uploadfile: Annotated[UploadFile, File()],
-    name: str | None = None,
-    display_name: str | None = None,
+    name: Name | None = None,
+    display_name: Name | None = None,
     pipelineid: str | None = None,
-    description: str | None = None,
+    description: Description | None = None,
     tags: str | None = None,
 ) -> dict[str, Any]:
     """Upload a new version of an existing pipeline (``pipelineid``)."""
@@ -134,15 +175,17 @@ async def upload_pipeline_version(
     if not pipelineid:
         raise bad_request("pipelineid is required: the id of the pipeline to add a version to")
     get_pipeline_row(state, pipelineid)
-    loaded = parse_package(await _read_upload(request, uploadfile), state.config.max_upload_bytes)
-    version_name = name or display_name or uploadfile.filename or loaded.name
+    spec_name, spec = await _read_package(request, uploadfile)
+    version_name = _checked_name(
+        name or display_name or uploadfile.filename or spec_name, "the version name"
+    )
     version = PipelineVersionRow(
         id=new_id(),
         pipeline_id=pipelineid,
         name=version_name,
         display_name=display_name or version_name,
         description=description or None,
-        pipeline_spec=loaded.to_dict(),
+        pipeline_spec=spec,
         tags=_tags(tags),
     )
     _insert_version(state, version)
@@ -154,10 +197,10 @@ class PipelineIn(BaseModel):
 
     model_config = ConfigDict(extra="ignore")
 
-    display_name: str | None = None
-    name: str | None = None
-    description: str | None = None
-    namespace: str | None = None
+    display_name: Name | None = None
+    name: Name | None = None
+    description: Description | None = None
+    namespace: Name | None = None
     tags: dict[str, str] | None = None
 
 
@@ -175,12 +218,12 @@ class VersionIn(BaseModel):
     model_config = ConfigDict(extra="ignore")
 
     pipeline_id: str | None = None
-    display_name: str | None = None
-    name: str | None = None
-    description: str | None = None
+    display_name: Name | None = None
+    name: Name | None = None
+    description: Description | None = None
     pipeline_spec: dict[str, Any] | None = None
     package_url: PackageUrl | None = None
-    code_source_url: str | None = None
+    code_source_url: Text | None = None
     tags: dict[str, str] | None = None
 
 
@@ -203,7 +246,7 @@ def _pipeline_row(body: PipelineIn) -> PipelineRow:
         display_name=body.display_name or name,
         description=body.description or None,
         namespace=body.namespace or "",
-        tags=dict(body.tags or {}),
+        tags=_checked_tags(dict(body.tags or {})),
     )
 
 
@@ -216,7 +259,7 @@ def _version_row(pipeline_id: str, body: VersionIn) -> PipelineVersionRow:
             )
         raise bad_request("a pipeline version needs pipeline_spec")
     loaded = load_spec(body.pipeline_spec)
-    name = (body.name or body.display_name or loaded.name).strip()
+    name = _checked_name((body.name or body.display_name or loaded.name).strip(), "the name")
     return PipelineVersionRow(
         id=new_id(),
         pipeline_id=pipeline_id,
@@ -225,7 +268,7 @@ def _version_row(pipeline_id: str, body: VersionIn) -> PipelineVersionRow:
         description=body.description or None,
         pipeline_spec=loaded.to_dict(),
         code_source_url=body.code_source_url,
-        tags=dict(body.tags or {}),
+        tags=_checked_tags(dict(body.tags or {})),
     )
 
 

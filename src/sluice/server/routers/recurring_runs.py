@@ -7,6 +7,7 @@ Beyond Kubeflow: ``PATCH /recurringruns/{id}`` edits a schedule in place, and
 
 from __future__ import annotations
 
+import json
 from datetime import datetime
 from typing import Any
 
@@ -20,6 +21,7 @@ from sluice.server.config import ServerState, state_of
 from sluice.server.cron import normalize_trigger, parse_trigger, to_utc
 from sluice.server.errors import bad_request, not_found
 from sluice.server.kfp_filters import list_response
+from sluice.server.limits import Description, LimitedRoute, Name
 from sluice.server.packages import load_spec
 from sluice.server.routers.pipelines import get_version_row, latest_version
 from sluice.server.routers.runs import RuntimeConfig, VersionReference
@@ -30,7 +32,9 @@ from sluice.spec.validate import resolve_arguments
 from sluice.store.models import RecurringRunRow, utcnow
 from sluice.store.repository import new_id
 
-router = APIRouter(tags=["recurring runs"], dependencies=[Depends(require_token)])
+router = APIRouter(
+    tags=["recurring runs"], dependencies=[Depends(require_token)], route_class=LimitedRoute
+)
 
 COLUMNS = {
     "recurring_run_id": RecurringRunRow.id,
@@ -43,6 +47,8 @@ COLUMNS = {
     "name": RecurringRunRow.display_name,
 }
 MAX_CONCURRENCY = 10  # Kubeflow's limit
+MAX_RUN_COUNT = 2**31 - 1  # fits the store's integer column on every database
+MAX_TRIGGER_CHARS = 4096
 
 
 class RecurringRunIn(BaseModel):
@@ -50,14 +56,14 @@ class RecurringRunIn(BaseModel):
 
     model_config = ConfigDict(extra="ignore")
 
-    display_name: str | None = None
-    description: str | None = None
+    display_name: Name | None = None
+    description: Description | None = None
     experiment_id: str | None = None
     pipeline_spec: dict[str, Any] | None = None
     pipeline_version_reference: VersionReference | None = None
     pipeline_version_id: str | None = None
     runtime_config: RuntimeConfig | None = None
-    service_account: str | None = None
+    service_account: Name | None = None
     max_concurrency: int | str | None = None
     trigger: dict[str, Any] | None = None
     mode: str | None = None
@@ -73,7 +79,7 @@ def _max_concurrency(raw: int | str | None) -> int:
         return 1
     try:
         value = int(raw)
-    except ValueError as exc:
+    except (ValueError, OverflowError) as exc:
         raise bad_request(f"max_concurrency must be a whole number, got {raw!r}") from exc
     if not 1 <= value <= MAX_CONCURRENCY:
         raise bad_request(f"max_concurrency must be between 1 and {MAX_CONCURRENCY}, got {value}")
@@ -85,10 +91,12 @@ def _max_run_count(raw: int | str | None) -> int | None:
         return None  # proto3's unset
     try:
         value = int(raw)
-    except ValueError as exc:
+    except (ValueError, OverflowError) as exc:
         raise bad_request(f"max_run_count must be a whole number, got {raw!r}") from exc
-    if value < 1:
-        raise bad_request(f"max_run_count must be at least 1 (or left out), got {value}")
+    if not 1 <= value <= MAX_RUN_COUNT:
+        raise bad_request(
+            f"max_run_count must be from 1 to {MAX_RUN_COUNT} (or left out), got {value}"
+        )
     return value
 
 
@@ -107,6 +115,8 @@ def _normal_trigger(trigger: dict[str, Any] | None, created_at: datetime) -> dic
             "a recurring run needs a trigger: {'cron_schedule': {'cron': ...}} or "
             "{'periodic_schedule': {'interval_second': ...}}"
         )
+    if len(json.dumps(trigger)) > MAX_TRIGGER_CHARS:
+        raise bad_request(f"the trigger is longer than {MAX_TRIGGER_CHARS} characters of JSON")
     return normalize_trigger(trigger, created_at=created_at)
 
 
@@ -261,8 +271,11 @@ def create_recurring_run(body: RecurringRunIn, request: Request) -> dict[str, An
     )
     with state.store.session() as session:
         session.add(row)
+        session.flush()  # the column defaults (runs_started, ...) are filled in
+        # The answer is built before the commit: should it fail, nothing is written.
+        out = recurring_run_json(row)
     _wake(state)
-    return recurring_run_json(row)
+    return out
 
 
 @router.get("/recurringruns/{recurring_run_id}")
@@ -400,5 +413,7 @@ def update_recurring_run(
         for key, value in changes.items():
             setattr(row, key, value)
         row.updated_at = utcnow()
+        session.flush()
+        out = recurring_run_json(row)
     _wake(state)
-    return recurring_run_json(row)
+    return out

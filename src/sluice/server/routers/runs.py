@@ -12,13 +12,14 @@ from sluice.server.auth import require_token
 from sluice.server.config import ServerState, state_of
 from sluice.server.errors import bad_request, not_found, precondition
 from sluice.server.kfp_filters import list_response
+from sluice.server.limits import Description, LimitedRoute, Name, Text
 from sluice.server.packages import load_spec
 from sluice.server.routers.pipelines import get_version_row, latest_version
 from sluice.server.serialize import run_json
 from sluice.server.submission import submit_run
 from sluice.store.models import ExecutionRow, RunRow, StateTransitionRow
 
-router = APIRouter(tags=["runs"], dependencies=[Depends(require_token)])
+router = APIRouter(tags=["runs"], dependencies=[Depends(require_token)], route_class=LimitedRoute)
 
 COLUMNS = {
     "run_id": RunRow.id,
@@ -55,7 +56,7 @@ class RuntimeConfig(BaseModel):
     model_config = ConfigDict(extra="ignore")
 
     parameters: dict[str, Any] | None = None
-    pipeline_root: str | None = None
+    pipeline_root: Text | None = None
 
 
 class RunIn(BaseModel):
@@ -63,14 +64,14 @@ class RunIn(BaseModel):
 
     model_config = ConfigDict(extra="ignore")
 
-    display_name: str | None = None
-    description: str | None = None
+    display_name: Name | None = None
+    description: Description | None = None
     experiment_id: str | None = None
     pipeline_spec: dict[str, Any] | None = None
     pipeline_version_reference: VersionReference | None = None
     pipeline_version_id: str | None = None
     runtime_config: RuntimeConfig | None = None
-    service_account: str | None = None
+    service_account: Name | None = None
 
 
 def resolve_source(
