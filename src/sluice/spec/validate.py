@@ -41,7 +41,13 @@ from sluice.spec.resources import (
     machine_resources,
     task_resources,
 )
-from sluice.spec.values import cast_parameter, parse_cli_value, type_name, value_from_proto
+from sluice.spec.values import (
+    cast_parameter,
+    check_portable,
+    parse_cli_value,
+    type_name,
+    value_from_proto,
+)
 
 __all__ = [
     "MachineResources",
@@ -339,6 +345,7 @@ def resolve_arguments(
         kind = parameter_type_name(param)
         if given.get(name) is not None:
             value = cast_parameter(given[name], kind, name=name)
+            check_portable(value, kind, name=name)
         elif param.HasField("default_value") and value_from_proto(param.default_value) is not None:
             value = cast_parameter(value_from_proto(param.default_value), kind, name=name)
         elif param.is_optional:
@@ -393,6 +400,10 @@ def _read_params_file(path: Path) -> dict[str, Any]:
         raise InvalidArgumentError(
             f"parameters file {path} is not valid JSON/YAML: {' '.join(str(exc).split())}"
         ) from exc
+    except RecursionError:  # both parsers recurse once per level of nesting
+        raise InvalidArgumentError(
+            f"parameters file {path} nests lists or mappings too deeply: flatten its values"
+        ) from None
     if data is None:
         return {}
     if not isinstance(data, dict) or not all(isinstance(k, str) for k in data):
@@ -433,6 +444,11 @@ def parse_cli_arguments(
                 raise InvalidArgumentError(
                     f"input artifact '{name}': invalid JSON: {exc.msg} ({text!r})"
                 ) from exc
+            except RecursionError:
+                raise InvalidArgumentError(
+                    f"input artifact '{name}': its JSON nests too deeply; pass "
+                    '{"uri": ..., "metadata": {...}}'
+                ) from None
         else:
             list_input = artifacts[name].is_artifact_list
             result[name] = [u for u in text.split(",") if u] if list_input else text
