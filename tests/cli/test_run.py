@@ -318,3 +318,45 @@ def test_int64_edges_run(tmp_path: Path) -> None:
     )
     assert result.exit_code == 0, result.output
     assert json.loads(result.stdout)["outputs"]["Output"] == "[] 1e+308 9223372036854775807"
+
+
+NO_BASE_IMAGE = """
+from kfp import dsl
+
+
+@dsl.component
+def hi(name: str) -> str:
+    return f"hi {name}"
+
+
+@dsl.pipeline(name="no-base-image")
+def no_base_image(name: str = "x") -> str:
+    return hi(name=name).output
+"""
+
+
+def test_default_base_image_warning_only_where_the_image_is_used(
+    tmp_path: Path, sluice_home: Path
+) -> None:
+    """kfp's FutureWarning is about the image a cloud run uses: silent for a host run,
+    kept by `sluice compile` (real processes: pytest's own filters would hide it)."""
+    path = tmp_path / "no_base_image.py"
+    path.write_text(NO_BASE_IMAGE)
+    env = {**os.environ, "SLUICE_HOME": str(sluice_home)}
+    env.pop("PYTHONWARNINGS", None)
+
+    def sluice(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "sluice", *args],
+            capture_output=True,
+            text=True,
+            timeout=240,
+            env=env,
+        )
+
+    ran = sluice("run", str(path))
+    assert ran.returncode == 0, ran.stdout + ran.stderr
+    assert "FutureWarning" not in ran.stderr + ran.stdout
+    compiled = sluice("compile", str(path), "-o", str(tmp_path / "out.yaml"))
+    assert compiled.returncode == 0, compiled.stderr
+    assert "FutureWarning: The default base_image" in compiled.stderr
