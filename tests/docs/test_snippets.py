@@ -102,7 +102,6 @@ class Reader:
 
     cwd: Path
     home: Path
-    monkeypatch: pytest.MonkeyPatch
 
     def sh(self, snippet: Snippet) -> None:
         """Run each command line of a shell block; only `sluice ...` commands are allowed."""
@@ -149,7 +148,7 @@ def reader(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Reader:
         monkeypatch.delenv(name, raising=False)
     monkeypatch.chdir(work)
     monkeypatch.syspath_prepend(str(work))  # `from examples.train_pipeline import ...`
-    return Reader(cwd=work, home=tmp_path / "home", monkeypatch=monkeypatch)
+    return Reader(cwd=work, home=tmp_path / "home")
 
 
 def _fill_placeholders(code: str, reader: Reader) -> str:
