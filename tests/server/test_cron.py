@@ -114,6 +114,44 @@ def test_bad_expressions_are_user_errors(text: str, message: str) -> None:
         parse_cron(text)
 
 
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        # Unix order: the message names this cron's problem, not the Kubeflow field order.
+        ("0 25 * * *", "'0 25 * * *': hour 25 is out of range 0-23"),
+        ("0 0 25 * * *", "hour 25 is out of range 0-23"),
+        ("0 0 0 32 * *", "day of month 32 is out of range 1-31"),
+        ("0 0 1 13 *", "month 13 is out of range 1-12"),
+        # Kubeflow's robfig/cron rejects reversed ranges; croniter alone would accept them.
+        ("1-0 * * * *", "minute range '1-0' runs backwards: write the lower value first"),
+        ("0 1-0 * * * *", "minute range '1-0' runs backwards"),
+        ("0 0 22-2 * * *", "hour range '22-2' runs backwards"),
+        ("0 0 * * sat-mon", "day of week range 'sat-mon' runs backwards"),
+        ("*/0 * * * *", "minute step '/0' must be a whole number >= 1"),
+        ("0 0 0 * * 7", "day of week 7 is out of range 0-6"),  # robfig: weekdays are 0-6
+        ("0 0 L * *", "day of month 'L' is not a number"),
+        ("0 0 * * 1#2", "day of week '1#2' is neither a number nor a name"),
+        ("0 0 1,,2 * *", "has an empty item"),
+    ],
+)
+def test_bad_fields_are_named(text: str, message: str) -> None:
+    with pytest.raises(InvalidScheduleError) as caught:
+        parse_cron(text)
+    assert message in str(caught.value)
+    assert "Kubeflow order" not in str(caught.value)
+
+
+def test_field_forms_kubeflow_accepts() -> None:
+    """Names, steps from a start (robfig: 'a/n' is 'a-max/n'), '?' and Unix's Sunday 7."""
+    start = at(2030, 1, 1)  # a Tuesday
+    every_20_from_5 = parse_cron("5/20 * * * *")
+    assert every_20_from_5.next_after(start) == at(2030, 1, 1, 0, 5)
+    assert every_20_from_5.next_after(at(2030, 1, 1, 0, 45)) == at(2030, 1, 1, 1, 5)
+    assert parse_cron("0 0 * * 7").next_after(start) == at(2030, 1, 6)
+    assert parse_cron("0 0 0 ? JAN-MAR mon-fri").next_after(start) == at(2030, 1, 2)
+    assert parse_cron("0 0 0 1 * ?").next_after(start) == at(2030, 2, 1)
+
+
 def test_conflicting_zones() -> None:
     with pytest.raises(InvalidScheduleError, match="give the zone once"):
         parse_cron("TZ=Europe/Paris 0 * * * *", zone="UTC")

@@ -400,6 +400,39 @@ def test_params_file_json_and_yaml_with_cli_override(tmp_path: Path) -> None:
     assert parse_cli_arguments(loaded, [], empty) == {}
 
 
+def test_arguments_kfp_cannot_carry_are_refused() -> None:
+    """NaN, infinity and integers beyond int64, from the Python API, the CLI or a file."""
+    loaded = load_pipeline(chain)
+    with pytest.raises(InvalidArgumentError, match="parameter 'ratio' is nan"):
+        resolve_arguments(loaded, {"ratio": float("nan")})
+    with pytest.raises(InvalidArgumentError, match="parameter 'ratio' is inf"):
+        resolve_arguments(loaded, parse_cli_arguments(loaded, ["ratio=1e999"], None))
+    with pytest.raises(InvalidArgumentError, match="'rows' is 9223372036854775808, outside"):
+        resolve_arguments(loaded, parse_cli_arguments(loaded, ["rows=9223372036854775808"], None))
+    with pytest.raises(InvalidArgumentError, match="'rows' is -9223372036854775809, outside"):
+        resolve_arguments(loaded, {"rows": -(2**63) - 1})
+    assert resolve_arguments(loaded, {"rows": 2**63 - 1})["rows"] == 2**63 - 1
+
+
+def test_params_file_nan_and_deep_nesting(tmp_path: Path) -> None:
+    loaded = load_pipeline(chain)
+    nan_file = tmp_path / "nan.yaml"
+    nan_file.write_text("ratio: .nan\n")
+    with pytest.raises(InvalidArgumentError, match="parameter 'ratio' is nan"):
+        resolve_arguments(loaded, parse_cli_arguments(loaded, [], nan_file))
+    for suffix in (".json", ".yaml"):
+        deep = tmp_path / f"deep{suffix}"
+        deep.write_text('{"rows": ' + "[" * 5000 + "]" * 5000 + "}")
+        with pytest.raises(InvalidArgumentError, match="nests lists or mappings too deeply"):
+            parse_cli_arguments(loaded, [], deep)
+
+
+def test_deep_artifact_json_is_a_clear_error() -> None:
+    loaded = load_pipeline(with_inputs)
+    with pytest.raises(InvalidArgumentError, match="input artifact 'ds': its JSON nests too"):
+        parse_cli_arguments(loaded, ["ds=" + "[" * 5000 + "]" * 5000], None)
+
+
 def test_params_file_errors(tmp_path: Path) -> None:
     loaded = load_pipeline(chain)
     with pytest.raises(InvalidArgumentError, match="no such parameters file: "):

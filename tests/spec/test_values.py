@@ -15,8 +15,12 @@ from kfp.pipeline_spec import pipeline_spec_pb2
 
 from sluice.errors import InvalidArgumentError, InvalidPipelineError
 from sluice.spec.values import (
+    INT64_MAX,
+    INT64_MIN,
+    MAX_NESTING,
     PARAMETER_TYPES,
     cast_parameter,
+    check_portable,
     format_for_placeholder,
     normalize_numbers,
     parse_cli_value,
@@ -188,6 +192,61 @@ def test_parse_cli_value(text: str, type_: str, expected: Any) -> None:
 def test_parse_cli_value_rejects_bad_text(text: str, type_: str) -> None:
     with pytest.raises(InvalidArgumentError, match="parameter 'p' expects"):
         parse_cli_value(text, type_, name="p")
+
+
+def _nested(depth: int) -> str:
+    return "[" * depth + "]" * depth
+
+
+@pytest.mark.parametrize("type_", ["LIST", "PARAMETER_TYPE_ENUM_UNSPECIFIED"])
+@pytest.mark.parametrize("depth", [MAX_NESTING + 1, 5000])
+def test_deeply_nested_text_is_a_one_line_error_not_a_recursion_error(
+    type_: str, depth: int
+) -> None:
+    with pytest.raises(InvalidArgumentError, match=f"more than {MAX_NESTING} levels deep"):
+        parse_cli_value(_nested(depth), type_, name="l")
+
+
+def test_nesting_limit_counts_levels_and_applies_to_python_values() -> None:
+    assert parse_cli_value(_nested(MAX_NESTING), "LIST", name="l") is not None
+    deep: list[Any] = []
+    for _ in range(5000):
+        deep = [deep]
+    with pytest.raises(InvalidArgumentError, match="levels deep"):
+        cast_parameter(deep, "LIST", name="l")
+    with pytest.raises(InvalidArgumentError, match="levels deep"):
+        cast_parameter({"a": deep}, "STRUCT", name="s")
+
+
+@pytest.mark.parametrize(
+    ("value", "type_", "needle"),
+    [
+        (math.nan, "NUMBER_DOUBLE", "parameter 'p' is nan: KFP parameters cannot carry NaN"),
+        (math.inf, "NUMBER_DOUBLE", "parameter 'p' is inf"),
+        (-math.inf, "NUMBER_DOUBLE", "parameter 'p' is -inf"),
+        ([1, {"x": math.nan}], "LIST", "parameter 'p' holds nan"),
+        ({"a": [math.inf]}, "STRUCT", "parameter 'p' holds inf"),
+        (INT64_MAX + 1, "NUMBER_INTEGER", "outside the 64-bit integer range"),
+        (INT64_MIN - 1, "NUMBER_INTEGER", "outside the 64-bit integer range"),
+    ],
+    ids=["nan", "inf", "-inf", "nan-in-list", "inf-in-struct", "int64+1", "int64-1"],
+)
+def test_check_portable_rejects_what_kfp_cannot_carry(value: Any, type_: str, needle: str) -> None:
+    with pytest.raises(InvalidArgumentError) as info:
+        check_portable(value, type_, name="p")
+    assert needle in str(info.value)
+    assert "\n" not in str(info.value)
+
+
+def test_check_portable_accepts_the_edges() -> None:
+    for value, type_ in [
+        (INT64_MAX, "NUMBER_INTEGER"),
+        (INT64_MIN, "NUMBER_INTEGER"),
+        (1e308, "NUMBER_DOUBLE"),
+        ("nan", "STRING"),
+        ([1.5, {"a": None}], "LIST"),
+    ]:
+        check_portable(value, type_, name="p")
 
 
 # --- protobuf conversion -------------------------------------------------------------

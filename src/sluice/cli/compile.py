@@ -47,7 +47,9 @@ def compile_command(
 
     from sluice.spec.loader import load_pipeline
 
-    loaded = load_pipeline(pipeline, pipeline_name=pipeline_name)
+    # The warning about a component's default base_image matters here: the IR written
+    # names that image, and Vertex or Kubeflow will run it.
+    loaded = load_pipeline(pipeline, pipeline_name=pipeline_name, warn_default_base_image=True)
     platform = loaded.platform_spec or pipeline_spec_pb2.PlatformSpec()
     description = loaded.spec.pipeline_info.description or None
     if output is None:

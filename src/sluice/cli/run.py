@@ -179,7 +179,11 @@ def run_command(
     from sluice.spec.validate import parse_cli_arguments
 
     max_age = parse_age(cache_max_age) if cache_max_age is not None else None
-    loaded = load_pipeline(pipeline, pipeline_name=pipeline_name)
+    # kfp's warning about a component's default base_image is kept only when that image is
+    # used (--use-container); on the host it is noise on every run.
+    loaded = load_pipeline(
+        pipeline, pipeline_name=pipeline_name, warn_default_base_image=use_container
+    )
     arguments = parse_cli_arguments(loaded, param or [], params_file)
     store, row, settings, warnings = prepare_run(
         loaded,

@@ -2,9 +2,37 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
+
+
+def masked_url(url: str) -> str:
+    """``url`` for a log line: a password in it (``user:secret@`` or ``?password=``) as ***."""
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError
+
+    try:
+        parsed = make_url(url)
+    except ArgumentError:
+        # Not a URL SQLAlchemy reads (the store will say so); hide anything before an '@'.
+        head, at, tail = url.rpartition("@")
+        if not at:
+            return url
+        scheme, sep, _ = head.partition("://")
+        return f"{scheme}{sep}***@{tail}" if sep else f"***@{tail}"
+    if "password" in parsed.query:
+        parsed = parsed.update_query_dict({"password": "***"})
+    return parsed.render_as_string(hide_password=True)
+
+
+def _started_line(db_url: str, host: str, port: int) -> str:
+    """What ``sluice server`` prints once it listens: the store, the API, the docs."""
+    base = f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
+    return (
+        f"sluice server: store {masked_url(db_url)}; KFP API {base}/apis/v2beta1, "
+        f"OpenAPI {base}/openapi.json"
+    )
 
 
 def server_command(
@@ -44,9 +72,24 @@ def server_command(
             fg="yellow",
             err=True,
         )
+    settings = Settings.from_env(db_url=db)
     config = ServerConfig(
-        settings=Settings.from_env(db_url=db),
+        settings=settings,
         token=token,
         max_concurrent_runs=max_concurrent_runs,
     )
-    uvicorn.run(create_app(config), host=host, port=port, log_level="info")
+
+    class _Server(uvicorn.Server):
+        """uvicorn's server, saying once it listens which store it serves and where."""
+
+        async def startup(self, sockets: Any = None) -> None:
+            await super().startup(sockets=sockets)
+            if self.started:  # the port is bound: report the real one (--port 0 too)
+                bound = self.servers[0].sockets[0].getsockname()[1] if self.servers else port
+                typer.echo(_started_line(settings.db_url, host, int(bound)), err=True)
+
+    uvicorn_config = uvicorn.Config(create_app(config), host=host, port=port, log_level="info")
+    server = _Server(uvicorn_config)
+    server.run()
+    if not server.started:
+        raise typer.Exit(3)  # what uvicorn.run exits with when start-up fails

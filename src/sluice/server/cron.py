@@ -12,7 +12,14 @@ Kubeflow has no 5-field form, so a 5-field expression that Kubeflow would read w
 missing weekday is read here as Unix cron. This is the one deliberate difference: write the
 weekday (``*`` or ``?``) to get Kubeflow's meaning.
 
-Also accepted: ``?`` in the day fields (same as ``*``), the descriptors ``@yearly``
+Each field is checked as robfig/cron checks it: numbers, ``a-b`` ranges (low to high: a
+reversed range such as ``5-1`` is an error, as in Kubeflow, although croniter would wrap
+it), ``/n`` steps (``n`` >= 1; ``a/n`` means ``a-max/n``), comma lists, ``*``, and the names
+``jan``-``dec`` and ``sun``-``sat``. Ranges: second and minute 0-59, hour 0-23, day of month
+1-31, month 1-12, day of week 0-6 (0-7 in the Unix form, where 7 is also Sunday). Extensions
+that neither Kubeflow nor Vertex reads (``L``, ``W``, ``#``) are rejected.
+
+Also accepted: ``?`` (same as ``*``), the descriptors ``@yearly``
 (``@annually``), ``@monthly``, ``@weekly``, ``@daily`` (``@midnight``), ``@hourly``, and
 ``@every <duration>`` (Go durations such as ``1h30m``, ``90s``, ``2.5h``; at least one
 second). A time zone can prefix the expression the Vertex way, ``TZ=Europe/Paris 0 9 * * *``
@@ -56,6 +63,65 @@ _UNIT_SECONDS = {
     "m": 60.0,
     "h": 3600.0,
 }
+
+
+@dataclass(frozen=True)
+class _Field:
+    """One cron field: its name in messages, its range and the names it accepts."""
+
+    name: str
+    low: int
+    high: int
+    names: tuple[str, ...] = ()  # names[i] stands for low + i
+
+
+_MONTHS = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")
+_WEEKDAYS = ("sun", "mon", "tue", "wed", "thu", "fri", "sat")
+_SECOND = _Field("second", 0, 59)
+_MINUTE = _Field("minute", 0, 59)
+_HOUR = _Field("hour", 0, 23)
+_DAY = _Field("day of month", 1, 31)
+_MONTH = _Field("month", 1, 12, _MONTHS)
+# robfig/cron v1 (Kubeflow) reads weekdays 0-6; Unix cron also takes 7 for Sunday.
+_KFP_WEEKDAY = _Field("day of week", 0, 6, _WEEKDAYS)
+_UNIX_WEEKDAY = _Field("day of week", 0, 7, _WEEKDAYS)
+_KFP_FIELDS = (_SECOND, _MINUTE, _HOUR, _DAY, _MONTH, _KFP_WEEKDAY)
+_UNIX_FIELDS = (_MINUTE, _HOUR, _DAY, _MONTH, _UNIX_WEEKDAY)
+
+
+def _field_value(token: str, field: _Field) -> int:
+    """One number or name of ``field``, range-checked; raises ValueError with the reason."""
+    if token.isdigit():
+        value = int(token)
+    elif token.lower() in field.names:
+        value = field.low + field.names.index(token.lower())
+    else:
+        what = f"neither a number nor a name such as '{field.names[1]}'" if field.names else ""
+        raise ValueError(f"{field.name} '{token}' is {what or 'not a number'}")
+    if not field.low <= value <= field.high:
+        raise ValueError(f"{field.name} {value} is out of range {field.low}-{field.high}")
+    return value
+
+
+def _check_field(text: str, field: _Field) -> None:
+    """Check one field the way robfig/cron's getRange does; raises ValueError with the reason."""
+    for item in text.split(","):
+        base, slash, step = item.partition("/")
+        if slash and (not step.isdigit() or int(step) == 0):
+            raise ValueError(f"{field.name} step '/{step}' must be a whole number >= 1")
+        if base in ("*", "?"):
+            continue
+        if not base:
+            raise ValueError(f"{field.name} field '{text}' has an empty item")
+        low_text, dash, high_text = base.partition("-")
+        low = _field_value(low_text, field)
+        if dash:
+            high = _field_value(high_text, field)
+            if low > high:
+                raise ValueError(
+                    f"{field.name} range '{base}' runs backwards: write the lower value first"
+                    f" ('{high_text}-{low_text}'), or list the values"
+                )
 
 
 def to_utc(value: datetime) -> datetime:
@@ -191,25 +257,28 @@ def parse_cron(
             )
         return CronSchedule(_DESCRIPTORS[lowered], tz)
     fields = text.split()
-    if len(fields) == 6:
-        # Kubeflow's seconds-first order; croniter takes seconds as a trailing sixth field.
-        seconds, rest = fields[0], fields[1:]
-        fields = [*rest, seconds]
-    elif len(fields) != 5:
+    if len(fields) not in (5, 6):
         raise InvalidScheduleError(
             f"cron '{expression}' has {len(fields)} fields: use 6 (Kubeflow: "
             "'sec min hour dom month dow', e.g. '0 0 9 ? * 2-6') or 5 (Unix: "
             "'min hour dom month dow', e.g. '0 9 * * 1-5')"
         )
-    # '?' ("no specific value") is only meaningful in the day fields; croniter spells it '*'.
-    fields[2] = "*" if fields[2] == "?" else fields[2]
-    fields[4] = "*" if fields[4] == "?" else fields[4]
+    # The field count already says which order was meant, so a message names the bad field
+    # ("hour 25 is out of range 0-23") rather than suggesting the other order.
+    dialect = _KFP_FIELDS if len(fields) == 6 else _UNIX_FIELDS
+    for value, field in zip(fields, dialect, strict=True):
+        try:
+            _check_field(value, field)
+        except ValueError as exc:
+            raise InvalidScheduleError(f"invalid cron expression '{expression}': {exc}") from None
+    # '?' ("no specific value") is '*' to robfig/cron; croniter only knows '*'.
+    fields = ["*" if f == "?" else f for f in fields]
+    if len(fields) == 6:
+        # Kubeflow's seconds-first order; croniter takes seconds as a trailing sixth field.
+        fields = [*fields[1:], fields[0]]
     converted = " ".join(fields)
-    if not croniter.is_valid(converted):
-        raise InvalidScheduleError(
-            f"invalid cron expression '{expression}': check each field's range and syntax "
-            "(Kubeflow order: 'sec min hour dom month dow')"
-        )
+    if not croniter.is_valid(converted):  # a safety net: the checks above should catch all
+        raise InvalidScheduleError(f"invalid cron expression '{expression}'")
     schedule = CronSchedule(converted, tz)
     try:
         schedule.next_after(datetime.now(timezone.utc))

@@ -19,6 +19,7 @@ import os
 import sys
 import tempfile
 import uuid
+import warnings
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -35,6 +36,10 @@ __all__ = ["LoadedPipeline", "load_pipeline", "one_line"]
 
 _YAML_SUFFIXES = (".yaml", ".yml")
 _IR_KEYS = ("root", "components", "pipelineInfo", "pipeline_info", "deploymentSpec")
+# kfp warns, when a @dsl.component has no base_image, that the default image will change.
+# That concerns the image a cloud run uses; a local run ignores the image, so the warning is
+# noise on every `sluice run`. `sluice compile` (which writes the image into the IR) keeps it.
+_BASE_IMAGE_WARNING = "The default base_image used by the @dsl.component"
 
 
 # libyaml's safe loader (a compiled pipeline parses ~10x faster than with the pure-Python
@@ -100,13 +105,19 @@ class LoadedPipeline:
         return _from_documents(d["pipeline_spec"], d.get("platform_spec"), source=source)
 
 
-def load_pipeline(target: object, *, pipeline_name: str | None = None) -> LoadedPipeline:
+def load_pipeline(
+    target: object, *, pipeline_name: str | None = None, warn_default_base_image: bool = False
+) -> LoadedPipeline:
     """Load ``target`` (function, component, path, dict or proto) as a parsed pipeline.
 
     Args:
         target: what to run; see the module docstring for the accepted kinds.
         pipeline_name: for a ``.py`` file defining several pipelines, which one
             (python attribute name or pipeline name). Ignored for other targets.
+        warn_default_base_image: keep kfp's FutureWarning about a component without a
+            ``base_image`` while importing a ``.py`` file (for compiling for the cloud,
+            where the image matters); by default it is silenced, as the image is unused
+            when Sluice runs the component on the host.
 
     Raises:
         PipelineNotFoundError: the file does not exist or holds no (unique) pipeline.
@@ -122,7 +133,7 @@ def load_pipeline(target: object, *, pipeline_name: str | None = None) -> Loaded
             return _from_documents(doc["pipeline_spec"], doc.get("platform_spec"), source="<dict>")
         return _from_documents(doc, None, source="<dict>")
     if isinstance(target, (str, os.PathLike)):
-        return _load_path(Path(os.fspath(target)), pipeline_name)
+        return _load_path(Path(os.fspath(target)), pipeline_name, warn_default_base_image)
     from kfp.dsl import base_component
 
     if isinstance(target, base_component.BaseComponent):
@@ -133,14 +144,14 @@ def load_pipeline(target: object, *, pipeline_name: str | None = None) -> Loaded
     )
 
 
-def _load_path(path: Path, pipeline_name: str | None) -> LoadedPipeline:
+def _load_path(path: Path, pipeline_name: str | None, warn_base_image: bool) -> LoadedPipeline:
     if not path.exists():
         raise PipelineNotFoundError(f"no such file: {path}")
     if path.is_dir():
         raise PipelineNotFoundError(f"{path} is a directory; pass a .py, .yaml or .json file")
     suffix = path.suffix.lower()
     if suffix == ".py":
-        return _load_python_file(path, pipeline_name)
+        return _load_python_file(path, pipeline_name, warn_base_image)
     if suffix in (*_YAML_SUFFIXES, ".json"):
         return _load_document_file(path)
     raise PipelineNotFoundError(
@@ -285,7 +296,9 @@ def _importable_from(directory: Path) -> Iterator[None]:
             sys.path.remove(entry)
 
 
-def _load_python_file(path: Path, pipeline_name: str | None) -> LoadedPipeline:
+def _load_python_file(
+    path: Path, pipeline_name: str | None, warn_base_image: bool = False
+) -> LoadedPipeline:
     from kfp.dsl import base_component, graph_component
 
     module_name = f"_sluice_pipeline_{uuid.uuid4().hex}"
@@ -296,7 +309,9 @@ def _load_python_file(path: Path, pipeline_name: str | None) -> LoadedPipeline:
     # Registered while executing: dataclasses and typing resolve names through sys.modules.
     sys.modules[module_name] = module
     try:
-        with _importable_from(path.resolve().parent):
+        with _importable_from(path.resolve().parent), warnings.catch_warnings():
+            if not warn_base_image:
+                warnings.filterwarnings("ignore", _BASE_IMAGE_WARNING, FutureWarning)
             try:
                 spec.loader.exec_module(module)
             except (Exception, SystemExit) as exc:

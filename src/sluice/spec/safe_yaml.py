@@ -59,13 +59,15 @@ def check_depth(value: object, limit: int = MAX_DEPTH) -> None:
         item, depth = stack.pop()
         if isinstance(item, dict):
             children: Any = item.values()
-        elif isinstance(item, list):
+        elif isinstance(item, list | tuple):
             children = item
         else:
             continue
         if depth > limit:
             raise JsonTooDeepError(f"the JSON is nested deeper than {limit} levels")
-        stack.extend((child, depth + 1) for child in children if isinstance(child, (dict, list)))
+        stack.extend(
+            (child, depth + 1) for child in children if isinstance(child, dict | list | tuple)
+        )
 
 
 def _children(node: Node) -> list[Node]:

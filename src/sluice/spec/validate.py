@@ -41,8 +41,14 @@ from sluice.spec.resources import (
     machine_resources,
     task_resources,
 )
-from sluice.spec.safe_yaml import JsonTooDeepError, LimitedLoader, check_depth
-from sluice.spec.values import cast_parameter, parse_cli_value, type_name, value_from_proto
+from sluice.spec.safe_yaml import MAX_DEPTH, JsonTooDeepError, LimitedLoader, check_depth
+from sluice.spec.values import (
+    cast_parameter,
+    check_portable,
+    parse_cli_value,
+    type_name,
+    value_from_proto,
+)
 
 __all__ = [
     "MachineResources",
@@ -340,6 +346,7 @@ def resolve_arguments(
         kind = parameter_type_name(param)
         if given.get(name) is not None:
             value = cast_parameter(given[name], kind, name=name)
+            check_portable(value, kind, name=name)
         elif param.HasField("default_value") and value_from_proto(param.default_value) is not None:
             value = cast_parameter(value_from_proto(param.default_value), kind, name=name)
         elif param.is_optional:
@@ -381,6 +388,13 @@ def _missing_error(missing: list[tuple[str, str, str]]) -> InvalidArgumentError:
     return InvalidArgumentError(f"missing required parameters {listing}; pass them with {flags}")
 
 
+def _params_too_deep(path: Path) -> InvalidArgumentError:
+    return InvalidArgumentError(
+        f"parameters file {path} nests lists or mappings too deeply (nested deeper than "
+        f"{MAX_DEPTH} levels): flatten its values"
+    )
+
+
 def _read_params_file(path: Path) -> dict[str, Any]:
     try:
         text = path.read_text(encoding="utf-8")
@@ -394,9 +408,12 @@ def _read_params_file(path: Path) -> dict[str, Any]:
             check_depth(data)
         else:
             data = yaml.load(text, Loader=LimitedLoader)
-    except RecursionError as exc:  # json.loads itself gives up past ~1000 levels
-        raise InvalidArgumentError(f"parameters file {path} is nested too deeply") from exc
-    except (json.JSONDecodeError, JsonTooDeepError, yaml.YAMLError) as exc:
+    except (RecursionError, JsonTooDeepError):  # json.loads recurses once per level
+        raise _params_too_deep(path) from None
+    except (json.JSONDecodeError, yaml.YAMLError) as exc:
+        # libyaml's scanner has a nesting limit of its own (1000 flow levels).
+        if isinstance(exc, yaml.YAMLError) and "nesting depth" in str(exc):
+            raise _params_too_deep(path) from None
         raise InvalidArgumentError(
             f"parameters file {path} is not valid JSON/YAML: {' '.join(str(exc).split())}"
         ) from exc
@@ -440,6 +457,11 @@ def parse_cli_arguments(
                 raise InvalidArgumentError(
                     f"input artifact '{name}': invalid JSON: {exc.msg} ({text!r})"
                 ) from exc
+            except RecursionError:
+                raise InvalidArgumentError(
+                    f"input artifact '{name}': its JSON nests too deeply; pass "
+                    '{"uri": ..., "metadata": {...}}'
+                ) from None
         else:
             list_input = artifacts[name].is_artifact_list
             result[name] = [u for u in text.split(",") if u] if list_input else text

@@ -23,10 +23,15 @@ from typing import Any
 from google.protobuf import struct_pb2
 
 from sluice.errors import InvalidArgumentError, InvalidPipelineError
+from sluice.spec.safe_yaml import JsonTooDeepError, check_depth
 
 __all__ = [
+    "INT64_MAX",
+    "INT64_MIN",
+    "MAX_NESTING",
     "PARAMETER_TYPES",
     "cast_parameter",
+    "check_portable",
     "format_for_placeholder",
     "normalize_numbers",
     "parse_cli_value",
@@ -56,6 +61,14 @@ _ALIASES = {"INT": "NUMBER_INTEGER", "DOUBLE": "NUMBER_DOUBLE"}
 # Only integral floats that fit an int64 become ints: beyond that the "integer"
 # is an artefact of float precision, and Go's JSON prints those with an exponent.
 _INT_LIMIT = 2.0**63
+
+# KFP's NUMBER_INTEGER is a Go int64 in the backend (the driver and launcher read it so).
+INT64_MIN = -(2**63)
+INT64_MAX = 2**63 - 1
+# Lists and structs nested deeper than this are rejected: nothing real nests that deep, and
+# every layer that walks a value (JSON, protobuf, the executor input) recurses on it, so an
+# unbounded depth ends in a RecursionError somewhere instead of a clear message.
+MAX_NESTING = 100
 
 _EXPECTS = {
     "NUMBER_INTEGER": "an integer",
@@ -122,6 +135,71 @@ def _bad(name: str, type_: str, value: Any) -> InvalidArgumentError:
     )
 
 
+def _too_deep(name: str) -> InvalidArgumentError:
+    return InvalidArgumentError(
+        f"parameter '{name}' nests lists or structs more than {MAX_NESTING} levels deep: "
+        f"flatten it to at most {MAX_NESTING} levels"
+    )
+
+
+def _loads(text: str, name: str, type_: str) -> Any:
+    """``json.loads`` with a one-line error for bad JSON and for JSON nested too deep."""
+    try:
+        return json.loads(text)
+    except RecursionError:  # Python's JSON decoder recurses once per level
+        raise _too_deep(name) from None
+    except ValueError:
+        raise _bad(name, type_, text) from None
+
+
+def _check_nesting(value: Any, name: str) -> None:
+    """Reject values nested deeper than :data:`MAX_NESTING` (walked without recursion)."""
+    try:
+        check_depth(value, MAX_NESTING)
+    except JsonTooDeepError:
+        raise _too_deep(name) from None
+
+
+def check_portable(value: Any, parameter_type: str | int, *, name: str) -> None:
+    """Reject a run argument that the Kubeflow backend could not carry as given.
+
+    Run arguments travel as ``google.protobuf.Value`` (``runtime_config.parameters``),
+    whose JSON form has no NaN or infinity (protobuf refuses to serialize them), and a
+    NUMBER_INTEGER is a 64-bit integer there. Accepting such a value locally would give a
+    run that cannot be submitted elsewhere, or stored in PostgreSQL (no NaN in JSON), so
+    the run is refused before anything is written.
+
+    Raises:
+        InvalidArgumentError: a NaN or infinite number anywhere in the value, an integer
+            parameter outside the int64 range, or lists/structs nested too deep.
+    """
+    _check_nesting(value, name)
+    if (
+        type_name(parameter_type) == "NUMBER_INTEGER"
+        and isinstance(value, int)
+        and not INT64_MIN <= value <= INT64_MAX
+    ):
+        raise InvalidArgumentError(
+            f"parameter '{name}' is {_show(value)}, outside the 64-bit integer range of KFP "
+            f"integers ({INT64_MIN} to {INT64_MAX}); pass an integer in that range, or declare "
+            "the input as str"
+        )
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, float) and not math.isfinite(item):
+            where = "is" if item is value else "holds"
+            raise InvalidArgumentError(
+                f"parameter '{name}' {where} {item}: KFP parameters cannot carry NaN or "
+                "infinity (protobuf's JSON has no form for them); pass a finite number, or "
+                "declare the input as str to pass the text"
+            )
+        if isinstance(item, dict):
+            stack.extend(item.values())
+        elif isinstance(item, list | tuple):
+            stack.extend(item)
+
+
 def _to_int(value: Any, name: str) -> int:
     if isinstance(value, bool):
         raise _bad(name, "NUMBER_INTEGER", value)
@@ -173,12 +251,8 @@ def _to_bool(value: Any, name: str) -> bool:
 
 
 def _to_json_container(value: Any, name: str, type_: str, kind: type) -> Any:
-    parsed = value
-    if isinstance(value, str):
-        try:
-            parsed = json.loads(value)
-        except ValueError:
-            raise _bad(name, type_, value) from None
+    parsed = _loads(value, name, type_) if isinstance(value, str) else value
+    _check_nesting(parsed, name)  # before normalize_numbers recurses into it
     if isinstance(parsed, tuple) and kind is list:
         parsed = list(parsed)
     if not isinstance(parsed, kind):
@@ -213,6 +287,7 @@ def cast_parameter(value: Any, parameter_type: str | int, *, name: str) -> Any:
     if type_ in ("STRUCT", "TASK_FINAL_STATUS", "TASK_CONFIG"):
         return _to_json_container(value, name, type_, dict)
     # PARAMETER_TYPE_ENUM_UNSPECIFIED: nothing to check against.
+    _check_nesting(value, name)
     return normalize_numbers(value)
 
 
@@ -229,16 +304,15 @@ def parse_cli_value(text: str, parameter_type: str | int, *, name: str) -> Any:
     if type_ == "STRING":
         return text
     if type_ in ("LIST", "STRUCT", "TASK_FINAL_STATUS", "TASK_CONFIG"):
-        try:
-            parsed = json.loads(text)
-        except ValueError:
-            raise _bad(name, type_, text) from None
-        return cast_parameter(parsed, type_, name=name)
+        return cast_parameter(_loads(text, name, type_), type_, name=name)
     if type_ == "PARAMETER_TYPE_ENUM_UNSPECIFIED":
         try:
-            return normalize_numbers(json.loads(text))
+            parsed = json.loads(text)
+        except RecursionError:
+            raise _too_deep(name) from None
         except ValueError:
             return text
+        return cast_parameter(parsed, type_, name=name)
     # Numbers and booleans: cast_parameter already parses their text strictly.
     return cast_parameter(text, type_, name=name)
 
