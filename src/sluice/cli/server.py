@@ -6,7 +6,10 @@ from typing import Annotated
 
 import typer
 
+from sluice.cli.common import cli_errors
 
+
+@cli_errors
 def server_command(
     host: Annotated[
         str, typer.Option("--host", help="Address to listen on (loopback by default).")
@@ -44,9 +47,18 @@ def server_command(
             fg="yellow",
             err=True,
         )
+    from sluice.store.locks import lock_store_for_server
+    from sluice.store.repository import Store
+
     config = ServerConfig(
         settings=Settings.from_env(db_url=db),
         token=token,
         max_concurrent_runs=max_concurrent_runs,
     )
-    uvicorn.run(create_app(config), host=host, port=port, log_level="info")
+    # Taken before uvicorn starts, so a second server on this store exits with one line
+    # (exit 2) instead of a failed-startup traceback; held until this process ends.
+    lock = lock_store_for_server(Store(config.settings.db_url).engine)
+    try:
+        uvicorn.run(create_app(config, store_lock=lock), host=host, port=port, log_level="info")
+    finally:
+        lock.release()

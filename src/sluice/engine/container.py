@@ -100,10 +100,13 @@ async def run_container_task(
 
     policy = task.retry_policy
     max_attempts = 1 + max(0, policy.max_retry_count)
+    # A resumed task numbers its attempts after the ones it had (an abandoned or failed
+    # attempt keeps its number, log and execution); the retry budget starts afresh.
+    previous = record.attempts or 0
     error = "not started"
-    for attempt in range(1, max_attempts + 1):
-        if attempt > 1:
-            await asyncio.sleep(_backoff_seconds(policy, attempt - 1))
+    for number in range(1, max_attempts + 1):
+        if number > 1:
+            await asyncio.sleep(_backoff_seconds(policy, number - 1))
         result, error = await _attempt(
             ctx,
             task=task,
@@ -111,7 +114,8 @@ async def run_container_task(
             container=container,
             record=record,
             inputs=inputs,
-            attempt=attempt,
+            attempt=previous + number,
+            first=number == 1,
             fp=fp,
             cache_enabled=cache_enabled,
             recorded_inputs=recorded_inputs,
@@ -137,6 +141,7 @@ async def _attempt(
     record: TaskRow,
     inputs: ResolvedInputs,
     attempt: int,
+    first: bool,
     fp: str,
     cache_enabled: bool,
     recorded_inputs: dict[str, Any],
@@ -190,7 +195,7 @@ async def _attempt(
         state=TaskState.RUNNING.value,
         attempts=attempt,
         log_path=str(log_path),
-        started=attempt == 1,
+        started=first,
         message=f"attempt {attempt}",
         inputs=recorded_inputs,
         fingerprint=fp,

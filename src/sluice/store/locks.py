@@ -32,6 +32,8 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import Connection, Engine, make_url
 from sqlalchemy.pool import NullPool
 
+from sluice.errors import RunBusyError, StoreBusyError
+
 # How long a refused process keeps re-reading a lock file the holder has just created
 # but not yet written its pid into.
 _OWNER_READ_SECONDS = 1.0
@@ -279,3 +281,39 @@ def try_lock(engine: Engine, name: str, *, remove_when_released: bool = False) -
     if lock_dir is None:
         return _try_local_lock(url, name)
     return _try_file_lock(lock_dir / name, remove=remove_when_released)
+
+
+def lock_store_for_server(engine: Engine) -> HeldLock:
+    """The server's lock on the whole store, held for the server's life.
+
+    Raises:
+        StoreBusyError: another server holds it.
+    """
+    got = try_lock(engine, "server")
+    if isinstance(got, HeldLock):
+        return got
+    who = f"pid {got.pid}" if got.pid is not None else "pid unknown"
+    if got.host and got.host != socket.gethostname():
+        who += f" on host {got.host}"
+    raise StoreBusyError(
+        f"another sluice server ({who}) is using this store "
+        f"({engine.url.render_as_string(hide_password=True)}); stop it first, or give this "
+        "one another store with --db or SLUICE_HOME"
+    )
+
+
+def try_lock_run(engine: Engine, run_id: str) -> HeldLock | Owner:
+    """Take the lock of the run being executed, or return who is executing it."""
+    return try_lock(engine, f"run-{run_id}", remove_when_released=True)
+
+
+def lock_run(engine: Engine, run_id: str, run_name: str) -> HeldLock:
+    """The lock whoever executes a run holds until the run stops executing.
+
+    Raises:
+        RunBusyError: another process (or thread) is executing the run.
+    """
+    got = try_lock_run(engine, run_id)
+    if isinstance(got, HeldLock):
+        return got
+    raise RunBusyError(f"run {run_name} is being executed by {got.describe()}; wait or cancel it")
