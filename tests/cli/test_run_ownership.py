@@ -40,7 +40,7 @@ def hold(marker: str, upstream: str) -> str:
         with open(marker + ".pid", "w") as f:
             f.write(str(os.getpid()))
         open(marker, "w").close()
-        deadline = time.monotonic() + 60
+        deadline = time.monotonic() + 300  # killed long before
         while time.monotonic() < deadline:
             time.sleep(0.05)
         raise SystemExit(3)
@@ -69,11 +69,11 @@ def _env(db_url: str) -> dict[str, str]:
     return {**os.environ, "SLUICE_DB_URL": db_url, "PYTHONPATH": os.pathsep.join(sys.path)}
 
 
-def _wait_for(path: Path, proc: subprocess.Popen[bytes], limit: float = 60) -> None:
+def _wait_for(path: Path, proc: subprocess.Popen[bytes], log: Path, limit: float = 120) -> None:
     deadline = time.monotonic() + limit
     while not path.exists():
         if proc.poll() is not None:
-            pytest.fail(f"`sluice run` exited with {proc.returncode} before the task started")
+            pytest.fail(f"`sluice run` exited with {proc.returncode}: {log.read_text()}")
         if time.monotonic() > deadline:
             pytest.fail(f"gave up waiting for {path}")
         time.sleep(0.05)
@@ -98,15 +98,17 @@ def test_resume_is_refused_while_the_owner_lives_and_allowed_once_it_is_killed(
     marker = tmp_path / "marker"
     env = _env(db_url)
     args = ["run", str(pipeline), "--run-name", "held-run", "-p", f"marker={marker}"]
-    proc = subprocess.Popen(
-        _sluice(*args, "--no-cache"),
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        start_new_session=True,  # SIGKILL to its group takes the fork worker too
-    )
+    log = tmp_path / "runner.log"
+    with log.open("wb") as out:
+        proc = subprocess.Popen(
+            _sluice(*args, "--no-cache"),
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,  # SIGKILL to its group takes the fork worker too
+        )
     runner_proc.append(proc)
-    _wait_for(marker, proc)
+    _wait_for(marker, proc, log)
 
     refused = subprocess.run(
         _sluice("runs", "resume", "held-run"),
@@ -120,7 +122,7 @@ def test_resume_is_refused_while_the_owner_lives_and_allowed_once_it_is_killed(
         f"error: run held-run is being executed by pid {proc.pid} on host "
         f"{socket.gethostname()}; wait or cancel it"
     ]
-    assert proc.poll() is None  # refusing touched nothing of the owner's
+    assert proc.poll() is None, log.read_text()  # refusing touched nothing of the owner's
 
     os.killpg(proc.pid, signal.SIGKILL)
     proc.wait(timeout=30)

@@ -40,7 +40,7 @@ def hold(marker: str, upstream: str) -> str:
         with open(marker + ".pid", "w") as f:
             f.write(str(os.getpid()))
         open(marker, "w").close()
-        deadline = time.monotonic() + 60
+        deadline = time.monotonic() + 300  # killed long before
         while time.monotonic() < deadline:
             time.sleep(0.05)
         raise SystemExit(3)
