@@ -72,3 +72,49 @@ def test_start_leaves_runs_another_owner_executes(
     assert row is not None and row.state == "CANCELING"  # not the server's to finish
     history = [t.state for t in store.state_history(running)]
     assert "FAILED" not in history
+
+
+def test_start_closes_attempts_left_running_in_ended_runs(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Runs resumed by an older Sluice kept their killed attempts RUNNING for ever."""
+    monkeypatch.setenv("SLUICE_HOME", str(tmp_path / "home"))
+    settings = Settings.from_env()
+    store, row, _settings, _warnings = prepare_run(noop_pipeline, {}, settings=settings)
+    task = store.create_task(
+        run_id=row.id,
+        parent_id=None,
+        name="noop",
+        path="noop",
+        display_name="noop",
+        kind="container",
+        component_name="comp-noop",
+        state="SUCCEEDED",
+    )
+    for attempt, state in ((1, "RUNNING"), (2, "COMPLETE")):
+        store.create_execution(
+            run_id=row.id,
+            task_id=task.id,
+            pipeline_name="noop",
+            component_name="comp-noop",
+            type_="system.ContainerExecution",
+            attempt=attempt,
+            state=state,
+            input_parameters={},
+            fingerprint=None,
+            cache_enabled=False,
+        )
+    store.set_run_state(row.id, RunState.SUCCEEDED.value, finished=True)
+
+    async def main() -> None:
+        manager = RunManager(store, settings, max_concurrent_runs=1, poll_seconds=0.2)
+        await manager.start()
+        await manager.stop()
+
+    asyncio.run(main())
+    executions = store.executions_of_task(task.id)
+    assert [(e.state, e.how) for e in executions] == [
+        ("CANCELED", "abandoned"),
+        ("COMPLETE", None),
+    ]
+    assert [t.state for t in store.tasks_of_run(row.id)] == ["SUCCEEDED"]

@@ -26,7 +26,7 @@ from sluice.engine.states import RunState, can_transition_run
 from sluice.errors import RunBusyError, RunNotFoundError, UserInputError
 from sluice.executors.local import LocalExecutor
 from sluice.store.locks import HeldLock, try_lock_run
-from sluice.store.models import RunRow
+from sluice.store.models import ExecutionRow, RunRow
 from sluice.store.repository import Store
 
 logger = logging.getLogger(__name__)
@@ -94,6 +94,30 @@ class RunManager:
             else:
                 logger.info("resuming run %s, interrupted while RUNNING", run_id)
                 self._recovered.append(run_id)
+        self._abandon_leftovers()
+
+    def _abandon_leftovers(self) -> None:
+        """Record as abandoned the attempts left RUNNING inside runs that have ended.
+
+        Sluice before run locks resumed runs without closing their dead attempts; those
+        runs will never execute again to close them. Any run's, not only the server's: an
+        ended run is nobody's (its lock is still taken, in case a resume is starting it).
+        """
+        ended = [s.value for s in RunState if s.is_final]
+        query = (
+            select(ExecutionRow.run_id)
+            .join(RunRow, RunRow.id == ExecutionRow.run_id)
+            .where(ExecutionRow.state == "RUNNING", RunRow.state.in_(ended))
+            .distinct()
+        )
+        with self.store.session() as session:
+            run_ids = [str(run_id) for run_id in session.scalars(query).all()]
+        for run_id in run_ids:
+            held = try_lock_run(self.store.engine, run_id)
+            if isinstance(held, HeldLock):
+                with held:
+                    count = self.store.abandon_attempts(run_id, ABANDONED_REASON)
+                logger.info("run %s: %d attempts left RUNNING recorded as abandoned", run_id, count)
 
     def _cancel_unowned(self, run_id: str) -> bool:
         """Mark CANCELED a run nobody executes, its dead attempts abandoned; False if owned."""
