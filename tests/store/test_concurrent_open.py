@@ -75,3 +75,28 @@ def test_twenty_processes_open_a_new_postgres_schema_at_once(
     postgres_url: str, tmp_path: Path
 ) -> None:
     _assert_all_opened(_open_all_at_once(postgres_url, tmp_path))
+
+
+def test_a_failed_migration_leaves_nothing_half_done(tmp_path: Path) -> None:
+    """A migration that stops part way (here: a clashing table) is all or nothing on SQLite.
+
+    Otherwise the tables of the steps before stay, and every later open fails on them.
+    """
+    import sqlite3
+
+    from sluice.errors import StoreError
+    from sluice.store.db import dispose_engines
+    from sluice.store.repository import Store
+
+    db = tmp_path / "sluice.db"
+    with sqlite3.connect(db) as conn:
+        conn.execute("CREATE TABLE experiments (x INTEGER)")  # 0003 creates this table
+    with pytest.raises(StoreError, match="cannot open the store"):
+        Store(f"sqlite:///{db}")
+    with sqlite3.connect(db) as conn:
+        tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+        assert tables == {"experiments"}  # 0001 and 0002 were rolled back with it
+        conn.execute("DROP TABLE experiments")
+    dispose_engines()
+    store = Store(f"sqlite:///{db}")  # the clash gone, the store opens and migrates
+    assert store.list_runs() == []

@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import create_engine, event, inspect, text
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.pool import NullPool
 
 from sluice.errors import StoreError
 from sluice.store.locks import Owner, advisory_key, sqlite_lock_dir, wait_file_lock
@@ -79,7 +80,7 @@ def migrate(engine: Engine) -> None:
 
 
 def _migrate_serialized(engine: Engine, url: str) -> None:
-    """Migrate, one process at a time (SQLite's DDL is not transactional under pysqlite)."""
+    """Migrate, one process at a time; on SQLite, in one transaction."""
     lock_dir = sqlite_lock_dir(url) if engine.dialect.name == "sqlite" else None
     if lock_dir is None:
         migrate(engine)
@@ -91,7 +92,33 @@ def _migrate_serialized(engine: Engine, url: str) -> None:
             f"over {MIGRATION_WAIT_SECONDS} s; stop that process and try again"
         )
     with held:
-        migrate(engine)
+        atomic = _sqlite_migration_engine(url)
+        try:
+            migrate(atomic)
+        finally:
+            atomic.dispose()
+
+
+def _sqlite_migration_engine(url: str) -> Engine:
+    """An engine whose transactions really contain DDL, so a migration is all or nothing.
+
+    pysqlite commits on its own before DDL statements; a migration that failed (or was
+    killed) part way would leave the earlier steps' tables, and every later open would
+    trip over them. This engine takes transactions over (the recipe in SQLAlchemy's
+    SQLite notes): SQLite's DDL is transactional once pysqlite keeps out of the way.
+    """
+    engine = create_engine(url, poolclass=NullPool)
+
+    def connect(dbapi_connection: Any, record: Any) -> None:
+        _sqlite_pragmas(dbapi_connection, record)  # WAL cannot be set inside a transaction
+        dbapi_connection.isolation_level = None
+
+    def begin(connection: Connection) -> None:
+        connection.exec_driver_sql("BEGIN EXCLUSIVE")
+
+    event.listen(engine, "connect", connect)
+    event.listen(engine, "begin", begin)
+    return engine
 
 
 def _revision_on(connection: Connection) -> str | None:
