@@ -1,7 +1,8 @@
 """One server per store: a second `sluice server` is refused while the first lives.
 
 Real server processes: the first executes a run whose task waits; a second server on the
-same store exits 2 with one line naming the first one's pid. Once the first is killed with
+same store exits 2 with one line naming the first one's pid, and so does `sluice runs
+resume` of the run. Once the first is killed with
 SIGKILL its lock is gone: a new server starts, resumes the run, and records the killed
 attempt as abandoned, so no execution stays RUNNING.
 """
@@ -165,6 +166,14 @@ def test_second_server_is_refused_and_a_killed_servers_run_is_resumed(
         f"error: another sluice server (pid {owner.pid}) is using this store"
     )
     assert owner.poll() is None
+
+    # The run is the server's while it executes it: a local resume is refused too.
+    resume = [sys.executable, "-m", "sluice", "runs", "resume", run_id]
+    refused = subprocess.run(resume, env=servers.env, capture_output=True, text=True, timeout=120)
+    assert refused.returncode == 2, refused.stderr
+    assert refused.stderr.startswith("error: run ")
+    assert f"is being executed by pid {owner.pid} on host" in refused.stderr
+    assert len(refused.stderr.splitlines()) == 1
 
     os.killpg(owner.pid, signal.SIGKILL)
     owner.wait(timeout=30)
