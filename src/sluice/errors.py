@@ -105,3 +105,11 @@ class InvalidScheduleError(UserInputError):
 
 class RemoteServerError(SluiceError):
     """A Sluice server (``--host``) could not be reached or failed to answer a request."""
+
+
+class StoreBusyError(UserInputError):
+    """Another ``sluice server`` is using this store (one server per store, for now)."""
+
+
+class RunBusyError(UserInputError):
+    """The run is being executed by another process (or thread); it cannot be resumed now."""

@@ -114,7 +114,10 @@ def resume_command(
         str, typer.Argument(metavar="RUN", help="Run id, id prefix or name.", show_default=False)
     ],
 ) -> None:
-    """Execute an interrupted or failed run again; finished tasks are not run twice."""
+    """Execute an interrupted or failed run again; finished tasks are not run twice.
+
+    Refused (exit 2) while another live process is executing the run.
+    """
     from sluice.cli.common import EXIT_FAILED, EXIT_OK
     from sluice.cli.summary import print_run_summary
     from sluice.client.local import resume

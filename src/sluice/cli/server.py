@@ -6,6 +6,8 @@ from typing import Annotated, Any
 
 import typer
 
+from sluice.cli.common import cli_errors
+
 
 def masked_url(url: str) -> str:
     """``url`` for a log line: a password in it (``user:secret@`` or ``?password=``) as ***."""
@@ -35,6 +37,7 @@ def _started_line(db_url: str, host: str, port: int) -> str:
     )
 
 
+@cli_errors
 def server_command(
     host: Annotated[
         str, typer.Option("--host", help="Address to listen on (loopback by default).")
@@ -72,6 +75,9 @@ def server_command(
             fg="yellow",
             err=True,
         )
+    from sluice.store.locks import lock_store_for_server
+    from sluice.store.repository import Store
+
     settings = Settings.from_env(db_url=db)
     config = ServerConfig(
         settings=settings,
@@ -88,8 +94,14 @@ def server_command(
                 bound = self.servers[0].sockets[0].getsockname()[1] if self.servers else port
                 typer.echo(_started_line(settings.db_url, host, int(bound)), err=True)
 
-    uvicorn_config = uvicorn.Config(create_app(config), host=host, port=port, log_level="info")
-    server = _Server(uvicorn_config)
-    server.run()
+    # Taken before uvicorn starts, so a second server on this store exits with one line
+    # (exit 2) instead of a failed-startup traceback; held until this process ends.
+    lock = lock_store_for_server(Store(config.settings.db_url).engine)
+    try:
+        app = create_app(config, store_lock=lock)
+        server = _Server(uvicorn.Config(app, host=host, port=port, log_level="info"))
+        server.run()
+    finally:
+        lock.release()
     if not server.started:
         raise typer.Exit(3)  # what uvicorn.run exits with when start-up fails

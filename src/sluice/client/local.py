@@ -272,12 +272,13 @@ def resume(run_id: str) -> Run:
     """Execute an interrupted, failed or canceled run again and wait for it to end.
 
     Tasks that finished (SUCCEEDED or CACHED) keep their outputs and are not run
-    again; the others run, each under its retry policy. Do not resume a run that
-    another process is still executing.
+    again; the others run, each under its retry policy. Attempts the dead process left
+    RUNNING are recorded as abandoned (see docs/semantics.md).
 
     Raises:
         RunNotFoundError: no such run.
         AmbiguousRunError: an id prefix or display name that matches several runs.
+        RunBusyError: another live process (or thread) is executing the run.
     """
     settings = Settings.from_env()
     store = open_store(settings)

@@ -102,11 +102,14 @@ async def run_container_task(
 
     policy = task.retry_policy
     max_attempts = 1 + max(0, policy.max_retry_count)
+    # A resumed task numbers its attempts after the ones it had (an abandoned or failed
+    # attempt keeps its number, log and execution); the retry budget starts afresh.
+    previous = record.attempts or 0
     error = "not started"
     details: dict[str, Any] | None = None
-    for attempt in range(1, max_attempts + 1):
-        if attempt > 1:
-            await asyncio.sleep(_backoff_seconds(policy, attempt - 1))
+    for number in range(1, max_attempts + 1):
+        if number > 1:
+            await asyncio.sleep(_backoff_seconds(policy, number - 1))
         result, error, details = await _attempt(
             ctx,
             task=task,
@@ -114,7 +117,8 @@ async def run_container_task(
             container=container,
             record=record,
             inputs=inputs,
-            attempt=attempt,
+            attempt=previous + number,
+            first=number == 1,
             fp=fp,
             cache_enabled=cache_enabled,
             recorded_inputs=recorded_inputs,
@@ -145,6 +149,7 @@ async def _attempt(
     record: TaskRow,
     inputs: ResolvedInputs,
     attempt: int,
+    first: bool,
     fp: str,
     cache_enabled: bool,
     recorded_inputs: dict[str, Any],
@@ -200,7 +205,7 @@ async def _attempt(
         state=TaskState.RUNNING.value,
         attempts=attempt,
         log_path=str(log_path),
-        started=attempt == 1,
+        started=first,
         message=f"attempt {attempt}",
         inputs=recorded_inputs,
         fingerprint=fp,
@@ -243,8 +248,8 @@ async def _attempt(
         details = failure_details(log_path, outcome.exit_code, outcome.exception)
         error = details["message"]
         if details["exception_type"]:
-            first = next(iter(details["message"].splitlines()), "")
-            error = f"{details['exception_type']}: {first}" if first else details["exception_type"]
+            line = next(iter(details["message"].splitlines()), "")
+            error = f"{details['exception_type']}: {line}" if line else details["exception_type"]
         ctx.store.finish_execution(
             execution_id, state="FAILED", exit_code=outcome.exit_code, how=outcome.how, error=error
         )

@@ -17,12 +17,16 @@ from sluice.engine.dag import run_dag
 from sluice.engine.model import ArtifactRef, Scope, artifact_ids
 from sluice.engine.outputs import dag_outputs
 from sluice.engine.states import RunState, can_transition_run
-from sluice.errors import InvalidArgumentError, RunNameTakenError
+from sluice.errors import InvalidArgumentError, RunBusyError, RunNameTakenError
 from sluice.executors.base import Executor
 from sluice.names import check_run_name, run_name_prefix
 from sluice.spec.loader import LoadedPipeline
+from sluice.store.locks import lock_run
 from sluice.store.models import RunRow
 from sluice.store.repository import Store, as_utc
+
+# Why an attempt found RUNNING when a run is executed again did not end (docs/semantics.md).
+ABANDONED_REASON = "the process executing the run died during this attempt"
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -175,12 +179,50 @@ async def execute_run(
 ) -> RunState:
     """Execute a stored run to its end; tasks that already finished are not run again.
 
+    Whoever executes a run holds its lock (see :mod:`sluice.store.locks`) until it stops,
+    so no two processes ever execute one run. Attempts still RUNNING in the store when the
+    lock is taken were left by a process that died: they are recorded as abandoned
+    (execution CANCELED, ``how="abandoned"``) and their tasks run again.
+
     A cancelled run is recorded CANCELED, unless ``leave_running_on_cancel`` returns True
     at that moment: then it stays RUNNING (a server stopping gracefully resumes it on
     restart).
+
+    Raises:
+        RunBusyError: another process (or thread) is executing the run.
     """
+    stored = store.get_run(run_id)
+    assert stored is not None, run_id
+    try:
+        lock = lock_run(store.engine, stored.id, stored.name)
+    except RunBusyError:
+        await executor.aclose()  # it is ours to close, as it would be after the run
+        raise
+    with lock:
+        return await _execute_locked(
+            store,
+            stored.id,
+            settings=settings,
+            executor=executor,
+            on_event=on_event,
+            leave_running_on_cancel=leave_running_on_cancel,
+        )
+
+
+async def _execute_locked(
+    store: Store,
+    run_id: str,
+    *,
+    settings: Settings,
+    executor: Executor,
+    on_event: EventCallback | None,
+    leave_running_on_cancel: Callable[[], bool] | None,
+) -> RunState:
+    # Read again under the lock: the run's last owner may have finished it meanwhile.
     run = store.get_run(run_id)
     assert run is not None, run_id
+    # Holding the lock, nobody else runs this run's attempts: any still RUNNING is dead.
+    store.abandon_attempts(run.id, ABANDONED_REASON)
     loaded = LoadedPipeline.from_dict(run.pipeline_spec)
     options = RunOptions.from_json(run.options or {})
     created = as_utc(run.created_at) or datetime.now(timezone.utc)

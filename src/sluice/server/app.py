@@ -22,6 +22,7 @@ from sluice.server.routers import (
     runs,
 )
 from sluice.server.submission import submit_recurring
+from sluice.store.locks import HeldLock, lock_store_for_server
 from sluice.store.models import RecurringRunRow, RunRow
 from sluice.store.repository import Store
 
@@ -38,18 +39,26 @@ def _scheduler_submit(state: ServerState) -> Callable[[RecurringRunRow, datetime
     return submit
 
 
-def create_app(config: ServerConfig) -> FastAPI:
-    """The API over the store of ``config.settings``; background work starts with the app."""
+def create_app(config: ServerConfig, *, store_lock: HeldLock | None = None) -> FastAPI:
+    """The API over the store of ``config.settings``; background work starts with the app.
+
+    A server executing runs (``config.background``) holds the store's server lock from
+    start to shutdown, so a second server on the same store cannot run the first one's
+    runs again. ``store_lock`` is that lock when the caller took it already (``sluice
+    server`` does, to refuse before starting uvicorn); the app releases it at shutdown.
+    """
     store = Store(config.settings.db_url)
     state = ServerState(config=config, store=store)
     state.extras["token"] = configured_token(config.token)
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        lock = store_lock
         if config.background:
             from sluice.server.manager import RunManager
             from sluice.server.scheduler import Scheduler
 
+            lock = lock or lock_store_for_server(store.engine)
             state.manager = RunManager(
                 store, config.settings, max_concurrent_runs=config.max_concurrent_runs
             )
@@ -65,6 +74,8 @@ def create_app(config: ServerConfig) -> FastAPI:
                 await state.scheduler.stop()
             if state.manager is not None:
                 await state.manager.stop()
+            if lock is not None:
+                lock.release()
 
     app = FastAPI(
         title="Sluice",

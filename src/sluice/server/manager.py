@@ -21,11 +21,12 @@ import logging
 from sqlalchemy import select
 
 from sluice.config import Settings
-from sluice.engine.runner import execute_run
+from sluice.engine.runner import ABANDONED_REASON, execute_run
 from sluice.engine.states import RunState, can_transition_run
-from sluice.errors import RunNotFoundError, UserInputError
+from sluice.errors import RunBusyError, RunNotFoundError, UserInputError
 from sluice.executors.local import LocalExecutor
-from sluice.store.models import RunRow
+from sluice.store.locks import HeldLock, try_lock_run
+from sluice.store.models import ExecutionRow, RunRow
 from sluice.store.repository import Store
 
 logger = logging.getLogger(__name__)
@@ -83,17 +84,52 @@ class RunManager:
         self._dispatcher = asyncio.create_task(self._dispatch_loop(), name="sluice-run-manager")
 
     def _recover(self) -> None:
-        # No other process executes this store's runs while the server owns it, so a run
-        # still RUNNING or CANCELING now was left by a process that died.
+        # The server lock keeps other servers away, so a run still RUNNING or CANCELING now
+        # was left by a process that died, unless `sluice runs resume` is executing it
+        # (it holds the run's lock: execute_run refuses, and _execute leaves the run be).
         for run_id, state in self._server_runs([RunState.RUNNING.value, RunState.CANCELING.value]):
             if state == RunState.CANCELING.value:
-                self.store.set_run_state(
-                    run_id, RunState.CANCELED.value, error="canceled", finished=True
-                )
-                logger.info("run %s was being canceled when the server stopped: CANCELED", run_id)
+                if self._cancel_unowned(run_id):
+                    logger.info("run %s was being canceled when the server stopped", run_id)
             else:
                 logger.info("resuming run %s, interrupted while RUNNING", run_id)
                 self._recovered.append(run_id)
+        self._abandon_leftovers()
+
+    def _abandon_leftovers(self) -> None:
+        """Record as abandoned the attempts left RUNNING inside runs that have ended.
+
+        Sluice before run locks resumed runs without closing their dead attempts; those
+        runs will never execute again to close them. Any run's, not only the server's: an
+        ended run is nobody's (its lock is still taken, in case a resume is starting it).
+        """
+        ended = [s.value for s in RunState if s.is_final]
+        query = (
+            select(ExecutionRow.run_id)
+            .join(RunRow, RunRow.id == ExecutionRow.run_id)
+            .where(ExecutionRow.state == "RUNNING", RunRow.state.in_(ended))
+            .distinct()
+        )
+        with self.store.session() as session:
+            run_ids = [str(run_id) for run_id in session.scalars(query).all()]
+        for run_id in run_ids:
+            held = try_lock_run(self.store.engine, run_id)
+            if isinstance(held, HeldLock):
+                with held:
+                    count = self.store.abandon_attempts(run_id, ABANDONED_REASON)
+                logger.info("run %s: %d attempts left RUNNING recorded as abandoned", run_id, count)
+
+    def _cancel_unowned(self, run_id: str) -> bool:
+        """Mark CANCELED a run nobody executes, its dead attempts abandoned; False if owned."""
+        held = try_lock_run(self.store.engine, run_id)
+        if not isinstance(held, HeldLock):
+            return False
+        with held:
+            self.store.abandon_attempts(run_id, ABANDONED_REASON)
+            self.store.set_run_state(
+                run_id, RunState.CANCELED.value, error="canceled", finished=True
+            )
+        return True
 
     def wake(self) -> None:
         """Look for runs to start now (after a run was created). Safe from any thread."""
@@ -177,6 +213,9 @@ class RunManager:
             )
         except asyncio.CancelledError:
             raise
+        except RunBusyError as exc:
+            # Another process (`sluice runs resume`) executes it: it records the outcome.
+            logger.warning("not executing run %s: %s", run_id, exc)
         except Exception as exc:
             # execute_run records its own failures once it has started; this catches the
             # ones before (an unreadable spec, a state it refuses), so the run does not
@@ -208,9 +247,11 @@ class RunManager:
         task = self._running.get(row.id)
         if task is None:
             # PENDING, or RUNNING/CANCELING with no one executing it here: nothing to stop.
-            self.store.set_run_state(
-                row.id, RunState.CANCELED.value, error="canceled", finished=True
-            )
+            if not self._cancel_unowned(row.id):
+                raise RunBusyError(
+                    f"run {row.name} is being executed by another process, not this server; "
+                    "stop that process to cancel it"
+                )
             return self._get(row.id)
         # CANCELING first, so readers see the request while task processes wind down.
         self.store.set_run_state(row.id, RunState.CANCELING.value)

@@ -7,15 +7,20 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import create_engine, event, inspect, text
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.pool import NullPool
 
 from sluice.errors import StoreError
+from sluice.store.locks import Owner, advisory_key, sqlite_lock_dir, wait_file_lock
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 # The newest migration; tests check it equals alembic's head. Comparing against a constant
 # keeps alembic (~100 ms to import and scan) off the path of every CLI call.
 SCHEMA_REVISION = "0004"
+# How long opening a new store waits for another process migrating it (a migration takes
+# well under a second; this only bounds a hung one).
+MIGRATION_WAIT_SECONDS = 120
 
 _engines: dict[str, Engine] = {}
 _lock = threading.Lock()
@@ -24,11 +29,13 @@ _lock = threading.Lock()
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     # WAL lets readers (the CLI, a server) see a run while the engine writes it;
     # NORMAL sync keeps commits in the millisecond range and is still crash-safe in WAL mode.
+    # busy_timeout first: switching a new database to WAL needs a moment of exclusive
+    # access, and processes opening the store together must wait for it, not fail.
     cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA busy_timeout=30000")
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.execute("PRAGMA foreign_keys=ON")
-    cursor.execute("PRAGMA busy_timeout=30000")
     cursor.close()
 
 
@@ -45,23 +52,85 @@ def head_revision() -> str:
 
 
 def migrate(engine: Engine) -> None:
-    """Bring the schema at ``engine`` to the newest revision (no-op when it is there)."""
-    from alembic import command
-    from alembic.config import Config
+    """Bring the schema at ``engine`` to the newest revision (no-op when it is there).
 
-    config = Config()
-    config.set_main_option("script_location", str(MIGRATIONS_DIR))
+    Safe when several processes open a new store at once: on PostgreSQL the migration
+    transaction first takes an advisory lock; on SQLite the caller holds the migration
+    file lock (:func:`_migrate_serialized`). Whoever waited finds the schema current, and
+    does nothing.
+    """
     with engine.begin() as connection:
+        if engine.dialect.name == "postgresql":
+            # Transaction-scoped: released by the commit (or by the session's end if the
+            # process dies), and DDL is transactional, so waiters see all of it or none.
+            connection.execute(text(f"SET LOCAL lock_timeout = '{MIGRATION_WAIT_SECONDS}s'"))
+            connection.execute(
+                text("SELECT pg_advisory_xact_lock(:key)"),
+                {"key": advisory_key(connection, "migrate")},
+            )
+        if _revision_on(connection) == SCHEMA_REVISION:
+            return
+        from alembic import command
+        from alembic.config import Config
+
+        config = Config()
+        config.set_main_option("script_location", str(MIGRATIONS_DIR))
         config.attributes["connection"] = connection
         command.upgrade(config, "head")
 
 
+def _migrate_serialized(engine: Engine, url: str) -> None:
+    """Migrate, one process at a time; on SQLite, in one transaction."""
+    lock_dir = sqlite_lock_dir(url) if engine.dialect.name == "sqlite" else None
+    if lock_dir is None:
+        migrate(engine)
+        return
+    held = wait_file_lock(lock_dir / "migrate", timeout=MIGRATION_WAIT_SECONDS)
+    if isinstance(held, Owner):
+        raise StoreError(
+            f"cannot open the store at {url}: {held.describe()} has been migrating it for "
+            f"over {MIGRATION_WAIT_SECONDS} s; stop that process and try again"
+        )
+    with held:
+        atomic = _sqlite_migration_engine(url)
+        try:
+            migrate(atomic)
+        finally:
+            atomic.dispose()
+
+
+def _sqlite_migration_engine(url: str) -> Engine:
+    """An engine whose transactions really contain DDL, so a migration is all or nothing.
+
+    pysqlite commits on its own before DDL statements; a migration that failed (or was
+    killed) part way would leave the earlier steps' tables, and every later open would
+    trip over them. This engine takes transactions over (the recipe in SQLAlchemy's
+    SQLite notes): SQLite's DDL is transactional once pysqlite keeps out of the way.
+    """
+    engine = create_engine(url, poolclass=NullPool)
+
+    def connect(dbapi_connection: Any, record: Any) -> None:
+        _sqlite_pragmas(dbapi_connection, record)  # WAL cannot be set inside a transaction
+        dbapi_connection.isolation_level = None
+
+    def begin(connection: Connection) -> None:
+        connection.exec_driver_sql("BEGIN EXCLUSIVE")
+
+    event.listen(engine, "connect", connect)
+    event.listen(engine, "begin", begin)
+    return engine
+
+
+def _revision_on(connection: Connection) -> str | None:
+    if not inspect(connection).has_table("alembic_version"):
+        return None
+    row = connection.execute(text("SELECT version_num FROM alembic_version")).first()
+    return None if row is None else str(row[0])
+
+
 def _current_revision(engine: Engine) -> str | None:
     with engine.connect() as connection:
-        if not inspect(connection).has_table("alembic_version"):
-            return None
-        row = connection.execute(text("SELECT version_num FROM alembic_version")).first()
-        return None if row is None else str(row[0])
+        return _revision_on(connection)
 
 
 def get_engine(url: str) -> Engine:
@@ -78,7 +147,7 @@ def get_engine(url: str) -> Engine:
             else:
                 engine = create_engine(url, pool_pre_ping=True)
             if _current_revision(engine) != SCHEMA_REVISION:
-                migrate(engine)
+                _migrate_serialized(engine, url)
         except SQLAlchemyError as exc:
             raise StoreError(
                 f"cannot open the store at {url}: {exc.__class__.__name__}: "

@@ -22,6 +22,7 @@ from sluice.store.db import get_engine
 from sluice.store.lineage import LineageMixin
 from sluice.store.models import (
     ContextRow,
+    ExecutionRow,
     RunRow,
     StateTransitionRow,
     TaskRow,
@@ -375,6 +376,50 @@ class Store(LineageMixin):
         )
         with self.session() as session:
             return list(session.scalars(query.order_by(StateTransitionRow.id)).all())
+
+    def abandon_attempts(self, run_id: str, reason: str) -> int:
+        """Record the run's attempts still RUNNING as abandoned; returns how many there were.
+
+        Each such execution becomes CANCELED with ``how="abandoned"`` and ``reason`` as its
+        error, and its task, if still RUNNING, becomes CANCELED with "attempt N abandoned:
+        <reason>" in its history (the task runs again when the run does). Call it only
+        while holding the run's lock (:func:`sluice.store.locks.lock_run`): then no live
+        process is running those attempts.
+        """
+        now = utcnow()
+        with self.session() as session:
+            found = session.execute(
+                select(ExecutionRow.id, ExecutionRow.task_id, ExecutionRow.attempt).where(
+                    ExecutionRow.run_id == run_id, ExecutionRow.state == "RUNNING"
+                )
+            ).all()
+            if not found:
+                return 0
+            session.execute(
+                update(ExecutionRow)
+                .where(ExecutionRow.id.in_([row.id for row in found]))
+                .values(state="CANCELED", how="abandoned", error=reason, finished_at=now)
+            )
+            last_attempt: dict[str, int] = {}
+            for row in found:
+                last_attempt[row.task_id] = max(row.attempt, last_attempt.get(row.task_id, 0))
+            for task_id, attempt in last_attempt.items():
+                task = session.get(TaskRow, task_id)
+                if task is None:
+                    continue
+                # Killed between recording the execution and the task's attempt count:
+                # the next attempt must still get a number of its own.
+                task.attempts = max(task.attempts, attempt)
+                if task.state != "RUNNING":
+                    continue
+                message = f"attempt {attempt} abandoned: {reason}"
+                task.state, task.error, task.finished_at = "CANCELED", message, now
+                session.add(
+                    StateTransitionRow(
+                        run_id=run_id, task_id=task_id, state="CANCELED", message=message, at=now
+                    )
+                )
+            return len(found)
 
     def runs_in_states(self, states: Sequence[str]) -> list[RunRow]:
         """Runs whose state is one of ``states``, oldest first (for resuming)."""
