@@ -19,6 +19,7 @@ from sluice.engine.staging import is_remote, localize_inputs, upload
 from sluice.engine.states import TaskState
 from sluice.errors import SluiceError
 from sluice.executors.base import ExecutionRequest
+from sluice.logfiles import tail_lines
 from sluice.spec.placeholders import expand_structured_args, resolve_placeholders
 from sluice.store.digest import cheap_digest
 from sluice.store.models import TaskRow
@@ -391,11 +392,11 @@ _EXCEPTION_LINE = re.compile(r"^[A-Za-z_][\w.]*(Error|Exception|Exit|Interrupt)\
 
 
 def failure_summary(log_path: Path, exit_code: int) -> str:
-    """One line saying why an attempt failed: the component's exception, or its exit code."""
-    try:
-        lines = [ln.rstrip() for ln in log_path.read_text(errors="replace").splitlines()]
-    except OSError:
-        lines = []
+    """One line saying why an attempt failed: the component's exception, or its exit code.
+
+    Only the end of the log is read: a task may have printed gigabytes before failing.
+    """
+    lines = [ln.rstrip() for line in tail_lines(log_path, None) for ln in line.splitlines()]
     for line in reversed(lines):
         if _EXCEPTION_LINE.match(line):
             return line
