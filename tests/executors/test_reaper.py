@@ -55,8 +55,10 @@ ORCHESTRATOR = textwrap.dedent(
 
     async def main():
         if mode == "host":
+            # What a container task does: remove the container when we are gone.
+            cleanup = ["sh", "-c", "echo removed > cleaned.tmp && mv cleaned.tmp cleaned"]
             await run_logged([sys.executable, "-c", task, pids], cwd=work,
-                             env=dict(os.environ), log_path=work / "log")
+                             env=dict(os.environ), log_path=work / "log", on_orphan=cleanup)
         else:
             worker = ForkWorker()
             await worker.run(module="sluice_task", argv=[pids], source=task,
@@ -181,6 +183,12 @@ def test_task_tree_dies_with_a_sigkilled_orchestrator(tmp_path: Path, mode: str)
         assert process_gone(grandchild, timeout=15)
         if mode == "fork":
             assert process_gone(worker, timeout=15), "the fork worker outlived its parent"
+        else:
+            cleaned = tmp_path / "work" / "cleaned"
+            deadline = time.monotonic() + 30
+            while not cleaned.exists():
+                assert time.monotonic() < deadline, "the on-orphan command never ran"
+                time.sleep(0.02)
 
 
 def _parent_of(pid: int) -> int:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import errno
-import json
 import os
 import shutil
 import signal
@@ -96,9 +95,10 @@ async def run_logged(
         await _terminate(proc, grace)
         raise
     finally:
-        if proc.returncode is None or proc.returncode < 0:
-            # The shepherd itself may have been killed before it could clean up. (A scan of
-            # /proc takes milliseconds, and only happens on this rare path.)
+        if proc.returncode is None or proc.returncode == -signal.SIGKILL:
+            # The shepherd may have been killed before it could clean up (any other signal
+            # it handles, or it is passing on the task's). A scan of /proc takes
+            # milliseconds, and only happens on this rare path.
             kill_marked(env[MARKER_VAR])
         if proc.stdin is not None:
             proc.stdin.close()
@@ -115,7 +115,8 @@ def shepherd_command(
         "-S",
         _REAPER_PATH,
         repr(float(grace)),
-        json.dumps(on_orphan or []),
+        str(len(on_orphan or [])),
+        *(on_orphan or []),
         "--",
         *argv,
     ]

@@ -22,22 +22,23 @@ On other platforms the pipe and process groups still work; descendants that leav
 process group cannot be tracked there and are left alone.
 
 This module must import nothing but the standard library: the fork worker loads it by path,
-and the shepherd runs it as a script with ``python -I -S``.
+and the shepherd runs it as a script with ``python -I -S`` before every host task, so it
+imports only what it needs (each of contextlib, json, typing, uuid would cost milliseconds).
 """
 
 from __future__ import annotations
 
-import contextlib
-import functools
-import json
 import os
-import selectors
+import select
 import signal
+import stat
 import sys
 import time
-import uuid
-from collections.abc import Callable, Iterable
-from typing import NoReturn
+
+TYPE_CHECKING = False  # typing itself is not imported: mypy treats this name as True
+if TYPE_CHECKING:
+    from collections.abc import Callable, Iterable
+    from typing import NoReturn
 
 __all__ = [
     "MARKER_VAR",
@@ -65,20 +66,25 @@ _SWEEP_SECONDS = 10.0
 
 def new_marker() -> str:
     """A fresh value for :data:`MARKER_VAR`."""
-    return uuid.uuid4().hex
+    return os.urandom(16).hex()
 
 
-@functools.cache
+_PRCTL: list[Callable[..., int] | None] = []
+
+
 def _prctl() -> Callable[..., int] | None:
-    if not _LINUX:
-        return None
-    try:
-        import ctypes
+    """libc's ``prctl`` (Linux), looked up once; None elsewhere."""
+    if not _PRCTL:
+        function: Callable[..., int] | None = None
+        if _LINUX:
+            try:
+                import ctypes
 
-        function: Callable[..., int] = ctypes.CDLL(None, use_errno=True).prctl
-    except (OSError, AttributeError, ImportError):
-        return None
-    return function
+                function = ctypes.CDLL(None, use_errno=True).prctl
+            except (OSError, AttributeError, ImportError):
+                function = None
+        _PRCTL.append(function)
+    return _PRCTL[0]
 
 
 def set_subreaper() -> bool:
@@ -178,13 +184,17 @@ def marked_processes(marker: str) -> list[int]:
 
 def _signal(pids: Iterable[int], sig: int) -> None:
     for pid in pids:
-        with contextlib.suppress(ProcessLookupError, PermissionError):
+        try:  # noqa: SIM105 (no contextlib: see the module docstring)
             os.kill(pid, sig)
+        except (ProcessLookupError, PermissionError):
+            pass  # already gone
 
 
 def _signal_group(pgid: int, sig: int) -> None:
-    with contextlib.suppress(ProcessLookupError, PermissionError):
+    try:  # noqa: SIM105
         os.killpg(pgid, sig)
+    except (ProcessLookupError, PermissionError):
+        pass  # already gone
 
 
 def kill_marked(marker: str, sig: int = signal.SIGKILL) -> list[int]:
@@ -249,9 +259,10 @@ def _spawn(command: list[str], wake: tuple[int, int]) -> int:
         os.execvp(command[0], command)
     except OSError as exc:
         message = f"sluice: cannot execute '{command[0]}': {exc.strerror or exc}\n"
-        with contextlib.suppress(OSError):
+        try:
             os.write(2, message.encode("utf-8", "replace"))
-        os._exit(127 if isinstance(exc, FileNotFoundError) else 126)
+        finally:
+            os._exit(127 if isinstance(exc, FileNotFoundError) else 126)
     except BaseException:
         os._exit(127)
     raise AssertionError("unreachable")
@@ -267,14 +278,20 @@ def _exit_like(status: int) -> NoReturn:
     """Exit with the task's exit code, or die of the signal that killed it."""
     if os.WIFSIGNALED(status):
         sig = os.WTERMSIG(status)
-        with contextlib.suppress(Exception):
+        try:
             import resource
 
             resource.setrlimit(resource.RLIMIT_CORE, (0, 0))  # the task's crash, not ours
-        with contextlib.suppress(OSError, ValueError):
-            signal.signal(sig, signal.SIG_DFL)  # refused for SIGKILL, which needs none
-        with contextlib.suppress(OSError):
+        except (ImportError, OSError, ValueError):
+            pass
+        try:  # noqa: SIM105
+            signal.signal(sig, signal.SIG_DFL)
+        except (OSError, ValueError):
+            pass  # refused for SIGKILL and SIGSTOP, which need none
+        try:  # noqa: SIM105
             os.kill(os.getpid(), sig)
+        except OSError:
+            pass  # then exit as a shell reports a signal
         os._exit(128 + sig)
     os._exit(os.waitstatus_to_exitcode(status) & 0xFF)
 
@@ -283,7 +300,7 @@ def _on_orphaned(main: int, cleanup: list[str]) -> NoReturn:
     """The orchestrator is gone: kill the task at once, run the cleanup command, exit."""
     kill_everything([main])
     if cleanup:
-        with contextlib.suppress(Exception):
+        try:
             import subprocess
 
             subprocess.run(
@@ -294,6 +311,8 @@ def _on_orphaned(main: int, cleanup: list[str]) -> NoReturn:
                 timeout=60,
                 check=False,
             )
+        except Exception:  # best effort: nobody is left to tell
+            pass
     os._exit(1)
 
 
@@ -309,15 +328,18 @@ def shepherd(grace: float, cleanup: list[str], command: list[str]) -> NoReturn:
     for sig in (signal.SIGINT, signal.SIGHUP):
         signal.signal(sig, signal.SIG_IGN)  # the orchestrator decides, through SIGTERM
     main = _spawn(command, (wake_r, wake_w))
-    selector = selectors.DefaultSelector()
-    selector.register(0, selectors.EVENT_READ)
-    selector.register(wake_r, selectors.EVENT_READ)
+    poller = select.poll()
+    # The lifeline is our stdin when it is a pipe (or socket); anything else cannot signal EOF.
+    lifeline = stat.S_ISFIFO(os.fstat(0).st_mode) or stat.S_ISSOCK(os.fstat(0).st_mode)
+    if lifeline:
+        poller.register(0, select.POLLIN)
+    poller.register(wake_r, select.POLLIN)
     status: int | None = None
     kill_at: float | None = None
     while status is None:
-        timeout = None if kill_at is None else max(0.0, kill_at - time.monotonic())
-        for key, _ in selector.select(timeout):
-            if key.fd == 0:
+        timeout = None if kill_at is None else max(0.0, kill_at - time.monotonic()) * 1000
+        for fd, _ in poller.poll(timeout):
+            if fd == 0:
                 try:
                     data = os.read(0, 4096)
                 except OSError:
@@ -325,10 +347,13 @@ def shepherd(grace: float, cleanup: list[str], command: list[str]) -> NoReturn:
                 if not data:
                     _on_orphaned(main, cleanup)
             else:
-                with contextlib.suppress(BlockingIOError):
-                    if signal.SIGTERM in os.read(wake_r, 4096) and kill_at is None:
-                        _signal_tree(main, signal.SIGTERM)
-                        kill_at = time.monotonic() + grace
+                try:
+                    received = os.read(wake_r, 4096)
+                except BlockingIOError:
+                    received = b""
+                if signal.SIGTERM in received and kill_at is None:
+                    _signal_tree(main, signal.SIGTERM)
+                    kill_at = time.monotonic() + grace
         while True:
             try:
                 pid, code = os.waitpid(-1, os.WNOHANG)
@@ -347,12 +372,17 @@ def shepherd(grace: float, cleanup: list[str], command: list[str]) -> NoReturn:
 
 
 def main() -> NoReturn:
-    """``reaper.py GRACE ON_ORPHAN_JSON -- COMMAND...``: the shepherd's entry point."""
-    grace, cleanup, separator, *command = sys.argv[1:]
+    """``reaper.py GRACE N [N words of ON_ORPHAN] -- COMMAND...``: the shepherd's entry point."""
+    args = sys.argv[1:]
+    try:
+        grace, count = float(args[0]), int(args[1])
+        cleanup, separator, command = args[2 : 2 + count], args[2 + count], args[3 + count :]
+    except (IndexError, ValueError):
+        separator, command = "", []
     if separator != "--" or not command:
-        sys.stderr.write("usage: reaper.py GRACE ON_ORPHAN_JSON -- COMMAND...\n")
+        sys.stderr.write("usage: reaper.py GRACE N [ON_ORPHAN...] -- COMMAND...\n")
         os._exit(2)
-    shepherd(float(grace), list(json.loads(cleanup)), command)
+    shepherd(grace, cleanup, command)
 
 
 if __name__ == "__main__":
