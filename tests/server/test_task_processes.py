@@ -1,4 +1,5 @@
-"""A server killed with SIGKILL takes its task processes along (only its own pid is killed).
+"""A server killed with SIGKILL takes its task processes along (only its own pid is killed),
+and ``:terminate`` kills a task's whole tree, setsid'd grandchildren included.
 
 Otherwise the restarted server would run the task again while the orphan still writes.
 """
@@ -63,7 +64,8 @@ def _gone(pid: int, timeout: float = 20.0) -> bool:
 
 
 @pytest.mark.slow
-def test_sigkilled_server_takes_its_task_processes_along(tmp_path: Path) -> None:
+@pytest.mark.parametrize("how", ["sigkill", "terminate"])
+def test_task_processes_end_with_the_server_or_the_run(tmp_path: Path, how: str) -> None:
     from sluice.spec.loader import load_pipeline
 
     home = tmp_path / "home"
@@ -106,10 +108,16 @@ def test_sigkilled_server_takes_its_task_processes_along(tmp_path: Path) -> None
             assert time.monotonic() < deadline, "the task never started"
             time.sleep(0.05)
         pids.extend(int(p) for p in pid_file.read_text().split())
-        os.kill(server.pid, signal.SIGKILL)  # the server alone, not its process group
-        server.wait(timeout=30)
+        if how == "sigkill":
+            os.kill(server.pid, signal.SIGKILL)  # the server alone, not its process group
+            server.wait(timeout=30)
+        else:
+            run_id = created.json()["run_id"]
+            stopped = httpx.post(f"{url}/runs/{run_id}:terminate", timeout=60)
+            assert stopped.status_code == 200, stopped.text
+            assert httpx.get(f"{url}/runs/{run_id}", timeout=10).json()["state"] == "CANCELED"
         for pid in pids:
-            assert _gone(pid), f"process {pid} outlived the server"
+            assert _gone(pid), f"process {pid} outlived the {how}"
     finally:
         with contextlib.suppress(OSError):
             os.killpg(server.pid, signal.SIGKILL)
