@@ -59,6 +59,8 @@ MARKER_VAR = "SLUICE_ATTEMPT_ID"
 _PR_SET_PDEATHSIG = 1
 _PR_SET_CHILD_SUBREAPER = 36
 _LINUX = sys.platform.startswith("linux")
+# Descendants can only be found through /proc (absent off Linux, and in some sandboxes).
+_PROC = os.path.isdir("/proc/self/task")
 
 #: How long the final SIGKILL sweep waits for a stubborn tree (processes stuck in the kernel).
 _SWEEP_SECONDS = 10.0
@@ -230,7 +232,7 @@ def kill_everything(groups: Iterable[int] = ()) -> None:
             return
         left = descendants(os.getpid())
         _signal(left, signal.SIGKILL)
-        if (not left and not _LINUX) or time.monotonic() > deadline:
+        if (not left and not _PROC) or time.monotonic() > deadline:
             return
         time.sleep(0.005)
 
