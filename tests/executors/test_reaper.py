@@ -132,7 +132,7 @@ def test_the_task_sees_its_attempt_marker_and_keeps_default_signals(tmp_path: Pa
     script = f'echo "${MARKER_VAR}"; yes | head -n 1'
     code = run(run_logged(["sh", "-c", script], cwd=tmp_path, env=dict(os.environ), log_path=log))
     marker, line = log.read_text().splitlines()
-    # `yes` dies of SIGPIPE (it would spin forever if the shepherd left SIGPIPE ignored).
+    # `yes` dies of SIGPIPE quietly; with SIGPIPE left ignored it would log a broken pipe.
     assert code == 0 and len(marker) == 32 and line == "y"
 
 

@@ -28,7 +28,8 @@ KILL_GRACE_SECONDS = 3.0
 # Beyond the grace, how long the shepherd gets to kill the task's tree and exit.
 _SHEPHERD_SLACK_SECONDS = 15.0
 
-_REAPER_PATH = str(Path(__file__).resolve().with_name("reaper.py"))
+_REAPER_DIR = str(Path(__file__).resolve().parent)
+_SHEPHERD_BOOTSTRAP = "import sys; sys.path.append(sys.argv.pop(1)); import reaper; reaper.main()"
 
 
 def open_log(log_path: Path) -> int:
@@ -109,11 +110,14 @@ def shepherd_command(
 ) -> list[str]:
     """The command line that runs ``argv`` under the shepherd (see :mod:`.reaper`)."""
     # -I -S: no site-packages, no PYTHON* variables; only the standard library is needed.
+    # Imported (not run as a script) so that its bytecode is cached.
     return [
         sys.executable,
         "-I",
         "-S",
-        _REAPER_PATH,
+        "-c",
+        _SHEPHERD_BOOTSTRAP,
+        _REAPER_DIR,
         repr(float(grace)),
         str(len(on_orphan or [])),
         *(on_orphan or []),

@@ -4,13 +4,15 @@ A task process must die when its attempt ends, when the attempt is cancelled, an
 orchestrator (``sluice run``, ``sluice server``) dies, even by ``kill -9``; otherwise a
 restarted server runs the task again while the orphan is still writing. Three tools:
 
-* **the shepherd**: every host process runs under ``python reaper.py GRACE ON_ORPHAN -- CMD``,
-  a small stdlib-only supervisor. Its stdin is a pipe the orchestrator never writes to: when
-  the orchestrator dies, for whatever reason, the kernel closes the pipe and the shepherd sees
-  EOF and kills the task. A pipe is used rather than ``PR_SET_PDEATHSIG`` in the orchestrator
-  because that signal follows the *thread* that forked (asyncio may spawn from any thread).
-  On SIGTERM (a cancel) it passes SIGTERM on and SIGKILLs after the grace period. When the
-  task ends, whatever it left behind is killed and the shepherd exits as the task did.
+* **the shepherd**: every host process runs under :func:`main` (``python -I -S`` with
+  ``GRACE N ON_ORPHAN... -- CMD``), a small stdlib-only supervisor. Its stdin is a pipe the
+  orchestrator never writes to: when the orchestrator dies, for whatever reason, the kernel
+  closes the pipe and the shepherd sees EOF and kills the task. A pipe is used rather than
+  ``PR_SET_PDEATHSIG`` in the orchestrator because that signal follows the *thread* that
+  forked (asyncio may spawn from any thread). On SIGTERM (a cancel) it passes SIGTERM on
+  and SIGKILLs after the grace period. When the task ends, whatever it left behind is
+  killed and the shepherd exits as the task did. Starting it costs a host task about one
+  bare interpreter start (~10-15 ms).
 * **a subreaper**: on Linux the shepherd and the fork worker are ``PR_SET_CHILD_SUBREAPER``,
   so descendants that called ``setsid`` (and so left the task's process group) are reparented
   to them when their parent exits, instead of to init, and can still be found and killed.
@@ -22,7 +24,7 @@ On other platforms the pipe and process groups still work; descendants that leav
 process group cannot be tracked there and are left alone.
 
 This module must import nothing but the standard library: the fork worker loads it by path,
-and the shepherd runs it as a script with ``python -I -S`` before every host task, so it
+and the shepherd imports it with ``python -I -S`` before every host task, so it
 imports only what it needs (each of contextlib, json, typing, uuid would cost milliseconds).
 """
 
@@ -30,15 +32,20 @@ from __future__ import annotations
 
 import os
 import select
-import signal
 import stat
 import sys
 import time
 
 TYPE_CHECKING = False  # typing itself is not imported: mypy treats this name as True
 if TYPE_CHECKING:
+    import signal
     from collections.abc import Callable, Iterable
     from typing import NoReturn
+else:
+    try:  # the C module: `signal` wraps it in enums, and importing enum takes milliseconds
+        import _signal as signal
+    except ImportError:
+        import signal
 
 __all__ = [
     "MARKER_VAR",
