@@ -30,7 +30,18 @@ router = APIRouter(tags=["logs"], dependencies=[Depends(require_token)])
 MAX_LOG_BYTES = 4 * 1024 * 1024
 
 
-@router.get("/runs/{run_id}/nodes/{node_id}/logs", response_model=None)
+_RESPONSES: dict[int | str, dict[str, Any]] = {
+    200: {
+        "description": "The end of the log as JSON, or all of it as text (Accept: text/plain)",
+        "content": {
+            "application/json": {"schema": {"type": "object", "additionalProperties": True}},
+            "text/plain": {"schema": {"type": "string"}},
+        },
+    }
+}
+
+
+@router.get("/runs/{run_id}/nodes/{node_id}/logs", response_model=None, responses=_RESPONSES)
 def read_logs(
     run_id: str, node_id: str, request: Request, attempt: int | None = None
 ) -> dict[str, Any] | StreamingResponse:
