@@ -252,6 +252,9 @@ def main() -> None:
         del sys.path[0]
     # Die with the orchestrator (SIGTERM: our handler kills the children first) even if it is
     # killed before it could close our stdin; and adopt the attempts' setsid'd descendants.
+    # The signal comes when the *thread* that started us ends: that is the event loop's
+    # thread, which the ForkWorker is bound to anyway (a worker that stops early is simply
+    # restarted by the next attempt). EOF on stdin remains the main way out.
     if len(sys.argv) > 1 and sys.argv[1].isdigit():
         _reaper.set_parent_death_signal(signal.SIGTERM, int(sys.argv[1]))
     _reaper.set_subreaper()
