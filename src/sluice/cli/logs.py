@@ -9,6 +9,7 @@ import typer
 
 from sluice.cli.common import cli_errors
 from sluice.errors import RunNotFoundError
+from sluice.logfiles import iter_text_chunks
 
 
 def _attempts_of(log_path: Path) -> list[int]:
@@ -51,7 +52,8 @@ def logs_command(
 
         with RemoteClient(host) as client:
             run_id = client.resolve_run(run)
-            typer.echo(client.get_logs(run_id, task, attempt=attempt), nl=False)
+            for text in client.stream_logs(run_id, task, attempt=attempt):
+                typer.echo(text, nl=False)
         return
 
     found = get_run(run).task(task)
@@ -66,8 +68,9 @@ def logs_command(
             raise RunNotFoundError(
                 f"task '{found.path}' has no attempt {attempt} (attempts with a log: {have})"
             )
+    # In chunks: a log may be far larger than the memory we want to use.
     try:
-        text = path.read_text(encoding="utf-8", errors="replace")
+        for text in iter_text_chunks(path):
+            typer.echo(text, nl=False)
     except FileNotFoundError:
         raise RunNotFoundError(f"the log of task '{found.path}' is gone: {path}") from None
-    typer.echo(text, nl=False)

@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
+import signal
+import threading
 import time
+from collections.abc import Iterator
 from pathlib import Path
+from types import FrameType
 from typing import TYPE_CHECKING, Annotated
 
 import typer
@@ -28,6 +33,27 @@ if TYPE_CHECKING:
 # How often the main thread checks on the run: short enough to feel instant, and the
 # sleep keeps Ctrl-C deliverable (the signal always lands in the main thread).
 _POLL_SECONDS = 0.1
+
+
+def _interrupt(signum: int, frame: FrameType | None) -> None:
+    raise KeyboardInterrupt
+
+
+@contextlib.contextmanager
+def _sigterm_as_ctrl_c() -> Iterator[None]:
+    """Treat SIGTERM (``kill``, a service manager, CI's timeout) like Ctrl-C.
+
+    Python's default for SIGTERM is to die at once: the run would stay RUNNING in the store
+    with nobody executing it. As Ctrl-C, the run is canceled and its tasks stopped.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield  # only the main thread may set signal handlers
+        return
+    previous = signal.signal(signal.SIGTERM, _interrupt)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 def _wait(handle: RunHandle) -> Run:
@@ -144,8 +170,49 @@ def run_command(
 ) -> None:
     """Run a pipeline on this machine (or on a server, with --host) and wait for it to end.
 
-    Exit code: 0 SUCCEEDED, 1 FAILED or canceled, 2 bad input, 130 Ctrl-C (run canceled).
+    Exit code: 0 SUCCEEDED, 1 FAILED or canceled, 2 bad input, 130 Ctrl-C or SIGTERM (run
+    canceled).
     """
+    with _sigterm_as_ctrl_c():
+        try:
+            _run(
+                pipeline,
+                param,
+                params_file,
+                pipeline_name,
+                pipeline_root,
+                cache,
+                cache_max_age,
+                run_name,
+                allow_unsatisfiable_resources,
+                use_container,
+                max_parallel,
+                experiment,
+                as_json,
+                host,
+            )
+        except KeyboardInterrupt:
+            # Before the run started (or after it was handled): nothing to cancel.
+            typer.echo("interrupted", err=True)
+            raise typer.Exit(EXIT_INTERRUPTED) from None
+
+
+def _run(
+    pipeline: str,
+    param: list[str] | None,
+    params_file: Path | None,
+    pipeline_name: str | None,
+    pipeline_root: str | None,
+    cache: bool | None,
+    cache_max_age: str | None,
+    run_name: str | None,
+    allow_unsatisfiable_resources: bool,
+    use_container: bool,
+    max_parallel: int | None,
+    experiment: str | None,
+    as_json: bool,
+    host: str | None,
+) -> None:
     if host:
         from sluice.cli.remote import run_remote
 

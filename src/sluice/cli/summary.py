@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import dataclasses
-from collections import deque
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -11,6 +10,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
+from sluice import logfiles
 from sluice.cli.common import format_duration, format_time, value_json, value_text
 
 if TYPE_CHECKING:
@@ -40,12 +40,11 @@ def state_text(state: str) -> Text:
 
 
 def tail_lines(path: Path, count: int = LOG_TAIL_LINES) -> list[str]:
-    """The last ``count`` lines of a text file ([] if it cannot be read)."""
-    try:
-        with path.open(encoding="utf-8", errors="replace") as handle:
-            return [line.rstrip("\n") for line in deque(handle, maxlen=count)]
-    except OSError:
-        return []
+    """The last ``count`` lines of a text file ([] if it cannot be read).
+
+    Only the end of the file is read (see :func:`sluice.logfiles.tail_lines`).
+    """
+    return logfiles.tail_lines(path, count)
 
 
 def failed_task(run: Run) -> TaskRun | None:

@@ -6,10 +6,11 @@ the pipeline's IR; the pipeline file is loaded and checked here first, as locall
 
 from __future__ import annotations
 
+import codecs
 import json
 import os
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 from urllib.parse import quote
 
@@ -57,14 +58,13 @@ class RemoteClient:
     def __exit__(self, *_exc: object) -> None:
         self.close()
 
-    def _request(self, method: str, path: str, **kwargs: Any) -> dict[str, Any]:
-        try:
-            response = self._http.request(method, path, **kwargs)
-        except httpx.HTTPError as exc:
-            raise RemoteServerError(
-                f"cannot reach the Sluice server at {self.host}: {exc}; is `sluice server` "
-                "running there?"
-            ) from exc
+    def _unreachable(self, exc: httpx.HTTPError) -> RemoteServerError:
+        return RemoteServerError(
+            f"cannot reach the Sluice server at {self.host}: {exc}; is `sluice server` "
+            "running there?"
+        )
+
+    def _raise_for_status(self, response: httpx.Response) -> None:
         if response.status_code >= 400:
             message = _error_message(response)
             if response.status_code == 404:
@@ -74,6 +74,13 @@ class RemoteClient:
             if response.status_code < 500:
                 raise UserInputError(message)
             raise RemoteServerError(f"the server at {self.host} failed: {message}")
+
+    def _request(self, method: str, path: str, **kwargs: Any) -> dict[str, Any]:
+        try:
+            response = self._http.request(method, path, **kwargs)
+        except httpx.HTTPError as exc:
+            raise self._unreachable(exc) from exc
+        self._raise_for_status(response)
         try:
             body = response.json()
         except ValueError as exc:
@@ -135,6 +142,34 @@ class RemoteClient:
         node = quote(task, safe="")
         body = self._request("GET", f"/runs/{run_id}/nodes/{node}/logs", params=params)
         return str(body.get("data", ""))
+
+    def stream_logs(self, run_id: str, task: str, *, attempt: int | None = None) -> Iterator[str]:
+        """A task's whole log, as text chunks read from the network as they are consumed."""
+        params = {} if attempt is None else {"attempt": attempt}
+        node = quote(task, safe="")
+        path = f"/runs/{run_id}/nodes/{node}/logs"
+        decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
+        try:
+            with self._http.stream(
+                "GET", path, params=params, headers={"Accept": "text/plain"}
+            ) as response:
+                if response.status_code >= 400:
+                    response.read()
+                    self._raise_for_status(response)
+                if response.headers.get("content-type", "").startswith("application/json"):
+                    # A server that only answers JSON: the end of the log is all there is.
+                    response.read()
+                    yield str(response.json().get("data", ""))
+                    return
+                for chunk in response.iter_bytes():
+                    text = decoder.decode(chunk)
+                    if text:
+                        yield text
+        except httpx.HTTPError as exc:
+            raise self._unreachable(exc) from exc
+        rest = decoder.decode(b"", final=True)
+        if rest:
+            yield rest
 
     def terminate(self, run_id: str) -> dict[str, Any]:
         """Ask the server to cancel a run."""

@@ -20,6 +20,7 @@ from sluice.engine.states import TaskState
 from sluice.errors import SluiceError
 from sluice.executors.base import ComponentException, ExecutionRequest
 from sluice.executors.processes import append_log_line
+from sluice.logfiles import tail_lines
 from sluice.names import safe_component, under
 from sluice.spec.placeholders import expand_structured_args, resolve_placeholders
 from sluice.store.digest import cheap_digest
@@ -455,14 +456,15 @@ FAILURE_OUTPUT_LINES = 10
 
 
 def _log_lines(log_path: Path) -> list[str]:
-    try:
-        return [ln.rstrip() for ln in log_path.read_text(errors="replace").splitlines()]
-    except OSError:
-        return []
+    """The lines at the end of a log (its last 256 KiB): it may hold gigabytes before them."""
+    return [ln.rstrip() for line in tail_lines(log_path, None) for ln in line.splitlines()]
 
 
 def failure_summary(log_path: Path, exit_code: int) -> str:
-    """One line saying why an attempt failed: the component's exception, or its exit code."""
+    """One line saying why an attempt failed: the component's exception, or its exit code.
+
+    Only the end of the log is read: a task may have printed gigabytes before failing.
+    """
     lines = _log_lines(log_path)
     for line in reversed(lines):
         if _EXCEPTION_LINE.match(line):

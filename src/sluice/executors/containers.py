@@ -110,13 +110,18 @@ async def run_in_container(engine: ContainerEngine, request: ExecutionRequest) -
     """Run ``request`` in a container; output appended to its log; return the exit code.
 
     Cancelling removes the container (``rm -f``): killing the CLI alone would leave it running.
+    So does the death of this process: the shepherd of the CLI runs the same ``rm -f``.
     """
     name = f"sluice-{uuid.uuid4().hex[:12]}"
     argv = build_run_command(engine, request, name=name)
     request.work_dir.mkdir(parents=True, exist_ok=True)
     try:
         return await run_logged(
-            argv, cwd=request.work_dir, env=dict(os.environ), log_path=request.log_path
+            argv,
+            cwd=request.work_dir,
+            env=dict(os.environ),
+            log_path=request.log_path,
+            on_orphan=[engine.path, "rm", "--force", name],
         )
     except asyncio.CancelledError:
         proc = await asyncio.create_subprocess_exec(

@@ -25,8 +25,17 @@ from typing import Any
 
 from sluice.errors import ExecutorError
 from sluice.executors.processes import KILL_GRACE_SECONDS, signal_group
+from sluice.executors.reaper import MARKER_VAR, kill_marked, new_marker
 
-__all__ = ["RUN_MODULE_BOOTSTRAP", "ZYGOTE_PATH", "ForkWorker"]
+__all__ = ["RUN_MODULE_BOOTSTRAP", "ZYGOTE_PATH", "ForkWorker", "ForkWorkerDied"]
+
+
+class ForkWorkerDied(ExecutorError):
+    """The fork worker died while an attempt ran in it: a system failure, not the task's.
+
+    The attempt's processes were killed; running it again (in a new worker) is safe.
+    """
+
 
 # The worker loads zygote.py by path: importing the `sluice` package would drag the engine, the
 # store and SQLAlchemy into every task's interpreter.
@@ -60,6 +69,7 @@ def _stop(proc: subprocess.Popen[bytes]) -> None:
 @dataclass
 class _Attempt:
     exit: asyncio.Future[int]
+    marker: str
     pid: int | None = None
 
 
@@ -109,7 +119,8 @@ class ForkWorker:
         :func:`sluice.executors.base.read_component_exception`).
 
         Raises:
-            ExecutorError: the worker could not be started or died during the attempt.
+            ForkWorkerDied: the worker died during the attempt (the attempt's processes are gone).
+            ExecutorError: the worker could not be started, or was closed during the attempt.
         """
         loop = asyncio.get_running_loop()
         self._ensure_started(loop)
@@ -117,12 +128,13 @@ class ForkWorker:
         attempt_id = next(self._ids)
         future: asyncio.Future[int] = loop.create_future()
         future.add_done_callback(_consume)
-        self._attempts[attempt_id] = _Attempt(future)
+        marker = new_marker()
+        self._attempts[attempt_id] = _Attempt(future, marker)
         request = {
             "op": "run",
             "id": attempt_id,
             "cwd": str(cwd),
-            "env": env,
+            "env": {**env, MARKER_VAR: marker},
             "log": str(log_path),
             "source": source,
             "source_path": str(source_path),
@@ -152,19 +164,20 @@ class ForkWorker:
             if proc.poll() is not None:
                 break
             await asyncio.sleep(0.01)
-        self._discard("the fork worker was closed")
+        self._discard("the fork worker was closed", died=False)
 
     # -- internals -------------------------------------------------------------------------
 
     def _ensure_started(self, loop: asyncio.AbstractEventLoop) -> None:
         if self._proc is not None and (self._loop is not loop or self._proc.poll() is not None):
-            self._discard("the fork worker was restarted")
+            self._discard("the fork worker was restarted", died=self._proc.poll() is not None)
         if self._proc is not None:
             return
         env = dict(os.environ, _KFP_RUNTIME="true")
         try:
             proc = subprocess.Popen(
-                [sys.executable, "-c", _BOOTSTRAP, _ZYGOTE_PATH],
+                # Our pid: the worker asks for a signal when we die, and checks we still live.
+                [sys.executable, "-c", _BOOTSTRAP, _ZYGOTE_PATH, str(os.getpid())],
                 stdin=subprocess.PIPE,
                 stdout=subprocess.PIPE,
                 env=env,
@@ -249,8 +262,11 @@ class ForkWorker:
         else:
             attempt.exit.set_exception(ExecutorError(str(message.get("error"))))
 
-    def _discard(self, reason: str) -> None:
-        """Forget the worker: stop it, kill orphaned attempts, fail their waiters."""
+    def _discard(self, reason: str, *, died: bool = True) -> None:
+        """Forget the worker: stop it, kill orphaned attempts, fail their waiters.
+
+        Waiters get :class:`ForkWorkerDied` if ``died``, else a plain :class:`ExecutorError`.
+        """
         proc, loop = self._proc, self._loop
         self._proc = self._loop = None
         if proc is not None:
@@ -276,7 +292,10 @@ class ForkWorker:
             if attempt.pid is not None:
                 signal_group(attempt.pid, signal.SIGKILL)  # orphans of a crashed worker
             if not attempt.exit.done():
-                attempt.exit.set_exception(ExecutorError(reason))
+                # The worker could not sweep up: find what the attempt started by its marker.
+                kill_marked(attempt.marker)
+                error = ForkWorkerDied(reason) if died else ExecutorError(reason)
+                attempt.exit.set_exception(error)
 
     async def _kill(self, attempt_id: int, future: asyncio.Future[int]) -> None:
         """SIGTERM the attempt's group, then SIGKILL after the grace; wait for its exit."""

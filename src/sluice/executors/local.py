@@ -27,7 +27,12 @@ from sluice.executors.containers import (
     detect_engine,
     run_in_container,
 )
-from sluice.executors.forkserver import RUN_MODULE_BOOTSTRAP, ZYGOTE_PATH, ForkWorker
+from sluice.executors.forkserver import (
+    RUN_MODULE_BOOTSTRAP,
+    ZYGOTE_PATH,
+    ForkWorker,
+    ForkWorkerDied,
+)
 from sluice.executors.lightweight import (
     LightweightCommand,
     host_kfp_available,
@@ -120,7 +125,8 @@ class LocalExecutor:
         argv = ["--component_module_path", str(source_path), *command.args]
         if kfp_ok and not missing:
             if self.use_fork_worker and _forkable(request.env):
-                code = await self._worker.run(
+                run = functools.partial(
+                    self._worker.run,
                     module=command.module,
                     argv=argv,
                     source=command.source,
@@ -130,6 +136,13 @@ class LocalExecutor:
                     log_path=request.log_path,
                     exception_file=request.exception_path,
                 )
+                try:
+                    code = await run()
+                except ForkWorkerDied as exc:
+                    # Not the task's failure (its processes are gone): once more, in a fresh
+                    # worker; if that one dies too, the task fails and its retries apply.
+                    append_log_line(request.log_path, f"sluice: {exc}; running the attempt again")
+                    code = await run()
                 return ExecutionResult(exit_code=code, how="fork-worker")
             return await self._run_module(sys.executable, request, command, argv, env, "subprocess")
         # Install everything the component lists (not just what is missing) so the venv's key

@@ -9,8 +9,13 @@ run by :class:`sluice.executors.forkserver.ForkWorker`. Protocol, one JSON objec
 * stdout ``{"id": n, "pid": p}`` once forked, ``{"id": n, "exit": code}`` when it ended
   (negative: killed by that signal), ``{"id": n, "error": text}`` if it could not fork.
 
-EOF on stdin or SIGTERM kills every running child and exits. This module must stay
-single-threaded (forking a threaded process is unsafe) and import nothing heavy itself.
+EOF on stdin or SIGTERM kills every running child and exits. The worker also gets SIGTERM
+when the orchestrator dies (a parent-death signal on Linux), and every child gets SIGKILL
+when the worker dies, so no attempt outlives either. The worker is a subreaper: a child's
+descendants that left its process group (``setsid``) are reparented here when their parent
+exits, and the ones carrying the attempt's ``SLUICE_ATTEMPT_ID`` die with the attempt.
+This module must stay single-threaded (forking a threaded process is unsafe) and import
+nothing heavy itself.
 
 A component that raises gets its full traceback in its log, as under the KFP launcher, and its
 exception recorded as JSON in ``exception_file`` (see :func:`_record_exception`): type, message
@@ -28,7 +33,23 @@ import selectors
 import signal
 import sys
 import traceback
+from types import ModuleType
 from typing import Any
+
+
+def _load_reaper() -> ModuleType:
+    """``sluice.executors.reaper``, loaded by path like this module (stdlib only)."""
+    import importlib.util
+
+    path = os.path.join(os.path.dirname(os.path.abspath(__file__)), "reaper.py")
+    spec = importlib.util.spec_from_file_location("_sluice_reaper", path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+_reaper = _load_reaper()
 
 
 def _preload() -> None:
@@ -69,6 +90,7 @@ class _Zygote:
         os.set_blocking(self.wake_w, False)
         self.children: dict[int, int] = {}  # pid -> request id
         self.pids: dict[int, int] = {}  # request id -> pid
+        self.markers: dict[int, str] = {}  # pid -> the attempt's SLUICE_ATTEMPT_ID
         self.buffer = b""
 
     def serve(self) -> dict[str, Any] | None:
@@ -122,11 +144,15 @@ class _Zygote:
             return message
         self.children[pid] = message["id"]
         self.pids[message["id"]] = pid
+        marker = message["env"].get(_reaper.MARKER_VAR)
+        if marker:
+            self.markers[pid] = marker
         _send(self.out_fd, {"id": message["id"], "pid": pid})
         return None
 
     def _reap(self) -> None:
-        while self.children:
+        # Orphans reparented here (we are a subreaper) are reaped too, and otherwise ignored.
+        while True:
             try:
                 pid, status = os.waitpid(-1, os.WNOHANG)
             except ChildProcessError:
@@ -140,15 +166,33 @@ class _Zygote:
             # Stragglers left in the attempt's group die with it, like a container's.
             with contextlib.suppress(ProcessLookupError, PermissionError):
                 os.killpg(pid, signal.SIGKILL)
+            marker = self.markers.pop(pid, None)
+            if marker:
+                self._sweep(marker)
             _send(self.out_fd, {"id": request_id, "exit": os.waitstatus_to_exitcode(status)})
 
+    def _sweep(self, marker: str) -> None:
+        """Kill the attempt's descendants that left its group and were reparented here."""
+        me = os.getpid()
+        for _ in range(100):  # each round reaches one more generation; bounded all the same
+            marked = [
+                pid
+                for pid in _reaper.children_of(me)
+                if pid not in self.children and _reaper.has_marker(pid, marker)
+            ]
+            if not marked:
+                return
+            for pid in marked:
+                with contextlib.suppress(ProcessLookupError, PermissionError):
+                    os.kill(pid, signal.SIGKILL)
+            for pid in marked:
+                # Their children are reparented here as each one exits.
+                with contextlib.suppress(ChildProcessError):
+                    os.waitpid(pid, 0)
+
     def _shutdown(self) -> None:
-        for pid in list(self.children):
-            with contextlib.suppress(ProcessLookupError, PermissionError):
-                os.killpg(pid, signal.SIGKILL)
-        for pid in list(self.children):
-            with contextlib.suppress(ChildProcessError):
-                os.waitpid(pid, 0)
+        # Every process below the worker goes: attempts, their groups, and orphans.
+        _reaper.kill_everything(list(self.children))
 
     def close_in_child(self) -> None:
         """Drop everything of the worker a forked child must not keep."""
@@ -160,9 +204,11 @@ class _Zygote:
             os.close(fd)
 
 
-def _run_child(request: dict[str, Any]) -> int:
+def _run_child(request: dict[str, Any], worker_pid: int) -> int:
     """Become the attempt: like ``python3 -m <module> <argv>`` started in ``cwd``."""
     os.setsid()  # own process group, so the attempt can be killed as a whole
+    # The worker is single-threaded, so the signal fires exactly when the worker dies.
+    _reaper.set_parent_death_signal(signal.SIGKILL, worker_pid)
     try:
         log_fd = os.open(request["log"], os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
         os.dup2(log_fd, 1)
@@ -364,17 +410,26 @@ def main() -> None:
     # `-c` put the worker's cwd ('') first on sys.path; a child puts its own cwd there instead.
     if sys.path and sys.path[0] == "":
         del sys.path[0]
+    # Die with the orchestrator (SIGTERM: our handler kills the children first) even if it is
+    # killed before it could close our stdin; and adopt the attempts' setsid'd descendants.
+    # The signal comes when the *thread* that started us ends: that is the event loop's
+    # thread, which the ForkWorker is bound to anyway (a worker that stops early is simply
+    # restarted by the next attempt). EOF on stdin remains the main way out.
+    if len(sys.argv) > 1 and sys.argv[1].isdigit():
+        _reaper.set_parent_death_signal(signal.SIGTERM, int(sys.argv[1]))
+    _reaper.set_subreaper()
     _preload()
     # The loaded modules are shared copy-on-write by every child; keep the GC off those pages.
     gc.collect()
     gc.freeze()
+    worker_pid = os.getpid()
     zygote = _Zygote(cmd_fd, out_fd)
     request = zygote.serve()
     if request is None:
         sys.exit(0)
     zygote.close_in_child()
     del zygote
-    _exit(_run_child(request))
+    _exit(_run_child(request, worker_pid))
 
 
 def _exit(code: int) -> None:

@@ -1,0 +1,398 @@
+"""Keeping task processes from outliving the Sluice process that started them.
+
+A task process must die when its attempt ends, when the attempt is cancelled, and when the
+orchestrator (``sluice run``, ``sluice server``) dies, even by ``kill -9``; otherwise a
+restarted server runs the task again while the orphan is still writing. Three tools:
+
+* **the shepherd**: every host process runs under :func:`main` (``python -I -S`` with
+  ``GRACE N ON_ORPHAN... -- CMD``), a small stdlib-only supervisor. Its stdin is a pipe the
+  orchestrator never writes to: when the orchestrator dies, for whatever reason, the kernel
+  closes the pipe and the shepherd sees EOF and kills the task. A pipe is used rather than
+  ``PR_SET_PDEATHSIG`` in the orchestrator because that signal follows the *thread* that
+  forked (asyncio may spawn from any thread). On SIGTERM (a cancel) it passes SIGTERM on
+  and SIGKILLs after the grace period. When the task ends, whatever it left behind is
+  killed and the shepherd exits as the task did. Starting it costs a host task about one
+  bare interpreter start (~10-15 ms).
+* **a subreaper**: on Linux the shepherd and the fork worker are ``PR_SET_CHILD_SUBREAPER``,
+  so descendants that called ``setsid`` (and so left the task's process group) are reparented
+  to them when their parent exits, instead of to init, and can still be found and killed.
+* **a marker**: every task process gets ``SLUICE_ATTEMPT_ID`` in its environment; when its
+  supervisor itself was killed, the orchestrator finds stragglers by scanning
+  ``/proc/*/environ`` for it.
+
+On other platforms the pipe and process groups still work; descendants that leave their
+process group cannot be tracked there and are left alone.
+
+This module must import nothing but the standard library: the fork worker loads it by path,
+and the shepherd imports it with ``python -I -S`` before every host task, so it
+imports only what it needs (each of contextlib, json, typing, uuid would cost milliseconds).
+"""
+
+from __future__ import annotations
+
+import os
+import select
+import stat
+import sys
+import time
+
+TYPE_CHECKING = False  # typing itself is not imported: mypy treats this name as True
+if TYPE_CHECKING:
+    import signal
+    from collections.abc import Callable, Iterable
+    from typing import NoReturn
+else:
+    try:  # the C module: `signal` wraps it in enums, and importing enum takes milliseconds
+        import _signal as signal
+    except ImportError:
+        import signal
+
+__all__ = [
+    "MARKER_VAR",
+    "children_of",
+    "descendants",
+    "has_marker",
+    "kill_everything",
+    "kill_marked",
+    "marked_processes",
+    "new_marker",
+    "set_parent_death_signal",
+    "set_subreaper",
+]
+
+#: The environment variable that marks every process of one attempt.
+MARKER_VAR = "SLUICE_ATTEMPT_ID"
+
+_PR_SET_PDEATHSIG = 1
+_PR_SET_CHILD_SUBREAPER = 36
+_LINUX = sys.platform.startswith("linux")
+# Descendants can only be found through /proc (absent off Linux, and in some sandboxes).
+_PROC = os.path.isdir("/proc/self/task")
+
+#: How long the final SIGKILL sweep waits for a stubborn tree (processes stuck in the kernel).
+_SWEEP_SECONDS = 10.0
+
+
+def new_marker() -> str:
+    """A fresh value for :data:`MARKER_VAR`."""
+    return os.urandom(16).hex()
+
+
+_PRCTL: list[Callable[..., int] | None] = []
+
+
+def _prctl() -> Callable[..., int] | None:
+    """libc's ``prctl`` (Linux), looked up once; None elsewhere."""
+    if not _PRCTL:
+        function: Callable[..., int] | None = None
+        if _LINUX:
+            try:
+                import ctypes
+
+                function = ctypes.CDLL(None, use_errno=True).prctl
+            except (OSError, AttributeError, ImportError):
+                function = None
+        _PRCTL.append(function)
+    return _PRCTL[0]
+
+
+def set_subreaper() -> bool:
+    """Make this process the reaper of its orphaned descendants (Linux); False if not."""
+    prctl = _prctl()
+    return prctl is not None and prctl(_PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) == 0
+
+
+def set_parent_death_signal(sig: int, parent: int) -> bool:
+    """Have the kernel send ``sig`` when the parent dies (Linux); exit now if it already has.
+
+    ``parent`` is the pid the caller expects as its parent: if it is already gone (we were
+    reparented before the call), the signal would never come, so the process exits at once.
+    Returns False where the platform has no such signal.
+    """
+    prctl = _prctl()
+    if prctl is None or prctl(_PR_SET_PDEATHSIG, sig, 0, 0, 0) != 0:
+        return False
+    if os.getppid() != parent:
+        os._exit(1)
+    return True
+
+
+def _parents() -> dict[int, int]:
+    """``pid -> ppid`` of every process (Linux ``/proc``; {} elsewhere)."""
+    table: dict[int, int] = {}
+    try:
+        names = os.listdir("/proc")
+    except OSError:
+        return table
+    for name in names:
+        if not name.isdigit():
+            continue
+        try:
+            with open(f"/proc/{name}/stat", "rb") as handle:
+                stat = handle.read()
+        except OSError:
+            continue  # it ended meanwhile
+        # The command name may hold spaces and parentheses: fields follow the last ')'.
+        fields = stat[stat.rfind(b")") + 2 :].split()
+        if len(fields) > 1 and fields[0] != b"Z":
+            table[int(name)] = int(fields[1])
+    return table
+
+
+def children_of(pid: int) -> list[int]:
+    """Living or zombie children of ``pid`` (Linux; [] elsewhere).
+
+    Reads ``/proc/<pid>/task/*/children`` (one small file per thread) when the kernel has it,
+    else scans every process.
+    """
+    try:
+        threads = os.listdir(f"/proc/{pid}/task")
+    except OSError:
+        return []
+    found: list[int] = []
+    try:
+        for tid in threads:
+            with open(f"/proc/{pid}/task/{tid}/children", "rb") as handle:
+                found.extend(int(child) for child in handle.read().split())
+    except FileNotFoundError:
+        return [child for child, parent in _parents().items() if parent == pid]
+    except OSError:
+        pass  # a thread ended meanwhile
+    return found
+
+
+def has_marker(pid: int, marker: str) -> bool:
+    """Whether process ``pid`` was started with ``SLUICE_ATTEMPT_ID=<marker>``."""
+    try:
+        with open(f"/proc/{pid}/environ", "rb") as handle:
+            environ = handle.read()
+    except OSError:
+        return False  # gone, a zombie, or not ours to read
+    return f"{MARKER_VAR}={marker}".encode() in environ.split(b"\0")
+
+
+def descendants(root: int) -> list[int]:
+    """Living (non-zombie) descendants of ``root``, parents before children ([] off Linux)."""
+    children: dict[int, list[int]] = {}
+    for pid, ppid in _parents().items():
+        children.setdefault(ppid, []).append(pid)
+    found: list[int] = []
+    queue = [root]
+    while queue:
+        for child in children.get(queue.pop(), ()):
+            found.append(child)
+            queue.append(child)
+    return found
+
+
+def marked_processes(marker: str) -> list[int]:
+    """Pids whose environment holds ``SLUICE_ATTEMPT_ID=<marker>`` ([] off Linux)."""
+    me = os.getpid()
+    return [pid for pid in _parents() if pid != me and has_marker(pid, marker)]
+
+
+def _signal(pids: Iterable[int], sig: int) -> None:
+    for pid in pids:
+        try:  # noqa: SIM105 (no contextlib: see the module docstring)
+            os.kill(pid, sig)
+        except (ProcessLookupError, PermissionError):
+            pass  # already gone
+
+
+def _signal_group(pgid: int, sig: int) -> None:
+    try:  # noqa: SIM105
+        os.killpg(pgid, sig)
+    except (ProcessLookupError, PermissionError):
+        pass  # already gone
+
+
+def kill_marked(marker: str, sig: int = signal.SIGKILL) -> list[int]:
+    """Send ``sig`` to every process carrying ``marker``; returns their pids."""
+    pids = marked_processes(marker)
+    _signal(pids, sig)
+    return pids
+
+
+def _reap_any() -> bool:
+    """Reap exited children; False once this process has no children at all."""
+    while True:
+        try:
+            pid, _ = os.waitpid(-1, os.WNOHANG)
+        except ChildProcessError:
+            return False
+        if pid == 0:
+            return True
+
+
+def kill_everything(groups: Iterable[int] = ()) -> None:
+    """SIGKILL ``groups`` and every descendant of this process, and reap them all.
+
+    With a subreaper, an empty child list means an empty tree: every descendant whose parent
+    died was reparented here. Without one this kills what it can see and returns.
+    """
+    groups = list(groups)
+    deadline = time.monotonic() + _SWEEP_SECONDS
+    while True:
+        for pgid in groups:
+            _signal_group(pgid, signal.SIGKILL)
+        if not _reap_any():
+            return
+        left = descendants(os.getpid())
+        _signal(left, signal.SIGKILL)
+        if (not left and not _PROC) or time.monotonic() > deadline:
+            return
+        time.sleep(0.005)
+
+
+# -- the shepherd --------------------------------------------------------------------------
+
+
+def _spawn(command: list[str], wake: tuple[int, int]) -> int:
+    """Fork the task in a session of its own with stdin on /dev/null; returns its pid."""
+    pid = os.fork()
+    if pid != 0:
+        return pid
+    try:
+        signal.set_wakeup_fd(-1)
+        # Python ignores SIGPIPE and XFSZ; the task gets the defaults, as subprocess gives.
+        for sig in (signal.SIGCHLD, signal.SIGTERM, signal.SIGINT, signal.SIGHUP, signal.SIGPIPE):
+            signal.signal(sig, signal.SIG_DFL)
+        if hasattr(signal, "SIGXFSZ"):
+            signal.signal(signal.SIGXFSZ, signal.SIG_DFL)
+        os.setsid()
+        devnull = os.open(os.devnull, os.O_RDONLY)
+        os.dup2(devnull, 0)
+        os.close(devnull)
+        for fd in wake:
+            os.close(fd)
+        os.execvp(command[0], command)
+    except OSError as exc:
+        message = f"sluice: cannot execute '{command[0]}': {exc.strerror or exc}\n"
+        try:
+            os.write(2, message.encode("utf-8", "replace"))
+        finally:
+            os._exit(127 if isinstance(exc, FileNotFoundError) else 126)
+    except BaseException:
+        os._exit(127)
+    raise AssertionError("unreachable")
+
+
+def _signal_tree(main: int, sig: int) -> None:
+    """``sig`` to the task's group and to every other descendant (those that left it)."""
+    _signal_group(main, sig)
+    _signal(descendants(os.getpid()), sig)
+
+
+def _exit_like(status: int) -> NoReturn:
+    """Exit with the task's exit code, or die of the signal that killed it."""
+    if os.WIFSIGNALED(status):
+        sig = os.WTERMSIG(status)
+        try:
+            import resource
+
+            resource.setrlimit(resource.RLIMIT_CORE, (0, 0))  # the task's crash, not ours
+        except (ImportError, OSError, ValueError):
+            pass
+        try:  # noqa: SIM105
+            signal.signal(sig, signal.SIG_DFL)
+        except (OSError, ValueError):
+            pass  # refused for SIGKILL and SIGSTOP, which need none
+        try:  # noqa: SIM105
+            os.kill(os.getpid(), sig)
+        except OSError:
+            pass  # then exit as a shell reports a signal
+        os._exit(128 + sig)
+    os._exit(os.waitstatus_to_exitcode(status) & 0xFF)
+
+
+def _on_orphaned(main: int, cleanup: list[str]) -> NoReturn:
+    """The orchestrator is gone: kill the task at once, run the cleanup command, exit."""
+    kill_everything([main])
+    if cleanup:
+        try:
+            import subprocess
+
+            subprocess.run(
+                cleanup,
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+                timeout=60,
+                check=False,
+            )
+        except Exception:  # best effort: nobody is left to tell
+            pass
+    os._exit(1)
+
+
+def shepherd(grace: float, cleanup: list[str], command: list[str]) -> NoReturn:
+    """Run ``command`` to its end, as described in the module docstring; never returns."""
+    set_subreaper()
+    wake_r, wake_w = os.pipe()
+    os.set_blocking(wake_r, False)
+    os.set_blocking(wake_w, False)
+    signal.set_wakeup_fd(wake_w)
+    for sig in (signal.SIGCHLD, signal.SIGTERM):
+        signal.signal(sig, lambda *_: None)  # the wakeup fd does the work
+    for sig in (signal.SIGINT, signal.SIGHUP):
+        signal.signal(sig, signal.SIG_IGN)  # the orchestrator decides, through SIGTERM
+    main = _spawn(command, (wake_r, wake_w))
+    poller = select.poll()
+    # The lifeline is our stdin when it is a pipe (or socket); anything else cannot signal EOF.
+    lifeline = stat.S_ISFIFO(os.fstat(0).st_mode) or stat.S_ISSOCK(os.fstat(0).st_mode)
+    if lifeline:
+        poller.register(0, select.POLLIN)
+    poller.register(wake_r, select.POLLIN)
+    status: int | None = None
+    kill_at: float | None = None
+    while status is None:
+        timeout = None if kill_at is None else max(0.0, kill_at - time.monotonic()) * 1000
+        for fd, _ in poller.poll(timeout):
+            if fd == 0:
+                try:
+                    data = os.read(0, 4096)
+                except OSError:
+                    data = b""
+                if not data:
+                    _on_orphaned(main, cleanup)
+            else:
+                try:
+                    received = os.read(wake_r, 4096)
+                except BlockingIOError:
+                    received = b""
+                if signal.SIGTERM in received and kill_at is None:
+                    _signal_tree(main, signal.SIGTERM)
+                    kill_at = time.monotonic() + grace
+        while True:
+            try:
+                pid, code = os.waitpid(-1, os.WNOHANG)
+            except ChildProcessError:
+                break
+            if pid == 0:
+                break
+            if pid == main:
+                status = code
+        if status is None and kill_at is not None and time.monotonic() >= kill_at:
+            _signal_tree(main, signal.SIGKILL)
+            kill_at = time.monotonic() + 3600.0  # now just wait for it
+    # Stragglers die with the task, as in a container's teardown.
+    kill_everything([main])
+    _exit_like(status)
+
+
+def main() -> NoReturn:
+    """``reaper.py GRACE N [N words of ON_ORPHAN] -- COMMAND...``: the shepherd's entry point."""
+    args = sys.argv[1:]
+    try:
+        grace, count = float(args[0]), int(args[1])
+        cleanup, separator, command = args[2 : 2 + count], args[2 + count], args[3 + count :]
+    except (IndexError, ValueError):
+        separator, command = "", []
+    if separator != "--" or not command:
+        sys.stderr.write("usage: reaper.py GRACE N [ON_ORPHAN...] -- COMMAND...\n")
+        os._exit(2)
+    shepherd(grace, cleanup, command)
+
+
+if __name__ == "__main__":
+    main()
