@@ -14,7 +14,7 @@ from sluice.server.errors import bad_request, not_found, precondition
 from sluice.server.kfp_filters import list_response
 from sluice.server.packages import load_spec
 from sluice.server.routers.pipelines import get_version_row, latest_version
-from sluice.server.serialize import run_json
+from sluice.server.serialize import artifact_ids_of, run_json
 from sluice.server.submission import submit_run
 from sluice.store.models import ExecutionRow, RunRow, StateTransitionRow
 
@@ -146,7 +146,15 @@ def run_details(state: ServerState, row: RunRow) -> dict[str, Any]:
     for transition in transitions:
         if transition.task_id is not None:
             per_task.setdefault(transition.task_id, []).append(transition)
-    return run_json(row, tasks=tasks, executions=executions, history=own, task_history=per_task)
+    artifacts = state.store.get_artifacts(artifact_ids_of(row, tasks))
+    return run_json(
+        row,
+        tasks=tasks,
+        executions=executions,
+        history=own,
+        task_history=per_task,
+        artifacts=artifacts,
+    )
 
 
 @router.get("/runs:resolve")
