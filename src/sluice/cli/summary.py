@@ -138,8 +138,10 @@ def task_table(tasks: list[TaskRun]) -> Table:
 def run_list_table(runs: list[Run]) -> Table:
     """Runs as ``sluice runs list`` shows them (local or ``--host``)."""
     table = Table(box=None, pad_edge=False, header_style="bold")
+    # The id prefix and the state are what a narrow terminal must still show in full.
+    widths = {"ID": _ID_PREFIX, "STATE": len("SUCCEEDED")}
     for column in ("NAME", "ID", "PIPELINE", "STATE", "CREATED", "DURATION"):
-        table.add_column(column, no_wrap=True)
+        table.add_column(column, no_wrap=True, min_width=widths.get(column))
     for run in runs:
         table.add_row(
             run.name,
