@@ -14,6 +14,7 @@ from typer.testing import CliRunner
 
 from sluice import Client, ComponentError, ComponentTraceback, RunConfig, UserInputError
 from sluice.cli.main import app
+from sluice.client.models import Run
 
 pytestmark = pytest.mark.filterwarnings("ignore::FutureWarning")
 
@@ -89,6 +90,14 @@ def pipelines(tmp_path_factory: pytest.TempPathFactory) -> str:
     return str(path)
 
 
+def _summary(run: Run) -> tuple[object, ...]:
+    # Artifacts are compared by class and URI (kfp's artifact classes have no equality).
+    outputs = {
+        k: (type(v).__name__, v.uri) if hasattr(v, "uri") else v for k, v in run.outputs.items()
+    }
+    return (run.id, run.name, run.pipeline_name, run.state, run.created_at, outputs)
+
+
 def test_remote_runs_equal_local_views(server: RunningServer, pipelines: str) -> None:
     remote = Client(host=server.url)
     local = Client(home=server.home)
@@ -107,9 +116,8 @@ def test_remote_runs_equal_local_views(server: RunningServer, pipelines: str) ->
     assert made.task("write").outputs["out"].uri == expected.uri
 
     listed, listed_here = remote.list_runs(limit=10), local.list_runs(limit=10)
-    assert [(r.id, r.name, r.pipeline_name, r.state) for r in listed] == [
-        (r.id, r.name, r.pipeline_name, r.state) for r in listed_here
-    ]
+    assert [_summary(r) for r in listed] == [_summary(r) for r in listed_here]
+    assert made.id in [r.id for r in listed]
     with pytest.raises(UserInputError, match="cannot be used with a host client"):
         remote.submit(pipelines, pipeline_name="good", enable_caching=False)
     with pytest.raises(UserInputError):

@@ -17,6 +17,7 @@ from sluice.server.routers.pipelines import get_version_row, latest_version
 from sluice.server.serialize import artifact_ids_of, run_json
 from sluice.server.submission import submit_run
 from sluice.store.models import ExecutionRow, RunRow, StateTransitionRow
+from sluice.store.repository import Store
 
 router = APIRouter(tags=["runs"], dependencies=[Depends(require_token)])
 
@@ -176,9 +177,11 @@ def get_run(run_id: str, request: Request) -> dict[str, Any]:
     return run_details(state, get_run_row(state, run_id))
 
 
-def _run_summary(row: RunRow) -> dict[str, Any]:
-    # Lists leave out the spec and task details; GET /runs/{id} has them.
-    return run_json(row, with_spec=False)
+def _run_summary(row: RunRow, store: Store | None = None) -> dict[str, Any]:
+    # Lists leave out the spec and task details; GET /runs/{id} has them. The run's output
+    # artifacts (a query only for runs that have some) fill Sluice's extension field.
+    artifacts = store.get_artifacts(artifact_ids_of(row, [])) if store is not None else None
+    return run_json(row, with_spec=False, artifacts=artifacts)
 
 
 @router.get("/runs")
@@ -192,18 +195,19 @@ def list_runs(
     experiment_id: str | None = None,
 ) -> dict[str, Any]:
     """Runs (without task details), filtered, sorted and paged."""
+    store = state_of(request).store
     query = select(RunRow)
     if experiment_id:
         query = query.where(RunRow.experiment_id == experiment_id)
     if namespace:
         query = query.where(RunRow.namespace == namespace)
     return list_response(
-        state_of(request).store,
+        store,
         query,
         key="runs",
         columns=COLUMNS,
         tiebreak=RunRow.id,
-        to_json=_run_summary,
+        to_json=lambda row: _run_summary(row, store),
         filter=filter,
         sort_by=sort_by,
         page_token=page_token,
