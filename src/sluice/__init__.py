@@ -5,6 +5,11 @@ The public Python API is what this module exports::
     import sluice
     run = sluice.run(my_pipeline, {"rows": 100})
     print(run.state, run.outputs)
+    run.raise_for_state()  # ComponentError (with the component's traceback) if it failed
+
+    client = sluice.Client(home="/data/sluice")  # or Client(host="http://HOST:PORT")
+    handle = client.submit(my_pipeline, config=sluice.RunConfig(enable_caching=False))
+    print(handle.result().outputs)
 
 Names are imported on first use, so ``sluice --help`` does not pay for importing
 the engine and ``kfp``.
@@ -19,31 +24,47 @@ from sluice.errors import (
     AlreadyExistsError,
     AmbiguousRunError,
     ComponentError,
+    ComponentTraceback,
+    ExecutorError,
     InvalidArgumentError,
     InvalidPipelineError,
     PipelineNotFoundError,
+    RemoteServerError,
     ResourceUnavailableError,
+    RunCanceledError,
+    RunError,
+    RunFailedError,
     RunNameTakenError,
     RunNotFoundError,
     SluiceError,
+    StoreError,
     UnsupportedFeatureError,
     UserInputError,
 )
 
 if TYPE_CHECKING:
-    from sluice.client.local import RunHandle, get_run, list_runs, resume, run, submit
-    from sluice.client.models import Run, TaskRun
+    from sluice.client.client import Client, RemoteRunHandle
+    from sluice.client.handle import BaseRunHandle
+    from sluice.client.local import RunHandle, cancel, get_run, list_runs, resume, run, submit
+    from sluice.client.models import Run, TaskFailure, TaskRun
+    from sluice.client.options import RunConfig
 
 __version__ = "0.1.0"
 
 _LAZY = {
+    "BaseRunHandle": "sluice.client.handle",
+    "Client": "sluice.client.client",
+    "RemoteRunHandle": "sluice.client.client",
+    "RunConfig": "sluice.client.options",
     "RunHandle": "sluice.client.local",
+    "cancel": "sluice.client.local",
     "get_run": "sluice.client.local",
     "list_runs": "sluice.client.local",
     "resume": "sluice.client.local",
     "run": "sluice.client.local",
     "submit": "sluice.client.local",
     "Run": "sluice.client.models",
+    "TaskFailure": "sluice.client.models",
     "TaskRun": "sluice.client.models",
 }
 
@@ -62,20 +83,33 @@ def __getattr__(name: str) -> Any:
 __all__ = [
     "AlreadyExistsError",
     "AmbiguousRunError",
+    "BaseRunHandle",
+    "Client",
     "ComponentError",
+    "ComponentTraceback",
+    "ExecutorError",
     "InvalidArgumentError",
     "InvalidPipelineError",
     "PipelineNotFoundError",
+    "RemoteRunHandle",
+    "RemoteServerError",
     "ResourceUnavailableError",
     "Run",
+    "RunCanceledError",
+    "RunConfig",
+    "RunError",
+    "RunFailedError",
     "RunHandle",
     "RunNameTakenError",
     "RunNotFoundError",
     "SluiceError",
+    "StoreError",
+    "TaskFailure",
     "TaskRun",
     "UnsupportedFeatureError",
     "UserInputError",
     "__version__",
+    "cancel",
     "get_run",
     "list_runs",
     "resume",

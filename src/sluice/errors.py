@@ -5,7 +5,11 @@ what the user handed us (a file, a parameter value, a pipeline feature we do not
 support) are :class:`UserInputError` subclasses: the CLI prints their message on
 one line and exits with code 2, the server answers 4xx. A failure of the user's
 own component code never raises out of :func:`sluice.run`; it is recorded on the
-run, and :class:`ComponentError` carries the component's own traceback text.
+run. :meth:`sluice.Run.raise_for_state` (and ``handle.result()``) turn a run that did not
+succeed into a :class:`RunError`: a :class:`ComponentError` carrying the component's own
+traceback (chained from a :class:`ComponentTraceback`), :class:`RunFailedError` or
+:class:`RunCanceledError`. The server maps each error class to an HTTP status in one
+table (``sluice.server.errors``).
 """
 
 from __future__ import annotations
@@ -67,20 +71,102 @@ class ExecutorError(SluiceError):
     """Sluice could not start or supervise a task's process (not the component's own failure)."""
 
 
-class ComponentError(SluiceError):
-    """A component failed; ``traceback`` is the component's own error output.
+class ComponentTraceback(SluiceError):
+    """A component's own exception, as recorded where it ran (another process, or a server).
 
-    Args:
-        task: the task name in the pipeline.
-        message: one-line summary (usually the exception line of the component).
-        traceback: the component's own traceback or last log lines, if any.
+    It is the ``__cause__`` of the :class:`ComponentError` that
+    :meth:`sluice.Run.raise_for_state` raises, so Python prints the component's own
+    traceback above Sluice's ("The above exception was the direct cause ..."). Its text is
+    that traceback; the original exception object cannot cross the process boundary.
+
+    Attributes:
+        exception_type: the type of the component's exception (``ValueError``), if known.
+        message: the exception's message, or the one-line reason.
+        traceback: the component's own traceback text (its frames only), if known.
     """
 
-    def __init__(self, task: str, message: str, traceback: str | None = None) -> None:
-        super().__init__(f"task '{task}' failed: {message}")
+    def __init__(
+        self, message: str, *, exception_type: str | None = None, traceback: str | None = None
+    ) -> None:
+        self.exception_type = exception_type
+        self.message = message
+        self.traceback = traceback
+        head = f"{exception_type}: {message}" if exception_type else message
+        text = traceback.rstrip("\n") if traceback else head
+        super().__init__(f"\n{text}" if traceback else text)
+
+
+class RunError(SluiceError):
+    """A run ended in a state other than SUCCEEDED (see :meth:`sluice.Run.raise_for_state`).
+
+    Attributes:
+        run_id / run_name: the run.
+        state: its final state (``FAILED``, ``CANCELED``, ...).
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        run_id: str | None = None,
+        run_name: str | None = None,
+        state: str | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.run_id = run_id
+        self.run_name = run_name
+        self.state = state
+
+
+class RunCanceledError(RunError):
+    """The run was canceled before it ended."""
+
+
+class RunFailedError(RunError):
+    """The run failed; :class:`ComponentError` when a component's failure is to blame."""
+
+
+class ComponentError(RunFailedError):
+    """A component failed; ``traceback`` is the component's own error output.
+
+    Raised by :meth:`sluice.Run.raise_for_state` and ``RunHandle.result()`` for a failed
+    run, chained ``from`` a :class:`ComponentTraceback` holding the component's traceback.
+
+    Args:
+        task: the failed task's path in the run (``train``, ``for-loop-2[1]/square``).
+        message: one-line summary (usually the exception line of the component).
+        traceback: the component's own traceback or last log lines, if any.
+        exception_type: the type of the component's uncaught exception, if it raised one.
+        exit_code: the component's exit code, if it ran to an exit.
+        output: the last lines the component printed before it raised, if known.
+        attempts: how many times the component was started.
+        run_id / run_name / state: the run it failed in, when known.
+    """
+
+    def __init__(
+        self,
+        task: str,
+        message: str,
+        traceback: str | None = None,
+        *,
+        exception_type: str | None = None,
+        exit_code: int | None = None,
+        output: str | None = None,
+        attempts: int | None = None,
+        run_id: str | None = None,
+        run_name: str | None = None,
+        state: str | None = None,
+    ) -> None:
+        super().__init__(
+            f"task '{task}' failed: {message}", run_id=run_id, run_name=run_name, state=state
+        )
         self.task = task
         self.message = message
         self.traceback = traceback
+        self.exception_type = exception_type
+        self.exit_code = exit_code
+        self.output = output
+        self.attempts = attempts
 
 
 class StoreError(SluiceError):

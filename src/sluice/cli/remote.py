@@ -3,46 +3,21 @@
 from __future__ import annotations
 
 import json
-from datetime import datetime
+import time
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 import typer
-from rich.table import Table
 
-from sluice.cli.common import (
-    EXIT_FAILED,
-    EXIT_INTERRUPTED,
-    EXIT_OK,
-    format_duration,
-    format_time,
-    make_console,
-)
-from sluice.cli.summary import state_text
-from sluice.client.remote import RemoteClient, detail_state, task_states
+from sluice.cli.common import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, make_console
+from sluice.cli.summary import print_run_details, print_run_summary, run_list_table
+from sluice.client.handle import BaseRunHandle
 
-_ID_PREFIX = 8
+if TYPE_CHECKING:
+    from sluice.client.models import Run
 
-
-def _time(value: object) -> datetime | None:
-    if not isinstance(value, str) or not value:
-        return None
-    try:
-        return datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        return None
-
-
-def _duration(run: dict[str, Any]) -> float | None:
-    created, finished = _time(run.get("created_at")), _time(run.get("finished_at"))
-    if created is None or finished is None:
-        return None
-    return (finished - created).total_seconds()
-
-
-def _error(run: dict[str, Any]) -> str | None:
-    error = run.get("error")
-    return str(error.get("message")) if isinstance(error, dict) and error.get("message") else None
+# Host mode renders the same Run/TaskRun views as local mode (sluice.Client(host=...)
+# builds them from the server's JSON); only --json prints the server's own KFP JSON.
 
 
 class _Changes:
@@ -53,15 +28,29 @@ class _Changes:
         self.run_state: str | None = None
         self.tasks: dict[str, str] = {}
 
-    def __call__(self, run: dict[str, Any]) -> None:
-        state = str(run.get("state"))
-        for task, task_state in task_states(run).items():
-            if self.tasks.get(task) != task_state:
-                typer.echo(f"task {task}: {task_state}")
-                self.tasks[task] = task_state
-        if state != self.run_state:
-            typer.echo(f"run {self.name}: {state}")
-            self.run_state = state
+    def __call__(self, run: Run) -> None:
+        for task in run.tasks:
+            if self.tasks.get(task.display_name) != task.state:
+                typer.echo(f"task {task.display_name}: {task.state}")
+                self.tasks[task.display_name] = task.state
+        if run.state != self.run_state:
+            typer.echo(f"run {self.name}: {run.state}")
+            self.run_state = run.state
+
+
+_FINAL = ("SUCCEEDED", "FAILED", "CANCELED")
+_POLL_SECONDS = 0.5
+
+
+def _follow(handle: BaseRunHandle, on_change: _Changes | None) -> Run:
+    # The handle polls the server; each poll is shown as the state changes it brings.
+    while True:
+        run = handle.get()
+        if on_change is not None:
+            on_change(run)
+        if run.state in _FINAL:
+            return run
+        time.sleep(_POLL_SECONDS)
 
 
 def run_remote(
@@ -76,106 +65,65 @@ def run_remote(
     as_json: bool,
 ) -> int:
     """Submit a pipeline to the server at ``host``, follow it to its end; the exit code."""
-    from sluice.engine.context import json_ready
+    from sluice.client.client import Client
     from sluice.spec.loader import load_pipeline
-    from sluice.spec.validate import check_pipeline, parse_cli_arguments, resolve_arguments
+    from sluice.spec.validate import parse_cli_arguments
 
     # Checked here first, so bad input fails fast with the same messages as a local run.
     loaded = load_pipeline(pipeline, pipeline_name=pipeline_name)
-    check_pipeline(loaded)
     arguments = parse_cli_arguments(loaded, pairs, params_file)
-    resolve_arguments(loaded, arguments)
-    stored = loaded.to_dict()
-    spec = stored if stored.get("platform_spec") else stored["pipeline_spec"]
-    with RemoteClient(host) as client:
-        created = client.create_run(
-            spec, json_ready(arguments), display_name=run_name, pipeline_root=pipeline_root
-        )
-        run_id = str(created["run_id"])
-        name = str(created.get("display_name") or run_id)
+    with Client(host=host) as client:
+        handle = client.submit(loaded, arguments, pipeline_root=pipeline_root, run_name=run_name)
         if not as_json:
-            typer.echo(f"Submitted run {name} ({run_id}) of pipeline {loaded.name} to {host}")
+            typer.echo(
+                f"Submitted run {handle.name} ({handle.id}) of pipeline {loaded.name} to {host}"
+            )
         interrupted = False
         try:
-            run = client.wait(run_id, on_change=None if as_json else _Changes(name))
+            run = _follow(handle, None if as_json else _Changes(handle.name))
         except KeyboardInterrupt:
             interrupted = True
-            typer.echo(f"canceling run {name} ...", err=True)
-            client.terminate(run_id)
+            typer.echo(f"canceling run {handle.name} ...", err=True)
+            handle.cancel()
             try:
-                run = client.wait(run_id)
+                run = handle.wait()
             except KeyboardInterrupt:
                 typer.echo("interrupted again; exiting without waiting for the run", err=True)
                 return EXIT_INTERRUPTED
-    if as_json:
-        typer.echo(json.dumps(run, ensure_ascii=False, default=str))
-    else:
-        print_remote_details(run)
+        if as_json:
+            typer.echo(json.dumps(client.api.get_run(run.id), ensure_ascii=False, default=str))
+        else:
+            print_run_summary(make_console(), run)
     if interrupted:
         return EXIT_INTERRUPTED
-    return EXIT_OK if run.get("state") == "SUCCEEDED" else EXIT_FAILED
-
-
-def print_remote_details(run: dict[str, Any]) -> None:
-    """A server's run for humans: state, times, tasks, error."""
-    console = make_console()
-    console.print(
-        f"Run {run.get('display_name')} ({run.get('run_id')}): ",
-        state_text(str(run.get("state"))),
-        f" in {format_duration(_duration(run))}",
-        sep="",
-        soft_wrap=True,
-    )
-    console.print(f"created {format_time(_time(run.get('created_at')))}", markup=False)
-    details = (run.get("run_details") or {}).get("task_details") or []
-    if details:
-        table = Table(box=None, pad_edge=False, header_style="bold")
-        for column in ("TASK", "STATE", "DURATION"):
-            table.add_column(column, no_wrap=True)
-        for task in details:
-            start, end = _time(task.get("start_time")), _time(task.get("end_time"))
-            took = (end - start).total_seconds() if start and end else None
-            table.add_row(
-                str(task.get("display_name")),
-                state_text(detail_state(task)),
-                format_duration(took),
-            )
-        console.print(table)
-    error = _error(run)
-    if error:
-        console.print(f"error: {error}", markup=False, soft_wrap=True)
+    return EXIT_OK if run.state == "SUCCEEDED" else EXIT_FAILED
 
 
 def list_remote(host: str, *, limit: int, state: str | None, as_json: bool) -> None:
     """``sluice runs list --host``."""
-    with RemoteClient(host) as client:
-        runs = client.list_runs(limit=limit, state=state)
-    if as_json:
-        typer.echo(json.dumps(runs, ensure_ascii=False, default=str))
-        return
+    from sluice.client.client import Client
+
+    with Client(host=host) as client:
+        if as_json:
+            runs = client.api.list_runs(limit=limit, state=state)
+            typer.echo(json.dumps(runs, ensure_ascii=False, default=str))
+            return
+        found = client.list_runs(limit=limit, state=state)
     console = make_console()
-    if not runs:
+    if not found:
         console.print(f"No runs on {host} yet.", markup=False)
         return
-    table = Table(box=None, pad_edge=False, header_style="bold")
-    for column in ("NAME", "ID", "STATE", "CREATED", "DURATION"):
-        table.add_column(column, no_wrap=True)
-    for run in runs:
-        table.add_row(
-            str(run.get("display_name")),
-            str(run.get("run_id"))[:_ID_PREFIX],
-            state_text(str(run.get("state"))),
-            format_time(_time(run.get("created_at"))),
-            format_duration(_duration(run)),
-        )
-    console.print(table)
+    console.print(run_list_table(found))
 
 
 def show_remote(host: str, reference: str, *, as_json: bool) -> None:
     """``sluice runs show --host``: ``reference`` is resolved as in local mode."""
-    with RemoteClient(host) as client:
-        run = client.get_run(client.resolve_run(reference))
-    if as_json:
-        typer.echo(json.dumps(run, ensure_ascii=False, default=str))
-        return
-    print_remote_details(run)
+    from sluice.client.client import Client
+
+    with Client(host=host) as client:
+        if as_json:
+            raw = client.api.get_run(client.api.resolve_run(reference))
+            typer.echo(json.dumps(raw, ensure_ascii=False, default=str))
+            return
+        run = client.get_run(reference)
+    print_run_details(make_console(), run)

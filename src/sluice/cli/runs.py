@@ -6,16 +6,14 @@ import json
 from typing import Annotated
 
 import typer
-from rich.table import Table
 
-from sluice.cli.common import cli_errors, format_duration, format_time, make_console
-from sluice.cli.summary import print_run_details, run_json, state_text
+from sluice.cli.common import cli_errors, make_console
+from sluice.cli.summary import print_run_details, run_json, run_list_table
 from sluice.errors import UserInputError
 
 runs_app = typer.Typer(help="List and inspect recorded runs.", no_args_is_help=True)
 
 _RUN_STATES = ("PENDING", "RUNNING", "SUCCEEDED", "FAILED", "CANCELING", "CANCELED")
-_ID_PREFIX = 8
 
 
 @runs_app.command("list")
@@ -59,19 +57,7 @@ def list_command(
     if not runs:
         console.print("No runs yet; start one with `sluice run PIPELINE`.", markup=False)
         return
-    table = Table(box=None, pad_edge=False, header_style="bold")
-    for column in ("NAME", "ID", "PIPELINE", "STATE", "CREATED", "DURATION"):
-        table.add_column(column, no_wrap=True)
-    for run in runs:
-        table.add_row(
-            run.name,
-            run.id[:_ID_PREFIX],
-            run.pipeline_name,
-            state_text(run.state),
-            format_time(run.created_at),
-            format_duration(run.duration),
-        )
-    console.print(table)
+    console.print(run_list_table(runs))
 
 
 @runs_app.command("show")

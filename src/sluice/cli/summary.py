@@ -29,9 +29,7 @@ STATE_STYLES = {
 }
 
 LOG_TAIL_LINES = 20
-
-# Tasks that run user code; a failed DAG/loop only reports that a child failed.
-_LEAF_KINDS = ("container", "importer")
+_ID_PREFIX = 8  # characters of a run id shown in lists
 
 
 def state_text(state: str) -> Text:
@@ -48,24 +46,8 @@ def tail_lines(path: Path, count: int = LOG_TAIL_LINES) -> list[str]:
 
 
 def failed_task(run: Run) -> TaskRun | None:
-    """The task to blame for a failed run: the one its error names, else the first to fail.
-
-    Several tasks can fail (iterations of one loop often do); the run's error names the first
-    that failed (``task 'for-loop-2[1]/train' failed: ...``), which need not be the first
-    created, so the task is found by its path in that error, never by its name.
-    """
-    failed = [t for t in run.tasks if t.state == "FAILED"]
-    leaves = [t for t in failed if t.kind in _LEAF_KINDS]
-    candidates = leaves or failed
-    if not candidates:
-        return None
-    error = run.error or ""
-    for task in candidates:
-        if error.startswith(f"task '{task.path}' failed"):
-            return task
-    # A run error written otherwise (older runs, internal errors): the first task to fail.
-    ended = [(t.finished_at, i) for i, t in enumerate(candidates) if t.finished_at is not None]
-    return candidates[min(ended)[1]] if ended else candidates[0]
+    """The task to blame for a failed run (:meth:`sluice.client.models.Run.failed_task`)."""
+    return run.failed_task()
 
 
 def print_outputs(console: Console, outputs: dict[str, Any]) -> None:
@@ -148,6 +130,25 @@ def task_table(tasks: list[TaskRun]) -> Table:
             str(task.attempts),
             format_duration(task.duration),
             Text(task.error or "", style="red"),
+        )
+    return table
+
+
+def run_list_table(runs: list[Run]) -> Table:
+    """Runs as ``sluice runs list`` shows them (local or ``--host``)."""
+    table = Table(box=None, pad_edge=False, header_style="bold")
+    # The id prefix and the state are what a narrow terminal must still show in full.
+    widths = {"ID": _ID_PREFIX, "STATE": len("SUCCEEDED")}
+    for column in ("NAME", "ID", "PIPELINE", "STATE", "CREATED", "DURATION"):
+        table.add_column(column, no_wrap=True, min_width=widths.get(column))
+    for run in runs:
+        table.add_row(
+            run.name,
+            run.id[:_ID_PREFIX],
+            run.pipeline_name,
+            state_text(run.state),
+            format_time(run.created_at),
+            format_duration(run.duration),
         )
     return table
 

@@ -5,13 +5,16 @@ from __future__ import annotations
 import asyncio
 import os
 import threading
+import weakref
 from collections.abc import Mapping
 from datetime import timedelta
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sluice.client.convert import run_from_rows
+from sluice.client.handle import BaseRunHandle
 from sluice.client.models import Run
+from sluice.client.options import RunConfig
 from sluice.config import Settings
 from sluice.engine.context import EventCallback
 from sluice.engine.runner import RunOptions, create_run, execute_run
@@ -22,6 +25,9 @@ from sluice.spec.resources import check_resources
 from sluice.spec.validate import check_pipeline, resolve_arguments
 from sluice.store.models import RunRow
 from sluice.store.repository import Store
+
+if TYPE_CHECKING:
+    from sluice.client.client import Client
 
 
 def open_store(settings: Settings) -> Store:
@@ -91,26 +97,37 @@ def prepare_run(
     return store, row, settings, warnings
 
 
+def _default_client() -> Client:
+    # Made at each call, from the environment as it is then (tests and notebooks change
+    # SLUICE_HOME between calls); opening a store is cached per URL, so this is cheap.
+    from sluice.client.client import Client
+
+    return Client()
+
+
 def run(
     pipeline: object,
     arguments: Mapping[str, Any] | None = None,
     *,
+    config: RunConfig | None = None,
     pipeline_root: str | os.PathLike[str] | None = None,
     enable_caching: bool | None = None,
     run_name: str | None = None,
     pipeline_name: str | None = None,
     cache_max_age: timedelta | None = None,
-    allow_unsatisfiable_resources: bool = False,
-    use_container: bool = False,
+    allow_unsatisfiable_resources: bool | None = None,
+    use_container: bool | None = None,
     max_parallel_tasks: int | None = None,
     experiment: str | None = None,
 ) -> Run:
-    """Run a pipeline and wait for it to end.
+    """Run a pipeline and wait for it to end (in the store named by ``$SLUICE_HOME``).
 
     Args:
         pipeline: a ``@dsl.pipeline`` function, a ``@dsl.component``, or the path of a
             ``.py`` file or a compiled ``.yaml``/``.json`` pipeline.
         arguments: pipeline parameters (and input artifacts as URIs).
+        config: the run's options as one :class:`~sluice.RunConfig`; the keyword
+            arguments below that are not None override its fields.
         pipeline_root: where artifacts go: a path or an fsspec URI
             (default ``$SLUICE_HOME/artifacts``).
         enable_caching: True or False override every task's setting; None keeps them.
@@ -125,14 +142,16 @@ def run(
             (an ML Metadata context, as Vertex's ``PipelineJob.submit(experiment=...)``).
 
     Returns:
-        The finished :class:`Run`. A failed run is returned with ``state == "FAILED"``.
+        The finished :class:`Run`. A failed run is returned with ``state == "FAILED"``;
+        ``run.raise_for_state()`` raises a :class:`~sluice.ComponentError` for it.
 
     Raises:
         UserInputError: the pipeline or the arguments are invalid; nothing was run.
     """
-    handle = submit(
+    return _default_client().run(
         pipeline,
         arguments,
+        config=config,
         pipeline_root=pipeline_root,
         enable_caching=enable_caching,
         run_name=run_name,
@@ -143,16 +162,27 @@ def run(
         max_parallel_tasks=max_parallel_tasks,
         experiment=experiment,
     )
-    try:
-        return handle.wait()
-    except KeyboardInterrupt:
-        handle.cancel()
-        handle.wait()
-        raise
 
 
-class RunHandle:
-    """A run executing in a background thread of this process."""
+# Runs executing in this process, by id: how `cancel` finds the thread that runs one.
+_live: weakref.WeakValueDictionary[str, RunHandle] = weakref.WeakValueDictionary()
+_live_lock = threading.Lock()
+
+
+def live_handle(run_id: str) -> RunHandle | None:
+    """The handle of the run ``run_id`` if this process is executing it now."""
+    with _live_lock:
+        handle = _live.get(run_id)
+    return handle if handle is not None and not handle.done() else None
+
+
+class RunHandle(BaseRunHandle):
+    """A run executing in a background thread of this process (what ``submit`` returns).
+
+    Attributes:
+        id: the run's id.
+        name: the run's name.
+    """
 
     def __init__(
         self, store: Store, row: RunRow, settings: Settings, on_event: EventCallback | None = None
@@ -168,6 +198,8 @@ class RunHandle:
         self._thread = threading.Thread(
             target=self._target, args=(on_event,), name=f"sluice-run-{row.name}", daemon=True
         )
+        with _live_lock:
+            _live[self.id] = self
         self._thread.start()
 
     def _target(self, on_event: EventCallback | None) -> None:
@@ -217,21 +249,27 @@ def submit(
     pipeline: object,
     arguments: Mapping[str, Any] | None = None,
     *,
+    config: RunConfig | None = None,
     pipeline_root: str | os.PathLike[str] | None = None,
     enable_caching: bool | None = None,
     run_name: str | None = None,
     pipeline_name: str | None = None,
     cache_max_age: timedelta | None = None,
-    allow_unsatisfiable_resources: bool = False,
-    use_container: bool = False,
+    allow_unsatisfiable_resources: bool | None = None,
+    use_container: bool | None = None,
     max_parallel_tasks: int | None = None,
     experiment: str | None = None,
     on_event: EventCallback | None = None,
 ) -> RunHandle:
-    """Start a run in the background and return a handle; see :func:`run` for arguments."""
-    store, row, settings, _warnings = prepare_run(
+    """Start a run in a background thread and return its handle; see :func:`run`.
+
+    ``handle.wait()`` returns the run as it ended; ``handle.result()`` returns it only if
+    it SUCCEEDED and raises as :meth:`Run.raise_for_state` otherwise.
+    """
+    handle = _default_client().submit(
         pipeline,
         arguments,
+        config=config,
         pipeline_root=pipeline_root,
         enable_caching=enable_caching,
         run_name=run_name,
@@ -241,8 +279,10 @@ def submit(
         use_container=use_container,
         max_parallel_tasks=max_parallel_tasks,
         experiment=experiment,
+        on_event=on_event,
     )
-    return RunHandle(store, row, settings, on_event)
+    assert isinstance(handle, RunHandle)  # a local client's handle
+    return handle
 
 
 def get_run(run_id: str) -> Run:
@@ -252,20 +292,14 @@ def get_run(run_id: str) -> Run:
         RunNotFoundError: no such run.
         AmbiguousRunError: an id prefix or display name that matches several runs.
     """
-    store = open_store(Settings.from_env())
-    row = store.resolve_run(run_id)
-    return run_from_rows(row, store.tasks_of_run(row.id), store)
+    return _default_client().get_run(run_id)
 
 
 def list_runs(
     *, limit: int = 100, pipeline_name: str | None = None, state: str | None = None
 ) -> list[Run]:
     """Runs in the store, newest first (without their tasks; use :func:`get_run`)."""
-    store = open_store(Settings.from_env())
-    return [
-        run_from_rows(row, [], store)
-        for row in store.list_runs(limit=limit, pipeline_name=pipeline_name, state=state)
-    ]
+    return _default_client().list_runs(limit=limit, pipeline_name=pipeline_name, state=state)
 
 
 def resume(run_id: str) -> Run:
@@ -280,9 +314,14 @@ def resume(run_id: str) -> Run:
         AmbiguousRunError: an id prefix or display name that matches several runs.
         RunBusyError: another live process (or thread) is executing the run.
     """
-    settings = Settings.from_env()
-    store = open_store(settings)
-    row = store.resolve_run(run_id)
-    if row.state == "SUCCEEDED":
-        return run_from_rows(row, store.tasks_of_run(row.id), store)
-    return RunHandle(store, row, settings).wait()
+    return _default_client().resume(run_id)
+
+
+def cancel(run_id: str) -> Run:
+    """Cancel a run (see :meth:`sluice.Client.cancel` for what is stopped and how).
+
+    Raises:
+        RunNotFoundError: no such run.
+        AmbiguousRunError: an id prefix or display name that matches several runs.
+    """
+    return _default_client().cancel(run_id)

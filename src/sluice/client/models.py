@@ -7,7 +7,17 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from sluice.errors import RunNotFoundError
+from sluice.errors import (
+    ComponentError,
+    ComponentTraceback,
+    RunCanceledError,
+    RunFailedError,
+    RunNotFoundError,
+)
+
+# Tasks that run user code; a failed DAG/loop only reports that a child failed.
+_LEAF_KINDS = ("container", "importer")
+_FINAL_RUN_STATES = frozenset({"SUCCEEDED", "FAILED", "CANCELED", "SKIPPED"})
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -153,3 +163,62 @@ class Run:
             raise RunNotFoundError(f"run {self.name} has no task '{name}' (tasks: {known})")
         paths = ", ".join(t.path for t in found)
         raise RunNotFoundError(f"'{name}' names several tasks ({paths}); use a path")
+
+    def failed_task(self) -> TaskRun | None:
+        """The task to blame for a failed run: the one its error names, else the first to fail.
+
+        Several tasks can fail (iterations of one loop often do); the run's error names the
+        first that failed (``task 'for-loop-2[1]/train' failed: ...``), which need not be the
+        first created, so the task is found by its path in that error, never by its name.
+        """
+        failed = [t for t in self.tasks if t.state == "FAILED"]
+        leaves = [t for t in failed if t.kind in _LEAF_KINDS]
+        candidates = leaves or failed
+        if not candidates:
+            return None
+        error = self.error or ""
+        for task in candidates:
+            if error.startswith(f"task '{task.path}' failed"):
+                return task
+        # A run error written otherwise (older runs, internal errors): the first task to fail.
+        ended = [(t.finished_at, i) for i, t in enumerate(candidates) if t.finished_at is not None]
+        return candidates[min(ended)[1]] if ended else candidates[0]
+
+    def raise_for_state(self) -> Run:
+        """Raise if the run ended without succeeding; return the run otherwise.
+
+        A run that has not ended yet (``PENDING``, ``RUNNING``, ``CANCELING``) raises
+        nothing: wait for it first (``handle.result()`` does).
+
+        Raises:
+            ComponentError: the run FAILED because a component did; ``__cause__`` is a
+                :class:`~sluice.errors.ComponentTraceback` with the component's own traceback.
+            RunFailedError: the run FAILED (or was SKIPPED) with no component to blame.
+            RunCanceledError: the run was CANCELED.
+        """
+        if self.state == "SUCCEEDED" or self.state not in _FINAL_RUN_STATES:
+            return self
+        where: dict[str, Any] = {"run_id": self.id, "run_name": self.name, "state": self.state}
+        if self.state == "CANCELED":
+            raise RunCanceledError(f"run {self.name} was canceled", **where)
+        task = self.failed_task() if self.state == "FAILED" else None
+        if task is None or (task.failure is None and not task.error):
+            reason = self.error or "no task failed"
+            raise RunFailedError(f"run {self.name} {self.state}: {reason}", **where)
+        failure = task.failure
+        if failure is None:
+            raise ComponentError(task.path, task.error or "", attempts=task.attempts, **where)
+        error = ComponentError(
+            task.path,
+            task.error or failure.message,
+            failure.traceback,
+            exception_type=failure.exception_type,
+            exit_code=failure.exit_code,
+            output=failure.output,
+            attempts=task.attempts,
+            **where,
+        )
+        cause = ComponentTraceback(
+            failure.message, exception_type=failure.exception_type, traceback=failure.traceback
+        )
+        raise error from cause

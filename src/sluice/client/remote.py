@@ -175,6 +175,10 @@ class RemoteClient:
         """Ask the server to cancel a run."""
         return self._request("POST", f"/runs/{run_id}:terminate")
 
+    def retry(self, run_id: str) -> dict[str, Any]:
+        """Ask the server to run a FAILED or CANCELED run again (finished tasks are reused)."""
+        return self._request("POST", f"/runs/{run_id}:retry")
+
     def wait(
         self,
         run_id: str,

@@ -12,14 +12,16 @@ import logging
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from sqlalchemy.exc import DataError, IntegrityError
+from sqlalchemy.exc import DataError, IntegrityError, OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from sluice.errors import (
     AlreadyExistsError,
+    ExecutorError,
     MetadataNotFoundError,
     RunNotFoundError,
     SluiceError,
+    StoreError,
     UserInputError,
 )
 
@@ -31,6 +33,7 @@ NOT_FOUND = 5
 ALREADY_EXISTS = 6
 FAILED_PRECONDITION = 9
 INTERNAL = 13
+UNAVAILABLE = 14
 UNAUTHENTICATED = 16
 RESOURCE_EXHAUSTED = 8
 
@@ -44,7 +47,7 @@ _CODE_OF_STATUS = {
 }
 
 
-class ApiError(Exception):
+class ApiError(SluiceError):
     """An error answered with ``status`` and the gRPC ``code``."""
 
     def __init__(self, status: int, message: str, code: int | None = None) -> None:
@@ -80,27 +83,58 @@ def error_response(status: int, message: str, code: int) -> JSONResponse:
     return JSONResponse(body, status_code=status)
 
 
-def _from_sluice_error(exc: SluiceError) -> JSONResponse:
-    if isinstance(exc, (RunNotFoundError, MetadataNotFoundError)):
-        return error_response(404, str(exc), NOT_FOUND)
-    if isinstance(exc, AlreadyExistsError):
-        return error_response(409, str(exc), ALREADY_EXISTS)
-    if isinstance(exc, UserInputError):
-        return error_response(400, str(exc), INVALID_ARGUMENT)
-    # Not the caller's fault, but still no 5xx: the request cannot be served as it stands.
-    return error_response(400, str(exc), FAILED_PRECONDITION)
+# The one place an error class becomes an HTTP status and a gRPC code. Looked up along the
+# raised exception's MRO, so the most specific class listed wins (RunNotFoundError is a
+# UserInputError, but answers 404) and a new subclass inherits its parent's answer.
+STATUS_OF_ERROR: dict[type[BaseException], tuple[int, int]] = {
+    UserInputError: (400, INVALID_ARGUMENT),
+    RunNotFoundError: (404, NOT_FOUND),
+    MetadataNotFoundError: (404, NOT_FOUND),
+    AlreadyExistsError: (409, ALREADY_EXISTS),
+    # The store is down or the connection to it was lost: worth retrying later.
+    StoreError: (503, UNAVAILABLE),
+    OperationalError: (503, UNAVAILABLE),
+    # Sluice could not start or supervise a process: a fault of this server.
+    ExecutorError: (500, INTERNAL),
+    # Any other SluiceError (a CEL or placeholder error, ...): not the caller's fault, but
+    # still no 5xx: the request cannot be served as it stands.
+    SluiceError: (400, FAILED_PRECONDITION),
+}
+
+# Errors whose own text may hold SQL or connection details are answered with this instead.
+_STORE_UNAVAILABLE = "the run store is unavailable (its database could not be reached); try again"
+
+
+def error_status(exc: BaseException) -> tuple[int, int]:
+    """The HTTP status and gRPC code that answer ``exc`` (500 INTERNAL if none is listed)."""
+    if isinstance(exc, ApiError):
+        return exc.status, exc.code
+    for cls in type(exc).__mro__:
+        found = STATUS_OF_ERROR.get(cls)
+        if found is not None:
+            return found
+    return 500, INTERNAL
+
+
+def _from_error(exc: Exception) -> JSONResponse:
+    status, code = error_status(exc)
+    if isinstance(exc, OperationalError):
+        log.warning("store unavailable: %s", exc)
+        message = _STORE_UNAVAILABLE
+    elif isinstance(exc, ApiError):
+        message = exc.message
+    else:
+        message = str(exc)
+    if status >= 500:
+        log.error("%s answered %d: %s", type(exc).__name__, status, message)
+    return error_response(status, message, code)
 
 
 def install_error_handlers(app: FastAPI) -> None:
     """Answer every error with the grpc-gateway body and a 4xx status where possible."""
 
-    async def on_api_error(_request: Request, exc: Exception) -> JSONResponse:
-        assert isinstance(exc, ApiError)
-        return error_response(exc.status, exc.message, exc.code)
-
-    async def on_sluice_error(_request: Request, exc: Exception) -> JSONResponse:
-        assert isinstance(exc, SluiceError)
-        return _from_sluice_error(exc)
+    async def on_mapped_error(_request: Request, exc: Exception) -> JSONResponse:
+        return _from_error(exc)
 
     async def on_validation(_request: Request, exc: Exception) -> JSONResponse:
         assert isinstance(exc, RequestValidationError)
@@ -128,8 +162,8 @@ def install_error_handlers(app: FastAPI) -> None:
         log.exception("unexpected error serving a request")
         return error_response(500, f"internal error: {type(exc).__name__}", INTERNAL)
 
-    app.add_exception_handler(ApiError, on_api_error)
-    app.add_exception_handler(SluiceError, on_sluice_error)
+    app.add_exception_handler(SluiceError, on_mapped_error)  # ApiError is one
+    app.add_exception_handler(OperationalError, on_mapped_error)
     app.add_exception_handler(RequestValidationError, on_validation)
     app.add_exception_handler(StarletteHTTPException, on_http)
     app.add_exception_handler(DataError, on_data_error)

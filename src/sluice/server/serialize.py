@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime, timezone
 from typing import Any
 
 from sluice.store.models import (
+    ArtifactRow,
     ExecutionRow,
     ExperimentRow,
     PipelineRow,
@@ -27,6 +29,15 @@ def ts(value: datetime | None) -> str | None:
     if value.tzinfo is None:
         value = value.replace(tzinfo=timezone.utc)
     return value.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def precise_ts(value: datetime | None) -> str | None:
+    """ISO 8601 UTC with microseconds, for Sluice's extension fields (KFP's keep seconds)."""
+    if value is None:
+        return None
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=timezone.utc)
+    return value.astimezone(timezone.utc).isoformat()
 
 
 def _put_time(out: dict[str, Any], key: str, value: datetime | None) -> None:
@@ -123,8 +134,13 @@ def run_json(
     history: list[StateTransitionRow] | None = None,
     task_history: dict[str, list[StateTransitionRow]] | None = None,
     with_spec: bool = True,
+    artifacts: Mapping[int, ArtifactRow] | None = None,
 ) -> dict[str, Any]:
-    """A Run; ``tasks`` (with their ``executions``) fill ``run_details.task_details``."""
+    """A Run; ``tasks`` (with their ``executions``) fill ``run_details.task_details``.
+
+    ``artifacts`` (the rows :func:`artifact_ids_of` names) fill the artifacts of the Sluice
+    extension fields, from which ``sluice.Client(host=...)`` rebuilds a ``Run``.
+    """
     out: dict[str, Any] = {
         "run_id": row.id,
         "display_name": row.display_name,
@@ -154,11 +170,25 @@ def run_json(
         out["error"] = {"code": 2, "message": row.error, "details": []}
     if history is not None:
         out["state_history"] = _history(history, run_state)
+    # A Sluice extension (ignored by kfp.Client): what a Sluice Run has that a KFP run lacks.
+    out["sluice_run"] = {
+        "name": row.name,
+        "pipeline_name": row.pipeline_name,
+        "state": row.state,
+        "created_at": precise_ts(row.created_at),
+        "started_at": precise_ts(row.started_at),
+        "finished_at": precise_ts(row.finished_at),
+        "outputs": _values(row.outputs, artifacts),
+    }
     if tasks is not None:
         details: dict[str, Any] = {
             "task_details": [
                 task_json(
-                    t, tasks, (executions or {}).get(t.id, []), (task_history or {}).get(t.id)
+                    t,
+                    tasks,
+                    (executions or {}).get(t.id, []),
+                    (task_history or {}).get(t.id),
+                    artifacts=artifacts,
                 )
                 for t in tasks
             ]
@@ -180,13 +210,60 @@ def _artifact_map(section: dict[str, Any] | None) -> dict[str, Any]:
     return out
 
 
+def artifact_ids_of(row: RunRow, tasks: list[TaskRow]) -> list[int]:
+    """The ids of the artifacts a run's outputs and its tasks' inputs and outputs name."""
+    ids: set[int] = set()
+    for section in [row.outputs] + [s for t in tasks for s in (t.inputs, t.outputs)]:
+        for items in ((section or {}).get("artifacts") or {}).values():
+            listed = items if isinstance(items, list) else [items]
+            ids.update(i for i in listed if isinstance(i, int))
+    return sorted(ids)
+
+
+def artifact_json(row: ArtifactRow) -> dict[str, Any]:
+    """An artifact as Sluice's extension fields show it."""
+    return {
+        "artifact_id": str(row.id),
+        "name": row.name,
+        "uri": row.uri,
+        "schema_title": row.schema_title,
+        "schema_version": row.schema_version,
+        "metadata": dict(row.metadata_ or {}),
+    }
+
+
+def _values(
+    section: dict[str, Any] | None, artifacts: Mapping[int, ArtifactRow] | None
+) -> dict[str, Any]:
+    # Parameters as their values; artifacts as full records when the rows were given.
+    found = artifacts or {}
+    out: dict[str, Any] = {"parameters": dict((section or {}).get("parameters") or {})}
+    listed: dict[str, Any] = {}
+    for name, ids in ((section or {}).get("artifacts") or {}).items():
+        items = ids if isinstance(ids, list) else [ids]
+        listed[name] = [
+            artifact_json(found[i]) if i in found else {"artifact_id": str(i)}
+            for i in items
+            if isinstance(i, int)
+        ]
+    out["artifacts"] = listed
+    return out
+
+
 def task_json(
     task: TaskRow,
     all_tasks: list[TaskRow],
     executions: list[ExecutionRow],
     history: list[StateTransitionRow] | None = None,
+    *,
+    artifacts: Mapping[int, ArtifactRow] | None = None,
 ) -> dict[str, Any]:
-    """A PipelineTaskDetail."""
+    """A PipelineTaskDetail, with Sluice's extension fields.
+
+    ``error`` is KFP's ``google.rpc.Status`` with the one-line reason; a failed component's
+    full record (exception type, message, its own traceback, exit code) is in the
+    ``sluice_failure`` extension, and ``sluice_task`` holds the rest of a ``TaskRun``.
+    """
     out: dict[str, Any] = {
         "run_id": task.run_id,
         "task_id": task.id,
@@ -212,6 +289,24 @@ def task_json(
         out["outputs"] = outputs
     if task.error:
         out["error"] = {"code": 2, "message": task.error, "details": []}
+    if task.error_details:
+        # A Sluice extension, as sluice_state: kfp.Client ignores keys it does not know.
+        out["sluice_failure"] = dict(task.error_details)
+    out["sluice_task"] = {
+        "name": task.name,
+        "path": task.path,
+        "kind": task.kind,
+        "attempts": task.attempts,
+        "image": task.image,
+        "resources": dict(task.resources or {}),
+        "log_path": task.log_path,
+        "cached_from_task_id": task.cached_from_task_id,
+        "notices": [str(n) for n in task.notices or []],
+        "started_at": precise_ts(task.started_at),
+        "finished_at": precise_ts(task.finished_at),
+        "inputs": _values(task.inputs, artifacts),
+        "outputs": _values(task.outputs, artifacts),
+    }
     if history is not None:
         out["state_history"] = _history(history, task_state)
     return out

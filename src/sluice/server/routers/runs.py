@@ -15,9 +15,10 @@ from sluice.server.kfp_filters import list_response
 from sluice.server.limits import Description, LimitedRoute, Name, Text
 from sluice.server.packages import load_spec
 from sluice.server.routers.pipelines import get_version_row, latest_version
-from sluice.server.serialize import run_json
+from sluice.server.serialize import artifact_ids_of, run_json
 from sluice.server.submission import submit_run
 from sluice.store.models import ExecutionRow, RunRow, StateTransitionRow
+from sluice.store.repository import Store
 
 router = APIRouter(tags=["runs"], dependencies=[Depends(require_token)], route_class=LimitedRoute)
 
@@ -147,7 +148,15 @@ def run_details(state: ServerState, row: RunRow) -> dict[str, Any]:
     for transition in transitions:
         if transition.task_id is not None:
             per_task.setdefault(transition.task_id, []).append(transition)
-    return run_json(row, tasks=tasks, executions=executions, history=own, task_history=per_task)
+    artifacts = state.store.get_artifacts(artifact_ids_of(row, tasks))
+    return run_json(
+        row,
+        tasks=tasks,
+        executions=executions,
+        history=own,
+        task_history=per_task,
+        artifacts=artifacts,
+    )
 
 
 @router.get("/runs:resolve")
@@ -169,9 +178,11 @@ def get_run(run_id: str, request: Request) -> dict[str, Any]:
     return run_details(state, get_run_row(state, run_id))
 
 
-def _run_summary(row: RunRow) -> dict[str, Any]:
-    # Lists leave out the spec and task details; GET /runs/{id} has them.
-    return run_json(row, with_spec=False)
+def _run_summary(row: RunRow, store: Store | None = None) -> dict[str, Any]:
+    # Lists leave out the spec and task details; GET /runs/{id} has them. The run's output
+    # artifacts (a query only for runs that have some) fill Sluice's extension field.
+    artifacts = store.get_artifacts(artifact_ids_of(row, [])) if store is not None else None
+    return run_json(row, with_spec=False, artifacts=artifacts)
 
 
 @router.get("/runs")
@@ -185,18 +196,19 @@ def list_runs(
     experiment_id: str | None = None,
 ) -> dict[str, Any]:
     """Runs (without task details), filtered, sorted and paged."""
+    store = state_of(request).store
     query = select(RunRow)
     if experiment_id:
         query = query.where(RunRow.experiment_id == experiment_id)
     if namespace:
         query = query.where(RunRow.namespace == namespace)
     return list_response(
-        state_of(request).store,
+        store,
         query,
         key="runs",
         columns=COLUMNS,
         tiebreak=RunRow.id,
-        to_json=_run_summary,
+        to_json=lambda row: _run_summary(row, store),
         filter=filter,
         sort_by=sort_by,
         page_token=page_token,

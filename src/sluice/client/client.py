@@ -1,0 +1,440 @@
+"""One client object for every way of reaching Sluice: a local store, or a server.
+
+``sluice.run``, ``sluice.submit`` and the other module-level functions use a client made
+from the environment (``SLUICE_HOME`` / ``SLUICE_DB_URL``) at each call; make a
+:class:`Client` to name the store (or the server) explicitly::
+
+    client = sluice.Client(home="/data/sluice")
+    run = client.run(train, {"rows": 100}).raise_for_state()
+    remote = sluice.Client(host="http://127.0.0.1:8888")
+    handle = remote.submit(train, {"rows": 100})
+    print(handle.result().outputs)
+
+Both kinds return the same :class:`~sluice.Run` and :class:`~sluice.TaskRun` views.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Mapping
+from datetime import timedelta
+from typing import TYPE_CHECKING, Any
+
+from sluice.client.handle import BaseRunHandle
+from sluice.client.models import Run
+from sluice.client.options import RunConfig
+from sluice.config import Settings
+from sluice.errors import UserInputError
+
+if TYPE_CHECKING:
+    from sluice.client.remote import RemoteClient
+    from sluice.engine.context import EventCallback
+    from sluice.metadata import BoundMetadata
+    from sluice.store.repository import Store
+
+_FINAL = frozenset({"SUCCEEDED", "FAILED", "CANCELED"})
+
+
+class Client:
+    """Runs pipelines and reads runs, in one local store or on one Sluice server.
+
+    Args:
+        home: the Sluice home of a local client (default ``$SLUICE_HOME``, else
+            ``~/.sluice``): where runs' working files, artifacts and the SQLite store live.
+        db_url: the store's SQLAlchemy URL (default ``$SLUICE_DB_URL``, else SQLite in
+            ``home``).
+        host: a Sluice server's URL (``http://HOST:PORT``); runs are then submitted to it
+            and read from it, and ``home``/``db_url`` must not be given.
+        token: the server's bearer token (default ``$SLUICE_TOKEN``); only with ``host``.
+
+    Two clients on two homes in one process keep their runs apart. A local client
+    executes runs in threads of this process; a host client only follows them.
+
+    Raises:
+        UserInputError: ``host`` together with ``home`` or ``db_url``.
+    """
+
+    def __init__(
+        self,
+        *,
+        home: str | os.PathLike[str] | None = None,
+        db_url: str | None = None,
+        host: str | None = None,
+        token: str | None = None,
+    ) -> None:
+        if host and (home is not None or db_url is not None):
+            raise UserInputError(
+                "Client(host=...) reads the server's store; drop home=/db_url= or host="
+            )
+        self.host = host or None
+        self._token = token
+        self.settings: Settings | None = (
+            None if self.host else Settings.from_env(home=home, db_url=db_url)
+        )
+        self._store: Store | None = None
+        self._remote: RemoteClient | None = None
+
+    def __repr__(self) -> str:
+        where = f"host={self.host!r}" if self.host else f"db_url={self._settings().db_url!r}"
+        return f"Client({where})"
+
+    # -- plumbing ---------------------------------------------------------------------------
+
+    def _settings(self) -> Settings:
+        assert self.settings is not None, "a host client has no local settings"
+        return self.settings
+
+    def _local_store(self) -> Store:
+        # Opened on first use: making a client touches nothing.
+        if self._store is None:
+            from sluice.store.repository import Store
+
+            self._store = Store(self._settings().db_url)
+        return self._store
+
+    def _client(self) -> RemoteClient:
+        if self._remote is None:
+            from sluice.client.remote import RemoteClient
+
+            assert self.host is not None
+            self._remote = RemoteClient(self.host, token=self._token)
+        return self._remote
+
+    @property
+    def api(self) -> RemoteClient:
+        """A host client's raw KFP v2beta1 REST client (for JSON the views leave out).
+
+        Raises:
+            UserInputError: a local client.
+        """
+        if not self.host:
+            raise UserInputError("Client.api is the server's REST API; give Client(host=...)")
+        return self._client()
+
+    def close(self) -> None:
+        """Close a host client's connections (a local client holds none of its own)."""
+        if self._remote is not None:
+            self._remote.close()
+            self._remote = None
+
+    def __enter__(self) -> Client:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.close()
+
+    # -- running ----------------------------------------------------------------------------
+
+    def run(
+        self,
+        pipeline: object,
+        arguments: Mapping[str, Any] | None = None,
+        *,
+        config: RunConfig | None = None,
+        pipeline_root: str | os.PathLike[str] | None = None,
+        enable_caching: bool | None = None,
+        run_name: str | None = None,
+        pipeline_name: str | None = None,
+        cache_max_age: timedelta | None = None,
+        allow_unsatisfiable_resources: bool | None = None,
+        use_container: bool | None = None,
+        max_parallel_tasks: int | None = None,
+        experiment: str | None = None,
+    ) -> Run:
+        """Run a pipeline and wait for it to end.
+
+        Args:
+            pipeline: a ``@dsl.pipeline`` function, a ``@dsl.component``, or the path of a
+                ``.py`` file or a compiled ``.yaml``/``.json`` pipeline.
+            arguments: pipeline parameters (and input artifacts as URIs).
+            config: the run's options; the keyword arguments below that are not None
+                override its fields (they are :class:`RunConfig`'s fields).
+            pipeline_root, enable_caching, run_name, pipeline_name, cache_max_age,
+            allow_unsatisfiable_resources, use_container, max_parallel_tasks, experiment:
+                see :class:`RunConfig`.
+
+        Returns:
+            The finished :class:`Run`; a failed run is returned with ``state == "FAILED"``
+            (``run.raise_for_state()`` raises for it). On Ctrl-C the run is canceled first.
+
+        Raises:
+            UserInputError: the pipeline or the arguments are invalid; nothing was run (or
+                an option a server does not take yet, with ``host``).
+        """
+        handle = self.submit(
+            pipeline,
+            arguments,
+            config=config,
+            pipeline_root=pipeline_root,
+            enable_caching=enable_caching,
+            run_name=run_name,
+            pipeline_name=pipeline_name,
+            cache_max_age=cache_max_age,
+            allow_unsatisfiable_resources=allow_unsatisfiable_resources,
+            use_container=use_container,
+            max_parallel_tasks=max_parallel_tasks,
+            experiment=experiment,
+        )
+        try:
+            return handle.wait()
+        except KeyboardInterrupt:
+            handle.cancel()
+            handle.wait()
+            raise
+
+    def submit(
+        self,
+        pipeline: object,
+        arguments: Mapping[str, Any] | None = None,
+        *,
+        config: RunConfig | None = None,
+        pipeline_root: str | os.PathLike[str] | None = None,
+        enable_caching: bool | None = None,
+        run_name: str | None = None,
+        pipeline_name: str | None = None,
+        cache_max_age: timedelta | None = None,
+        allow_unsatisfiable_resources: bool | None = None,
+        use_container: bool | None = None,
+        max_parallel_tasks: int | None = None,
+        experiment: str | None = None,
+        on_event: EventCallback | None = None,
+    ) -> BaseRunHandle:
+        """Start a run and return a handle on it at once; see :meth:`run` for the arguments.
+
+        ``on_event`` (local clients only) is called with each engine event, on the run's
+        thread. ``handle.result()`` waits and raises as :meth:`Run.raise_for_state`.
+        """
+        options = (config or RunConfig()).with_overrides(
+            pipeline_root=pipeline_root,
+            enable_caching=enable_caching,
+            run_name=run_name,
+            pipeline_name=pipeline_name,
+            cache_max_age=cache_max_age,
+            allow_unsatisfiable_resources=allow_unsatisfiable_resources,
+            use_container=use_container,
+            max_parallel_tasks=max_parallel_tasks,
+            experiment=experiment,
+        )
+        if self.host:
+            return self._submit_remote(pipeline, arguments, options, on_event)
+        from sluice.client.local import RunHandle, prepare_run
+
+        store, row, settings, _warnings = prepare_run(
+            pipeline,
+            arguments,
+            pipeline_root=options.pipeline_root,
+            enable_caching=options.enable_caching,
+            run_name=options.run_name,
+            pipeline_name=options.pipeline_name,
+            cache_max_age=options.cache_max_age,
+            allow_unsatisfiable_resources=options.allow_unsatisfiable_resources,
+            use_container=options.use_container,
+            max_parallel_tasks=options.max_parallel_tasks,
+            experiment=options.experiment,
+            settings=self._settings(),
+        )
+        return RunHandle(store, row, settings, on_event)
+
+    def _submit_remote(
+        self,
+        pipeline: object,
+        arguments: Mapping[str, Any] | None,
+        options: RunConfig,
+        on_event: EventCallback | None,
+    ) -> RemoteRunHandle:
+        from sluice.engine.context import json_ready
+        from sluice.spec.loader import load_pipeline
+        from sluice.spec.validate import check_pipeline, resolve_arguments
+
+        given = options.host_unsupported() + (["on_event"] if on_event is not None else [])
+        if given:
+            raise UserInputError(
+                f"{', '.join(given)} cannot be used with a host client yet; drop it or run "
+                "with a local Client()"
+            )
+        # Checked here first, so bad input fails fast with the same messages as locally.
+        loaded = load_pipeline(pipeline, pipeline_name=options.pipeline_name)
+        check_pipeline(loaded)
+        resolve_arguments(loaded, arguments)
+        stored = loaded.to_dict()
+        spec = stored if stored.get("platform_spec") else stored["pipeline_spec"]
+        root = options.pipeline_root
+        created = self._client().create_run(
+            spec,
+            json_ready(dict(arguments or {})),
+            display_name=options.run_name,
+            pipeline_root=os.fspath(root) if root is not None else None,
+        )
+        return RemoteRunHandle(self, str(created["run_id"]), created)
+
+    # -- reading ----------------------------------------------------------------------------
+
+    def get_run(self, run: str) -> Run:
+        """A run with its tasks, by id, unique id prefix or name (as ``sluice runs show``).
+
+        Raises:
+            RunNotFoundError: no such run.
+            AmbiguousRunError: an id prefix or display name that matches several runs
+                (a ``UserInputError`` listing them, from a server).
+        """
+        if self.host:
+            client = self._client()
+            return self._remote_run(client.resolve_run(run))
+        from sluice.client.convert import run_from_rows
+
+        store = self._local_store()
+        row = store.resolve_run(run)
+        return run_from_rows(row, store.tasks_of_run(row.id), store)
+
+    def _remote_run(self, run_id: str) -> Run:
+        from sluice.client.convert import run_from_json
+
+        return run_from_json(self._client().get_run(run_id))
+
+    def list_runs(
+        self, *, limit: int = 100, pipeline_name: str | None = None, state: str | None = None
+    ) -> list[Run]:
+        """Runs, newest first, without their tasks (use :meth:`get_run` for those).
+
+        Raises:
+            UserInputError: ``pipeline_name`` with a host client (filter by ``state``).
+        """
+        from sluice.client.convert import run_from_json, run_from_rows
+
+        if self.host:
+            if pipeline_name is not None:
+                raise UserInputError("pipeline_name cannot be used with a host client yet")
+            return [run_from_json(r) for r in self._client().list_runs(limit=limit, state=state)]
+        store = self._local_store()
+        return [
+            run_from_rows(row, [], store)
+            for row in store.list_runs(limit=limit, pipeline_name=pipeline_name, state=state)
+        ]
+
+    @property
+    def metadata(self) -> BoundMetadata:
+        """``sluice.metadata`` bound to this client's store: ``client.metadata.Artifact.list()``.
+
+        Raises:
+            UserInputError: a host client (the KFP API has no metadata queries).
+        """
+        if self.host:
+            raise UserInputError(
+                "metadata queries read a local store; use Client(home=...) or "
+                "Client(db_url=...) with the server's store"
+            )
+        from sluice.metadata import BoundMetadata
+
+        return BoundMetadata(self._local_store())
+
+    # -- resuming and canceling -------------------------------------------------------------
+
+    def resume(self, run: str) -> Run:
+        """Execute an interrupted, failed or canceled run again and wait for it to end.
+
+        Tasks that finished (SUCCEEDED or CACHED) keep their outputs and are not run
+        again; the others run, each under its retry policy, with the options the run was
+        created with. A host client asks the server to retry the run. Do not resume a run
+        that another process is still executing.
+
+        Raises:
+            RunNotFoundError: no such run.
+            AmbiguousRunError: an id prefix or display name that matches several runs.
+            UserInputError: (host) the server cannot retry a run in its state.
+        """
+        if self.host:
+            client = self._client()
+            run_id = client.resolve_run(run)
+            current = client.get_run(run_id)
+            if current.get("state") != "SUCCEEDED":
+                client.retry(run_id)
+                return RemoteRunHandle(self, run_id, current).wait()
+            return self._remote_run(run_id)
+        from sluice.client.convert import run_from_rows
+        from sluice.client.local import RunHandle
+
+        store = self._local_store()
+        row = store.resolve_run(run)
+        if row.state == "SUCCEEDED":
+            return run_from_rows(row, store.tasks_of_run(row.id), store)
+        return RunHandle(store, row, self._settings()).wait()
+
+    def cancel(self, run: str) -> Run:
+        """Cancel a run and return it as it is afterwards; a run that ended is left alone.
+
+        - With a host client, the server stops the run's tasks (its ``:terminate``).
+        - A run this process executes (one ``submit`` started, from any client) has its
+          tasks stopped, as Ctrl-C does in ``sluice run``; this waits until it is CANCELED.
+        - A PENDING run nobody executes yet is marked CANCELED.
+        - A run another process executes is marked CANCELING: Sluice keeps no record of
+          which process that is, so it is not signalled; that process (or ``sluice server``
+          on its next start) finishes the cancellation. To stop it now, interrupt that
+          process (Ctrl-C on ``sluice run``) or cancel through the server that runs it.
+
+        Raises:
+            RunNotFoundError: no such run.
+            AmbiguousRunError: an id prefix or display name that matches several runs.
+        """
+        if self.host:
+            client = self._client()
+            run_id = client.resolve_run(run)
+            client.terminate(run_id)
+            return self._remote_run(run_id)
+        from sluice.client.convert import run_from_rows
+        from sluice.client.local import live_handle
+
+        store = self._local_store()
+        row = store.resolve_run(run)
+        handle = live_handle(row.id)
+        if handle is not None:
+            handle.cancel()
+            return handle.wait()
+        if row.state == "PENDING":
+            store.set_run_state(row.id, "CANCELED", error="canceled", finished=True)
+        elif row.state == "RUNNING":
+            store.set_run_state(row.id, "CANCELING")
+        row = store.resolve_run(row.id)
+        return run_from_rows(row, store.tasks_of_run(row.id), store)
+
+
+class RemoteRunHandle(BaseRunHandle):
+    """A run submitted to a Sluice server, followed by polling it.
+
+    Attributes:
+        id: the run's id on the server.
+        name: its display name.
+        poll_seconds: how often :meth:`wait` asks the server.
+    """
+
+    def __init__(self, client: Client, run_id: str, created: Mapping[str, Any]) -> None:
+        self.id = run_id
+        self.name = str(created.get("display_name") or run_id)
+        self.poll_seconds = 0.5
+        self._client = client
+        self._state = str(created.get("state") or "PENDING")
+
+    def done(self) -> bool:
+        """Whether the run had ended when the server was last asked (asks if not)."""
+        if self._state not in _FINAL:
+            self._state = self._client._client().get_run(self.id).get("state") or self._state
+        return self._state in _FINAL
+
+    def cancel(self) -> None:
+        """Ask the server to cancel the run."""
+        self._client._client().terminate(self.id)
+
+    def get(self) -> Run:
+        """The run as the server has it now."""
+        run = self._client._remote_run(self.id)
+        self._state = run.state
+        return run
+
+    def wait(self, timeout: float | None = None) -> Run:
+        """Poll the server until the run ends (or ``timeout`` seconds pass); return it."""
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while True:
+            run = self.get()
+            if run.state in _FINAL or (deadline is not None and time.monotonic() >= deadline):
+                return run
+            time.sleep(self.poll_seconds)
