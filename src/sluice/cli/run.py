@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -25,14 +24,14 @@ if TYPE_CHECKING:
     from sluice.client.local import RunHandle
     from sluice.client.models import Run
 
-# How often the main thread checks on the run: short enough to feel instant, and the
-# sleep keeps Ctrl-C deliverable (the signal always lands in the main thread).
-_POLL_SECONDS = 0.1
+# The main thread waits for the run in slices: it wakes the moment the run ends, and
+# between slices Python delivers Ctrl-C (the signal always lands in the main thread).
+_WAIT_SLICE_SECONDS = 0.5
 
 
 def _wait(handle: RunHandle) -> Run:
-    while not handle.done():
-        time.sleep(_POLL_SECONDS)
+    while not handle.wait_ended(_WAIT_SLICE_SECONDS):
+        pass
     return handle.wait()
 
 

@@ -13,9 +13,10 @@ from typing import Any
 from sluice.client.convert import run_from_rows
 from sluice.client.models import Run
 from sluice.config import Settings
-from sluice.engine.context import EventCallback
 from sluice.engine.runner import RunOptions, create_run, execute_run
 from sluice.engine.staging import check_pipeline_root
+from sluice.engine.states import RunState
+from sluice.events import EventCallback, Subscription
 from sluice.executors.local import LocalExecutor
 from sluice.spec.loader import load_pipeline
 from sluice.spec.resources import check_resources
@@ -152,7 +153,12 @@ def run(
 
 
 class RunHandle:
-    """A run executing in a background thread of this process."""
+    """A run executing in a background thread of this process.
+
+    ``on_event`` is subscribed to the store's event bus (:mod:`sluice.events`) for this
+    run before it starts, and called from the run's thread with each event until the run
+    ends.
+    """
 
     def __init__(
         self, store: Store, row: RunRow, settings: Settings, on_event: EventCallback | None = None
@@ -164,21 +170,23 @@ class RunHandle:
         self._loop: asyncio.AbstractEventLoop | None = None
         self._main: asyncio.Task[Any] | None = None
         self._ready = threading.Event()
+        self._ended = threading.Event()
         self._error: BaseException | None = None
+        self._subscription: Subscription | None = (
+            None if on_event is None else store.events.subscribe(on_event, run_id=row.id)
+        )
         self._thread = threading.Thread(
-            target=self._target, args=(on_event,), name=f"sluice-run-{row.name}", daemon=True
+            target=self._target, name=f"sluice-run-{row.name}", daemon=True
         )
         self._thread.start()
 
-    def _target(self, on_event: EventCallback | None) -> None:
+    def _target(self) -> None:
         async def main() -> None:
             self._loop = asyncio.get_running_loop()
             self._main = asyncio.current_task()
             self._ready.set()
             executor = LocalExecutor(venv_root=self._settings.venvs_dir)
-            await execute_run(
-                self._store, self.id, settings=self._settings, executor=executor, on_event=on_event
-            )
+            await execute_run(self._store, self.id, settings=self._settings, executor=executor)
 
         try:
             asyncio.run(main())
@@ -187,11 +195,22 @@ class RunHandle:
         except BaseException as exc:
             self._error = exc
         finally:
+            if self._subscription is not None:
+                self._subscription.close()
             self._ready.set()
+            self._ended.set()
 
     def done(self) -> bool:
         """Whether the run has ended."""
-        return not self._thread.is_alive()
+        return self._ended.is_set()
+
+    def wait_ended(self, timeout: float | None = None) -> bool:
+        """Block until the run's thread ends (or ``timeout`` seconds pass); whether it did.
+
+        Wakes as soon as the run ends; a short timeout keeps a waiting main thread able
+        to take Ctrl-C.
+        """
+        return self._ended.wait(timeout)
 
     def cancel(self) -> None:
         """Stop the run's tasks and mark it CANCELED."""
@@ -283,6 +302,6 @@ def resume(run_id: str) -> Run:
     settings = Settings.from_env()
     store = open_store(settings)
     row = store.resolve_run(run_id)
-    if row.state == "SUCCEEDED":
+    if row.state == RunState.SUCCEEDED:
         return run_from_rows(row, store.tasks_of_run(row.id), store)
     return RunHandle(store, row, settings).wait()
