@@ -6,10 +6,10 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from tests.states import illegal_histories
 
 from sluice.config import Settings
 from sluice.store.repository import Store
-from tests.states import illegal_histories
 
 
 @pytest.fixture(autouse=True)
