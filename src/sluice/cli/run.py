@@ -19,6 +19,7 @@ from sluice.cli.common import (
 from sluice.cli.summary import print_run_summary, run_json
 from sluice.cli.view import make_view
 from sluice.errors import UserInputError
+from sluice.states import RunState
 
 if TYPE_CHECKING:
     from sluice.client.local import RunHandle
@@ -226,4 +227,4 @@ def run_command(
         print_run_summary(console, run)
     if interrupted:
         raise typer.Exit(EXIT_INTERRUPTED)
-    raise typer.Exit(EXIT_OK if run.state == "SUCCEEDED" else EXIT_FAILED)
+    raise typer.Exit(EXIT_OK if run.state == RunState.SUCCEEDED else EXIT_FAILED)

@@ -11,10 +11,11 @@ from rich.table import Table
 from sluice.cli.common import cli_errors, format_duration, format_time, make_console
 from sluice.cli.summary import print_run_details, run_json, state_text
 from sluice.errors import UserInputError
+from sluice.states import RunState
 
 runs_app = typer.Typer(help="List and inspect recorded runs.", no_args_is_help=True)
 
-_RUN_STATES = ("PENDING", "RUNNING", "SUCCEEDED", "FAILED", "CANCELING", "CANCELED")
+_RUN_STATES = tuple(state.value for state in RunState)
 _ID_PREFIX = 8
 
 
@@ -124,4 +125,4 @@ def resume_command(
 
     finished = resume(run)
     print_run_summary(make_console(), finished)
-    raise typer.Exit(EXIT_OK if finished.state == "SUCCEEDED" else EXIT_FAILED)
+    raise typer.Exit(EXIT_OK if finished.state == RunState.SUCCEEDED else EXIT_FAILED)

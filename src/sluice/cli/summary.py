@@ -12,6 +12,7 @@ from rich.table import Table
 from rich.text import Text
 
 from sluice.cli.common import format_duration, format_time, value_json, value_text
+from sluice.states import RunState, TaskState
 
 if TYPE_CHECKING:
     from sluice.client.models import Run, TaskRun
@@ -55,7 +56,7 @@ def failed_task(run: Run) -> TaskRun | None:
     that failed (``task 'for-loop-2[1]/train' failed: ...``), which need not be the first
     created, so the task is found by its path in that error, never by its name.
     """
-    failed = [t for t in run.tasks if t.state == "FAILED"]
+    failed = [t for t in run.tasks if t.state == TaskState.FAILED]
     leaves = [t for t in failed if t.kind in _LEAF_KINDS]
     candidates = leaves or failed
     if not candidates:
@@ -131,7 +132,7 @@ def print_run_summary(console: Console, run: Run) -> None:
     console.print(head, soft_wrap=True)
     if run.error:
         console.print(Text(f"error: {run.error}", style="red"), soft_wrap=True)
-    if run.state == "FAILED":
+    if run.state == RunState.FAILED:
         print_failure(console, run)
     print_outputs(console, run.outputs)
 

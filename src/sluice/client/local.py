@@ -247,7 +247,11 @@ def submit(
     experiment: str | None = None,
     on_event: EventCallback | None = None,
 ) -> RunHandle:
-    """Start a run in the background and return a handle; see :func:`run` for arguments."""
+    """Start a run in the background and return a handle; see :func:`run` for arguments.
+
+    ``on_event`` is called with each of the run's events (:mod:`sluice.events`: state
+    changes of the run and its tasks, attempt logs, notices), from the run's thread.
+    """
     store, row, settings, _warnings = prepare_run(
         pipeline,
         arguments,

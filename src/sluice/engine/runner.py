@@ -183,6 +183,9 @@ async def execute_run(
     lock is taken were left by a process that died: they are recorded as abandoned
     (execution CANCELED, ``how="abandoned"``) and their tasks run again.
 
+    Every state change goes through the store's transition gate, which publishes it on
+    ``store.events`` (:mod:`sluice.events`) once committed.
+
     A cancelled run is recorded CANCELED, unless ``leave_running_on_cancel`` returns True
     at that moment: then it stays RUNNING (a server stopping gracefully resumes it on
     restart).
