@@ -17,9 +17,9 @@ import uuid
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import delete, func, or_, select, update
+from sqlalchemy import Table, delete, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -50,6 +50,10 @@ from sluice.store.models import (
     TaskRow,
     utcnow,
 )
+
+# The gate's UPDATEs are Core statements on the tables (see Store._move_task).
+_RUNS = cast(Table, RunRow.__table__)
+_TASKS = cast(Table, TaskRow.__table__)
 
 # A run reference this long and all hex may be an id prefix (ids are 32 hex digits).
 _ID_PREFIX = re.compile(r"[0-9a-fA-F]{4,32}")
@@ -237,7 +241,7 @@ class Store(LineageMixin):
         if outputs is not None:
             values["outputs"] = outputs
         if started:
-            values["started_at"] = func.coalesce(RunRow.started_at, now)
+            values["started_at"] = func.coalesce(_RUNS.c.started_at, now)
         if started or reopened:
             values["finished_at"] = None
         if finished:
@@ -245,11 +249,10 @@ class Store(LineageMixin):
         with self.session() as session:
             # The check is the UPDATE's own WHERE: no read first, no race between them.
             moved = session.execute(
-                update(RunRow)
-                .where(RunRow.id == run_id, RunRow.state.in_(RUN_SOURCES[to]))
+                update(_RUNS)
+                .where(_RUNS.c.id == run_id, _RUNS.c.state.in_(RUN_SOURCES[to]))
                 .values(**values)
-                .returning(RunRow.id)
-                .execution_options(synchronize_session=False)
+                .returning(_RUNS.c.id)
             ).one_or_none()
             if moved is None:
                 current = session.scalar(select(RunRow.state).where(RunRow.id == run_id))
@@ -317,15 +320,19 @@ class Store(LineageMixin):
     ) -> Any:
         """The gate's guarded UPDATE of one task; returns what its event needs."""
         # One statement checks, writes and reads back: the engine's most frequent write
-        # costs no more than before the gate.
+        # costs no more than before the gate. A Core UPDATE of the table: the ORM's bulk
+        # path around RETURNING would cost more than the statement itself.
         found = session.execute(
-            update(TaskRow)
-            .where(TaskRow.id == task_id, TaskRow.state.in_(TASK_SOURCES[to]))
+            update(_TASKS)
+            .where(_TASKS.c.id == task_id, _TASKS.c.state.in_(TASK_SOURCES[to]))
             .values(**values)
             .returning(
-                TaskRow.run_id, TaskRow.path, TaskRow.display_name, TaskRow.kind, TaskRow.attempts
+                _TASKS.c.run_id,
+                _TASKS.c.path,
+                _TASKS.c.display_name,
+                _TASKS.c.kind,
+                _TASKS.c.attempts,
             )
-            .execution_options(synchronize_session=False)
         ).one_or_none()
         if found is None:
             current = session.scalar(select(TaskRow.state).where(TaskRow.id == task_id))
