@@ -202,7 +202,7 @@ class Store(LineageMixin):
                 row.experiment_context_id = self.ensure_context(
                     session, "system.Experiment", experiment
                 )
-            history = StateTransitionRow(run_id=run_id, state=state.value)
+            history = StateTransitionRow(run_id=run_id, state=state.value, at=utcnow())
             session.add(history)
         self.events.publish(
             RunStateChanged(seq=history.id, run_id=run_id, state=state, at=history.at)
