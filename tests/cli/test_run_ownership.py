@@ -19,6 +19,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from tests.states import illegal_histories
 
 from sluice.store.repository import Store
 
@@ -160,3 +161,69 @@ def test_resume_is_refused_while_the_owner_lives_and_allowed_once_it_is_killed(
     abandoned = [m for s, m in history if s == "CANCELED"]
     assert len(abandoned) == 1 and (abandoned[0] or "").startswith("attempt 1 abandoned: ")
     assert history[-1][0] == "SUCCEEDED"
+    assert illegal_histories(store) == []
+
+
+NESTED = PIPELINE.replace(
+    """@dsl.pipeline(name="held")
+def held(marker: str) -> str:
+    return hold(marker=marker, upstream=first().output).output""",
+    """@dsl.pipeline(name="inner")
+def inner(marker: str) -> str:
+    return hold(marker=marker, upstream=first().output).output
+
+
+@dsl.pipeline(name="held")
+def held(marker: str):
+    with dsl.ParallelFor(["a"]):
+        inner(marker=marker)""",
+)
+
+
+@pytest.mark.slow
+def test_kill_9_inside_a_loop_and_a_sub_dag_then_resume_keeps_every_history_legal(
+    tmp_path: Path, sluice_home: Path, runner_proc: list[subprocess.Popen[bytes]]
+) -> None:
+    """The loop, its iteration and the sub-DAG are RUNNING when the owner dies, with no
+    execution of their own: resuming records them abandoned (RUNNING -> CANCELED), then
+    runs them again (CANCELED -> PENDING -> RUNNING), never RUNNING -> PENDING."""
+    assert "ParallelFor" in NESTED
+    db_url = f"sqlite:///{sluice_home / 'sluice.db'}"
+    pipeline = tmp_path / "held.py"
+    pipeline.write_text(textwrap.dedent(NESTED))
+    marker = tmp_path / "marker"
+    env = _env(db_url)
+    args = ["run", str(pipeline), "--run-name", "held-run", "-p", f"marker={marker}"]
+    log = tmp_path / "runner.log"
+    with log.open("wb") as out:
+        proc = subprocess.Popen(
+            _sluice(*args, "--no-cache"),
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    runner_proc.append(proc)
+    _wait_for(marker, proc, log)
+    os.killpg(proc.pid, signal.SIGKILL)
+    proc.wait(timeout=30)
+    with contextlib.suppress(ProcessLookupError, ValueError):
+        os.kill(int((tmp_path / "marker.pid").read_text()), signal.SIGKILL)
+
+    resumed = subprocess.run(
+        _sluice("runs", "resume", "held-run"), env=env, capture_output=True, text=True, timeout=120
+    )
+    assert resumed.returncode == 0, resumed.stdout + resumed.stderr
+
+    store = Store(db_url)
+    run = store.get_run("held-run")
+    assert run is not None and run.state == "SUCCEEDED"
+    assert illegal_histories(store) == []
+    tasks = store.tasks_of_run(run.id)
+    outer = [t for t in tasks if t.kind in ("loop", "iteration", "dag")]
+    assert len(outer) == 3, [(t.path, t.kind) for t in tasks]
+    for task in outer:
+        history = [(h.state, h.message) for h in store.state_history(run.id, task.id)]
+        states = [state for state, _ in history]
+        assert states[-4:] == ["CANCELED", "PENDING", "RUNNING", "SUCCEEDED"], (task.path, history)
+        assert (history[-4][1] or "").startswith("abandoned: ")

@@ -8,21 +8,23 @@ import threading
 from rich.console import Console
 
 from sluice.cli.view import LiveView, PlainView, make_view
-from sluice.engine.context import TaskEvent
 from sluice.engine.states import TaskState
+from sluice.events import TaskNotice, TaskStateChanged
 
 
 def _event(
     path: str, state: TaskState, attempt: int = 0, error: str | None = None, kind: str = "container"
-) -> TaskEvent:
-    return TaskEvent(
+) -> TaskStateChanged:
+    return TaskStateChanged(
+        seq=1,
         run_id="r",
+        task_id="t",
         path=path,
         display_name=path,
         kind=kind,
         state=state,
         attempt=attempt,
-        error=error,
+        message=error,
     )
 
 
@@ -117,13 +119,14 @@ def test_plain_view_prints_a_notice_once_without_a_state() -> None:
     notice = "task shell: image alpine:3.19 is not used; running on the host"
     with view:
         view.on_event(
-            TaskEvent(
+            TaskNotice(
+                seq=1,
                 run_id="r",
+                task_id="t",
                 path="shell",
                 display_name="shell",
                 kind="container",
-                state=TaskState.RUNNING,
-                notice=notice,
+                message=notice,
             )
         )
     assert len(lines) == 1
@@ -134,14 +137,24 @@ def test_live_view_prints_a_notice_above_the_table() -> None:
     console = Console(width=200, record=True, force_terminal=False)
     view = LiveView(console, clock=_Clock())
     view.on_event(
-        TaskEvent(
+        TaskNotice(
+            seq=1,
             run_id="r",
+            task_id="t",
             path="shell",
             display_name="shell",
             kind="container",
-            state=TaskState.RUNNING,
-            notice="task shell: image alpine:3.19 is not used",
+            message="task shell: image alpine:3.19 is not used",
         )
     )
     assert "notice: task shell: image alpine:3.19 is not used" in console.export_text()
     assert "shell" not in _render(view)  # not a row: no state changed
+
+
+def test_views_leave_out_pending_tasks() -> None:
+    lines: list[str] = []
+    view = PlainView(lines.append)
+    with view:
+        view.on_event(_event("train", TaskState.PENDING))
+        view.on_event(_event("train", TaskState.RUNNING, attempt=1))
+    assert len(lines) == 1 and lines[0].endswith("RUNNING   train")

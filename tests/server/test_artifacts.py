@@ -7,6 +7,7 @@ from pathlib import Path
 import httpx
 import pytest
 from tests.server.conftest import RunningServer
+from tests.states import move_run, move_task
 
 
 def _run_with_artifact(server: RunningServer, root: Path, uri: str, name: str) -> tuple[str, str]:
@@ -20,7 +21,6 @@ def _run_with_artifact(server: RunningServer, root: Path, uri: str, name: str) -
         arguments={},
         pipeline_root=str(root),
         options={},
-        state="SUCCEEDED",
     )
     task = store.create_task(
         run_id=run.id,
@@ -30,8 +30,9 @@ def _run_with_artifact(server: RunningServer, root: Path, uri: str, name: str) -
         display_name="producer",
         kind="container",
         component_name="comp-producer",
-        state="SUCCEEDED",
     )
+    move_task(store, task.id, "SUCCEEDED")
+    move_run(store, run.id, "SUCCEEDED")
     artifact_id = store.create_artifact(
         uri=uri,
         name="out",

@@ -279,8 +279,8 @@ def test_start_finishes_canceling_runs_and_fails_unreadable_ones(settings: Setti
     """start(): CANCELING becomes CANCELED; an unreadable run FAILS instead of staying PENDING."""
     store = Store(settings.db_url)
     canceling = _submit(settings, needs_file_pipeline, path="/nonexistent")
-    store.set_run_state(canceling, RunState.RUNNING.value, started=True)
-    store.set_run_state(canceling, RunState.CANCELING.value)
+    store.transition_run(canceling, RunState.RUNNING, started=True)
+    store.transition_run(canceling, RunState.CANCELING)
     broken = store.create_run(
         name="broken",
         display_name="broken",

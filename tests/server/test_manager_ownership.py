@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 from kfp import dsl
+from tests.states import move_run, move_task
 
 from sluice.client.local import prepare_run
 from sluice.config import Settings
@@ -31,9 +32,9 @@ def _server_run(settings: Settings, state: RunState) -> str:
     store, row, _settings, _warnings = prepare_run(
         noop_pipeline, {}, settings=settings, run_fields={"experiment_id": "exp"}
     )
-    store.set_run_state(row.id, RunState.RUNNING.value, started=True)
+    store.transition_run(row.id, RunState.RUNNING, started=True)
     if state != RunState.RUNNING:
-        store.set_run_state(row.id, state.value)
+        store.transition_run(row.id, state)
     return row.id
 
 
@@ -89,8 +90,8 @@ def test_start_closes_attempts_left_running_in_ended_runs(
         display_name="noop",
         kind="container",
         component_name="comp-noop",
-        state="SUCCEEDED",
     )
+    move_task(store, task.id, "SUCCEEDED")
     for attempt, state in ((1, "RUNNING"), (2, "COMPLETE")):
         store.create_execution(
             run_id=row.id,
@@ -104,7 +105,7 @@ def test_start_closes_attempts_left_running_in_ended_runs(
             fingerprint=None,
             cache_enabled=False,
         )
-    store.set_run_state(row.id, RunState.SUCCEEDED.value, finished=True)
+    move_run(store, row.id, RunState.SUCCEEDED, finished=True)
 
     async def main() -> None:
         manager = RunManager(store, settings, max_concurrent_runs=1, poll_seconds=0.2)

@@ -14,6 +14,7 @@ import pytest
 from sluice.config import Settings
 from sluice.errors import InvalidArgumentError
 from sluice.server.scheduler import Scheduler
+from sluice.states import RunState
 from sluice.store.models import RecurringRunRow, RunRow
 from sluice.store.repository import Store, as_utc, new_id
 
@@ -92,8 +93,10 @@ def recurring(store: Store, rid: str) -> RecurringRunRow:
 
 
 def finish_all(store: Store) -> None:
-    for run in store.runs_in_states(["PENDING", "RUNNING"]):
-        store.set_run_state(run.id, "SUCCEEDED")
+    for run in store.runs_in_states([RunState.PENDING, RunState.RUNNING]):
+        if run.state == RunState.PENDING:
+            store.transition_run(run.id, RunState.RUNNING)
+        store.transition_run(run.id, RunState.SUCCEEDED)
 
 
 def make(store: Store, settings: Settings, clock: Clock) -> tuple[Scheduler, Recorder]:

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
+from tests.states import move_run, move_task
 
 from sluice.errors import InvalidFilterError, UserInputError
 from sluice.store.filters import (
@@ -44,13 +45,13 @@ def _run(store: Store, name: str, pipeline: str) -> str:
         arguments={},
         pipeline_root="/tmp/root",
         options={},
-        state="RUNNING",
     )
+    move_run(store, row.id, "RUNNING")
     return row.id
 
 
 def _task(store: Store, run_id: str, name: str) -> str:
-    return store.create_task(
+    task_id = store.create_task(
         run_id=run_id,
         parent_id=None,
         name=name,
@@ -58,8 +59,9 @@ def _task(store: Store, run_id: str, name: str) -> str:
         display_name=name,
         kind="container",
         component_name=f"comp-{name}",
-        state="RUNNING",
     ).id
+    move_task(store, task_id, "RUNNING")
+    return task_id
 
 
 ARTIFACT_ROWS = [

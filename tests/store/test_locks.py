@@ -10,6 +10,7 @@ import time
 from pathlib import Path
 
 import pytest
+from tests.states import move_run, move_task
 
 from sluice.errors import RunBusyError, StoreBusyError
 from sluice.store.locks import HeldLock, Owner, lock_run, lock_store_for_server, try_lock_run
@@ -97,8 +98,8 @@ def test_abandon_attempts_marks_running_executions_and_their_tasks(store: Store)
         arguments={},
         pipeline_root="/tmp/root",
         options={},
-        state="RUNNING",
     )
+    move_run(store, run.id, "RUNNING")
 
     def task(name: str, state: str, attempts: int) -> str:
         row = store.create_task(
@@ -109,8 +110,8 @@ def test_abandon_attempts_marks_running_executions_and_their_tasks(store: Store)
             display_name=name,
             kind="container",
             component_name=f"comp-{name}",
-            state=state,
         )
+        move_task(store, row.id, state)
         store.update_task(row.id, attempts=attempts)
         return row.id
 

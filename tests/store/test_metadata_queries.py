@@ -10,6 +10,7 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 from sqlalchemy import update
+from tests.states import move_run, move_task
 
 from sluice.errors import InvalidQueryError
 from sluice.store import metadata as q
@@ -41,8 +42,8 @@ def _run(store: Store, name: str, pipeline: str = "pipe") -> str:
         arguments={},
         pipeline_root="/tmp/root",
         options={},
-        state="RUNNING",
     )
+    move_run(store, row.id, "RUNNING")
     return row.id
 
 
@@ -65,8 +66,8 @@ def _execute(
         display_name=path,
         kind="container",
         component_name=f"comp-{path}",
-        state="RUNNING",
     )
+    move_task(store, task.id, "RUNNING")
     execution = store.create_execution(
         run_id=run_id,
         task_id=task.id,

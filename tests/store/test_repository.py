@@ -5,7 +5,9 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from tests.states import move_run, move_task
 
+from sluice.states import RunState, TaskState
 from sluice.store.db import SCHEMA_REVISION, head_revision
 from sluice.store.repository import Store
 
@@ -30,8 +32,8 @@ def test_schema_revision_constant_is_alembic_head() -> None:
 
 def test_run_roundtrip_and_state_history(store: Store) -> None:
     run_id = _run(store)
-    store.set_run_state(run_id, "RUNNING", started=True)
-    store.set_run_state(run_id, "FAILED", error="task 'x' failed: boom", finished=True)
+    store.transition_run(run_id, RunState.RUNNING, started=True)
+    store.transition_run(run_id, RunState.FAILED, error="task 'x' failed: boom", finished=True)
 
     row = store.get_run(run_id)
     assert row is not None
@@ -48,7 +50,7 @@ def test_run_roundtrip_and_state_history(store: Store) -> None:
 def test_list_runs_newest_first_and_filters(store: Store) -> None:
     first = _run(store, "a")
     second = _run(store, "b")
-    store.set_run_state(second, "SUCCEEDED", finished=True)
+    move_run(store, second, "SUCCEEDED", finished=True)
     assert [r.id for r in store.list_runs()] == [second, first]
     assert [r.id for r in store.list_runs(state="SUCCEEDED")] == [second]
     assert store.run_name_taken("a") and not store.run_name_taken("c")
@@ -77,10 +79,10 @@ def test_tasks_and_their_history(store: Store) -> None:
         state="PENDING",
         resources={"cpuLimit": 1.0},
     )
-    store.update_task(child.id, state="RUNNING", attempts=1, started=True)
-    store.update_task(
+    store.transition_task(child.id, TaskState.RUNNING, attempts=1, started=True)
+    store.transition_task(
         child.id,
-        state="SUCCEEDED",
+        TaskState.SUCCEEDED,
         finished=True,
         outputs={"parameters": {"Output": 4}, "artifacts": {}},
     )
@@ -103,8 +105,8 @@ def test_executions_artifacts_events_and_cache_lookup(store: Store) -> None:
         display_name="t",
         kind="container",
         component_name="comp-t",
-        state="RUNNING",
     )
+    move_task(store, task.id, "RUNNING")
     artifact = store.create_artifact(
         uri="/tmp/root/r1/t/model",
         name="model",

@@ -6,7 +6,6 @@ import contextlib
 import json
 import signal
 import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from types import FrameType
@@ -25,14 +24,15 @@ from sluice.cli.common import (
 from sluice.cli.summary import print_run_summary, run_json
 from sluice.cli.view import make_view
 from sluice.errors import UserInputError
+from sluice.states import RunState
 
 if TYPE_CHECKING:
     from sluice.client.local import RunHandle
     from sluice.client.models import Run
 
-# How often the main thread checks on the run: short enough to feel instant, and the
-# sleep keeps Ctrl-C deliverable (the signal always lands in the main thread).
-_POLL_SECONDS = 0.1
+# The main thread waits for the run in slices: it wakes the moment the run ends, and
+# between slices Python delivers Ctrl-C (the signal always lands in the main thread).
+_WAIT_SLICE_SECONDS = 0.5
 
 
 def _interrupt(signum: int, frame: FrameType | None) -> None:
@@ -57,8 +57,8 @@ def _sigterm_as_ctrl_c() -> Iterator[None]:
 
 
 def _wait(handle: RunHandle) -> Run:
-    while not handle.done():
-        time.sleep(_POLL_SECONDS)
+    while not handle.wait_ended(_WAIT_SLICE_SECONDS):
+        pass
     return handle.wait()
 
 
@@ -294,4 +294,4 @@ def _run(
         print_run_summary(console, run)
     if interrupted:
         raise typer.Exit(EXIT_INTERRUPTED)
-    raise typer.Exit(EXIT_OK if run.state == "SUCCEEDED" else EXIT_FAILED)
+    raise typer.Exit(EXIT_OK if run.state == RunState.SUCCEEDED else EXIT_FAILED)

@@ -10,10 +10,11 @@ import typer
 from sluice.cli.common import cli_errors, make_console
 from sluice.cli.summary import print_run_details, run_json, run_list_table
 from sluice.errors import UserInputError
+from sluice.states import RunState
 
 runs_app = typer.Typer(help="List and inspect recorded runs.", no_args_is_help=True)
 
-_RUN_STATES = ("PENDING", "RUNNING", "SUCCEEDED", "FAILED", "CANCELING", "CANCELED")
+_RUN_STATES = tuple(state.value for state in RunState)
 
 
 @runs_app.command("list")
@@ -110,4 +111,4 @@ def resume_command(
 
     finished = resume(run)
     print_run_summary(make_console(), finished)
-    raise typer.Exit(EXIT_OK if finished.state == "SUCCEEDED" else EXIT_FAILED)
+    raise typer.Exit(EXIT_OK if finished.state == RunState.SUCCEEDED else EXIT_FAILED)

@@ -12,6 +12,7 @@ from rich.text import Text
 
 from sluice import logfiles
 from sluice.cli.common import format_duration, format_time, value_json, value_text
+from sluice.states import RunState
 
 if TYPE_CHECKING:
     from sluice.client.models import Run, TaskRun
@@ -112,7 +113,7 @@ def print_run_summary(console: Console, run: Run) -> None:
     console.print(head, soft_wrap=True)
     if run.error:
         console.print(Text(f"error: {run.error}", style="red"), soft_wrap=True)
-    if run.state == "FAILED":
+    if run.state == RunState.FAILED:
         print_failure(console, run)
     print_outputs(console, run.outputs)
 

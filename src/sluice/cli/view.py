@@ -1,8 +1,10 @@
-"""Live views of a running pipeline, fed by the engine's task events.
+"""Live views of a running pipeline, fed by the store's event bus (:mod:`sluice.events`).
 
-The engine calls ``on_event`` from the run's background thread, so both views only
-touch shared state under a lock. On a terminal a ``rich.live.Live`` table is redrawn
-a few times a second; elsewhere (pipes, CI logs) one plain line is printed per change.
+``on_event`` is subscribed to the run's events and called from the run's background
+thread, so both views only touch shared state under a lock. They show task state
+changes from RUNNING on (a task waiting PENDING is not news) and notices. On a terminal
+a ``rich.live.Live`` table is redrawn a few times a second; elsewhere (pipes, CI logs)
+one plain line is printed per change.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from types import TracebackType
-from typing import TYPE_CHECKING, Protocol
+from typing import Protocol
 
 from rich.console import Console, Group, RenderableType
 from rich.live import Live
@@ -23,18 +25,21 @@ from rich.text import Text
 
 from sluice.cli.common import format_duration
 from sluice.cli.summary import state_text
+from sluice.events import Event, TaskNotice, TaskStateChanged
+from sluice.states import FINAL_TASK_STATES, TaskState
 
-if TYPE_CHECKING:
-    from sluice.engine.context import TaskEvent
-
-_FINAL = frozenset({"SUCCEEDED", "CACHED", "FAILED", "SKIPPED", "CANCELED"})
+_FINAL = frozenset(s.value for s in FINAL_TASK_STATES)
 # Rows kept on screen whatever the table's size: what is happening now and what broke.
-_URGENT = frozenset({"RUNNING", "PENDING", "FAILED"})
+_URGENT = frozenset({TaskState.RUNNING.value, TaskState.PENDING.value, TaskState.FAILED.value})
 
 
-def _state_name(event: TaskEvent) -> str:
-    state = event.state
-    return str(getattr(state, "value", state))
+def _shown(event: Event) -> TaskStateChanged | TaskNotice | None:
+    """The events a view shows: notices, and task state changes but PENDING."""
+    if isinstance(event, TaskNotice):
+        return event
+    if isinstance(event, TaskStateChanged) and event.state is not TaskState.PENDING:
+        return event
+    return None
 
 
 def _first_line(text: str) -> str:
@@ -45,8 +50,8 @@ def _first_line(text: str) -> str:
 class RunView(Protocol):
     """What ``sluice run`` needs from a view."""
 
-    def on_event(self, event: TaskEvent) -> None:
-        """Record one task state change (called from the run's thread)."""
+    def on_event(self, event: Event) -> None:
+        """Record one event of the run (called from the run's thread)."""
 
     def __enter__(self) -> RunView:
         """Start showing."""
@@ -67,18 +72,21 @@ class PlainView:
         self._write = write
         self._lock = threading.Lock()
 
-    def on_event(self, event: TaskEvent) -> None:
+    def on_event(self, event: Event) -> None:
         """Print the change (or the notice)."""
-        if event.notice:
+        shown = _shown(event)
+        if isinstance(shown, TaskNotice):
             with self._lock:
-                self._write(f"{datetime.now():%H:%M:%S} {'NOTICE':<9} {event.notice}")
+                self._write(f"{datetime.now():%H:%M:%S} {'NOTICE':<9} {shown.message}")
             return
-        state = _state_name(event)
-        line = f"{datetime.now():%H:%M:%S} {state:<9} {event.path}"
-        if event.attempt > 1:
-            line += f" (attempt {event.attempt})"
-        if state == "FAILED" and event.error:
-            line += f": {_first_line(event.error)}"
+        if shown is None:
+            return
+        state = shown.state.value
+        line = f"{datetime.now():%H:%M:%S} {state:<9} {shown.path}"
+        if shown.attempt > 1:
+            line += f" (attempt {shown.attempt})"
+        if shown.state is TaskState.FAILED and shown.message:
+            line += f": {_first_line(shown.message)}"
         with self._lock:
             self._write(line)
 
@@ -122,13 +130,17 @@ class LiveView:
             transient=False,
         )
 
-    def on_event(self, event: TaskEvent) -> None:
+    def on_event(self, event: Event) -> None:
         """Record the change; the next refresh shows it. A notice is printed above the table."""
-        if event.notice:
+        shown = _shown(event)
+        if isinstance(shown, TaskNotice):
             # rich prints above a running Live display; the line stays when the table moves on.
-            self._console.print(Text(f"notice: {event.notice}", style="yellow"), soft_wrap=True)
+            self._console.print(Text(f"notice: {shown.message}", style="yellow"), soft_wrap=True)
             return
-        state = _state_name(event)
+        if shown is None:
+            return
+        event = shown
+        state = event.state.value
         now = self._clock()
         with self._lock:
             self._changes += 1

@@ -26,14 +26,15 @@ from sluice.client.models import Run
 from sluice.client.options import RunConfig
 from sluice.config import Settings
 from sluice.errors import UserInputError
+from sluice.states import FINAL_RUN_STATES, RunState
 
 if TYPE_CHECKING:
     from sluice.client.remote import RemoteClient
-    from sluice.engine.context import EventCallback
+    from sluice.events import EventCallback
     from sluice.metadata import BoundMetadata
     from sluice.store.repository import Store
 
-_FINAL = frozenset({"SUCCEEDED", "FAILED", "CANCELED"})
+_FINAL = FINAL_RUN_STATES
 
 
 class Client:
@@ -347,7 +348,7 @@ class Client:
             client = self._client()
             run_id = client.resolve_run(run)
             current = client.get_run(run_id)
-            if current.get("state") != "SUCCEEDED":
+            if current.get("state") != RunState.SUCCEEDED:
                 client.retry(run_id)
                 return RemoteRunHandle(self, run_id, current).wait()
             return self._remote_run(run_id)
@@ -356,7 +357,7 @@ class Client:
 
         store = self._local_store()
         row = store.resolve_run(run)
-        if row.state == "SUCCEEDED":
+        if row.state == RunState.SUCCEEDED:
             return run_from_rows(row, store.tasks_of_run(row.id), store)
         return RunHandle(store, row, self._settings()).wait()
 
@@ -390,10 +391,10 @@ class Client:
         if handle is not None:
             handle.cancel()
             return handle.wait()
-        if row.state == "PENDING":
-            store.set_run_state(row.id, "CANCELED", error="canceled", finished=True)
-        elif row.state == "RUNNING":
-            store.set_run_state(row.id, "CANCELING")
+        if row.state == RunState.PENDING:
+            store.transition_run(row.id, RunState.CANCELED, error="canceled", finished=True)
+        elif row.state == RunState.RUNNING:
+            store.transition_run(row.id, RunState.CANCELING)
         row = store.resolve_run(row.id)
         return run_from_rows(row, store.tasks_of_run(row.id), store)
 

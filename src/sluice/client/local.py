@@ -16,9 +16,9 @@ from sluice.client.handle import BaseRunHandle
 from sluice.client.models import Run
 from sluice.client.options import RunConfig
 from sluice.config import Settings
-from sluice.engine.context import EventCallback
 from sluice.engine.runner import RunOptions, create_run, execute_run
 from sluice.engine.staging import check_pipeline_root
+from sluice.events import EventCallback, Subscription
 from sluice.executors.local import LocalExecutor
 from sluice.spec.loader import load_pipeline
 from sluice.spec.resources import check_resources
@@ -182,6 +182,10 @@ class RunHandle(BaseRunHandle):
     Attributes:
         id: the run's id.
         name: the run's name.
+
+    ``on_event`` is subscribed to the store's event bus (:mod:`sluice.events`) for this
+    run before it starts, and called from the run's thread with each event until the run
+    ends.
     """
 
     def __init__(
@@ -194,23 +198,25 @@ class RunHandle(BaseRunHandle):
         self._loop: asyncio.AbstractEventLoop | None = None
         self._main: asyncio.Task[Any] | None = None
         self._ready = threading.Event()
+        self._ended = threading.Event()
         self._error: BaseException | None = None
+        self._subscription: Subscription | None = (
+            None if on_event is None else store.events.subscribe(on_event, run_id=row.id)
+        )
         self._thread = threading.Thread(
-            target=self._target, args=(on_event,), name=f"sluice-run-{row.name}", daemon=True
+            target=self._target, name=f"sluice-run-{row.name}", daemon=True
         )
         with _live_lock:
             _live[self.id] = self
         self._thread.start()
 
-    def _target(self, on_event: EventCallback | None) -> None:
+    def _target(self) -> None:
         async def main() -> None:
             self._loop = asyncio.get_running_loop()
             self._main = asyncio.current_task()
             self._ready.set()
             executor = LocalExecutor(venv_root=self._settings.venvs_dir)
-            await execute_run(
-                self._store, self.id, settings=self._settings, executor=executor, on_event=on_event
-            )
+            await execute_run(self._store, self.id, settings=self._settings, executor=executor)
 
         try:
             asyncio.run(main())
@@ -219,11 +225,22 @@ class RunHandle(BaseRunHandle):
         except BaseException as exc:
             self._error = exc
         finally:
+            if self._subscription is not None:
+                self._subscription.close()
             self._ready.set()
+            self._ended.set()
 
     def done(self) -> bool:
         """Whether the run has ended."""
-        return not self._thread.is_alive()
+        return self._ended.is_set()
+
+    def wait_ended(self, timeout: float | None = None) -> bool:
+        """Block until the run's thread ends (or ``timeout`` seconds pass); whether it did.
+
+        Wakes as soon as the run ends; a short timeout keeps a waiting main thread able
+        to take Ctrl-C.
+        """
+        return self._ended.wait(timeout)
 
     def cancel(self) -> None:
         """Stop the run's tasks and mark it CANCELED."""
@@ -264,7 +281,9 @@ def submit(
     """Start a run in a background thread and return its handle; see :func:`run`.
 
     ``handle.wait()`` returns the run as it ended; ``handle.result()`` returns it only if
-    it SUCCEEDED and raises as :meth:`Run.raise_for_state` otherwise.
+    it SUCCEEDED and raises as :meth:`Run.raise_for_state` otherwise. ``on_event`` is
+    called with each of the run's events (:mod:`sluice.events`: state changes of the run
+    and its tasks, attempt logs, notices), from the run's thread.
     """
     handle = _default_client().submit(
         pipeline,

@@ -40,7 +40,6 @@ async def run_container_task(
     inputs: ResolvedInputs,
 ) -> TaskResult:
     """Run (or fetch from the cache) one container task whose inputs are bound."""
-    display = record.display_name
     cache_enabled = ctx.caching_enabled_for(task)
     key = cache_key(task=task, component=component, container=container, inputs=inputs)
     fp = fingerprint(key)
@@ -82,9 +81,9 @@ async def run_container_task(
                 output_parameters=outputs.get("parameters", {}),
                 output_artifacts=outputs.get("artifacts", {}),
             )
-            ctx.store.update_task(
+            ctx.store.transition_task(
                 record.id,
-                state=TaskState.CACHED.value,
+                TaskState.CACHED,
                 outputs=outputs,
                 inputs=recorded_inputs,
                 fingerprint=fp,
@@ -93,7 +92,6 @@ async def run_container_task(
                 finished=True,
                 message=f"cache hit: execution {execution.id}",
             )
-            ctx.emit(record.path, display, "container", TaskState.CACHED)
             return TaskResult(
                 state=TaskState.CACHED,
                 task_id=record.id,
@@ -127,15 +125,14 @@ async def run_container_task(
         )
         if result is not None:
             return result
-    ctx.store.update_task(
+    ctx.store.transition_task(
         record.id,
-        state=TaskState.FAILED.value,
+        TaskState.FAILED,
         error=error,
         error_details=details,
         finished=True,
         message=error,
     )
-    ctx.emit(record.path, display, "container", TaskState.FAILED, error=error)
     return TaskResult(
         state=TaskState.FAILED, task_id=record.id, error=error, failed_task=record.path
     )
@@ -200,10 +197,10 @@ async def _attempt(
         cache_key=key,
     )
     notice = _unused_image_notice(ctx, record.path, container)
-    notices = {"notices": [notice]} if notice else {}
-    ctx.store.update_task(
+    notices: dict[str, Any] = {"notices": [notice]} if notice else {}
+    started = ctx.store.transition_task(
         record.id,
-        state=TaskState.RUNNING.value,
+        TaskState.RUNNING,
         attempts=attempt,
         log_path=str(log_path),
         started=first,
@@ -214,8 +211,7 @@ async def _attempt(
     )
     if notice:
         append_log_line(log_path, f"sluice: {notice}")
-        ctx.emit(record.path, record.display_name, "container", TaskState.RUNNING, notice=notice)
-    ctx.emit(record.path, record.display_name, "container", TaskState.RUNNING, attempt=attempt)
+        ctx.notice(started, notice)
     request = ExecutionRequest(
         task_name=record.path,
         image=container.image,
@@ -232,14 +228,13 @@ async def _attempt(
             outcome = await ctx.executor.execute(request)
     except asyncio.CancelledError:
         ctx.store.finish_execution(execution_id, state="CANCELED", error="canceled")
-        ctx.store.update_task(
+        ctx.store.transition_task(
             record.id,
-            state=TaskState.CANCELED.value,
+            TaskState.CANCELED,
             finished=True,
             error="canceled",
             message="canceled",
         )
-        ctx.emit(record.path, record.display_name, "container", TaskState.CANCELED)
         raise
     except SluiceError as exc:
         ctx.store.finish_execution(execution_id, state="FAILED", error=str(exc))
@@ -299,15 +294,14 @@ async def _attempt(
         output_parameters=out_params,
         output_artifacts=artifact_ids(artifacts),
     )
-    ctx.store.update_task(
+    ctx.store.transition_task(
         record.id,
-        state=TaskState.SUCCEEDED.value,
+        TaskState.SUCCEEDED,
         finished=True,
         error=None,
         error_details=None,
         outputs={"parameters": out_params, "artifacts": artifact_ids(artifacts)},
     )
-    ctx.emit(record.path, record.display_name, "container", TaskState.SUCCEEDED, attempt=attempt)
     return (
         TaskResult(
             state=TaskState.SUCCEEDED, task_id=record.id, parameters=parameters, artifacts=artifacts

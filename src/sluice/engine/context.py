@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -16,32 +14,12 @@ from sluice.config import Settings
 from sluice.engine.model import ArtifactRef, TaskResult
 from sluice.engine.staging import is_remote
 from sluice.engine.states import TaskState
+from sluice.events import TaskNotice, TaskStateChanged
 from sluice.executors.base import Executor
 from sluice.names import safe_component, safe_task_path, under
 from sluice.spec.placeholders import JobContext, local_path_for_uri
 from sluice.store.models import ArtifactRow, TaskRow
 from sluice.store.repository import Store
-
-
-@dataclass(frozen=True, kw_only=True)
-class TaskEvent:
-    """A task changed state, or has a notice for the user (for live views).
-
-    An event with a ``notice`` is not a state change: ``state`` is the task's current state
-    and views show the notice once (``task X: image python:3.11 is not used; ...``).
-    """
-
-    run_id: str
-    path: str
-    display_name: str
-    kind: str
-    state: TaskState
-    attempt: int = 0
-    error: str | None = None
-    notice: str | None = None
-
-
-EventCallback = Callable[[TaskEvent], None]
 
 
 @dataclass(kw_only=True)
@@ -66,7 +44,6 @@ class RunContext:
     cache_max_age: timedelta | None = None
     use_container: bool = False
     max_parallel_tasks: int = 16
-    on_event: EventCallback | None = None
     # Tasks already in the store for this run, by path: a resumed or retried run reuses
     # the ones that finished instead of running them again.
     existing: dict[str, TaskRow] = field(default_factory=dict)
@@ -81,33 +58,19 @@ class RunContext:
             self._slots = asyncio.Semaphore(self.max_parallel_tasks)
         return self._slots
 
-    def emit(
-        self,
-        path: str,
-        display_name: str,
-        kind: str,
-        state: TaskState,
-        *,
-        attempt: int = 0,
-        error: str | None = None,
-        notice: str | None = None,
-    ) -> None:
-        """Tell the live view about a state change or a notice (never fails the run)."""
-        if self.on_event is None:
-            return
-        with contextlib.suppress(Exception):
-            self.on_event(
-                TaskEvent(
-                    run_id=self.run_id,
-                    path=path,
-                    display_name=display_name,
-                    kind=kind,
-                    state=state,
-                    attempt=attempt,
-                    error=error,
-                    notice=notice,
-                )
+    def notice(self, started: TaskStateChanged, message: str) -> None:
+        """Tell live views a line about the attempt that just ``started`` (one event)."""
+        self.store.events.publish(
+            TaskNotice(
+                seq=started.seq,
+                run_id=started.run_id,
+                task_id=started.task_id,
+                path=started.path,
+                display_name=started.display_name,
+                kind=started.kind,
+                message=message,
             )
+        )
 
     def job_context(self, *, task_name: str, task_id: str) -> JobContext:
         """Values of the ``{{$.pipeline_job_*}}`` and task placeholders for one task."""

@@ -50,9 +50,9 @@ async def run_importer(
     schema_title = spec.type_schema.schema_title or "system.Artifact"
     schema_version = spec.type_schema.schema_version or "0.0.1"
 
-    ctx.store.update_task(
+    ctx.store.transition_task(
         record.id,
-        state=TaskState.RUNNING.value,
+        TaskState.RUNNING,
         started=True,
         inputs={"parameters": json_ready(inputs.parameters), "artifacts": {}},
     )
@@ -104,13 +104,12 @@ async def run_importer(
         output_parameters={},
         output_artifacts=artifact_ids(artifacts),
     )
-    ctx.store.update_task(
+    ctx.store.transition_task(
         record.id,
-        state=TaskState.SUCCEEDED.value,
+        TaskState.SUCCEEDED,
         finished=True,
         outputs={"parameters": {}, "artifacts": artifact_ids(artifacts)},
     )
-    ctx.emit(record.path, record.display_name, "importer", TaskState.SUCCEEDED)
     return TaskResult(state=TaskState.SUCCEEDED, task_id=record.id, artifacts=artifacts)
 
 

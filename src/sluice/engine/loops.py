@@ -77,9 +77,9 @@ async def run_loop(
     from sluice.engine.tasks import get_or_create_record  # tasks.py imports this module
 
     items = loop_items(task, inputs)
-    ctx.store.update_task(
+    ctx.store.transition_task(
         record.id,
-        state=TaskState.RUNNING.value,
+        TaskState.RUNNING,
         started=True,
         inputs={
             "parameters": json_ready(inputs.parameters),
@@ -87,7 +87,6 @@ async def run_loop(
         },
         message=f"{len(items)} iterations",
     )
-    ctx.emit(record.path, record.display_name, "loop", TaskState.RUNNING)
     item_input = task.parameter_iterator.item_input
     items_input = task.parameter_iterator.items.input_parameter
     limit = task.iterator_policy.parallelism_limit
@@ -122,8 +121,8 @@ async def run_loop(
             return ctx.stored_result(row)
         if failed:
             reason = f"not started: task '{failed[0].failed_task}' failed"
-            ctx.store.update_task(
-                row.id, state=TaskState.SKIPPED.value, error=reason, finished=True, message=reason
+            ctx.store.transition_task(
+                row.id, TaskState.SKIPPED, error=reason, finished=True, message=reason
             )
             return TaskResult(state=TaskState.SKIPPED, task_id=row.id, error=reason)
         result = await run_dag(ctx, component, row, scope_inputs, recorded=recorded)
@@ -141,14 +140,13 @@ async def run_loop(
 
     if failed:
         first = failed[0]
-        ctx.store.update_task(
+        ctx.store.transition_task(
             record.id,
-            state=TaskState.FAILED.value,
+            TaskState.FAILED,
             finished=True,
             error=first.error,
             message=first.error,
         )
-        ctx.emit(record.path, record.display_name, "loop", TaskState.FAILED, error=first.error)
         return TaskResult(
             state=TaskState.FAILED,
             task_id=record.id,
@@ -156,13 +154,12 @@ async def run_loop(
             failed_task=first.failed_task,
         )
     parameters, artifacts = collect(component, results)
-    ctx.store.update_task(
+    ctx.store.transition_task(
         record.id,
-        state=TaskState.SUCCEEDED.value,
+        TaskState.SUCCEEDED,
         finished=True,
         outputs={"parameters": json_ready(parameters), "artifacts": artifact_ids(artifacts)},
     )
-    ctx.emit(record.path, record.display_name, "loop", TaskState.SUCCEEDED)
     return TaskResult(
         state=TaskState.SUCCEEDED, task_id=record.id, parameters=parameters, artifacts=artifacts
     )

@@ -12,7 +12,7 @@ from typing import Any
 from kfp.pipeline_spec import pipeline_spec_pb2
 
 from sluice.config import Settings
-from sluice.engine.context import EventCallback, RunContext, json_ready
+from sluice.engine.context import RunContext, json_ready
 from sluice.engine.dag import run_dag
 from sluice.engine.model import ArtifactRef, Scope, artifact_ids
 from sluice.engine.outputs import dag_outputs
@@ -118,7 +118,7 @@ def create_run(
                 arguments=json_ready(arguments),
                 pipeline_root=pipeline_root,
                 options=options.to_json(),
-                state=RunState.PENDING.value,
+                state=RunState.PENDING,
                 experiment=experiment,
                 **(fields or {}),
             )
@@ -174,7 +174,6 @@ async def execute_run(
     *,
     settings: Settings,
     executor: Executor,
-    on_event: EventCallback | None = None,
     leave_running_on_cancel: Callable[[], bool] | None = None,
 ) -> RunState:
     """Execute a stored run to its end; tasks that already finished are not run again.
@@ -183,6 +182,9 @@ async def execute_run(
     so no two processes ever execute one run. Attempts still RUNNING in the store when the
     lock is taken were left by a process that died: they are recorded as abandoned
     (execution CANCELED, ``how="abandoned"``) and their tasks run again.
+
+    Every state change goes through the store's transition gate, which publishes it on
+    ``store.events`` (:mod:`sluice.events`) once committed.
 
     A cancelled run is recorded CANCELED, unless ``leave_running_on_cancel`` returns True
     at that moment: then it stays RUNNING (a server stopping gracefully resumes it on
@@ -204,7 +206,6 @@ async def execute_run(
             stored.id,
             settings=settings,
             executor=executor,
-            on_event=on_event,
             leave_running_on_cancel=leave_running_on_cancel,
         )
 
@@ -215,7 +216,6 @@ async def _execute_locked(
     *,
     settings: Settings,
     executor: Executor,
-    on_event: EventCallback | None,
     leave_running_on_cancel: Callable[[], bool] | None,
 ) -> RunState:
     # Read again under the lock: the run's last owner may have finished it meanwhile.
@@ -242,12 +242,11 @@ async def _execute_locked(
         cache_max_age=options.cache_max_age,
         use_container=options.use_container,
         max_parallel_tasks=options.max_parallel_tasks,
-        on_event=on_event,
         existing={t.path: t for t in store.tasks_of_run(run.id)},
     )
     if not can_transition_run(RunState(run.state), RunState.RUNNING):
         raise InvalidArgumentError(f"run {run.name} is {run.state}; it cannot be executed again")
-    store.set_run_state(run.id, RunState.RUNNING.value, started=True)
+    store.transition_run(run.id, RunState.RUNNING, started=True)
     root = loaded.spec.root
     parameters = {
         k: v for k, v in run.arguments.items() if k not in root.input_definitions.artifacts
@@ -257,13 +256,13 @@ async def _execute_locked(
         result = await run_dag(ctx, root, scope)
     except asyncio.CancelledError:
         if leave_running_on_cancel is None or not leave_running_on_cancel():
-            store.set_run_state(run.id, RunState.CANCELED.value, error="canceled", finished=True)
+            store.transition_run(run.id, RunState.CANCELED, error="canceled", finished=True)
         raise
     except Exception as exc:
         # Never leave a run RUNNING: record the engine's own failure, then surface it.
-        store.set_run_state(
+        store.transition_run(
             run.id,
-            RunState.FAILED.value,
+            RunState.FAILED,
             finished=True,
             error=f"sluice internal error: {exc.__class__.__name__}: {exc}",
         )
@@ -272,9 +271,9 @@ async def _execute_locked(
         await executor.aclose()
     if result.ok:
         out_params, out_artifacts = dag_outputs(root, scope.results)
-        store.set_run_state(
+        store.transition_run(
             run.id,
-            RunState.SUCCEEDED.value,
+            RunState.SUCCEEDED,
             finished=True,
             outputs={
                 "parameters": json_ready(out_params),
@@ -283,5 +282,5 @@ async def _execute_locked(
         )
         return RunState.SUCCEEDED
     error = f"task '{result.failed_task}' failed: {result.error}"
-    store.set_run_state(run.id, RunState.FAILED.value, error=error, finished=True)
+    store.transition_run(run.id, RunState.FAILED, error=error, finished=True)
     return RunState.FAILED

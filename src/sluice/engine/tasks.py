@@ -59,8 +59,8 @@ def get_or_create_record(
     existing = ctx.existing.get(path)
     if existing is not None:
         if existing.state != state.value:
-            ctx.store.update_task(
-                existing.id, state=state.value, error=error, message=error, finished=state.is_final
+            ctx.store.transition_task(
+                existing.id, state, error=error, message=error, finished=state.is_final
             )
             existing.state = state.value
         return existing
@@ -73,7 +73,7 @@ def get_or_create_record(
         display_name=_display_name(name, task),
         kind=kind or task_kind(ctx, task),
         component_name=task.component_ref.name,
-        state=state.value,
+        state=state,
         error=error,
         iteration_index=iteration_index,
         resources=resources,
@@ -100,9 +100,15 @@ def _image_and_resources(
 def skip_task(
     ctx: RunContext, name: str, task: pipeline_spec_pb2.PipelineTaskSpec, scope: Scope, reason: str
 ) -> TaskResult:
-    """Record a task, and every task inside it, as SKIPPED."""
+    """Record a task, and every task inside it, as SKIPPED.
+
+    A task that finished in an earlier execution of the run (a resumed or retried run)
+    keeps its outputs: a finished task is never undone (the state table forbids it).
+    """
+    existing = ctx.existing.get(scope.child_path(name))
+    if existing is not None and TaskState(existing.state).is_success:
+        return ctx.stored_result(existing)
     row = get_or_create_record(ctx, name, task, scope, state=TaskState.SKIPPED, error=reason)
-    ctx.emit(row.path, row.display_name, row.kind, TaskState.SKIPPED, error=reason)
     component = ctx.spec.components[task.component_ref.name]
     if component.WhichOneof("implementation") == "dag" and row.kind != "loop":
         inner = Scope(parameters={}, artifacts={}, path=row.path, parent_task_id=row.id)
@@ -136,10 +142,9 @@ async def run_task(
         else:
             logger.exception("internal error in task %s", row.path)
             error = f"sluice internal error: {exc.__class__.__name__}: {exc}"
-        ctx.store.update_task(
-            row.id, state=TaskState.FAILED.value, error=error, message=error, finished=True
+        ctx.store.transition_task(
+            row.id, TaskState.FAILED, error=error, message=error, finished=True
         )
-        ctx.emit(row.path, row.display_name, row.kind, TaskState.FAILED, error=error)
         return TaskResult(state=TaskState.FAILED, task_id=row.id, error=error, failed_task=row.path)
 
 
@@ -184,16 +189,15 @@ async def _run_child_dag(
     from sluice.engine.dag import run_dag  # dag.py imports this module
 
     shown = inputs if recorded is None else recorded
-    ctx.store.update_task(
+    ctx.store.transition_task(
         row.id,
-        state=TaskState.RUNNING.value,
+        TaskState.RUNNING,
         started=True,
         inputs={
             "parameters": json_ready(shown.parameters),
             "artifacts": artifact_ids(shown.artifacts),
         },
     )
-    ctx.emit(row.path, row.display_name, row.kind, TaskState.RUNNING)
     scope = Scope(
         parameters=inputs.parameters,
         artifacts=inputs.artifacts,
@@ -204,20 +208,19 @@ async def _run_child_dag(
     if result.state == TaskState.SUCCEEDED:
         parameters, artifacts = dag_outputs(component, scope.results)
         result.parameters, result.artifacts = parameters, artifacts
-        ctx.store.update_task(
+        ctx.store.transition_task(
             row.id,
-            state=TaskState.SUCCEEDED.value,
+            TaskState.SUCCEEDED,
             finished=True,
             outputs={"parameters": json_ready(parameters), "artifacts": artifact_ids(artifacts)},
         )
     else:
-        ctx.store.update_task(
+        ctx.store.transition_task(
             row.id,
-            state=result.state.value,
+            result.state,
             finished=True,
             error=result.error,
             message=result.error,
         )
-    ctx.emit(row.path, row.display_name, row.kind, result.state, error=result.error)
     result.task_id = row.id
     return result

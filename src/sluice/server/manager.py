@@ -22,7 +22,7 @@ from sqlalchemy import select
 
 from sluice.config import Settings
 from sluice.engine.runner import ABANDONED_REASON, execute_run
-from sluice.engine.states import RunState, can_transition_run
+from sluice.engine.states import FINAL_RUN_STATES, RunState, can_transition_run
 from sluice.errors import RunBusyError, RunNotFoundError, UserInputError
 from sluice.executors.local import LocalExecutor
 from sluice.store.locks import HeldLock, try_lock_run
@@ -87,8 +87,8 @@ class RunManager:
         # The server lock keeps other servers away, so a run still RUNNING or CANCELING now
         # was left by a process that died, unless `sluice runs resume` is executing it
         # (it holds the run's lock: execute_run refuses, and _execute leaves the run be).
-        for run_id, state in self._server_runs([RunState.RUNNING.value, RunState.CANCELING.value]):
-            if state == RunState.CANCELING.value:
+        for run_id, state in self._server_runs([RunState.RUNNING, RunState.CANCELING]):
+            if state is RunState.CANCELING:
                 if self._cancel_unowned(run_id):
                     logger.info("run %s was being canceled when the server stopped", run_id)
             else:
@@ -103,7 +103,7 @@ class RunManager:
         runs will never execute again to close them. Any run's, not only the server's: an
         ended run is nobody's (its lock is still taken, in case a resume is starting it).
         """
-        ended = [s.value for s in RunState if s.is_final]
+        ended = sorted(FINAL_RUN_STATES)
         query = (
             select(ExecutionRow.run_id)
             .join(RunRow, RunRow.id == ExecutionRow.run_id)
@@ -126,9 +126,7 @@ class RunManager:
             return False
         with held:
             self.store.abandon_attempts(run_id, ABANDONED_REASON)
-            self.store.set_run_state(
-                run_id, RunState.CANCELED.value, error="canceled", finished=True
-            )
+            self.store.transition_run(run_id, RunState.CANCELED, error="canceled", finished=True)
         return True
 
     def wake(self) -> None:
@@ -170,14 +168,16 @@ class RunManager:
             return
         # Runs launched but not yet RUNNING in the store are still PENDING: skip them.
         limit = free + len(self._running)
-        for run_id, _state in self._server_runs([RunState.PENDING.value], limit=limit):
+        for run_id, _state in self._server_runs([RunState.PENDING], limit=limit):
             if free <= 0:
                 break
             if run_id not in self._running:
                 self._launch(run_id)
                 free -= 1
 
-    def _server_runs(self, states: list[str], limit: int | None = None) -> list[tuple[str, str]]:
+    def _server_runs(
+        self, states: list[RunState], limit: int | None = None
+    ) -> list[tuple[str, RunState]]:
         """``(id, state)`` of the server's runs in ``states``, in submission order."""
         # Oldest first, the id breaking ties: the order runs were submitted in. Only the
         # columns needed, since this runs on every wake-up and specs can be large.
@@ -189,7 +189,7 @@ class RunManager:
         if limit is not None:
             query = query.limit(limit)
         with self.store.session() as session:
-            return [(str(i), str(st)) for i, st in session.execute(query).all()]
+            return [(str(i), RunState(st)) for i, st in session.execute(query).all()]
 
     def _launch(self, run_id: str) -> None:
         task = asyncio.create_task(self._execute(run_id), name=f"sluice-run-{run_id}")
@@ -228,7 +228,7 @@ class RunManager:
     def _ensure_final(self, run_id: str, state: RunState, error: str) -> None:
         row = self.store.get_run(run_id)
         if row is not None and not RunState(row.state).is_final:
-            self.store.set_run_state(run_id, state.value, error=error, finished=True)
+            self.store.transition_run(run_id, state, error=error, finished=True)
 
     async def terminate(self, run_id: str) -> RunRow:
         """Cancel a run: a PENDING one at once, a RUNNING one by stopping its tasks.
@@ -254,7 +254,7 @@ class RunManager:
                 )
             return self._get(row.id)
         # CANCELING first, so readers see the request while task processes wind down.
-        self.store.set_run_state(row.id, RunState.CANCELING.value)
+        self.store.transition_run(row.id, RunState.CANCELING)
         task.cancel()
         await asyncio.gather(task, return_exceptions=True)
         # A task cancelled before it began never reached execute_run's own bookkeeping.
@@ -273,13 +273,8 @@ class RunManager:
             raise UserInputError(
                 f"run {row.name} is {row.state}; only a FAILED or CANCELED run can be retried"
             )
-        self.store.set_run_state(row.id, RunState.PENDING.value)
-        with self.store.session() as session:
-            # The old error and end time describe the previous attempt, not this one.
-            stored = session.get(RunRow, row.id)
-            if stored is not None:
-                stored.error = None
-                stored.finished_at = None
+        # The old error and end time describe the previous attempt, not this one.
+        self.store.transition_run(row.id, RunState.PENDING, reopened=True)
         self.wake()
         return self._get(row.id)
 

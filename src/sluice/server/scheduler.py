@@ -32,7 +32,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import func, or_, select, update
 
 from sluice.config import Settings
-from sluice.engine.states import RunState
+from sluice.engine.states import ACTIVE_RUN_STATES
 from sluice.errors import UserInputError
 from sluice.server.cron import Trigger, parse_trigger, to_utc
 from sluice.store.models import RecurringRunRow, RunRow, utcnow
@@ -40,7 +40,7 @@ from sluice.store.repository import Store
 
 log = logging.getLogger(__name__)
 
-ACTIVE_STATES = (RunState.PENDING.value, RunState.RUNNING.value, RunState.CANCELING.value)
+ACTIVE_STATES = tuple(sorted(ACTIVE_RUN_STATES))
 MAX_SLEEP_SECONDS = 5.0
 
 

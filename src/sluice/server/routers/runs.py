@@ -8,6 +8,7 @@ from fastapi import APIRouter, Depends, Request
 from pydantic import BaseModel, ConfigDict
 from sqlalchemy import select, update
 
+from sluice.engine.states import RunState
 from sluice.server.auth import require_token
 from sluice.server.config import ServerState, state_of
 from sluice.server.errors import bad_request, not_found, precondition
@@ -39,7 +40,6 @@ COLUMNS = {
     "name": RunRow.display_name,
     "status": RunRow.state,
 }
-_ACTIVE = ("PENDING", "RUNNING", "CANCELING")
 
 
 class VersionReference(BaseModel):
@@ -221,13 +221,13 @@ async def terminate_run(run_id: str, request: Request) -> dict[str, Any]:
     """Stop a run: CANCELING, then CANCELED once its tasks are stopped."""
     state = state_of(request)
     row = get_run_row(state, run_id)
-    if row.state not in _ACTIVE:
+    if not RunState(row.state).is_active:
         return {}
     if state.manager is not None:
         await state.manager.terminate(run_id)
-    elif row.state == "PENDING":
+    elif row.state == RunState.PENDING:
         # Nothing executes runs in this server, so nothing else would ever cancel it.
-        state.store.set_run_state(run_id, "CANCELED", finished=True)
+        state.store.transition_run(run_id, RunState.CANCELED, finished=True)
     return {}
 
 
@@ -236,7 +236,7 @@ async def retry_run(run_id: str, request: Request) -> dict[str, Any]:
     """Run a FAILED or CANCELED run again; finished tasks keep their outputs."""
     state = state_of(request)
     row = get_run_row(state, run_id)
-    if row.state not in ("FAILED", "CANCELED"):
+    if row.state not in (RunState.FAILED, RunState.CANCELED):
         raise precondition(f"run '{run_id}' is {row.state}; only FAILED or CANCELED runs retry")
     if state.manager is None:
         raise precondition("this server does not execute runs (background execution is off)")
@@ -269,7 +269,7 @@ def delete_run(run_id: str, request: Request) -> dict[str, Any]:
     """Delete a run that is not executing (its artifacts stay)."""
     state = state_of(request)
     row = get_run_row(state, run_id)
-    if row.state in _ACTIVE and state.manager is not None:
+    if RunState(row.state).is_active and state.manager is not None:
         raise precondition(
             f"run '{run_id}' is {row.state}; terminate it and wait until it is CANCELED"
         )
