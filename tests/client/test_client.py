@@ -24,6 +24,7 @@ from sluice.store.repository import Store
 
 PIPELINES = """
 from kfp import dsl
+from tests.states import move_run
 
 
 @dsl.component(base_image="python:3.11")
@@ -200,10 +201,13 @@ def test_cancel_a_run_executed_elsewhere_marks_it(tmp_path: Path) -> None:
             arguments={},
             pipeline_root=str(tmp_path),
             options={},
-            state=state,
         )
         for state in ("PENDING", "RUNNING", "SUCCEEDED")
     }
+    from tests.states import move_run
+
+    for state, row in rows.items():
+        move_run(store, row.id, state)
     assert client.cancel("run-pending").state == "CANCELED"
     # Executed by another process: only the request is recorded; that process finishes it.
     assert client.cancel("run-running").state == "CANCELING"

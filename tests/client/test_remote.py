@@ -167,8 +167,10 @@ def test_host_mode_resolves_runs_as_locally_and_shows_cached(server: str, pipeli
     from sluice.store.repository import Store
 
     store = Store(Settings.from_env().db_url)
+    from tests.states import move_run
+
     for i in range(25):
-        store.create_run(
+        filler = store.create_run(
             name=f"filler-{i}",
             display_name=f"filler-{i}",
             pipeline_name="filler",
@@ -176,8 +178,8 @@ def test_host_mode_resolves_runs_as_locally_and_shows_cached(server: str, pipeli
             arguments={},
             pipeline_root="/tmp/root",
             options={},
-            state="CANCELED",
         )
+        move_run(store, filler.id, "CANCELED")
 
     shown = runner.invoke(app, ["runs", "show", "--host", server, first_id[:8]])
     assert shown.exit_code == 0, shown.output
