@@ -17,7 +17,9 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from sluice.errors import (
     AlreadyExistsError,
+    FailedPreconditionError,
     MetadataNotFoundError,
+    NotFoundError,
     RunNotFoundError,
     SluiceError,
     UserInputError,
@@ -81,8 +83,10 @@ def error_response(status: int, message: str, code: int) -> JSONResponse:
 
 
 def _from_sluice_error(exc: SluiceError) -> JSONResponse:
-    if isinstance(exc, (RunNotFoundError, MetadataNotFoundError)):
+    if isinstance(exc, (RunNotFoundError, MetadataNotFoundError, NotFoundError)):
         return error_response(404, str(exc), NOT_FOUND)
+    if isinstance(exc, FailedPreconditionError):
+        return error_response(400, str(exc), FAILED_PRECONDITION)
     if isinstance(exc, AlreadyExistsError):
         return error_response(409, str(exc), ALREADY_EXISTS)
     if isinstance(exc, UserInputError):
