@@ -6,21 +6,17 @@ uses this one. Only log files under the run's own working directory are ever rea
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 from fastapi import APIRouter, Depends, Request
 
 from sluice.server.auth import require_token
 from sluice.server.config import state_of
-from sluice.server.errors import bad_request, not_found
-from sluice.server.routers.artifacts import find_task
-from sluice.store.models import RunRow
+from sluice.service.logs import MAX_LOG_BYTES, read_log
 
 router = APIRouter(tags=["logs"], dependencies=[Depends(require_token)])
 
-# The end of a log is what explains a failure; larger logs are cut from the front.
-MAX_LOG_BYTES = 4 * 1024 * 1024
+__all__ = ["MAX_LOG_BYTES", "router"]
 
 
 @router.get("/runs/{run_id}/nodes/{node_id}/logs")
@@ -29,26 +25,5 @@ def read_logs(
 ) -> dict[str, Any]:
     """The log of a task's last attempt (or of ``attempt``) as ``{"data", "attempt"}``."""
     state = state_of(request)
-    with state.store.session() as session:
-        run = session.get(RunRow, run_id)
-    if run is None:
-        raise not_found(f"no run '{run_id}'")
-    task = find_task(state, run_id, node_id)
-    if not task.log_path:
-        reason = "it came from the cache" if task.state == "CACHED" else "it did not run"
-        raise not_found(f"task '{task.path}' has no log: {reason} (state {task.state})")
-    path = Path(task.log_path)
-    number = attempt if attempt is not None else task.attempts
-    if attempt is not None:
-        if attempt < 1:
-            raise bad_request("attempt must be 1 or more")
-        path = path.parent.parent / f"attempt-{attempt}" / path.name
-    root = (state.config.settings.runs_dir / run.id).resolve()
-    resolved = path.resolve()
-    if not resolved.is_relative_to(root) or not resolved.is_file():
-        raise not_found(f"task '{task.path}' has no log for attempt {number}")
-    size = resolved.stat().st_size
-    with resolved.open("rb") as handle:
-        handle.seek(max(0, size - MAX_LOG_BYTES))
-        data = handle.read().decode("utf-8", errors="replace")
-    return {"data": data, "attempt": number, "truncated": size > MAX_LOG_BYTES}
+    log = read_log(state.store, state.config.settings, run_id, node_id, attempt)
+    return {"data": log.data, "attempt": log.attempt, "truncated": log.truncated}
