@@ -33,10 +33,10 @@ from sluice.config import Settings
 from sluice.engine.states import RunState
 from sluice.errors import UserInputError
 from sluice.server.cron import Trigger, parse_trigger, to_utc
+from sluice.service.recurring_runs import RecurringRunService
+from sluice.service.runs import RunService
 from sluice.store.models import RecurringRunRow, utcnow
-from sluice.store.recurring_runs import RecurringRunRepository
 from sluice.store.repository import Store
-from sluice.store.runs import RunRepository
 
 log = logging.getLogger(__name__)
 
@@ -89,6 +89,8 @@ class Scheduler:
         self._submit = submit
         self._now = now
         self._max_sleep = max_sleep
+        self._recurring = RecurringRunService(store)
+        self._runs = RunService(store, settings)
         self._task: asyncio.Task[None] | None = None
         self._wakeup: asyncio.Event | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -152,7 +154,7 @@ class Scheduler:
 
         Synchronous so that tests can drive it with a fake clock.
         """
-        ids = RecurringRunRepository(self.store).enabled_ids()
+        ids = self._recurring.enabled_ids()
         soonest: datetime | None = None
         for recurring_id in ids:
             try:
@@ -168,7 +170,7 @@ class Scheduler:
         """Fire the due slots of one recurring run; return its next future slot."""
         previous: datetime | None = None
         while True:
-            row = RecurringRunRepository(self.store).detached(recurring_id)
+            row = self._recurring.snapshot(recurring_id)
             if row is None or row.status != "ENABLED":
                 return None
             if row.max_run_count is not None and row.runs_started >= row.max_run_count:
@@ -203,11 +205,11 @@ class Scheduler:
             previous = slot
 
     def _active_runs(self, recurring_id: str) -> int:
-        return RunRepository(self.store).count_of_recurring(recurring_id, ACTIVE_STATES)
+        return self._runs.active_of_recurring(recurring_id)
 
     def _fire(self, row: RecurringRunRow, slot: datetime) -> None:
         """Submit the run of ``slot`` unless one exists, then record the slot as handled."""
-        existing = RunRepository(self.store).run_of_slot(row.id, slot)
+        existing = self._runs.of_slot(row.id, slot)
         started = 0
         if existing is None:
             try:
@@ -218,4 +220,4 @@ class Scheduler:
         else:
             # Submitted before a crash that kept the slot from being recorded.
             started = 1
-        RecurringRunRepository(self.store).record_slot(row.id, slot, started)
+        self._recurring.record_slot(row.id, slot, started)

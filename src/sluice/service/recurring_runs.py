@@ -6,7 +6,9 @@ row; this service stores it and tells the scheduler that the schedules changed.
 
 from __future__ import annotations
 
+import builtins
 from collections.abc import Callable, Mapping
+from datetime import datetime
 from typing import Any, TypeVar
 
 from sluice.errors import NotFoundError
@@ -107,3 +109,20 @@ class RecurringRunService:
         if not self.repo.delete(recurring_run_id):
             raise self._missing(recurring_run_id)
         self._changed()
+
+    # -- the scheduler's progress -------------------------------------------------------------
+
+    def enabled_ids(self) -> builtins.list[str]:
+        """Ids of the ENABLED recurring runs, oldest first."""
+        return self.repo.enabled_ids()
+
+    def snapshot(self, recurring_run_id: str) -> RecurringRunRow | None:
+        """A detached copy of a recurring run (None if deleted), for the scheduler to read."""
+        return self.repo.detached(recurring_run_id)
+
+    def record_slot(self, recurring_run_id: str, slot: datetime, started: int) -> None:
+        """Record ``slot`` as handled (and ``started`` runs) unless a newer one is.
+
+        Not an edit: ``updated_at`` is kept, and the scheduler is not woken.
+        """
+        self.repo.record_slot(recurring_run_id, slot, started)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import builtins
 from datetime import datetime
 from typing import Any, Protocol
 
@@ -11,7 +12,7 @@ from sluice.errors import FailedPreconditionError, RunNotFoundError
 from sluice.service.experiments import ExperimentService
 from sluice.store.experiments import ExperimentRepository
 from sluice.store.listing import ListQuery, Page
-from sluice.store.models import RunRow, utcnow
+from sluice.store.models import RunRow, StateTransitionRow, utcnow
 from sluice.store.repository import Store
 from sluice.store.runs import LIST_KEYS, RunDetails, RunRepository
 
@@ -126,6 +127,18 @@ class RunService:
             AmbiguousRunError: several do.
         """
         return self.store.resolve_run(reference)
+
+    def history(self, run_id: str) -> builtins.list[StateTransitionRow]:
+        """The run's own state history (not its tasks'), oldest first."""
+        return self.store.state_history(run_id)
+
+    def active_of_recurring(self, recurring_run_id: str) -> int:
+        """How many runs a recurring run started are PENDING, RUNNING or CANCELING."""
+        return self.repo.count_of_recurring(recurring_run_id, _ACTIVE)
+
+    def of_slot(self, recurring_run_id: str, slot: datetime) -> str | None:
+        """The id of the run a recurring run started for ``slot``, if any."""
+        return self.repo.run_of_slot(recurring_run_id, slot)
 
     def details(self, run_id: str) -> RunDetails:
         """A run with its tasks, their attempts and its state history."""

@@ -92,7 +92,7 @@ def create_run(body: RunIn, request: Request) -> dict[str, Any]:
         pipeline_version_id=version_id,
         service_account=body.service_account,
     )
-    return run_json(row, tasks=[], history=state.store.state_history(row.id))
+    return run_json(row, tasks=[], history=services.runs(state).history(row.id))
 
 
 def run_details(state: ServerState, run_id: str) -> dict[str, Any]:
