@@ -158,14 +158,18 @@ def list_query(
 
     ``keys`` are the resource's filter and sort keys (its repository's ``LIST_KEYS``).
     """
+    # In this order, so that a request with several bad parameters hears of the same one
+    # first as before the store compiled lists.
     predicates = parse_filter(filter, keys)
     sort_key, descending = parse_sort(sort_by, keys)
+    limit = page_size_of(page_size)
+    offset = offset_of(page_token)
     return ListQuery(
         predicates=predicates,
         sort_key=sort_key,
         descending=descending,
-        offset=offset_of(page_token),
-        limit=page_size_of(page_size),
+        offset=offset,
+        limit=limit,
     )
 
 

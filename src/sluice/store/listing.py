@@ -104,7 +104,7 @@ def condition(columns: Columns, predicate: Predicate) -> Any:
     key, op, value = predicate.key, predicate.operation, predicate.value
     column = _column(columns, key)
     if op == "IN":
-        items = value if isinstance(value, list) else [value]
+        items = value if predicate.is_list and isinstance(value, list) else [value]
         return column.in_([_coerce(column, key, v) for v in items])
     if predicate.is_list:
         raise InvalidFilterError(f"filter: only IN takes a list of values (key '{key}')")
