@@ -123,3 +123,48 @@ def test_recurring_runs_wake_the_scheduler_on_every_change(store: Store) -> None
         with pytest.raises(NotFoundError, match=f"no recurring run '{row.id}'"):
             call()
     assert issubclass(NotFoundError, SluiceError)
+
+
+EMPTY_SPEC = {
+    "pipelineInfo": {"name": "empty"},
+    "root": {"dag": {"tasks": {}}},
+    "schemaVersion": "2.1.0",
+    "sdkVersion": "kfp-2.7.0",
+}
+
+
+def test_create_then_resume_executes_the_run_here(store: Store, settings: Settings) -> None:
+    from sluice.executors.local import LocalExecutor
+
+    woken: list[str] = []
+
+    class Recorder:
+        def wake(self) -> None:
+            woken.append("wake")
+
+        async def terminate(self, run_id: str) -> None:
+            raise AssertionError("not called")
+
+        async def retry(self, run_id: str) -> None:
+            raise AssertionError("not called")
+
+    service = RunService(store, settings, executor=Recorder())
+    with pytest.raises(NotFoundError):
+        service.create(pipeline=EMPTY_SPEC, parameters={}, experiment_id="nope")
+    assert service.list(ListQuery()).total_size == 0  # nothing half-written
+    row = service.create(pipeline=EMPTY_SPEC, parameters={}, display_name="r")
+    assert (row.state, woken) == ("PENDING", ["wake"])
+    assert ExperimentService(store).get(row.experiment_id or "").last_run_created_at is not None
+
+    done = asyncio.run(
+        RunService(store, settings).resume(
+            row.id, executor=LocalExecutor(venv_root=settings.venvs_dir)
+        )
+    )
+    assert done.state == "SUCCEEDED"
+    assert [h.state for h in service.history(row.id)] == ["PENDING", "RUNNING", "SUCCEEDED"]
+    again = asyncio.run(
+        service.resume(row.id, executor=LocalExecutor(venv_root=settings.venvs_dir))
+    )
+    assert again.state == "SUCCEEDED"
+    assert len(service.history(row.id)) == 3  # not executed twice

@@ -1,4 +1,5 @@
-"""Runs: create from a pipeline and arguments, get, list, cancel, retry, archive, delete."""
+"""Runs: create from a pipeline and arguments, get, list, cancel, retry, resume, archive,
+delete."""
 
 from __future__ import annotations
 
@@ -7,8 +8,10 @@ from datetime import datetime
 from typing import Any, Protocol
 
 from sluice.config import Settings
+from sluice.engine.runner import execute_run
 from sluice.engine.states import RunState
 from sluice.errors import FailedPreconditionError, RunNotFoundError
+from sluice.executors.base import Executor
 from sluice.service.experiments import ExperimentService
 from sluice.store.experiments import ExperimentRepository
 from sluice.store.listing import ListQuery, Page
@@ -185,6 +188,25 @@ class RunService:
                 "this server does not execute runs (background execution is off)"
             )
         await self.executor.retry(run_id)
+
+    async def resume(self, reference: str, *, executor: Executor) -> RunRow:
+        """Execute an interrupted, failed or canceled run again, here, until it ends.
+
+        Tasks that finished keep their outputs; attempts a dead process left RUNNING are
+        recorded as abandoned. ``executor`` runs the attempts (the caller chooses it, as it
+        chooses where the run executes); it is closed when the run ends. A SUCCEEDED run
+        is returned as it is.
+
+        Raises:
+            RunNotFoundError / AmbiguousRunError: the reference names no run, or several.
+            RunBusyError: another live process (or thread) is executing the run.
+        """
+        row = self.resolve(reference)
+        if row.state == RunState.SUCCEEDED.value:
+            await executor.aclose()
+            return row
+        await execute_run(self.store, row.id, settings=self.settings, executor=executor)
+        return self.get(row.id)
 
     def archive(self, run_id: str) -> None:
         """Archive a run (lists still show it, as in KFP)."""
