@@ -199,3 +199,15 @@ class StoreBusyError(UserInputError):
 
 class RunBusyError(UserInputError):
     """The run is being executed by another process (or thread); it cannot be resumed now."""
+
+
+class NotFoundError(UserInputError):
+    """No experiment, pipeline, pipeline version or recurring run has the given id or name."""
+
+
+class FailedPreconditionError(SluiceError):
+    """The request is valid but the resource's state does not allow it now.
+
+    (Retrying a run that is still RUNNING, deleting a pipeline that has versions.) The
+    server answers 400 FAILED_PRECONDITION.
+    """

@@ -1,21 +1,20 @@
-"""KFP filter, sort and page parameters compiled to SQL, on SQLite and PostgreSQL."""
+"""KFP filter, sort and page parameters, parsed here and compiled by the store, on SQLite
+and PostgreSQL."""
 
 import json
 from datetime import datetime, timedelta, timezone
 
 import pytest
-from sqlalchemy import select
 
+from sluice.errors import InvalidFilterError
 from sluice.server.errors import ApiError
-from sluice.server.kfp_filters import list_page, page_size_of, parse_filter, parse_sort
+from sluice.server.kfp_filters import list_query, offset_of, page_size_of, parse_sort, token_of
+from sluice.store.experiments import ExperimentRepository
+from sluice.store.listing import ListQuery
 from sluice.store.models import ExperimentRow
 from sluice.store.repository import Store
 
-COLUMNS = {
-    "display_name": ExperimentRow.display_name,
-    "created_at": ExperimentRow.created_at,
-    "storage_state": ExperimentRow.storage_state,
-}
+COLUMNS = frozenset({"display_name", "created_at", "storage_state"})
 T0 = datetime(2030, 1, 1, tzinfo=timezone.utc)
 
 
@@ -41,18 +40,14 @@ def store(request: pytest.FixtureRequest, tmp_path: object) -> Store:
 
 
 def _names(store: Store, filter_: dict[str, object] | None, sort: str | None = None) -> list[str]:
-    query = select(ExperimentRow).where(
-        *parse_filter(json.dumps(filter_) if filter_ else None, COLUMNS)
+    query = list_query(
+        COLUMNS,
+        filter=json.dumps(filter_) if filter_ else None,
+        sort_by=sort,
+        page_token=None,
+        page_size=None,
     )
-    with store.session() as session:
-        page = list_page(
-            session,
-            query,
-            order=parse_sort(sort, COLUMNS),
-            tiebreak=ExperimentRow.id,
-            page_token=None,
-            page_size=None,
-        )
+    page = ExperimentRepository(store).page(query)
     return [r.display_name for r in page.rows]
 
 
@@ -122,21 +117,14 @@ def test_sort(store: Store) -> None:
 def test_pages(store: Store) -> None:
     seen: list[str] = []
     token = None
-    with store.session() as session:
-        while True:
-            page = list_page(
-                session,
-                select(ExperimentRow),
-                order=parse_sort(None, COLUMNS),
-                tiebreak=ExperimentRow.id,
-                page_token=token,
-                page_size=2,
-            )
-            assert page.total_size == 5
-            seen += [r.display_name for r in page.rows]
-            token = page.next_page_token
-            if token is None:
-                break
+    while True:
+        query = list_query(COLUMNS, filter=None, sort_by=None, page_token=token, page_size=2)
+        page = ExperimentRepository(store).page(query)
+        assert page.total_size == 5
+        seen += [r.display_name for r in page.rows]
+        token = None if page.next_offset is None else token_of(page.next_offset)
+        if token is None:
+            break
     assert seen == ["e0", "e1", "e2", "e3", "e4"]
 
 
@@ -146,3 +134,22 @@ def test_page_size_rules() -> None:
     assert page_size_of(5000) == 200
     with pytest.raises(ApiError):
         page_size_of(-1)
+
+
+def test_page_tokens_round_trip_and_bad_ones_are_refused() -> None:
+    assert offset_of(token_of(40)) == 40
+    assert offset_of(None) == 0
+    for bad in ("nope", token_of(-1), "eyJvIjogdHJ1ZX0"):
+        with pytest.raises(ApiError):
+            offset_of(bad)
+
+
+def test_a_value_that_does_not_fit_its_column_is_refused_by_the_store(store: Store) -> None:
+    bad = pred(operation="EQUALS", key="created_at", string_value="not a time")
+    query = list_query(
+        COLUMNS, filter=json.dumps(bad), sort_by=None, page_token=None, page_size=None
+    )
+    with pytest.raises(InvalidFilterError, match="invalid time"):
+        ExperimentRepository(store).page(query)
+    with pytest.raises(InvalidFilterError, match="sort_by"):
+        ExperimentRepository(store).page(ListQuery(sort_key="nope"))

@@ -11,21 +11,10 @@ from sluice.cli.common import cli_errors
 
 def masked_url(url: str) -> str:
     """``url`` for a log line: a password in it (``user:secret@`` or ``?password=``) as ***."""
-    from sqlalchemy.engine import make_url
-    from sqlalchemy.exc import ArgumentError
+    # Imported here: SQLAlchemy stays off the path of every other CLI call.
+    from sluice.store.db import masked_url as masked
 
-    try:
-        parsed = make_url(url)
-    except ArgumentError:
-        # Not a URL SQLAlchemy reads (the store will say so); hide anything before an '@'.
-        head, at, tail = url.rpartition("@")
-        if not at:
-            return url
-        scheme, sep, _ = head.partition("://")
-        return f"{scheme}{sep}***@{tail}" if sep else f"***@{tail}"
-    if "password" in parsed.query:
-        parsed = parsed.update_query_dict({"password": "***"})
-    return parsed.render_as_string(hide_password=True)
+    return masked(url)
 
 
 def _started_line(db_url: str, host: str, port: int) -> str:

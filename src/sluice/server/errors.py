@@ -18,12 +18,15 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from sluice.errors import (
     AlreadyExistsError,
     ExecutorError,
+    FailedPreconditionError,
     MetadataNotFoundError,
+    NotFoundError,
     RunNotFoundError,
     SluiceError,
     StoreError,
     UserInputError,
 )
+from sluice.states import IllegalTransitionError
 
 log = logging.getLogger(__name__)
 
@@ -90,12 +93,16 @@ STATUS_OF_ERROR: dict[type[BaseException], tuple[int, int]] = {
     UserInputError: (400, INVALID_ARGUMENT),
     RunNotFoundError: (404, NOT_FOUND),
     MetadataNotFoundError: (404, NOT_FOUND),
+    NotFoundError: (404, NOT_FOUND),
+    FailedPreconditionError: (400, FAILED_PRECONDITION),
     AlreadyExistsError: (409, ALREADY_EXISTS),
     # The store is down or the connection to it was lost: worth retrying later.
     StoreError: (503, UNAVAILABLE),
     OperationalError: (503, UNAVAILABLE),
     # Sluice could not start or supervise a process: a fault of this server.
     ExecutorError: (500, INTERNAL),
+    # The store refused a state change the transition table forbids: a Sluice bug.
+    IllegalTransitionError: (500, INTERNAL),
     # Any other SluiceError (a CEL or placeholder error, ...): not the caller's fault, but
     # still no 5xx: the request cannot be served as it stands.
     SluiceError: (400, FAILED_PRECONDITION),

@@ -18,16 +18,15 @@ import asyncio
 import contextlib
 import logging
 
-from sqlalchemy import select
-
 from sluice.config import Settings
 from sluice.engine.runner import ABANDONED_REASON, execute_run
 from sluice.engine.states import FINAL_RUN_STATES, RunState, can_transition_run
 from sluice.errors import RunBusyError, RunNotFoundError, UserInputError
 from sluice.executors.local import LocalExecutor
 from sluice.store.locks import HeldLock, try_lock_run
-from sluice.store.models import ExecutionRow, RunRow
+from sluice.store.models import RunRow
 from sluice.store.repository import Store
+from sluice.store.runs import RunRepository
 
 logger = logging.getLogger(__name__)
 
@@ -104,14 +103,7 @@ class RunManager:
         ended run is nobody's (its lock is still taken, in case a resume is starting it).
         """
         ended = sorted(FINAL_RUN_STATES)
-        query = (
-            select(ExecutionRow.run_id)
-            .join(RunRow, RunRow.id == ExecutionRow.run_id)
-            .where(ExecutionRow.state == "RUNNING", RunRow.state.in_(ended))
-            .distinct()
-        )
-        with self.store.session() as session:
-            run_ids = [str(run_id) for run_id in session.scalars(query).all()]
+        run_ids = RunRepository(self.store).with_running_attempts(ended)
         for run_id in run_ids:
             held = try_lock_run(self.store.engine, run_id)
             if isinstance(held, HeldLock):
@@ -179,17 +171,8 @@ class RunManager:
         self, states: list[RunState], limit: int | None = None
     ) -> list[tuple[str, RunState]]:
         """``(id, state)`` of the server's runs in ``states``, in submission order."""
-        # Oldest first, the id breaking ties: the order runs were submitted in. Only the
-        # columns needed, since this runs on every wake-up and specs can be large.
-        query = (
-            select(RunRow.id, RunRow.state)
-            .where(RunRow.state.in_(states), RunRow.experiment_id.is_not(None))
-            .order_by(RunRow.created_at, RunRow.id)
-        )
-        if limit is not None:
-            query = query.limit(limit)
-        with self.store.session() as session:
-            return [(str(i), RunState(st)) for i, st in session.execute(query).all()]
+        rows = RunRepository(self.store).server_runs(states, limit)
+        return [(run_id, RunState(state)) for run_id, state in rows]
 
     def _launch(self, run_id: str) -> None:
         task = asyncio.create_task(self._execute(run_id), name=f"sluice-run-{run_id}")

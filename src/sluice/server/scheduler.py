@@ -29,13 +29,13 @@ import logging
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, or_, select, update
-
 from sluice.config import Settings
 from sluice.engine.states import ACTIVE_RUN_STATES
 from sluice.errors import UserInputError
 from sluice.server.cron import Trigger, parse_trigger, to_utc
-from sluice.store.models import RecurringRunRow, RunRow, utcnow
+from sluice.service.recurring_runs import RecurringRunService
+from sluice.service.runs import RunService
+from sluice.store.models import RecurringRunRow, utcnow
 from sluice.store.repository import Store
 
 log = logging.getLogger(__name__)
@@ -89,6 +89,8 @@ class Scheduler:
         self._submit = submit
         self._now = now
         self._max_sleep = max_sleep
+        self._recurring = RecurringRunService(store)
+        self._runs = RunService(store, settings)
         self._task: asyncio.Task[None] | None = None
         self._wakeup: asyncio.Event | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -152,14 +154,7 @@ class Scheduler:
 
         Synchronous so that tests can drive it with a fake clock.
         """
-        with self.store.session() as session:
-            ids = list(
-                session.scalars(
-                    select(RecurringRunRow.id)
-                    .where(RecurringRunRow.status == "ENABLED")
-                    .order_by(RecurringRunRow.created_at)
-                )
-            )
+        ids = self._recurring.enabled_ids()
         soonest: datetime | None = None
         for recurring_id in ids:
             try:
@@ -175,11 +170,9 @@ class Scheduler:
         """Fire the due slots of one recurring run; return its next future slot."""
         previous: datetime | None = None
         while True:
-            with self.store.session() as session:
-                row = session.get(RecurringRunRow, recurring_id)
-                if row is None or row.status != "ENABLED":
-                    return None
-                session.expunge(row)
+            row = self._recurring.snapshot(recurring_id)
+            if row is None or row.status != "ENABLED":
+                return None
             if row.max_run_count is not None and row.runs_started >= row.max_run_count:
                 return None
             try:
@@ -212,22 +205,11 @@ class Scheduler:
             previous = slot
 
     def _active_runs(self, recurring_id: str) -> int:
-        with self.store.session() as session:
-            count = session.scalar(
-                select(func.count())
-                .select_from(RunRow)
-                .where(RunRow.recurring_run_id == recurring_id, RunRow.state.in_(ACTIVE_STATES))
-            )
-        return int(count or 0)
+        return self._runs.active_of_recurring(recurring_id)
 
     def _fire(self, row: RecurringRunRow, slot: datetime) -> None:
         """Submit the run of ``slot`` unless one exists, then record the slot as handled."""
-        with self.store.session() as session:
-            existing = session.scalar(
-                select(RunRow.id).where(
-                    RunRow.recurring_run_id == row.id, RunRow.scheduled_at == slot
-                )
-            )
+        existing = self._runs.of_slot(row.id, slot)
         started = 0
         if existing is None:
             try:
@@ -238,20 +220,4 @@ class Scheduler:
         else:
             # Submitted before a crash that kept the slot from being recorded.
             started = 1
-        with self.store.session() as session:
-            session.execute(
-                update(RecurringRunRow)
-                .where(
-                    RecurringRunRow.id == row.id,
-                    or_(
-                        RecurringRunRow.last_slot_at.is_(None),
-                        RecurringRunRow.last_slot_at < slot,
-                    ),
-                )
-                .values(
-                    last_slot_at=slot,
-                    runs_started=RecurringRunRow.runs_started + started,
-                    # Progress is not an edit of the recurring run: keep updated_at.
-                    updated_at=RecurringRunRow.updated_at,
-                )
-            )
+        self._recurring.record_slot(row.id, slot, started)

@@ -5,58 +5,18 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
-
-from sluice.client.local import prepare_run
-from sluice.errors import InvalidArgumentError, InvalidPipelineError
+from sluice.errors import InvalidArgumentError, InvalidPipelineError, NotFoundError
+from sluice.server import services
 from sluice.server.config import ServerState
-from sluice.server.errors import ApiError, not_found
-from sluice.store.models import (
-    ExperimentRow,
-    PipelineVersionRow,
-    RecurringRunRow,
-    RunRow,
-    utcnow,
-)
-from sluice.store.repository import new_id
+from sluice.service.experiments import DEFAULT_EXPERIMENT
+from sluice.store.models import ExperimentRow, RecurringRunRow, RunRow
 
-DEFAULT_EXPERIMENT = "Default"
-
-
-def default_experiment(state: ServerState, namespace: str = "") -> ExperimentRow:
-    """The "Default" experiment, created on first use as KFP does."""
-    store = state.store
-    with store.session() as session:
-        row = session.scalar(
-            select(ExperimentRow).where(
-                ExperimentRow.namespace == namespace,
-                ExperimentRow.display_name == DEFAULT_EXPERIMENT,
-            )
-        )
-        if row is not None:
-            return row
-    try:
-        with store.session() as session:
-            row = ExperimentRow(id=new_id(), display_name=DEFAULT_EXPERIMENT, namespace=namespace)
-            session.add(row)
-        return row
-    except IntegrityError:
-        # Another request created it between the lookup and the insert.
-        return default_experiment(state, namespace)
+__all__ = ["DEFAULT_EXPERIMENT", "resolve_experiment", "submit_recurring", "submit_run"]
 
 
 def resolve_experiment(state: ServerState, experiment_id: str | None) -> ExperimentRow:
     """The experiment with this id (404 if unknown), or the default one when None/empty."""
-    if not experiment_id:
-        return default_experiment(state)
-    with state.store.session() as session:
-        row = session.get(ExperimentRow, experiment_id)
-    if row is None:
-        raise not_found(
-            f"no experiment '{experiment_id}'; GET /apis/v2beta1/experiments lists them"
-        )
-    return row
+    return services.experiments(state).resolve(experiment_id)
 
 
 def submit_run(
@@ -78,37 +38,23 @@ def submit_run(
     """Validate and record a PENDING run, then wake the run manager.
 
     Raises:
-        ApiError: 404 for an unknown experiment.
+        NotFoundError: an unknown experiment.
         UserInputError: the pipeline or the parameters are invalid (nothing is written).
     """
-    experiment = resolve_experiment(state, experiment_id)
-    fields: dict[str, Any] = {
-        "experiment_id": experiment.id,
-        "description": description or None,
-        "pipeline_id": pipeline_id,
-        "pipeline_version_id": pipeline_version_id,
-        "recurring_run_id": recurring_run_id,
-        "scheduled_at": scheduled_at,
-        "service_account": service_account or None,
-        "namespace": experiment.namespace,
-    }
-    _store, row, _settings, _warnings = prepare_run(
-        pipeline,
-        parameters,
-        pipeline_root=pipeline_root or None,
+    return services.runs(state).create(
+        pipeline=pipeline,
+        parameters=parameters,
+        pipeline_root=pipeline_root,
+        display_name=display_name,
+        description=description,
+        experiment_id=experiment_id,
+        pipeline_id=pipeline_id,
+        pipeline_version_id=pipeline_version_id,
+        recurring_run_id=recurring_run_id,
+        scheduled_at=scheduled_at,
+        service_account=service_account,
         enable_caching=enable_caching,
-        experiment=experiment.display_name,
-        display_name=display_name or None,
-        run_fields=fields,
-        settings=state.config.settings,
     )
-    with state.store.session() as session:
-        exp = session.get(ExperimentRow, experiment.id)
-        if exp is not None:
-            exp.last_run_created_at = row.created_at or utcnow()
-    if state.manager is not None:
-        state.manager.wake()
-    return row
 
 
 def _recurring_source(
@@ -117,16 +63,11 @@ def _recurring_source(
     """The pipeline a recurring run starts: its embedded spec, or its (latest) version."""
     if row.pipeline_spec:
         return row.pipeline_spec, None, None
-    with state.store.session() as session:
-        if row.pipeline_version_id:
-            version = session.get(PipelineVersionRow, row.pipeline_version_id)
-        else:
-            version = session.scalar(
-                select(PipelineVersionRow)
-                .where(PipelineVersionRow.pipeline_id == row.pipeline_id)
-                .order_by(PipelineVersionRow.created_at.desc(), PipelineVersionRow.id.desc())
-                .limit(1)
-            )
+    repo = services.pipelines(state).repo
+    if row.pipeline_version_id:
+        version = repo.get_version(row.pipeline_version_id)
+    else:
+        version = repo.latest_version(row.pipeline_id or "")
     if version is None:
         raise InvalidPipelineError(
             f"recurring run '{row.display_name}': its pipeline version no longer exists"
@@ -153,6 +94,7 @@ def submit_recurring(state: ServerState, row: RecurringRunRow, slot: datetime) -
             scheduled_at=slot,
             service_account=row.service_account,
         )
-    except ApiError as exc:
-        # The scheduler treats bad input as "this slot is handled"; an API error here is that.
-        raise InvalidArgumentError(exc.message) from exc
+    except NotFoundError as exc:
+        # The scheduler treats bad input as "this slot is handled"; an unknown experiment
+        # is that.
+        raise InvalidArgumentError(str(exc)) from exc

@@ -7,8 +7,8 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import create_engine, event, inspect, text
-from sqlalchemy.engine import Connection, Engine
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.engine import Connection, Engine, make_url
+from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 from sqlalchemy.pool import NullPool
 
 from sluice.errors import StoreError
@@ -163,3 +163,19 @@ def dispose_engines() -> None:
         for engine in _engines.values():
             engine.dispose()
         _engines.clear()
+
+
+def masked_url(url: str) -> str:
+    """``url`` for a log line: a password in it (``user:secret@`` or ``?password=``) as ***."""
+    try:
+        parsed = make_url(url)
+    except ArgumentError:
+        # Not a URL SQLAlchemy reads (the store will say so); hide anything before an '@'.
+        head, at, tail = url.rpartition("@")
+        if not at:
+            return url
+        scheme, sep, _ = head.partition("://")
+        return f"{scheme}{sep}***@{tail}" if sep else f"***@{tail}"
+    if "password" in parsed.query:
+        parsed = parsed.update_query_dict({"password": "***"})
+    return parsed.render_as_string(hide_password=True)

@@ -19,8 +19,9 @@ from sluice.names import safe_component
 from sluice.server.auth import require_token
 from sluice.server.config import ServerState, state_of
 from sluice.server.errors import ApiError, bad_request, not_found
+from sluice.service.tasks import TaskService
 from sluice.spec.placeholders import local_path_for_uri
-from sluice.store.models import ArtifactRow, RunRow, TaskRow
+from sluice.store.models import RunRow
 
 router = APIRouter(tags=["artifacts"], dependencies=[Depends(require_token)])
 
@@ -34,18 +35,6 @@ def run_artifact_root(state: ServerState, run: RunRow) -> Path:
         return (state.config.settings.home / "staging" / run.id).resolve()
     root = Path(local_path_for_uri(run.pipeline_root.rstrip("/")))
     return (root / safe_component(run.name)).resolve()
-
-
-def find_task(state: ServerState, run_id: str, node_id: str) -> TaskRow:
-    tasks = state.store.tasks_of_run(run_id)
-    for match in (
-        [t for t in tasks if t.id == node_id],
-        [t for t in tasks if t.path == node_id],
-        [t for t in tasks if t.name == node_id],
-    ):
-        if len(match) == 1:
-            return match[0]
-    raise not_found(f"run '{run_id}' has no task '{node_id}'")
 
 
 def safe_artifact_path(uri: str, roots: list[Path]) -> Path:
@@ -71,20 +60,8 @@ def read_artifact(
 ) -> dict[str, Any]:
     """The content (base64 ``data``) of a task's output artifact file."""
     state = state_of(request)
-    with state.store.session() as session:
-        run = session.get(RunRow, run_id)
-    if run is None:
-        raise not_found(f"no run '{run_id}'")
-    task = find_task(state, run_id, node_id)
-    ids = ((task.outputs or {}).get("artifacts") or {}).get(artifact_name)
-    if not ids:
-        raise not_found(f"task '{task.name}' has no output artifact '{artifact_name}'")
-    artifact_id = ids[0] if isinstance(ids, list) else ids
-    with state.store.session() as session:
-        artifact = session.get(ArtifactRow, artifact_id)
-        producer = session.get(RunRow, artifact.run_id) if artifact and artifact.run_id else None
-    if artifact is None:
-        raise not_found(f"artifact '{artifact_name}' is no longer in the store")
+    found = TaskService(state.store).output_artifact(run_id, node_id, artifact_name)
+    run, artifact, producer = found.run, found.artifact, found.producer
     # A cache hit republishes an earlier run's artifact: that run's root is allowed too.
     roots = [run_artifact_root(state, run)]
     if producer is not None and producer.id != run.id:

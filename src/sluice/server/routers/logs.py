@@ -10,24 +10,18 @@ a log of any size costs the server one chunk of memory.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import StreamingResponse
 
-from sluice.logfiles import CHUNK_BYTES, read_tail
 from sluice.server.auth import require_token
 from sluice.server.config import state_of
-from sluice.server.errors import bad_request, not_found
-from sluice.server.routers.artifacts import find_task
-from sluice.store.models import RunRow
+from sluice.service.logs import MAX_LOG_BYTES, find_log, log_chunks, read_log
 
 router = APIRouter(tags=["logs"], dependencies=[Depends(require_token)])
 
-# The end of a log is what explains a failure; larger logs are cut from the front.
-MAX_LOG_BYTES = 4 * 1024 * 1024
+__all__ = ["MAX_LOG_BYTES", "router"]
 
 
 _RESPONSES: dict[int | str, dict[str, Any]] = {
@@ -50,45 +44,13 @@ def read_logs(
     With ``Accept: text/plain``: the whole log as text, its attempt in ``X-Sluice-Attempt``.
     """
     state = state_of(request)
-    with state.store.session() as session:
-        run = session.get(RunRow, run_id)
-    if run is None:
-        raise not_found(f"no run '{run_id}'")
-    task = find_task(state, run_id, node_id)
-    if not task.log_path:
-        reason = "it came from the cache" if task.state == "CACHED" else "it did not run"
-        raise not_found(f"task '{task.path}' has no log: {reason} (state {task.state})")
-    path = Path(task.log_path)
-    number = attempt if attempt is not None else task.attempts
-    if attempt is not None:
-        if attempt < 1:
-            raise bad_request("attempt must be 1 or more")
-        path = path.parent.parent / f"attempt-{attempt}" / path.name
-    root = (state.config.settings.runs_dir / run.id).resolve()
-    resolved = path.resolve()
-    if not resolved.is_relative_to(root) or not resolved.is_file():
-        raise not_found(f"task '{task.path}' has no log for attempt {number}")
     if "text/plain" in request.headers.get("accept", ""):
+        found = find_log(state.store, state.config.settings, run_id, node_id, attempt)
         # A sync iterator: Starlette runs each step in a worker thread.
         return StreamingResponse(
-            _chunks(resolved, resolved.stat().st_size),
+            log_chunks(found.path, found.path.stat().st_size),
             media_type="text/plain; charset=utf-8",
-            headers={"X-Sluice-Attempt": str(number)},
+            headers={"X-Sluice-Attempt": str(found.attempt)},
         )
-    tail, truncated = read_tail(resolved, MAX_LOG_BYTES)
-    return {
-        "data": tail.decode("utf-8", errors="replace"),
-        "attempt": number,
-        "truncated": truncated,
-    }
-
-
-def _chunks(path: Path, size: int) -> Iterator[bytes]:
-    """The first ``size`` bytes of ``path`` (its size when asked: a running task appends)."""
-    with path.open("rb") as handle:
-        while size > 0:
-            chunk = handle.read(min(CHUNK_BYTES, size))
-            if not chunk:
-                return
-            size -= len(chunk)
-            yield chunk
+    log = read_log(state.store, state.config.settings, run_id, node_id, attempt)
+    return {"data": log.data, "attempt": log.attempt, "truncated": log.truncated}

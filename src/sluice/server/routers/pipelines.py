@@ -8,42 +8,27 @@ import anyio
 import anyio.to_thread
 from fastapi import APIRouter, Depends, File, Request, UploadFile
 from pydantic import BaseModel, ConfigDict
-from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
 
 from sluice.server.auth import require_token
-from sluice.server.config import ServerState, state_of
-from sluice.server.errors import ApiError, bad_request, conflict, not_found, precondition
-from sluice.server.kfp_filters import list_response
+from sluice.server.config import state_of
+from sluice.server.errors import ApiError, bad_request
+from sluice.server.kfp_filters import list_json, list_query
 from sluice.server.limits import Description, LimitedRoute, Name, Text, check_name, loads_json
 from sluice.server.packages import load_spec, parse_package
 from sluice.server.serialize import pipeline_json, version_json
-from sluice.store.models import PipelineRow, PipelineVersionRow
-from sluice.store.repository import new_id
+from sluice.service.pipelines import (
+    LIST_KEYS,
+    VERSION_LIST_KEYS,
+    NewPipeline,
+    NewVersion,
+    PipelineService,
+)
 
 router = APIRouter(
     tags=["pipelines"], dependencies=[Depends(require_token)], route_class=LimitedRoute
 )
 MAX_TAGS = 20  # Kubeflow's limit
 PARALLEL_PARSES = 2  # uploads parsed at once; the others wait their turn
-
-COLUMNS = {
-    "pipeline_id": PipelineRow.id,
-    "id": PipelineRow.id,
-    "display_name": PipelineRow.display_name,
-    "name": PipelineRow.name,
-    "created_at": PipelineRow.created_at,
-    "description": PipelineRow.description,
-    "namespace": PipelineRow.namespace,
-}
-VERSION_COLUMNS = {
-    "pipeline_version_id": PipelineVersionRow.id,
-    "id": PipelineVersionRow.id,
-    "display_name": PipelineVersionRow.display_name,
-    "name": PipelineVersionRow.name,
-    "created_at": PipelineVersionRow.created_at,
-    "description": PipelineVersionRow.description,
-}
 
 
 async def _read_upload(request: Request, upload: UploadFile) -> bytes:
@@ -84,20 +69,8 @@ def _checked_name(value: str, field: str) -> str:
 # -- pipelines -----------------------------------------------------------------------------
 
 
-def _insert_pipeline(state: ServerState, row: PipelineRow) -> None:
-    try:
-        with state.store.session() as session:
-            session.add(row)
-    except IntegrityError as exc:
-        raise conflict(f"a pipeline named '{row.name}' already exists") from exc
-
-
-def _insert_version(state: ServerState, row: PipelineVersionRow) -> None:
-    try:
-        with state.store.session() as session:
-            session.add(row)
-    except IntegrityError as exc:
-        raise conflict(f"the pipeline already has a version named '{row.name}'") from exc
+def _service(request: Request) -> PipelineService:
+    return PipelineService(state_of(request).store)
 
 
 def _tags(raw: str | None) -> dict[str, Any]:
@@ -129,34 +102,25 @@ async def upload_pipeline(
     tags: str | None = None,
 ) -> dict[str, Any]:
     """Upload a compiled pipeline: creates the pipeline and its first version."""
-    state = state_of(request)
     spec_name, spec = await _read_package(request, uploadfile)
     pipeline_name = _checked_name(
         name or display_name or uploadfile.filename or spec_name, "the pipeline name"
     )
-    pipeline = PipelineRow(
-        id=new_id(),
-        name=pipeline_name,
-        display_name=display_name or pipeline_name,
-        description=description or None,
-        namespace=namespace or "",
-        tags=_tags(tags),
+    pipeline, _version = _service(request).create(
+        NewPipeline(
+            name=pipeline_name,
+            display_name=display_name,
+            description=description,
+            namespace=namespace or "",
+            tags=_tags(tags),
+        ),
+        NewVersion(
+            name=pipeline_name,
+            display_name=display_name,
+            description=description,
+            pipeline_spec=spec,
+        ),
     )
-    version = PipelineVersionRow(
-        id=new_id(),
-        pipeline_id=pipeline.id,
-        name=pipeline_name,
-        display_name=display_name or pipeline_name,
-        description=description or None,
-        pipeline_spec=spec,
-    )
-    try:
-        with state.store.session() as session:
-            session.add(pipeline)
-            session.flush()
-            session.add(version)
-    except IntegrityError as exc:
-        raise conflict(f"a pipeline named '{pipeline_name}' already exists") from exc
     return pipeline_json(pipeline)
 
 
@@ -171,24 +135,24 @@ async def upload_pipeline_version(
     tags: str | None = None,
 ) -> dict[str, Any]:
     """Upload a new version of an existing pipeline (``pipelineid``)."""
-    state = state_of(request)
     if not pipelineid:
         raise bad_request("pipelineid is required: the id of the pipeline to add a version to")
-    get_pipeline_row(state, pipelineid)
+    service = _service(request)
+    service.get(pipelineid)
     spec_name, spec = await _read_package(request, uploadfile)
     version_name = _checked_name(
         name or display_name or uploadfile.filename or spec_name, "the version name"
     )
-    version = PipelineVersionRow(
-        id=new_id(),
-        pipeline_id=pipelineid,
-        name=version_name,
-        display_name=display_name or version_name,
-        description=description or None,
-        pipeline_spec=spec,
-        tags=_tags(tags),
+    version = service.create_version(
+        pipelineid,
+        NewVersion(
+            name=version_name,
+            display_name=display_name,
+            description=description,
+            pipeline_spec=spec,
+            tags=_tags(tags),
+        ),
     )
-    _insert_version(state, version)
     return version_json(version)
 
 
@@ -236,21 +200,20 @@ class CreateIn(BaseModel):
     pipeline_version: VersionIn | None = None
 
 
-def _pipeline_row(body: PipelineIn) -> PipelineRow:
+def _new_pipeline(body: PipelineIn) -> NewPipeline:
     name = (body.name or body.display_name or "").strip()
     if not name:
         raise bad_request("a pipeline needs a name or display_name")
-    return PipelineRow(
-        id=new_id(),
+    return NewPipeline(
         name=name,
-        display_name=body.display_name or name,
-        description=body.description or None,
+        display_name=body.display_name,
+        description=body.description,
         namespace=body.namespace or "",
         tags=_checked_tags(dict(body.tags or {})),
     )
 
 
-def _version_row(pipeline_id: str, body: VersionIn) -> PipelineVersionRow:
+def _new_version(body: VersionIn) -> NewVersion:
     if body.pipeline_spec is None:
         if body.package_url is not None and body.package_url.pipeline_url:
             raise bad_request(
@@ -260,12 +223,10 @@ def _version_row(pipeline_id: str, body: VersionIn) -> PipelineVersionRow:
         raise bad_request("a pipeline version needs pipeline_spec")
     loaded = load_spec(body.pipeline_spec)
     name = _checked_name((body.name or body.display_name or loaded.name).strip(), "the name")
-    return PipelineVersionRow(
-        id=new_id(),
-        pipeline_id=pipeline_id,
+    return NewVersion(
         name=name,
-        display_name=body.display_name or name,
-        description=body.description or None,
+        display_name=body.display_name,
+        description=body.description,
         pipeline_spec=loaded.to_dict(),
         code_source_url=body.code_source_url,
         tags=_checked_tags(dict(body.tags or {})),
@@ -275,56 +236,32 @@ def _version_row(pipeline_id: str, body: VersionIn) -> PipelineVersionRow:
 @router.post("/pipelines")
 def create_pipeline(body: PipelineIn, request: Request) -> dict[str, Any]:
     """Create a pipeline without versions."""
-    row = _pipeline_row(body)
-    _insert_pipeline(state_of(request), row)
-    return pipeline_json(row)
+    pipeline, _ = _service(request).create(_new_pipeline(body))
+    return pipeline_json(pipeline)
 
 
 @router.post("/pipelines/create")
 def create_pipeline_and_version(body: CreateIn, request: Request) -> dict[str, Any]:
     """Create a pipeline and (optionally) its first version in one call."""
-    state = state_of(request)
-    pipeline = _pipeline_row(body.pipeline)
-    version = _version_row(pipeline.id, body.pipeline_version) if body.pipeline_version else None
-    try:
-        with state.store.session() as session:
-            session.add(pipeline)
-            session.flush()
-            if version is not None:
-                session.add(version)
-    except IntegrityError as exc:
-        raise conflict(f"a pipeline named '{pipeline.name}' already exists") from exc
+    new_pipeline = _new_pipeline(body.pipeline)
+    new_version = _new_version(body.pipeline_version) if body.pipeline_version else None
+    pipeline, version = _service(request).create(new_pipeline, new_version)
     return {
         "pipeline": pipeline_json(pipeline),
         **({"pipeline_version": version_json(version)} if version else {}),
     }
 
 
-def get_pipeline_row(state: ServerState, pipeline_id: str) -> PipelineRow:
-    """The pipeline, or 404."""
-    with state.store.session() as session:
-        row = session.get(PipelineRow, pipeline_id)
-    if row is None:
-        raise not_found(f"no pipeline '{pipeline_id}'")
-    return row
-
-
 @router.get("/pipelines/names/{name}")
 def get_pipeline_by_name(name: str, request: Request, namespace: str = "") -> dict[str, Any]:
     """The pipeline with this name."""
-    with state_of(request).store.session() as session:
-        row = session.scalar(
-            select(PipelineRow).where(PipelineRow.name == name, PipelineRow.namespace == namespace)
-        )
-    if row is None:
-        raise not_found(f"no pipeline named '{name}'")
-    return pipeline_json(row)
+    return pipeline_json(_service(request).get_by_name(name, namespace))
 
 
 @router.get("/pipelines/{pipeline_id}")
 def get_pipeline(pipeline_id: str, request: Request) -> dict[str, Any]:
     """One pipeline."""
-    return pipeline_json(get_pipeline_row(state_of(request), pipeline_id))
+    return pipeline_json(_service(request).get(pipeline_id))
 
 
 @router.get("/pipelines")
@@ -337,44 +274,17 @@ def list_pipelines(
     namespace: str | None = None,
 ) -> dict[str, Any]:
     """Pipelines, filtered, sorted and paged."""
-    query = select(PipelineRow)
-    if namespace:
-        query = query.where(PipelineRow.namespace == namespace)
-    return list_response(
-        state_of(request).store,
-        query,
-        key="pipelines",
-        columns=COLUMNS,
-        tiebreak=PipelineRow.id,
-        to_json=pipeline_json,
-        filter=filter,
-        sort_by=sort_by,
-        page_token=page_token,
-        page_size=page_size,
+    query = list_query(
+        LIST_KEYS, filter=filter, sort_by=sort_by, page_token=page_token, page_size=page_size
     )
+    page = _service(request).list(query, namespace=namespace)
+    return list_json(page, key="pipelines", to_json=pipeline_json)
 
 
 @router.delete("/pipelines/{pipeline_id}")
 def delete_pipeline(pipeline_id: str, request: Request, cascade: bool = False) -> dict[str, Any]:
     """Delete a pipeline; with versions only when ``cascade=true`` (as KFP)."""
-    state = state_of(request)
-    get_pipeline_row(state, pipeline_id)
-    with state.store.session() as session:
-        versions = list(
-            session.scalars(
-                select(PipelineVersionRow).where(PipelineVersionRow.pipeline_id == pipeline_id)
-            )
-        )
-        if versions and not cascade:
-            raise precondition(
-                f"pipeline '{pipeline_id}' has {len(versions)} version(s); delete them first "
-                "or pass cascade=true"
-            )
-        for version in versions:
-            session.delete(version)
-        row = session.get(PipelineRow, pipeline_id)
-        if row is not None:
-            session.delete(row)
+    _service(request).delete(pipeline_id, cascade=cascade)
     return {}
 
 
@@ -384,40 +294,15 @@ def delete_pipeline(pipeline_id: str, request: Request, cascade: bool = False) -
 @router.post("/pipelines/{pipeline_id}/versions")
 def create_version(pipeline_id: str, body: VersionIn, request: Request) -> dict[str, Any]:
     """Add a version (with an embedded ``pipeline_spec``) to a pipeline."""
-    state = state_of(request)
-    get_pipeline_row(state, pipeline_id)
-    row = _version_row(pipeline_id, body)
-    _insert_version(state, row)
-    return version_json(row)
-
-
-def get_version_row(state: ServerState, pipeline_id: str, version_id: str) -> PipelineVersionRow:
-    """The version of this pipeline, or 404."""
-    with state.store.session() as session:
-        row = session.get(PipelineVersionRow, version_id)
-    if row is None or (pipeline_id and row.pipeline_id != pipeline_id):
-        raise not_found(f"no version '{version_id}' of pipeline '{pipeline_id}'")
-    return row
-
-
-def latest_version(state: ServerState, pipeline_id: str) -> PipelineVersionRow:
-    """The newest version of a pipeline, or 404."""
-    with state.store.session() as session:
-        row = session.scalar(
-            select(PipelineVersionRow)
-            .where(PipelineVersionRow.pipeline_id == pipeline_id)
-            .order_by(PipelineVersionRow.created_at.desc(), PipelineVersionRow.id.desc())
-            .limit(1)
-        )
-    if row is None:
-        raise not_found(f"pipeline '{pipeline_id}' has no versions")
-    return row
+    service = _service(request)
+    service.get(pipeline_id)
+    return version_json(service.create_version(pipeline_id, _new_version(body)))
 
 
 @router.get("/pipelines/{pipeline_id}/versions/{version_id}")
 def get_version(pipeline_id: str, version_id: str, request: Request) -> dict[str, Any]:
     """One version, with its spec."""
-    return version_json(get_version_row(state_of(request), pipeline_id, version_id))
+    return version_json(_service(request).get_version(pipeline_id, version_id))
 
 
 @router.get("/pipelines/{pipeline_id}/versions")
@@ -430,30 +315,21 @@ def list_versions(
     filter: str | None = None,  # KFP's parameter name
 ) -> dict[str, Any]:
     """Versions of a pipeline."""
-    state = state_of(request)
-    get_pipeline_row(state, pipeline_id)
-    query = select(PipelineVersionRow).where(PipelineVersionRow.pipeline_id == pipeline_id)
-    return list_response(
-        state.store,
-        query,
-        key="pipeline_versions",
-        columns=VERSION_COLUMNS,
-        tiebreak=PipelineVersionRow.id,
-        to_json=version_json,
+    service = _service(request)
+    service.get(pipeline_id)
+    query = list_query(
+        VERSION_LIST_KEYS,
         filter=filter,
         sort_by=sort_by,
         page_token=page_token,
         page_size=page_size,
     )
+    page = service.list_versions(pipeline_id, query)
+    return list_json(page, key="pipeline_versions", to_json=version_json)
 
 
 @router.delete("/pipelines/{pipeline_id}/versions/{version_id}")
 def delete_version(pipeline_id: str, version_id: str, request: Request) -> dict[str, Any]:
     """Delete a version (runs made from it keep their own copy of the spec)."""
-    state = state_of(request)
-    get_version_row(state, pipeline_id, version_id)
-    with state.store.session() as session:
-        row = session.get(PipelineVersionRow, version_id)
-        if row is not None:
-            session.delete(row)
+    _service(request).delete_version(pipeline_id, version_id)
     return {}

@@ -13,21 +13,21 @@ from typing import Any
 
 from fastapi import APIRouter, Depends, Request
 from pydantic import BaseModel, ConfigDict
-from sqlalchemy import select
 
 from sluice.errors import UserInputError
+from sluice.server import services
 from sluice.server.auth import require_token
 from sluice.server.config import ServerState, state_of
 from sluice.server.cron import normalize_trigger, parse_trigger, to_utc
-from sluice.server.errors import bad_request, not_found
-from sluice.server.kfp_filters import list_response
+from sluice.server.errors import bad_request
+from sluice.server.kfp_filters import list_json, list_query
 from sluice.server.limits import Description, LimitedRoute, Name
 from sluice.server.packages import load_spec
-from sluice.server.routers.pipelines import get_version_row, latest_version
 from sluice.server.routers.runs import RuntimeConfig, VersionReference
 from sluice.server.scheduler import next_slot
 from sluice.server.serialize import spec_for_output, ts
 from sluice.server.submission import resolve_experiment
+from sluice.service.recurring_runs import LIST_KEYS
 from sluice.spec.validate import resolve_arguments
 from sluice.store.models import RecurringRunRow, utcnow
 from sluice.store.repository import new_id
@@ -36,16 +36,6 @@ router = APIRouter(
     tags=["recurring runs"], dependencies=[Depends(require_token)], route_class=LimitedRoute
 )
 
-COLUMNS = {
-    "recurring_run_id": RecurringRunRow.id,
-    "display_name": RecurringRunRow.display_name,
-    "created_at": RecurringRunRow.created_at,
-    "updated_at": RecurringRunRow.updated_at,
-    "description": RecurringRunRow.description,
-    # the v1 API's names
-    "id": RecurringRunRow.id,
-    "name": RecurringRunRow.display_name,
-}
 MAX_CONCURRENCY = 10  # Kubeflow's limit
 MAX_RUN_COUNT = 2**31 - 1  # fits the store's integer column on every database
 MAX_TRIGGER_CHARS = 4096
@@ -198,18 +188,9 @@ def recurring_run_json(row: RecurringRunRow) -> dict[str, Any]:
 # -- endpoints ---------------------------------------------------------------------------------
 
 
-def _wake(state: ServerState) -> None:
-    if state.scheduler is not None:
-        state.scheduler.wake()
-
-
 def get_recurring_row(state: ServerState, recurring_run_id: str) -> RecurringRunRow:
     """The recurring run with this id, or 404."""
-    with state.store.session() as session:
-        row = session.get(RecurringRunRow, recurring_run_id)
-    if row is None:
-        raise not_found(f"no recurring run '{recurring_run_id}'")
-    return row
+    return services.recurring_runs(state).get(recurring_run_id)
 
 
 def _source(
@@ -222,12 +203,12 @@ def _source(
     reference = body.pipeline_version_reference
     pipeline_id = reference.pipeline_id if reference else None
     version_id = (reference.pipeline_version_id if reference else None) or body.pipeline_version_id
-    if version_id:
-        version = get_version_row(state, pipeline_id or "", version_id)
+    version = services.pipelines(state).source_of(pipeline_id, version_id)
+    if version is not None and version_id:
         return version.pipeline_spec, None, version.pipeline_id, version.id
-    if pipeline_id:
+    if version is not None:
         # No version: each run takes the newest version when it starts.
-        return latest_version(state, pipeline_id).pipeline_spec, None, pipeline_id, None
+        return version.pipeline_spec, None, pipeline_id, None
     raise bad_request("a recurring run needs pipeline_spec or pipeline_version_reference")
 
 
@@ -269,13 +250,8 @@ def create_recurring_run(body: RecurringRunIn, request: Request) -> dict[str, An
         created_at=now,
         updated_at=now,
     )
-    with state.store.session() as session:
-        session.add(row)
-        session.flush()  # the column defaults (runs_started, ...) are filled in
-        # The answer is built before the commit: should it fail, nothing is written.
-        out = recurring_run_json(row)
-    _wake(state)
-    return out
+    # The answer is built before the commit: should it fail, nothing is written.
+    return services.recurring_runs(state).create(row, recurring_run_json)
 
 
 @router.get("/recurringruns/{recurring_run_id}")
@@ -295,58 +271,36 @@ def list_recurring_runs(
     experiment_id: str | None = None,
 ) -> dict[str, Any]:
     """Recurring runs, filtered, sorted and paged (the key is camelCase, as in KFP)."""
-    query = select(RecurringRunRow)
-    if experiment_id:
-        query = query.where(RecurringRunRow.experiment_id == experiment_id)
-    if namespace:
-        query = query.where(RecurringRunRow.namespace == namespace)
-    return list_response(
-        state_of(request).store,
-        query,
-        key="recurringRuns",
-        columns=COLUMNS,
-        tiebreak=RecurringRunRow.id,
-        to_json=recurring_run_json,
-        filter=filter,
-        sort_by=sort_by,
-        page_token=page_token,
-        page_size=page_size,
+    query = list_query(
+        LIST_KEYS, filter=filter, sort_by=sort_by, page_token=page_token, page_size=page_size
     )
+    page = services.recurring_runs(state_of(request)).list(
+        query, namespace=namespace, experiment_id=experiment_id
+    )
+    return list_json(page, key="recurringRuns", to_json=recurring_run_json)
 
 
-def _set_status(request: Request, recurring_run_id: str, status: str) -> dict[str, Any]:
-    state = state_of(request)
-    with state.store.session() as session:
-        row = session.get(RecurringRunRow, recurring_run_id)
-        if row is None:
-            raise not_found(f"no recurring run '{recurring_run_id}'")
-        row.status = status
-    _wake(state)
+def _set_status(request: Request, recurring_run_id: str, enabled: bool) -> dict[str, Any]:
+    services.recurring_runs(state_of(request)).set_enabled(recurring_run_id, enabled)
     return {}
 
 
 @router.post("/recurringruns/{recurring_run_id}:enable")
 def enable_recurring_run(recurring_run_id: str, request: Request) -> dict[str, Any]:
     """Enable; slots missed while disabled follow the catch-up rule (see the scheduler)."""
-    return _set_status(request, recurring_run_id, "ENABLED")
+    return _set_status(request, recurring_run_id, True)
 
 
 @router.post("/recurringruns/{recurring_run_id}:disable")
 def disable_recurring_run(recurring_run_id: str, request: Request) -> dict[str, Any]:
     """Disable: no more runs start; runs already started carry on."""
-    return _set_status(request, recurring_run_id, "DISABLED")
+    return _set_status(request, recurring_run_id, False)
 
 
 @router.delete("/recurringruns/{recurring_run_id}")
 def delete_recurring_run(recurring_run_id: str, request: Request) -> dict[str, Any]:
     """Delete the schedule; the runs it started are kept (they still name it)."""
-    state = state_of(request)
-    with state.store.session() as session:
-        row = session.get(RecurringRunRow, recurring_run_id)
-        if row is None:
-            raise not_found(f"no recurring run '{recurring_run_id}'")
-        session.delete(row)
-    _wake(state)
+    services.recurring_runs(state_of(request)).delete(recurring_run_id)
     return {}
 
 
@@ -406,14 +360,4 @@ def update_recurring_run(
             )[0]
         _check_parameters(pipeline, runtime.get("parameters") or {})
         changes["runtime_config"] = {k: v for k, v in runtime.items() if v is not None}
-    with state.store.session() as session:
-        row = session.get(RecurringRunRow, recurring_run_id)
-        if row is None:
-            raise not_found(f"no recurring run '{recurring_run_id}'")
-        for key, value in changes.items():
-            setattr(row, key, value)
-        row.updated_at = utcnow()
-        session.flush()
-        out = recurring_run_json(row)
-    _wake(state)
-    return out
+    return services.recurring_runs(state).update(recurring_run_id, changes, recurring_run_json)

@@ -1,0 +1,139 @@
+"""Metadata queries: artifacts, executions, contexts and lineage (Vertex-shaped).
+
+``sluice.metadata`` (the Python API) and any REST or UI front door read metadata through
+these calls; the filter language and the SQL are in ``sluice.store.metadata`` and
+``sluice.store.filters*``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Literal
+
+from sluice.errors import MetadataNotFoundError
+from sluice.store import metadata as queries
+from sluice.store.metadata import EventEntry, ExecutionEntry, Page
+from sluice.store.metadata_lineage import LineageRows, lineage
+from sluice.store.models import ArtifactRow, ContextRow
+from sluice.store.repository import Store
+
+__all__ = ["MetadataService", "Page"]
+
+
+class MetadataService:
+    """Read-only queries over one store's metadata (and an artifact's digest)."""
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+
+    def list_artifacts(
+        self,
+        filter: str | None = None,
+        order_by: str | None = None,
+        *,
+        limit: int = 100,
+        page_token: str | None = None,
+    ) -> Page[ArtifactRow]:
+        """Artifacts matching ``filter`` (default newest first).
+
+        Raises:
+            InvalidFilterError / InvalidQueryError: a malformed filter, order, limit or token.
+        """
+        return queries.list_artifacts(
+            self.store, filter, order_by, limit=limit, page_token=page_token
+        )
+
+    def list_executions(
+        self,
+        filter: str | None = None,
+        order_by: str | None = None,
+        *,
+        limit: int = 100,
+        page_token: str | None = None,
+    ) -> Page[ExecutionEntry]:
+        """Executions (attempts and cache hits) matching ``filter``."""
+        return queries.list_executions(
+            self.store, filter, order_by, limit=limit, page_token=page_token
+        )
+
+    def list_contexts(
+        self,
+        filter: str | None = None,
+        order_by: str | None = None,
+        *,
+        limit: int = 100,
+        page_token: str | None = None,
+    ) -> Page[ContextRow]:
+        """Contexts (pipelines, runs) matching ``filter``."""
+        return queries.list_contexts(
+            self.store, filter, order_by, limit=limit, page_token=page_token
+        )
+
+    def get_artifact(self, artifact_id: int) -> ArtifactRow:
+        """The artifact with this id.
+
+        Raises:
+            MetadataNotFoundError: there is none.
+        """
+        row = queries.get_artifact(self.store, artifact_id)
+        if row is None:
+            raise MetadataNotFoundError(f"no artifact with id {artifact_id}")
+        return row
+
+    def find_artifact_by_uri(self, uri: str) -> ArtifactRow | None:
+        """The newest artifact at ``uri``, or None."""
+        return queries.get_artifact_by_uri(self.store, uri)
+
+    def get_execution(self, execution_id: int) -> ExecutionEntry:
+        """The execution with this id.
+
+        Raises:
+            MetadataNotFoundError: there is none.
+        """
+        entry = queries.get_execution(self.store, execution_id)
+        if entry is None:
+            raise MetadataNotFoundError(f"no execution with id {execution_id}")
+        return entry
+
+    def get_context(self, id_or_name: int | str) -> ContextRow:
+        """The context with this id or name.
+
+        Raises:
+            MetadataNotFoundError: there is none.
+        """
+        row = queries.get_context(self.store, id_or_name)
+        if row is None:
+            raise MetadataNotFoundError(f"no context '{id_or_name}'")
+        return row
+
+    def events_of_execution(self, execution_id: int) -> list[EventEntry]:
+        """The INPUT and OUTPUT events of an execution."""
+        return queries.events_of_execution(self.store, execution_id)
+
+    def artifacts_of_execution(
+        self, execution_id: int, event_type: Literal["INPUT", "OUTPUT"]
+    ) -> list[ArtifactRow]:
+        """The artifacts an execution took in or put out."""
+        return queries.artifacts_of_execution(self.store, execution_id, event_type)
+
+    def artifacts_of_context(self, context_id: int) -> list[ArtifactRow]:
+        """The artifacts attributed to a context."""
+        return queries.artifacts_of_context(self.store, context_id)
+
+    def executions_of_context(self, context_id: int) -> list[ExecutionEntry]:
+        """The executions associated with a context."""
+        return queries.executions_of_context(self.store, context_id)
+
+    def lineage(
+        self,
+        artifact_ids: Sequence[int],
+        *,
+        direction: str = "both",
+        max_hops: int | None = None,
+    ) -> LineageRows:
+        """The lineage subgraph around ``artifact_ids`` (see ``store.metadata_lineage``)."""
+        return lineage(self.store, artifact_ids, direction=direction, max_hops=max_hops)
+
+    def set_artifact_digest(self, artifact_id: int, digest: str | None) -> None:
+        """Record (or clear) an artifact's content digest."""
+        queries.set_artifact_digest(self.store, artifact_id, digest)

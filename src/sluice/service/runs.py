@@ -1,0 +1,232 @@
+"""Runs: create from a pipeline and arguments, get, list, cancel, retry, resume, archive,
+delete."""
+
+from __future__ import annotations
+
+import builtins
+from datetime import datetime
+from typing import Any, Protocol
+
+from sluice.config import Settings
+from sluice.engine.runner import execute_run
+from sluice.errors import FailedPreconditionError, RunNotFoundError
+from sluice.executors.base import Executor
+from sluice.service.experiments import ExperimentService
+from sluice.states import ACTIVE_RUN_STATES, RunState
+from sluice.store.experiments import ExperimentRepository
+from sluice.store.listing import ListQuery, Page
+from sluice.store.models import RunRow, StateTransitionRow, utcnow
+from sluice.store.repository import Store
+from sluice.store.runs import LIST_KEYS, RunDetails, RunRepository
+
+__all__ = ["LIST_KEYS", "RunDetails", "RunExecutor", "RunService"]
+
+_ACTIVE = tuple(ACTIVE_RUN_STATES)
+
+
+class RunExecutor(Protocol):
+    """What executes runs in the background (the server's run manager)."""
+
+    def wake(self) -> None:
+        """Look for PENDING runs to start."""
+
+    async def terminate(self, run_id: str) -> Any:
+        """Stop a run: CANCELING, then CANCELED once its tasks are stopped."""
+
+    async def retry(self, run_id: str) -> Any:
+        """Execute a FAILED or CANCELED run again."""
+
+
+class RunService:
+    """Runs of one store.
+
+    Args:
+        store: the store.
+        settings: where artifacts go and the defaults of new runs.
+        executor: what executes runs in the background; None when nothing does (then
+            runs are only recorded, and a PENDING run is canceled directly).
+    """
+
+    def __init__(
+        self, store: Store, settings: Settings, executor: RunExecutor | None = None
+    ) -> None:
+        self.store = store
+        self.settings = settings
+        self.executor = executor
+        self.repo = RunRepository(store)
+
+    def create(
+        self,
+        *,
+        pipeline: object,
+        parameters: dict[str, Any],
+        pipeline_root: str | None = None,
+        display_name: str | None = None,
+        description: str | None = None,
+        experiment_id: str | None = None,
+        pipeline_id: str | None = None,
+        pipeline_version_id: str | None = None,
+        recurring_run_id: str | None = None,
+        scheduled_at: datetime | None = None,
+        service_account: str | None = None,
+        enable_caching: bool | None = None,
+    ) -> RunRow:
+        """Validate and record a PENDING run in an experiment, then wake the executor.
+
+        ``pipeline`` is anything :func:`sluice.spec.loader.load_pipeline` takes (a spec
+        dict, a compiled file, a ``@dsl.pipeline`` function).
+
+        Raises:
+            NotFoundError: no experiment has ``experiment_id``.
+            UserInputError: the pipeline or the parameters are invalid (nothing is written).
+        """
+        # Imported here: the client imports the service (one way), not the reverse at load.
+        from sluice.client.local import prepare_run
+
+        experiment = ExperimentService(self.store).resolve(experiment_id)
+        fields: dict[str, Any] = {
+            "experiment_id": experiment.id,
+            "description": description or None,
+            "pipeline_id": pipeline_id,
+            "pipeline_version_id": pipeline_version_id,
+            "recurring_run_id": recurring_run_id,
+            "scheduled_at": scheduled_at,
+            "service_account": service_account or None,
+            "namespace": experiment.namespace,
+        }
+        _store, row, _settings, _warnings = prepare_run(
+            pipeline,
+            parameters,
+            pipeline_root=pipeline_root or None,
+            enable_caching=enable_caching,
+            experiment=experiment.display_name,
+            display_name=display_name or None,
+            run_fields=fields,
+            settings=self.settings,
+        )
+        ExperimentRepository(self.store).record_run_created(
+            experiment.id, row.created_at or utcnow()
+        )
+        if self.executor is not None:
+            self.executor.wake()
+        return row
+
+    def get(self, run_id: str) -> RunRow:
+        """The run with exactly this id.
+
+        Raises:
+            RunNotFoundError: there is none.
+        """
+        row = self.repo.get(run_id)
+        if row is None:
+            raise RunNotFoundError(f"no run '{run_id}'")
+        return row
+
+    def resolve(self, reference: str) -> RunRow:
+        """The run a reference names: an id, a unique id prefix, a name or display name.
+
+        Raises:
+            RunNotFoundError: none matches.
+            AmbiguousRunError: several do.
+        """
+        return self.store.resolve_run(reference)
+
+    def history(self, run_id: str) -> builtins.list[StateTransitionRow]:
+        """The run's own state history (not its tasks'), oldest first."""
+        return self.store.state_history(run_id)
+
+    def active_of_recurring(self, recurring_run_id: str) -> int:
+        """How many runs a recurring run started are PENDING, RUNNING or CANCELING."""
+        return self.repo.count_of_recurring(recurring_run_id, _ACTIVE)
+
+    def of_slot(self, recurring_run_id: str, slot: datetime) -> str | None:
+        """The id of the run a recurring run started for ``slot``, if any."""
+        return self.repo.run_of_slot(recurring_run_id, slot)
+
+    def details(self, run_id: str) -> RunDetails:
+        """A run with its tasks, their attempts and its state history."""
+        return self.repo.details(self.get(run_id))
+
+    def list(
+        self,
+        query: ListQuery,
+        *,
+        namespace: str | None = None,
+        experiment_id: str | None = None,
+    ) -> Page[RunRow]:
+        """One page of runs (of one experiment and namespace, if given)."""
+        return self.repo.page(query, namespace=namespace, experiment_id=experiment_id)
+
+    async def cancel(self, run_id: str) -> None:
+        """Stop a run: CANCELING, then CANCELED once its tasks are stopped.
+
+        Nothing happens to a run that has ended.
+        """
+        row = self.get(run_id)
+        if row.state not in _ACTIVE:
+            return
+        if self.executor is not None:
+            await self.executor.terminate(run_id)
+        elif row.state == RunState.PENDING.value:
+            # Nothing executes runs here, so nothing else would ever cancel it.
+            self.store.transition_run(run_id, RunState.CANCELED, finished=True)
+
+    async def retry(self, run_id: str) -> None:
+        """Run a FAILED or CANCELED run again; finished tasks keep their outputs.
+
+        Raises:
+            FailedPreconditionError: the run is not FAILED or CANCELED, or nothing here
+                executes runs.
+        """
+        row = self.get(run_id)
+        if row.state not in (RunState.FAILED.value, RunState.CANCELED.value):
+            raise FailedPreconditionError(
+                f"run '{run_id}' is {row.state}; only FAILED or CANCELED runs retry"
+            )
+        if self.executor is None:
+            raise FailedPreconditionError(
+                "this server does not execute runs (background execution is off)"
+            )
+        await self.executor.retry(run_id)
+
+    async def resume(self, reference: str, *, executor: Executor) -> RunRow:
+        """Execute an interrupted, failed or canceled run again, here, until it ends.
+
+        Tasks that finished keep their outputs; attempts a dead process left RUNNING are
+        recorded as abandoned. ``executor`` runs the attempts (the caller chooses it, as it
+        chooses where the run executes); it is closed when the run ends. A SUCCEEDED run
+        is returned as it is.
+
+        Raises:
+            RunNotFoundError / AmbiguousRunError: the reference names no run, or several.
+            RunBusyError: another live process (or thread) is executing the run.
+        """
+        row = self.resolve(reference)
+        if row.state == RunState.SUCCEEDED.value:
+            await executor.aclose()
+            return row
+        await execute_run(self.store, row.id, settings=self.settings, executor=executor)
+        return self.get(row.id)
+
+    def archive(self, run_id: str) -> None:
+        """Archive a run (lists still show it, as in KFP)."""
+        self.get(run_id)
+        self.repo.set_storage_state(run_id, "ARCHIVED")
+
+    def unarchive(self, run_id: str) -> None:
+        """Restore an archived run."""
+        self.get(run_id)
+        self.repo.set_storage_state(run_id, "AVAILABLE")
+
+    def delete(self, run_id: str) -> None:
+        """Delete a run that is not executing (its artifacts stay).
+
+        Raises:
+            FailedPreconditionError: the run is active and something executes it.
+        """
+        row = self.get(run_id)
+        if row.state in _ACTIVE and self.executor is not None:
+            raise FailedPreconditionError(
+                f"run '{run_id}' is {row.state}; terminate it and wait until it is CANCELED"
+            )
+        self.store.delete_run(run_id)

@@ -1,0 +1,78 @@
+"""Tasks of a run: find one by id, path or name; its output artifacts."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sluice.errors import NotFoundError, RunNotFoundError
+from sluice.store.models import ArtifactRow, RunRow, TaskRow
+from sluice.store.repository import Store
+from sluice.store.runs import RunRepository
+
+
+@dataclass(frozen=True)
+class TaskArtifact:
+    """An output artifact of a task, the run it is in and the run that produced it.
+
+    ``producer`` differs from ``run`` for a cache hit, which republishes an earlier run's
+    artifact; it is None when that run was deleted.
+    """
+
+    run: RunRow
+    task: TaskRow
+    artifact: ArtifactRow
+    producer: RunRow | None
+
+
+class TaskService:
+    """Tasks of the runs in one store."""
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+        self.runs = RunRepository(store)
+
+    def run(self, run_id: str) -> RunRow:
+        """The run with exactly this id.
+
+        Raises:
+            RunNotFoundError: there is none.
+        """
+        row = self.runs.get(run_id)
+        if row is None:
+            raise RunNotFoundError(f"no run '{run_id}'")
+        return row
+
+    def find(self, run_id: str, node_id: str) -> TaskRow:
+        """The task of a run with this id, else this path, else this name (if unique).
+
+        Raises:
+            RunNotFoundError: the run has no such task.
+        """
+        tasks = self.store.tasks_of_run(run_id)
+        for match in (
+            [t for t in tasks if t.id == node_id],
+            [t for t in tasks if t.path == node_id],
+            [t for t in tasks if t.name == node_id],
+        ):
+            if len(match) == 1:
+                return match[0]
+        raise RunNotFoundError(f"run '{run_id}' has no task '{node_id}'")
+
+    def output_artifact(self, run_id: str, node_id: str, name: str) -> TaskArtifact:
+        """The output artifact ``name`` of a task (the first, for a list of them).
+
+        Raises:
+            RunNotFoundError: no such run or task.
+            NotFoundError: the task has no such output, or its artifact was deleted.
+        """
+        run = self.run(run_id)
+        task = self.find(run_id, node_id)
+        ids = ((task.outputs or {}).get("artifacts") or {}).get(name)
+        if not ids:
+            raise NotFoundError(f"task '{task.name}' has no output artifact '{name}'")
+        artifact_id = int(ids[0] if isinstance(ids, list) else ids)
+        artifact = self.store.get_artifacts([artifact_id]).get(artifact_id)
+        if artifact is None:
+            raise NotFoundError(f"artifact '{name}' is no longer in the store")
+        producer = self.runs.get(artifact.run_id) if artifact.run_id else None
+        return TaskArtifact(run, task, artifact, producer)

@@ -1,0 +1,81 @@
+"""Recurring runs and the runs they start, in the store, on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+from sluice.store.listing import ListQuery
+from sluice.store.models import RecurringRunRow
+from sluice.store.recurring_runs import RecurringRunRepository
+from sluice.store.repository import Store, as_utc, new_id
+from sluice.store.runs import RunRepository
+
+T0 = datetime(2030, 1, 1, tzinfo=timezone.utc)
+
+
+def _add(repo: RecurringRunRepository, name: str, **fields: object) -> RecurringRunRow:
+    row = RecurringRunRow(id=new_id(), display_name=name, **fields)
+    started = repo.add(row, lambda r: r.runs_started)
+    assert started == 0  # the column defaults are filled in before the answer is built
+    return row
+
+
+def test_add_update_delete(store: Store) -> None:
+    repo = RecurringRunRepository(store)
+    row = _add(repo, "nightly", experiment_id="e1")
+    before = repo.get(row.id)
+    assert before is not None
+    out = repo.update(row.id, {"description": "d"}, lambda r: (r.description, r.updated_at))
+    assert out is not None and out[0] == "d"
+    assert repo.update("missing", {"description": "d"}, bool) is None
+    status = repo.update(row.id, {"status": "DISABLED"}, lambda r: r.status, edited=False)
+    assert status == "DISABLED"
+    assert repo.enabled_ids() == []
+    assert repo.delete(row.id) is True
+    assert repo.delete(row.id) is False
+
+
+def test_enabled_ids_oldest_first_and_pages(store: Store) -> None:
+    repo = RecurringRunRepository(store)
+    first = _add(repo, "a", created_at=T0, namespace="ns", experiment_id="e1")
+    second = _add(repo, "b", created_at=T0.replace(year=2031), experiment_id="e2")
+    _add(repo, "c", status="DISABLED")
+    assert repo.enabled_ids() == [first.id, second.id]
+    assert [r.id for r in repo.page(ListQuery(), experiment_id="e1").rows] == [first.id]
+    assert [r.id for r in repo.page(ListQuery(), namespace="ns").rows] == [first.id]
+    assert repo.page(ListQuery()).total_size == 3
+
+
+def test_record_slot_only_moves_forward(store: Store) -> None:
+    repo = RecurringRunRepository(store)
+    row = _add(repo, "hourly", updated_at=T0)
+    later = T0.replace(hour=2)
+    repo.record_slot(row.id, later, 1)
+    repo.record_slot(row.id, T0.replace(hour=1), 1)  # older: ignored
+    stored = repo.detached(row.id)
+    assert stored is not None
+    assert as_utc(stored.last_slot_at) == later
+    assert stored.runs_started == 1
+    assert as_utc(stored.updated_at) == T0  # progress is not an edit
+
+
+def test_runs_of_a_recurring_run_by_slot_and_state(store: Store) -> None:
+    runs = RunRepository(store)
+    row = store.create_run(
+        name=new_id(),
+        display_name="r",
+        pipeline_name="pipe",
+        pipeline_spec={},
+        arguments={},
+        pipeline_root="/tmp/root",
+        options={},
+        state="PENDING",
+        recurring_run_id="rr",
+        scheduled_at=T0,
+        experiment_id="e",
+    )
+    assert runs.run_of_slot("rr", T0) == row.id
+    assert runs.run_of_slot("rr", T0.replace(hour=1)) is None
+    assert runs.count_of_recurring("rr", ["PENDING", "RUNNING"]) == 1
+    assert runs.count_of_recurring("rr", ["SUCCEEDED"]) == 0
+    assert runs.server_runs(["PENDING"]) == [(row.id, "PENDING")]

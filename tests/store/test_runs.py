@@ -1,0 +1,108 @@
+"""Run lists, details and cache queries of the store, on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+from sluice.store.executions import ExecutionRepository
+from sluice.store.listing import ListQuery, Predicate
+from sluice.store.models import ExecutionRow
+from sluice.store.repository import Store, new_id
+from sluice.store.runs import RunRepository
+
+
+def _run(store: Store, name: str, **fields: object) -> str:
+    row = store.create_run(
+        name=new_id(),
+        display_name=name,
+        pipeline_name="pipe",
+        pipeline_spec={},
+        arguments={},
+        pipeline_root="/tmp/root",
+        options={},
+        state="PENDING",
+        **fields,
+    )
+    return row.id
+
+
+def _execution(store: Store, run_id: str, *, state: str = "COMPLETE") -> int:
+    task = store.create_task(
+        run_id=run_id,
+        parent_id=None,
+        name="t",
+        path=f"t-{new_id()[:6]}",
+        display_name="t",
+        kind="container",
+        component_name="comp-t",
+        state="RUNNING",
+    )
+    execution_id = store.create_execution(
+        run_id=run_id,
+        task_id=task.id,
+        pipeline_name="pipe",
+        component_name="comp-t",
+        type_="system.ContainerExecution",
+        attempt=1,
+        state="RUNNING",
+        input_parameters={},
+        fingerprint="f",
+        cache_enabled=True,
+        cache_key={"k": 1},
+    )
+    if state != "RUNNING":
+        store.finish_execution(execution_id, state=state)
+    return execution_id
+
+
+def test_list_filters_by_experiment_namespace_and_state(store: Store) -> None:
+    repo = RunRepository(store)
+    a = _run(store, "a", experiment_id="e1", namespace="ns")
+    b = _run(store, "b", experiment_id="e2")
+    store.set_run_state(b, "RUNNING", started=True)
+    assert [r.id for r in repo.page(ListQuery(), experiment_id="e1").rows] == [a]
+    assert [r.id for r in repo.page(ListQuery(), namespace="ns").rows] == [a]
+    running = repo.page(ListQuery(predicates=[Predicate("state", "EQUALS", "RUNNING")]))
+    assert [r.id for r in running.rows] == [b]
+    assert repo.get(a) is not None and repo.get("missing") is None
+
+
+def test_details_split_history_by_task_and_storage_state(store: Store) -> None:
+    repo = RunRepository(store)
+    run_id = _run(store, "r")
+    execution_id = _execution(store, run_id)
+    row = repo.get(run_id)
+    assert row is not None
+    details = repo.details(row)
+    assert len(details.tasks) == 1 and details.tasks[0].path.startswith("t-")
+    task_id = details.tasks[0].id
+    assert [e.id for e in details.executions[task_id]] == [execution_id]
+    assert [h.state for h in details.history] == ["PENDING"]
+    assert all(h.task_id == task_id for h in details.task_history[task_id])
+    repo.set_storage_state(run_id, "ARCHIVED")
+    archived = repo.get(run_id)
+    assert archived is not None and archived.storage_state == "ARCHIVED"
+    assert repo.name_of_execution_run(execution_id) == row.name
+    assert repo.name_of_execution_run(10**9) is None
+
+
+def test_running_attempts_of_ended_runs(store: Store) -> None:
+    repo = RunRepository(store)
+    ended = _run(store, "ended")
+    _execution(store, ended, state="RUNNING")
+    store.set_run_state(ended, "FAILED", finished=True)
+    live = _run(store, "live")
+    _execution(store, live, state="RUNNING")
+    assert repo.with_running_attempts(["FAILED", "SUCCEEDED"]) == [ended]
+
+
+def test_earlier_keyed_and_clear_cache(store: Store) -> None:
+    repo = ExecutionRepository(store)
+    run_id = _run(store, "r")
+    first = _execution(store, run_id)
+    second = _execution(store, run_id)
+    with store.session() as session:
+        current = session.get(ExecutionRow, second)
+        assert current is not None
+    assert [e.id for e in repo.earlier_keyed(current, 10)] == [first]
+    assert repo.clear_cache("other-pipeline") == 0
+    assert repo.clear_cache("pipe") == 2
+    assert repo.clear_cache() == 0
