@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from tests.states import move_run, move_task
+
+from sluice.states import RunState, TaskState
 from sluice.store.executions import ExecutionRepository
 from sluice.store.listing import ListQuery, Predicate
 from sluice.store.models import ExecutionRow
@@ -18,7 +21,6 @@ def _run(store: Store, name: str, **fields: object) -> str:
         arguments={},
         pipeline_root="/tmp/root",
         options={},
-        state="PENDING",
         **fields,
     )
     return row.id
@@ -33,8 +35,8 @@ def _execution(store: Store, run_id: str, *, state: str = "COMPLETE") -> int:
         display_name="t",
         kind="container",
         component_name="comp-t",
-        state="RUNNING",
     )
+    move_task(store, task.id, TaskState.RUNNING)
     execution_id = store.create_execution(
         run_id=run_id,
         task_id=task.id,
@@ -57,7 +59,7 @@ def test_list_filters_by_experiment_namespace_and_state(store: Store) -> None:
     repo = RunRepository(store)
     a = _run(store, "a", experiment_id="e1", namespace="ns")
     b = _run(store, "b", experiment_id="e2")
-    store.set_run_state(b, "RUNNING", started=True)
+    move_run(store, b, RunState.RUNNING, started=True)
     assert [r.id for r in repo.page(ListQuery(), experiment_id="e1").rows] == [a]
     assert [r.id for r in repo.page(ListQuery(), namespace="ns").rows] == [a]
     running = repo.page(ListQuery(predicates=[Predicate("state", "EQUALS", "RUNNING")]))
@@ -88,7 +90,7 @@ def test_running_attempts_of_ended_runs(store: Store) -> None:
     repo = RunRepository(store)
     ended = _run(store, "ended")
     _execution(store, ended, state="RUNNING")
-    store.set_run_state(ended, "FAILED", finished=True)
+    move_run(store, ended, RunState.FAILED, finished=True)
     live = _run(store, "live")
     _execution(store, live, state="RUNNING")
     assert repo.with_running_attempts(["FAILED", "SUCCEEDED"]) == [ended]
