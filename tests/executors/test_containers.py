@@ -11,8 +11,12 @@ import pytest
 
 from sluice.errors import ExecutorError
 from sluice.executors.base import ExecutionRequest, ExecutionResult
-from sluice.executors.containers import ContainerEngine, build_run_command, detect_engine
-from sluice.executors.local import LocalExecutor
+from sluice.executors.containers import (
+    ContainerEngine,
+    ContainerExecutor,
+    build_run_command,
+    detect_engine,
+)
 
 from .support import run, wait_for_line
 
@@ -48,7 +52,6 @@ def request_for(tmp_path: Path) -> ExecutionRequest:
         env={"A": "1", "B": "two words"},
         log_path=tmp_path / "logs" / "t.log",
         work_dir=tmp_path / "root" / "work" / "t",
-        use_container=True,
         mounts=(tmp_path / "root", tmp_path / "data"),
     )
 
@@ -90,7 +93,7 @@ def test_executor_runs_the_container_command(fake_docker: Path, tmp_path: Path) 
     request = request_for(tmp_path)
 
     async def main() -> ExecutionResult:
-        executor = LocalExecutor(venv_root=tmp_path / "venvs", container_engines=("docker",))
+        executor = ContainerExecutor(engines=("docker",))
         try:
             return await executor.execute(request)
         finally:
@@ -111,7 +114,7 @@ def test_cancel_removes_the_container(
     request = request_for(tmp_path)
 
     async def main() -> None:
-        executor = LocalExecutor(venv_root=tmp_path / "venvs", container_engines=("docker",))
+        executor = ContainerExecutor(engines=("docker",))
         task = asyncio.create_task(executor.execute(request))
         # Cancel only once the container runs (it has printed), however long that takes.
         await wait_for_line(request.log_path, "container says hi")
@@ -128,11 +131,11 @@ def test_cancel_removes_the_container(
 
 def test_no_engine_fails_the_execute_call(tmp_path: Path) -> None:
     async def main() -> None:
-        executor = LocalExecutor(venv_root=tmp_path / "venvs", container_engines=("sluice-none",))
+        executor = ContainerExecutor(engines=("sluice-none",))
         try:
             await executor.execute(request_for(tmp_path))
         finally:
             await executor.aclose()
 
-    with pytest.raises(ExecutorError, match="use_container=True needs Docker or Podman"):
+    with pytest.raises(ExecutorError, match="the container executor needs Docker or Podman"):
         run(main())

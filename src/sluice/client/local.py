@@ -16,7 +16,8 @@ from sluice.config import Settings
 from sluice.engine.context import EventCallback
 from sluice.engine.runner import RunOptions, create_run, execute_run
 from sluice.engine.staging import check_pipeline_root
-from sluice.executors.local import LocalExecutor
+from sluice.errors import UserInputError
+from sluice.executors.registry import check_name, container_executor_name
 from sluice.spec.loader import load_pipeline
 from sluice.spec.resources import check_resources
 from sluice.spec.validate import check_pipeline, resolve_arguments
@@ -51,13 +52,17 @@ def prepare_run(
     display_name: str | None = None,
     run_fields: dict[str, Any] | None = None,
     settings: Settings | None = None,
+    executor: str | None = None,
 ) -> tuple[Store, RunRow, Settings, list[str]]:
     """Load and validate a pipeline and record a PENDING run.
 
     Nothing is written unless every check passes. Returns the store, the run row,
     the settings and any warnings (unsatisfiable resources allowed, platform features).
+    ``executor`` (default: ``docker``/``podman`` for ``use_container``, else the settings'
+    executor) is stored with the run.
     """
     settings = settings or Settings.from_env()
+    executor_name = _executor_name(executor, use_container, settings)
     loaded = load_pipeline(pipeline, pipeline_name=pipeline_name)
     check_pipeline(loaded)
     resolved = resolve_arguments(loaded, arguments)
@@ -73,7 +78,7 @@ def prepare_run(
     options = RunOptions(
         enable_caching=enable_caching,
         cache_max_age=cache_max_age,
-        use_container=use_container,
+        executor=executor_name,
         max_parallel_tasks=max_parallel_tasks or _default_parallelism(),
     )
     store = open_store(settings)
@@ -91,6 +96,23 @@ def prepare_run(
     return store, row, settings, warnings
 
 
+def _executor_name(name: str | None, use_container: bool, settings: Settings) -> str:
+    """The executor a new run records (checked to exist).
+
+    Raises:
+        UnknownExecutorError: no executor has that name.
+        UserInputError: ``use_container`` with an executor that is not a container one.
+    """
+    if use_container:
+        if name is not None and name not in ("docker", "podman"):
+            raise UserInputError(
+                f"use_container (--use-container) means the docker or podman executor, not "
+                f"'{name}'; give only one of them"
+            )
+        return name or container_executor_name()
+    return check_name(name or settings.executor)
+
+
 def run(
     pipeline: object,
     arguments: Mapping[str, Any] | None = None,
@@ -104,6 +126,7 @@ def run(
     use_container: bool = False,
     max_parallel_tasks: int | None = None,
     experiment: str | None = None,
+    executor: str | None = None,
 ) -> Run:
     """Run a pipeline and wait for it to end.
 
@@ -119,10 +142,14 @@ def run(
         cache_max_age: ignore cache entries older than this.
         allow_unsatisfiable_resources: run even if tasks ask for resources (GPUs) this
             machine lacks.
-        use_container: run container components in Docker/Podman.
+        use_container: run the tasks in Docker/Podman: the ``docker`` executor, or
+            ``podman`` if only that is installed.
         max_parallel_tasks: task processes running at once.
         experiment: group the run, its executions and artifacts under this experiment
             (an ML Metadata context, as Vertex's ``PipelineJob.submit(experiment=...)``).
+        executor: the executor that runs the tasks, by name (``local``, ``docker``,
+            ``podman`` or one a package registers; default ``$SLUICE_EXECUTOR`` or
+            ``local``); a resumed run uses the same one.
 
     Returns:
         The finished :class:`Run`. A failed run is returned with ``state == "FAILED"``.
@@ -142,6 +169,7 @@ def run(
         use_container=use_container,
         max_parallel_tasks=max_parallel_tasks,
         experiment=experiment,
+        executor=executor,
     )
     try:
         return handle.wait()
@@ -175,10 +203,8 @@ class RunHandle:
             self._loop = asyncio.get_running_loop()
             self._main = asyncio.current_task()
             self._ready.set()
-            executor = LocalExecutor(venv_root=self._settings.venvs_dir)
-            await execute_run(
-                self._store, self.id, settings=self._settings, executor=executor, on_event=on_event
-            )
+            # The executor the run's options name (a resumed run: the one it started with).
+            await execute_run(self._store, self.id, settings=self._settings, on_event=on_event)
 
         try:
             asyncio.run(main())
@@ -227,6 +253,7 @@ def submit(
     max_parallel_tasks: int | None = None,
     experiment: str | None = None,
     on_event: EventCallback | None = None,
+    executor: str | None = None,
 ) -> RunHandle:
     """Start a run in the background and return a handle; see :func:`run` for arguments."""
     store, row, settings, _warnings = prepare_run(
@@ -241,6 +268,7 @@ def submit(
         use_container=use_container,
         max_parallel_tasks=max_parallel_tasks,
         experiment=experiment,
+        executor=executor,
     )
     return RunHandle(store, row, settings, on_event)
 
