@@ -9,8 +9,10 @@ from pathlib import Path
 
 import pytest
 
+from sluice import executors
+from sluice.config import Settings
 from sluice.errors import ExecutorError
-from sluice.executors.base import ExecutionRequest, ExecutionResult
+from sluice.executors.base import ExecutionRequest, ExecutionResult, ExecutorOutput, Resources
 from sluice.executors.containers import (
     ContainerEngine,
     ContainerExecutor,
@@ -25,7 +27,11 @@ FAKE_DOCKER = """#!/bin/sh
 echo "$*" >> "$FAKE_DOCKER_CALLS"
 case "$1" in
   info) exit "${FAKE_INFO_CODE:-0}" ;;
-  run) echo "container says hi"; [ -n "$FAKE_RUN_SLEEP" ] && sleep "$FAKE_RUN_SLEEP"; exit 7 ;;
+  run) echo "container says hi"; [ -n "$FAKE_RUN_SLEEP" ] && sleep "$FAKE_RUN_SLEEP"
+       # As a component in the container would: its executor output at the mounted path.
+       [ -n "$FAKE_RUN_OUTPUT" ] && printf '%s' '{"parameterValues": {"Output": "boxed"}}' \
+         > "$FAKE_RUN_OUTPUT"
+       exit "${FAKE_RUN_CODE:-7}" ;;
   rm) exit 0 ;;
 esac
 """
@@ -66,6 +72,29 @@ def test_build_run_command(tmp_path: Path) -> None:
         "--env", "A=1", "--env", "B=two words",
         "--entrypoint", "sh", "python:3.11", "-c", "echo $0 > /out/x", "hello",
     ]  # fmt: skip
+
+
+def test_resources_become_run_flags(tmp_path: Path) -> None:
+    resources = Resources(
+        cpu_request=0.5,
+        cpu_limit=2.0,
+        memory_request=256_000_000,
+        memory_limit=512_000_000,
+        accelerator_type="nvidia.com/gpu",
+        accelerator_count=1,
+    )
+    request = ExecutionRequest(**{**request_for(tmp_path).__dict__, "resources": resources})
+    argv = build_run_command(ContainerEngine("docker", "docker"), request, name="n3")
+    flags = argv[argv.index("--env", argv.index("--env") + 1) + 2 : argv.index("--entrypoint")]
+    assert flags == [
+        "--cpus", "2", "--memory", "512000000", "--memory-reservation", "256000000",
+        "--gpus", "1",
+    ]  # fmt: skip
+    # Only a request: it caps the CPUs; no accelerator type: no GPUs.
+    only = Resources(cpu_request=0.5, accelerator_count=0)
+    request = ExecutionRequest(**{**request.__dict__, "resources": only})
+    argv = build_run_command(ContainerEngine("docker", "docker"), request, name="n4")
+    assert argv[argv.index("--cpus") + 1] == "0.5" and "--gpus" not in argv
 
 
 def test_work_dir_is_mounted_when_no_mount_covers_it(tmp_path: Path) -> None:
@@ -139,3 +168,35 @@ def test_no_engine_fails_the_execute_call(tmp_path: Path) -> None:
 
     with pytest.raises(ExecutorError, match="the container executor needs Docker or Podman"):
         run(main())
+
+
+def test_docker_executor_returns_the_outputs_written_in_the_container(
+    fake_docker: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    output_file = tmp_path / "root" / "task" / "executor_output.json"
+    output_file.parent.mkdir(parents=True)
+    monkeypatch.setenv("FAKE_RUN_OUTPUT", str(output_file))
+    monkeypatch.setenv("FAKE_RUN_CODE", "0")
+    executor_input = {
+        "inputs": {"parameterValues": {}},
+        "outputs": {
+            "parameters": {"Output": {"outputFile": str(tmp_path / "root" / "task" / "Output")}},
+            "artifacts": {},
+            "outputFile": str(output_file),
+        },
+    }
+    request = ExecutionRequest(
+        **{**request_for(tmp_path).__dict__, "executor_input": executor_input}
+    )
+
+    async def main() -> ExecutionResult:
+        executor = executors.get("docker", Settings(home=tmp_path / "home", db_url="sqlite://"))
+        try:
+            return await executor.execute(request)
+        finally:
+            await executor.aclose()
+
+    result = run(main())
+    assert result == ExecutionResult(
+        exit_code=0, how="docker", output=ExecutorOutput(parameter_values={"Output": "boxed"})
+    )
