@@ -18,7 +18,6 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from sluice.errors import ComponentError
-from sluice.spec.placeholders import local_path_for_uri
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -242,6 +241,9 @@ def read_executor_output(request: ExecutionRequest) -> ExecutorOutput:
             metadata.update(item.get("metadata") or {})
             custom = item.get("custom_path") or item.get("customPath")
             if custom and Path(custom).exists():
+                # Imported here: rare, and the placeholder module is slow to import.
+                from sluice.spec.placeholders import local_path_for_uri
+
                 _copy_into(Path(custom), Path(local_path_for_uri(uri)))
             elif item.get("uri"):
                 uri = str(item["uri"])
