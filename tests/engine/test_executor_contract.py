@@ -54,6 +54,12 @@ class FarAwayExecutor:
                     },
                 ),
             )
+        if request.task_name == "cpus":
+            value = inputs["parameterValues"]["value"]
+            output = ExecutorOutput(parameter_values={"Output": value})
+            return ExecutionResult(exit_code=0, how="far-away", output=output)
+        if request.task_name == "busy":
+            return ExecutionResult(exit_code=0, how="far-away", output=ExecutorOutput())
         (data,) = inputs["artifacts"]["data"]["artifacts"]
         assert data["uri"] == "s3://far/shout/data"
         total = len(inputs["parameterValues"]["text"]) + int(data["metadata"]["rows"])
@@ -89,6 +95,22 @@ def far_pipeline(word: str = "hi") -> int:
     )
     b = count(text=a.outputs["Output"], data=a.outputs["data"])
     return b.output
+
+
+@dsl.component
+def cpus(value: str) -> str:
+    return value
+
+
+@dsl.component
+def busy():
+    pass
+
+
+@dsl.pipeline
+def cpus_from_upstream(value: str = "3"):
+    limit = cpus(value=value)
+    busy().set_cpu_limit(limit.output).set_memory_limit("1Gi")
 
 
 @pytest.fixture(autouse=True)
@@ -165,3 +187,17 @@ def test_an_unknown_executor_writes_nothing() -> None:
     with pytest.raises(UserInputError, match="means the docker or podman executor"):
         run(far_pipeline, executor="far-away", use_container=True)
     assert Store(Settings.from_env().db_url).list_runs(limit=5) == []
+
+
+def test_resources_set_from_an_upstream_output_are_resolved() -> None:
+    result = run(cpus_from_upstream, {"value": "1500m"}, executor="far-away")
+    assert result.state == "SUCCEEDED", result.error
+    requests = {r.task_name: r for r in FarAwayExecutor.requests}
+    assert requests["busy"].resources == Resources(cpu_limit=1.5, memory_limit=2**30)
+
+
+def test_a_resource_from_an_upstream_output_that_is_no_quantity_fails_the_task() -> None:
+    result = run(cpus_from_upstream, {"value": "lots"}, executor="far-away")
+    assert result.state == "FAILED"
+    assert "resourceCpuLimit 'lots' is not a quantity" in (result.task("busy").error or "")
+    assert [r.task_name for r in FarAwayExecutor.requests] == ["cpus"]  # busy never ran
