@@ -14,20 +14,28 @@ class Settings:
     Attributes:
         home: ``$SLUICE_HOME`` (default ``~/.sluice``).
         db_url: ``$SLUICE_DB_URL`` (default SQLite at ``home/sluice.db``).
+        executor: the executor of runs that do not name one (``$SLUICE_EXECUTOR``, default
+            ``local``; ``sluice server --executor``); see :mod:`sluice.executors`.
     """
 
     home: Path
     db_url: str
+    executor: str = "local"
 
     @classmethod
     def from_env(
-        cls, *, home: str | os.PathLike[str] | None = None, db_url: str | None = None
+        cls,
+        *,
+        home: str | os.PathLike[str] | None = None,
+        db_url: str | None = None,
+        executor: str | None = None,
     ) -> Settings:
         """Settings from arguments, else the environment, else the defaults."""
         home_path = Path(home or os.environ.get("SLUICE_HOME") or Path.home() / ".sluice")
         home_path = home_path.expanduser().resolve()
         url = db_url or os.environ.get("SLUICE_DB_URL") or f"sqlite:///{home_path / 'sluice.db'}"
-        return cls(home=home_path, db_url=url)
+        name = executor or os.environ.get("SLUICE_EXECUTOR") or "local"
+        return cls(home=home_path, db_url=url, executor=name)
 
     @property
     def artifacts_dir(self) -> Path:

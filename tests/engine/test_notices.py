@@ -38,7 +38,8 @@ def shell():  # kfp refuses a return annotation on a container component
 
 
 def _ctx(use_container: bool = False) -> Any:
-    return SimpleNamespace(use_container=use_container, noticed_images=set())
+    executor = SimpleNamespace(uses_images=use_container)
+    return SimpleNamespace(executor=executor, noticed_images=set())
 
 
 @pytest.mark.parametrize(

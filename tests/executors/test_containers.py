@@ -9,10 +9,16 @@ from pathlib import Path
 
 import pytest
 
+from sluice import executors
+from sluice.config import Settings
 from sluice.errors import ExecutorError
-from sluice.executors.base import ExecutionRequest, ExecutionResult
-from sluice.executors.containers import ContainerEngine, build_run_command, detect_engine
-from sluice.executors.local import LocalExecutor
+from sluice.executors.base import ExecutionRequest, ExecutionResult, ExecutorOutput, Resources
+from sluice.executors.containers import (
+    ContainerEngine,
+    ContainerExecutor,
+    build_run_command,
+    detect_engine,
+)
 
 from .support import run, wait_for_line
 
@@ -21,7 +27,11 @@ FAKE_DOCKER = """#!/bin/sh
 echo "$*" >> "$FAKE_DOCKER_CALLS"
 case "$1" in
   info) exit "${FAKE_INFO_CODE:-0}" ;;
-  run) echo "container says hi"; [ -n "$FAKE_RUN_SLEEP" ] && sleep "$FAKE_RUN_SLEEP"; exit 7 ;;
+  run) echo "container says hi"; [ -n "$FAKE_RUN_SLEEP" ] && sleep "$FAKE_RUN_SLEEP"
+       # As a component in the container would: its executor output at the mounted path.
+       [ -n "$FAKE_RUN_OUTPUT" ] && printf '%s' '{"parameterValues": {"Output": "boxed"}}' \
+         > "$FAKE_RUN_OUTPUT"
+       exit "${FAKE_RUN_CODE:-7}" ;;
   rm) exit 0 ;;
 esac
 """
@@ -48,7 +58,6 @@ def request_for(tmp_path: Path) -> ExecutionRequest:
         env={"A": "1", "B": "two words"},
         log_path=tmp_path / "logs" / "t.log",
         work_dir=tmp_path / "root" / "work" / "t",
-        use_container=True,
         mounts=(tmp_path / "root", tmp_path / "data"),
     )
 
@@ -63,6 +72,29 @@ def test_build_run_command(tmp_path: Path) -> None:
         "--env", "A=1", "--env", "B=two words",
         "--entrypoint", "sh", "python:3.11", "-c", "echo $0 > /out/x", "hello",
     ]  # fmt: skip
+
+
+def test_resources_become_run_flags(tmp_path: Path) -> None:
+    resources = Resources(
+        cpu_request=0.5,
+        cpu_limit=2.0,
+        memory_request=256_000_000,
+        memory_limit=512_000_000,
+        accelerator_type="nvidia.com/gpu",
+        accelerator_count=1,
+    )
+    request = ExecutionRequest(**{**request_for(tmp_path).__dict__, "resources": resources})
+    argv = build_run_command(ContainerEngine("docker", "docker"), request, name="n3")
+    flags = argv[argv.index("--env", argv.index("--env") + 1) + 2 : argv.index("--entrypoint")]
+    assert flags == [
+        "--cpus", "2", "--memory", "512000000", "--memory-reservation", "256000000",
+        "--gpus", "1",
+    ]  # fmt: skip
+    # Only a request: it caps the CPUs; no accelerator type: no GPUs.
+    only = Resources(cpu_request=0.5, accelerator_count=0)
+    request = ExecutionRequest(**{**request.__dict__, "resources": only})
+    argv = build_run_command(ContainerEngine("docker", "docker"), request, name="n4")
+    assert argv[argv.index("--cpus") + 1] == "0.5" and "--gpus" not in argv
 
 
 def test_work_dir_is_mounted_when_no_mount_covers_it(tmp_path: Path) -> None:
@@ -90,7 +122,7 @@ def test_executor_runs_the_container_command(fake_docker: Path, tmp_path: Path) 
     request = request_for(tmp_path)
 
     async def main() -> ExecutionResult:
-        executor = LocalExecutor(venv_root=tmp_path / "venvs", container_engines=("docker",))
+        executor = ContainerExecutor(engines=("docker",))
         try:
             return await executor.execute(request)
         finally:
@@ -111,7 +143,7 @@ def test_cancel_removes_the_container(
     request = request_for(tmp_path)
 
     async def main() -> None:
-        executor = LocalExecutor(venv_root=tmp_path / "venvs", container_engines=("docker",))
+        executor = ContainerExecutor(engines=("docker",))
         task = asyncio.create_task(executor.execute(request))
         # Cancel only once the container runs (it has printed), however long that takes.
         await wait_for_line(request.log_path, "container says hi")
@@ -128,11 +160,43 @@ def test_cancel_removes_the_container(
 
 def test_no_engine_fails_the_execute_call(tmp_path: Path) -> None:
     async def main() -> None:
-        executor = LocalExecutor(venv_root=tmp_path / "venvs", container_engines=("sluice-none",))
+        executor = ContainerExecutor(engines=("sluice-none",))
         try:
             await executor.execute(request_for(tmp_path))
         finally:
             await executor.aclose()
 
-    with pytest.raises(ExecutorError, match="use_container=True needs Docker or Podman"):
+    with pytest.raises(ExecutorError, match="the container executor needs Docker or Podman"):
         run(main())
+
+
+def test_docker_executor_returns_the_outputs_written_in_the_container(
+    fake_docker: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    output_file = tmp_path / "root" / "task" / "executor_output.json"
+    output_file.parent.mkdir(parents=True)
+    monkeypatch.setenv("FAKE_RUN_OUTPUT", str(output_file))
+    monkeypatch.setenv("FAKE_RUN_CODE", "0")
+    executor_input = {
+        "inputs": {"parameterValues": {}},
+        "outputs": {
+            "parameters": {"Output": {"outputFile": str(tmp_path / "root" / "task" / "Output")}},
+            "artifacts": {},
+            "outputFile": str(output_file),
+        },
+    }
+    request = ExecutionRequest(
+        **{**request_for(tmp_path).__dict__, "executor_input": executor_input}
+    )
+
+    async def main() -> ExecutionResult:
+        executor = executors.get("docker", Settings(home=tmp_path / "home", db_url="sqlite://"))
+        try:
+            return await executor.execute(request)
+        finally:
+            await executor.aclose()
+
+    result = run(main())
+    assert result == ExecutionResult(
+        exit_code=0, how="docker", output=ExecutorOutput(parameter_values={"Output": "boxed"})
+    )

@@ -145,8 +145,22 @@ def run_command(
         ),
     ] = False,
     use_container: Annotated[
-        bool, typer.Option("--use-container", help="Run container components in Docker/Podman.")
+        bool,
+        typer.Option(
+            "--use-container",
+            help="Run the tasks in Docker/Podman (--executor docker, or podman if only it is "
+            "installed).",
+        ),
     ] = False,
+    executor: Annotated[
+        str | None,
+        typer.Option(
+            "--executor",
+            metavar="NAME",
+            help="Executor that runs the tasks: local (default, or $SLUICE_EXECUTOR), docker, "
+            "podman, or one a package registers.",
+        ),
+    ] = None,
     max_parallel: Annotated[
         int | None,
         typer.Option("--max-parallel", metavar="N", min=1, help="Task processes running at once."),
@@ -190,6 +204,7 @@ def run_command(
                 experiment,
                 as_json,
                 host,
+                executor,
             )
         except KeyboardInterrupt:
             # Before the run started (or after it was handled): nothing to cancel.
@@ -212,6 +227,7 @@ def _run(
     experiment: str | None,
     as_json: bool,
     host: str | None,
+    executor: str | None = None,
 ) -> None:
     if host:
         from sluice.cli.remote import run_remote
@@ -221,6 +237,7 @@ def _run(
             "--cache-max-age": cache_max_age is not None,
             "--allow-unsatisfiable-resources": allow_unsatisfiable_resources,
             "--use-container": use_container,
+            "--executor": executor is not None,
             "--max-parallel": max_parallel is not None,
             "--experiment": experiment is not None,
         }
@@ -247,9 +264,10 @@ def _run(
 
     max_age = parse_age(cache_max_age) if cache_max_age is not None else None
     # kfp's warning about a component's default base_image is kept only when that image is
-    # used (--use-container); on the host it is noise on every run.
+    # used (a container executor); on the host it is noise on every run.
+    uses_images = use_container or executor not in (None, "local")
     loaded = load_pipeline(
-        pipeline, pipeline_name=pipeline_name, warn_default_base_image=use_container
+        pipeline, pipeline_name=pipeline_name, warn_default_base_image=uses_images
     )
     arguments = parse_cli_arguments(loaded, param or [], params_file)
     store, row, settings, warnings = prepare_run(
@@ -263,6 +281,7 @@ def _run(
         use_container=use_container,
         max_parallel_tasks=max_parallel,
         experiment=experiment,
+        executor=executor,
     )
     for warning in warnings:
         typer.echo(f"warning: {warning}", err=True)

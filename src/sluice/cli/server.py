@@ -48,6 +48,15 @@ def server_command(
             help="Require 'Authorization: Bearer TOKEN' on every endpoint but healthz.",
         ),
     ] = None,
+    executor: Annotated[
+        str | None,
+        typer.Option(
+            "--executor",
+            metavar="NAME",
+            help="Executor of the runs this server creates: local (default, or "
+            "$SLUICE_EXECUTOR), docker, podman, or one a package registers.",
+        ),
+    ] = None,
 ) -> None:
     """Serve the Kubeflow Pipelines REST API: point kfp.Client(host="http://HOST:PORT") here."""
     # Imported here: the web stack is only needed by this command, and `sluice --help`
@@ -64,10 +73,12 @@ def server_command(
             fg="yellow",
             err=True,
         )
+    from sluice.executors.registry import check_name
     from sluice.store.locks import lock_store_for_server
     from sluice.store.repository import Store
 
-    settings = Settings.from_env(db_url=db)
+    settings = Settings.from_env(db_url=db, executor=executor)
+    check_name(settings.executor)  # an unknown name: one line, exit 2, before anything starts
     config = ServerConfig(
         settings=settings,
         token=token,

@@ -142,6 +142,7 @@ class Client:
         use_container: bool | None = None,
         max_parallel_tasks: int | None = None,
         experiment: str | None = None,
+        executor: str | None = None,
     ) -> Run:
         """Run a pipeline and wait for it to end.
 
@@ -152,7 +153,8 @@ class Client:
             config: the run's options; the keyword arguments below that are not None
                 override its fields (they are :class:`RunConfig`'s fields).
             pipeline_root, enable_caching, run_name, pipeline_name, cache_max_age,
-            allow_unsatisfiable_resources, use_container, max_parallel_tasks, experiment:
+            allow_unsatisfiable_resources, use_container, max_parallel_tasks, experiment,
+            executor:
                 see :class:`RunConfig`.
 
         Returns:
@@ -176,6 +178,7 @@ class Client:
             use_container=use_container,
             max_parallel_tasks=max_parallel_tasks,
             experiment=experiment,
+            executor=executor,
         )
         try:
             return handle.wait()
@@ -199,6 +202,7 @@ class Client:
         use_container: bool | None = None,
         max_parallel_tasks: int | None = None,
         experiment: str | None = None,
+        executor: str | None = None,
         on_event: EventCallback | None = None,
     ) -> BaseRunHandle:
         """Start a run and return a handle on it at once; see :meth:`run` for the arguments.
@@ -216,6 +220,7 @@ class Client:
             use_container=use_container,
             max_parallel_tasks=max_parallel_tasks,
             experiment=experiment,
+            executor=executor,
         )
         if self.host:
             return self._submit_remote(pipeline, arguments, options, on_event)
@@ -233,6 +238,7 @@ class Client:
             use_container=options.use_container,
             max_parallel_tasks=options.max_parallel_tasks,
             experiment=options.experiment,
+            executor=options.executor,
             settings=self._settings(),
         )
         return RunHandle(store, row, settings, on_event)

@@ -18,8 +18,9 @@ from sluice.client.options import RunConfig
 from sluice.config import Settings
 from sluice.engine.runner import RunOptions, create_run, execute_run
 from sluice.engine.staging import check_pipeline_root
+from sluice.errors import UserInputError
 from sluice.events import EventCallback, Subscription
-from sluice.executors.local import LocalExecutor
+from sluice.executors.registry import check_name, container_executor_name
 from sluice.spec.loader import load_pipeline
 from sluice.spec.resources import check_resources
 from sluice.spec.validate import check_pipeline, resolve_arguments
@@ -57,13 +58,17 @@ def prepare_run(
     display_name: str | None = None,
     run_fields: dict[str, Any] | None = None,
     settings: Settings | None = None,
+    executor: str | None = None,
 ) -> tuple[Store, RunRow, Settings, list[str]]:
     """Load and validate a pipeline and record a PENDING run.
 
     Nothing is written unless every check passes. Returns the store, the run row,
     the settings and any warnings (unsatisfiable resources allowed, platform features).
+    ``executor`` (default: ``docker``/``podman`` for ``use_container``, else the settings'
+    executor) is stored with the run.
     """
     settings = settings or Settings.from_env()
+    executor_name = _executor_name(executor, use_container, settings)
     loaded = load_pipeline(pipeline, pipeline_name=pipeline_name)
     check_pipeline(loaded)
     resolved = resolve_arguments(loaded, arguments)
@@ -79,7 +84,7 @@ def prepare_run(
     options = RunOptions(
         enable_caching=enable_caching,
         cache_max_age=cache_max_age,
-        use_container=use_container,
+        executor=executor_name,
         max_parallel_tasks=max_parallel_tasks or _default_parallelism(),
     )
     store = open_store(settings)
@@ -95,6 +100,23 @@ def prepare_run(
         fields=run_fields,
     )
     return store, row, settings, warnings
+
+
+def _executor_name(name: str | None, use_container: bool, settings: Settings) -> str:
+    """The executor a new run records (checked to exist).
+
+    Raises:
+        UnknownExecutorError: no executor has that name.
+        UserInputError: ``use_container`` with an executor that is not a container one.
+    """
+    if use_container:
+        if name is not None and name not in ("docker", "podman"):
+            raise UserInputError(
+                f"use_container (--use-container) means the docker or podman executor, not "
+                f"'{name}'; give only one of them"
+            )
+        return name or container_executor_name()
+    return check_name(name or settings.executor)
 
 
 def _default_client() -> Client:
@@ -119,6 +141,7 @@ def run(
     use_container: bool | None = None,
     max_parallel_tasks: int | None = None,
     experiment: str | None = None,
+    executor: str | None = None,
 ) -> Run:
     """Run a pipeline and wait for it to end (in the store named by ``$SLUICE_HOME``).
 
@@ -136,10 +159,14 @@ def run(
         cache_max_age: ignore cache entries older than this.
         allow_unsatisfiable_resources: run even if tasks ask for resources (GPUs) this
             machine lacks.
-        use_container: run container components in Docker/Podman.
+        use_container: run the tasks in Docker/Podman: the ``docker`` executor, or
+            ``podman`` if only that is installed.
         max_parallel_tasks: task processes running at once.
         experiment: group the run, its executions and artifacts under this experiment
             (an ML Metadata context, as Vertex's ``PipelineJob.submit(experiment=...)``).
+        executor: the executor that runs the tasks, by name (``local``, ``docker``,
+            ``podman`` or one a package registers; default ``$SLUICE_EXECUTOR`` or
+            ``local``); a resumed run uses the same one.
 
     Returns:
         The finished :class:`Run`. A failed run is returned with ``state == "FAILED"``;
@@ -161,6 +188,7 @@ def run(
         use_container=use_container,
         max_parallel_tasks=max_parallel_tasks,
         experiment=experiment,
+        executor=executor,
     )
 
 
@@ -215,8 +243,8 @@ class RunHandle(BaseRunHandle):
             self._loop = asyncio.get_running_loop()
             self._main = asyncio.current_task()
             self._ready.set()
-            executor = LocalExecutor(venv_root=self._settings.venvs_dir)
-            await execute_run(self._store, self.id, settings=self._settings, executor=executor)
+            # The executor the run's options name (a resumed run: the one it started with).
+            await execute_run(self._store, self.id, settings=self._settings)
 
         try:
             asyncio.run(main())
@@ -277,6 +305,7 @@ def submit(
     max_parallel_tasks: int | None = None,
     experiment: str | None = None,
     on_event: EventCallback | None = None,
+    executor: str | None = None,
 ) -> RunHandle:
     """Start a run in a background thread and return its handle; see :func:`run`.
 
@@ -299,6 +328,7 @@ def submit(
         max_parallel_tasks=max_parallel_tasks,
         experiment=experiment,
         on_event=on_event,
+        executor=executor,
     )
     assert isinstance(handle, RunHandle)  # a local client's handle
     return handle

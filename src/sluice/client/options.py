@@ -34,6 +34,9 @@ class RunConfig:
         max_parallel_tasks: task processes running at once (default: a few per core).
         experiment: group the run, its executions and artifacts under this experiment
             (an ML Metadata context, as Vertex's ``PipelineJob.submit(experiment=...)``).
+        executor: the executor that runs the tasks, by name (``local``, ``docker``,
+            ``podman`` or one a package registers; default ``$SLUICE_EXECUTOR`` or
+            ``local``); a resumed run uses the same one.
     """
 
     pipeline_root: str | os.PathLike[str] | None = None
@@ -45,6 +48,7 @@ class RunConfig:
     use_container: bool = False
     max_parallel_tasks: int | None = None
     experiment: str | None = None
+    executor: str | None = None
 
     def with_overrides(self, **overrides: Any) -> RunConfig:
         """This config with every override that is not None applied.
@@ -68,5 +72,6 @@ class RunConfig:
             "use_container": self.use_container,
             "max_parallel_tasks": self.max_parallel_tasks is not None,
             "experiment": self.experiment is not None,
+            "executor": self.executor is not None,
         }
         return [name for name, used in local_only.items() if used]

@@ -17,12 +17,13 @@ from sluice.engine.model import ArtifactRef, TaskResult, artifact_ids
 from sluice.engine.outputs import ProducedArtifact, collect_container_outputs
 from sluice.engine.staging import is_remote, localize_inputs, upload
 from sluice.engine.states import TaskState
-from sluice.errors import SluiceError
-from sluice.executors.base import ComponentException, ExecutionRequest
+from sluice.errors import InvalidPipelineError, SluiceError
+from sluice.executors.base import ComponentException, ExecutionRequest, Resources
 from sluice.executors.processes import append_log_line
 from sluice.logfiles import tail_lines
 from sluice.names import safe_component, under
 from sluice.spec.placeholders import expand_structured_args, resolve_placeholders
+from sluice.spec.resources import parse_quantity
 from sluice.store.digest import cheap_digest
 from sluice.store.models import TaskRow
 
@@ -46,10 +47,12 @@ async def run_container_task(
     input_params = json_ready(inputs.parameters)
     input_ids = artifact_ids(inputs.artifacts)
     recorded_inputs = {"parameters": input_params, "artifacts": input_ids}
-    if "{{$" in str(record.resources):
+    resource_spec = dict(record.resources or {})
+    if "{{$" in str(resource_spec):
         # Resources set from an upstream output (`set_cpu_limit(t.output)`) are known
         # only now; record the values the task really asked for, as the Go driver does.
-        ctx.store.update_task(record.id, resources=_resolved_resources(ctx, record, inputs))
+        resource_spec = _resolved_resources(ctx, record, inputs)
+        ctx.store.update_task(record.id, resources=resource_spec)
 
     if cache_enabled:
         hit = ctx.store.find_cached(
@@ -106,6 +109,12 @@ async def run_container_task(
     previous = record.attempts or 0
     error = "not started"
     details: dict[str, Any] | None = None
+    try:
+        resources = request_resources(resource_spec, label=component.executor_label)
+    except SluiceError as exc:
+        # Only a value set from an upstream output can be wrong here (constants were checked
+        # before the run): the task fails without an attempt, not the engine.
+        resources, error, max_attempts = Resources(), str(exc), 0
     for number in range(1, max_attempts + 1):
         if number > 1:
             await asyncio.sleep(_backoff_seconds(policy, number - 1))
@@ -122,6 +131,7 @@ async def run_container_task(
             cache_enabled=cache_enabled,
             recorded_inputs=recorded_inputs,
             key=key,
+            resources=resources,
         )
         if result is not None:
             return result
@@ -152,6 +162,7 @@ async def _attempt(
     cache_enabled: bool,
     recorded_inputs: dict[str, Any],
     key: dict[str, Any],
+    resources: Resources,
 ) -> tuple[TaskResult | None, str, dict[str, Any] | None]:
     """One attempt; the result on success, else None, the error line and failure details."""
     attempt_dir = ctx.attempt_dir(record.path, attempt)
@@ -219,7 +230,8 @@ async def _attempt(
         env=env,
         log_path=log_path,
         work_dir=work_dir,
-        use_container=ctx.use_container,
+        executor_input=executor_input,
+        resources=resources,
         mounts=(ctx.local_task_root("").parent, attempt_dir),
         exception_path=attempt_dir / "exception.json",
     )
@@ -251,8 +263,10 @@ async def _attempt(
         )
         return None, error, details
     try:
+        # The outputs as the executor returned them: the engine reads no file the
+        # component wrote (the task may have run on another machine).
         parameters, produced = collect_container_outputs(
-            component, executor_input, task_path=record.path
+            component, executor_input, outcome.output, task_path=record.path
         )
     except SluiceError as exc:
         ctx.store.finish_execution(
@@ -325,7 +339,8 @@ def _unused_image_notice(ctx: RunContext, path: str, container: ContainerSpec) -
     custom ``base_image``) may hold programs, packages or files the host lacks.
     """
     image = str(container.image)
-    if ctx.use_container or not image or image in ctx.noticed_images:
+    # An executor that does not say is taken to use images (no notice rather than a wrong one).
+    if getattr(ctx.executor, "uses_images", True) or not image or image in ctx.noticed_images:
         return None
     # kfp's launcher passes the function's name to its executor; a container component that
     # happens to run kfp's executor is a lightweight component in all but name.
@@ -374,6 +389,48 @@ def _resolved_resources(ctx: RunContext, record: TaskRow, inputs: ResolvedInputs
 
     resolved: dict[str, Any] = resolve(dict(record.resources or {}))
     return resolved
+
+
+def request_resources(spec: dict[str, Any], *, label: str) -> Resources:
+    """The resources of a task's container spec (``MessageToDict`` form, placeholders resolved).
+
+    The string fields (``resourceCpuLimit: 500m``) win over the legacy numbers (``cpuLimit``,
+    memory in GB), as in :mod:`sluice.spec.resources`.
+
+    Raises:
+        InvalidPipelineError: a quantity that is not one (set from an upstream output).
+    """
+
+    def quantity(kind: str, which: str) -> float | None:
+        memory = kind == "Memory"
+        text = spec.get(f"resource{kind}{which}")
+        if text:
+            field = f"resource{kind}{which}"
+            return parse_quantity(str(text), memory=memory, label=label, field=field)
+        legacy = float(spec.get(f"{kind.lower()}{which}") or 0)
+        return legacy * (1e9 if memory else 1.0) if legacy > 0 else None
+
+    def whole(value: float | None) -> int | None:
+        return None if value is None else round(value)
+
+    accelerator = spec.get("accelerator") or {}
+    kind = str(accelerator.get("resourceType") or accelerator.get("type") or "") or None
+    count_text = str(accelerator.get("resourceCount") or accelerator.get("count") or "")
+    try:
+        count = int(float(count_text)) if count_text else 1
+    except ValueError as exc:
+        raise InvalidPipelineError(
+            f"executor '{label}': accelerator count '{count_text}' is not a number"
+        ) from exc
+    return Resources(
+        cpu_request=quantity("Cpu", "Request"),
+        cpu_limit=quantity("Cpu", "Limit"),
+        memory_request=whole(quantity("Memory", "Request")),
+        memory_limit=whole(quantity("Memory", "Limit")),
+        accelerator_type=kind,
+        # Without a type there is nothing to allocate (Kubernetes ignores a bare count too).
+        accelerator_count=count if kind else 0,
+    )
 
 
 def build_executor_input(

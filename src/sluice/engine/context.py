@@ -42,7 +42,6 @@ class RunContext:
     deployment: pipeline_spec_pb2.PipelineDeploymentConfig
     enable_caching: bool | None = None
     cache_max_age: timedelta | None = None
-    use_container: bool = False
     max_parallel_tasks: int = 16
     # Tasks already in the store for this run, by path: a resumed or retried run reuses
     # the ones that finished instead of running them again.

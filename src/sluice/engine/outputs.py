@@ -3,16 +3,14 @@
 from __future__ import annotations
 
 import json
-import shutil
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 from kfp.pipeline_spec import pipeline_spec_pb2
 
 from sluice.engine.model import ArtifactRef, TaskResult
 from sluice.errors import ComponentError
-from sluice.spec.placeholders import local_path_for_uri
+from sluice.executors.base import ExecutorOutput
 from sluice.spec.values import cast_parameter, normalize_numbers
 
 _TYPES = pipeline_spec_pb2.ParameterType.ParameterTypeEnum
@@ -30,26 +28,22 @@ class ProducedArtifact:
 
 
 def collect_container_outputs(
-    component: pipeline_spec_pb2.ComponentSpec, executor_input: dict[str, Any], *, task_path: str
+    component: pipeline_spec_pb2.ComponentSpec,
+    executor_input: dict[str, Any],
+    output: ExecutorOutput | None,
+    *,
+    task_path: str,
 ) -> tuple[dict[str, Any], list[ProducedArtifact]]:
     """Output parameters and artifacts of a container task that exited with 0.
 
-    Parameters come from ``executor_output.json`` or, when a key is missing there (an
-    ``OutputPath`` parameter), from the parameter's output file, parsed by type as the
-    Go launcher does. Artifact uri/metadata from the executor output are merged into
-    the provisioned artifacts; a ``custom_path`` is copied to the artifact's location.
+    ``output`` is what the executor returned (it read the component's executor output, or
+    received it from wherever the task ran). Each parameter comes from its value there or,
+    when missing (an ``OutputPath`` parameter), from its file's text, parsed by type as the
+    Go launcher does. Artifact uri/metadata reported are merged into the provisioned ones.
     """
+    output = output or ExecutorOutput()
+    values, files = output.parameter_values, output.parameter_files
     outputs = executor_input["outputs"]
-    executor_output: dict[str, Any] = {}
-    output_file = Path(outputs["outputFile"])
-    if output_file.is_file():
-        try:
-            executor_output = json.loads(output_file.read_text() or "{}")
-        except json.JSONDecodeError as exc:
-            raise ComponentError(
-                task_path, f"executor output {output_file} is not JSON: {exc}"
-            ) from exc
-    values = executor_output.get("parameterValues", {})
 
     parameters: dict[str, Any] = {}
     for name, spec in component.output_definitions.parameters.items():
@@ -57,27 +51,22 @@ def collect_container_outputs(
         if name in values:
             parameters[name] = cast_parameter(values[name], type_name, name=name)
             continue
-        path = Path(outputs["parameters"][name]["outputFile"])
-        if not path.is_file():
+        if name not in files:
+            path = outputs["parameters"][name]["outputFile"]
             raise ComponentError(
                 task_path,
                 f"output parameter '{name}' was not produced "
                 f"(no value in the executor output and no file {path})",
             )
-        parameters[name] = _parse_parameter_file(path.read_text(), type_name, name=name)
+        parameters[name] = _parse_parameter_file(files[name], type_name, name=name)
 
     produced: list[ProducedArtifact] = []
-    reported = executor_output.get("artifacts", {})
     for name, spec in component.output_definitions.artifacts.items():
         provisioned = outputs["artifacts"][name]["artifacts"][0]
         uri, metadata = provisioned["uri"], dict(provisioned.get("metadata") or {})
-        for item in reported.get(name, {}).get("artifacts", [])[:1]:
-            metadata.update(item.get("metadata") or {})
-            custom = item.get("custom_path") or item.get("customPath")
-            if custom and Path(custom).exists():
-                _copy_into(Path(custom), Path(local_path_for_uri(uri)))
-            elif item.get("uri"):
-                uri = item["uri"]
+        for item in output.artifacts.get(name, [])[:1]:
+            uri = item.uri or uri
+            metadata.update(item.metadata)
         produced.append(
             ProducedArtifact(
                 output_name=name,
@@ -96,16 +85,6 @@ def _parse_parameter_file(text: str, type_name: str, *, name: str) -> Any:
     if type_name in ("LIST", "STRUCT"):
         return cast_parameter(json.loads(text), type_name, name=name)
     return cast_parameter(text.strip(), type_name, name=name)
-
-
-def _copy_into(source: Path, target: Path) -> None:
-    if source.resolve() == target.resolve():
-        return
-    target.parent.mkdir(parents=True, exist_ok=True)
-    if source.is_dir():
-        shutil.copytree(source, target, dirs_exist_ok=True)
-    else:
-        shutil.copyfile(source, target)
 
 
 def dag_outputs(

@@ -18,7 +18,9 @@ from sluice.engine.model import ArtifactRef, Scope, artifact_ids
 from sluice.engine.outputs import dag_outputs
 from sluice.engine.states import RunState, can_transition_run
 from sluice.errors import InvalidArgumentError, RunBusyError, RunNameTakenError
+from sluice.executors import registry
 from sluice.executors.base import Executor
+from sluice.executors.registry import container_executor_name
 from sluice.names import check_run_name, run_name_prefix
 from sluice.spec.loader import LoadedPipeline
 from sluice.store.locks import lock_run
@@ -36,13 +38,14 @@ class RunOptions:
     Attributes:
         enable_caching: True/False override every task's compiled setting; None keeps them.
         cache_max_age: cache entries older than this are not used.
-        use_container: run container tasks in Docker/Podman.
+        executor: the name of the executor that runs the tasks (:mod:`sluice.executors`);
+            a resumed run uses the same one.
         max_parallel_tasks: task processes running at once, across the whole run.
     """
 
     enable_caching: bool | None = None
     cache_max_age: timedelta | None = None
-    use_container: bool = False
+    executor: str = "local"
     max_parallel_tasks: int = 16
 
     def to_json(self) -> dict[str, Any]:
@@ -52,7 +55,7 @@ class RunOptions:
             "cache_max_age": None
             if self.cache_max_age is None
             else self.cache_max_age.total_seconds(),
-            "use_container": self.use_container,
+            "executor": self.executor,
             "max_parallel_tasks": self.max_parallel_tasks,
         }
 
@@ -60,10 +63,14 @@ class RunOptions:
     def from_json(cls, data: dict[str, Any]) -> RunOptions:
         """Options read back from the store."""
         age = data.get("cache_max_age")
+        executor = data.get("executor")
+        if not isinstance(executor, str):
+            # Runs recorded before executors had names: `use_container` meant Docker/Podman.
+            executor = container_executor_name() if data.get("use_container") else "local"
         return cls(
             enable_caching=data.get("enable_caching"),
             cache_max_age=None if age is None else timedelta(seconds=float(age)),
-            use_container=bool(data.get("use_container", False)),
+            executor=executor,
             max_parallel_tasks=int(data.get("max_parallel_tasks", 16)),
         )
 
@@ -173,10 +180,13 @@ async def execute_run(
     run_id: str,
     *,
     settings: Settings,
-    executor: Executor,
+    executor: Executor | None = None,
     leave_running_on_cancel: Callable[[], bool] | None = None,
 ) -> RunState:
     """Execute a stored run to its end; tasks that already finished are not run again.
+
+    The tasks run in ``executor`` if given (it is closed when the run stops), else in a new
+    one of the executor the run's options name (:func:`sluice.executors.get`).
 
     Whoever executes a run holds its lock (see :mod:`sluice.store.locks`) until it stops,
     so no two processes ever execute one run. Attempts still RUNNING in the store when the
@@ -192,13 +202,16 @@ async def execute_run(
 
     Raises:
         RunBusyError: another process (or thread) is executing the run.
+        UnknownExecutorError: no executor has the name the run's options give.
+        ExecutorError: the executor could not be created.
     """
     stored = store.get_run(run_id)
     assert stored is not None, run_id
     try:
         lock = lock_run(store.engine, stored.id, stored.name)
     except RunBusyError:
-        await executor.aclose()  # it is ours to close, as it would be after the run
+        if executor is not None:
+            await executor.aclose()  # it is ours to close, as it would be after the run
         raise
     with lock:
         return await _execute_locked(
@@ -215,7 +228,7 @@ async def _execute_locked(
     run_id: str,
     *,
     settings: Settings,
-    executor: Executor,
+    executor: Executor | None,
     leave_running_on_cancel: Callable[[], bool] | None,
 ) -> RunState:
     # Read again under the lock: the run's last owner may have finished it meanwhile.
@@ -225,6 +238,8 @@ async def _execute_locked(
     store.abandon_attempts(run.id, ABANDONED_REASON)
     loaded = LoadedPipeline.from_dict(run.pipeline_spec)
     options = RunOptions.from_json(run.options or {})
+    if executor is None:
+        executor = registry.get(options.executor, settings)
     created = as_utc(run.created_at) or datetime.now(timezone.utc)
     ctx = RunContext(
         store=store,
@@ -240,7 +255,6 @@ async def _execute_locked(
         deployment=loaded.deployment,
         enable_caching=options.enable_caching,
         cache_max_age=options.cache_max_age,
-        use_container=options.use_container,
         max_parallel_tasks=options.max_parallel_tasks,
         existing={t.path: t for t in store.tasks_of_run(run.id)},
     )

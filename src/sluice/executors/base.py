@@ -1,17 +1,48 @@
 """The contract between the engine and whatever runs one task attempt.
 
-The engine resolves everything (placeholders, inputs, output locations) and hands
-an executor a fully resolved command line. The executor only runs it, sends its
-stdout/stderr to ``log_path``, and reports the exit code. Reading outputs back
-(``executor_output.json``, parameter files, artifacts) is the engine's job.
+The engine resolves everything (placeholders, inputs, output locations) and hands an
+executor a fully resolved command line with the KFP executor input it was built from and
+the task's resources. The executor runs it, sends its stdout/stderr to ``log_path``, and
+reports the exit code and — when the attempt succeeded — the task's outputs as KFP's
+``ExecutorOutput`` holds them (:class:`ExecutorOutput`). The engine never reads a file the
+component wrote: an executor on another machine returns the same values it would read
+there (see ``docs/architecture.md``, "How to add an executor").
 """
 
 from __future__ import annotations
 
 import json
+import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
+
+from sluice.errors import ComponentError
+
+
+@dataclass(frozen=True, kw_only=True)
+class Resources:
+    """What a task asks for, from its container spec (``None``: not set).
+
+    CPU is in cores (``500m`` is 0.5), memory in bytes. Where a task sets only the request
+    or only the limit, the other is None: each executor decides what that means (Docker
+    has limits only; Kubernetes schedules on requests).
+
+    Attributes:
+        cpu_request: ``resourceCpuRequest`` / ``cpuRequest``.
+        cpu_limit: ``resourceCpuLimit`` / ``cpuLimit``.
+        memory_request: ``resourceMemoryRequest`` / ``memoryRequest`` (legacy GB converted).
+        memory_limit: ``resourceMemoryLimit`` / ``memoryLimit``.
+        accelerator_type: e.g. ``nvidia.com/gpu``; None when no accelerator is asked for.
+        accelerator_count: how many; 0 without an accelerator type.
+    """
+
+    cpu_request: float | None = None
+    cpu_limit: float | None = None
+    memory_request: int | None = None
+    memory_limit: int | None = None
+    accelerator_type: str | None = None
+    accelerator_count: int = 0
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -25,10 +56,15 @@ class ExecutionRequest:
         env: environment variables the component declares (added on top of the host's).
         log_path: file that receives the attempt's stdout and stderr (created; appended).
         work_dir: an empty scratch directory for this attempt (the process's cwd).
-        use_container: run in Docker/Podman instead of on the host.
-        mounts: host paths a container must see at the same path (pipeline root, work dir).
-        exception_path: where a lightweight Python component run on the host records an
-            uncaught exception (see :class:`ComponentException`); None: not recorded.
+        executor_input: the KFP executor input the command was resolved from (its
+            ``outputs`` say where the component writes its outputs and its executor output;
+            see :func:`read_executor_output`). Empty: the command has no outputs to collect.
+        resources: what the task asks for (CPU, memory, accelerators).
+        mounts: the local directories the resolved paths in the command point into (the
+            pipeline root or staging directory, the attempt's directory): where a container
+            or a remote machine must see the same paths.
+        exception_path: a file this attempt's Python component may record an uncaught
+            exception in (see :class:`ComponentException`); None: not recorded.
     """
 
     task_name: str
@@ -37,7 +73,8 @@ class ExecutionRequest:
     env: dict[str, str] = field(default_factory=dict)
     log_path: Path
     work_dir: Path
-    use_container: bool = False
+    executor_input: dict[str, Any] = field(default_factory=dict)
+    resources: Resources = field(default_factory=Resources)
     mounts: tuple[Path, ...] = ()
     exception_path: Path | None = None
 
@@ -82,6 +119,37 @@ def read_component_exception(path: Path) -> ComponentException | None:
 
 
 @dataclass(frozen=True, kw_only=True)
+class OutputArtifact:
+    """One output artifact as the executor reports it.
+
+    Attributes:
+        uri: where the artifact is now (the provisioned URI, or the one the component set).
+        metadata: the metadata the component gave it (merged over the provisioned metadata).
+    """
+
+    uri: str
+    metadata: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, kw_only=True)
+class ExecutorOutput:
+    """The outputs of a successful attempt: KFP's ``ExecutorOutput`` and the parameter files.
+
+    Attributes:
+        parameter_values: ``parameterValues`` of the executor output, as JSON values.
+        parameter_files: the text of the output-parameter files (``OutputPath`` parameters)
+            whose key is missing from ``parameter_values``; the engine parses it by the
+            parameter's type, as the Go launcher does. A parameter in neither was not produced.
+        artifacts: per output name, the artifacts the executor output reports (a
+            ``custom_path`` already moved to the provisioned location by the executor).
+    """
+
+    parameter_values: dict[str, Any] = field(default_factory=dict)
+    parameter_files: dict[str, str] = field(default_factory=dict)
+    artifacts: dict[str, list[OutputArtifact]] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, kw_only=True)
 class ExecutionResult:
     """What came of one attempt.
 
@@ -89,20 +157,105 @@ class ExecutionResult:
         exit_code: the process's exit code (negative: killed by that signal).
         how: how it ran, e.g. ``"fork-worker"``, ``"subprocess"``, ``"venv:<hash>"``, ``"docker"``.
         exception: the component's uncaught Python exception, when it recorded one.
+        output: the task's outputs, for an attempt that exited with 0 (None: it produced
+            none, which only a component without outputs may do).
     """
 
     exit_code: int
     how: str = "subprocess"
     exception: ComponentException | None = None
+    output: ExecutorOutput | None = None
 
 
 class Executor(Protocol):
-    """Runs one task attempt. Cancelling the awaiting coroutine must kill the process."""
+    """Runs one task attempt. Cancelling the awaiting coroutine must kill the process.
+
+    Attributes:
+        uses_images: whether tasks run in their components' images (a container engine, a
+            cluster); when False the engine tells the user once per image that it is not used.
+    """
+
+    uses_images: bool
 
     async def execute(self, request: ExecutionRequest) -> ExecutionResult:
-        """Run the attempt to completion and return its exit code."""
+        """Run the attempt to completion; on exit code 0, return the task's outputs too.
+
+        A component failure is a non-zero exit code, never an exception.
+
+        Raises:
+            ExecutorError: the attempt could not be started or supervised.
+            ComponentError: the attempt exited with 0 but its outputs cannot be read.
+        """
         ...
 
     async def aclose(self) -> None:
         """Release long-lived resources (worker processes, ...)."""
         ...
+
+
+def read_executor_output(request: ExecutionRequest) -> ExecutorOutput:
+    """The outputs a component wrote on this machine, where ``request.executor_input`` says.
+
+    For executors whose tasks write to local paths (the host, a container with the paths
+    mounted). ``executor_output.json`` is read when present; each output parameter missing
+    from it is read from its ``outputFile``; an artifact's ``custom_path``
+    (``artifact.set_path()``) is copied to the provisioned location, as the Go launcher
+    uploads from it.
+
+    Raises:
+        ComponentError: the executor output is not JSON.
+    """
+    outputs = request.executor_input.get("outputs") or {}
+    executor_output: dict[str, Any] = {}
+    output_file = outputs.get("outputFile")
+    if output_file:
+        try:
+            text = Path(output_file).read_text()
+        except FileNotFoundError:
+            text = ""
+        except OSError as exc:
+            raise ComponentError(
+                request.task_name, f"executor output {output_file} cannot be read: {exc}"
+            ) from exc
+        try:
+            executor_output = json.loads(text or "{}")
+        except json.JSONDecodeError as exc:
+            raise ComponentError(
+                request.task_name, f"executor output {output_file} is not JSON: {exc}"
+            ) from exc
+    values = dict(executor_output.get("parameterValues") or {})
+    files: dict[str, str] = {}
+    for name, spec in (outputs.get("parameters") or {}).items():
+        if name in values:
+            continue
+        try:
+            files[name] = Path(spec["outputFile"]).read_text()
+        except (OSError, KeyError):
+            continue  # not produced: the engine says so, naming the file
+    artifacts: dict[str, list[OutputArtifact]] = {}
+    reported = executor_output.get("artifacts") or {}
+    for name, provisioned_list in (outputs.get("artifacts") or {}).items():
+        provisioned = provisioned_list["artifacts"][0]
+        uri, metadata = str(provisioned["uri"]), dict(provisioned.get("metadata") or {})
+        for item in (reported.get(name) or {}).get("artifacts", [])[:1]:
+            metadata.update(item.get("metadata") or {})
+            custom = item.get("custom_path") or item.get("customPath")
+            if custom and Path(custom).exists():
+                # Imported here: rare, and the placeholder module is slow to import.
+                from sluice.spec.placeholders import local_path_for_uri
+
+                _copy_into(Path(custom), Path(local_path_for_uri(uri)))
+            elif item.get("uri"):
+                uri = str(item["uri"])
+        artifacts[name] = [OutputArtifact(uri=uri, metadata=metadata)]
+    return ExecutorOutput(parameter_values=values, parameter_files=files, artifacts=artifacts)
+
+
+def _copy_into(source: Path, target: Path) -> None:
+    if source.resolve() == target.resolve():
+        return
+    target.parent.mkdir(parents=True, exist_ok=True)
+    if source.is_dir():
+        shutil.copytree(source, target, dirs_exist_ok=True)
+    else:
+        shutil.copyfile(source, target)

@@ -1,4 +1,8 @@
-"""Running an attempt in Docker or Podman (``use_container=True``)."""
+"""The ``docker`` and ``podman`` executors: each attempt in a container of the task's image.
+
+``--use-container`` (``use_container=True``) chooses whichever of the two is installed
+(:func:`sluice.executors.registry.container_executor_name`).
+"""
 
 from __future__ import annotations
 
@@ -12,10 +16,22 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from sluice.errors import ExecutorError
-from sluice.executors.base import ExecutionRequest
+from sluice.executors.base import (
+    ExecutionRequest,
+    ExecutionResult,
+    Resources,
+    read_executor_output,
+)
 from sluice.executors.processes import run_logged
 
-__all__ = ["ContainerEngine", "build_run_command", "detect_engine", "run_in_container"]
+__all__ = [
+    "ContainerEngine",
+    "ContainerExecutor",
+    "build_run_command",
+    "detect_engine",
+    "resource_flags",
+    "run_in_container",
+]
 
 DEFAULT_ENGINES = ("docker", "podman")
 
@@ -68,9 +84,9 @@ async def detect_engine(candidates: Sequence[str] = DEFAULT_ENGINES) -> Containe
             return ContainerEngine(name=os.path.basename(name), path=path)
         problems.append(f"{name}: installed, but '{name} info' failed (is its daemon running?)")
     raise ExecutorError(
-        "use_container=True needs Docker or Podman with a running engine, and none answered ("
-        + "; ".join(problems)
-        + "). Start one, or run without use_container to run tasks on this host."
+        "the container executor needs Docker or Podman with a running engine, and none "
+        "answered (" + "; ".join(problems) + "). Start one, or use the local executor "
+        "(--executor local, no --use-container) to run tasks on this host."
     )
 
 
@@ -91,11 +107,34 @@ def build_run_command(
         argv += ["--volume", f"{mount}:{mount}"]
     for key, value in request.env.items():
         argv += ["--env", f"{key}={value}"]
+    argv += resource_flags(request.resources)
     if request.command:
         argv += ["--entrypoint", request.command[0], request.image, *request.command[1:]]
     else:
         argv.append(request.image)  # no command: the image's own entrypoint runs
     return argv
+
+
+def resource_flags(resources: Resources) -> list[str]:
+    """``docker run``/``podman run`` flags for a task's resources.
+
+    A container engine caps, it does not schedule: the CPU limit (else the request) becomes
+    ``--cpus``, the memory limit ``--memory`` and the memory request ``--memory-reservation``;
+    NVIDIA accelerators become ``--gpus N`` (both engines accept it). Other accelerator
+    types have no flag; the pipeline's resource check already warned about them.
+    """
+    flags: list[str] = []
+    cpus = resources.cpu_limit if resources.cpu_limit is not None else resources.cpu_request
+    if cpus is not None and cpus > 0:
+        flags += ["--cpus", f"{cpus:g}"]
+    if resources.memory_limit:
+        flags += ["--memory", str(resources.memory_limit)]
+    if resources.memory_request:
+        flags += ["--memory-reservation", str(resources.memory_request)]
+    kind = (resources.accelerator_type or "").lower()
+    if resources.accelerator_count > 0 and ("nvidia" in kind or kind.startswith("tesla")):
+        flags += ["--gpus", str(resources.accelerator_count)]
+    return flags
 
 
 def _is_within(path: Path, parent: Path) -> bool:
@@ -136,3 +175,37 @@ async def run_in_container(engine: ContainerEngine, request: ExecutionRequest) -
         with contextlib.suppress(asyncio.TimeoutError):
             await asyncio.wait_for(proc.wait(), 30)
         raise
+
+
+class ContainerExecutor:
+    """Runs every attempt with ``<engine> run`` in the task's image.
+
+    Args:
+        engines: the CLIs tried, in order, the first time an attempt runs (the first whose
+            ``info`` answers is used for the rest of the run).
+    """
+
+    uses_images = True
+
+    def __init__(self, *, engines: Sequence[str] = DEFAULT_ENGINES) -> None:
+        self._engines = tuple(engines)
+        self._engine: ContainerEngine | None = None
+
+    async def execute(self, request: ExecutionRequest) -> ExecutionResult:
+        """Run the attempt in a container; its outputs are read from the mounted paths.
+
+        Raises:
+            ExecutorError: no container engine answered.
+            ComponentError: the attempt exited with 0 but its executor output is not JSON.
+        """
+        request.log_path.parent.mkdir(parents=True, exist_ok=True)
+        if self._engine is None:
+            self._engine = await detect_engine(self._engines)
+        code = await run_in_container(self._engine, request)
+        # The paths are mounted at the same place inside, so the outputs are where the
+        # executor input put them on this machine.
+        output = read_executor_output(request) if code == 0 and request.executor_input else None
+        return ExecutionResult(exit_code=code, how=self._engine.name, output=output)
+
+    async def aclose(self) -> None:
+        """Nothing to release: each container is removed when its attempt ends."""

@@ -1,4 +1,4 @@
-"""The executor that runs task attempts on this machine (or in Docker/Podman on request).
+"""The ``local`` executor: task attempts as processes on this machine.
 
 Dispatch, fastest first:
 
@@ -6,8 +6,9 @@ Dispatch, fastest first:
   skipped and the component runs in a child forked from the warm worker (``"fork-worker"``);
 * one whose packages are missing: in a cached venv that has them (``"venv:<hash8>"``);
 * anything else (container components, v1 YAML, shell commands): verbatim as a host process
-  (``"subprocess"``);
-* ``use_container=True``: ``docker run``/``podman run`` (``"docker"``/``"podman"``).
+  (``"subprocess"``).
+
+Containers are the ``docker``/``podman`` executors' (:mod:`sluice.executors.containers`).
 """
 
 from __future__ import annotations
@@ -17,15 +18,13 @@ import functools
 import importlib.util
 import os
 import sys
-from collections.abc import Sequence
 from pathlib import Path
 
-from sluice.executors.base import ExecutionRequest, ExecutionResult, read_component_exception
-from sluice.executors.containers import (
-    DEFAULT_ENGINES,
-    ContainerEngine,
-    detect_engine,
-    run_in_container,
+from sluice.executors.base import (
+    ExecutionRequest,
+    ExecutionResult,
+    read_component_exception,
+    read_executor_output,
 )
 from sluice.executors.forkserver import (
     RUN_MODULE_BOOTSTRAP,
@@ -56,31 +55,27 @@ class LocalExecutor:
             (the engine passes ``$SLUICE_HOME/venvs``).
         use_fork_worker: run lightweight components in forks of a warm worker (fast); when
             False they run as ``python -m kfp.dsl.executor_main`` subprocesses.
-        container_engines: CLIs tried, in order, for ``use_container=True``.
     """
 
-    def __init__(
-        self,
-        *,
-        venv_root: Path,
-        use_fork_worker: bool = True,
-        container_engines: Sequence[str] = DEFAULT_ENGINES,
-    ) -> None:
+    # Tasks run on the host, not in their images (the engine says so once per image).
+    uses_images = False
+
+    def __init__(self, *, venv_root: Path, use_fork_worker: bool = True) -> None:
         self.venvs = VenvCache(venv_root)
         self.use_fork_worker = use_fork_worker
         self._worker = ForkWorker()
-        self._engines = tuple(container_engines)
-        self._engine: ContainerEngine | None = None
         self._missing: dict[tuple[str, ...], list[str]] = {}
 
     async def execute(self, request: ExecutionRequest) -> ExecutionResult:
         """Run one attempt to completion; see the module docstring for how.
 
-        A component failure is a non-zero exit code, never an exception.
+        A component failure is a non-zero exit code, never an exception. On exit code 0
+        the outputs the component wrote are read back (:func:`read_executor_output`).
 
         Raises:
-            ExecutorError: the attempt could not be started or supervised (no container engine
-                for ``use_container=True``, the fork worker died).
+            ExecutorError: the attempt could not be started or supervised (the fork worker
+                died).
+            ComponentError: the attempt exited with 0 but its executor output is not JSON.
         """
         # Absolute paths: the fork child changes directory before it opens anything.
         request = dataclasses.replace(
@@ -88,20 +83,18 @@ class LocalExecutor:
         )
         request.log_path.parent.mkdir(parents=True, exist_ok=True)
         request.work_dir.mkdir(parents=True, exist_ok=True)
-        if request.use_container:
-            if self._engine is None:
-                self._engine = await detect_engine(self._engines)
-            code = await run_in_container(self._engine, request)
-            return ExecutionResult(exit_code=code, how=self._engine.name)
         lightweight = strip_lightweight_prelude(request.command)
         if lightweight is None:
-            return await self._run_verbatim(request)
-        if request.exception_path is not None:
-            request.exception_path.unlink(missing_ok=True)  # never report an older attempt's
-        result = await self._run_lightweight(request, lightweight)
-        if result.exit_code != 0 and request.exception_path is not None:
+            result = await self._run_verbatim(request)
+        else:
+            if request.exception_path is not None:
+                request.exception_path.unlink(missing_ok=True)  # never report an older one
+            result = await self._run_lightweight(request, lightweight)
+        if result.exit_code == 0 and request.executor_input:
+            return dataclasses.replace(result, output=read_executor_output(request))
+        if lightweight is not None and request.exception_path is not None:
             exception = read_component_exception(request.exception_path)
-            result = dataclasses.replace(result, exception=exception)
+            return dataclasses.replace(result, exception=exception)
         return result
 
     async def aclose(self) -> None:

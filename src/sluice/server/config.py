@@ -25,7 +25,8 @@ class ServerConfig:
     """Options of ``sluice server``.
 
     Attributes:
-        settings: where the store and artifacts are (``--db`` overrides the store URL).
+        settings: where the store and artifacts are (``--db`` overrides the store URL), and
+            the executor of the runs the server creates (``settings.executor``, ``--executor``).
         token: when set, every endpoint but healthz requires ``Authorization: Bearer <token>``.
         max_concurrent_runs: runs executing at once; the rest wait PENDING in order.
         max_upload_bytes: largest pipeline package accepted by the upload endpoints (also
@@ -40,6 +41,11 @@ class ServerConfig:
     max_upload_bytes: int = DEFAULT_MAX_UPLOAD_BYTES
     background: bool = True
     clock: Callable[[], datetime] = utcnow
+
+    @property
+    def executor(self) -> str:
+        """The name of the executor that runs the server's runs (``sluice server --executor``)."""
+        return self.settings.executor
 
 
 @dataclass(kw_only=True)

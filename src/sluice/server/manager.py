@@ -22,7 +22,6 @@ from sluice.config import Settings
 from sluice.engine.runner import ABANDONED_REASON, execute_run
 from sluice.engine.states import FINAL_RUN_STATES, RunState, can_transition_run
 from sluice.errors import RunBusyError, RunNotFoundError, UserInputError
-from sluice.executors.local import LocalExecutor
 from sluice.store.locks import HeldLock, try_lock_run
 from sluice.store.models import RunRow
 from sluice.store.repository import Store
@@ -185,13 +184,12 @@ class RunManager:
             self._wake_event.set()  # a slot is free: start the next waiting run
 
     async def _execute(self, run_id: str) -> None:
-        executor = LocalExecutor(venv_root=self.settings.venvs_dir)
         try:
+            # In the executor the run's options name (the server's --executor when created).
             await execute_run(
                 self.store,
                 run_id,
                 settings=self.settings,
-                executor=executor,
                 leave_running_on_cancel=lambda: self._stopping,
             )
         except asyncio.CancelledError:

@@ -29,6 +29,7 @@ __all__ = [
     "ResourceRequest",
     "check_resources",
     "machine_resources",
+    "parse_quantity",
     "task_resources",
 ]
 
@@ -94,6 +95,16 @@ def _parse_quantity(text: str, label: str, field: str, *, memory: bool) -> float
     if memory:
         return number * _MEM_UNITS[unit]
     return number / 1000 if unit == "m" else number
+
+
+def parse_quantity(text: str, *, memory: bool, label: str, field: str) -> float:
+    """A Kubernetes quantity: CPU cores (``500m`` = 0.5) or memory bytes (``2Gi``, ``512M``).
+
+    Raises:
+        InvalidPipelineError: ``text`` is not a quantity; the message names ``label`` and
+            ``field``.
+    """
+    return _parse_quantity(text, label, field, memory=memory)
 
 
 def _resource_value(
