@@ -278,9 +278,20 @@ def _spawn(command: list[str], wake: tuple[int, int]) -> int:
 
 
 def _signal_tree(main: int, sig: int) -> None:
-    """``sig`` to the task's group and to every other descendant (those that left it)."""
+    """``sig`` to the task's group and to every other descendant (those that left it).
+
+    Each process gets it once: the group's members are left out of the second pass, or a
+    task that traps SIGTERM would see two (and might run its handler twice).
+    """
     _signal_group(main, sig)
-    _signal(descendants(os.getpid()), sig)
+    _signal([pid for pid in descendants(os.getpid()) if not _in_group(pid, main)], sig)
+
+
+def _in_group(pid: int, pgid: int) -> bool:
+    try:
+        return os.getpgid(pid) == pgid
+    except (ProcessLookupError, PermissionError):
+        return True  # gone: nothing to signal
 
 
 def _exit_like(status: int) -> NoReturn:
