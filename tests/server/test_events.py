@@ -17,6 +17,7 @@ import pytest
 from tests.server.conftest import RunningServer, start_server
 from tests.server.pipelines import adder, compile_to
 
+from sluice.events import bus_for
 from sluice.store.repository import Store
 
 pytestmark = pytest.mark.filterwarnings("ignore::FutureWarning")
@@ -238,5 +239,11 @@ def test_the_token_is_required(tmp_path: Path) -> None:
             url, headers={"Authorization": f"Bearer {TOKEN}"}, until=lambda got: len(got) >= 1
         )
         assert beat[0].kind == ":"
+        # The client left: its subscription to the bus ends with it.
+        bus = bus_for(running.state.store.url)
+        deadline = time.monotonic() + 10
+        while bus.has_subscribers and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert not bus.has_subscribers
     finally:
         stop()
