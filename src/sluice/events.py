@@ -156,6 +156,13 @@ class EventStream:
         """The next event (waits for one)."""
         return await self._queue.get()
 
+    def get_nowait(self) -> Event | None:
+        """The next event if one is queued, else None (does not wait)."""
+        try:
+            return self._queue.get_nowait()
+        except asyncio.QueueEmpty:
+            return None
+
     def close(self) -> None:
         """Stop receiving events."""
         self._subscription.close()

@@ -14,6 +14,7 @@ from sluice.server.config import ServerConfig, ServerState
 from sluice.server.errors import error_response, install_error_handlers
 from sluice.server.routers import (
     artifacts,
+    events,
     experiments,
     health,
     logs,
@@ -116,6 +117,7 @@ def create_app(config: ServerConfig, *, store_lock: HeldLock | None = None) -> F
     ]
     for router in routers:
         app.include_router(router, prefix=API_PREFIX)
+    app.include_router(events.router, prefix=events.PREFIX)
     app.add_api_route("/apis/v1beta1/healthz", health.healthz, methods=["GET"], tags=["health"])
 
     async def openapi_schema() -> JSONResponse:

@@ -33,6 +33,10 @@ class ServerConfig:
             the largest request body of the JSON endpoints, and of an archive uncompressed).
         background: start the run manager and the scheduler (tests of the API alone may not).
         clock: the scheduler's idea of now (tests pass one they move by hand).
+        events_heartbeat: seconds of silence after which the event stream sends a
+            ``: keepalive`` comment.
+        events_poll: how often, in seconds, the event stream reads the state history for
+            changes of runs another process executes.
     """
 
     settings: Settings
@@ -41,6 +45,8 @@ class ServerConfig:
     max_upload_bytes: int = DEFAULT_MAX_UPLOAD_BYTES
     background: bool = True
     clock: Callable[[], datetime] = utcnow
+    events_heartbeat: float = 15.0
+    events_poll: float = 0.5
 
     @property
     def executor(self) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from sluice.server.config import ServerState
+from sluice.service.events import EventService
 from sluice.service.experiments import ExperimentService
 from sluice.service.pipelines import PipelineService
 from sluice.service.recurring_runs import RecurringRunService
@@ -32,3 +33,8 @@ def pipelines(state: ServerState) -> PipelineService:
 def recurring_runs(state: ServerState) -> RecurringRunService:
     """Recurring runs; every change wakes the scheduler."""
     return RecurringRunService(state.store, on_schedules_changed=lambda: _wake_scheduler(state))
+
+
+def events(state: ServerState) -> EventService:
+    """The events of the store's runs (the SSE stream)."""
+    return EventService(state.store)
