@@ -12,6 +12,7 @@ import typer
 from sluice.cli.common import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, make_console
 from sluice.cli.summary import print_run_details, print_run_summary, run_list_table
 from sluice.client.handle import BaseRunHandle
+from sluice.states import FINAL_RUN_STATES
 
 if TYPE_CHECKING:
     from sluice.client.models import Run
@@ -38,7 +39,6 @@ class _Changes:
             self.run_state = run.state
 
 
-_FINAL = ("SUCCEEDED", "FAILED", "CANCELED")
 _POLL_SECONDS = 0.5
 
 
@@ -48,7 +48,7 @@ def _follow(handle: BaseRunHandle, on_change: _Changes | None) -> Run:
         run = handle.get()
         if on_change is not None:
             on_change(run)
-        if run.state in _FINAL:
+        if run.state in FINAL_RUN_STATES:
             return run
         time.sleep(_POLL_SECONDS)
 

@@ -28,7 +28,6 @@ from sluice.cli.summary import state_text
 from sluice.events import Event, TaskNotice, TaskStateChanged
 from sluice.states import FINAL_TASK_STATES, TaskState
 
-_FINAL = frozenset(s.value for s in FINAL_TASK_STATES)
 # Rows kept on screen whatever the table's size: what is happening now and what broke.
 _URGENT = frozenset({TaskState.RUNNING.value, TaskState.PENDING.value, TaskState.FAILED.value})
 
@@ -159,7 +158,7 @@ class LiveView:
             row.attempt = max(row.attempt, event.attempt)
             if state == "RUNNING" and (row.started is None or event.attempt > 1):
                 row.started, row.ended = row.started or now, None
-            elif state in _FINAL:
+            elif state in FINAL_TASK_STATES:
                 row.ended = now
 
     def _duration(self, row: _Row, now: float) -> str:

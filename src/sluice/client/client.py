@@ -34,8 +34,6 @@ if TYPE_CHECKING:
     from sluice.metadata import BoundMetadata
     from sluice.store.repository import Store
 
-_FINAL = FINAL_RUN_STATES
-
 
 class Client:
     """Runs pipelines and reads runs, in one local store or on one Sluice server.
@@ -423,9 +421,9 @@ class RemoteRunHandle(BaseRunHandle):
 
     def done(self) -> bool:
         """Whether the run had ended when the server was last asked (asks if not)."""
-        if self._state not in _FINAL:
+        if self._state not in FINAL_RUN_STATES:
             self._state = self._client._client().get_run(self.id).get("state") or self._state
-        return self._state in _FINAL
+        return self._state in FINAL_RUN_STATES
 
     def cancel(self) -> None:
         """Ask the server to cancel the run."""
@@ -442,6 +440,8 @@ class RemoteRunHandle(BaseRunHandle):
         deadline = None if timeout is None else time.monotonic() + timeout
         while True:
             run = self.get()
-            if run.state in _FINAL or (deadline is not None and time.monotonic() >= deadline):
+            if run.state in FINAL_RUN_STATES or (
+                deadline is not None and time.monotonic() >= deadline
+            ):
                 return run
             time.sleep(self.poll_seconds)
