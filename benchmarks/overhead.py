@@ -177,10 +177,10 @@ class Case:
 def default_parallelism() -> int:
     """Sluice's default ``max_parallel_tasks`` (the floor's fan-out runs as many at once)."""
     try:
-        from sluice.client.local import _default_parallelism
+        from sluice.service.runs import default_parallelism
     except ImportError:  # the formula of src/sluice/client/local.py, should it move
         return max(8, 4 * (os.cpu_count() or 2))
-    return _default_parallelism()
+    return default_parallelism()
 
 
 # -- measuring ------------------------------------------------------------------------------

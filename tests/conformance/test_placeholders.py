@@ -13,7 +13,8 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import sluice
-from sluice.client.local import RunHandle, prepare_run
+from sluice.client.local import RunHandle
+from sluice.service.runs import prepare_run
 
 from .pipelines import placeholders
 

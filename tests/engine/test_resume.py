@@ -6,10 +6,10 @@ from pathlib import Path
 import pytest
 from kfp import dsl
 
-from sluice.client.local import prepare_run
 from sluice.config import Settings
 from sluice.engine.runner import execute_run
 from sluice.executors.local import LocalExecutor
+from sluice.service.runs import prepare_run
 
 
 @dsl.component

@@ -74,7 +74,7 @@ def settings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Settings:
 
 
 def _submit(settings: Settings, pipeline: object, **arguments: object) -> str:
-    from sluice.client.local import prepare_run
+    from sluice.service.runs import prepare_run
 
     # A server run belongs to a KFP experiment; that is how the manager tells it apart.
     _store, row, _settings, _warnings = prepare_run(
@@ -84,7 +84,7 @@ def _submit(settings: Settings, pipeline: object, **arguments: object) -> str:
 
 
 def _submit_local(settings: Settings) -> str:
-    from sluice.client.local import prepare_run
+    from sluice.service.runs import prepare_run
 
     _store, row, _settings, _warnings = prepare_run(
         needs_file_pipeline, {"path": "/nonexistent"}, settings=settings

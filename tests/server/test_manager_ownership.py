@@ -9,11 +9,11 @@ import pytest
 from kfp import dsl
 from tests.states import move_run, move_task
 
-from sluice.client.local import prepare_run
 from sluice.config import Settings
 from sluice.engine.states import RunState
 from sluice.errors import RunBusyError
 from sluice.server.manager import RunManager
+from sluice.service.runs import prepare_run
 from sluice.store.locks import lock_run
 from sluice.store.repository import Store
 

@@ -258,7 +258,8 @@ def _run(
         )
         raise typer.Exit(code)
     # Heavy imports (kfp, the engine) happen here, not when `sluice --help` runs.
-    from sluice.client.local import RunHandle, prepare_run
+    from sluice.client.local import RunHandle
+    from sluice.service.runs import prepare_run
     from sluice.spec.loader import load_pipeline
     from sluice.spec.validate import parse_cli_arguments
 

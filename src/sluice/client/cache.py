@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from sluice.client.local import get_run, open_store
+from sluice.client.local import get_run
 from sluice.config import Settings
 from sluice.errors import UserInputError
 from sluice.service import cache as cache_service
 from sluice.service.cache import CacheExplanation
+from sluice.service.runs import open_store
 from sluice.store.repository import Store
 
 __all__ = ["CacheExplanation", "clear_cache", "explain_cache"]

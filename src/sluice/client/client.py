@@ -222,7 +222,8 @@ class Client:
         )
         if self.host:
             return self._submit_remote(pipeline, arguments, options, on_event)
-        from sluice.client.local import RunHandle, prepare_run
+        from sluice.client.local import RunHandle
+        from sluice.service.runs import prepare_run
 
         store, row, settings, _warnings = prepare_run(
             pipeline,

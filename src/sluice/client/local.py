@@ -8,7 +8,6 @@ import threading
 import weakref
 from collections.abc import Mapping
 from datetime import timedelta
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from sluice.client.convert import run_from_rows
@@ -16,107 +15,13 @@ from sluice.client.handle import BaseRunHandle
 from sluice.client.models import Run
 from sluice.client.options import RunConfig
 from sluice.config import Settings
-from sluice.engine.runner import RunOptions, create_run, execute_run
-from sluice.engine.staging import check_pipeline_root
-from sluice.errors import UserInputError
+from sluice.engine.runner import execute_run
 from sluice.events import EventCallback, Subscription
-from sluice.executors.registry import check_name, container_executor_name
-from sluice.spec.loader import load_pipeline
-from sluice.spec.resources import check_resources
-from sluice.spec.validate import check_pipeline, resolve_arguments
 from sluice.store.models import RunRow
 from sluice.store.repository import Store
 
 if TYPE_CHECKING:
     from sluice.client.client import Client
-
-
-def open_store(settings: Settings) -> Store:
-    """The store for these settings."""
-    return Store(settings.db_url)
-
-
-def _default_parallelism() -> int:
-    # Task processes mostly wait on I/O or on each other; a few per core keeps a wide
-    # ParallelFor moving without drowning a laptop.
-    return max(8, 4 * (os.cpu_count() or 2))
-
-
-def prepare_run(
-    pipeline: object,
-    arguments: Mapping[str, Any] | None = None,
-    *,
-    pipeline_root: str | os.PathLike[str] | None = None,
-    enable_caching: bool | None = None,
-    run_name: str | None = None,
-    pipeline_name: str | None = None,
-    cache_max_age: timedelta | None = None,
-    allow_unsatisfiable_resources: bool = False,
-    use_container: bool = False,
-    max_parallel_tasks: int | None = None,
-    experiment: str | None = None,
-    display_name: str | None = None,
-    run_fields: dict[str, Any] | None = None,
-    settings: Settings | None = None,
-    executor: str | None = None,
-) -> tuple[Store, RunRow, Settings, list[str]]:
-    """Load and validate a pipeline and record a PENDING run.
-
-    Nothing is written unless every check passes. Returns the store, the run row,
-    the settings and any warnings (unsatisfiable resources allowed, platform features).
-    ``executor`` (default: ``docker``/``podman`` for ``use_container``, else the settings'
-    executor) is stored with the run.
-    """
-    settings = settings or Settings.from_env()
-    executor_name = _executor_name(executor, use_container, settings)
-    loaded = load_pipeline(pipeline, pipeline_name=pipeline_name)
-    check_pipeline(loaded)
-    resolved = resolve_arguments(loaded, arguments)
-    warnings = check_resources(loaded, allow_unsatisfiable=allow_unsatisfiable_resources)
-    root = (
-        str(pipeline_root)
-        if pipeline_root is not None
-        else (loaded.spec.default_pipeline_root or str(settings.artifacts_dir))
-    )
-    if "://" not in root:
-        root = str(Path(root).expanduser().absolute())
-    check_pipeline_root(root)
-    options = RunOptions(
-        enable_caching=enable_caching,
-        cache_max_age=cache_max_age,
-        executor=executor_name,
-        max_parallel_tasks=max_parallel_tasks or _default_parallelism(),
-    )
-    store = open_store(settings)
-    row = create_run(
-        store,
-        loaded,
-        resolved,
-        pipeline_root=root,
-        run_name=run_name,
-        options=options,
-        experiment=experiment,
-        display_name=display_name,
-        fields=run_fields,
-    )
-    return store, row, settings, warnings
-
-
-def _executor_name(name: str | None, use_container: bool, settings: Settings) -> str:
-    """The executor a new run records (checked to exist).
-
-    Raises:
-        UnknownExecutorError: no executor has that name.
-        UserInputError: ``use_container`` with an executor that is not a container one.
-    """
-    if use_container:
-        if name is not None and name not in ("docker", "podman"):
-            raise UserInputError(
-                f"use_container (--use-container) means the docker or podman executor, not "
-                f"'{name}'; give only one of them"
-            )
-        return name or container_executor_name()
-    return check_name(name or settings.executor)
 
 
 def _default_client() -> Client:

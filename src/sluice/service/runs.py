@@ -4,14 +4,22 @@ delete."""
 from __future__ import annotations
 
 import builtins
-from datetime import datetime
+import os
+from collections.abc import Mapping
+from datetime import datetime, timedelta
+from pathlib import Path
 from typing import Any, Protocol
 
 from sluice.config import Settings
-from sluice.engine.runner import execute_run
-from sluice.errors import FailedPreconditionError, RunNotFoundError
+from sluice.engine.runner import RunOptions, create_run, execute_run
+from sluice.engine.staging import check_pipeline_root
+from sluice.errors import FailedPreconditionError, RunNotFoundError, UserInputError
 from sluice.executors.base import Executor
+from sluice.executors.registry import check_name, container_executor_name
 from sluice.service.experiments import ExperimentService
+from sluice.spec.loader import load_pipeline
+from sluice.spec.resources import check_resources
+from sluice.spec.validate import check_pipeline, resolve_arguments
 from sluice.states import ACTIVE_RUN_STATES, RunState
 from sluice.store.experiments import ExperimentRepository
 from sluice.store.listing import ListQuery, Page
@@ -19,9 +27,106 @@ from sluice.store.models import RunRow, StateTransitionRow, utcnow
 from sluice.store.repository import Store
 from sluice.store.runs import LIST_KEYS, RunDetails, RunRepository
 
-__all__ = ["LIST_KEYS", "RunDetails", "RunExecutor", "RunService"]
+__all__ = [
+    "LIST_KEYS",
+    "RunDetails",
+    "RunExecutor",
+    "RunService",
+    "default_parallelism",
+    "open_store",
+    "prepare_run",
+]
 
 _ACTIVE = tuple(ACTIVE_RUN_STATES)
+
+
+def open_store(settings: Settings) -> Store:
+    """The store for these settings."""
+    return Store(settings.db_url)
+
+
+def default_parallelism() -> int:
+    """How many task processes a run keeps at once unless told otherwise."""
+    # Task processes mostly wait on I/O or on each other; a few per core keeps a wide
+    # ParallelFor moving without drowning a laptop.
+    return max(8, 4 * (os.cpu_count() or 2))
+
+
+def prepare_run(
+    pipeline: object,
+    arguments: Mapping[str, Any] | None = None,
+    *,
+    pipeline_root: str | os.PathLike[str] | None = None,
+    enable_caching: bool | None = None,
+    run_name: str | None = None,
+    pipeline_name: str | None = None,
+    cache_max_age: timedelta | None = None,
+    allow_unsatisfiable_resources: bool = False,
+    use_container: bool = False,
+    max_parallel_tasks: int | None = None,
+    experiment: str | None = None,
+    display_name: str | None = None,
+    run_fields: dict[str, Any] | None = None,
+    settings: Settings | None = None,
+    executor: str | None = None,
+) -> tuple[Store, RunRow, Settings, list[str]]:
+    """Load and validate a pipeline and record a PENDING run.
+
+    Nothing is written unless every check passes. Returns the store, the run row,
+    the settings and any warnings (unsatisfiable resources allowed, platform features).
+    ``executor`` (default: ``docker``/``podman`` for ``use_container``, else the settings'
+    executor) is stored with the run.
+    """
+    settings = settings or Settings.from_env()
+    executor_name = _executor_name(executor, use_container, settings)
+    loaded = load_pipeline(pipeline, pipeline_name=pipeline_name)
+    check_pipeline(loaded)
+    resolved = resolve_arguments(loaded, arguments)
+    warnings = check_resources(loaded, allow_unsatisfiable=allow_unsatisfiable_resources)
+    root = (
+        str(pipeline_root)
+        if pipeline_root is not None
+        else (loaded.spec.default_pipeline_root or str(settings.artifacts_dir))
+    )
+    if "://" not in root:
+        root = str(Path(root).expanduser().absolute())
+    check_pipeline_root(root)
+    options = RunOptions(
+        enable_caching=enable_caching,
+        cache_max_age=cache_max_age,
+        executor=executor_name,
+        max_parallel_tasks=max_parallel_tasks or default_parallelism(),
+    )
+    store = open_store(settings)
+    row = create_run(
+        store,
+        loaded,
+        resolved,
+        pipeline_root=root,
+        run_name=run_name,
+        options=options,
+        experiment=experiment,
+        display_name=display_name,
+        fields=run_fields,
+    )
+    return store, row, settings, warnings
+
+
+def _executor_name(name: str | None, use_container: bool, settings: Settings) -> str:
+    """The executor a new run records (checked to exist).
+
+    Raises:
+        UnknownExecutorError: no executor has that name.
+        UserInputError: ``use_container`` with an executor that is not a container one.
+    """
+    if use_container:
+        if name is not None and name not in ("docker", "podman"):
+            raise UserInputError(
+                f"use_container (--use-container) means the docker or podman executor, not "
+                f"'{name}'; give only one of them"
+            )
+        return name or container_executor_name()
+    return check_name(name or settings.executor)
 
 
 class RunExecutor(Protocol):
@@ -80,9 +185,6 @@ class RunService:
             NotFoundError: no experiment has ``experiment_id``.
             UserInputError: the pipeline or the parameters are invalid (nothing is written).
         """
-        # Imported here: the client imports the service (one way), not the reverse at load.
-        from sluice.client.local import prepare_run
-
         experiment = ExperimentService(self.store).resolve(experiment_id)
         fields: dict[str, Any] = {
             "experiment_id": experiment.id,
