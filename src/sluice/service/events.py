@@ -32,6 +32,11 @@ from sluice.store.history import HistoryRepository
 from sluice.store.repository import Store
 from sluice.store.runs import RunRepository
 
+# How long a follower waits for a history id that was skipped when a higher one was read
+# (a transaction still open on PostgreSQL), and how far below the newest id it looks.
+GAP_GRACE = 5.0
+GAP_WINDOW = 2000
+
 EVENT_TYPES: dict[type[Any], str] = {
     RunStateChanged: "run_state",
     TaskStateChanged: "task_state",
@@ -71,6 +76,25 @@ class EventService:
         if RunRepository(self.store).get(run_id) is None:
             raise RunNotFoundError(f"no run '{run_id}'; list runs with GET /apis/v2beta1/runs")
 
+    def _read(
+        self, last: int, pending: set[int], run_id: str | None
+    ) -> tuple[list[Event], int, set[int], set[int]]:
+        """One read of the history: the events to yield (new ones after ``last`` and late
+        ones among ``pending``, in ``seq`` order), the highest id read, the ids now seen
+        missing below it, and the ``pending`` ids that have arrived (of any run)."""
+        new = self.history.events_after(last, run_id=run_id)
+        top = max((event.seq for event in new), default=last)
+        missing: set[int] = set()
+        if top > last:
+            low = max(last, top - GAP_WINDOW)
+            missing = set(range(low + 1, top + 1)) - self.history.seqs_between(low, top)
+        arrived: set[int] = set()
+        late: list[Event] = []
+        if pending:
+            arrived = pending & self.history.seqs_between(min(pending) - 1, max(pending))
+            late = self.history.events_of(arrived, run_id=run_id)
+        return sorted(late + new, key=lambda event: event.seq), top, missing, arrived
+
     async def follow(
         self,
         *,
@@ -86,16 +110,31 @@ class EventService:
         cue for a heartbeat). The store is read again at least every ``poll_interval``.
         """
         last = after
+        # Ids above ``last``'s predecessors that had no row when a higher one was read: on
+        # PostgreSQL a transaction that began earlier can still commit them. Each is looked
+        # for until it arrives or GAP_GRACE seconds pass (a rolled-back insert leaves a
+        # hole for good).
+        pending: dict[int, float] = {}
         loop = asyncio.get_running_loop()
         idle_since = loop.time()
         # Subscribe first: whatever commits after this is on the bus or in the next read.
         async with self.store.events.stream(run_id=run_id) as stream:
             notices: list[TaskNotice] = []
             while True:
-                found = await asyncio.to_thread(self.history.events_after, last, run_id=run_id)
+                found, top, missing, arrived = await asyncio.to_thread(
+                    self._read, last, set(pending), run_id
+                )
+                now = loop.time()
+                for seq in arrived:
+                    pending.pop(seq, None)
+                for seq in missing:
+                    pending.setdefault(seq, now)
+                for seq, since in list(pending.items()):
+                    if now - since > GAP_GRACE:
+                        del pending[seq]
                 for event in found:
                     yield event
-                    last = max(last, event.seq)
+                last = max(last, top)
                 # A notice comes after the state change it belongs to, which is read now.
                 for notice in notices:
                     yield notice

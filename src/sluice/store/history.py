@@ -7,7 +7,9 @@ server following runs another process executes) re-derives the same events from 
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from collections.abc import Collection
+
+from sqlalchemy import ColumnElement, select
 
 from sluice.events import Event, RunStateChanged, TaskLogAvailable, TaskStateChanged
 from sluice.states import RunState, TaskState
@@ -41,13 +43,39 @@ class HistoryRepository:
         (the history row keeps only the state). A task's move to RUNNING with a log
         file is followed by its :class:`TaskLogAvailable`, as on the bus.
         """
+        return self._events(StateTransitionRow.id > after, run_id=run_id, limit=limit)
+
+    def events_of(self, seqs: Collection[int], *, run_id: str | None = None) -> list[Event]:
+        """The events of the history rows with these ids (of ``run_id`` only, if given),
+        in ``seq`` order; ids with no row (yet) are left out."""
+        if not seqs:
+            return []
+        return self._events(StateTransitionRow.id.in_(list(seqs)), run_id=run_id, limit=None)
+
+    def seqs_between(self, after: int, upto: int) -> set[int]:
+        """The ids of every run's history rows with ``after`` < id <= ``upto``.
+
+        A follower compares them with the range to find ids not committed yet: on
+        PostgreSQL, ids are handed out when a row is inserted, so a transaction that
+        started earlier can commit a lower id after a higher one was read.
+        """
+        query = select(StateTransitionRow.id).where(
+            StateTransitionRow.id > after, StateTransitionRow.id <= upto
+        )
+        with self.store.session() as session:
+            return {int(seq) for seq in session.scalars(query)}
+
+    def _events(
+        self, where: ColumnElement[bool], *, run_id: str | None, limit: int | None
+    ) -> list[Event]:
         query = (
             select(StateTransitionRow, TaskRow)
             .outerjoin(TaskRow, TaskRow.id == StateTransitionRow.task_id)
-            .where(StateTransitionRow.id > after)
+            .where(where)
             .order_by(StateTransitionRow.id)
-            .limit(limit)
         )
+        if limit is not None:
+            query = query.limit(limit)
         if run_id is not None:
             query = query.where(StateTransitionRow.run_id == run_id)
         events: list[Event] = []

@@ -58,6 +58,9 @@ async def stream_events(
     async def body() -> AsyncIterator[str]:
         # Tells EventSource how long to wait before reconnecting (ms).
         yield "retry: 1000\n\n"
+        # An event that arrives late (its row committed after a higher id was read) keeps
+        # the id at the highest seen, so a reconnect never replays what was already sent.
+        resume_at = after
         async for event in service.follow(
             run_id=run_id or None,
             after=after,
@@ -67,7 +70,8 @@ async def stream_events(
             if event is None:
                 yield ": keepalive\n\n"
             else:
-                yield f"id: {event.seq}\nevent: {event_type(event)}\ndata: {event_json(event)}\n\n"
+                resume_at = max(resume_at, event.seq)
+                yield f"id: {resume_at}\nevent: {event_type(event)}\ndata: {event_json(event)}\n\n"
 
     return StreamingResponse(
         body(),
