@@ -86,12 +86,7 @@ PENDING_INTERFACE_MODULES: set[str] = {
     "client/local.py",
     "metadata.py",
     "server/app.py",
-    "server/config.py",
-    "server/kfp_filters.py",
     "server/manager.py",
-    "server/routers/artifacts.py",
-    "server/routers/recurring_runs.py",
-    "server/routers/runs.py",
     "server/scheduler.py",
 }
 
