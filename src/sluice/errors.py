@@ -170,7 +170,25 @@ class ComponentError(RunFailedError):
 
 
 class StoreError(SluiceError):
-    """The run store could not be opened or migrated."""
+    """The run store could not be opened, migrated or reached (the server answers 503).
+
+    The store raises its database's errors as the subclasses below (the driver's error is
+    the ``__cause__``), so no caller handles SQLAlchemy's own exceptions.
+    """
+
+
+class StoreUnavailableError(StoreError):
+    """The store's database could not be reached, or stayed locked too long; try again."""
+
+
+class StoreConflictError(StoreError):
+    """The database refused a write that conflicts with what it holds (a unique key, a
+    reference, a constraint); the server answers 409."""
+
+
+class StoreValueError(StoreError):
+    """The database refused a value (too long for its column, a NUL in PostgreSQL text);
+    the server answers 400."""
 
 
 class MetadataNotFoundError(UserInputError):

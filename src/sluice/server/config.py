@@ -10,8 +10,8 @@ from typing import TYPE_CHECKING
 from starlette.requests import Request
 
 from sluice.config import Settings
+from sluice.service.stores import Store
 from sluice.store.models import utcnow
-from sluice.store.repository import Store
 
 if TYPE_CHECKING:
     from sluice.server.manager import RunManager

@@ -12,7 +12,6 @@ import logging
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from sqlalchemy.exc import DataError, IntegrityError, OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from sluice.errors import (
@@ -23,7 +22,10 @@ from sluice.errors import (
     NotFoundError,
     RunNotFoundError,
     SluiceError,
+    StoreConflictError,
     StoreError,
+    StoreUnavailableError,
+    StoreValueError,
     UserInputError,
 )
 from sluice.states import IllegalTransitionError
@@ -98,7 +100,10 @@ STATUS_OF_ERROR: dict[type[BaseException], tuple[int, int]] = {
     AlreadyExistsError: (409, ALREADY_EXISTS),
     # The store is down or the connection to it was lost: worth retrying later.
     StoreError: (503, UNAVAILABLE),
-    OperationalError: (503, UNAVAILABLE),
+    StoreUnavailableError: (503, UNAVAILABLE),
+    # The database refused the request's write or value: the request's fault, not a 5xx.
+    StoreConflictError: (409, ALREADY_EXISTS),
+    StoreValueError: (400, INVALID_ARGUMENT),
     # Sluice could not start or supervise a process: a fault of this server.
     ExecutorError: (500, INTERNAL),
     # The store refused a state change the transition table forbids: a Sluice bug.
@@ -108,8 +113,15 @@ STATUS_OF_ERROR: dict[type[BaseException], tuple[int, int]] = {
     SluiceError: (400, FAILED_PRECONDITION),
 }
 
-# Errors whose own text may hold SQL or connection details are answered with this instead.
-_STORE_UNAVAILABLE = "the run store is unavailable (its database could not be reached); try again"
+# Errors whose own text may hold SQL, values or connection details (the driver's line) are
+# answered with these instead; the server's log has the whole error.
+PUBLIC_MESSAGE_OF_ERROR: dict[type[BaseException], str] = {
+    StoreUnavailableError: (
+        "the run store is unavailable (its database could not be reached); try again"
+    ),
+    StoreConflictError: "the request conflicts with an existing resource",
+    StoreValueError: "a value in the request is invalid for the store",
+}
 
 
 def error_status(exc: BaseException) -> tuple[int, int]:
@@ -123,11 +135,23 @@ def error_status(exc: BaseException) -> tuple[int, int]:
     return 500, INTERNAL
 
 
+def _public_message(exc: BaseException) -> str | None:
+    for cls in type(exc).__mro__:
+        found = PUBLIC_MESSAGE_OF_ERROR.get(cls)
+        if found is not None:
+            return found
+    return None
+
+
 def _from_error(exc: Exception) -> JSONResponse:
     status, code = error_status(exc)
-    if isinstance(exc, OperationalError):
-        log.warning("store unavailable: %s", exc)
-        message = _STORE_UNAVAILABLE
+    public = _public_message(exc)
+    if public is not None:
+        # The driver's line (in the error's own text) is for the operator, not the caller.
+        log.log(
+            logging.WARNING if status >= 500 else logging.INFO, "%s: %s", type(exc).__name__, exc
+        )
+        message = public
     elif isinstance(exc, ApiError):
         message = exc.message
     else:
@@ -157,22 +181,11 @@ def install_error_handlers(app: FastAPI) -> None:
         code = _CODE_OF_STATUS.get(status, INVALID_ARGUMENT if status < 500 else INTERNAL)
         return error_response(status, str(exc.detail), code)
 
-    async def on_data_error(_request: Request, exc: Exception) -> JSONResponse:
-        # The database refused a value (too long for its column, a NUL in PostgreSQL text):
-        # the request's fault, so a 400 rather than a 500.
-        log.info("database rejected a value: %s", exc)
-        if isinstance(exc, IntegrityError):
-            return error_response(409, "the request conflicts with an existing resource", 6)
-        return error_response(400, "a value in the request is invalid for the store", 3)
-
     async def on_unexpected(_request: Request, exc: Exception) -> JSONResponse:
         log.exception("unexpected error serving a request")
         return error_response(500, f"internal error: {type(exc).__name__}", INTERNAL)
 
     app.add_exception_handler(SluiceError, on_mapped_error)  # ApiError is one
-    app.add_exception_handler(OperationalError, on_mapped_error)
     app.add_exception_handler(RequestValidationError, on_validation)
     app.add_exception_handler(StarletteHTTPException, on_http)
-    app.add_exception_handler(DataError, on_data_error)
-    app.add_exception_handler(IntegrityError, on_data_error)
     app.add_exception_handler(Exception, on_unexpected)

@@ -3,7 +3,8 @@
 ``filter`` is the URL-encoded JSON of KFP's ``Filter`` message; its predicates are ANDed.
 Operations come as numbers (the Python client) or names (the web UI), values in snake or
 camel case. Page tokens are an opaque base64 offset. The parsed :class:`ListQuery` is
-compiled to SQL in the store (``sluice.store.listing``).
+what every service's ``list`` takes (``sluice.service.listing``); the store compiles it
+to SQL.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from typing import Any, TypeVar
 
 from sluice.server.errors import bad_request
 from sluice.server.limits import loads_json
-from sluice.store.listing import ListQuery, Page, Predicate
+from sluice.service.listing import ListQuery, Page, Predicate
 
 T = TypeVar("T")
 DEFAULT_PAGE_SIZE = 20
@@ -154,7 +155,7 @@ def list_query(
     page_token: str | None,
     page_size: int | None,
 ) -> ListQuery:
-    """KFP's list parameters as the store's :class:`ListQuery` (400 for any malformed one).
+    """KFP's list parameters as a :class:`ListQuery` for a service (400 for any malformed one).
 
     ``keys`` are the resource's filter and sort keys (its repository's ``LIST_KEYS``).
     """

@@ -15,7 +15,7 @@ from sluice.errors import NotFoundError
 from sluice.store.listing import ListQuery, Page
 from sluice.store.models import RecurringRunRow
 from sluice.store.recurring_runs import LIST_KEYS, RecurringRunRepository
-from sluice.store.repository import Store
+from sluice.store.repository import Store, new_id
 
 T = TypeVar("T")
 
@@ -45,7 +45,12 @@ class RecurringRunService:
         return NotFoundError(f"no recurring run '{recurring_run_id}'")
 
     def create(self, row: RecurringRunRow, answer: Callable[[RecurringRunRow], T]) -> T:
-        """Record a checked recurring run; ``answer(row)`` is computed before the commit."""
+        """Record a checked recurring run; ``answer(row)`` is computed before the commit.
+
+        A row without an ``id`` gets a new one.
+        """
+        if not row.id:
+            row.id = new_id()
         out = self.repo.add(row, answer)
         self._changed()
         return out

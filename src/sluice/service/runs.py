@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import builtins
 import os
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, Protocol
@@ -23,7 +23,7 @@ from sluice.spec.validate import check_pipeline, resolve_arguments
 from sluice.states import ACTIVE_RUN_STATES, RunState
 from sluice.store.experiments import ExperimentRepository
 from sluice.store.listing import ListQuery, Page
-from sluice.store.models import RunRow, StateTransitionRow, utcnow
+from sluice.store.models import ArtifactRow, RunRow, StateTransitionRow, utcnow
 from sluice.store.repository import Store
 from sluice.store.runs import LIST_KEYS, RunDetails, RunRepository
 
@@ -248,6 +248,10 @@ class RunService:
     def details(self, run_id: str) -> RunDetails:
         """A run with its tasks, their attempts and its state history."""
         return self.repo.details(self.get(run_id))
+
+    def artifacts(self, ids: Sequence[int]) -> dict[int, ArtifactRow]:
+        """The artifacts with these ids (those a run's outputs and its tasks name), by id."""
+        return self.store.get_artifacts(ids)
 
     def list(
         self,

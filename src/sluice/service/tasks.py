@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
+from sluice.engine.staging import is_remote
 from sluice.errors import NotFoundError, RunNotFoundError
+from sluice.names import safe_component
+from sluice.spec.placeholders import local_path_for_uri
 from sluice.store.models import ArtifactRow, RunRow, TaskRow
 from sluice.store.repository import Store
 from sluice.store.runs import RunRepository
@@ -22,6 +26,23 @@ class TaskArtifact:
     task: TaskRow
     artifact: ArtifactRow
     producer: RunRow | None
+
+    def roots(self, home: Path) -> list[Path]:
+        """Where on this machine the artifact's file may be: the output roots of ``run``
+        and, for a cache hit, of ``producer`` (resolved; ``home`` is Sluice's home)."""
+        roots = [run_artifact_root(self.run, home)]
+        if self.producer is not None and self.producer.id != self.run.id:
+            roots.append(run_artifact_root(self.producer, home))
+        return roots
+
+
+def run_artifact_root(run: RunRow, home: Path) -> Path:
+    """Where a run's output artifacts are on this machine (resolved)."""
+    if is_remote(run.pipeline_root):
+        # Remote roots are staged here before upload (engine/context.py).
+        return (home / "staging" / run.id).resolve()
+    root = Path(local_path_for_uri(run.pipeline_root.rstrip("/")))
+    return (root / safe_component(run.name)).resolve()
 
 
 class TaskService:

@@ -3,15 +3,26 @@
 from __future__ import annotations
 
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import create_engine, event, inspect, text
 from sqlalchemy.engine import Connection, Engine, make_url
-from sqlalchemy.exc import ArgumentError, SQLAlchemyError
+from sqlalchemy.exc import (
+    ArgumentError,
+    DataError,
+    DBAPIError,
+    DisconnectionError,
+    IntegrityError,
+    OperationalError,
+    SQLAlchemyError,
+)
+from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from sqlalchemy.pool import NullPool
 
-from sluice.errors import StoreError
+from sluice.errors import StoreConflictError, StoreError, StoreUnavailableError, StoreValueError
 from sluice.store.locks import Owner, advisory_key, sqlite_lock_dir, wait_file_lock
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
@@ -149,12 +160,67 @@ def get_engine(url: str) -> Engine:
             if _current_revision(engine) != SCHEMA_REVISION:
                 _migrate_serialized(engine, url)
         except SQLAlchemyError as exc:
-            raise StoreError(
+            error = StoreUnavailableError if _is_outage(exc) else StoreError
+            raise error(
                 f"cannot open the store at {url}: {exc.__class__.__name__}: "
                 f"{str(exc).splitlines()[0]}"
             ) from exc
         _engines[url] = engine
         return engine
+
+
+def _is_outage(exc: SQLAlchemyError) -> bool:
+    """Whether ``exc`` says the database is out of reach rather than that a statement failed.
+
+    OperationalError is the DBAPI's class for it (connection refused or lost, the server
+    shutting down, SQLite's "database is locked" once its busy timeout ran out); a pool
+    that could not hand out a connection in time, or a connection found dead, count too.
+    """
+    if isinstance(exc, (OperationalError, PoolTimeoutError, DisconnectionError)):
+        return True
+    return isinstance(exc, DBAPIError) and exc.connection_invalidated
+
+
+def _driver_line(exc: SQLAlchemyError) -> str:
+    """The driver's own error on one line, without the SQL SQLAlchemy appends."""
+    cause = exc.orig if isinstance(exc, DBAPIError) and exc.orig is not None else exc
+    text = str(cause).strip().splitlines()
+    return f"{type(cause).__name__}: {text[0]}" if text else type(cause).__name__
+
+
+def as_store_error(exc: SQLAlchemyError, url: str) -> StoreError | None:
+    """The :class:`StoreError` that ``exc`` means, or None when it is a Sluice bug.
+
+    An outage is a :class:`StoreUnavailableError`, a violated constraint a
+    :class:`StoreConflictError`, a value the database refuses a :class:`StoreValueError`.
+    Anything else (a ProgrammingError: SQL the database does not understand) is left as
+    it is, so it keeps its own class and traceback.
+    """
+    if _is_outage(exc):
+        return StoreUnavailableError(
+            f"the store at {masked_url(url)} is unavailable ({_driver_line(exc)}); try again"
+        )
+    if isinstance(exc, IntegrityError):
+        return StoreConflictError(f"the store refused a conflicting write ({_driver_line(exc)})")
+    if isinstance(exc, DataError):
+        return StoreValueError(f"the store refused a value ({_driver_line(exc)})")
+    return None
+
+
+@contextmanager
+def store_errors(url: str) -> Iterator[None]:
+    """Raise the database errors of the block as the :class:`StoreError` they mean.
+
+    The store's boundary (every ``Store.session()`` passes through it): above it, nobody
+    handles SQLAlchemy's exceptions. The original error is the ``__cause__``.
+    """
+    try:
+        yield
+    except SQLAlchemyError as exc:
+        translated = as_store_error(exc, url)
+        if translated is None:
+            raise
+        raise translated from exc
 
 
 def dispose_engines() -> None:

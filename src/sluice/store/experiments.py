@@ -5,9 +5,8 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import select, update
-from sqlalchemy.exc import IntegrityError
 
-from sluice.errors import AlreadyExistsError
+from sluice.errors import AlreadyExistsError, StoreConflictError
 from sluice.store.listing import ListQuery, Page, list_page
 from sluice.store.models import ExperimentRow, RecurringRunRow, RunRow
 from sluice.store.repository import Store, new_id
@@ -66,7 +65,7 @@ class ExperimentRepository:
         try:
             with self.store.session() as session:
                 session.add(row)
-        except IntegrityError as exc:
+        except StoreConflictError as exc:
             # Created by a concurrent request between the lookup and the insert.
             existing = self.named(namespace, name)
             if existing is None:

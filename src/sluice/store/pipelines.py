@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 from sqlalchemy import func, select
-from sqlalchemy.exc import IntegrityError
 
-from sluice.errors import AlreadyExistsError, FailedPreconditionError
+from sluice.errors import AlreadyExistsError, FailedPreconditionError, StoreConflictError
 from sluice.store.listing import ListQuery, Page, list_page
 from sluice.store.models import PipelineRow, PipelineVersionRow
 from sluice.store.repository import Store
@@ -51,7 +50,7 @@ class PipelineRepository:
                 session.flush()  # the version's foreign key needs the pipeline first
                 if version is not None:
                     session.add(version)
-        except IntegrityError as exc:
+        except StoreConflictError as exc:
             raise AlreadyExistsError(f"a pipeline named '{pipeline.name}' already exists") from exc
 
     def get(self, pipeline_id: str) -> PipelineRow | None:
@@ -109,7 +108,7 @@ class PipelineRepository:
         try:
             with self.store.session() as session:
                 session.add(version)
-        except IntegrityError as exc:
+        except StoreConflictError as exc:
             raise AlreadyExistsError(
                 f"the pipeline already has a version named '{version.name}'"
             ) from exc

@@ -23,7 +23,12 @@ from sqlalchemy import Table, delete, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
-from sluice.errors import AmbiguousRunError, RunNameTakenError, RunNotFoundError
+from sluice.errors import (
+    AmbiguousRunError,
+    RunNameTakenError,
+    RunNotFoundError,
+    StoreConflictError,
+)
 from sluice.events import (
     Event,
     RunStateChanged,
@@ -40,7 +45,7 @@ from sluice.states import (
     RunState,
     TaskState,
 )
-from sluice.store.db import get_engine
+from sluice.store.db import get_engine, store_errors
 from sluice.store.lineage import LineageMixin
 from sluice.store.models import (
     ContextRow,
@@ -79,8 +84,12 @@ class Store(LineageMixin):
 
     @contextmanager
     def session(self) -> Iterator[Session]:
-        """A session that commits on success and rolls back on error."""
-        with self._sessions.begin() as session:
+        """A session that commits on success and rolls back on error.
+
+        Database errors leave it as the :class:`StoreError` they mean (``store_errors``):
+        the store's one boundary, so no caller handles SQLAlchemy's exceptions.
+        """
+        with store_errors(self.url), self._sessions.begin() as session:
             yield session
 
     # -- contexts ---------------------------------------------------------------------------
@@ -147,7 +156,7 @@ class Store(LineageMixin):
                 experiment=experiment,
                 **fields,
             )
-        except IntegrityError:
+        except StoreConflictError:
             # Only the name is unique among what this insert writes (the id and the run
             # context are new); anything else is a bug and keeps its traceback.
             if not self.run_name_taken(name):

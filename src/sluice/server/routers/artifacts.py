@@ -13,28 +13,16 @@ from typing import Any
 
 from fastapi import APIRouter, Depends, Request
 
-from sluice.engine.staging import is_remote
 from sluice.errors import UserInputError
-from sluice.names import safe_component
 from sluice.server.auth import require_token
-from sluice.server.config import ServerState, state_of
+from sluice.server.config import state_of
 from sluice.server.errors import ApiError, bad_request, not_found
 from sluice.service.tasks import TaskService
 from sluice.spec.placeholders import local_path_for_uri
-from sluice.store.models import RunRow
 
 router = APIRouter(tags=["artifacts"], dependencies=[Depends(require_token)])
 
 MAX_READ_BYTES = 32 * 1024 * 1024
-
-
-def run_artifact_root(state: ServerState, run: RunRow) -> Path:
-    """Where a run's output artifacts are on this machine (resolved)."""
-    if is_remote(run.pipeline_root):
-        # Remote roots are staged here before upload (engine/context.py).
-        return (state.config.settings.home / "staging" / run.id).resolve()
-    root = Path(local_path_for_uri(run.pipeline_root.rstrip("/")))
-    return (root / safe_component(run.name)).resolve()
 
 
 def safe_artifact_path(uri: str, roots: list[Path]) -> Path:
@@ -61,12 +49,8 @@ def read_artifact(
     """The content (base64 ``data``) of a task's output artifact file."""
     state = state_of(request)
     found = TaskService(state.store).output_artifact(run_id, node_id, artifact_name)
-    run, artifact, producer = found.run, found.artifact, found.producer
     # A cache hit republishes an earlier run's artifact: that run's root is allowed too.
-    roots = [run_artifact_root(state, run)]
-    if producer is not None and producer.id != run.id:
-        roots.append(run_artifact_root(state, producer))
-    path = safe_artifact_path(artifact.uri, roots)
+    path = safe_artifact_path(found.artifact.uri, found.roots(state.config.settings.home))
     if path.stat().st_size > MAX_READ_BYTES:
         raise ApiError(413, f"artifact is larger than {MAX_READ_BYTES} bytes; read it from {path}")
     return {"data": base64.b64encode(path.read_bytes()).decode()}

@@ -30,7 +30,6 @@ from sluice.server.submission import resolve_experiment
 from sluice.service.recurring_runs import LIST_KEYS
 from sluice.spec.validate import resolve_arguments
 from sluice.store.models import RecurringRunRow, utcnow
-from sluice.store.repository import new_id
 
 router = APIRouter(
     tags=["recurring runs"], dependencies=[Depends(require_token)], route_class=LimitedRoute
@@ -232,7 +231,6 @@ def create_recurring_run(body: RecurringRunIn, request: Request) -> dict[str, An
     if config.pipeline_root:
         runtime["pipeline_root"] = config.pipeline_root
     row = RecurringRunRow(
-        id=new_id(),
         display_name=body.display_name,
         description=body.description or None,
         experiment_id=experiment.id,

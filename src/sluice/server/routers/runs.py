@@ -16,9 +16,8 @@ from sluice.server.limits import Description, LimitedRoute, Name, Text
 from sluice.server.packages import load_spec
 from sluice.server.serialize import artifact_ids_of, run_json
 from sluice.server.submission import submit_run
-from sluice.service.runs import LIST_KEYS
+from sluice.service.runs import LIST_KEYS, RunService
 from sluice.store.models import RunRow
-from sluice.store.repository import Store
 
 router = APIRouter(tags=["runs"], dependencies=[Depends(require_token)], route_class=LimitedRoute)
 
@@ -98,14 +97,15 @@ def create_run(body: RunIn, request: Request) -> dict[str, Any]:
 
 def run_details(state: ServerState, run_id: str) -> dict[str, Any]:
     """A run with its task details and state history."""
-    details = services.runs(state).details(run_id)
+    runs = services.runs(state)
+    details = runs.details(run_id)
     return run_json(
         details.run,
         tasks=details.tasks,
         executions=details.executions,
         history=details.history,
         task_history=details.task_history,
-        artifacts=state.store.get_artifacts(artifact_ids_of(details.run, details.tasks)),
+        artifacts=runs.artifacts(artifact_ids_of(details.run, details.tasks)),
     )
 
 
@@ -127,10 +127,10 @@ def get_run(run_id: str, request: Request) -> dict[str, Any]:
     return run_details(state_of(request), run_id)
 
 
-def _run_summary(row: RunRow, store: Store | None = None) -> dict[str, Any]:
+def _run_summary(row: RunRow, runs: RunService | None = None) -> dict[str, Any]:
     # Lists leave out the spec and task details; GET /runs/{id} has them. The run's output
     # artifacts (a query only for runs that have some) fill Sluice's extension field.
-    artifacts = store.get_artifacts(artifact_ids_of(row, [])) if store is not None else None
+    artifacts = runs.artifacts(artifact_ids_of(row, [])) if runs is not None else None
     return run_json(row, with_spec=False, artifacts=artifacts)
 
 
@@ -148,9 +148,9 @@ def list_runs(
     query = list_query(
         LIST_KEYS, filter=filter, sort_by=sort_by, page_token=page_token, page_size=page_size
     )
-    state = state_of(request)
-    page = services.runs(state).list(query, namespace=namespace, experiment_id=experiment_id)
-    return list_json(page, key="runs", to_json=lambda row: _run_summary(row, state.store))
+    runs = services.runs(state_of(request))
+    page = runs.list(query, namespace=namespace, experiment_id=experiment_id)
+    return list_json(page, key="runs", to_json=lambda row: _run_summary(row, runs))
 
 
 @router.post("/runs/{run_id}:terminate")

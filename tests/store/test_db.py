@@ -1,0 +1,63 @@
+"""The store's boundary: its database's errors leave it as the ``StoreError`` they mean."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import text
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DataError, IntegrityError, OperationalError, ProgrammingError
+from tests.tcp_relay import TcpRelay
+
+from sluice.errors import StoreConflictError, StoreUnavailableError, StoreValueError
+from sluice.service.listing import ListQuery, Predicate
+from sluice.store.experiments import ExperimentRepository
+from sluice.store.models import RecurringRunRow
+from sluice.store.recurring_runs import RecurringRunRepository
+from sluice.store.repository import Store, new_id
+
+
+def test_a_postgresql_outage_is_store_unavailable(postgres_url: str) -> None:
+    """The database's host goes away mid-use: the next call raises StoreUnavailableError."""
+    url = make_url(postgres_url)
+    with TcpRelay((url.host or "127.0.0.1", url.port or 5432)) as relay:
+        store = Store(url.set(port=relay.port).render_as_string(hide_password=False))
+        assert store.get_run("nope") is None
+        relay.cut()  # the port now refuses connections, and the pooled one is broken
+        with pytest.raises(StoreUnavailableError) as raised:
+            store.get_run("nope")
+    message = str(raised.value)
+    assert isinstance(raised.value.__cause__, OperationalError)
+    assert "\n" not in message and "SELECT" not in message  # one line, no SQL
+    assert "unavailable" in message and "try again" in message
+
+
+def test_a_violated_constraint_is_store_conflict(store: Store) -> None:
+    # A unique index the repository does not know about: the database alone refuses.
+    with store.engine.begin() as connection:
+        connection.execute(
+            text("CREATE UNIQUE INDEX uq_test_name ON recurring_runs (display_name)")
+        )
+    repo = RecurringRunRepository(store)
+    repo.add(RecurringRunRow(id=new_id(), display_name="nightly"), lambda row: row.id)
+    with pytest.raises(StoreConflictError) as raised:
+        repo.add(RecurringRunRow(id=new_id(), display_name="nightly"), lambda row: row.id)
+    assert isinstance(raised.value.__cause__, IntegrityError)
+    assert "\n" not in str(raised.value)
+    assert [row.display_name for row in repo.page(ListQuery()).rows] == ["nightly"]
+
+
+def test_a_value_postgresql_refuses_is_store_value(postgres_url: str) -> None:
+    """PostgreSQL text cannot hold NUL; SQLite's can (there the filter simply matches none)."""
+    store = Store(postgres_url)
+    query = ListQuery(predicates=[Predicate("display_name", "EQUALS", "a\x00b")])
+    with pytest.raises(StoreValueError) as raised:
+        ExperimentRepository(store).page(query)
+    assert isinstance(raised.value.__cause__, DataError)
+    assert "NUL" in str(raised.value)
+
+
+def test_sql_the_database_does_not_understand_stays_a_bug(postgres_url: str) -> None:
+    """A ProgrammingError is Sluice's own mistake: it keeps its class and traceback."""
+    store = Store(postgres_url)
+    with pytest.raises(ProgrammingError), store.session() as session:
+        session.execute(text("SELECT no_such_column FROM runs"))
