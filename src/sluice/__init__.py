@@ -43,18 +43,19 @@ from sluice.errors import (
 )
 
 if TYPE_CHECKING:
-    from sluice.client.client import Client, RemoteRunHandle
+    from sluice.client.client import Client
     from sluice.client.handle import BaseRunHandle
     from sluice.client.local import RunHandle, cancel, get_run, list_runs, resume, run, submit
     from sluice.client.models import Run, TaskFailure, TaskRun
     from sluice.client.options import RunConfig
+    from sluice.client.remote_runs import RemoteRunHandle
 
 __version__ = "0.1.0"
 
 _LAZY = {
     "BaseRunHandle": "sluice.client.handle",
     "Client": "sluice.client.client",
-    "RemoteRunHandle": "sluice.client.client",
+    "RemoteRunHandle": "sluice.client.remote_runs",
     "RunConfig": "sluice.client.options",
     "RunHandle": "sluice.client.local",
     "cancel": "sluice.client.local",

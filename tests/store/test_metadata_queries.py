@@ -1,6 +1,6 @@
 """Metadata read queries (lists, pages, gets, contexts, lineage) on every database.
 
-Covers sluice.store.metadata, sluice.store.metadata_lineage and sluice.store.pagination.
+Covers sluice.store.metadata_queries, sluice.store.lineage_subgraph and sluice.store.pagination.
 """
 
 from __future__ import annotations
@@ -13,8 +13,8 @@ from sqlalchemy import update
 from tests.states import move_run, move_task
 
 from sluice.errors import InvalidQueryError
-from sluice.store import metadata as q
-from sluice.store.metadata_lineage import lineage
+from sluice.store import metadata_queries as q
+from sluice.store.lineage_subgraph import lineage
 from sluice.store.models import ArtifactRow, ExecutionRow
 from sluice.store.repository import Store
 

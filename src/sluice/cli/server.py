@@ -12,7 +12,7 @@ from sluice.cli.common import cli_errors
 def masked_url(url: str) -> str:
     """``url`` for a log line: a password in it (``user:secret@`` or ``?password=``) as ***."""
     # Imported here: SQLAlchemy stays off the path of every other CLI call.
-    from sluice.store.db import masked_url as masked
+    from sluice.service.stores import masked_url as masked
 
     return masked(url)
 
@@ -73,12 +73,9 @@ def server_command(
             fg="yellow",
             err=True,
         )
-    from sluice.executors.registry import check_name
-    from sluice.store.locks import lock_store_for_server
-    from sluice.store.repository import Store
+    from sluice.service.stores import claim_store_for_server
 
     settings = Settings.from_env(db_url=db, executor=executor)
-    check_name(settings.executor)  # an unknown name: one line, exit 2, before anything starts
     config = ServerConfig(
         settings=settings,
         token=token,
@@ -94,9 +91,10 @@ def server_command(
                 bound = self.servers[0].sockets[0].getsockname()[1] if self.servers else port
                 typer.echo(_started_line(settings.db_url, host, int(bound)), err=True)
 
-    # Taken before uvicorn starts, so a second server on this store exits with one line
-    # (exit 2) instead of a failed-startup traceback; held until this process ends.
-    lock = lock_store_for_server(Store(config.settings.db_url).engine)
+    # Taken before uvicorn starts, so an unknown executor or a second server on this store
+    # exits with one line (exit 2) instead of a failed-startup traceback; held until this
+    # process ends.
+    lock = claim_store_for_server(settings)
     try:
         app = create_app(config, store_lock=lock)
         server = _Server(uvicorn.Config(app, host=host, port=port, log_level="info"))

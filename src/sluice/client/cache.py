@@ -7,8 +7,7 @@ from sluice.config import Settings
 from sluice.errors import UserInputError
 from sluice.service import cache as cache_service
 from sluice.service.cache import CacheExplanation
-from sluice.service.runs import open_store
-from sluice.store.repository import Store
+from sluice.service.stores import Store, open_store
 
 __all__ = ["CacheExplanation", "clear_cache", "explain_cache"]
 

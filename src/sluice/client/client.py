@@ -16,7 +16,6 @@ Both kinds return the same :class:`~sluice.Run` and :class:`~sluice.TaskRun` vie
 from __future__ import annotations
 
 import os
-import time
 from collections.abc import Mapping
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
@@ -26,13 +25,15 @@ from sluice.client.models import Run
 from sluice.client.options import RunConfig
 from sluice.config import Settings
 from sluice.errors import UserInputError
-from sluice.states import FINAL_RUN_STATES, RunState
+from sluice.states import RunState
 
 if TYPE_CHECKING:
+    from sluice.client.bound_metadata import BoundMetadata
     from sluice.client.remote import RemoteClient
+    from sluice.client.remote_runs import RemoteRuns
     from sluice.events import EventCallback
-    from sluice.metadata import BoundMetadata
-    from sluice.store.repository import Store
+    from sluice.service.local_runs import LocalRunService
+    from sluice.service.stores import Store
 
 
 class Client:
@@ -72,7 +73,7 @@ class Client:
             None if self.host else Settings.from_env(home=home, db_url=db_url)
         )
         self._store: Store | None = None
-        self._remote: RemoteClient | None = None
+        self._remote: RemoteRuns | None = None
 
     def __repr__(self) -> str:
         where = f"host={self.host!r}" if self.host else f"db_url={self._settings().db_url!r}"
@@ -87,17 +88,23 @@ class Client:
     def _local_store(self) -> Store:
         # Opened on first use: making a client touches nothing.
         if self._store is None:
-            from sluice.store.repository import Store
+            from sluice.service.stores import open_store
 
-            self._store = Store(self._settings().db_url)
+            self._store = open_store(self._settings())
         return self._store
 
-    def _client(self) -> RemoteClient:
+    def _local(self) -> LocalRunService:
+        from sluice.service.local_runs import LocalRunService
+
+        return LocalRunService(self._local_store(), self._settings())
+
+    def _remote_runs(self) -> RemoteRuns:
         if self._remote is None:
             from sluice.client.remote import RemoteClient
+            from sluice.client.remote_runs import RemoteRuns
 
             assert self.host is not None
-            self._remote = RemoteClient(self.host, token=self._token)
+            self._remote = RemoteRuns(RemoteClient(self.host, token=self._token))
         return self._remote
 
     @property
@@ -109,12 +116,12 @@ class Client:
         """
         if not self.host:
             raise UserInputError("Client.api is the server's REST API; give Client(host=...)")
-        return self._client()
+        return self._remote_runs().api
 
     def close(self) -> None:
         """Close a host client's connections (a local client holds none of its own)."""
         if self._remote is not None:
-            self._remote.close()
+            self._remote.api.close()
             self._remote = None
 
     def __enter__(self) -> Client:
@@ -221,7 +228,7 @@ class Client:
             executor=executor,
         )
         if self.host:
-            return self._submit_remote(pipeline, arguments, options, on_event)
+            return self._remote_runs().submit(pipeline, arguments, options, on_event)
         from sluice.client.local import RunHandle
         from sluice.service.runs import prepare_run
 
@@ -242,38 +249,6 @@ class Client:
         )
         return RunHandle(store, row, settings, on_event)
 
-    def _submit_remote(
-        self,
-        pipeline: object,
-        arguments: Mapping[str, Any] | None,
-        options: RunConfig,
-        on_event: EventCallback | None,
-    ) -> RemoteRunHandle:
-        from sluice.engine.context import json_ready
-        from sluice.spec.loader import load_pipeline
-        from sluice.spec.validate import check_pipeline, resolve_arguments
-
-        given = options.host_unsupported() + (["on_event"] if on_event is not None else [])
-        if given:
-            raise UserInputError(
-                f"{', '.join(given)} cannot be used with a host client yet; drop it or run "
-                "with a local Client()"
-            )
-        # Checked here first, so bad input fails fast with the same messages as locally.
-        loaded = load_pipeline(pipeline, pipeline_name=options.pipeline_name)
-        check_pipeline(loaded)
-        resolve_arguments(loaded, arguments)
-        stored = loaded.to_dict()
-        spec = stored if stored.get("platform_spec") else stored["pipeline_spec"]
-        root = options.pipeline_root
-        created = self._client().create_run(
-            spec,
-            json_ready(dict(arguments or {})),
-            display_name=options.run_name,
-            pipeline_root=os.fspath(root) if root is not None else None,
-        )
-        return RemoteRunHandle(self, str(created["run_id"]), created)
-
     # -- reading ----------------------------------------------------------------------------
 
     def get_run(self, run: str) -> Run:
@@ -285,18 +260,10 @@ class Client:
                 (a ``UserInputError`` listing them, from a server).
         """
         if self.host:
-            client = self._client()
-            return self._remote_run(client.resolve_run(run))
-        from sluice.client.convert import run_from_rows
+            return self._remote_runs().resolve(run)
+        from sluice.client.convert import run_from_record
 
-        store = self._local_store()
-        row = store.resolve_run(run)
-        return run_from_rows(row, store.tasks_of_run(row.id), store)
-
-    def _remote_run(self, run_id: str) -> Run:
-        from sluice.client.convert import run_from_json
-
-        return run_from_json(self._client().get_run(run_id))
+        return run_from_record(self._local().resolve(run))
 
     def list_runs(
         self, *, limit: int = 100, pipeline_name: str | None = None, state: str | None = None
@@ -306,17 +273,12 @@ class Client:
         Raises:
             UserInputError: ``pipeline_name`` with a host client (filter by ``state``).
         """
-        from sluice.client.convert import run_from_json, run_from_rows
-
         if self.host:
-            if pipeline_name is not None:
-                raise UserInputError("pipeline_name cannot be used with a host client yet")
-            return [run_from_json(r) for r in self._client().list_runs(limit=limit, state=state)]
-        store = self._local_store()
-        return [
-            run_from_rows(row, [], store)
-            for row in store.list_runs(limit=limit, pipeline_name=pipeline_name, state=state)
-        ]
+            return self._remote_runs().list(limit=limit, pipeline_name=pipeline_name, state=state)
+        from sluice.client.convert import run_from_record
+
+        found = self._local().list(limit=limit, pipeline_name=pipeline_name, state=state)
+        return [run_from_record(record) for record in found]
 
     @property
     def metadata(self) -> BoundMetadata:
@@ -330,7 +292,7 @@ class Client:
                 "metadata queries read a local store; use Client(home=...) or "
                 "Client(db_url=...) with the server's store"
             )
-        from sluice.metadata import BoundMetadata
+        from sluice.client.bound_metadata import BoundMetadata
 
         return BoundMetadata(self._local_store())
 
@@ -350,21 +312,14 @@ class Client:
             UserInputError: (host) the server cannot retry a run in its state.
         """
         if self.host:
-            client = self._client()
-            run_id = client.resolve_run(run)
-            current = client.get_run(run_id)
-            if current.get("state") != RunState.SUCCEEDED:
-                client.retry(run_id)
-                return RemoteRunHandle(self, run_id, current).wait()
-            return self._remote_run(run_id)
-        from sluice.client.convert import run_from_rows
+            return self._remote_runs().resume(run)
+        from sluice.client.convert import run_from_record
         from sluice.client.local import RunHandle
 
-        store = self._local_store()
-        row = store.resolve_run(run)
-        if row.state == RunState.SUCCEEDED:
-            return run_from_rows(row, store.tasks_of_run(row.id), store)
-        return RunHandle(store, row, self._settings()).wait()
+        record = self._local().resolve(run)
+        if record.run.state == RunState.SUCCEEDED:
+            return run_from_record(record)
+        return RunHandle(self._local_store(), record.run, self._settings()).wait()
 
     def cancel(self, run: str) -> Run:
         """Cancel a run and return it as it is afterwards; a run that ended is left alone.
@@ -383,66 +338,14 @@ class Client:
             AmbiguousRunError: an id prefix or display name that matches several runs.
         """
         if self.host:
-            client = self._client()
-            run_id = client.resolve_run(run)
-            client.terminate(run_id)
-            return self._remote_run(run_id)
-        from sluice.client.convert import run_from_rows
+            return self._remote_runs().cancel(run)
+        from sluice.client.convert import run_from_record
         from sluice.client.local import live_handle
 
-        store = self._local_store()
-        row = store.resolve_run(run)
-        handle = live_handle(row.id)
+        local = self._local()
+        run_id = local.resolve(run).run.id
+        handle = live_handle(run_id)
         if handle is not None:
             handle.cancel()
             return handle.wait()
-        if row.state == RunState.PENDING:
-            store.transition_run(row.id, RunState.CANCELED, error="canceled", finished=True)
-        elif row.state == RunState.RUNNING:
-            store.transition_run(row.id, RunState.CANCELING)
-        row = store.resolve_run(row.id)
-        return run_from_rows(row, store.tasks_of_run(row.id), store)
-
-
-class RemoteRunHandle(BaseRunHandle):
-    """A run submitted to a Sluice server, followed by polling it.
-
-    Attributes:
-        id: the run's id on the server.
-        name: its display name.
-        poll_seconds: how often :meth:`wait` asks the server.
-    """
-
-    def __init__(self, client: Client, run_id: str, created: Mapping[str, Any]) -> None:
-        self.id = run_id
-        self.name = str(created.get("display_name") or run_id)
-        self.poll_seconds = 0.5
-        self._client = client
-        self._state = str(created.get("state") or "PENDING")
-
-    def done(self) -> bool:
-        """Whether the run had ended when the server was last asked (asks if not)."""
-        if self._state not in FINAL_RUN_STATES:
-            self._state = self._client._client().get_run(self.id).get("state") or self._state
-        return self._state in FINAL_RUN_STATES
-
-    def cancel(self) -> None:
-        """Ask the server to cancel the run."""
-        self._client._client().terminate(self.id)
-
-    def get(self) -> Run:
-        """The run as the server has it now."""
-        run = self._client._remote_run(self.id)
-        self._state = run.state
-        return run
-
-    def wait(self, timeout: float | None = None) -> Run:
-        """Poll the server until the run ends (or ``timeout`` seconds pass); return it."""
-        deadline = None if timeout is None else time.monotonic() + timeout
-        while True:
-            run = self.get()
-            if run.state in FINAL_RUN_STATES or (
-                deadline is not None and time.monotonic() >= deadline
-            ):
-                return run
-            time.sleep(self.poll_seconds)
+        return run_from_record(local.cancel_unowned(run_id))

@@ -1,15 +1,17 @@
-"""Turning store rows into the public :class:`Run` and :class:`TaskRun` views."""
+"""Turning the service's run records into the public :class:`Run` and :class:`TaskRun` views."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sluice.client.models import Run, TaskFailure, TaskRun
-from sluice.store.models import ArtifactRow, RunRow, TaskRow
-from sluice.store.repository import Store, as_utc
+from sluice.store.models import ArtifactRow, TaskRow, as_utc
+
+if TYPE_CHECKING:
+    from sluice.service.local_runs import RunRecord
 
 
 def to_dsl_artifact(row: ArtifactRow) -> Any:
@@ -49,10 +51,6 @@ def _values(data: dict[str, Any], artifacts: dict[int, ArtifactRow]) -> dict[str
     return values
 
 
-def _artifact_ids(*groups: dict[str, Any]) -> list[int]:
-    return [i for g in groups for ids in (g.get("artifacts") or {}).values() for i in ids]
-
-
 def task_from_row(row: TaskRow, artifacts: dict[int, ArtifactRow]) -> TaskRun:
     """A task row as a :class:`TaskRun`."""
     return TaskRun(
@@ -77,12 +75,9 @@ def task_from_row(row: TaskRow, artifacts: dict[int, ArtifactRow]) -> TaskRun:
     )
 
 
-def run_from_rows(row: RunRow, tasks: list[TaskRow], store: Store) -> Run:
-    """A run row and its task rows as a :class:`Run`."""
-    ids = _artifact_ids(row.outputs or {})
-    for task in tasks:
-        ids += _artifact_ids(task.inputs or {}, task.outputs or {})
-    artifacts = store.get_artifacts(sorted(set(ids)))
+def run_from_record(record: RunRecord) -> Run:
+    """A run with its tasks and their artifacts (from the service) as a :class:`Run`."""
+    row, artifacts = record.run, record.artifacts
     return Run(
         id=row.id,
         name=row.name,
@@ -91,7 +86,7 @@ def run_from_rows(row: RunRow, tasks: list[TaskRow], store: Store) -> Run:
         error=row.error,
         arguments=dict(row.arguments or {}),
         outputs=_values(row.outputs or {}, artifacts),
-        tasks=[task_from_row(t, artifacts) for t in tasks],
+        tasks=[task_from_row(t, artifacts) for t in record.tasks],
         pipeline_root=row.pipeline_root,
         created_at=as_utc(row.created_at),
         started_at=as_utc(row.started_at),

@@ -10,15 +10,15 @@ from collections.abc import Mapping
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
-from sluice.client.convert import run_from_rows
+from sluice.client.convert import run_from_record
 from sluice.client.handle import BaseRunHandle
 from sluice.client.models import Run
 from sluice.client.options import RunConfig
 from sluice.config import Settings
-from sluice.engine.runner import execute_run
 from sluice.events import EventCallback, Subscription
+from sluice.service.local_runs import LocalRunService
+from sluice.service.stores import Store
 from sluice.store.models import RunRow
-from sluice.store.repository import Store
 
 if TYPE_CHECKING:
     from sluice.client.client import Client
@@ -126,15 +126,14 @@ class RunHandle(BaseRunHandle):
     ) -> None:
         self.id = row.id
         self.name = row.name
-        self._store = store
-        self._settings = settings
+        self._runs = LocalRunService(store, settings)
         self._loop: asyncio.AbstractEventLoop | None = None
         self._main: asyncio.Task[Any] | None = None
         self._ready = threading.Event()
         self._ended = threading.Event()
         self._error: BaseException | None = None
         self._subscription: Subscription | None = (
-            None if on_event is None else store.events.subscribe(on_event, run_id=row.id)
+            None if on_event is None else self._runs.subscribe(row.id, on_event)
         )
         self._thread = threading.Thread(
             target=self._target, name=f"sluice-run-{row.name}", daemon=True
@@ -149,7 +148,7 @@ class RunHandle(BaseRunHandle):
             self._main = asyncio.current_task()
             self._ready.set()
             # The executor the run's options name (a resumed run: the one it started with).
-            await execute_run(self._store, self.id, settings=self._settings)
+            await self._runs.execute(self.id)
 
         try:
             asyncio.run(main())
@@ -190,9 +189,7 @@ class RunHandle(BaseRunHandle):
 
     def get(self) -> Run:
         """The run as it is in the store now."""
-        row = self._store.get_run(self.id)
-        assert row is not None
-        return run_from_rows(row, self._store.tasks_of_run(self.id), self._store)
+        return run_from_record(self._runs.get(self.id))
 
 
 def submit(

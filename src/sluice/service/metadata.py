@@ -1,23 +1,42 @@
 """Metadata queries: artifacts, executions, contexts and lineage (Vertex-shaped).
 
 ``sluice.metadata`` (the Python API) and any REST or UI front door read metadata through
-these calls; the filter language and the SQL are in ``sluice.store.metadata`` and
-``sluice.store.filters*``.
+these calls; the filter language and the SQL are in ``sluice.store.metadata_queries``,
+``sluice.store.lineage_subgraph`` and ``sluice.store.filters*``.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Literal
+from urllib.parse import unquote, urlparse
 
 from sluice.errors import MetadataNotFoundError
-from sluice.store import metadata as queries
-from sluice.store.metadata import EventEntry, ExecutionEntry, Page
-from sluice.store.metadata_lineage import LineageRows, lineage
+from sluice.store import metadata_queries as queries
+from sluice.store.digest import sha256_of
+from sluice.store.lineage_subgraph import LineageRows, lineage
+from sluice.store.metadata_queries import EventEntry, ExecutionEntry, Page
 from sluice.store.models import ArtifactRow, ContextRow
 from sluice.store.repository import Store
 
-__all__ = ["MetadataService", "Page"]
+__all__ = [
+    "EventEntry",
+    "ExecutionEntry",
+    "LineageRows",
+    "MetadataService",
+    "Page",
+    "local_path",
+]
+
+
+def local_path(uri: str) -> Path | None:
+    """The local path of an artifact's uri; None for a remote one (``s3://``, ``gs://``)."""
+    if uri.startswith("file://"):
+        return Path(unquote(urlparse(uri).path))
+    if "://" in uri:
+        return None
+    return Path(uri).expanduser()
 
 
 class MetadataService:
@@ -75,14 +94,35 @@ class MetadataService:
         Raises:
             MetadataNotFoundError: there is none.
         """
-        row = queries.get_artifact(self.store, artifact_id)
+        row = self.find_artifact(artifact_id)
         if row is None:
             raise MetadataNotFoundError(f"no artifact with id {artifact_id}")
         return row
 
+    def find_artifact(self, artifact_id: int) -> ArtifactRow | None:
+        """The artifact with this id, or None."""
+        return queries.get_artifact(self.store, artifact_id)
+
     def find_artifact_by_uri(self, uri: str) -> ArtifactRow | None:
         """The newest artifact at ``uri``, or None."""
         return queries.get_artifact_by_uri(self.store, uri)
+
+    def find_artifact_at(self, location: str) -> ArtifactRow | None:
+        """The newest artifact at a uri or local path, or None.
+
+        A local artifact may have been recorded as given, as an absolute path or as a
+        ``file://`` uri; a path may be given as any of them, or relative.
+        """
+        spellings = [location]
+        path = local_path(location)
+        if path is not None:
+            absolute = str(path.absolute())
+            spellings += [absolute, f"file://{absolute}"]
+        for uri in dict.fromkeys(spellings):
+            row = self.find_artifact_by_uri(uri)
+            if row is not None:
+                return row
+        return None
 
     def get_execution(self, execution_id: int) -> ExecutionEntry:
         """The execution with this id.
@@ -90,10 +130,14 @@ class MetadataService:
         Raises:
             MetadataNotFoundError: there is none.
         """
-        entry = queries.get_execution(self.store, execution_id)
+        entry = self.find_execution(execution_id)
         if entry is None:
             raise MetadataNotFoundError(f"no execution with id {execution_id}")
         return entry
+
+    def find_execution(self, execution_id: int) -> ExecutionEntry | None:
+        """The execution with this id, or None."""
+        return queries.get_execution(self.store, execution_id)
 
     def get_context(self, id_or_name: int | str) -> ContextRow:
         """The context with this id or name.
@@ -101,10 +145,14 @@ class MetadataService:
         Raises:
             MetadataNotFoundError: there is none.
         """
-        row = queries.get_context(self.store, id_or_name)
+        row = self.find_context(id_or_name)
         if row is None:
             raise MetadataNotFoundError(f"no context '{id_or_name}'")
         return row
+
+    def find_context(self, id_or_name: int | str) -> ContextRow | None:
+        """The context with this id or name (a run's also by the run's name), or None."""
+        return queries.get_context(self.store, id_or_name)
 
     def events_of_execution(self, execution_id: int) -> list[EventEntry]:
         """The INPUT and OUTPUT events of an execution."""
@@ -131,9 +179,28 @@ class MetadataService:
         direction: str = "both",
         max_hops: int | None = None,
     ) -> LineageRows:
-        """The lineage subgraph around ``artifact_ids`` (see ``store.metadata_lineage``)."""
+        """The lineage subgraph around ``artifact_ids`` (see ``store.lineage_subgraph``)."""
         return lineage(self.store, artifact_ids, direction=direction, max_hops=max_hops)
 
     def set_artifact_digest(self, artifact_id: int, digest: str | None) -> None:
         """Record (or clear) an artifact's content digest."""
         queries.set_artifact_digest(self.store, artifact_id, digest)
+
+    def compute_digest(self, artifact_id: int, uri: str) -> str | None:
+        """Hash the local content at an artifact's ``uri`` and record it as its digest.
+
+        A file hashes to ``sha256:`` + the SHA-256 of its bytes; a directory to the
+        SHA-256 of its files' relative paths and contents, in path order
+        (:func:`sluice.store.digest.sha256_of`, the digest the engine records for small
+        outputs as they are produced).
+
+        Returns:
+            The digest, or None (nothing recorded) when the uri is remote or nothing
+            exists at the path.
+        """
+        path = local_path(uri)
+        if path is None or not path.exists():
+            return None
+        digest = sha256_of(path)
+        self.set_artifact_digest(artifact_id, digest)
+        return digest

@@ -11,12 +11,14 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from sluice.config import Settings
+from sluice.engine.context import json_ready
 from sluice.engine.runner import RunOptions, create_run, execute_run
 from sluice.engine.staging import check_pipeline_root
 from sluice.errors import FailedPreconditionError, RunNotFoundError, UserInputError
 from sluice.executors.base import Executor
 from sluice.executors.registry import check_name, container_executor_name
 from sluice.service.experiments import ExperimentService
+from sluice.service.stores import open_store
 from sluice.spec.loader import load_pipeline
 from sluice.spec.resources import check_resources
 from sluice.spec.validate import check_pipeline, resolve_arguments
@@ -32,17 +34,13 @@ __all__ = [
     "RunDetails",
     "RunExecutor",
     "RunService",
+    "check_run_request",
     "default_parallelism",
     "open_store",
     "prepare_run",
 ]
 
 _ACTIVE = tuple(ACTIVE_RUN_STATES)
-
-
-def open_store(settings: Settings) -> Store:
-    """The store for these settings."""
-    return Store(settings.db_url)
 
 
 def default_parallelism() -> int:
@@ -127,6 +125,29 @@ def _executor_name(name: str | None, use_container: bool, settings: Settings) ->
             )
         return name or container_executor_name()
     return check_name(name or settings.executor)
+
+
+def check_run_request(
+    pipeline: object,
+    arguments: Mapping[str, Any] | None = None,
+    *,
+    pipeline_name: str | None = None,
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Check a pipeline and its arguments as :func:`prepare_run` does, recording nothing.
+
+    What a client runs before it submits to a server, so bad input fails fast and with
+    the same messages as a local run. Returns the spec to submit (the compiled document
+    when it has a platform spec, else its pipeline spec) and the arguments as JSON values.
+
+    Raises:
+        UserInputError: the pipeline or the arguments are invalid.
+    """
+    loaded = load_pipeline(pipeline, pipeline_name=pipeline_name)
+    check_pipeline(loaded)
+    resolve_arguments(loaded, arguments)
+    stored = loaded.to_dict()
+    spec = stored if stored.get("platform_spec") else stored["pipeline_spec"]
+    return spec, json_ready(dict(arguments or {}))
 
 
 class RunExecutor(Protocol):

@@ -41,6 +41,13 @@ def utcnow() -> datetime:
     return datetime.now(timezone.utc)
 
 
+def as_utc(value: datetime | None) -> datetime | None:
+    """A row's time as timezone-aware UTC (SQLite returns naive datetimes; all are UTC)."""
+    if value is None or value.tzinfo is not None:
+        return value
+    return value.replace(tzinfo=timezone.utc)
+
+
 class Base(DeclarativeBase):
     """Base of every store model."""
 

@@ -16,7 +16,6 @@ import re
 import uuid
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from datetime import datetime
 from typing import Any, cast
 
 from sqlalchemy import Table, delete, func, or_, select, update
@@ -55,6 +54,7 @@ from sluice.store.models import (
     TaskRow,
     utcnow,
 )
+from sluice.store.models import as_utc as as_utc  # re-exported: the engine imports it
 
 # The gate's UPDATEs are Core statements on the tables (see Store._move_task).
 _RUNS = cast(Table, RunRow.__table__)
@@ -614,12 +614,3 @@ def _task_event(history: StateTransitionRow, task: Any) -> TaskStateChanged:
         message=history.message,
         at=history.at,
     )
-
-
-def as_utc(value: datetime | None) -> datetime | None:
-    """SQLite returns naive datetimes; everything in the store is UTC."""
-    if value is None or value.tzinfo is not None:
-        return value
-    from datetime import timezone
-
-    return value.replace(tzinfo=timezone.utc)

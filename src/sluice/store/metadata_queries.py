@@ -4,7 +4,7 @@ These are the queries behind :mod:`sluice.metadata` (the public API, shaped afte
 Vertex AI's ``aiplatform.Artifact/Execution/Context``). They return store rows; the
 public module turns them into its own objects. Lists take the filter and order_by
 strings of :mod:`sluice.store.filters` and page with keyset tokens
-(:mod:`sluice.store.pagination`). Lineage is in :mod:`sluice.store.metadata_lineage`.
+(:mod:`sluice.store.pagination`). Lineage is in :mod:`sluice.store.lineage_subgraph`.
 """
 
 from __future__ import annotations

@@ -16,7 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from sluice.errors import InvalidQueryError
-from sluice.store.metadata import (
+from sluice.store.metadata_queries import (
     EVENT_COLUMNS,
     EXECUTIONS_WITH_PATH,
     EventEntry,
