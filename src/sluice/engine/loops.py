@@ -10,31 +10,19 @@ from __future__ import annotations
 
 import asyncio
 import json
-from typing import Any, Protocol
+from typing import Any
 
 from kfp.pipeline_spec import pipeline_spec_pb2
 
-from sluice.engine.context import RunContext, json_ready
+from sluice.engine.context import json_ready
 from sluice.engine.inputs import ResolvedInputs
+from sluice.engine.kinds import TaskCall, TaskKind
 from sluice.engine.model import ArtifactRef, Scope, TaskResult, artifact_ids
+from sluice.engine.records import get_or_create_record
 from sluice.engine.states import TaskState
+from sluice.engine.subdag import run_child_dag
 from sluice.errors import InvalidArgumentError
 from sluice.spec.values import normalize_numbers
-from sluice.store.models import TaskRow
-
-
-class ChildDagRunner(Protocol):
-    """Runs one iteration's sub-DAG (``tasks._run_child_dag``)."""
-
-    async def __call__(
-        self,
-        ctx: RunContext,
-        component: pipeline_spec_pb2.ComponentSpec,
-        row: TaskRow,
-        inputs: ResolvedInputs,
-        *,
-        recorded: ResolvedInputs | None = None,
-    ) -> TaskResult: ...
 
 
 def loop_items(task: pipeline_spec_pb2.PipelineTaskSpec, inputs: ResolvedInputs) -> list[Any]:
@@ -64,18 +52,18 @@ def loop_items(task: pipeline_spec_pb2.PipelineTaskSpec, inputs: ResolvedInputs)
     return [normalize_numbers(item) for item in source]
 
 
-async def run_loop(
-    ctx: RunContext,
-    *,
-    task: pipeline_spec_pb2.PipelineTaskSpec,
-    component: pipeline_spec_pb2.ComponentSpec,
-    record: TaskRow,
-    inputs: ResolvedInputs,
-    run_dag: ChildDagRunner,
-) -> TaskResult:
-    """Run every iteration of a loop task and collect its outputs."""
-    from sluice.engine.tasks import get_or_create_record  # tasks.py imports this module
+async def run_loop(call: TaskCall) -> TaskResult:
+    """The handler of ``loop`` tasks: run every iteration and collect the outputs.
 
+    A loop's inputs are not bound to its component: each iteration binds the item too.
+    """
+    ctx, task, component, record, inputs = (
+        call.ctx,
+        call.task,
+        call.component,
+        call.record,
+        call.inputs,
+    )
     items = loop_items(task, inputs)
     ctx.store.transition_task(
         record.id,
@@ -114,7 +102,7 @@ async def run_loop(
             task,
             parent,
             path=path,
-            kind="iteration",
+            kind=TaskKind.ITERATION,
             iteration_index=index,
         )
         if TaskState(row.state).is_success:
@@ -125,7 +113,9 @@ async def run_loop(
                 row.id, TaskState.SKIPPED, error=reason, finished=True, message=reason
             )
             return TaskResult(state=TaskState.SKIPPED, task_id=row.id, error=reason)
-        result = await run_dag(ctx, component, row, scope_inputs, recorded=recorded)
+        result = await run_child_dag(
+            ctx, component, row, scope_inputs, handlers=call.handlers, recorded=recorded
+        )
         if result.state == TaskState.FAILED:
             failed.append(result)
         return result
