@@ -21,7 +21,8 @@ from sluice.engine.model import ArtifactRef, TaskResult, artifact_ids
 from sluice.engine.states import TaskState
 from sluice.errors import InvalidArgumentError, UnsupportedFeatureError
 from sluice.spec.placeholders import resolve_placeholders
-from sluice.spec.values import normalize_numbers, value_from_proto
+from sluice.spec.proto_values import value_from_proto
+from sluice.spec.values import normalize_numbers
 
 
 async def run_importer(call: TaskCall) -> TaskResult:
