@@ -1,11 +1,11 @@
 """Running one container task: cache lookup, then attempts with retries.
 
 An attempt is four steps, and every state change is committed before the engine acts on
-it: :func:`_build` (executor input, command line, request: no state yet),
-:func:`_record_start` (execution RUNNING, task RUNNING, committed before the process
-starts), :func:`_execute` (the executor call; a cancel or an executor fault is recorded
-before it propagates), :func:`_record_outputs` (artifacts, execution COMPLETE, task
-SUCCEEDED, or the attempt's failure).
+it: :func:`_build` (executor input, command line, request: no state yet); then, once a
+process slot is free, :func:`_record_start` (execution RUNNING, task RUNNING, committed
+before the process starts) and :func:`_execute` (the executor call; a cancel or an
+executor fault is recorded before it propagates); last :func:`_record_outputs`
+(artifacts, execution COMPLETE, task SUCCEEDED, or the attempt's failure).
 """
 
 from __future__ import annotations
@@ -125,8 +125,18 @@ async def run_container_task(call: TaskCall) -> TaskResult:
         if number > 1:
             await asyncio.sleep(_backoff_seconds(policy, number - 1))
         attempt = await _build(this, previous + number, first=number == 1, resources=resources)
-        execution_id = _record_start(this, attempt)
-        outcome = await _execute(this, attempt, execution_id)
+        # The task is RUNNING only once a process slot is its: a task waiting for one
+        # stays as it was (PENDING, or RUNNING between retries) and shows no attempt.
+        try:
+            await ctx.slots.acquire()
+        except asyncio.CancelledError:
+            _record_canceled(this)
+            raise
+        try:
+            execution_id = _record_start(this, attempt)
+            outcome = await _execute(this, attempt, execution_id)
+        finally:
+            ctx.slots.release()
         if isinstance(outcome, _Failed):
             failure = outcome
             continue
@@ -278,28 +288,28 @@ def _record_start(this: _Task, attempt: _Attempt) -> int:
 
 
 async def _execute(this: _Task, attempt: _Attempt, execution_id: int) -> ExecutionResult | _Failed:
-    """Step 3: the executor runs the attempt once a process slot is free.
+    """Step 3: the executor runs the attempt (its process slot is held).
 
     A cancel is recorded (execution and task CANCELED) before it propagates; an executor
     that could not start or supervise the attempt fails the attempt, not the engine.
     """
     ctx = this.ctx
     try:
-        async with ctx.slots:
-            return await ctx.executor.execute(attempt.request)
+        return await ctx.executor.execute(attempt.request)
     except asyncio.CancelledError:
         ctx.store.finish_execution(execution_id, state="CANCELED", error="canceled")
-        ctx.store.transition_task(
-            this.record.id,
-            TaskState.CANCELED,
-            finished=True,
-            error="canceled",
-            message="canceled",
-        )
+        _record_canceled(this)
         raise
     except SluiceError as exc:
         ctx.store.finish_execution(execution_id, state="FAILED", error=str(exc))
         return _Failed(str(exc))
+
+
+def _record_canceled(this: _Task) -> None:
+    """The task CANCELED: its run was cancelled while it ran or waited for a slot."""
+    this.ctx.store.transition_task(
+        this.record.id, TaskState.CANCELED, finished=True, error="canceled", message="canceled"
+    )
 
 
 async def _record_outputs(
