@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from sluice.engine.container import failure_summary
+from sluice.engine.failures import failure_summary
 from sluice.logfiles import iter_text_chunks, read_tail, tail_lines
 
 MIB = 1024 * 1024
@@ -61,7 +61,7 @@ MEASURE = textwrap.dedent(
     import json, resource, sys
     from pathlib import Path
     from sluice.cli.summary import tail_lines
-    from sluice.engine.container import failure_summary
+    from sluice.engine.failures import failure_summary
 
     path = Path(sys.argv[1])
     failure_summary(Path(sys.argv[2]), 1)  # warm up on a small log

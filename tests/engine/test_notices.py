@@ -11,7 +11,7 @@ from google.protobuf import json_format
 from kfp import dsl
 from kfp.pipeline_spec import pipeline_spec_pb2
 
-from sluice.engine.container import _unused_image_notice
+from sluice.engine.notices import unused_image_notice
 
 
 def _container(component: Any) -> Any:
@@ -46,24 +46,24 @@ def _ctx(use_container: bool = False) -> Any:
     "image", ["python:3.11", "python:3.9-slim", "python", "docker.io/library/python:3.12"]
 )
 def test_lightweight_components_on_python_images_get_none(image: str) -> None:
-    assert _unused_image_notice(_ctx(), "t", _container(_image_component(image))) is None
+    assert unused_image_notice(_ctx(), "t", _container(_image_component(image))) is None
 
 
 def test_lightweight_component_on_another_image_gets_one() -> None:
     ctx = _ctx()
     container = _container(_image_component("pytorch/pytorch:2.1.0"))
-    notice = _unused_image_notice(ctx, "train", container)
+    notice = unused_image_notice(ctx, "train", container)
     assert notice == (
         "task train: image pytorch/pytorch:2.1.0 is not used; running on the host's Python — "
         "--use-container runs it in Docker/Podman"
     )
-    assert _unused_image_notice(ctx, "train-2", container) is None  # once per image per run
+    assert unused_image_notice(ctx, "train-2", container) is None  # once per image per run
 
 
 def test_container_component_gets_one_even_on_a_python_image() -> None:
-    notice = _unused_image_notice(_ctx(), "shell", _container(shell))
+    notice = unused_image_notice(_ctx(), "shell", _container(shell))
     assert notice is not None and notice.startswith("task shell: image python:3.11 is not used")
 
 
 def test_none_when_running_in_containers() -> None:
-    assert _unused_image_notice(_ctx(use_container=True), "shell", _container(shell)) is None
+    assert unused_image_notice(_ctx(use_container=True), "shell", _container(shell)) is None

@@ -1,4 +1,4 @@
-"""Tests for sluice.spec.validate: structural checks, platform warnings, run arguments."""
+"""Tests for sluice.spec.validate (structure, platform warnings) and sluice.spec.arguments."""
 
 # No `from __future__ import annotations`: kfp reads component annotations at runtime.
 
@@ -11,14 +11,9 @@ from google.protobuf import json_format
 from kfp import dsl
 
 from sluice.errors import InvalidArgumentError, InvalidPipelineError, UnsupportedFeatureError
+from sluice.spec.arguments import parameter_type_name, parse_cli_arguments, resolve_arguments
 from sluice.spec.loader import LoadedPipeline, load_pipeline
-from sluice.spec.validate import (
-    check_pipeline,
-    parameter_type_name,
-    parse_cli_arguments,
-    platform_warnings,
-    resolve_arguments,
-)
+from sluice.spec.validate import check_pipeline, platform_warnings
 
 IMAGE = "python:3.11"
 

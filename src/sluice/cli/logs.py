@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -10,16 +9,6 @@ import typer
 from sluice.cli.common import cli_errors
 from sluice.errors import RunNotFoundError
 from sluice.logfiles import iter_text_chunks
-
-
-def _attempts_of(log_path: Path) -> list[int]:
-    # Each attempt has its own directory next to the last one: .../<task>/attempt-<n>/log.txt
-    found = []
-    for directory in log_path.parent.parent.glob("attempt-*"):
-        number = directory.name.removeprefix("attempt-")
-        if number.isdigit() and (directory / log_path.name).exists():
-            found.append(int(number))
-    return sorted(found)
 
 
 @cli_errors
@@ -46,6 +35,7 @@ def logs_command(
 ) -> None:
     """Print a task's log: its stdout and stderr."""
     from sluice.client.local import get_run
+    from sluice.service.logs import attempt_log, attempts_with_log
 
     if host:
         from sluice.client.remote import RemoteClient
@@ -62,9 +52,9 @@ def logs_command(
         raise RunNotFoundError(f"task '{found.path}' has no log: {reason} (state {found.state})")
     path = found.log_path
     if attempt is not None:
-        path = path.parent.parent / f"attempt-{attempt}" / path.name
+        path = attempt_log(path, attempt)
         if not path.exists():
-            have = ", ".join(str(n) for n in _attempts_of(found.log_path)) or "none"
+            have = ", ".join(str(n) for n in attempts_with_log(found.log_path)) or "none"
             raise RunNotFoundError(
                 f"task '{found.path}' has no attempt {attempt} (attempts with a log: {have})"
             )

@@ -5,19 +5,17 @@ from __future__ import annotations
 import asyncio
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
-from pathlib import Path
 from typing import Any
 
 from kfp.pipeline_spec import pipeline_spec_pb2
 
 from sluice.config import Settings
+from sluice.engine.layout import RunLayout
 from sluice.engine.model import ArtifactRef, TaskResult
-from sluice.engine.staging import is_remote
 from sluice.engine.states import TaskState
 from sluice.events import TaskNotice, TaskStateChanged
 from sluice.executors.base import Executor
-from sluice.names import safe_component, safe_task_path, under
-from sluice.spec.placeholders import JobContext, local_path_for_uri
+from sluice.spec.placeholders import JobContext
 from sluice.store.models import ArtifactRow, TaskRow
 from sluice.store.repository import Store
 
@@ -49,6 +47,16 @@ class RunContext:
     # Images a notice was given about in this run: one notice per image per run.
     noticed_images: set[str] = field(default_factory=set)
     _slots: asyncio.Semaphore | None = None
+    # Where this run's files live (attempt directories, task output roots).
+    layout: RunLayout = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.layout = RunLayout(
+            settings=self.settings,
+            run_id=self.run_id,
+            run_name=self.run_name,
+            pipeline_root=self.pipeline_root,
+        )
 
     @property
     def slots(self) -> asyncio.Semaphore:
@@ -85,41 +93,8 @@ class RunContext:
             pipeline_root=self.pipeline_root,
             create_time_utc=created,
             schedule_time_utc=created,
-            workspace_path=str(self.settings.home / "workspaces" / self.run_id),
+            workspace_path=str(self.layout.workspace_dir),
         )
-
-    def task_root(self, path: str) -> str:
-        """Where a task's output artifacts go: ``<pipeline_root>/<run name>/<task path>``.
-
-        Every name in it is a safe path component, and the result is checked to stay
-        under the pipeline root: a task named ``../x`` in an uploaded spec writes nowhere
-        else.
-        """
-        run_dir = safe_component(self.run_name)
-        if not path:
-            return under(self.pipeline_root, run_dir) + "/"
-        return under(self.pipeline_root, run_dir, safe_task_path(path))
-
-    @property
-    def remote_root(self) -> bool:
-        """Whether artifacts live in an object store (staged locally for tasks)."""
-        return is_remote(self.pipeline_root)
-
-    @property
-    def staging_dir(self) -> Path:
-        """Local copies of a remote-rooted run's artifacts."""
-        return self.settings.home / "staging" / self.run_id
-
-    def local_task_root(self, path: str) -> Path:
-        """Where a task writes its outputs on this machine."""
-        if self.remote_root:
-            return Path(under(str(self.staging_dir), safe_task_path(path)))
-        return Path(local_path_for_uri(self.task_root(path)))
-
-    def attempt_dir(self, path: str, attempt: int) -> Path:
-        """Scratch directory of one attempt: log, parameter output files, work dir."""
-        run_dir = str(self.settings.runs_dir / safe_component(self.run_id))
-        return Path(under(run_dir, safe_task_path(path), f"attempt-{attempt}"))
 
     def caching_enabled_for(self, task: pipeline_spec_pb2.PipelineTaskSpec) -> bool:
         """Run-level ``enable_caching`` wins over the compiled setting when it is not None."""

@@ -10,19 +10,29 @@ Semantics follow the KFP Go backend (Argo DAGs with ``failFast``):
 - once a task has failed, no new task starts in that DAG (running ones finish),
   except those ``ALL_UPSTREAM_TASKS_COMPLETED`` tasks; the DAG fails;
 - a task whose ``triggerPolicy.condition`` is false is SKIPPED with everything inside it.
+
+Each task is handed to the handler that ``handlers`` gives for its kind
+(:mod:`sluice.engine.kinds`); this module knows no kind of task.
 """
 
 from __future__ import annotations
 
 import asyncio
+import logging
 
 from kfp.pipeline_spec import pipeline_spec_pb2
 
 from sluice.engine.context import RunContext
+from sluice.engine.inputs import resolve_task_inputs
+from sluice.engine.kinds import Handlers, TaskCall, TaskKind
 from sluice.engine.model import Scope, TaskResult
+from sluice.engine.records import get_or_create_record, skip_task
 from sluice.engine.states import TaskState
-from sluice.engine.tasks import run_task, skip_task
+from sluice.errors import SluiceError
+from sluice.spec.cel import evaluate_condition
 from sluice.spec.graph import dependencies
+
+logger = logging.getLogger(__name__)
 
 _ALL_COMPLETED = pipeline_spec_pb2.PipelineTaskSpec.TriggerPolicy.TriggerStrategy.Value(
     "ALL_UPSTREAM_TASKS_COMPLETED"
@@ -30,7 +40,11 @@ _ALL_COMPLETED = pipeline_spec_pb2.PipelineTaskSpec.TriggerPolicy.TriggerStrateg
 
 
 async def run_dag(
-    ctx: RunContext, component: pipeline_spec_pb2.ComponentSpec, scope: Scope
+    ctx: RunContext,
+    component: pipeline_spec_pb2.ComponentSpec,
+    scope: Scope,
+    *,
+    handlers: Handlers,
 ) -> TaskResult:
     """Run every task of a DAG component; results land in ``scope.results``.
 
@@ -60,7 +74,7 @@ async def run_dag(
                 if reason is not None:
                     scope.results[name] = skip_task(ctx, name, spec, scope, reason)
                     continue
-                job = asyncio.ensure_future(run_task(ctx, name, spec, scope))
+                job = asyncio.ensure_future(run_task(ctx, name, spec, scope, handlers=handlers))
                 running[job] = name
             if not running:
                 if waiting:  # only unreachable tasks remain (cannot happen in a valid DAG)
@@ -90,3 +104,48 @@ async def run_dag(
             state=TaskState.FAILED, error=first_failure.error, failed_task=first_failure.failed_task
         )
     return TaskResult(state=TaskState.SUCCEEDED)
+
+
+async def run_task(
+    ctx: RunContext,
+    name: str,
+    task: pipeline_spec_pb2.PipelineTaskSpec,
+    scope: Scope,
+    *,
+    handlers: Handlers,
+) -> TaskResult:
+    """Run one task of a DAG to its end, by its kind's handler, and return its result."""
+    path = scope.child_path(name)
+    existing = ctx.existing.get(path)
+    if existing is not None and TaskState(existing.state).is_success:
+        # A resumed or retried run: this task finished before; never run it twice.
+        return ctx.stored_result(existing)
+    row = get_or_create_record(ctx, name, task, scope)
+    try:
+        resolved = resolve_task_inputs(ctx, task, scope, task_name=name, task_id=row.id)
+        if task.trigger_policy.condition and not evaluate_condition(
+            task.trigger_policy.condition, resolved.parameters
+        ):
+            return skip_task(ctx, name, task, scope, "condition was false")
+        handler = handlers[TaskKind(row.kind)]
+        call = TaskCall(
+            ctx=ctx,
+            task=task,
+            component=ctx.spec.components[task.component_ref.name],
+            record=row,
+            inputs=resolved,
+            handlers=handlers,
+        )
+        return await handler(call)
+    except asyncio.CancelledError:
+        raise
+    except Exception as exc:
+        if isinstance(exc, SluiceError):
+            error = str(exc)
+        else:
+            logger.exception("internal error in task %s", row.path)
+            error = f"sluice internal error: {exc.__class__.__name__}: {exc}"
+        ctx.store.transition_task(
+            row.id, TaskState.FAILED, error=error, message=error, finished=True
+        )
+        return TaskResult(state=TaskState.FAILED, task_id=row.id, error=error, failed_task=row.path)

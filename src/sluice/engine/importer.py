@@ -14,27 +14,21 @@ from pathlib import Path
 from typing import Any
 
 from google.protobuf import json_format
-from kfp.pipeline_spec import pipeline_spec_pb2
 
-from sluice.engine.context import RunContext, json_ready, ref_from_row
-from sluice.engine.inputs import ResolvedInputs
+from sluice.engine.context import json_ready, ref_from_row
+from sluice.engine.kinds import TaskCall
 from sluice.engine.model import ArtifactRef, TaskResult, artifact_ids
 from sluice.engine.states import TaskState
 from sluice.errors import InvalidArgumentError, UnsupportedFeatureError
 from sluice.spec.placeholders import resolve_placeholders
-from sluice.spec.values import normalize_numbers, value_from_proto
-from sluice.store.models import TaskRow
+from sluice.spec.proto_values import value_from_proto
+from sluice.spec.values import normalize_numbers
 
 
-async def run_importer(
-    ctx: RunContext,
-    *,
-    task: pipeline_spec_pb2.PipelineTaskSpec,
-    component: pipeline_spec_pb2.ComponentSpec,
-    record: TaskRow,
-    inputs: ResolvedInputs,
-) -> TaskResult:
-    """Import the artifact and publish it as the task's ``artifact`` output."""
+async def run_importer(call: TaskCall) -> TaskResult:
+    """The handler of ``importer`` tasks: import the artifact as the ``artifact`` output."""
+    ctx, task, component, record = call.ctx, call.task, call.component, call.record
+    inputs = call.bound_inputs()
     spec = ctx.deployment.executors[component.executor_label].importer
     executor_input = {"inputs": {"parameterValues": json_ready(inputs.parameters)}}
     job = ctx.job_context(task_name=record.name, task_id=record.id)
@@ -78,7 +72,7 @@ async def run_importer(
     else:
         local_uri = _local_uri(uri)
         if local_uri is None:
-            local_uri = await asyncio.to_thread(_download, uri, ctx.task_root(record.path))
+            local_uri = await asyncio.to_thread(_download, uri, ctx.layout.task_root(record.path))
             metadata.setdefault("source_uri", uri)
         artifact_id = ctx.store.create_artifact(
             uri=local_uri,

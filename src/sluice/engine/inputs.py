@@ -13,7 +13,8 @@ from sluice.engine.states import TaskState
 from sluice.errors import InvalidArgumentError
 from sluice.spec.cel import apply_selector
 from sluice.spec.placeholders import resolve_placeholders
-from sluice.spec.values import cast_parameter, value_from_proto
+from sluice.spec.proto_values import value_from_proto
+from sluice.spec.values import cast_parameter
 
 # MLMD execution state names, which the Go backend reports in PipelineTaskFinalStatus.
 _FINAL_STATUS_NAMES = {

@@ -1,4 +1,4 @@
-"""ParallelFor: one sub-DAG run per item, ``parallelism`` at a time, outputs collected.
+"""ParallelFor: one sub-DAG run per item, started as process slots free up, outputs collected.
 
 Like the Go backend: the items come from a raw JSON list or an input parameter (a list
 or a JSON string of one); each iteration sees all the loop's inputs (the list included)
@@ -10,31 +10,26 @@ from __future__ import annotations
 
 import asyncio
 import json
-from typing import Any, Protocol
+from typing import Any
 
 from kfp.pipeline_spec import pipeline_spec_pb2
 
-from sluice.engine.context import RunContext, json_ready
+from sluice.engine.context import json_ready
 from sluice.engine.inputs import ResolvedInputs
+from sluice.engine.kinds import TaskCall, TaskKind
 from sluice.engine.model import ArtifactRef, Scope, TaskResult, artifact_ids
+from sluice.engine.records import get_or_create_record
 from sluice.engine.states import TaskState
+from sluice.engine.subdag import run_child_dag
 from sluice.errors import InvalidArgumentError
 from sluice.spec.values import normalize_numbers
-from sluice.store.models import TaskRow
 
-
-class ChildDagRunner(Protocol):
-    """Runs one iteration's sub-DAG (``tasks._run_child_dag``)."""
-
-    async def __call__(
-        self,
-        ctx: RunContext,
-        component: pipeline_spec_pb2.ComponentSpec,
-        row: TaskRow,
-        inputs: ResolvedInputs,
-        *,
-        recorded: ResolvedInputs | None = None,
-    ) -> TaskResult: ...
+# Iterations started ahead of the free process slots, per slot. A loop starts an iteration
+# (creates its row, then its tasks') only when fewer than this many per slot have started
+# and not ended: enough that a slot that frees up finds a task ready, few enough that no
+# task waits long recorded as started (a 1000-wide loop once wrote every iteration's rows
+# before its first task ended; see docs/architecture.md "How a run executes").
+ITERATIONS_PER_SLOT = 2
 
 
 def loop_items(task: pipeline_spec_pb2.PipelineTaskSpec, inputs: ResolvedInputs) -> list[Any]:
@@ -64,18 +59,18 @@ def loop_items(task: pipeline_spec_pb2.PipelineTaskSpec, inputs: ResolvedInputs)
     return [normalize_numbers(item) for item in source]
 
 
-async def run_loop(
-    ctx: RunContext,
-    *,
-    task: pipeline_spec_pb2.PipelineTaskSpec,
-    component: pipeline_spec_pb2.ComponentSpec,
-    record: TaskRow,
-    inputs: ResolvedInputs,
-    run_dag: ChildDagRunner,
-) -> TaskResult:
-    """Run every iteration of a loop task and collect its outputs."""
-    from sluice.engine.tasks import get_or_create_record  # tasks.py imports this module
+async def run_loop(call: TaskCall) -> TaskResult:
+    """The handler of ``loop`` tasks: run every iteration and collect the outputs.
 
+    A loop's inputs are not bound to its component: each iteration binds the item too.
+    """
+    ctx, task, component, record, inputs = (
+        call.ctx,
+        call.task,
+        call.component,
+        call.record,
+        call.inputs,
+    )
     items = loop_items(task, inputs)
     ctx.store.transition_task(
         record.id,
@@ -89,8 +84,6 @@ async def run_loop(
     )
     item_input = task.parameter_iterator.item_input
     items_input = task.parameter_iterator.items.input_parameter
-    limit = task.iterator_policy.parallelism_limit
-    gate = asyncio.Semaphore(limit) if limit > 0 else None
     failed: list[TaskResult] = []
 
     async def iteration(index: int, item: Any) -> TaskResult:
@@ -114,7 +107,7 @@ async def run_loop(
             task,
             parent,
             path=path,
-            kind="iteration",
+            kind=TaskKind.ITERATION,
             iteration_index=index,
         )
         if TaskState(row.state).is_success:
@@ -125,18 +118,32 @@ async def run_loop(
                 row.id, TaskState.SKIPPED, error=reason, finished=True, message=reason
             )
             return TaskResult(state=TaskState.SKIPPED, task_id=row.id, error=reason)
-        result = await run_dag(ctx, component, row, scope_inputs, recorded=recorded)
+        result = await run_child_dag(
+            ctx, component, row, scope_inputs, handlers=call.handlers, recorded=recorded
+        )
         if result.state == TaskState.FAILED:
             failed.append(result)
         return result
 
-    async def gated(index: int, item: Any) -> TaskResult:
-        if gate is None:
-            return await iteration(index, item)
-        async with gate:
-            return await iteration(index, item)
-
-    results = await asyncio.gather(*(gated(i, item) for i, item in enumerate(items)))
+    window = iteration_window(ctx.max_parallel_tasks, task.iterator_policy.parallelism_limit)
+    results: list[TaskResult | None] = [None] * len(items)
+    running: dict[asyncio.Future[TaskResult], int] = {}
+    try:
+        for index, item in enumerate(items):
+            stored = ctx.existing.get(f"{record.path}[{index}]")
+            if stored is not None and TaskState(stored.state).is_success:
+                results[index] = ctx.stored_result(stored)  # resumed: never run twice
+                continue
+            while len(running) >= window:
+                await _reap(running, results)
+            running[asyncio.ensure_future(iteration(index, item))] = index
+        while running:
+            await _reap(running, results)
+    except BaseException:  # cancelled, or the engine failed: stop the iterations it started
+        for job in running:
+            job.cancel()
+        await asyncio.gather(*running, return_exceptions=True)
+        raise
 
     if failed:
         first = failed[0]
@@ -153,7 +160,7 @@ async def run_loop(
             error=first.error,
             failed_task=first.failed_task,
         )
-    parameters, artifacts = collect(component, results)
+    parameters, artifacts = collect(component, [r for r in results if r is not None])
     ctx.store.transition_task(
         record.id,
         TaskState.SUCCEEDED,
@@ -163,6 +170,25 @@ async def run_loop(
     return TaskResult(
         state=TaskState.SUCCEEDED, task_id=record.id, parameters=parameters, artifacts=artifacts
     )
+
+
+def iteration_window(max_parallel_tasks: int, parallelism_limit: int) -> int:
+    """How many of a loop's iterations may have started and not ended at one time.
+
+    ``parallelism_limit`` (``dsl.ParallelFor(parallelism=...)``) when it is set and
+    smaller; else ``ITERATIONS_PER_SLOT`` per process slot of the run.
+    """
+    window = ITERATIONS_PER_SLOT * max(1, max_parallel_tasks)
+    return min(window, parallelism_limit) if parallelism_limit > 0 else window
+
+
+async def _reap(
+    running: dict[asyncio.Future[TaskResult], int], results: list[TaskResult | None]
+) -> None:
+    """Wait until at least one running iteration ends, and keep its result."""
+    done, _ = await asyncio.wait(running, return_when=asyncio.FIRST_COMPLETED)
+    for job in done:
+        results[running.pop(job)] = job.result()  # an engine error in it propagates
 
 
 def collect(

@@ -1,17 +1,22 @@
-"""Reading a finished task's outputs, and resolving a DAG's outputs from its tasks."""
+"""A finished task's outputs (read, digested, published), and a DAG's outputs from its tasks."""
 
 from __future__ import annotations
 
+import asyncio
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from pathlib import Path
 from typing import Any
 
 from kfp.pipeline_spec import pipeline_spec_pb2
 
 from sluice.engine.model import ArtifactRef, TaskResult
+from sluice.engine.staging import is_remote, upload
 from sluice.errors import ComponentError
 from sluice.executors.base import ExecutorOutput
+from sluice.names import safe_component, under
 from sluice.spec.values import cast_parameter, normalize_numbers
+from sluice.store.digest import cheap_digest
 
 _TYPES = pipeline_spec_pb2.ParameterType.ParameterTypeEnum
 
@@ -77,6 +82,27 @@ def collect_container_outputs(
             )
         )
     return parameters, produced
+
+
+def cheap_digests(produced: list[ProducedArtifact]) -> dict[str, str | None]:
+    """Digests of the small local outputs, by output name (see store/digest.py)."""
+    digests: dict[str, str | None] = {}
+    for item in produced:
+        if not is_remote(item.uri):
+            digests[item.output_name] = cheap_digest(item.uri.removeprefix("file://"))
+    return digests
+
+
+async def publish_outputs(
+    produced: list[ProducedArtifact], *, task_root: str
+) -> list[ProducedArtifact]:
+    """Upload staged outputs under a remote ``task_root``; returns them with remote URIs."""
+    published = []
+    for item in produced:
+        remote = under(task_root, safe_component(item.output_name))
+        await asyncio.to_thread(upload, Path(item.uri), remote)
+        published.append(replace(item, uri=remote))
+    return published
 
 
 def _parse_parameter_file(text: str, type_name: str, *, name: str) -> Any:

@@ -14,6 +14,7 @@ from kfp.pipeline_spec import pipeline_spec_pb2
 from sluice.config import Settings
 from sluice.engine.context import RunContext, json_ready
 from sluice.engine.dag import run_dag
+from sluice.engine.handlers import HANDLERS
 from sluice.engine.model import ArtifactRef, Scope, artifact_ids
 from sluice.engine.outputs import dag_outputs
 from sluice.engine.states import RunState, can_transition_run
@@ -267,7 +268,7 @@ async def _execute_locked(
     }
     scope = Scope(parameters=parameters, artifacts=_input_artifacts(store, run, loaded.spec))
     try:
-        result = await run_dag(ctx, root, scope)
+        result = await run_dag(ctx, root, scope, handlers=HANDLERS)
     except asyncio.CancelledError:
         if leave_running_on_cancel is None or not leave_running_on_cancel():
             store.transition_run(run.id, RunState.CANCELED, error="canceled", finished=True)

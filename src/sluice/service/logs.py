@@ -7,10 +7,22 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from sluice.config import Settings
+from sluice.engine.layout import RunLayout, attempt_log, attempts_with_log
 from sluice.errors import InvalidArgumentError, NotFoundError
 from sluice.logfiles import CHUNK_BYTES, read_tail
 from sluice.service.tasks import TaskService
 from sluice.store.repository import Store
+
+__all__ = [
+    "MAX_LOG_BYTES",
+    "LogFile",
+    "LogText",
+    "attempt_log",
+    "attempts_with_log",
+    "find_log",
+    "log_chunks",
+    "read_log",
+]
 
 # The end of a log is what explains a failure; larger logs are cut from the front.
 MAX_LOG_BYTES = 4 * 1024 * 1024
@@ -57,10 +69,12 @@ def find_log(
     if attempt is not None:
         if attempt < 1:
             raise InvalidArgumentError("attempt must be 1 or more")
-        path = path.parent.parent / f"attempt-{attempt}" / path.name
-    root = (settings.runs_dir / run.id).resolve()
+        path = attempt_log(path, attempt)
+    layout = RunLayout(
+        settings=settings, run_id=run.id, run_name=run.name, pipeline_root=run.pipeline_root
+    )
     resolved = path.resolve()
-    if not resolved.is_relative_to(root) or not resolved.is_file():
+    if not layout.holds(resolved) or not resolved.is_file():
         raise NotFoundError(f"task '{task.path}' has no log for attempt {number}")
     return LogFile(resolved, number)
 

@@ -20,8 +20,6 @@ import math
 from decimal import Decimal
 from typing import Any
 
-from google.protobuf import struct_pb2
-
 from sluice.errors import InvalidArgumentError, InvalidPipelineError
 from sluice.spec.safe_yaml import JsonTooDeepError, check_depth
 
@@ -37,8 +35,6 @@ __all__ = [
     "parse_cli_value",
     "to_json_text",
     "type_name",
-    "value_from_proto",
-    "value_to_proto",
 ]
 
 # Names and values of ``pipeline_spec_pb2.ParameterType.ParameterTypeEnum``. Kept as
@@ -123,7 +119,7 @@ def normalize_numbers(value: Any) -> Any:
     return value
 
 
-def _show(value: Any) -> str:
+def show_value(value: Any) -> str:
     """A short rendering of a bad value for a one-line error message."""
     text = repr(value)
     return text if len(text) <= 80 else text[:77] + "..."
@@ -131,7 +127,7 @@ def _show(value: Any) -> str:
 
 def _bad(name: str, type_: str, value: Any) -> InvalidArgumentError:
     return InvalidArgumentError(
-        f"parameter '{name}' expects {_EXPECTS.get(type_, type_)}, got {_show(value)}"
+        f"parameter '{name}' expects {_EXPECTS.get(type_, type_)}, got {show_value(value)}"
     )
 
 
@@ -180,7 +176,7 @@ def check_portable(value: Any, parameter_type: str | int, *, name: str) -> None:
         and not INT64_MIN <= value <= INT64_MAX
     ):
         raise InvalidArgumentError(
-            f"parameter '{name}' is {_show(value)}, outside the 64-bit integer range of KFP "
+            f"parameter '{name}' is {show_value(value)}, outside the 64-bit integer range of KFP "
             f"integers ({INT64_MIN} to {INT64_MAX}); pass an integer in that range, or declare "
             "the input as str"
         )
@@ -315,61 +311,6 @@ def parse_cli_value(text: str, parameter_type: str | int, *, name: str) -> Any:
         return cast_parameter(parsed, type_, name=name)
     # Numbers and booleans: cast_parameter already parses their text strictly.
     return cast_parameter(text, type_, name=name)
-
-
-def value_from_proto(value: struct_pb2.Value) -> Any:
-    """Convert a ``google.protobuf.Value`` to a plain Python value (integral doubles as ints).
-
-    An unset Value (no kind) reads as ``None``.
-    """
-    kind = value.WhichOneof("kind")
-    if kind is None or kind == "null_value":
-        return None
-    if kind == "number_value":
-        return normalize_numbers(value.number_value)
-    if kind == "string_value":
-        return value.string_value
-    if kind == "bool_value":
-        return value.bool_value
-    if kind == "list_value":
-        return [value_from_proto(v) for v in value.list_value.values]
-    return {k: value_from_proto(v) for k, v in value.struct_value.fields.items()}
-
-
-def _fill_proto(target: struct_pb2.Value, value: Any) -> None:
-    if value is None:
-        target.null_value = struct_pb2.NULL_VALUE
-    elif isinstance(value, bool):
-        target.bool_value = value
-    elif isinstance(value, int | float):
-        target.number_value = float(value)
-    elif isinstance(value, str):
-        target.string_value = value
-    elif isinstance(value, list | tuple):
-        target.list_value.SetInParent()  # an empty list must still be a list
-        for item in value:
-            _fill_proto(target.list_value.values.add(), item)
-    elif isinstance(value, dict):
-        target.struct_value.SetInParent()
-        for key, item in value.items():
-            if not isinstance(key, str):
-                raise InvalidArgumentError(f"struct keys must be strings, got {_show(key)}")
-            _fill_proto(target.struct_value.fields[key], item)
-    else:
-        raise InvalidArgumentError(
-            f"value {_show(value)} of type {type(value).__name__} is not JSON-compatible"
-        )
-
-
-def value_to_proto(value: Any) -> struct_pb2.Value:
-    """Convert a plain Python (JSON-compatible) value to a ``google.protobuf.Value``.
-
-    Raises:
-        InvalidArgumentError: the value (or something inside it) is not JSON-compatible.
-    """
-    result = struct_pb2.Value()
-    _fill_proto(result, value)
-    return result
 
 
 def _format_number(value: int | float) -> str:

@@ -135,7 +135,7 @@ class TaskRow(Base):
     resources: Mapped[dict[str, Any]] = mapped_column(default=dict)
     error: Mapped[str | None] = mapped_column(Text, default=None)
     # Why the component failed, beyond the one-line `error`: {"exit_code", "exception_type",
-    # "message", "traceback", "output"} (see engine/container.py: failure_details).
+    # "message", "traceback", "output"} (see engine/failures.py: failure_details).
     error_details: Mapped[dict[str, Any] | None] = mapped_column(JSON, default=None)
     # Things the user should know about how the task ran (an image that was not used, ...).
     notices: Mapped[list[Any]] = mapped_column(default=list)

@@ -1,0 +1,139 @@
+"""Where a run's files live: its attempts' directories and its tasks' output roots.
+
+Two trees belong to a run:
+
+* its working directory, ``<runs_dir>/<run id>/``, holding one directory per attempt of
+  each container task, ``<task path>/attempt-<N>/`` with ``log.txt`` (stdout and
+  stderr), ``outputs/`` (the output parameter files), ``work/`` (the process's cwd) and
+  ``exception.json`` (what a Python component raised);
+* its artifacts, ``<pipeline root>/<run name>/<task path>/<output>``, which a task writes
+  where it runs: there for a local root, under ``<home>/staging/<run id>/`` for a remote
+  one (uploaded after the task).
+
+Every name from a spec goes through :mod:`sluice.names`, so a task named ``../x`` writes
+nowhere else. The engine builds these paths and the service reads them back (logs), both
+through :class:`RunLayout`, so the two never disagree.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from sluice.config import Settings
+from sluice.engine.staging import is_remote
+from sluice.names import safe_component, safe_task_path, under
+from sluice.spec.placeholders import local_path_for_uri
+
+_ATTEMPT_PREFIX = "attempt-"
+_LOG_NAME = "log.txt"
+
+
+@dataclass(frozen=True)
+class AttemptLayout:
+    """The files of one attempt of a container task (all inside :attr:`directory`)."""
+
+    directory: Path
+
+    @property
+    def log(self) -> Path:
+        """The attempt's stdout and stderr."""
+        return self.directory / _LOG_NAME
+
+    @property
+    def work(self) -> Path:
+        """The scratch directory the task's process starts in."""
+        return self.directory / "work"
+
+    @property
+    def outputs(self) -> Path:
+        """Where the task writes its output parameter files."""
+        return self.directory / "outputs"
+
+    @property
+    def exception(self) -> Path:
+        """Where a Python component records the exception it raised."""
+        return self.directory / "exception.json"
+
+
+def attempt_log(log_path: Path, attempt: int) -> Path:
+    """The log of attempt ``attempt`` of the task whose (last) log is ``log_path``."""
+    return log_path.parent.parent / f"{_ATTEMPT_PREFIX}{attempt}" / log_path.name
+
+
+def attempts_with_log(log_path: Path) -> list[int]:
+    """The numbers of the attempts, beside the one of ``log_path``, that have a log."""
+    found = []
+    for directory in log_path.parent.parent.glob(f"{_ATTEMPT_PREFIX}*"):
+        number = directory.name.removeprefix(_ATTEMPT_PREFIX)
+        if number.isdigit() and (directory / log_path.name).exists():
+            found.append(int(number))
+    return sorted(found)
+
+
+@dataclass(frozen=True, kw_only=True)
+class RunLayout:
+    """Where the files of one run live (see the module's docstring)."""
+
+    settings: Settings
+    run_id: str
+    # The run's unique name and its pipeline root: where its artifacts go.
+    run_name: str
+    pipeline_root: str
+
+    @property
+    def run_dir(self) -> Path:
+        """The run's working directory: its attempts' logs and scratch files."""
+        return self.settings.runs_dir / safe_component(self.run_id)
+
+    def attempt(self, path: str, number: int) -> AttemptLayout:
+        """The files of attempt ``number`` of the task at ``path``."""
+        return AttemptLayout(
+            Path(under(str(self.run_dir), safe_task_path(path), f"{_ATTEMPT_PREFIX}{number}"))
+        )
+
+    def holds(self, file: Path) -> bool:
+        """Whether ``file`` (resolved, links followed) is inside the run's working directory."""
+        return file.resolve().is_relative_to(self.run_dir.resolve())
+
+    @property
+    def workspace_dir(self) -> Path:
+        """The run's ``dsl.WORKSPACE_PATH_PLACEHOLDER`` directory."""
+        return self.settings.home / "workspaces" / self.run_id
+
+    @property
+    def remote_root(self) -> bool:
+        """Whether artifacts live in an object store (staged locally for tasks)."""
+        return is_remote(self.pipeline_root)
+
+    @property
+    def staging_dir(self) -> Path:
+        """Local copies of a remote-rooted run's artifacts."""
+        return self.settings.home / "staging" / self.run_id
+
+    def task_root(self, path: str) -> str:
+        """Where a task's output artifacts go: ``<pipeline_root>/<run name>/<task path>``.
+
+        Every name in it is a safe path component, and the result is checked to stay
+        under the pipeline root: a task named ``../x`` in an uploaded spec writes nowhere
+        else. The root of the run itself (``path=""``) ends with a ``/``.
+        """
+        run_dir = safe_component(self.run_name)
+        if not path:
+            return under(self.pipeline_root, run_dir) + "/"
+        return under(self.pipeline_root, run_dir, safe_task_path(path))
+
+    def local_task_root(self, path: str) -> Path:
+        """Where a task writes its outputs on this machine."""
+        if self.remote_root:
+            return Path(under(str(self.staging_dir), safe_task_path(path)))
+        return Path(local_path_for_uri(self.task_root(path)))
+
+    @property
+    def local_pipeline_root(self) -> Path:
+        """The local directory every task's outputs of this run are under."""
+        return self.local_task_root("").parent
+
+    def executor_output(self, path: str) -> Path:
+        """The executor-output file of the task at ``path`` (KFP's ``outputFile``)."""
+        return self.local_task_root(path) / "executor_output.json"
