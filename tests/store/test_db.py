@@ -61,3 +61,12 @@ def test_sql_the_database_does_not_understand_stays_a_bug(postgres_url: str) -> 
     store = Store(postgres_url)
     with pytest.raises(ProgrammingError), store.session() as session:
         session.execute(text("SELECT no_such_column FROM runs"))
+
+
+def test_a_store_that_cannot_be_opened_is_named_without_its_password() -> None:
+    with pytest.raises(StoreUnavailableError) as caught:
+        Store("postgresql+psycopg://sluice:hunter2@127.0.0.1:1/test")
+    assert "hunter2" not in str(caught.value)
+    assert "cannot open the store at postgresql+psycopg://sluice:***@127.0.0.1:1/test" in str(
+        caught.value
+    )

@@ -99,8 +99,8 @@ def _migrate_serialized(engine: Engine, url: str) -> None:
     held = wait_file_lock(lock_dir / "migrate", timeout=MIGRATION_WAIT_SECONDS)
     if isinstance(held, Owner):
         raise StoreError(
-            f"cannot open the store at {url}: {held.describe()} has been migrating it for "
-            f"over {MIGRATION_WAIT_SECONDS} s; stop that process and try again"
+            f"cannot open the store at {masked_url(url)}: {held.describe()} has been migrating "
+            f"it for over {MIGRATION_WAIT_SECONDS} s; stop that process and try again"
         )
     with held:
         atomic = _sqlite_migration_engine(url)
@@ -162,7 +162,7 @@ def get_engine(url: str) -> Engine:
         except SQLAlchemyError as exc:
             error = StoreUnavailableError if _is_outage(exc) else StoreError
             raise error(
-                f"cannot open the store at {url}: {exc.__class__.__name__}: "
+                f"cannot open the store at {masked_url(url)}: {exc.__class__.__name__}: "
                 f"{str(exc).splitlines()[0]}"
             ) from exc
         _engines[url] = engine
