@@ -45,10 +45,11 @@ from sluice.errors import (
 if TYPE_CHECKING:
     from sluice.client.client import Client
     from sluice.client.handle import BaseRunHandle
-    from sluice.client.local import RunHandle, cancel, get_run, list_runs, resume, run, submit
+    from sluice.client.local import cancel, get_run, list_runs, resume, run, submit
     from sluice.client.models import Run, TaskFailure, TaskRun
     from sluice.client.options import RunConfig
     from sluice.client.remote_runs import RemoteRunHandle
+    from sluice.client.run_handle import RunHandle
 
 __version__ = "0.1.0"
 
@@ -57,7 +58,7 @@ _LAZY = {
     "Client": "sluice.client.client",
     "RemoteRunHandle": "sluice.client.remote_runs",
     "RunConfig": "sluice.client.options",
-    "RunHandle": "sluice.client.local",
+    "RunHandle": "sluice.client.run_handle",
     "cancel": "sluice.client.local",
     "get_run": "sluice.client.local",
     "list_runs": "sluice.client.local",

@@ -66,3 +66,16 @@ def test_explaining_a_dag_task_is_bad_input() -> None:
     run = sluice.run(outer)
     with pytest.raises(sluice.UserInputError, match="only container tasks"):
         explain_cache(run.id, "scaled")
+
+
+def test_explain_cache_reads_the_store_it_is_given(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    first = sluice.run(scaled, enable_caching=True)
+    second = sluice.run(scaled, enable_caching=True)
+    from sluice.service.stores import open_store
+
+    store = open_store(sluice.config.Settings.from_env())
+    monkeypatch.setenv("SLUICE_HOME", str(tmp_path / "elsewhere"))
+    explained = explain_cache(second.id, "scale", store=store)
+    assert explained.hit and explained.source_run_name == first.name

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from sluice.client.local import get_run
+from sluice.client.convert import run_from_record
 from sluice.config import Settings
 from sluice.errors import UserInputError
 from sluice.service import cache as cache_service
 from sluice.service.cache import CacheExplanation
+from sluice.service.local_runs import LocalRunService
 from sluice.service.stores import Store, open_store
 
 __all__ = ["CacheExplanation", "clear_cache", "explain_cache"]
@@ -20,7 +21,7 @@ def explain_cache(run: str, task: str, *, store: Store | None = None) -> CacheEx
         UserInputError: the task is not a container task (only those are cached).
     """
     store = store or open_store(Settings.from_env())
-    found = get_run(run)
+    found = run_from_record(LocalRunService(store, Settings.from_env()).resolve(run))
     target = found.task(task)
     if target.kind != "container":
         raise UserInputError(

@@ -229,7 +229,7 @@ class Client:
         )
         if self.host:
             return self._remote_runs().submit(pipeline, arguments, options, on_event)
-        from sluice.client.local import RunHandle
+        from sluice.client.run_handle import RunHandle
         from sluice.service.runs import prepare_run
 
         store, row, settings, _warnings = prepare_run(
@@ -314,7 +314,7 @@ class Client:
         if self.host:
             return self._remote_runs().resume(run)
         from sluice.client.convert import run_from_record
-        from sluice.client.local import RunHandle
+        from sluice.client.run_handle import RunHandle
 
         record = self._local().resolve(run)
         if record.run.state == RunState.SUCCEEDED:
@@ -340,7 +340,7 @@ class Client:
         if self.host:
             return self._remote_runs().cancel(run)
         from sluice.client.convert import run_from_record
-        from sluice.client.local import live_handle
+        from sluice.client.run_handle import live_handle
 
         local = self._local()
         run_id = local.resolve(run).run.id
