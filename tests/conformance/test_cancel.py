@@ -52,3 +52,22 @@ def test_cancel_running_run(files: Path) -> None:
     release.write_text("go")
     assert [ln.split()[0] for ln in lines(marker)] == ["started"]
     assert sluice.get_run(run.id).state == "CANCELED"
+
+
+def test_cancel_during_a_retry_backoff_ends_the_task_canceled(files: Path) -> None:
+    """A task waiting out its retry backoff is stopped by a cancel: CANCELED, not left
+    RUNNING, and its retry never starts."""
+    from .pipelines import retry
+
+    marker = files / "attempts"
+    handle = sluice.submit(retry.retry_waits, {"marker": str(marker)})
+    _wait_for(lambda: bool(lines(marker)), "the first attempt to fail")
+    _wait_for(
+        lambda: [e.state for e in sluice.metadata.Execution.list()] == ["FAILED"],
+        "the first attempt to be recorded failed (the retry now waits out its backoff)",
+    )
+    handle.cancel()
+    run = handle.wait(timeout=30)
+    assert run.state == "CANCELED"
+    assert run.task("flaky").state == "CANCELED"
+    assert lines(marker) == ["attempt"]

@@ -122,12 +122,13 @@ async def run_container_task(call: TaskCall) -> TaskResult:
         # before the run): the task fails without an attempt, not the engine.
         resources, failure, max_attempts = Resources(), _Failed(str(exc)), 0
     for number in range(1, max_attempts + 1):
-        if number > 1:
-            await asyncio.sleep(_backoff_seconds(policy, number - 1))
-        attempt = await _build(this, previous + number, first=number == 1, resources=resources)
         # The task is RUNNING only once a process slot is its: a task waiting for one
-        # stays as it was (PENDING, or RUNNING between retries) and shows no attempt.
+        # stays as it was (PENDING, or RUNNING between retries) and shows no attempt. A
+        # cancel while it waits (for its backoff, its inputs or a slot) ends it CANCELED.
         try:
+            if number > 1:
+                await asyncio.sleep(_backoff_seconds(policy, number - 1))
+            attempt = await _build(this, previous + number, first=number == 1, resources=resources)
             await ctx.slots.acquire()
         except asyncio.CancelledError:
             _record_canceled(this)

@@ -40,3 +40,11 @@ def retry_exhausted(marker: str, fail_times: int = 100) -> int:
         .set_retry(num_retries=2, backoff_duration="0s")
         .output
     )
+
+
+@dsl.pipeline(name="retry-waits")
+def retry_waits(marker: str) -> int:
+    """Fails, then waits a minute before its retry: long enough to be canceled meanwhile."""
+    return (
+        flaky(marker=marker, fail_times=100).set_retry(num_retries=1, backoff_duration="60s").output
+    )
