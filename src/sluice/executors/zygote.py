@@ -58,12 +58,11 @@ def _preload() -> None:
     # preloaded here are the ones a real task imports.
     os.environ["_KFP_RUNTIME"] = "true"
     import argparse  # noqa: F401
+    import gettext  # noqa: F401
+    import locale  # noqa: F401
     import logging  # noqa: F401
     import runpy  # noqa: F401
     import traceback  # noqa: F401
-
-    import gettext  # noqa: F401
-    import locale  # noqa: F401
 
     import kfp
     import kfp.dsl
