@@ -61,40 +61,42 @@ async def run_container_task(
         if hit is not None:
             execution, source_task = hit
             outputs = source_task.outputs or {}
-            cached_id = ctx.store.create_execution(
-                run_id=ctx.run_id,
-                task_id=record.id,
-                pipeline_name=ctx.pipeline_name,
-                component_name=task.component_ref.name,
-                type_="system.ContainerExecution",
-                attempt=0,
-                state="CACHED",
-                input_parameters=input_params,
-                fingerprint=fp,
-                cache_enabled=True,
-                cached_execution_id=execution.id,
-                input_artifacts=input_ids,
-                cache_key=key,
-            )
-            # The reused artifacts are this execution's outputs too, so lineage through a
-            # cached run is as complete as through the run that produced them.
-            ctx.store.finish_execution(
-                cached_id,
-                state="CACHED",
-                output_parameters=outputs.get("parameters", {}),
-                output_artifacts=outputs.get("artifacts", {}),
-            )
-            ctx.store.transition_task(
-                record.id,
-                TaskState.CACHED,
-                outputs=outputs,
-                inputs=recorded_inputs,
-                fingerprint=fp,
-                cached_from_task_id=source_task.id,
-                started=True,
-                finished=True,
-                message=f"cache hit: execution {execution.id}",
-            )
+            # The execution, its outputs and the move to CACHED commit together.
+            with ctx.store.transaction() as tx:
+                cached_id = tx.create_execution(
+                    run_id=ctx.run_id,
+                    task_id=record.id,
+                    pipeline_name=ctx.pipeline_name,
+                    component_name=task.component_ref.name,
+                    type_="system.ContainerExecution",
+                    attempt=0,
+                    state="CACHED",
+                    input_parameters=input_params,
+                    fingerprint=fp,
+                    cache_enabled=True,
+                    cached_execution_id=execution.id,
+                    input_artifacts=input_ids,
+                    cache_key=key,
+                )
+                # The reused artifacts are this execution's outputs too, so lineage through a
+                # cached run is as complete as through the run that produced them.
+                tx.finish_execution(
+                    cached_id,
+                    state="CACHED",
+                    output_parameters=outputs.get("parameters", {}),
+                    output_artifacts=outputs.get("artifacts", {}),
+                )
+                tx.transition_task(
+                    record.id,
+                    TaskState.CACHED,
+                    outputs=outputs,
+                    inputs=recorded_inputs,
+                    fingerprint=fp,
+                    cached_from_task_id=source_task.id,
+                    started=True,
+                    finished=True,
+                    message=f"cache hit: execution {execution.id}",
+                )
             return TaskResult(
                 state=TaskState.CACHED,
                 task_id=record.id,
@@ -192,34 +194,36 @@ async def _attempt(
         for e in container.env
     }
 
-    execution_id = ctx.store.create_execution(
-        run_id=ctx.run_id,
-        task_id=record.id,
-        pipeline_name=ctx.pipeline_name,
-        component_name=task.component_ref.name,
-        type_="system.ContainerExecution",
-        attempt=attempt,
-        state="RUNNING",
-        input_parameters=json_ready(inputs.parameters),
-        fingerprint=fp,
-        cache_enabled=cache_enabled,
-        log_path=str(log_path),
-        input_artifacts=artifact_ids(inputs.artifacts),
-        cache_key=key,
-    )
     notice = _unused_image_notice(ctx, record.path, container)
     notices: dict[str, Any] = {"notices": [notice]} if notice else {}
-    started = ctx.store.transition_task(
-        record.id,
-        TaskState.RUNNING,
-        attempts=attempt,
-        log_path=str(log_path),
-        started=first,
-        message=f"attempt {attempt}",
-        inputs=recorded_inputs,
-        fingerprint=fp,
-        **notices,
-    )
+    # The execution and the move to RUNNING commit together, before the process starts.
+    with ctx.store.transaction() as tx:
+        execution_id = tx.create_execution(
+            run_id=ctx.run_id,
+            task_id=record.id,
+            pipeline_name=ctx.pipeline_name,
+            component_name=task.component_ref.name,
+            type_="system.ContainerExecution",
+            attempt=attempt,
+            state="RUNNING",
+            input_parameters=json_ready(inputs.parameters),
+            fingerprint=fp,
+            cache_enabled=cache_enabled,
+            log_path=str(log_path),
+            input_artifacts=artifact_ids(inputs.artifacts),
+            cache_key=key,
+        )
+        started = tx.transition_task(
+            record.id,
+            TaskState.RUNNING,
+            attempts=attempt,
+            log_path=str(log_path),
+            started=first,
+            message=f"attempt {attempt}",
+            inputs=recorded_inputs,
+            fingerprint=fp,
+            **notices,
+        )
     if notice:
         append_log_line(log_path, f"sluice: {notice}")
         ctx.notice(started, notice)
@@ -239,14 +243,15 @@ async def _attempt(
         async with ctx.slots:
             outcome = await ctx.executor.execute(request)
     except asyncio.CancelledError:
-        ctx.store.finish_execution(execution_id, state="CANCELED", error="canceled")
-        ctx.store.transition_task(
-            record.id,
-            TaskState.CANCELED,
-            finished=True,
-            error="canceled",
-            message="canceled",
-        )
+        with ctx.store.transaction() as tx:
+            tx.finish_execution(execution_id, state="CANCELED", error="canceled")
+            tx.transition_task(
+                record.id,
+                TaskState.CANCELED,
+                finished=True,
+                error="canceled",
+                message="canceled",
+            )
         raise
     except SluiceError as exc:
         ctx.store.finish_execution(execution_id, state="FAILED", error=str(exc))
@@ -302,22 +307,24 @@ async def _attempt(
             )
         ]
     out_params = json_ready(parameters)
-    ctx.store.finish_execution(
-        execution_id,
-        state="COMPLETE",
-        exit_code=0,
-        how=outcome.how,
-        output_parameters=out_params,
-        output_artifacts=artifact_ids(artifacts),
-    )
-    ctx.store.transition_task(
-        record.id,
-        TaskState.SUCCEEDED,
-        finished=True,
-        error=None,
-        error_details=None,
-        outputs={"parameters": out_params, "artifacts": artifact_ids(artifacts)},
-    )
+    # The execution's end and the move to SUCCEEDED commit together.
+    with ctx.store.transaction() as tx:
+        tx.finish_execution(
+            execution_id,
+            state="COMPLETE",
+            exit_code=0,
+            how=outcome.how,
+            output_parameters=out_params,
+            output_artifacts=artifact_ids(artifacts),
+        )
+        tx.transition_task(
+            record.id,
+            TaskState.SUCCEEDED,
+            finished=True,
+            error=None,
+            error_details=None,
+            outputs={"parameters": out_params, "artifacts": artifact_ids(artifacts)},
+        )
     return (
         TaskResult(
             state=TaskState.SUCCEEDED, task_id=record.id, parameters=parameters, artifacts=artifacts
