@@ -26,7 +26,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any, cast
 
 from sqlalchemy import Table, Update, bindparam, func, insert, select, update
-from sqlalchemy.engine import Connection, CursorResult
+from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
 from sluice.events import Event, RunStateChanged, TaskLogAvailable, TaskStateChanged
@@ -38,10 +38,8 @@ from sluice.states import (
     RunState,
     TaskState,
 )
+from sluice.store.execution_writes import ExecutionWrites, inserted_id
 from sluice.store.models import (
-    AssociationRow,
-    EventRow,
-    ExecutionRow,
     RunRow,
     StateTransitionRow,
     TaskRow,
@@ -54,9 +52,6 @@ if TYPE_CHECKING:
 _RUNS = cast(Table, RunRow.__table__)
 _TASKS = cast(Table, TaskRow.__table__)
 _HISTORY = cast(Table, StateTransitionRow.__table__)
-_EXECUTIONS = cast(Table, ExecutionRow.__table__)
-_EVENTS = cast(Table, EventRow.__table__)
-_ASSOCIATIONS = cast(Table, AssociationRow.__table__)
 
 
 # The hot statements are built once, with their values as parameters of the execution: the
@@ -65,13 +60,8 @@ _ASSOCIATIONS = cast(Table, AssociationRow.__table__)
 # (coercing every value into a bound parameter, then computing its cache key) cost more
 # than running it.
 _TASK_ID = "gate_task_id"
-_EXECUTION_ID = "gate_execution_id"
 _INSERT_TASK = insert(_TASKS)
 _INSERT_HISTORY = insert(_HISTORY)
-_INSERT_EXECUTION = insert(_EXECUTIONS)
-_INSERT_ASSOCIATION = insert(_ASSOCIATIONS)
-_INSERT_EVENT = insert(_EVENTS)
-_UPDATE_EXECUTION = update(_EXECUTIONS).where(_EXECUTIONS.c.id == bindparam(_EXECUTION_ID))
 
 
 @functools.cache
@@ -91,7 +81,7 @@ def new_id() -> str:
     return uuid.uuid4().hex
 
 
-class Transaction:
+class Transaction(ExecutionWrites):
     """Writes that commit together; their events are published after the commit.
 
     Get one from ``Store.transaction()``. Nothing is published if the transaction rolls
@@ -252,102 +242,6 @@ class Transaction:
         self.pending.append(task_event(seq, run_id, row.id, row, state, error, now))
         return row
 
-    # -- executions -------------------------------------------------------------------------
-
-    def create_execution(
-        self,
-        *,
-        run_id: str,
-        task_id: str,
-        pipeline_name: str,
-        component_name: str,
-        type_: str,
-        attempt: int,
-        state: str,
-        input_parameters: dict[str, Any],
-        fingerprint: str | None,
-        cache_enabled: bool,
-        log_path: str | None = None,
-        cached_execution_id: int | None = None,
-        input_artifacts: dict[str, list[int]] | None = None,
-        cache_key: dict[str, Any] | None = None,
-    ) -> int:
-        """Record an execution with its INPUT events and run contexts; returns its id."""
-        result = self.connection.execute(
-            _INSERT_EXECUTION,
-            {
-                "run_id": run_id,
-                "task_id": task_id,
-                "pipeline_name": pipeline_name,
-                "component_name": component_name,
-                "type": type_,
-                "attempt": attempt,
-                "state": state,
-                "input_parameters": input_parameters,
-                "fingerprint": fingerprint,
-                "cache_enabled": cache_enabled,
-                "log_path": log_path,
-                "cached_execution_id": cached_execution_id,
-                "cache_key": cache_key,
-            },
-        )
-        execution_id = inserted_id(result)
-        contexts = self.contexts_of_run(run_id)
-        if contexts:
-            self.connection.execute(
-                _INSERT_ASSOCIATION,
-                [{"context_id": c, "execution_id": execution_id} for c in sorted(contexts)],
-            )
-        self._events(execution_id, "INPUT", input_artifacts)
-        return execution_id
-
-    def finish_execution(
-        self,
-        execution_id: int,
-        *,
-        state: str,
-        output_parameters: dict[str, Any] | None = None,
-        output_artifacts: dict[str, list[int]] | None = None,
-        exit_code: int | None = None,
-        how: str | None = None,
-        error: str | None = None,
-    ) -> None:
-        """Record how an execution ended, with its OUTPUT events."""
-        values: dict[str, Any] = {
-            "state": state,
-            "finished_at": utcnow(),
-            "exit_code": exit_code,
-            "how": how,
-            "error": error,
-        }
-        if output_parameters is not None:
-            values["output_parameters"] = output_parameters
-        values[_EXECUTION_ID] = execution_id
-        self.connection.execute(_UPDATE_EXECUTION, values)
-        self._events(execution_id, "OUTPUT", output_artifacts)
-
-    def _events(
-        self, execution_id: int, type_: str, artifacts: dict[str, list[int]] | None
-    ) -> None:
-        rows = [
-            {
-                "artifact_id": artifact_id,
-                "execution_id": execution_id,
-                "type": type_,
-                "name": name,
-                "position": position,
-                "created_at": utcnow(),
-            }
-            for name, ids in (artifacts or {}).items()
-            for position, artifact_id in enumerate(ids)
-        ]
-        if rows:
-            self.connection.execute(_INSERT_EVENT, rows)
-
-    def contexts_of_run(self, run_id: str) -> set[int]:
-        """The run's own, its pipeline's and its experiment's context ids (cached: fixed)."""
-        return contexts_of_run(self.connection, self._run_contexts, run_id)
-
     def publish(self) -> None:
         """Publish what was written (call only after the commit)."""
         pending, self.pending = self.pending, []
@@ -367,20 +261,6 @@ def transaction(
     tx.publish()
 
 
-def contexts_of_run(
-    connection: Connection | Session, cache: dict[str, set[int]], run_id: str
-) -> set[int]:
-    """The context ids of a run (its own, its pipeline's, its experiment's), via ``cache``."""
-    if run_id not in cache:
-        row = connection.execute(
-            select(
-                _RUNS.c.run_context_id, _RUNS.c.pipeline_context_id, _RUNS.c.experiment_context_id
-            ).where(_RUNS.c.id == run_id)
-        ).first()
-        cache[run_id] = {c for c in (row or ()) if c is not None}
-    return cache[run_id]
-
-
 def move_task(
     connection: Connection | Session, task_id: str, to: TaskState, values: dict[str, Any]
 ) -> Any:
@@ -393,13 +273,6 @@ def move_task(
         current = connection.scalar(select(_TASKS.c.state).where(_TASKS.c.id == task_id))
         raise refused("task", task_id, current, to.value)
     return found
-
-
-def inserted_id(result: CursorResult[Any]) -> int:
-    """The integer primary key a single-row INSERT generated."""
-    key = result.inserted_primary_key
-    assert key is not None
-    return int(key[0])
 
 
 def refused(entity: str, id_: str, current: str | None, to: str) -> IllegalTransitionError:

@@ -10,7 +10,8 @@ from typing import Any, cast
 from sqlalchemy import Table, bindparam, select
 from sqlalchemy.orm import Session
 
-from sluice.store.gate import Transaction, contexts_of_run
+from sluice.store.execution_writes import contexts_of_run
+from sluice.store.gate import Transaction
 from sluice.store.models import (
     ArtifactRow,
     AttributionRow,
