@@ -6,6 +6,9 @@ Pipelines of ``x + 1`` components, each run in one invocation by up to three run
   ``SLUICE_HOME`` (the ``cached`` case turns caching on, see below);
 * ``kfp-local``: ``kfp.local.SubprocessRunner(use_venv=False)``, kfp.local's fastest mode. It
   is slow (about 1 s a task), so it runs the ``chain`` and ``fanout`` cases only;
+* ``sluice-baseline`` (only with ``--baseline PATH``): the same as ``sluice``, with the Sluice
+  of another checkout (``PATH/src``), in a subprocess of its own, so a change is measured
+  before and after in one invocation;
 * ``floor``: what any local runner must at least do: a warm process with kfp imported forks
   one child per task, and the child runs kfp's own executor (``executor_main`` with
   ``--component_module_path``/``--executor_input``/``--function_to_execute``, as
@@ -55,6 +58,8 @@ Usage::
     python benchmarks/overhead.py --only chain,fanout --runner sluice,floor --json
     python benchmarks/overhead.py --only fanout10000 --runner sluice,floor
     python benchmarks/overhead.py --size 3 --repeat 2   # a tiny smoke run
+    git worktree add /tmp/base main                     # then, before/after in one go:
+    python benchmarks/overhead.py --baseline /tmp/base --runner sluice,floor --repeat 3
 
 Exits 1 if any runner failed (the error is in the table and the JSON).
 """
@@ -84,9 +89,13 @@ from kfp import dsl
 
 BASE_IMAGE = "python:3.11"
 RUNNERS = ("sluice", "kfp-local", "floor")
+# Added to every case that runs ``sluice`` when ``--baseline`` is given.
+BASELINE_RUNNER = "sluice-baseline"
 FLOOR_WORKER = Path(__file__).resolve().with_name("_floor_worker.py")
 PAGE_BYTES = os.sysconf("SC_PAGE_SIZE")
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
+# Pids whose process trees no Meter of this process counts (each measures itself).
+EXCLUDED_PIDS: set[int] = set()
 
 
 @dsl.component(base_image=BASE_IMAGE)
@@ -196,6 +205,8 @@ class ProcTree:
     def __init__(self, root: int) -> None:
         self.root = root
         self.parents: dict[int, int] = {}
+        # Subtrees left out: the baseline worker, which measures itself (see BaselineWorker).
+        self.excluded = EXCLUDED_PIDS
 
     @staticmethod
     def stat(pid: int) -> list[str] | None:
@@ -228,6 +239,8 @@ class ProcTree:
         todo = [self.root]
         while todo:
             pid = todo.pop()
+            if pid in self.excluded:
+                continue
             fields = self.stat(pid)
             if fields is None:
                 continue
@@ -455,6 +468,129 @@ def run_floor(case: Case, workdir: Path, meter: Meter) -> dict[str, Any]:
     return {"wall_s": answer["wall_s"], "cpu_s": answer["cpu_s"] + meter.own_cpu_s}
 
 
+class BaselineWorker:
+    """This script in a subprocess that imports another checkout's Sluice (``--baseline``).
+
+    The subprocess (``overhead.py --serve-baseline``, ``PYTHONPATH=<root>/src``) warms up
+    like this process does, says which ``sluice`` it imported, then runs one Sluice case per
+    request line and answers with the run's figures, measured by its own :class:`Meter`
+    around its own process tree. It lives for the whole invocation, so its ``cached`` homes
+    and first-use costs are kept across runs exactly like this process's.
+    """
+
+    def __init__(self, root: Path) -> None:
+        self.root = root.resolve()
+        self.proc: subprocess.Popen[str] | None = None
+        self.info: dict[str, Any] = {"path": str(self.root), "revision": _git_revision(root)}
+
+    def request(self, message: dict[str, Any]) -> dict[str, Any]:
+        """Send one request and return the answer (starting the subprocess if needed)."""
+        proc = self.proc or self._start()
+        assert proc.stdin is not None and proc.stdout is not None
+        proc.stdin.write(json.dumps(message) + "\n")
+        proc.stdin.flush()
+        line = proc.stdout.readline()
+        if not line:
+            self.proc = None
+            raise RuntimeError(f"the baseline worker died (exit code {proc.wait()})")
+        answer: dict[str, Any] = json.loads(line)
+        return answer
+
+    def _start(self) -> subprocess.Popen[str]:
+        src = self.root / "src"
+        if not (src / "sluice" / "__init__.py").is_file():
+            raise RuntimeError(f"--baseline {self.root}: no src/sluice there")
+        proc = subprocess.Popen(
+            [sys.executable, str(Path(__file__).resolve()), "--serve-baseline"],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            env={**os.environ, "PYTHONPATH": str(src)},
+            text=True,
+        )
+        assert proc.stdout is not None
+        ready = json.loads(proc.stdout.readline() or "{}")
+        if ready.get("ready") is not True:
+            raise RuntimeError(f"the baseline worker did not start (exit code {proc.wait()})")
+        imported = Path(ready["sluice"]).resolve()
+        if not imported.is_relative_to(src.resolve()):
+            proc.kill()
+            raise RuntimeError(f"the baseline worker imported {imported}, not one under {src}")
+        self.info["sluice"] = str(imported)
+        self.proc = proc
+        EXCLUDED_PIDS.add(proc.pid)
+        return proc
+
+    def close(self) -> None:
+        """Let the subprocess go (EOF on its stdin)."""
+        if self.proc is not None and self.proc.stdin is not None:
+            self.proc.stdin.close()
+            self.proc.wait()
+        self.proc = None
+
+
+def _git_revision(root: Path) -> str | None:
+    """The commit checked out at ``root``, if it is a git checkout."""
+    found = subprocess.run(
+        ["git", "-C", str(root), "rev-parse", "--short", "HEAD"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    return found.stdout.strip() or None
+
+
+_baseline: BaselineWorker | None = None
+
+
+def run_sluice_baseline(case: Case, workdir: Path, meter: Meter) -> dict[str, Any]:
+    """Run ``case`` with the baseline checkout's Sluice, in the baseline worker."""
+    assert _baseline is not None, "--baseline was not given"
+    with meter:
+        answer = _baseline.request(
+            {
+                "case": case.name,
+                "size": case.size,
+                "workdir": str(workdir),
+                "sample_interval": meter.interval,
+            }
+        )
+    if "error" in answer:
+        raise RuntimeError(f"baseline: {answer['error']}")
+    # The worker's own figures of its tree; this process only waited on a pipe meanwhile.
+    answer["cpu_s"] += meter.own_cpu_s
+    return answer
+
+
+def serve_baseline() -> int:
+    """``--serve-baseline``: the body of :class:`BaselineWorker`'s subprocess."""
+    import sluice
+
+    # The protocol keeps the real stdout; anything else printed goes to stderr.
+    out = os.fdopen(os.dup(1), "w")
+    os.dup2(2, 1)
+    defs = {d.name: d for d in CASE_DEFS}
+    with tempfile.TemporaryDirectory(prefix="sluice-bench-baseline-") as tmp:
+        warm_up({"sluice"}, Path(tmp))
+        print(json.dumps({"ready": True, "sluice": sluice.__file__}), file=out, flush=True)
+        for line in sys.stdin:
+            if not line.strip():
+                continue
+            request = json.loads(line)
+            d = defs[request["case"]]
+            size = int(request["size"])
+            pipeline = make_chain(size) if d.shape == "chain" else make_fanout(size)
+            case = Case(d.name, d.shape, size, ("sluice",), d.cached, pipeline)
+            meter = Meter(float(request["sample_interval"]))
+            try:
+                with quiet():
+                    extra = run_sluice(case, Path(request["workdir"]), meter)
+                answer = {"wall_s": meter.wall_s, "cpu_s": meter.cpu_s, **meter.memory, **extra}
+            except Exception as exc:
+                answer = {"error": f"{type(exc).__name__}: {exc}".splitlines()[0][:300]}
+            print(json.dumps(answer), file=out, flush=True)
+    return 0
+
+
 def warm_up(runners: set[str], workdir: Path) -> None:
     """Pay first-use costs (lazy imports, first compilations) before any clock starts.
 
@@ -475,6 +611,7 @@ RUNNER_FUNCS: dict[str, Callable[[Case, Path, Meter], dict[str, Any]]] = {
     "sluice": run_sluice,
     "kfp-local": run_kfp_local,
     "floor": run_floor,
+    BASELINE_RUNNER: run_sluice_baseline,
 }
 
 
@@ -533,6 +670,9 @@ def summarise(case: Case, results: dict[str, Result]) -> dict[str, Any]:
     kfp = results.get("kfp-local")
     floor_wall = floor.median("wall_s") if floor else None
     floor_cpu = floor.median("cpu_s") if floor else None
+    base = results.get(BASELINE_RUNNER)
+    base_wall = base.median("wall_s") if base else None
+    base_cpu = base.median("cpu_s") if base else None
     kfp_wall = kfp.median("wall_s") if kfp else None
     kfp_cpu = kfp.median("cpu_s") if kfp else None
     runners: dict[str, Any] = {}
@@ -551,6 +691,9 @@ def summarise(case: Case, results: dict[str, Result]) -> dict[str, Any]:
             # kfp.local ÷ runner: how many times faster than kfp.local.
             "kfp_local_ratio": _round(_ratio(kfp_wall, wall), 3),
             "kfp_local_cpu_ratio": _round(_ratio(kfp_cpu, cpu), 3),
+            # runner ÷ sluice-baseline: below 1 is faster than the baseline checkout.
+            "baseline_ratio": _round(_ratio(wall, base_wall), 3),
+            "baseline_cpu_ratio": _round(_ratio(cpu, base_cpu), 3),
             "repeat": len(result.runs),
             "runs": result.runs,
             "error": result.error,
@@ -571,9 +714,11 @@ def _cell(value: float | None, spec: str, suffix: str = "") -> str:
 
 def print_table(summaries: list[dict[str, Any]]) -> None:
     """The human-readable table: one row per case and runner."""
+    any_baseline = any(BASELINE_RUNNER in s["runners"] for s in summaries)
     header = (
-        f"{'case':<11} {'tasks':>5} {'runner':<9} {'wall s':>8} {'ms/task':>8} {'CPU s':>8} "
+        f"{'case':<11} {'tasks':>5} {'runner':<15} {'wall s':>8} {'ms/task':>8} {'CPU s':>8} "
         f"{'CPU ms/task':>11} {'/floor':>7} {'CPU/floor':>9} {'kfp.local/':>10} {'peak MB':>8}"
+        f"{'  CPU/base' if any_baseline else ''}"
     )
     print(header)
     print("-" * len(header))
@@ -582,16 +727,17 @@ def print_table(summaries: list[dict[str, Any]]) -> None:
         for runner, r in summary["runners"].items():
             if r["error"]:
                 errors.append(f"{summary['case']} / {runner}: {r['error']}")
-                print(f"{summary['case']:<11} {summary['tasks']:>5} {runner:<9} {'error':>8}")
+                print(f"{summary['case']:<11} {summary['tasks']:>5} {runner:<15} {'error':>8}")
                 continue
             print(
-                f"{summary['case']:<11} {summary['tasks']:>5} {runner:<9} "
+                f"{summary['case']:<11} {summary['tasks']:>5} {runner:<15} "
                 f"{_cell(r['wall_s'], '.3f'):>8} {_cell(r['ms_per_task'], '.2f'):>8} "
                 f"{_cell(r['cpu_s'], '.3f'):>8} {_cell(r['cpu_ms_per_task'], '.2f'):>11} "
                 f"{_cell(r['ratio_to_floor'], '.1f', 'x'):>7} "
                 f"{_cell(r['cpu_ratio_to_floor'], '.1f', 'x'):>9} "
                 f"{_cell(r['kfp_local_ratio'], '.1f', 'x'):>10} "
                 f"{_cell(r['peak_rss_mb'], '.0f'):>8}"
+                + (f" {_cell(r['baseline_cpu_ratio'], '.2f', 'x'):>9}" if any_baseline else "")
             )
     for line in errors:
         print(line)
@@ -649,6 +795,16 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         metavar="S",
         help="seconds between samples of the process tree's RSS (default 0.02)",
     )
+    parser.add_argument(
+        "--baseline",
+        type=Path,
+        metavar="PATH",
+        help=(
+            f"another checkout's root: adds the runner {BASELINE_RUNNER}, the sluice cases run "
+            "with PATH/src in a subprocess, interleaved with the others"
+        ),
+    )
+    parser.add_argument("--serve-baseline", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--json", action="store_true", help="print one JSON object, every number")
     parser.add_argument("-q", "--quiet", action="store_true", help="no progress on stderr")
     args = parser.parse_args(argv)
@@ -660,9 +816,16 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         args.cases = _names(args.only, CASE_NAMES, "case") or [
             c.name for c in CASE_DEFS if c.default
         ]
-        args.runners = _names(args.runner, RUNNERS, "runner") or list(RUNNERS)
+        allowed = (*RUNNERS, BASELINE_RUNNER) if args.baseline else RUNNERS
+        args.runners = _names(args.runner, allowed, "runner") or list(RUNNERS)
     except argparse.ArgumentTypeError as exc:
         parser.error(str(exc))
+    if args.baseline:
+        if not (args.baseline / "src" / "sluice").is_dir():
+            parser.error(f"--baseline {args.baseline}: not a Sluice checkout (no src/sluice)")
+        if "sluice" in args.runners and BASELINE_RUNNER not in args.runners:
+            # Right after sluice, so the two alternate run by run.
+            args.runners.insert(args.runners.index("sluice") + 1, BASELINE_RUNNER)
     sizes: dict[str, int] = {}
     if args.chain_length is not None:
         sizes["chain"] = args.chain_length
@@ -688,7 +851,8 @@ def build_cases(args: argparse.Namespace) -> list[Case]:
         if d.name not in args.cases:
             continue
         size = args.sizes.get(d.name, args.size if args.size is not None else d.size)
-        runners = tuple(r for r in args.runners if r in d.runners)
+        applies = (*d.runners, BASELINE_RUNNER) if "sluice" in d.runners else d.runners
+        runners = tuple(r for r in args.runners if r in applies)
         if not runners:
             continue
         pipeline = make_chain(size) if d.shape == "chain" else make_fanout(size)
@@ -698,7 +862,10 @@ def build_cases(args: argparse.Namespace) -> list[Case]:
 
 def main(argv: list[str] | None = None) -> int:
     """Run the benchmark; exit 1 if any runner failed."""
+    global _baseline
     args = parse_args(argv)
+    if args.serve_baseline:
+        return serve_baseline()
     cases = build_cases(args)
     if not cases:
         print(
@@ -708,7 +875,14 @@ def main(argv: list[str] | None = None) -> int:
         )
         return 2
     summaries = []
-    with tempfile.TemporaryDirectory(prefix="sluice-bench-") as tmp:
+    if args.baseline:
+        _baseline = BaselineWorker(args.baseline)
+    with (
+        tempfile.TemporaryDirectory(prefix="sluice-bench-") as tmp,
+        contextlib.ExitStack() as stack,
+    ):
+        if _baseline is not None:
+            stack.callback(_baseline.close)
         warm_up({r for case in cases for r in case.runners}, Path(tmp))
         for case in cases:
             results = {r: Result(case.name, r, case.tasks) for r in case.runners}
@@ -736,6 +910,7 @@ def main(argv: list[str] | None = None) -> int:
                     "cpus": os.cpu_count(),
                     "load_average": list(os.getloadavg()),
                     "parallelism": default_parallelism(),
+                    "baseline": _baseline.info if _baseline is not None else None,
                     "repeat": args.repeat,
                     "sample_interval_s": args.sample_interval,
                     "cases": summaries,

@@ -141,6 +141,41 @@ def test_overhead_kfp_local_and_the_opt_in_case(tmp_path: Path) -> None:
     check_runner(cases["fanout10000"], "floor", 1)
 
 
+def test_overhead_baseline_runs_the_sluice_cases_with_another_checkout(tmp_path: Path) -> None:
+    """``--baseline`` (here this very checkout) adds sluice-baseline next to sluice."""
+    proc = run_script(
+        "overhead.py",
+        *("--only", "chain,cached", "--runner", "sluice,floor", "--baseline", str(ROOT)),
+        *("--size", "2", "--repeat", "2", "--json", "-q"),
+        home=tmp_path,
+    )
+    data = json_output(proc)
+    assert data["ok"] is True
+    assert data["baseline"]["path"] == str(ROOT)
+    assert Path(data["baseline"]["sluice"]).is_relative_to(ROOT / "src")
+    cases = {c["case"]: c for c in data["cases"]}
+    assert list(cases["chain"]["runners"]) == ["sluice", "sluice-baseline", "floor"]
+    assert list(cases["cached"]["runners"]) == ["sluice", "sluice-baseline"]
+    for name, case in cases.items():
+        sluice = check_runner(case, "sluice", 2)
+        baseline = check_runner(case, "sluice-baseline", 2)
+        assert baseline["baseline_ratio"] == pytest.approx(1.0)
+        assert sluice["baseline_ratio"] == pytest.approx(
+            sluice["wall_s"] / baseline["wall_s"], rel=0.01
+        )
+        expected_cached = [2, 2] if name == "cached" else [0, 0]
+        assert [r["cached_tasks"] for r in baseline["runs"]] == expected_cached
+        assert [r["tasks_recorded"] for r in baseline["runs"]] == [2, 2]
+    assert cases["chain"]["runners"]["sluice-baseline"]["ratio_to_floor"] is not None
+
+
+def test_overhead_refuses_a_baseline_that_is_not_a_checkout(tmp_path: Path) -> None:
+    """A --baseline without src/sluice is refused up front, exit 2."""
+    proc = run_script("overhead.py", "--baseline", str(tmp_path), home=tmp_path)
+    assert proc.returncode == 2
+    assert "not a Sluice checkout" in proc.stderr
+
+
 def test_overhead_refuses_an_unknown_case(tmp_path: Path) -> None:
     """A misspelt case is one line naming it and the choices, exit 2."""
     proc = run_script("overhead.py", "--only", "chian", home=tmp_path)

@@ -100,7 +100,13 @@ def test_failure_gives_exit_code_and_traceback(tmp_path: Path, fork: bool) -> No
 
 
 # Frames of whatever runs the component: Sluice's fork worker, runpy, kfp's executor.
-_LAUNCHER_FRAMES = ("zygote.py", "runpy", "executor_main.py", "kfp/dsl/executor.py")
+_LAUNCHER_FRAMES = (
+    "zygote.py",
+    "attempt_main.py",
+    "runpy",
+    "executor_main.py",
+    "kfp/dsl/executor.py",
+)
 
 
 @pytest.mark.parametrize("fork", [True, False])

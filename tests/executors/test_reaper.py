@@ -20,9 +20,9 @@ from pathlib import Path
 
 import pytest
 
-from sluice.executors.forkserver import ForkWorker, ForkWorkerDied
 from sluice.executors.processes import run_logged
 from sluice.executors.reaper import MARKER_VAR
+from sluice.executors.zygote_client import ForkWorker, ForkWorkerDied
 
 from .support import run
 from .test_local import process_gone, wait_for_file
@@ -48,7 +48,7 @@ ORCHESTRATOR = textwrap.dedent(
     """
     import asyncio, os, sys
     from pathlib import Path
-    from sluice.executors.forkserver import ForkWorker
+    from sluice.executors.zygote_client import ForkWorker
     from sluice.executors.processes import run_logged
 
     mode, task, pids, work = sys.argv[1], sys.argv[2], sys.argv[3], Path(sys.argv[4])

@@ -26,12 +26,6 @@ from sluice.executors.base import (
     read_component_exception,
     read_executor_output,
 )
-from sluice.executors.forkserver import (
-    RUN_MODULE_BOOTSTRAP,
-    ZYGOTE_PATH,
-    ForkWorker,
-    ForkWorkerDied,
-)
 from sluice.executors.lightweight import (
     LightweightCommand,
     host_kfp_available,
@@ -41,6 +35,12 @@ from sluice.executors.lightweight import (
 )
 from sluice.executors.processes import append_log_line, run_logged
 from sluice.executors.venvs import VenvCache, VenvSpec
+from sluice.executors.zygote_client import (
+    ATTEMPT_MAIN_PATH,
+    RUN_MODULE_BOOTSTRAP,
+    ForkWorker,
+    ForkWorkerDied,
+)
 
 __all__ = ["LocalExecutor"]
 
@@ -165,12 +165,12 @@ class LocalExecutor:
     ) -> ExecutionResult:
         """``<python> -m kfp.dsl.executor_main ...`` as a plain subprocess (no prelude).
 
-        It runs through the fork worker's file (:func:`sluice.executors.zygote.run_main`), which
-        behaves as ``-m`` does and also records an uncaught exception like a fork child.
+        It runs through :func:`sluice.executors.attempt_main.run_main` (what a fork child runs),
+        which behaves as ``-m`` does and also records an uncaught exception like a fork child.
         """
         (request.work_dir / _SOURCE_FILE).write_text(command.source, encoding="utf-8")
         exception_file = str(request.exception_path) if request.exception_path else ""
-        bootstrap = [python, "-c", RUN_MODULE_BOOTSTRAP, ZYGOTE_PATH, exception_file]
+        bootstrap = [python, "-c", RUN_MODULE_BOOTSTRAP, ATTEMPT_MAIN_PATH, exception_file]
         code = await run_logged(
             [*bootstrap, command.module, *argv],
             cwd=request.work_dir,

@@ -29,7 +29,9 @@ KILL_GRACE_SECONDS = 3.0
 _SHEPHERD_SLACK_SECONDS = 15.0
 
 _REAPER_DIR = str(Path(__file__).resolve().parent)
-_SHEPHERD_BOOTSTRAP = "import sys; sys.path.append(sys.argv.pop(1)); import reaper; reaper.main()"
+_SHEPHERD_BOOTSTRAP = (
+    "import sys; sys.path.append(sys.argv.pop(1)); import shepherd; shepherd.main()"
+)
 
 
 def open_log(log_path: Path) -> int:
@@ -67,7 +69,7 @@ async def run_logged(
     Returns the exit code (negative: killed by that signal). Cancelling the caller sends
     SIGTERM to the process and everything it started, then SIGKILL after ``grace`` seconds.
     When the main process ends, whatever it left behind is killed too, as a container's
-    teardown would. The process runs under a shepherd (:mod:`sluice.executors.reaper`), so it
+    teardown would. The process runs under a shepherd (:mod:`sluice.executors.shepherd`), so it
     also dies when this process dies, even by SIGKILL; ``on_orphan`` is a command the shepherd
     runs then (e.g. removing a container).
 
@@ -108,7 +110,7 @@ async def run_logged(
 def shepherd_command(
     argv: list[str], *, grace: float = KILL_GRACE_SECONDS, on_orphan: list[str] | None = None
 ) -> list[str]:
-    """The command line that runs ``argv`` under the shepherd (see :mod:`.reaper`)."""
+    """The command line that runs ``argv`` under the shepherd (see :mod:`.shepherd`)."""
     # -I -S: no site-packages, no PYTHON* variables; only the standard library is needed.
     # Imported (not run as a script) so that its bytecode is cached.
     return [

@@ -4,7 +4,8 @@ A task process must die when its attempt ends, when the attempt is cancelled, an
 orchestrator (``sluice run``, ``sluice server``) dies, even by ``kill -9``; otherwise a
 restarted server runs the task again while the orphan is still writing. Three tools:
 
-* **the shepherd**: every host process runs under :func:`main` (``python -I -S`` with
+* **the shepherd** (:mod:`sluice.executors.shepherd`): every host process runs under it
+  (``python -I -S`` with
   ``GRACE N ON_ORPHAN... -- CMD``), a small stdlib-only supervisor. Its stdin is a pipe the
   orchestrator never writes to: when the orchestrator dies, for whatever reason, the kernel
   closes the pipe and the shepherd sees EOF and kills the task. A pipe is used rather than
@@ -31,8 +32,6 @@ imports only what it needs (each of contextlib, json, typing, uuid would cost mi
 from __future__ import annotations
 
 import os
-import select
-import stat
 import sys
 import time
 
@@ -40,7 +39,6 @@ TYPE_CHECKING = False  # typing itself is not imported: mypy treats this name as
 if TYPE_CHECKING:
     import signal
     from collections.abc import Callable, Iterable
-    from typing import NoReturn
 else:
     try:  # the C module: `signal` wraps it in enums, and importing enum takes milliseconds
         import _signal as signal
@@ -58,6 +56,8 @@ __all__ = [
     "new_marker",
     "set_parent_death_signal",
     "set_subreaper",
+    "signal_each",
+    "signal_group",
 ]
 
 #: The environment variable that marks every process of one attempt.
@@ -191,7 +191,8 @@ def marked_processes(marker: str) -> list[int]:
     return [pid for pid in _parents() if pid != me and has_marker(pid, marker)]
 
 
-def _signal(pids: Iterable[int], sig: int) -> None:
+def signal_each(pids: Iterable[int], sig: int) -> None:
+    """Send ``sig`` to each of ``pids`` that still exists."""
     for pid in pids:
         try:  # noqa: SIM105 (no contextlib: see the module docstring)
             os.kill(pid, sig)
@@ -199,7 +200,8 @@ def _signal(pids: Iterable[int], sig: int) -> None:
             pass  # already gone
 
 
-def _signal_group(pgid: int, sig: int) -> None:
+def signal_group(pgid: int, sig: int) -> None:
+    """Send ``sig`` to the process group ``pgid``, if it still exists."""
     try:  # noqa: SIM105
         os.killpg(pgid, sig)
     except (ProcessLookupError, PermissionError):
@@ -209,7 +211,7 @@ def _signal_group(pgid: int, sig: int) -> None:
 def kill_marked(marker: str, sig: int = signal.SIGKILL) -> list[int]:
     """Send ``sig`` to every process carrying ``marker``; returns their pids."""
     pids = marked_processes(marker)
-    _signal(pids, sig)
+    signal_each(pids, sig)
     return pids
 
 
@@ -234,176 +236,11 @@ def kill_everything(groups: Iterable[int] = ()) -> None:
     deadline = time.monotonic() + _SWEEP_SECONDS
     while True:
         for pgid in groups:
-            _signal_group(pgid, signal.SIGKILL)
+            signal_group(pgid, signal.SIGKILL)
         if not _reap_any():
             return
         left = descendants(os.getpid())
-        _signal(left, signal.SIGKILL)
+        signal_each(left, signal.SIGKILL)
         if (not left and not _PROC) or time.monotonic() > deadline:
             return
         time.sleep(0.005)
-
-
-# -- the shepherd --------------------------------------------------------------------------
-
-
-def _spawn(command: list[str], wake: tuple[int, int]) -> int:
-    """Fork the task in a session of its own with stdin on /dev/null; returns its pid."""
-    pid = os.fork()
-    if pid != 0:
-        return pid
-    try:
-        signal.set_wakeup_fd(-1)
-        # Python ignores SIGPIPE and XFSZ; the task gets the defaults, as subprocess gives.
-        for sig in (signal.SIGCHLD, signal.SIGTERM, signal.SIGINT, signal.SIGHUP, signal.SIGPIPE):
-            signal.signal(sig, signal.SIG_DFL)
-        if hasattr(signal, "SIGXFSZ"):
-            signal.signal(signal.SIGXFSZ, signal.SIG_DFL)
-        os.setsid()
-        devnull = os.open(os.devnull, os.O_RDONLY)
-        os.dup2(devnull, 0)
-        os.close(devnull)
-        for fd in wake:
-            os.close(fd)
-        os.execvp(command[0], command)
-    except OSError as exc:
-        message = f"sluice: cannot execute '{command[0]}': {exc.strerror or exc}\n"
-        try:
-            os.write(2, message.encode("utf-8", "replace"))
-        finally:
-            os._exit(127 if isinstance(exc, FileNotFoundError) else 126)
-    except BaseException:
-        os._exit(127)
-    raise AssertionError("unreachable")
-
-
-def _signal_tree(main: int, sig: int) -> None:
-    """``sig`` to the task's group and to every other descendant (those that left it).
-
-    Each process gets it once: the group's members are left out of the second pass, or a
-    task that traps SIGTERM would see two (and might run its handler twice).
-    """
-    _signal_group(main, sig)
-    _signal([pid for pid in descendants(os.getpid()) if not _in_group(pid, main)], sig)
-
-
-def _in_group(pid: int, pgid: int) -> bool:
-    try:
-        return os.getpgid(pid) == pgid
-    except (ProcessLookupError, PermissionError):
-        return True  # gone: nothing to signal
-
-
-def _exit_like(status: int) -> NoReturn:
-    """Exit with the task's exit code, or die of the signal that killed it."""
-    if os.WIFSIGNALED(status):
-        sig = os.WTERMSIG(status)
-        try:
-            import resource
-
-            resource.setrlimit(resource.RLIMIT_CORE, (0, 0))  # the task's crash, not ours
-        except (ImportError, OSError, ValueError):
-            pass
-        try:  # noqa: SIM105
-            signal.signal(sig, signal.SIG_DFL)
-        except (OSError, ValueError):
-            pass  # refused for SIGKILL and SIGSTOP, which need none
-        try:  # noqa: SIM105
-            os.kill(os.getpid(), sig)
-        except OSError:
-            pass  # then exit as a shell reports a signal
-        os._exit(128 + sig)
-    os._exit(os.waitstatus_to_exitcode(status) & 0xFF)
-
-
-def _on_orphaned(main: int, cleanup: list[str]) -> NoReturn:
-    """The orchestrator is gone: kill the task at once, run the cleanup command, exit."""
-    kill_everything([main])
-    if cleanup:
-        try:
-            import subprocess
-
-            subprocess.run(
-                cleanup,
-                stdin=subprocess.DEVNULL,
-                stdout=subprocess.DEVNULL,
-                stderr=subprocess.DEVNULL,
-                timeout=60,
-                check=False,
-            )
-        except Exception:  # best effort: nobody is left to tell
-            pass
-    os._exit(1)
-
-
-def shepherd(grace: float, cleanup: list[str], command: list[str]) -> NoReturn:
-    """Run ``command`` to its end, as described in the module docstring; never returns."""
-    set_subreaper()
-    wake_r, wake_w = os.pipe()
-    os.set_blocking(wake_r, False)
-    os.set_blocking(wake_w, False)
-    signal.set_wakeup_fd(wake_w)
-    for sig in (signal.SIGCHLD, signal.SIGTERM):
-        signal.signal(sig, lambda *_: None)  # the wakeup fd does the work
-    for sig in (signal.SIGINT, signal.SIGHUP):
-        signal.signal(sig, signal.SIG_IGN)  # the orchestrator decides, through SIGTERM
-    main = _spawn(command, (wake_r, wake_w))
-    poller = select.poll()
-    # The lifeline is our stdin when it is a pipe (or socket); anything else cannot signal EOF.
-    lifeline = stat.S_ISFIFO(os.fstat(0).st_mode) or stat.S_ISSOCK(os.fstat(0).st_mode)
-    if lifeline:
-        poller.register(0, select.POLLIN)
-    poller.register(wake_r, select.POLLIN)
-    status: int | None = None
-    kill_at: float | None = None
-    while status is None:
-        timeout = None if kill_at is None else max(0.0, kill_at - time.monotonic()) * 1000
-        for fd, _ in poller.poll(timeout):
-            if fd == 0:
-                try:
-                    data = os.read(0, 4096)
-                except OSError:
-                    data = b""
-                if not data:
-                    _on_orphaned(main, cleanup)
-            else:
-                try:
-                    received = os.read(wake_r, 4096)
-                except BlockingIOError:
-                    received = b""
-                if signal.SIGTERM in received and kill_at is None:
-                    _signal_tree(main, signal.SIGTERM)
-                    kill_at = time.monotonic() + grace
-        while True:
-            try:
-                pid, code = os.waitpid(-1, os.WNOHANG)
-            except ChildProcessError:
-                break
-            if pid == 0:
-                break
-            if pid == main:
-                status = code
-        if status is None and kill_at is not None and time.monotonic() >= kill_at:
-            _signal_tree(main, signal.SIGKILL)
-            kill_at = time.monotonic() + 3600.0  # now just wait for it
-    # Stragglers die with the task, as in a container's teardown.
-    kill_everything([main])
-    _exit_like(status)
-
-
-def main() -> NoReturn:
-    """``reaper.py GRACE N [N words of ON_ORPHAN] -- COMMAND...``: the shepherd's entry point."""
-    args = sys.argv[1:]
-    try:
-        grace, count = float(args[0]), int(args[1])
-        cleanup, separator, command = args[2 : 2 + count], args[2 + count], args[3 + count :]
-    except (IndexError, ValueError):
-        separator, command = "", []
-    if separator != "--" or not command:
-        sys.stderr.write("usage: reaper.py GRACE N [ON_ORPHAN...] -- COMMAND...\n")
-        os._exit(2)
-    shepherd(grace, cleanup, command)
-
-
-if __name__ == "__main__":
-    main()

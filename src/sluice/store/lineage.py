@@ -5,27 +5,50 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from contextlib import AbstractContextManager
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import select, update
+from sqlalchemy import Table, bindparam, select
 from sqlalchemy.orm import Session
 
+from sluice.store.execution_writes import contexts_of_run
+from sluice.store.gate import Transaction
 from sluice.store.models import (
     ArtifactRow,
-    AssociationRow,
     AttributionRow,
     EventRow,
     ExecutionRow,
     RunRow,
     TaskRow,
-    utcnow,
 )
+
+_EXECUTIONS = cast(Table, ExecutionRow.__table__)
+_TASKS = cast(Table, TaskRow.__table__)
+# The cache lookup, built once (see sluice.store.gate on why); only what a hit uses is read.
+_CACHED = (
+    select(_EXECUTIONS.c.id, _EXECUTIONS.c.finished_at, _TASKS.c.id, _TASKS.c.outputs)
+    .join(_TASKS, _TASKS.c.id == _EXECUTIONS.c.task_id)
+    .where(
+        _EXECUTIONS.c.fingerprint == bindparam("fingerprint"),
+        _EXECUTIONS.c.pipeline_name == bindparam("pipeline_name"),
+        _EXECUTIONS.c.state == "COMPLETE",
+        _EXECUTIONS.c.cache_enabled.is_(True),
+        _EXECUTIONS.c.cache_cleared.is_(False),
+    )
+    .order_by(_EXECUTIONS.c.id.desc())
+    .limit(1)
+)
+_CACHED_NEWER = _CACHED.where(_EXECUTIONS.c.finished_at >= bindparam("newer_than"))
 
 
 class LineageMixin:
     """Methods of :class:`sluice.store.repository.Store` for executions and artifacts."""
 
+    _run_contexts: dict[str, set[int]]  # provided by Store
+
     def session(self) -> AbstractContextManager[Session]:  # provided by Store
+        raise NotImplementedError
+
+    def transaction(self) -> AbstractContextManager[Transaction]:  # provided by Store
         raise NotImplementedError
 
     def create_execution(
@@ -47,13 +70,13 @@ class LineageMixin:
         cache_key: dict[str, Any] | None = None,
     ) -> int:
         """Record an execution with its INPUT events; returns its id."""
-        with self.session() as session:
-            row = ExecutionRow(
+        with self.transaction() as tx:
+            return tx.create_execution(
                 run_id=run_id,
                 task_id=task_id,
                 pipeline_name=pipeline_name,
                 component_name=component_name,
-                type=type_,
+                type_=type_,
                 attempt=attempt,
                 state=state,
                 input_parameters=input_parameters,
@@ -61,41 +84,9 @@ class LineageMixin:
                 cache_enabled=cache_enabled,
                 log_path=log_path,
                 cached_execution_id=cached_execution_id,
+                input_artifacts=input_artifacts,
                 cache_key=cache_key,
             )
-            session.add(row)
-            session.flush()
-            self._associate(session, run_id, row.id)
-            for name, ids in (input_artifacts or {}).items():
-                for position, artifact_id in enumerate(ids):
-                    session.add(
-                        EventRow(
-                            artifact_id=artifact_id,
-                            execution_id=row.id,
-                            type="INPUT",
-                            name=name,
-                            position=position,
-                        )
-                    )
-            return row.id
-
-    def _associate(self, session: Session, run_id: str, execution_id: int) -> None:
-        for context_id in self._contexts_of_run(session, run_id):
-            session.add(AssociationRow(context_id=context_id, execution_id=execution_id))
-
-    def _contexts_of_run(self, session: Session, run_id: str) -> set[int]:
-        """The run's own, its pipeline's and its experiment's context ids (cached: fixed)."""
-        cache: dict[str, set[int]] = self.__dict__.setdefault("_run_contexts", {})
-        if run_id not in cache:
-            row = session.execute(
-                select(
-                    RunRow.run_context_id,
-                    RunRow.pipeline_context_id,
-                    RunRow.experiment_context_id,
-                ).where(RunRow.id == run_id)
-            ).first()
-            cache[run_id] = {c for c in (row or ()) if c is not None}
-        return cache[run_id]
 
     def finish_execution(
         self,
@@ -109,30 +100,16 @@ class LineageMixin:
         error: str | None = None,
     ) -> None:
         """Record how an execution ended, with its OUTPUT events."""
-        values: dict[str, Any] = {
-            "state": state,
-            "finished_at": utcnow(),
-            "exit_code": exit_code,
-            "how": how,
-            "error": error,
-        }
-        if output_parameters is not None:
-            values["output_parameters"] = output_parameters
-        with self.session() as session:
-            session.execute(
-                update(ExecutionRow).where(ExecutionRow.id == execution_id).values(**values)
+        with self.transaction() as tx:
+            tx.finish_execution(
+                execution_id,
+                state=state,
+                output_parameters=output_parameters,
+                output_artifacts=output_artifacts,
+                exit_code=exit_code,
+                how=how,
+                error=error,
             )
-            for name, ids in (output_artifacts or {}).items():
-                for position, artifact_id in enumerate(ids):
-                    session.add(
-                        EventRow(
-                            artifact_id=artifact_id,
-                            execution_id=execution_id,
-                            type="OUTPUT",
-                            name=name,
-                            position=position,
-                        )
-                    )
 
     def create_artifact(
         self,
@@ -162,7 +139,8 @@ class LineageMixin:
             )
             session.add(row)
             session.flush()
-            for context_id in self._contexts_of_run(session, run_id) if run_id else ():
+            contexts = contexts_of_run(session, self._run_contexts, run_id) if run_id else ()
+            for context_id in contexts:
                 session.add(AttributionRow(context_id=context_id, artifact_id=row.id))
             return row.id
 
@@ -201,25 +179,25 @@ class LineageMixin:
     def find_cached(
         self, *, fingerprint: str, pipeline_name: str, newer_than: datetime | None = None
     ) -> tuple[ExecutionRow, TaskRow] | None:
-        """The newest successful cache-enabled execution with this fingerprint, and its task."""
-        query = (
-            select(ExecutionRow, TaskRow)
-            .join(TaskRow, TaskRow.id == ExecutionRow.task_id)
-            .where(
-                ExecutionRow.fingerprint == fingerprint,
-                ExecutionRow.pipeline_name == pipeline_name,
-                ExecutionRow.state == "COMPLETE",
-                ExecutionRow.cache_enabled.is_(True),
-                ExecutionRow.cache_cleared.is_(False),
-            )
-            .order_by(ExecutionRow.id.desc())
-            .limit(1)
-        )
+        """The newest successful cache-enabled execution with this fingerprint, and its task.
+
+        Only what a cache hit uses is read (a Core query, no ORM loading): the execution's
+        ``id`` and ``finished_at``, the task's ``id`` and ``outputs``; the rows returned are
+        attached to no session and hold only those columns.
+        """
+        query = _CACHED_NEWER if newer_than is not None else _CACHED
+        params: dict[str, Any] = {"fingerprint": fingerprint, "pipeline_name": pipeline_name}
         if newer_than is not None:
-            query = query.where(ExecutionRow.finished_at >= newer_than)
-        with self.session() as session:
-            row = session.execute(query).first()
-            return None if row is None else (row[0], row[1])
+            params["newer_than"] = newer_than
+        with self.transaction() as tx:
+            row = tx.connection.execute(query, params).first()
+        if row is None:
+            return None
+        execution_id, finished_at, task_id, outputs = row
+        return (
+            ExecutionRow(id=execution_id, finished_at=finished_at),
+            TaskRow(id=task_id, outputs=outputs),
+        )
 
     def executions_of_task(self, task_id: str) -> list[ExecutionRow]:
         """A task's executions (attempts), in order."""

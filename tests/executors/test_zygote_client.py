@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from sluice.executors.forkserver import ForkWorker
+from sluice.executors.zygote_client import ForkWorker
 
 from .support import run, wait_for_line
 from .test_local import process_gone, wait_for_file

@@ -1,4 +1,4 @@
-"""Orchestrator side of the warm fork worker (see :mod:`sluice.executors.zygote`).
+"""The client of the warm fork worker: the orchestrator's side of :mod:`sluice.executors.zygote`.
 
 Starting Python and importing kfp costs a few hundred milliseconds per task. The worker pays
 it once: it is a long-lived process that has imported ``kfp.dsl.executor_main`` and forks a
@@ -27,7 +27,13 @@ from sluice.errors import ExecutorError
 from sluice.executors.processes import KILL_GRACE_SECONDS, signal_group
 from sluice.executors.reaper import MARKER_VAR, kill_marked, new_marker
 
-__all__ = ["RUN_MODULE_BOOTSTRAP", "ZYGOTE_PATH", "ForkWorker", "ForkWorkerDied"]
+__all__ = [
+    "ATTEMPT_MAIN_PATH",
+    "RUN_MODULE_BOOTSTRAP",
+    "ZYGOTE_PATH",
+    "ForkWorker",
+    "ForkWorkerDied",
+]
 
 
 class ForkWorkerDied(ExecutorError):
@@ -37,8 +43,8 @@ class ForkWorkerDied(ExecutorError):
     """
 
 
-# The worker loads zygote.py by path: importing the `sluice` package would drag the engine, the
-# store and SQLAlchemy into every task's interpreter.
+# The worker loads zygote.py (and an attempt's process attempt_main.py) by path: importing the
+# `sluice` package would drag the engine, the store and SQLAlchemy into every task's interpreter.
 _BOOTSTRAP = (
     "import importlib.util, sys\n"
     "spec = importlib.util.spec_from_file_location('_sluice_zygote', sys.argv.pop(1))\n"
@@ -47,10 +53,12 @@ _BOOTSTRAP = (
     "module.main()\n"
 )
 _ZYGOTE_PATH = str(Path(__file__).resolve().with_name("zygote.py"))
-# The same file runs an attempt as a plain subprocess (a venv's Python, PYTHON* variables):
-# `python -c RUN_MODULE_BOOTSTRAP ZYGOTE_PATH EXCEPTION_FILE MODULE ARGS...`.
+# What a forked child runs also runs an attempt as a plain subprocess (a venv's Python,
+# PYTHON* variables): `python -c RUN_MODULE_BOOTSTRAP ATTEMPT_MAIN_PATH EXCEPTION_FILE MODULE
+# ARGS...`.
 RUN_MODULE_BOOTSTRAP = _BOOTSTRAP.replace("module.main()", "module.run_main()")
 ZYGOTE_PATH = _ZYGOTE_PATH
+ATTEMPT_MAIN_PATH = str(Path(__file__).resolve().with_name("attempt_main.py"))
 
 
 def _consume(future: asyncio.Future[int]) -> None:

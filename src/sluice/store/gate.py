@@ -1,0 +1,308 @@
+"""The transition gate and the engine's hot writes, in SQLAlchemy Core.
+
+Every run and task state change goes through :meth:`Transaction.transition_run` and
+:meth:`Transaction.transition_task` (``Store.transition_run``/``transition_task`` open a
+transaction for one move): one guarded ``UPDATE ... WHERE state IN (<legal sources>)``
+checks the move against the table in :mod:`sluice.states` in the same statement that
+makes it, the history row is written in the same transaction, and the change is published
+on the store's event bus (:mod:`sluice.events`) once it has committed.
+
+A :class:`Transaction` also groups the writes of one step of a task: recording an
+attempt's execution with its move to RUNNING, its end with the move to SUCCEEDED, a cache
+hit with its move to CACHED. Each group commits before the engine acts on it (before the
+process starts, before the next task reads the outputs), so a killed process still finds
+every state change it acted on. These are Core statements on a plain connection: the ORM's
+unit of work and session synchronisation cost several times the statements themselves on
+the engine's most frequent writes.
+"""
+
+from __future__ import annotations
+
+import functools
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import datetime
+from typing import TYPE_CHECKING, Any, cast
+
+from sqlalchemy import Table, Update, bindparam, func, insert, select, update
+from sqlalchemy.engine import Connection
+from sqlalchemy.orm import Session
+
+from sluice.events import Event, RunStateChanged, TaskLogAvailable, TaskStateChanged
+from sluice.states import (
+    INITIAL_TASK_STATES,
+    RUN_SOURCES,
+    TASK_SOURCES,
+    IllegalTransitionError,
+    RunState,
+    TaskState,
+)
+from sluice.store.execution_writes import ExecutionWrites, inserted_id
+from sluice.store.models import (
+    RunRow,
+    StateTransitionRow,
+    TaskRow,
+    utcnow,
+)
+
+if TYPE_CHECKING:
+    from sluice.events import EventBus
+
+_RUNS = cast(Table, RunRow.__table__)
+_TASKS = cast(Table, TaskRow.__table__)
+_HISTORY = cast(Table, StateTransitionRow.__table__)
+
+
+# The hot statements are built once, with their values as parameters of the execution: the
+# SET and VALUES clauses follow the parameters' keys, and SQLAlchemy's compiled cache keeps
+# one compilation per set of keys. Building a statement per call with ``.values(...)``
+# (coercing every value into a bound parameter, then computing its cache key) cost more
+# than running it.
+_TASK_ID = "gate_task_id"
+_INSERT_TASK = insert(_TASKS)
+_INSERT_HISTORY = insert(_HISTORY)
+
+
+@functools.cache
+def _move_task_statement(to: TaskState) -> Update:
+    """The guarded UPDATE of a task's move to ``to``: legal only from ``TASK_SOURCES[to]``."""
+    return (
+        update(_TASKS)
+        .where(_TASKS.c.id == bindparam(_TASK_ID), _TASKS.c.state.in_(TASK_SOURCES[to]))
+        .returning(
+            _TASKS.c.run_id, _TASKS.c.path, _TASKS.c.display_name, _TASKS.c.kind, _TASKS.c.attempts
+        )
+    )
+
+
+def new_id() -> str:
+    """A new random id for runs and tasks."""
+    return uuid.uuid4().hex
+
+
+class Transaction(ExecutionWrites):
+    """Writes that commit together; their events are published after the commit.
+
+    Get one from ``Store.transaction()``. Nothing is published if the transaction rolls
+    back; an :class:`IllegalTransitionError` raised by a move rolls back everything
+    written in it.
+    """
+
+    def __init__(
+        self, connection: Connection, run_contexts: dict[str, set[int]], events: EventBus
+    ) -> None:
+        self.connection = connection
+        self._run_contexts = run_contexts
+        self._bus = events
+        self.pending: list[Event] = []
+
+    # -- the gate ---------------------------------------------------------------------------
+
+    def transition_run(
+        self,
+        run_id: str,
+        to: RunState,
+        *,
+        error: str | None = None,
+        outputs: dict[str, Any] | None = None,
+        started: bool = False,
+        finished: bool = False,
+        reopened: bool = False,
+    ) -> RunStateChanged:
+        """Move a run to ``to``, if the table allows it; see ``Store.transition_run``."""
+        to = RunState(to)
+        now = utcnow()
+        values: dict[str, Any] = {"state": to.value}
+        if error is not None or finished or reopened:
+            values["error"] = error
+        if outputs is not None:
+            values["outputs"] = outputs
+        if started:
+            values["started_at"] = func.coalesce(_RUNS.c.started_at, now)
+        if started or reopened:
+            values["finished_at"] = None
+        if finished:
+            values["finished_at"] = now
+        # The check is the UPDATE's own WHERE: no read first, no race between them.
+        moved = self.connection.execute(
+            update(_RUNS)
+            .where(_RUNS.c.id == run_id, _RUNS.c.state.in_(RUN_SOURCES[to]))
+            .values(**values)
+            .returning(_RUNS.c.id)
+        ).one_or_none()
+        if moved is None:
+            current = self.connection.scalar(select(_RUNS.c.state).where(_RUNS.c.id == run_id))
+            raise refused("run", run_id, current, to.value)
+        seq = self._history(run_id, None, to.value, error, now)
+        event = RunStateChanged(seq=seq, run_id=run_id, state=to, message=error, at=now)
+        self.pending.append(event)
+        return event
+
+    def transition_task(
+        self,
+        task_id: str,
+        to: TaskState,
+        *,
+        message: str | None = None,
+        started: bool = False,
+        finished: bool = False,
+        **fields: Any,
+    ) -> TaskStateChanged:
+        """Move a task to ``to``, if the table allows it; see ``Store.transition_task``."""
+        to = TaskState(to)
+        now = utcnow()
+        if started:
+            fields["started_at"] = now
+            fields["finished_at"] = None
+        if finished:
+            fields["finished_at"] = now
+        fields["state"] = to.value
+        found = move_task(self.connection, task_id, to, fields)
+        seq = self._history(found.run_id, task_id, to.value, message, now)
+        event = task_event(seq, found.run_id, task_id, found, to, message, now)
+        self.pending.append(event)
+        if to is TaskState.RUNNING and fields.get("log_path"):
+            self.pending.append(
+                TaskLogAvailable(
+                    seq=seq,
+                    run_id=event.run_id,
+                    task_id=task_id,
+                    path=event.path,
+                    attempt=event.attempt,
+                    log_path=str(fields["log_path"]),
+                )
+            )
+        return event
+
+    def _history(
+        self, run_id: str, task_id: str | None, state: str, message: str | None, at: datetime
+    ) -> int:
+        """Write one history row; its id is the event's ``seq``."""
+        result = self.connection.execute(
+            _INSERT_HISTORY,
+            {"run_id": run_id, "task_id": task_id, "state": state, "message": message, "at": at},
+        )
+        return inserted_id(result)
+
+    # -- tasks ------------------------------------------------------------------------------
+
+    def create_task(
+        self,
+        *,
+        run_id: str,
+        parent_id: str | None,
+        name: str,
+        path: str,
+        display_name: str,
+        kind: str,
+        component_name: str,
+        state: TaskState = TaskState.PENDING,
+        iteration_index: int | None = None,
+        error: str | None = None,
+        image: str | None = None,
+        resources: dict[str, Any] | None = None,
+        finished: bool = False,
+    ) -> TaskRow:
+        """Record a new task with its first history row; see ``Store.create_task``."""
+        state = TaskState(state)
+        if state not in INITIAL_TASK_STATES:
+            raise IllegalTransitionError(f"a task cannot be created {state.value}")
+        now = utcnow()
+        # Every column, so the returned row (not attached to any session) is complete.
+        values: dict[str, Any] = {
+            "id": new_id(),
+            "run_id": run_id,
+            "parent_id": parent_id,
+            "name": name,
+            "path": path,
+            "display_name": display_name,
+            "kind": kind,
+            "component_name": component_name,
+            "iteration_index": iteration_index,
+            "state": state.value,
+            "attempts": 0,
+            "inputs": {},
+            "outputs": {},
+            "fingerprint": None,
+            "cached_from_task_id": None,
+            "image": image,
+            "resources": resources or {},
+            "error": error,
+            "error_details": None,
+            "notices": [],
+            "log_path": None,
+            "created_at": now,
+            "started_at": None,
+            "finished_at": now if finished else None,
+        }
+        self.connection.execute(_INSERT_TASK, values)
+        row = TaskRow(**values)
+        seq = self._history(run_id, row.id, state.value, error, now)
+        self.pending.append(task_event(seq, run_id, row.id, row, state, error, now))
+        return row
+
+    def publish(self) -> None:
+        """Publish what was written (call only after the commit)."""
+        pending, self.pending = self.pending, []
+        for event in pending:
+            self._bus.publish(event)
+
+
+@contextmanager
+def transaction(
+    connection_source: Any, run_contexts: dict[str, set[int]], events: EventBus
+) -> Iterator[Transaction]:
+    """A :class:`Transaction` on ``connection_source.begin()`` (an Engine): commits on
+    success, rolls back on error, publishes the events after the commit."""
+    with connection_source.begin() as connection:
+        tx = Transaction(connection, run_contexts, events)
+        yield tx
+    tx.publish()
+
+
+def move_task(
+    connection: Connection | Session, task_id: str, to: TaskState, values: dict[str, Any]
+) -> Any:
+    """The gate's guarded UPDATE of one task; returns what its event needs."""
+    # One statement checks, writes and reads back.
+    found = connection.execute(
+        _move_task_statement(to), {**values, _TASK_ID: task_id}
+    ).one_or_none()
+    if found is None:
+        current = connection.scalar(select(_TASKS.c.state).where(_TASKS.c.id == task_id))
+        raise refused("task", task_id, current, to.value)
+    return found
+
+
+def refused(entity: str, id_: str, current: str | None, to: str) -> IllegalTransitionError:
+    """The error of a move the state table does not allow (or of a missing row)."""
+    if current is None:
+        return IllegalTransitionError(f"no {entity} {id_} to move to {to}")
+    return IllegalTransitionError(
+        f"{entity} {id_} is {current}: the state table does not allow {current} -> {to}"
+    )
+
+
+def task_event(
+    seq: int,
+    run_id: str,
+    task_id: str,
+    task: Any,
+    state: TaskState,
+    message: str | None,
+    at: datetime | None,
+) -> TaskStateChanged:
+    """The event of a task's history row; ``task`` is its row or the gate's RETURNING."""
+    return TaskStateChanged(
+        seq=seq,
+        run_id=run_id,
+        task_id=task_id,
+        path=task.path,
+        display_name=task.display_name,
+        kind=task.kind,
+        state=state,
+        attempt=task.attempts or 0,
+        message=message,
+        at=at,
+    )

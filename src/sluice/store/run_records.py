@@ -1,0 +1,228 @@
+"""The :class:`~sluice.store.repository.Store`'s runs: creating, resolving, listing, deleting.
+
+A run's state changes after its creation go through the gate (:mod:`sluice.store.gate`).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from contextlib import AbstractContextManager
+from typing import Any
+
+from sqlalchemy import delete, or_, select
+from sqlalchemy.orm import Session
+
+from sluice.errors import (
+    AmbiguousRunError,
+    RunNameTakenError,
+    RunNotFoundError,
+    StoreConflictError,
+)
+from sluice.events import EventBus, RunStateChanged
+from sluice.states import INITIAL_RUN_STATES, IllegalTransitionError, RunState
+from sluice.store.gate import new_id
+from sluice.store.models import RunRow, StateTransitionRow, TaskRow, utcnow
+
+# A run reference this long and all hex may be an id prefix (ids are 32 hex digits).
+_ID_PREFIX = re.compile(r"[0-9a-fA-F]{4,32}")
+# Runs an ambiguous reference's error lists.
+_CANDIDATES = 5
+
+
+class RunRecords:
+    """Methods of :class:`sluice.store.repository.Store` for the ``runs`` table."""
+
+    events: EventBus  # provided by Store
+
+    def session(self) -> AbstractContextManager[Session]:  # provided by Store
+        raise NotImplementedError
+
+    def ensure_context(  # provided by Store
+        self, session: Session, type_: str, name: str, properties: dict[str, Any] | None = None
+    ) -> int:
+        raise NotImplementedError
+
+    def create_run(
+        self,
+        *,
+        name: str,
+        display_name: str,
+        pipeline_name: str,
+        pipeline_spec: dict[str, Any],
+        arguments: dict[str, Any],
+        pipeline_root: str,
+        options: dict[str, Any],
+        state: RunState = RunState.PENDING,
+        experiment: str | None = None,
+        **fields: Any,
+    ) -> RunRow:
+        """Record a new run with its contexts (pipeline, run, experiment); returns the row.
+
+        ``fields`` sets other :class:`RunRow` columns (the server's KFP fields). The run's
+        creation is the first row of its history and is published as an event.
+
+        Raises:
+            IllegalTransitionError: ``state`` is not a state a run may start in.
+            RunNameTakenError: another run has this ``name``; nothing is written. The
+                unique constraint decides (on SQLite and PostgreSQL alike), so two
+                concurrent writers of one name cannot both succeed.
+        """
+        try:
+            return self._insert_run(
+                name=name,
+                display_name=display_name,
+                pipeline_name=pipeline_name,
+                pipeline_spec=pipeline_spec,
+                arguments=arguments,
+                pipeline_root=pipeline_root,
+                options=options,
+                state=state,
+                experiment=experiment,
+                **fields,
+            )
+        except StoreConflictError:
+            # Only the name is unique among what this insert writes (the id and the run
+            # context are new); anything else is a bug and keeps its traceback.
+            if not self.run_name_taken(name):
+                raise
+            raise RunNameTakenError(
+                f"a run named {name!r} already exists: a Sluice run name is a unique id "
+                "(unlike a KFP or Vertex display name); choose another run name, or leave "
+                "it out to get a generated one"
+            ) from None
+
+    def _insert_run(
+        self,
+        *,
+        name: str,
+        display_name: str,
+        pipeline_name: str,
+        pipeline_spec: dict[str, Any],
+        arguments: dict[str, Any],
+        pipeline_root: str,
+        options: dict[str, Any],
+        state: RunState,
+        experiment: str | None,
+        **fields: Any,
+    ) -> RunRow:
+        state = RunState(state)
+        if state not in INITIAL_RUN_STATES:
+            raise IllegalTransitionError(f"a run cannot be created {state.value}")
+        run_id = new_id()
+        with self.session() as session:
+            row = RunRow(
+                id=run_id,
+                name=name,
+                display_name=display_name,
+                pipeline_name=pipeline_name,
+                pipeline_spec=pipeline_spec,
+                arguments=arguments,
+                pipeline_root=pipeline_root,
+                options=options,
+                state=state.value,
+                outputs={},
+                **fields,
+            )
+            session.add(row)
+            # The row goes in first: a taken name fails here, before ensure_context's
+            # savepoints (which pysqlite would commit on their own) have written anything.
+            session.flush()
+            row.pipeline_context_id = self.ensure_context(session, "system.Pipeline", pipeline_name)
+            row.run_context_id = self.ensure_context(
+                session, "system.PipelineRun", run_id, {"name": name}
+            )
+            if experiment:
+                row.experiment_context_id = self.ensure_context(
+                    session, "system.Experiment", experiment
+                )
+            history = StateTransitionRow(run_id=run_id, state=state.value, at=utcnow())
+            session.add(history)
+        self.events.publish(
+            RunStateChanged(seq=history.id, run_id=run_id, state=state, at=history.at)
+        )
+        return row
+
+    def get_run(self, id_or_name: str) -> RunRow | None:
+        """The run a reference names (see :meth:`resolve_run`), or None if none does.
+
+        Raises:
+            AmbiguousRunError: the reference matches several runs.
+        """
+        try:
+            return self.resolve_run(id_or_name)
+        except RunNotFoundError:
+            return None
+
+    def resolve_run(self, reference: str) -> RunRow:
+        """The one run a reference names; the single definition of "a run reference".
+
+        In order: the full id; the run name (unique); else every run whose id starts with
+        the reference (4 or more hex digits) or whose display name equals it. The CLI,
+        the Python API and the server (``GET /runs:resolve``) all resolve this way.
+
+        Raises:
+            RunNotFoundError: no run matches.
+            AmbiguousRunError: several runs match; the message lists them.
+        """
+        ref = reference.strip()
+        with self.session() as session:
+            row = session.get(RunRow, ref) if ref else None
+            if row is None and ref:
+                row = session.scalar(select(RunRow).where(RunRow.name == ref))
+            if row is not None:
+                return row
+            matches = [RunRow.display_name == ref]
+            if _ID_PREFIX.fullmatch(ref):
+                matches.append(RunRow.id.startswith(ref.lower()))
+            found = list(
+                session.scalars(
+                    select(RunRow)
+                    .where(or_(*matches))
+                    .order_by(RunRow.created_at.desc(), RunRow.id)
+                    .limit(_CANDIDATES + 1)
+                )
+            )
+        if len(found) == 1:
+            return found[0]
+        if not found:
+            raise RunNotFoundError(
+                f"no run {reference!r}: give a run id, a unique id prefix (4+ characters) "
+                "or a run name (`sluice runs list` shows them)"
+            )
+        shown = ", ".join(f"{r.id[:12]} ({r.name})" for r in found[:_CANDIDATES])
+        more = " and more" if len(found) > _CANDIDATES else ""
+        raise AmbiguousRunError(
+            f"run {reference!r} is ambiguous: it matches {shown}{more}; give more of the id "
+            "or the run name"
+        )
+
+    def list_runs(
+        self, *, limit: int = 100, pipeline_name: str | None = None, state: str | None = None
+    ) -> list[RunRow]:
+        """Runs, newest first."""
+        query = select(RunRow).order_by(RunRow.created_at.desc()).limit(limit)
+        if pipeline_name:
+            query = query.where(RunRow.pipeline_name == pipeline_name)
+        if state:
+            query = query.where(RunRow.state == state)
+        with self.session() as session:
+            return list(session.scalars(query).all())
+
+    def run_name_taken(self, name: str) -> bool:
+        """Whether a run already has this name."""
+        with self.session() as session:
+            return session.scalar(select(RunRow.id).where(RunRow.name == name)) is not None
+
+    def delete_run(self, run_id: str) -> None:
+        """Delete a run with its tasks and history (artifacts stay, unattached)."""
+        with self.session() as session:
+            session.execute(delete(StateTransitionRow).where(StateTransitionRow.run_id == run_id))
+            session.execute(delete(TaskRow).where(TaskRow.run_id == run_id))
+            session.execute(delete(RunRow).where(RunRow.id == run_id))
+
+    def runs_in_states(self, states: Sequence[RunState]) -> list[RunRow]:
+        """Runs whose state is one of ``states``, oldest first (for resuming)."""
+        query = select(RunRow).where(RunRow.state.in_(states)).order_by(RunRow.created_at)
+        with self.session() as session:
+            return list(session.scalars(query).all())

@@ -1,0 +1,154 @@
+"""The :class:`~sluice.store.repository.Store`'s tasks: creating, updating, reading, and
+recording what a dead process left running.
+
+A task's state changes only through the gate (:mod:`sluice.store.gate`).
+"""
+
+from __future__ import annotations
+
+from contextlib import AbstractContextManager
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from sluice.states import TaskState
+from sluice.store.gate import Transaction
+from sluice.store.models import ExecutionRow, StateTransitionRow, TaskRow, utcnow
+
+
+class TaskRecords:
+    """Methods of :class:`sluice.store.repository.Store` for the ``tasks`` table."""
+
+    def session(self) -> AbstractContextManager[Session]:  # provided by Store
+        raise NotImplementedError
+
+    def transaction(self) -> AbstractContextManager[Transaction]:  # provided by Store
+        raise NotImplementedError
+
+    def create_task(
+        self,
+        *,
+        run_id: str,
+        parent_id: str | None,
+        name: str,
+        path: str,
+        display_name: str,
+        kind: str,
+        component_name: str,
+        state: TaskState = TaskState.PENDING,
+        iteration_index: int | None = None,
+        error: str | None = None,
+        image: str | None = None,
+        resources: dict[str, Any] | None = None,
+        finished: bool = False,
+    ) -> TaskRow:
+        """Record a new task (its first history row, published as an event); returns the row.
+
+        The row is attached to no session; every column is set.
+
+        Raises:
+            IllegalTransitionError: ``state`` is not a state a task may start in.
+        """
+        with self.transaction() as tx:
+            return tx.create_task(
+                run_id=run_id,
+                parent_id=parent_id,
+                name=name,
+                path=path,
+                display_name=display_name,
+                kind=kind,
+                component_name=component_name,
+                state=state,
+                iteration_index=iteration_index,
+                error=error,
+                image=image,
+                resources=resources,
+                finished=finished,
+            )
+
+    def update_task(self, task_id: str, **fields: Any) -> None:
+        """Change a task's fields other than its state (that is :meth:`transition_task`'s).
+
+        Raises:
+            TypeError: ``state`` is among the fields.
+        """
+        if "state" in fields:
+            raise TypeError("a task's state changes only through Store.transition_task")
+        with self.transaction() as tx:
+            # A plain UPDATE: loading the row first would double the cost of the write.
+            tx.connection.execute(update(TaskRow).where(TaskRow.id == task_id).values(**fields))
+
+    def tasks_of_run(self, run_id: str) -> list[TaskRow]:
+        """Every task of a run, in creation order."""
+        with self.session() as session:
+            query = (
+                select(TaskRow)
+                .where(TaskRow.run_id == run_id)
+                .order_by(TaskRow.created_at, TaskRow.path)
+            )
+            return list(session.scalars(query).all())
+
+    def state_history(self, run_id: str, task_id: str | None = None) -> list[StateTransitionRow]:
+        """State changes of a run (``task_id=None``: the run's own) in order."""
+        query = select(StateTransitionRow).where(StateTransitionRow.run_id == run_id)
+        query = (
+            query.where(StateTransitionRow.task_id == task_id)
+            if task_id
+            else query.where(StateTransitionRow.task_id.is_(None))
+        )
+        with self.session() as session:
+            return list(session.scalars(query.order_by(StateTransitionRow.id)).all())
+
+    def abandon_attempts(self, run_id: str, reason: str) -> int:
+        """Record what a dead process left RUNNING in a run as abandoned; returns how many
+        attempts (executions) it left.
+
+        Each execution still RUNNING becomes CANCELED with ``how="abandoned"`` and
+        ``reason`` as its error. Each task still RUNNING becomes CANCELED through the
+        transition gate, with "attempt N abandoned: <reason>" in its history if it had an
+        attempt, else "abandoned: <reason>" (a sub-DAG, a loop or an importer caught
+        before its execution began); it runs again, CANCELED -> PENDING -> RUNNING, when
+        the run does. Call it only while holding the run's lock
+        (:func:`sluice.store.locks.lock_run`): then no live process is running them.
+        """
+        now = utcnow()
+        running = TaskState.RUNNING.value
+        with self.transaction() as tx:
+            connection = tx.connection
+            found = connection.execute(
+                select(ExecutionRow.id, ExecutionRow.task_id, ExecutionRow.attempt).where(
+                    ExecutionRow.run_id == run_id, ExecutionRow.state == running
+                )
+            ).all()
+            if found:
+                connection.execute(
+                    update(ExecutionRow)
+                    .where(ExecutionRow.id.in_([row.id for row in found]))
+                    .values(state="CANCELED", how="abandoned", error=reason, finished_at=now)
+                )
+            last_attempt: dict[str, int] = {}
+            for row in found:
+                last_attempt[row.task_id] = max(row.attempt, last_attempt.get(row.task_id, 0))
+            for task_id, attempt in last_attempt.items():
+                # Killed between recording the execution and the task's attempt count:
+                # the next attempt must still get a number of its own.
+                connection.execute(
+                    update(TaskRow)
+                    .where(TaskRow.id == task_id, TaskRow.attempts < attempt)
+                    .values(attempts=attempt)
+                )
+            left = connection.scalars(
+                select(TaskRow.id).where(TaskRow.run_id == run_id, TaskRow.state == running)
+            ).all()
+            for task_id in left:
+                number = last_attempt.get(task_id)
+                message = (
+                    f"attempt {number} abandoned: {reason}"
+                    if number is not None
+                    else f"abandoned: {reason}"
+                )
+                tx.transition_task(
+                    task_id, TaskState.CANCELED, message=message, finished=True, error=message
+                )
+        return len(found)
