@@ -85,14 +85,11 @@ PENDING_INTERFACE_MODULES: set[str] = {
     "client/convert.py",
     "client/local.py",
     "metadata.py",
-    "server/app.py",
     "server/config.py",
     "server/kfp_filters.py",
-    "server/manager.py",
     "server/routers/artifacts.py",
     "server/routers/recurring_runs.py",
     "server/routers/runs.py",
-    "server/scheduler.py",
 }
 
 

@@ -23,7 +23,7 @@ from sluice.spec.validate import check_pipeline, resolve_arguments
 from sluice.states import ACTIVE_RUN_STATES, RunState
 from sluice.store.experiments import ExperimentRepository
 from sluice.store.listing import ListQuery, Page
-from sluice.store.models import RunRow, StateTransitionRow, utcnow
+from sluice.store.models import EXECUTED_BY_SERVER, RunRow, StateTransitionRow, utcnow
 from sluice.store.repository import Store
 from sluice.store.runs import LIST_KEYS, RunDetails, RunRepository
 
@@ -195,6 +195,8 @@ class RunService:
             "scheduled_at": scheduled_at,
             "service_account": service_account or None,
             "namespace": experiment.namespace,
+            # The server's worker executes it, not this (the API's) process.
+            "executed_by": EXECUTED_BY_SERVER,
         }
         _store, row, _settings, _warnings = prepare_run(
             pipeline,
