@@ -45,6 +45,7 @@ from sluice.store.lineage import LineageMixin
 from sluice.store.models import (
     ContextRow,
     ExecutionRow,
+    ExperimentRow,
     RunRow,
     StateTransitionRow,
     TaskRow,
@@ -126,7 +127,9 @@ class Store(LineageMixin):
         """Record a new run with its contexts (pipeline, run, experiment); returns the row.
 
         ``fields`` sets other :class:`RunRow` columns (the server's KFP fields). The run's
-        creation is the first row of its history and is published as an event.
+        creation is the first row of its history and is published as an event. Everything
+        is one transaction: the run, its contexts, its history row and, for a run in a KFP
+        experiment, the experiment's ``last_run_created_at``.
 
         Raises:
             IllegalTransitionError: ``state`` is not a state a run may start in.
@@ -204,6 +207,13 @@ class Store(LineageMixin):
                 )
             history = StateTransitionRow(run_id=run_id, state=state.value, at=utcnow())
             session.add(history)
+            if row.experiment_id:
+                # The KFP experiment's "last run created", in the run's own transaction.
+                session.execute(
+                    update(ExperimentRow)
+                    .where(ExperimentRow.id == row.experiment_id)
+                    .values(last_run_created_at=row.created_at or history.at)
+                )
         self.events.publish(
             RunStateChanged(seq=history.id, run_id=run_id, state=state, at=history.at)
         )
