@@ -56,6 +56,9 @@ RESTART_DELAYS = (0.1, 0.5, 1.0, 2.0, 5.0)
 # SIGTERM grace is well within this); the run is returned as it is then.
 CANCEL_WAIT_SECONDS = 60.0
 _READY = b"ready\n"
+# How the store URL reaches the worker; the worker removes it from its environment, so
+# task processes see the environment the server had.
+_DB_URL_VARIABLE = "SLUICE_WORKER_DB_URL"
 
 
 class WorkerSupervisor:
@@ -117,7 +120,7 @@ class WorkerSupervisor:
     def _command(self, wake_fd: int, ready_fd: int) -> list[str]:
         return [
             *(sys.executable, "-m", "sluice.service.worker"),
-            *("--home", str(self.settings.home), "--db", self.settings.db_url),
+            *("--home", str(self.settings.home)),
             *("--executor", self.settings.executor),
             *("--max-concurrent-runs", str(self.max_concurrent_runs)),
             *("--poll-seconds", str(self.poll_seconds)),
@@ -128,7 +131,12 @@ class WorkerSupervisor:
         # The worker must import this Sluice, even when it was put on sys.path by hand.
         source = str(Path(sluice.__file__).resolve().parent.parent)
         path = os.environ.get("PYTHONPATH")
-        return {**os.environ, "PYTHONPATH": source + (os.pathsep + path if path else "")}
+        return {
+            **os.environ,
+            "PYTHONPATH": source + (os.pathsep + path if path else ""),
+            # Not on the command line, where `ps` would show a password in it.
+            _DB_URL_VARIABLE: self.settings.db_url,
+        }
 
     async def _spawn(self) -> None:
         wake_read, wake_write = os.pipe()
@@ -331,7 +339,6 @@ def _arguments(argv: list[str] | None) -> argparse.Namespace:
         description="Execute a sluice server's runs (started by `sluice server`).",
     )
     parser.add_argument("--home", required=True)
-    parser.add_argument("--db", required=True)
     parser.add_argument("--executor", default="local")
     parser.add_argument("--max-concurrent-runs", type=int, required=True)
     parser.add_argument("--poll-seconds", type=float, default=DEFAULT_POLL_SECONDS)
@@ -341,7 +348,7 @@ def _arguments(argv: list[str] | None) -> argparse.Namespace:
 
 
 async def _serve(args: argparse.Namespace) -> None:
-    settings = Settings(home=Path(args.home), db_url=args.db, executor=args.executor)
+    settings = Settings(home=Path(args.home), db_url=args.db_url, executor=args.executor)
     worker = RunWorker(
         Store(settings.db_url),
         settings,
@@ -377,6 +384,9 @@ async def _serve(args: argparse.Namespace) -> None:
 def main(argv: list[str] | None = None) -> int:
     """The worker process: execute the server's runs until SIGTERM or the server is gone."""
     args = _arguments(argv)
+    args.db_url = os.environ.pop(_DB_URL_VARIABLE, None)
+    if not args.db_url:
+        sys.exit(f"{_DB_URL_VARIABLE} is not set: the worker is started by `sluice server`")
     # A terminal's Ctrl-C reaches the whole group; the server stops the worker itself
     # (SIGTERM) once it has stopped taking requests, so the worker never stops first.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
