@@ -124,6 +124,12 @@ def test_a_run_executes_in_the_worker_process(server: RunningServer, tmp_path: P
     _until(lambda: _state(server, run_id) == "SUCCEEDED", "the run to succeed")
     row = Store(server.state.config.settings.db_url).get_run(run_id)
     assert row is not None and row.executed_by == "server"
+    # A second run's task forks from the same warm fork worker: one per worker, not per run.
+    second = _submit(server, log)
+    _until(lambda: _state(server, second) == "SUCCEEDED", "the second run to succeed")
+    first_chain, second_chain = _starts(log)
+    fork_worker = first_chain[chain.index(worker) - 1]
+    assert second_chain[second_chain.index(worker) - 1] == fork_worker
 
 
 def test_a_killed_worker_is_replaced_and_its_run_completes(
