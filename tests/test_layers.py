@@ -75,14 +75,6 @@ INTERFACE_MODULES = (Path("metadata.py"),)
 BELOW_THE_SERVICE = ("sluice.store", "sluice.engine", "sluice.executors")
 RECORD_TYPES = {"sluice.store.models"}
 
-# TODO(#8 item 1): each entry is an interface module that still reaches past the service;
-# the entries go as the modules move over, and then this set is empty.
-PENDING_INTERFACE_MODULES: set[str] = {
-    "server/app.py",
-    "server/manager.py",
-    "server/scheduler.py",
-}
-
 
 def _imports_below_the_service(path: Path) -> list[str]:
     tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
@@ -112,21 +104,9 @@ def test_the_interfaces_reach_the_store_and_engine_only_through_the_service() ->
     offenders = {}
     for path in _interface_modules():
         relative = str(path.relative_to(SRC))
-        if relative in PENDING_INTERFACE_MODULES:
-            continue
         if found := _imports_below_the_service(path):
             offenders[relative] = found
     assert offenders == {}, "call sluice.service instead (add what is missing there)"
-
-
-def test_every_pending_interface_module_still_needs_its_exception() -> None:
-    """An entry that no longer reaches past the service is removed, so the set only shrinks."""
-    needless = [
-        name
-        for name in sorted(PENDING_INTERFACE_MODULES)
-        if not (SRC / name).exists() or not _imports_below_the_service(SRC / name)
-    ]
-    assert needless == []
 
 
 # Import cycles that are known and owned elsewhere; an entry goes when its cycle does.

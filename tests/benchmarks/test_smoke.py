@@ -202,16 +202,21 @@ def test_metadata_scale_tiny(tmp_path: Path) -> None:
 
 
 def test_server_load_tiny(tmp_path: Path) -> None:
-    """3 runs by 2 clients: all submitted, all completed, none lost or doubled."""
+    """4 runs by 2 kfp.Client users: all submitted, all completed, none lost or doubled."""
     proc = run_script(
         "server_load.py",
-        *("--runs", "3", "--clients", "2", "--max-concurrent-runs", "2"),
+        *("--runs", "4", "--clients", "2", "--max-concurrent-runs", "2"),
         *("--timeout", "120", "--json"),
         home=tmp_path,
     )
     data = json_output(proc)
     assert data["ok"] is True, data["problems"]
     assert data["problems"] == []
-    assert (data["runs"], data["submitted"], data["completed"]) == (3, 3, 3)
+    assert (data["runs"], data["clients"], data["submitted"], data["completed"]) == (4, 2, 4, 4)
     assert data["submit_latency_p50_ms"] is not None
+    assert data["submit_latency_p99_ms"] is not None
+    assert data["healthz_samples"] > 0
+    assert data["healthz_p99_ms"] is not None
+    assert data["total_seconds"] > 0
     assert data["runs_per_minute"] > 0
+    assert {"date", "command", "cpus", "load_average"} <= data.keys()

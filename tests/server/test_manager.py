@@ -76,9 +76,12 @@ def settings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Settings:
 def _submit(settings: Settings, pipeline: object, **arguments: object) -> str:
     from sluice.service.runs import prepare_run
 
-    # A server run belongs to a KFP experiment; that is how the manager tells it apart.
+    # A server run says so (executed_by); that is how the manager tells it apart.
     _store, row, _settings, _warnings = prepare_run(
-        pipeline, arguments, settings=settings, run_fields={"experiment_id": "exp"}
+        pipeline,
+        arguments,
+        settings=settings,
+        run_fields={"experiment_id": "exp", "executed_by": "server"},
     )
     return row.id
 
@@ -291,6 +294,7 @@ def test_start_finishes_canceling_runs_and_fails_unreadable_ones(settings: Setti
         options={},
         state=RunState.PENDING.value,
         experiment_id="exp",
+        executed_by="server",
     ).id
     local = _submit_local(settings)
 

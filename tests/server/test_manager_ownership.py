@@ -1,7 +1,6 @@
 """The run manager leaves alone a run that someone else (`sluice runs resume`) executes."""
 
 import asyncio
-import logging
 import time
 from pathlib import Path
 
@@ -30,7 +29,10 @@ def noop_pipeline() -> str:
 
 def _server_run(settings: Settings, state: RunState) -> str:
     store, row, _settings, _warnings = prepare_run(
-        noop_pipeline, {}, settings=settings, run_fields={"experiment_id": "exp"}
+        noop_pipeline,
+        {},
+        settings=settings,
+        run_fields={"experiment_id": "exp", "executed_by": "server"},
     )
     store.transition_run(row.id, RunState.RUNNING, started=True)
     if state != RunState.RUNNING:
@@ -39,7 +41,7 @@ def _server_run(settings: Settings, state: RunState) -> str:
 
 
 def test_start_leaves_runs_another_owner_executes(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("SLUICE_HOME", str(tmp_path / "home"))
     settings = Settings.from_env()
@@ -49,24 +51,28 @@ def test_start_leaves_runs_another_owner_executes(
     # Held the way `sluice runs resume` in another process would hold them.
     locks = [lock_run(store.engine, run_id, run_id) for run_id in (running, canceling)]
 
+    worker_log = tmp_path / "worker.log"
+
     async def main() -> None:
-        manager = RunManager(store, settings, max_concurrent_runs=2, poll_seconds=0.2)
-        with caplog.at_level(logging.WARNING, logger="sluice.server.manager"):
-            await manager.start()
-            try:
-                deadline = time.monotonic() + 30
-                while manager.running_run_ids or not any(
-                    "not executing run" in r.message for r in caplog.records
-                ):
-                    assert time.monotonic() < deadline, "the manager never tried the run"
-                    await asyncio.sleep(0.05)
-                with pytest.raises(RunBusyError, match="executed by another process"):
-                    await manager.terminate(running)
-                for lock in locks:
-                    lock.release()
-                assert (await manager.terminate(running)).state == "CANCELED"
-            finally:
-                await manager.stop()
+        manager = RunManager(
+            store, settings, max_concurrent_runs=2, poll_seconds=0.2, log_path=worker_log
+        )
+        await manager.start()
+        try:
+            deadline = time.monotonic() + 30
+            # The worker process tried the run, was refused its lock and left it alone.
+            while manager.running_run_ids or f"not executing run {running}" not in (
+                worker_log.read_text() if worker_log.exists() else ""
+            ):
+                assert time.monotonic() < deadline, "the manager never tried the run"
+                await asyncio.sleep(0.05)
+            with pytest.raises(RunBusyError, match="executed by another process"):
+                await manager.terminate(running)
+            for lock in locks:
+                lock.release()
+            assert (await manager.terminate(running)).state == "CANCELED"
+        finally:
+            await manager.stop()
 
     asyncio.run(main())
     row = store.get_run(canceling)

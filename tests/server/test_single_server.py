@@ -172,7 +172,12 @@ def test_second_server_is_refused_and_a_killed_servers_run_is_resumed(
     refused = subprocess.run(resume, env=servers.env, capture_output=True, text=True, timeout=120)
     assert refused.returncode == 2, refused.stderr
     assert refused.stderr.startswith("error: run ")
-    assert f"is being executed by pid {owner.pid} on host" in refused.stderr
+    # By the server's worker process: a child of the server, not the server itself.
+    executor_pid = int(refused.stderr.split("is being executed by pid ", 1)[1].split()[0])
+    assert executor_pid != owner.pid
+    stat = Path(f"/proc/{executor_pid}/stat").read_text()
+    assert int(stat.rsplit(")", 1)[1].split()[1]) == owner.pid
+    assert f"is being executed by pid {executor_pid} on host" in refused.stderr
     assert len(refused.stderr.splitlines()) == 1
 
     os.killpg(owner.pid, signal.SIGKILL)

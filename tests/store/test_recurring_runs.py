@@ -73,6 +73,7 @@ def test_runs_of_a_recurring_run_by_slot_and_state(store: Store) -> None:
         recurring_run_id="rr",
         scheduled_at=T0,
         experiment_id="e",
+        executed_by="server",
     )
     assert runs.run_of_slot("rr", T0) == row.id
     assert runs.run_of_slot("rr", T0.replace(hour=1)) is None

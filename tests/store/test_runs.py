@@ -108,3 +108,18 @@ def test_earlier_keyed_and_clear_cache(store: Store) -> None:
     assert repo.clear_cache("other-pipeline") == 0
     assert repo.clear_cache("pipe") == 2
     assert repo.clear_cache() == 0
+
+
+def test_server_runs_are_the_runs_the_server_executes(store: Store) -> None:
+    """Ownership is the executed_by column, not whether the run has an experiment."""
+    server = _run(store, "server", executed_by="server", experiment_id="exp")
+    local = _run(store, "local")
+    local_in_experiment = _run(store, "local-exp", experiment_id="exp")
+    repo = RunRepository(store)
+    assert repo.server_runs(["PENDING"]) == [(server, "PENDING")]
+    rows = {run_id: store.get_run(run_id) for run_id in (server, local, local_in_experiment)}
+    assert {run_id: row.executed_by for run_id, row in rows.items() if row} == {
+        server: "server",
+        local: "local",
+        local_in_experiment: "local",
+    }

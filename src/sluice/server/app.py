@@ -23,9 +23,8 @@ from sluice.server.routers import (
     runs,
 )
 from sluice.server.submission import submit_recurring
-from sluice.store.locks import HeldLock, lock_store_for_server
+from sluice.service.stores import HeldLock, lock_for_server, open_store_at
 from sluice.store.models import RecurringRunRow, RunRow
-from sluice.store.repository import Store
 
 API_PREFIX = "/apis/v2beta1"
 _UPLOAD_PATHS = (f"{API_PREFIX}/pipelines/upload", f"{API_PREFIX}/pipelines/upload_version")
@@ -48,7 +47,7 @@ def create_app(config: ServerConfig, *, store_lock: HeldLock | None = None) -> F
     runs again. ``store_lock`` is that lock when the caller took it already (``sluice
     server`` does, to refuse before starting uvicorn); the app releases it at shutdown.
     """
-    store = Store(config.settings.db_url)
+    store = open_store_at(config.settings.db_url)
     state = ServerState(config=config, store=store)
     state.extras["token"] = configured_token(config.token)
 
@@ -59,7 +58,7 @@ def create_app(config: ServerConfig, *, store_lock: HeldLock | None = None) -> F
             from sluice.server.manager import RunManager
             from sluice.server.scheduler import Scheduler
 
-            lock = lock or lock_store_for_server(store.engine)
+            lock = lock or lock_for_server(store)
             state.manager = RunManager(
                 store, config.settings, max_concurrent_runs=config.max_concurrent_runs
             )

@@ -18,7 +18,8 @@ Rules (Kubeflow semantics, plus Vertex's ``max_run_count``):
   logged and counted as handled, so a broken recurring run cannot spin; any other error is
   retried on the next pass.
 
-``submit`` is called on the event loop's thread (the run manager's queue lives there).
+``submit`` is called on the event loop's thread; it only records a PENDING run and wakes
+the run manager's worker process, which executes it.
 """
 
 from __future__ import annotations
@@ -30,13 +31,13 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from sluice.config import Settings
-from sluice.engine.states import ACTIVE_RUN_STATES
 from sluice.errors import UserInputError
 from sluice.server.cron import Trigger, parse_trigger, to_utc
 from sluice.service.recurring_runs import RecurringRunService
 from sluice.service.runs import RunService
+from sluice.service.stores import Store
+from sluice.states import ACTIVE_RUN_STATES
 from sluice.store.models import RecurringRunRow, utcnow
-from sluice.store.repository import Store
 
 log = logging.getLogger(__name__)
 

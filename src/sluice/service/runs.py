@@ -23,9 +23,8 @@ from sluice.spec.loader import load_pipeline
 from sluice.spec.resources import check_resources
 from sluice.spec.validate import check_pipeline, resolve_arguments
 from sluice.states import ACTIVE_RUN_STATES, RunState
-from sluice.store.experiments import ExperimentRepository
 from sluice.store.listing import ListQuery, Page
-from sluice.store.models import ArtifactRow, RunRow, StateTransitionRow, utcnow
+from sluice.store.models import EXECUTED_BY_SERVER, ArtifactRow, RunRow, StateTransitionRow
 from sluice.store.repository import Store
 from sluice.store.runs import LIST_KEYS, RunDetails, RunRepository
 
@@ -200,7 +199,9 @@ class RunService:
         """Validate and record a PENDING run in an experiment, then wake the executor.
 
         ``pipeline`` is anything :func:`sluice.spec.loader.load_pipeline` takes (a spec
-        dict, a compiled file, a ``@dsl.pipeline`` function).
+        dict, a compiled file, a ``@dsl.pipeline`` function); it is loaded and checked
+        here, once. The run is written in one transaction (with the experiment's last-run
+        time), and the server's worker executes it (``executed_by="server"``).
 
         Raises:
             NotFoundError: no experiment has ``experiment_id``.
@@ -216,6 +217,8 @@ class RunService:
             "scheduled_at": scheduled_at,
             "service_account": service_account or None,
             "namespace": experiment.namespace,
+            # The server's worker executes it, not this (the API's) process.
+            "executed_by": EXECUTED_BY_SERVER,
         }
         _store, row, _settings, _warnings = prepare_run(
             pipeline,
@@ -226,9 +229,6 @@ class RunService:
             display_name=display_name or None,
             run_fields=fields,
             settings=self.settings,
-        )
-        ExperimentRepository(self.store).record_run_created(
-            experiment.id, row.created_at or utcnow()
         )
         if self.executor is not None:
             self.executor.wake()

@@ -13,7 +13,15 @@ from sluice.store.db import masked_url as _masked_url
 from sluice.store.locks import HeldLock, lock_store_for_server
 from sluice.store.repository import Store
 
-__all__ = ["HeldLock", "Store", "claim_store_for_server", "masked_url", "open_store"]
+__all__ = [
+    "HeldLock",
+    "Store",
+    "claim_store_for_server",
+    "lock_for_server",
+    "masked_url",
+    "open_store",
+    "open_store_at",
+]
 
 
 def open_store(settings: Settings) -> Store:
@@ -38,3 +46,17 @@ def claim_store_for_server(settings: Settings) -> HeldLock:
     """
     check_name(settings.executor)
     return lock_store_for_server(open_store(settings).engine)
+
+
+def open_store_at(db_url: str) -> Store:
+    """The store at ``db_url`` (created and migrated on first use)."""
+    return Store(db_url)
+
+
+def lock_for_server(store: Store) -> HeldLock:
+    """The server's lock on the whole store, held for the server's life.
+
+    Raises:
+        StoreBusyError: another server holds it.
+    """
+    return lock_store_for_server(store.engine)

@@ -48,6 +48,12 @@ def as_utc(value: datetime | None) -> datetime | None:
     return value.replace(tzinfo=timezone.utc)
 
 
+# Who executes a run (``RunRow.executed_by``): the server's worker process, or the process
+# that created the run (`sluice run`, the Python API).
+EXECUTED_BY_SERVER = "server"
+EXECUTED_LOCALLY = "local"
+
+
 class Base(DeclarativeBase):
     """Base of every store model."""
 
@@ -74,6 +80,10 @@ class RunRow(Base):
     """One pipeline run."""
 
     __tablename__ = "runs"
+    # The worker's queue query: a server's runs in some states, oldest first.
+    __table_args__ = (
+        Index("ix_runs_executed_by_state_created_at", "executed_by", "state", "created_at"),
+    )
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
     name: Mapped[str] = mapped_column(String(256), unique=True)
@@ -105,6 +115,12 @@ class RunRow(Base):
     started_at: Mapped[datetime | None] = mapped_column(default=None)
     finished_at: Mapped[datetime | None] = mapped_column(default=None)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    # Who executes the run: "server" (created through the API or by a schedule; the
+    # server's worker process runs it) or "local" (`sluice run`, the Python API: the
+    # process that created it runs it, and the server never touches it).
+    executed_by: Mapped[str] = mapped_column(
+        String(16), default=EXECUTED_LOCALLY, server_default=EXECUTED_LOCALLY
+    )
 
 
 class TaskRow(Base):

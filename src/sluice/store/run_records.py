@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from contextlib import AbstractContextManager
 from typing import Any
 
-from sqlalchemy import delete, or_, select
+from sqlalchemy import delete, or_, select, update
 from sqlalchemy.orm import Session
 
 from sluice.errors import (
@@ -22,7 +22,7 @@ from sluice.errors import (
 from sluice.events import EventBus, RunStateChanged
 from sluice.states import INITIAL_RUN_STATES, IllegalTransitionError, RunState
 from sluice.store.gate import new_id
-from sluice.store.models import RunRow, StateTransitionRow, TaskRow, utcnow
+from sluice.store.models import ExperimentRow, RunRow, StateTransitionRow, TaskRow, utcnow
 
 # A run reference this long and all hex may be an id prefix (ids are 32 hex digits).
 _ID_PREFIX = re.compile(r"[0-9a-fA-F]{4,32}")
@@ -60,7 +60,9 @@ class RunRecords:
         """Record a new run with its contexts (pipeline, run, experiment); returns the row.
 
         ``fields`` sets other :class:`RunRow` columns (the server's KFP fields). The run's
-        creation is the first row of its history and is published as an event.
+        creation is the first row of its history and is published as an event. Everything
+        is one transaction: the run, its contexts, its history row and, for a run in a KFP
+        experiment, the experiment's ``last_run_created_at``.
 
         Raises:
             IllegalTransitionError: ``state`` is not a state a run may start in.
@@ -138,6 +140,13 @@ class RunRecords:
                 )
             history = StateTransitionRow(run_id=run_id, state=state.value, at=utcnow())
             session.add(history)
+            if row.experiment_id:
+                # The KFP experiment's "last run created", in the run's own transaction.
+                session.execute(
+                    update(ExperimentRow)
+                    .where(ExperimentRow.id == row.experiment_id)
+                    .values(last_run_created_at=row.created_at or history.at)
+                )
         self.events.publish(
             RunStateChanged(seq=history.id, run_id=run_id, state=state, at=history.at)
         )

@@ -13,7 +13,13 @@ from datetime import datetime
 from sqlalchemy import func, select, update
 
 from sluice.store.listing import ListQuery, Page, list_page
-from sluice.store.models import ExecutionRow, RunRow, StateTransitionRow, TaskRow
+from sluice.store.models import (
+    EXECUTED_BY_SERVER,
+    ExecutionRow,
+    RunRow,
+    StateTransitionRow,
+    TaskRow,
+)
 from sluice.store.repository import Store
 
 COLUMNS = {
@@ -124,13 +130,14 @@ class RunRepository:
     def server_runs(self, states: Sequence[str], limit: int | None = None) -> list[tuple[str, str]]:
         """``(id, state)`` of the server's runs in ``states``, in submission order.
 
-        A server's runs are those with an experiment (KFP's runs always have one).
+        A server's runs are those it created (``executed_by`` is ``"server"``); runs
+        ``sluice run`` or the Python API created are their creators' to execute.
         """
         # Oldest first, the id breaking ties: the order runs were submitted in. Only the
         # columns needed, since this runs on every wake-up and specs can be large.
         query = (
             select(RunRow.id, RunRow.state)
-            .where(RunRow.state.in_(states), RunRow.experiment_id.is_not(None))
+            .where(RunRow.state.in_(states), RunRow.executed_by == EXECUTED_BY_SERVER)
             .order_by(RunRow.created_at, RunRow.id)
         )
         if limit is not None:

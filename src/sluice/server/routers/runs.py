@@ -13,7 +13,6 @@ from sluice.server.config import ServerState, state_of
 from sluice.server.errors import bad_request
 from sluice.server.kfp_filters import list_json, list_query
 from sluice.server.limits import Description, LimitedRoute, Name, Text
-from sluice.server.packages import load_spec
 from sluice.server.serialize import artifact_ids_of, run_json
 from sluice.server.submission import submit_run
 from sluice.service.runs import LIST_KEYS, RunService
@@ -63,7 +62,8 @@ def resolve_source(
 ) -> tuple[object, str | None, str | None]:
     """The pipeline to run, with its pipeline and version ids when it comes from a version."""
     if pipeline_spec:
-        return load_spec(pipeline_spec), None, None
+        # Loaded and checked once, by the service, as it records the run.
+        return pipeline_spec, None, None
     pipeline_id = reference.pipeline_id if reference else None
     version_id = (reference.pipeline_version_id if reference else None) or version_id
     version = services.pipelines(state).source_of(pipeline_id, version_id)

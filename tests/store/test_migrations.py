@@ -1,0 +1,63 @@
+"""Migrations keep existing rows meaning what they meant, on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, text
+
+from sluice.store.db import MIGRATIONS_DIR
+from sluice.store.repository import Store
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'sluice.db'}"
+    url: str = request.getfixturevalue("postgres_url")
+    return url
+
+
+def _upgrade(url: str, revision: str) -> None:
+    from alembic import command
+    from alembic.config import Config
+
+    engine = create_engine(url)
+    try:
+        with engine.begin() as connection:
+            config = Config()
+            config.set_main_option("script_location", str(MIGRATIONS_DIR))
+            config.attributes["connection"] = connection
+            command.upgrade(config, revision)
+    finally:
+        engine.dispose()
+
+
+def _insert_run(url: str, run_id: str, experiment_id: str | None) -> None:
+    engine = create_engine(url)
+    try:
+        with engine.begin() as connection:
+            connection.execute(
+                text(
+                    "INSERT INTO runs (id, name, display_name, pipeline_name, pipeline_spec,"
+                    " arguments, pipeline_root, options, state, outputs, storage_state,"
+                    " namespace, experiment_id, created_at, updated_at) VALUES (:id, :id, :id,"
+                    " 'p', '{}', '{}', '/tmp', '{}', 'PENDING', '{}', 'AVAILABLE', '',"
+                    " :experiment, CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)"
+                ),
+                {"id": run_id, "experiment": experiment_id},
+            )
+    finally:
+        engine.dispose()
+
+
+def test_0005_gives_the_server_the_runs_it_executed_before(db_url: str) -> None:
+    """Before 0005 the server executed the runs with an experiment; they stay its own."""
+    _upgrade(db_url, "0004")
+    _insert_run(db_url, "from-the-api", "exp")
+    _insert_run(db_url, "from-sluice-run", None)
+    store = Store(db_url)  # opening migrates to the newest revision
+    server, local = store.get_run("from-the-api"), store.get_run("from-sluice-run")
+    assert server is not None and server.executed_by == "server"
+    assert local is not None and local.executed_by == "local"
