@@ -473,3 +473,34 @@ def test_compile_error_from_kfp(tmp_path: Path) -> None:
     message = str(info.value)
     assert message.startswith(f"cannot compile {path}: TypeError: ")
     assert "cannot be paired with InputPathPlaceholder" in message
+
+
+def _pipelines_of_the_conformance_suite() -> list[Any]:
+    import importlib
+    import pkgutil
+
+    import tests.conformance.pipelines as package
+    from kfp.dsl import base_component
+
+    found = []
+    for info in pkgutil.iter_modules(package.__path__):
+        module = importlib.import_module(f"{package.__name__}.{info.name}")
+        found += [
+            value
+            for value in vars(module).values()
+            if isinstance(value, base_component.BaseComponent)
+        ]
+    return found
+
+
+def test_a_function_loads_as_its_compiled_yaml_does(tmp_path: Path) -> None:
+    """Loading a @dsl.pipeline (or component) reads its IR without kfp's YAML round trip;
+    for every pipeline and component of the conformance suite, the result is what
+    ``Compiler().compile`` writes."""
+    targets = _pipelines_of_the_conformance_suite()
+    assert len(targets) > 50
+    for i, target in enumerate(targets):
+        package = tmp_path / f"{i}.yaml"
+        compiler.Compiler().compile(target, str(package))
+        direct, from_file = load_pipeline(target), load_pipeline(package)
+        assert direct.to_dict() == from_file.to_dict(), target.name

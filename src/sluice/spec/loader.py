@@ -17,7 +17,6 @@ import importlib.util
 import json
 import os
 import sys
-import tempfile
 import uuid
 import warnings
 from collections.abc import Iterator, Mapping
@@ -270,18 +269,36 @@ def _python_name(component: Any) -> str:
 
 
 def _compile(component: Any, *, source: str) -> LoadedPipeline:
-    """Compile a kfp component/pipeline with the kfp compiler and parse the result."""
-    from kfp import compiler
+    """The IR of a kfp component or pipeline, as kfp's compiler would write it.
 
-    with tempfile.TemporaryDirectory(prefix="sluice-compile-") as tmp:
-        package = Path(tmp) / "pipeline.yaml"
-        try:
-            compiler.Compiler().compile(component, package_path=str(package))
-        except Exception as exc:
-            raise InvalidPipelineError(f"cannot compile {source}: {one_line(exc)}") from exc
-        text = package.read_text(encoding="utf-8")
-        docs = [d for d in yaml.load_all(text, Loader=YAML_LOADER) if d is not None]
-    return _from_documents(docs[0], docs[1] if len(docs) > 1 else None, source=source)
+    ``Compiler().compile`` writes ``component.pipeline_spec`` (and its platform spec, when
+    it has platforms) to a YAML file, unchanged when no name or parameters are overridden;
+    reading the same messages directly skips the YAML round trip, which costs more than
+    the rest of a small cached run (``tests/spec/test_loader.py`` checks both agree).
+    """
+    try:
+        spec = component.pipeline_spec
+        platform = component.platform_spec
+    except Exception as exc:
+        raise InvalidPipelineError(f"cannot compile {source}: {one_line(exc)}") from exc
+    return _from_messages(spec, platform if platform.platforms else None, source=source)
+
+
+def _from_messages(
+    spec: pipeline_spec_pb2.PipelineSpec,
+    platform: pipeline_spec_pb2.PlatformSpec | None,
+    *,
+    source: str,
+) -> LoadedPipeline:
+    own_spec = pipeline_spec_pb2.PipelineSpec()
+    own_spec.CopyFrom(spec)  # the component keeps its own; ours may be read for good
+    own_platform: pipeline_spec_pb2.PlatformSpec | None = None
+    if platform is not None:
+        own_platform = pipeline_spec_pb2.PlatformSpec()
+        own_platform.CopyFrom(platform)
+    loaded = LoadedPipeline(spec=own_spec, platform_spec=own_platform, source=source)
+    _ = loaded.deployment  # strict parse of the Struct-typed deploymentSpec, now rather than later
+    return loaded
 
 
 @contextlib.contextmanager
