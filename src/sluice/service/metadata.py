@@ -8,7 +8,7 @@ these calls; the filter language and the SQL are in ``sluice.store.metadata`` an
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Literal
+from typing import Any, Literal
 
 from sluice.errors import MetadataNotFoundError
 from sluice.store import metadata as queries
@@ -21,7 +21,7 @@ __all__ = ["MetadataService", "Page"]
 
 
 class MetadataService:
-    """Read-only queries over one store's metadata (and an artifact's digest)."""
+    """Queries over one store's metadata, an artifact's digest, and creating contexts."""
 
     def __init__(self, store: Store) -> None:
         self.store = store
@@ -105,6 +105,16 @@ class MetadataService:
         if row is None:
             raise MetadataNotFoundError(f"no context '{id_or_name}'")
         return row
+
+    def create_context(
+        self, schema_title: str, name: str, properties: dict[str, Any] | None = None
+    ) -> ContextRow:
+        """Create a context of this type and name (an experiment's, say).
+
+        Raises:
+            AlreadyExistsError: one exists.
+        """
+        return queries.create_context(self.store, schema_title, name, properties)
 
     def events_of_execution(self, execution_id: int) -> list[EventEntry]:
         """The INPUT and OUTPUT events of an execution."""

@@ -175,11 +175,17 @@ class RunService:
         scheduled_at: datetime | None = None,
         service_account: str | None = None,
         enable_caching: bool | None = None,
+        run_name: str | None = None,
+        labels: dict[str, str] | None = None,
+        location: str | None = None,
+        failure_policy: str | None = None,
     ) -> RunRow:
         """Validate and record a PENDING run in an experiment, then wake the executor.
 
         ``pipeline`` is anything :func:`sluice.spec.loader.load_pipeline` takes (a spec
-        dict, a compiled file, a ``@dsl.pipeline`` function).
+        dict, a compiled file, a ``@dsl.pipeline`` function). ``run_name`` is the run's
+        unique id (generated when None); ``labels``, ``location`` and ``failure_policy``
+        are Vertex AI's PipelineJob fields (see ``RunRow``).
 
         Raises:
             NotFoundError: no experiment has ``experiment_id``.
@@ -195,10 +201,14 @@ class RunService:
             "scheduled_at": scheduled_at,
             "service_account": service_account or None,
             "namespace": experiment.namespace,
+            "labels": dict(labels or {}),
+            "location": location,
+            "failure_policy": failure_policy,
         }
         _store, row, _settings, _warnings = prepare_run(
             pipeline,
             parameters,
+            run_name=run_name,
             pipeline_root=pipeline_root or None,
             enable_caching=enable_caching,
             experiment=experiment.display_name,
