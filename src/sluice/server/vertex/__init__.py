@@ -15,7 +15,8 @@ from sluice.server.auth import require_token
 from sluice.server.vertex import metadata, operations, pipeline_jobs
 from sluice.server.vertex.errors import VertexRoute, unimplemented
 
-_ALL_METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE"]
+# Every method, so that one a served path lacks (TRACE, say) also answers in Google's shape.
+_ALL_METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "TRACE"]
 
 
 async def _unsupported(path: str, request: Request) -> None:

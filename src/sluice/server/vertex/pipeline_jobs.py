@@ -63,16 +63,20 @@ def _old_style_values(parameters: dict[str, dict[str, Any]]) -> dict[str, Any]:
     # Schema 2.0.0's runtimeConfig.parameters: {"n": {"intValue": "5"}, ...}.
     out: dict[str, Any] = {}
     for name, value in parameters.items():
-        if "intValue" in value:
-            out[name] = int(value["intValue"])
-        elif "doubleValue" in value:
-            out[name] = float(value["doubleValue"])
-        elif "stringValue" in value:
-            out[name] = value["stringValue"]
-        else:
+        try:
+            if "intValue" in value:
+                out[name] = int(value["intValue"])
+            elif "doubleValue" in value:
+                out[name] = float(value["doubleValue"])
+            elif "stringValue" in value:
+                out[name] = str(value["stringValue"])
+            else:
+                raise ValueError("no value")
+        except (TypeError, ValueError, OverflowError) as exc:
             raise bad_request(
-                f"runtimeConfig.parameters.{name}: give intValue, doubleValue or stringValue"
-            )
+                f"runtimeConfig.parameters.{name}: give one intValue, doubleValue or "
+                f"stringValue ({exc})"
+            ) from None
     return out
 
 
