@@ -6,6 +6,7 @@ name, and ``kfp.Client().list_runs()`` and ``sluice runs list`` show it like any
 
 from __future__ import annotations
 
+import re
 import secrets
 from typing import Any
 
@@ -23,6 +24,9 @@ from sluice.store.models import RunRow
 router = APIRouter(route_class=VertexRoute)
 PREFIX = "/v1/projects/{project}/locations/{location}"
 _MAX_PAGE_SIZE = 1000
+# PipelineJobSchedule.list_jobs() sends schedule_name=projects/.../schedules/ID unquoted,
+# which AIP-160 reads as a bare word; the value is quoted before the filter is parsed.
+_BARE_SCHEDULE_NAME = re.compile(r'\b(schedule_name\s*=\s*)([^\s"()]+)')
 
 
 class RuntimeConfigIn(BaseModel):
@@ -172,6 +176,8 @@ def list_pipeline_jobs(
     if pageSize is not None and pageSize < 0:
         raise bad_request(f"pageSize must not be negative (got {pageSize})")
     parent = location_of(project, location)
+    if filter:
+        filter = _BARE_SCHEDULE_NAME.sub(r'\1"\2"', filter)
     page = jobs(state_of(request)).list(
         parent,
         filter=filter,
