@@ -33,6 +33,12 @@ def test_a_schedule_is_created_paused_resumed_listed_and_deleted(vertex: VertexS
     ]
     assert schedule.list_jobs() == []
 
+    schedule.update(display_name="nightly", max_run_count=7)
+    updated = aiplatform.PipelineJobSchedule.get(schedule.resource_name).gca_resource
+    assert (updated.display_name, updated.max_run_count) == ("nightly", 7)
+    assert updated.cron == "TZ=America/Los_Angeles 0 2 * * *"  # not in the mask: kept
+    assert updated.max_concurrent_run_count == 2
+
     schedule.pause()
     assert schedule.state == Schedule.State.PAUSED
     schedule.resume()

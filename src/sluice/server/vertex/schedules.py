@@ -249,3 +249,52 @@ def delete_schedule(
     """Delete the schedule (the runs it started are kept); a finished operation."""
     _schedules(state_of(request)).delete(schedule_id)
     return shapes.empty_operation(location_of(project, location), f"delete-{uuid.uuid4().hex}")
+
+
+# updateMask paths Sluice applies, and the recurring run columns they change.
+_UPDATABLE = ("displayName", "cron", "maxRunCount", "maxConcurrentRunCount", "startTime", "endTime")
+
+
+@router.patch(PREFIX + "/schedules/{schedule_id}")
+def update_schedule(
+    project: str,
+    location: str,
+    schedule_id: str,
+    body: ScheduleIn,
+    request: Request,
+    updateMask: str | None = None,
+) -> dict[str, Any]:
+    """Apply only the fields ``updateMask`` names (the SDK sends the whole schedule)."""
+    paths = [p.strip() for p in (updateMask or "").split(",") if p.strip()]
+    unknown = [p for p in paths if p not in _UPDATABLE]
+    if not paths or unknown:
+        raise bad_request(
+            f"updateMask must name some of {', '.join(_UPDATABLE)}"
+            + (f"; Sluice cannot update {', '.join(unknown)}" if unknown else "")
+        )
+    service = _schedules(state_of(request))
+    row = service.get(schedule_id)
+    changes: dict[str, Any] = {}
+    if "displayName" in paths:
+        if not (body.displayName or "").strip():
+            raise bad_request("displayName must not be empty")
+        changes["display_name"] = body.displayName
+    if "maxRunCount" in paths:
+        changes["max_run_count"] = _count(body.maxRunCount, "maxRunCount", None)
+    if "maxConcurrentRunCount" in paths:
+        changes["max_concurrency"] = _count(body.maxConcurrentRunCount, "maxConcurrentRunCount", 1)
+    if {"cron", "startTime", "endTime"} & set(paths):
+        cron = dict((row.trigger or {}).get("cron_schedule") or {})
+        if "cron" in paths:
+            cron["cron"] = body.cron or ""
+        for path, key, value in (
+            ("startTime", "start_time", body.startTime),
+            ("endTime", "end_time", body.endTime),
+        ):
+            if path in paths:
+                cron.pop(key, None)
+                if value:
+                    cron[key] = value
+        changes["trigger"] = normalize_trigger({"cron_schedule": cron}, created_at=row.created_at)
+    parent = location_of(project, location)
+    return service.update(schedule_id, changes, lambda updated: schedule_json(parent, updated))
