@@ -27,7 +27,8 @@ import sys, uvicorn
 from sluice.config import Settings
 from sluice.server.app import create_app
 from sluice.server.config import ServerConfig
-config = ServerConfig(settings=Settings.from_env(), background=False)
+background = len(sys.argv) > 2 and sys.argv[2] == "background"
+config = ServerConfig(settings=Settings.from_env(), background=background)
 uvicorn.run(create_app(config), host="127.0.0.1", port=int(sys.argv[1]), log_level="warning")
 """
 
@@ -39,11 +40,27 @@ def _free_port() -> int:
 
 
 class ServerProcess:
-    """An API-only server over a fresh store in ``home``; use it as a context manager."""
+    """An API-only server over a fresh store in ``home``; use it as a context manager.
 
-    def __init__(self, home: Path, *, memory_bytes: int | None = None) -> None:
+    ``background`` also starts the run manager and the scheduler (runs execute);
+    ``db_url`` puts the store there instead of in ``home``; ``token`` is required of
+    every request (``SLUICE_TOKEN``).
+    """
+
+    def __init__(
+        self,
+        home: Path,
+        *,
+        memory_bytes: int | None = None,
+        background: bool = False,
+        db_url: str | None = None,
+        token: str | None = None,
+    ) -> None:
         self.home = home
         self.memory_bytes = memory_bytes
+        self.background = background
+        self.db_url = db_url
+        self.token = token
         self.port = _free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.api = self.url + API
@@ -59,9 +76,14 @@ class ServerProcess:
         env = {**os.environ, "SLUICE_HOME": str(self.home)}
         for name in ("SLUICE_DB_URL", "SLUICE_TOKEN"):
             env.pop(name, None)
+        if self.db_url is not None:
+            env["SLUICE_DB_URL"] = self.db_url
+        if self.token is not None:
+            env["SLUICE_TOKEN"] = self.token
+        mode = "background" if self.background else "api-only"
         with open(self.log, "wb") as log:
             self.proc = subprocess.Popen(
-                [sys.executable, "-c", _SERVE, str(self.port)],
+                [sys.executable, "-c", _SERVE, str(self.port), mode],
                 env=env,
                 stdout=log,
                 stderr=subprocess.STDOUT,

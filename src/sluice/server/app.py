@@ -9,6 +9,7 @@ from datetime import datetime
 from fastapi import Depends, FastAPI, Request, Response
 from fastapi.responses import JSONResponse
 
+from sluice.server import vertex
 from sluice.server.auth import configured_token, require_token
 from sluice.server.config import ServerConfig, ServerState
 from sluice.server.errors import error_response, install_error_handlers
@@ -117,6 +118,7 @@ def create_app(config: ServerConfig, *, store_lock: HeldLock | None = None) -> F
     for router in routers:
         app.include_router(router, prefix=API_PREFIX)
     app.include_router(events.router, prefix=events.PREFIX)
+    app.include_router(vertex.router)  # Vertex AI's /v1/projects/... and /ui/... (LRO polls)
     app.add_api_route("/apis/v1beta1/healthz", health.healthz, methods=["GET"], tags=["health"])
 
     async def openapi_schema() -> JSONResponse:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 from urllib.parse import unquote, urlparse
 
 from sluice.errors import MetadataNotFoundError
@@ -40,7 +40,7 @@ def local_path(uri: str) -> Path | None:
 
 
 class MetadataService:
-    """Read-only queries over one store's metadata (and an artifact's digest)."""
+    """Queries over one store's metadata, an artifact's digest, and creating contexts."""
 
     def __init__(self, store: Store) -> None:
         self.store = store
@@ -153,6 +153,16 @@ class MetadataService:
     def find_context(self, id_or_name: int | str) -> ContextRow | None:
         """The context with this id or name (a run's also by the run's name), or None."""
         return queries.get_context(self.store, id_or_name)
+
+    def create_context(
+        self, schema_title: str, name: str, properties: dict[str, Any] | None = None
+    ) -> ContextRow:
+        """Create a context of this type and name (an experiment's, say).
+
+        Raises:
+            AlreadyExistsError: one exists.
+        """
+        return queries.create_context(self.store, schema_title, name, properties)
 
     def events_of_execution(self, execution_id: int) -> list[EventEntry]:
         """The INPUT and OUTPUT events of an execution."""

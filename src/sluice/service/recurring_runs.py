@@ -76,6 +76,10 @@ class RecurringRunService:
         """One page of recurring runs (of one experiment and namespace, if given)."""
         return self.repo.page(query, namespace=namespace, experiment_id=experiment_id)
 
+    def page_of(self, *, offset: int, limit: int) -> Page[RecurringRunRow]:
+        """Recurring runs, oldest first, from ``offset`` (Vertex's schedules list)."""
+        return self.repo.page(ListQuery(offset=offset, limit=limit))
+
     def set_enabled(self, recurring_run_id: str, enabled: bool) -> None:
         """Enable or disable; slots missed while disabled follow the catch-up rule.
 

@@ -195,13 +195,19 @@ class RunService:
         scheduled_at: datetime | None = None,
         service_account: str | None = None,
         enable_caching: bool | None = None,
+        run_name: str | None = None,
+        labels: dict[str, str] | None = None,
+        location: str | None = None,
+        failure_policy: str | None = None,
     ) -> RunRow:
         """Validate and record a PENDING run in an experiment, then wake the executor.
 
         ``pipeline`` is anything :func:`sluice.spec.loader.load_pipeline` takes (a spec
         dict, a compiled file, a ``@dsl.pipeline`` function); it is loaded and checked
         here, once. The run is written in one transaction (with the experiment's last-run
-        time), and the server's worker executes it (``executed_by="server"``).
+        time), and the server's worker executes it (``executed_by="server"``). ``run_name``
+        is the run's unique id (generated when None); ``labels``, ``location`` and
+        ``failure_policy`` are Vertex AI's PipelineJob fields (see ``RunRow``).
 
         Raises:
             NotFoundError: no experiment has ``experiment_id``.
@@ -219,10 +225,14 @@ class RunService:
             "namespace": experiment.namespace,
             # The server's worker executes it, not this (the API's) process.
             "executed_by": EXECUTED_BY_SERVER,
+            "labels": dict(labels or {}),
+            "location": location,
+            "failure_policy": failure_policy,
         }
         _store, row, _settings, _warnings = prepare_run(
             pipeline,
             parameters,
+            run_name=run_name,
             pipeline_root=pipeline_root or None,
             enable_caching=enable_caching,
             experiment=experiment.display_name,

@@ -33,6 +33,9 @@ class FilterField:
     column: ColumnElement[Any]
     kind: str
     nullable: bool = False
+    # Maps a compared string to what the column stores (an API's enum name to Sluice's
+    # state, a resource name to an id); None compares the value as written.
+    convert: Callable[[str], str] | None = None
 
 
 @dataclass(frozen=True)
@@ -133,6 +136,8 @@ class Compiler:
                 f"{_FIELD_KINDS[field.kind]} field; use = != < <= > >=",
             )
         literal = self._coerce(written, field.kind, value)
+        if field.convert is not None and not value.has_wildcard and op != ":":
+            literal = field.convert(literal)
         if field.kind == "string" and (op == ":" or (op in ("=", "!=") and value.has_wildcard)):
             parts = ["", *value.parts, ""] if op == ":" else list(value.parts)
             condition = matches(field.column, parts)

@@ -15,7 +15,7 @@ from typing import Any, Generic, Literal, NamedTuple, TypeVar
 
 from sqlalchemy import select, update
 
-from sluice.errors import InvalidQueryError
+from sluice.errors import AlreadyExistsError, InvalidQueryError
 from sluice.store.filters import (
     ARTIFACTS,
     CONTEXTS,
@@ -303,3 +303,23 @@ def executions_of_context(store: Store, context_id: int) -> list[ExecutionEntry]
     )
     with store.session() as session:
         return [ExecutionEntry(row[0], row[1]) for row in session.execute(query).all()]
+
+
+def create_context(
+    store: Store, type_: str, name: str, properties: dict[str, Any] | None = None
+) -> ContextRow:
+    """Create the context (type, name).
+
+    Raises:
+        AlreadyExistsError: a context of that type and name exists.
+    """
+    with store.session() as session:
+        found = session.scalar(
+            select(ContextRow).where(ContextRow.type == type_, ContextRow.name == name)
+        )
+        if found is not None:
+            raise AlreadyExistsError(f"a {type_} context named {name!r} already exists")
+        context_id = store.ensure_context(session, type_, name, properties)
+        row = session.get(ContextRow, context_id)
+        assert row is not None
+        return row

@@ -121,6 +121,12 @@ class RunRow(Base):
     executed_by: Mapped[str] = mapped_column(
         String(16), default=EXECUTED_LOCALLY, server_default=EXECUTED_LOCALLY
     )
+    # Fields of Vertex AI's PipelineJob: its labels, the ``projects/{p}/locations/{l}`` it
+    # was created in (None: a run started another way, seen in every location), and the
+    # failure policy it asked for (FAIL_FAST or FAIL_SLOW; None: the engine's fail fast).
+    labels: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    location: Mapped[str | None] = mapped_column(String(512), default=None, index=True)
+    failure_policy: Mapped[str | None] = mapped_column(String(16), default=None)
 
 
 class TaskRow(Base):

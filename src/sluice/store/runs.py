@@ -165,3 +165,18 @@ class RunRepository:
                 .where(ExecutionRow.id == execution_id)
             )
         return None if name is None else str(name)
+
+    def by_name(self, name: str) -> RunRow | None:
+        """The run with exactly this name, or None."""
+        with self.store.session() as session:
+            return session.scalar(select(RunRow).where(RunRow.name == name))
+
+    def join_experiment(self, run_id: str, experiment_id: str, experiment_name: str) -> None:
+        """Put a run in an experiment (its KFP experiment and its experiment context)."""
+        with self.store.session() as session:
+            context_id = self.store.ensure_context(session, "system.Experiment", experiment_name)
+            session.execute(
+                update(RunRow)
+                .where(RunRow.id == run_id)
+                .values(experiment_id=experiment_id, experiment_context_id=context_id)
+            )

@@ -1,0 +1,69 @@
+"""One real ``sluice server`` process per test module (runs execute), on SQLite and
+PostgreSQL, and the Vertex AI SDK pointed at it."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from google.auth.credentials import AnonymousCredentials
+from google.cloud import aiplatform
+from tests.server.pipelines import compile_to, sleeper
+from tests.server.server_process import ServerProcess
+from tests.server.vertex.pipelines import exploder, rows_pipeline
+
+PROJECT = "demo-project"
+LOCATION = "us-central1"
+
+
+@dataclass
+class VertexServer:
+    """A running server, its home, and the compiled templates the tests submit."""
+
+    server: ServerProcess
+    home: Path
+    templates: dict[str, str]
+
+    @property
+    def url(self) -> str:
+        """The server's base URL (the SDK's ``api_endpoint``)."""
+        return self.server.url
+
+    def init(self, project: str = PROJECT, **options: object) -> None:
+        """``aiplatform.init`` as a user changes it for Sluice: the one-line change."""
+        options.setdefault("credentials", AnonymousCredentials())
+        aiplatform.init(
+            project=project,
+            location=LOCATION,
+            api_endpoint=self.url,
+            api_transport="rest",
+            **options,  # type: ignore[arg-type]
+        )
+
+    def job(self, template: str, **options: object) -> aiplatform.PipelineJob:
+        """A PipelineJob of a compiled template, its artifacts under the server's home."""
+        options.setdefault("display_name", template)
+        options.setdefault("pipeline_root", str(self.home / "root"))
+        return aiplatform.PipelineJob(template_path=self.templates[template], **options)  # type: ignore[arg-type]
+
+
+def _templates(directory: Path) -> dict[str, str]:
+    directory.mkdir(parents=True, exist_ok=True)
+    pipelines = {"rows": rows_pipeline, "exploder": exploder, "sleeper": sleeper}
+    return {name: compile_to(p, str(directory / f"{name}.yaml")) for name, p in pipelines.items()}
+
+
+@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+def vertex(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[VertexServer]:
+    """A server executing runs, shared by the module's tests, with the SDK pointed at it."""
+    home = tmp_path_factory.mktemp("vertex")
+    postgres = request.param == "postgresql"
+    db_url = request.getfixturevalue("module_postgres_url") if postgres else None
+    with ServerProcess(home / "server", background=True, db_url=db_url) as server:
+        running = VertexServer(server, home, _templates(home / "templates"))
+        running.init()
+        yield running
