@@ -17,8 +17,8 @@ from sluice.config import Settings
 from sluice.errors import RunNotFoundError
 from sluice.service.experiments import ExperimentService
 from sluice.service.runs import RunDetails, RunExecutor, RunService
-from sluice.store import metadata as metadata_queries
-from sluice.store.metadata import Page
+from sluice.store import metadata_queries
+from sluice.store.metadata_queries import Page
 from sluice.store.models import ArtifactRow, ContextRow, RunRow
 from sluice.store.repository import Store
 from sluice.store.run_filters import list_pipeline_jobs

@@ -16,7 +16,7 @@ from sqlalchemy import or_, select
 from sqlalchemy.sql.elements import ColumnElement
 
 from sluice.store.filters_compile import FilterField, FilterTarget
-from sluice.store.metadata import Page, _page
+from sluice.store.metadata_queries import Page, _page
 from sluice.store.models import RunRow
 from sluice.store.repository import Store
 
