@@ -41,8 +41,18 @@ def _free_port() -> int:
 class ServerProcess:
     """An API-only server over a fresh store in ``home``; use it as a context manager."""
 
-    def __init__(self, home: Path, *, memory_bytes: int | None = None) -> None:
+    def __init__(
+        self,
+        home: Path,
+        *,
+        memory_bytes: int | None = None,
+        cli_args: list[str] | None = None,
+        env: dict[str, str] | None = None,
+    ) -> None:
         self.home = home
+        # With cli_args: the real `sluice server` (run manager and scheduler included).
+        self.cli_args = cli_args
+        self.env = env or {}
         self.memory_bytes = memory_bytes
         self.port = _free_port()
         self.url = f"http://127.0.0.1:{self.port}"
@@ -59,9 +69,14 @@ class ServerProcess:
         env = {**os.environ, "SLUICE_HOME": str(self.home)}
         for name in ("SLUICE_DB_URL", "SLUICE_TOKEN"):
             env.pop(name, None)
+        env.update(self.env)
+        argv = [sys.executable, "-c", _SERVE, str(self.port)]
+        if self.cli_args is not None:
+            argv = [sys.executable, "-m", "sluice", "server", "--port", str(self.port)]
+            argv += self.cli_args
         with open(self.log, "wb") as log:
             self.proc = subprocess.Popen(
-                [sys.executable, "-c", _SERVE, str(self.port)],
+                argv,
                 env=env,
                 stdout=log,
                 stderr=subprocess.STDOUT,

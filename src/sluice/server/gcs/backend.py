@@ -63,7 +63,11 @@ class ObjectStore:
         import fsspec
 
         self.url = url
-        self.fs, root = fsspec.core.url_to_fs(url)
+        # A local store makes parent directories as it writes, as object stores need none:
+        # the engine writes through it too (see bridge.py). A separate instance from the
+        # process's shared LocalFileSystem, which keeps its own setting.
+        local = (fsspec.core.split_protocol(url)[0] or "file") in ("file", "local")
+        self.fs, root = fsspec.core.url_to_fs(url, **({"auto_mkdir": True} if local else {}))
         self.root = str(root).rstrip("/") or "/"
         self.scratch = scratch
         self.fs.makedirs(self.root, exist_ok=True)
