@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -106,3 +107,19 @@ def test_unsupported_call_is_501_saying_so(gcs_server: ServerProcess) -> None:
 
 def test_the_kfp_api_is_still_there(gcs_server: ServerProcess) -> None:
     assert httpx.get(gcs_server.api + "/healthz").status_code == 200
+
+
+def test_with_a_token_the_storage_api_needs_it(tmp_path: Path) -> None:
+    from google.cloud import storage
+    from google.oauth2.credentials import Credentials
+
+    args = ["--emulate-gcs", "--token", "s3cret"]
+    with ServerProcess(tmp_path / "home", cli_args=args) as server:
+        options = {"api_endpoint": server.url}
+        answer = httpx.post(f"{server.url}/storage/v1/b", json={"name": "guarded"})
+        assert answer.status_code == 401
+        holder = storage.Client(
+            project="p", credentials=Credentials(token="s3cret"), client_options=options
+        )
+        holder.create_bucket("guarded").blob("x").upload_from_string(b"1")
+        assert holder.bucket("guarded").blob("x").download_as_bytes() == b"1"
