@@ -110,3 +110,22 @@ def test_the_server_refuses_a_gs_root_without_emulation_or_gcsfs(tmp_path: Path)
         assert answer.status_code == 400, answer.text
         assert "sluice server --emulate-gcs" in answer.json()["message"]
         assert httpx.get(server.api + "/runs").json().get("total_size", 0) == 0
+
+
+def test_with_the_emulation_the_server_needs_no_gcsfs(tmp_path: Path) -> None:
+    """The engine's own gs:// traffic goes straight to the backing store (bridge.py)."""
+    from tests.server.pipelines import compile_to, writer
+
+    package = compile_to(writer, str(tmp_path / "writer.yaml"))
+    home = tmp_path / "server"
+    (home / "gcs" / "plain").mkdir(parents=True)  # a directory in the store is a bucket
+    args = ["--emulate-gcs"]
+    with ServerProcess(home, cli_args=args, env=_without_gcsfs(tmp_path)) as server:
+        client = kfp.Client(host=server.url)
+        created = client.create_run_from_pipeline_package(
+            package, arguments={"text": "no gcsfs"}, pipeline_root="gs://plain/root"
+        )
+        run = client.wait_for_run_completion(created.run_id, timeout=240)
+        assert run.state == "SUCCEEDED", run.error
+    outputs = list((home / "gcs" / "plain" / "root").glob("*/write-text/out"))
+    assert [p.read_text() for p in outputs] == ["no gcsfs"]
