@@ -44,7 +44,8 @@ class ServerProcess:
 
     ``background`` also starts the run manager and the scheduler (runs execute);
     ``db_url`` puts the store there instead of in ``home``; ``token`` is required of
-    every request (``SLUICE_TOKEN``).
+    every request (``SLUICE_TOKEN``). ``cli_args`` runs the real ``sluice server`` with
+    them instead (run manager and scheduler included); ``env`` adds to its environment.
     """
 
     def __init__(
@@ -55,8 +56,13 @@ class ServerProcess:
         background: bool = False,
         db_url: str | None = None,
         token: str | None = None,
+        cli_args: list[str] | None = None,
+        env: dict[str, str] | None = None,
     ) -> None:
         self.home = home
+        # With cli_args: the real `sluice server` (run manager and scheduler included).
+        self.cli_args = cli_args
+        self.env = env or {}
         self.memory_bytes = memory_bytes
         self.background = background
         self.db_url = db_url
@@ -80,10 +86,15 @@ class ServerProcess:
             env["SLUICE_DB_URL"] = self.db_url
         if self.token is not None:
             env["SLUICE_TOKEN"] = self.token
+        env.update(self.env)
         mode = "background" if self.background else "api-only"
+        argv = [sys.executable, "-c", _SERVE, str(self.port), mode]
+        if self.cli_args is not None:
+            argv = [sys.executable, "-m", "sluice", "server", "--port", str(self.port)]
+            argv += self.cli_args
         with open(self.log, "wb") as log:
             self.proc = subprocess.Popen(
-                [sys.executable, "-c", _SERVE, str(self.port), mode],
+                argv,
                 env=env,
                 stdout=log,
                 stderr=subprocess.STDOUT,

@@ -18,7 +18,7 @@ from sluice.cli.lineage import lineage_command
 from sluice.cli.logs import logs_command
 from sluice.cli.run import run_command
 from sluice.cli.runs import runs_app
-from sluice.cli.server import server_command
+from sluice.cli.server import bare_emulate_gcs, server_command
 
 app = typer.Typer(
     name="sluice",
@@ -75,4 +75,6 @@ def _root(
 
 def main() -> None:
     """Entry point of the ``sluice`` console script and ``python -m sluice``."""
-    app(prog_name="sluice")
+    import sys
+
+    app(prog_name="sluice", args=bare_emulate_gcs(sys.argv[1:]))

@@ -26,6 +26,18 @@ def _started_line(db_url: str, host: str, port: int) -> str:
     )
 
 
+def bare_emulate_gcs(args: list[str]) -> list[str]:
+    """``--emulate-gcs`` without a value as ``--emulate-gcs=`` (the default store): typer
+    has no options whose value is optional."""
+    out = list(args)
+    for i, arg in enumerate(out):
+        if arg == "--":
+            break
+        if arg == "--emulate-gcs" and (i + 1 == len(out) or out[i + 1].startswith("-")):
+            out[i] = "--emulate-gcs="
+    return out
+
+
 @cli_errors
 def server_command(
     host: Annotated[
@@ -57,6 +69,15 @@ def server_command(
             "$SLUICE_EXECUTOR), docker, podman, or one a package registers.",
         ),
     ] = None,
+    emulate_gcs: Annotated[
+        str | None,
+        typer.Option(
+            "--emulate-gcs",
+            metavar="[DIR_OR_URL]",
+            help="Also serve the Cloud Storage JSON API (gs:// offline) over DIR_OR_URL "
+            "(default $SLUICE_HOME/gcs); tasks get STORAGE_EMULATOR_HOST.",
+        ),
+    ] = None,
 ) -> None:
     """Serve the Kubeflow Pipelines REST API: point kfp.Client(host="http://HOST:PORT") here."""
     # Imported here: the web stack is only needed by this command, and `sluice --help`
@@ -80,7 +101,12 @@ def server_command(
         settings=settings,
         token=token,
         max_concurrent_runs=max_concurrent_runs,
+        emulate_gcs=emulate_gcs,
     )
+    if emulate_gcs is not None and port:  # port 0: announced once bound, below
+        from sluice.server.gcs import announce
+
+        announce(host, port)
 
     class _Server(uvicorn.Server):
         """uvicorn's server, saying once it listens which store it serves and where."""
@@ -89,6 +115,15 @@ def server_command(
             await super().startup(sockets=sockets)
             if self.started:  # the port is bound: report the real one (--port 0 too)
                 bound = self.servers[0].sockets[0].getsockname()[1] if self.servers else port
+                if emulate_gcs is not None:
+                    from sluice.server.gcs import announce, store_url
+
+                    url = announce(host, int(bound))
+                    typer.echo(
+                        f"sluice server: Cloud Storage emulation over "
+                        f"{store_url(settings, emulate_gcs)}; STORAGE_EMULATOR_HOST={url}",
+                        err=True,
+                    )
                 typer.echo(_started_line(settings.db_url, host, int(bound)), err=True)
 
     # Taken before uvicorn starts, so an unknown executor or a second server on this store

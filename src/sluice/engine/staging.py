@@ -57,6 +57,8 @@ def check_pipeline_root(root: str) -> None:
             need = str(known.get("err") or exc).rstrip(".")
             package = str(known.get("class", "")).split(".", 1)[0]
             hint = f" (`pip install {package}`)" if package and package != "fsspec" else ""
+            if protocol in ("gs", "gcs"):  # no Google account needed: see docs/vertex.md
+                hint += ", or serve gs:// offline with `sluice server --emulate-gcs`"
             raise InvalidArgumentError(
                 f"pipeline root {root!r}: {need}{hint}, or use a local pipeline root"
             ) from None

@@ -13,6 +13,7 @@ from sluice.server import vertex
 from sluice.server.auth import configured_token, require_token
 from sluice.server.config import ServerConfig, ServerState
 from sluice.server.errors import error_response, install_error_handlers
+from sluice.server.gcs import install as install_gcs_emulation
 from sluice.server.routers import (
     artifacts,
     events,
@@ -120,6 +121,7 @@ def create_app(config: ServerConfig, *, store_lock: HeldLock | None = None) -> F
     app.include_router(events.router, prefix=events.PREFIX)
     app.include_router(vertex.router)  # Vertex AI's /v1/projects/... and /ui/... (LRO polls)
     app.add_api_route("/apis/v1beta1/healthz", health.healthz, methods=["GET"], tags=["health"])
+    install_gcs_emulation(app, state)  # only with --emulate-gcs
 
     async def openapi_schema() -> JSONResponse:
         """The OpenAPI schema of this API."""

@@ -37,6 +37,9 @@ class ServerConfig:
             ``: keepalive`` comment.
         events_poll: how often, in seconds, the event stream reads the state history for
             changes of runs another process executes.
+        emulate_gcs: serve the Cloud Storage JSON API over this backing store (a directory
+            or fsspec URL; '' for ``$SLUICE_HOME/gcs``); None: no emulation
+            (``sluice server --emulate-gcs``, :mod:`sluice.server.gcs`).
     """
 
     settings: Settings
@@ -47,6 +50,7 @@ class ServerConfig:
     clock: Callable[[], datetime] = utcnow
     events_heartbeat: float = 15.0
     events_poll: float = 0.5
+    emulate_gcs: str | None = None
 
     @property
     def executor(self) -> str:
