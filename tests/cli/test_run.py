@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import os
 import signal
@@ -131,16 +130,6 @@ def test_bad_cache_max_age(pipelines: Path) -> None:
     _assert_bad_input(
         ["run", str(pipelines), "--pipeline", "good", "--cache-max-age", "soon"], "cache-max-age"
     )
-
-
-@pytest.mark.skipif(importlib.util.find_spec("gcsfs") is not None, reason="gcsfs is installed")
-def test_remote_root_without_its_driver_is_refused_before_the_run(pipelines: Path) -> None:
-    """gs:// without gcsfs: exit 2 naming the package, no task ran, no run recorded."""
-    args = ["run", str(pipelines), "--pipeline", "good", "--pipeline-root", "gs://bucket/root"]
-    _assert_bad_input(args, "gs://bucket/root", "pip install gcsfs")
-    listed = runner.invoke(app, ["runs", "list", "--json"])
-    assert listed.exit_code == 0, listed.output
-    assert json.loads(listed.stdout) == []
 
 
 def test_params_file_is_used_and_p_overrides_it(pipelines: Path, tmp_path: Path) -> None:
