@@ -68,6 +68,14 @@ def _imports(path: Path) -> list[Import]:
     return found
 
 
+def _sibling(imp: Import) -> bool:
+    """An import of a module beside the importing file: a script run by its own
+    interpreter with its directory on ``sys.path`` (``executors/shepherd.py`` imports
+    ``reaper`` so), which ships with the package."""
+    directory = (ROOT / imp.where.rsplit(":", 1)[0]).parent
+    return (directory / f"{imp.module.split('.')[0]}.py").is_file()
+
+
 def _third_party_imports() -> list[Import]:
     imports = [imp for path in sorted(SRC.rglob("*.py")) for imp in _imports(path)]
     stdlib = set(sys.stdlib_module_names)
@@ -75,6 +83,7 @@ def _third_party_imports() -> list[Import]:
         imp
         for imp in imports
         if imp.module.split(".")[0] not in stdlib | FIRST_PARTY | {"__future__"}
+        and not _sibling(imp)
     ]
 
 

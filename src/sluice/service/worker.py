@@ -36,6 +36,7 @@ import sluice
 from sluice.config import Settings
 from sluice.errors import ExecutorError, RunBusyError, RunNotFoundError, UserInputError
 from sluice.service.execution import DEFAULT_POLL_SECONDS, RunWorker, cancel_unowned
+from sluice.service.gcs_bridge import install_from_environment as install_gcs_bridge
 from sluice.states import IllegalTransitionError, RunState, can_transition_run
 from sluice.store.locks import HeldLock, Owner, try_lock_run
 from sluice.store.models import RunRow
@@ -390,6 +391,8 @@ def main(argv: list[str] | None = None) -> int:
     # A terminal's Ctrl-C reaches the whole group; the server stops the worker itself
     # (SIGTERM) once it has stopped taking requests, so the worker never stops first.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    # With --emulate-gcs, the runs' own gs:// traffic goes to the emulation's store.
+    install_gcs_bridge()
     logging.basicConfig(
         level=logging.INFO,
         format="%(asctime)s sluice worker[%(process)d] %(levelname)s %(name)s: %(message)s",

@@ -9,6 +9,7 @@ See "gs:// without Google" in docs/vertex.md.
 
 from __future__ import annotations
 
+import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -22,6 +23,7 @@ from sluice.server.gcs.backend import ObjectStore
 from sluice.server.gcs.bridge import ENV_VAR, Bridge, announce, emulator_url
 from sluice.server.gcs.routes import build_router
 from sluice.server.gcs.uploads import Sessions
+from sluice.service.gcs_bridge import STORE_VARIABLE
 
 __all__ = ["ENV_VAR", "announce", "emulator_url", "install", "store_url"]
 
@@ -60,10 +62,14 @@ def install(app: FastAPI, state: ServerState) -> None:
     @asynccontextmanager
     async def lifespan(running: FastAPI) -> AsyncIterator[Any]:
         bridge.install()
+        # The worker process the server starts (it executes the runs) installs the same
+        # bridge; it inherits this variable.
+        os.environ[STORE_VARIABLE] = store.url
         try:
             async with inner(running) as value:
                 yield value
         finally:
+            os.environ.pop(STORE_VARIABLE, None)
             bridge.remove()
 
     app.router.lifespan_context = lifespan

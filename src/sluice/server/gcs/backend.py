@@ -46,6 +46,7 @@ from sluice.server.gcs.sidecars import (
     sidecar_data,
     stamp,
 )
+from sluice.service.gcs_bridge import open_store as open_backing_store
 
 META_DIR = ".sluice-gcs"
 _READ_CHUNK = 1024 * 1024
@@ -60,15 +61,9 @@ class ObjectStore:
     """
 
     def __init__(self, url: str, *, scratch: Path) -> None:
-        import fsspec
-
         self.url = url
-        # A local store makes parent directories as it writes, as object stores need none:
-        # the engine writes through it too (see bridge.py). A separate instance from the
-        # process's shared LocalFileSystem, which keeps its own setting.
-        local = (fsspec.core.split_protocol(url)[0] or "file") in ("file", "local")
-        self.fs, root = fsspec.core.url_to_fs(url, **({"auto_mkdir": True} if local else {}))
-        self.root = str(root).rstrip("/") or "/"
+        # The engine writes through it too (see sluice.service.gcs_bridge).
+        self.fs, self.root = open_backing_store(url)
         self.scratch = scratch
         self.fs.makedirs(self.root, exist_ok=True)
         scratch.mkdir(parents=True, exist_ok=True)
@@ -178,12 +173,9 @@ class ObjectStore:
         return info
 
     def delete_bucket(self, name: str) -> None:
-        """Delete an empty bucket; 404 when missing, 409 when it holds objects."""
+        """Delete a bucket and everything under it; 404 when missing. The API deletes only
+        empty buckets: :func:`sluice.server.gcs.listing.delete_empty_bucket` checks first."""
         self.bucket(name)
-        from sluice.server.gcs.listing import list_objects
-
-        if list_objects(self, name, max_results=1).items:
-            raise GcsError(409, "The bucket you tried to delete is not empty.")
         with self._lock:
             for path in (
                 self.bucket_dir(name),

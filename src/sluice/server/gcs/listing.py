@@ -12,6 +12,7 @@ from collections.abc import Iterator
 
 from sluice.server.gcs.backend import META_DIR, ObjectStore
 from sluice.server.gcs.rules import Page, glob_pattern
+from sluice.server.gcs.shapes import GcsError
 
 
 def list_objects(
@@ -80,3 +81,11 @@ def _names(store: ObjectStore, bucket: str, prefix: str) -> Iterator[str]:
             data = store.read_json(str(path))
             if data and str(data.get("name", "")).startswith(prefix):
                 yield str(data["name"])
+
+
+def delete_empty_bucket(store: ObjectStore, name: str) -> None:
+    """Delete a bucket that holds no object; 404 when missing, 409 when it holds some."""
+    store.bucket(name)
+    if list_objects(store, name, max_results=1).items:
+        raise GcsError(409, "The bucket you tried to delete is not empty.")
+    store.delete_bucket(name)

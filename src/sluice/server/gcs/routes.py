@@ -17,7 +17,7 @@ from starlette.concurrency import run_in_threadpool
 from sluice.server.gcs import params
 from sluice.server.gcs.backend import ObjectStore
 from sluice.server.gcs.checksums import Hashes
-from sluice.server.gcs.listing import list_objects
+from sluice.server.gcs.listing import delete_empty_bucket, list_objects
 from sluice.server.gcs.media import read_range
 from sluice.server.gcs.shapes import BucketInfo, GcsError, error_response, listing
 from sluice.server.gcs.upload_routes import upload_api
@@ -57,7 +57,7 @@ async def json_api(request: Request, parts: list[str]) -> Response:
             bucket: BucketInfo = await run_in_threadpool(store.bucket, parts[1])
             return JSONResponse(bucket.resource(base))
         if method == "DELETE":
-            await run_in_threadpool(store.delete_bucket, parts[1])
+            await run_in_threadpool(delete_empty_bucket, store, parts[1])
             return Response(status_code=204)
     if len(parts) >= 3 and parts[0] == "b" and parts[2] == "iam":
         return await _iam(request, store, parts)
