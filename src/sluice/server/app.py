@@ -25,7 +25,7 @@ from sluice.server.routers import (
     runs,
 )
 from sluice.server.submission import submit_recurring
-from sluice.service.stores import HeldLock, lock_for_server, open_store_at
+from sluice.service.stores import HeldLock, lock_for_server, open_store
 from sluice.store.models import RecurringRunRow, RunRow
 
 API_PREFIX = "/apis/v2beta1"
@@ -49,7 +49,7 @@ def create_app(config: ServerConfig, *, store_lock: HeldLock | None = None) -> F
     runs again. ``store_lock`` is that lock when the caller took it already (``sluice
     server`` does, to refuse before starting uvicorn); the app releases it at shutdown.
     """
-    store = open_store_at(config.settings.db_url)
+    store = open_store(config.settings)
     state = ServerState(config=config, store=store)
     state.extras["token"] = configured_token(config.token)
 

@@ -16,7 +16,13 @@ from __future__ import annotations
 import os
 from typing import Any, ClassVar
 
-__all__ = ["PROTOCOLS", "STORE_VARIABLE", "Bridge", "install_from_environment", "open_store"]
+__all__ = [
+    "PROTOCOLS",
+    "STORE_VARIABLE",
+    "Bridge",
+    "install_from_environment",
+    "open_backing_store",
+]
 
 # The backing store's URL, for processes the server starts (its worker).
 STORE_VARIABLE = "SLUICE_GCS_EMULATION_STORE"
@@ -79,7 +85,7 @@ class Bridge:
         self._previous.clear()
 
 
-def open_store(url: str) -> tuple[Any, str]:
+def open_backing_store(url: str) -> tuple[Any, str]:
     """The fsspec filesystem and root path of the backing store at ``url``.
 
     A local store makes parent directories as it writes, as object stores need none (a
@@ -98,7 +104,7 @@ def install_from_environment() -> Bridge | None:
     url = os.environ.get(STORE_VARIABLE)
     if not url:
         return None
-    fs, root = open_store(url)
+    fs, root = open_backing_store(url)
     bridge = Bridge(fs, root)
     bridge.install()
     return bridge

@@ -20,7 +20,6 @@ __all__ = [
     "lock_for_server",
     "masked_url",
     "open_store",
-    "open_store_at",
 ]
 
 
@@ -45,12 +44,7 @@ def claim_store_for_server(settings: Settings) -> HeldLock:
         StoreBusyError: another server holds the store.
     """
     check_name(settings.executor)
-    return lock_store_for_server(open_store(settings).engine)
-
-
-def open_store_at(db_url: str) -> Store:
-    """The store at ``db_url`` (created and migrated on first use)."""
-    return Store(db_url)
+    return lock_for_server(open_store(settings))
 
 
 def lock_for_server(store: Store) -> HeldLock:

@@ -46,7 +46,7 @@ from sluice.server.gcs.sidecars import (
     sidecar_data,
     stamp,
 )
-from sluice.service.gcs_bridge import open_store as open_backing_store
+from sluice.service.gcs_bridge import open_backing_store
 
 META_DIR = ".sluice-gcs"
 _READ_CHUNK = 1024 * 1024
