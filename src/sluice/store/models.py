@@ -373,3 +373,18 @@ class RecurringRunRow(Base):
     runs_started: Mapped[int] = mapped_column(default=0)
     created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    # Fields of Vertex AI's PipelineJobSchedule (migration 0007): the
+    # ``projects/{p}/locations/{l}`` it was created in (None: created through the KFP API,
+    # seen in every location) and the labels the jobs it starts get.
+    location: Mapped[str | None] = mapped_column(String(512), default=None, index=True)
+    labels: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    # Kept from the trigger and the progress on every write, so lists filter on them in
+    # SQL: the trigger's window, and the next slot (None: paused, or nothing more fires).
+    # A slot in the past means the runs are behind schedule (max_concurrency is reached).
+    start_at: Mapped[datetime | None] = mapped_column(default=None)
+    end_at: Mapped[datetime | None] = mapped_column(default=None)
+    next_run_at: Mapped[datetime | None] = mapped_column(default=None)
+    # What the last resume asked for (Vertex's catch_up), and when it was paused, resumed.
+    catch_up: Mapped[bool] = mapped_column(Boolean, default=False)
+    last_pause_at: Mapped[datetime | None] = mapped_column(default=None)
+    last_resume_at: Mapped[datetime | None] = mapped_column(default=None)

@@ -47,7 +47,6 @@ def test_a_submitted_job_runs_and_shows_its_tasks_in_all_three_apis(vertex: Vert
     resource = job.gca_resource
     assert resource.labels == {"team": "ml"}
     assert resource.runtime_config.parameter_values["n"] == 4
-    # Recorded; the engine itself always fails fast (docs/vertex.md).
     assert resource.runtime_config.failure_policy.name == "PIPELINE_FAILURE_POLICY_FAIL_SLOW"
     detail = resource.job_detail
     assert detail.pipeline_context.schema_title == "system.Pipeline"
@@ -94,6 +93,29 @@ def test_a_failed_job_raises_with_its_error_and_run_sync(vertex: VertexServer) -
     (task,) = [t for t in job.gca_resource.job_detail.task_details if t.task_name == "explode"]
     assert task.state.name == "FAILED"
     assert "no rows today" in task.error.message
+
+
+@pytest.mark.parametrize(
+    ("policy", "after_state"), [("fast", "NOT_TRIGGERED"), ("slow", "SUCCEEDED")]
+)
+def test_failure_policy_decides_whether_independent_tasks_start(
+    vertex: VertexServer, policy: str, after_state: str
+) -> None:
+    job_id = f"branches-{policy}"
+    job = vertex.job(
+        "branches",
+        job_id=job_id,
+        parameter_values={"api": f"{vertex.url}/v1/{PARENT}/pipelineJobs", "job": job_id},
+        failure_policy=policy,
+    )
+    with pytest.raises(RuntimeError, match="Job failed with"):
+        job.run(sync=True)
+    assert job.state == PipelineState.PIPELINE_STATE_FAILED
+    assert "explode" in job.gca_resource.error.message
+    states = {t.task_name: t.state.name for t in job.gca_resource.job_detail.task_details}
+    assert states["explode"] == "FAILED"
+    assert states["wait-until-failed"] == "SUCCEEDED"  # it was running: it finishes
+    assert states["after"] == after_state
 
 
 def test_cancel_and_delete(vertex: VertexServer) -> None:
