@@ -116,7 +116,7 @@ def lineage_json(
     return {
         "root": root.id,
         "artifacts": [artifact_dict(a) for a in graph.artifacts],
-        "executions": [execution_dict(e, names.get(e.run_id)) for e in graph.executions],
+        "executions": [execution_dict(e, names.get(e.run_id or "")) for e in graph.executions],
         "events": [event_dict(e) for e in graph.events],
     }
 
@@ -178,7 +178,7 @@ def _execution_text(
     if execution.cached_execution_id is not None:
         text.append(f" cached from #{execution.cached_execution_id}", style="cyan")
     text.append(f"  task {execution.task_path or execution.task_id}")
-    run = run_names.get(execution.run_id, execution.run_id)
+    run = run_names.get(execution.run_id or "", execution.run_id or "")
     text.append(f"  run {run}", style="dim")
     text.append(f"  ({event.type.lower()} '{event.name}')", style="dim")
     return text

@@ -100,13 +100,13 @@ def context_json(
 def artifact_json(location: str, row: ArtifactRow) -> dict[str, Any]:
     """A metadata Artifact (``metadata`` always present: the SDK reads it unguarded)."""
     out: dict[str, Any] = {
-        "name": f"{location}/{METADATA_STORE}/artifacts/{row.id}",
+        "name": f"{location}/{METADATA_STORE}/artifacts/{row.resource_id or row.id}",
         "displayName": row.display_name or row.name,
         "uri": row.uri,
         "schemaTitle": row.schema_title,
         "schemaVersion": row.schema_version,
         "metadata": dict(row.metadata_ or {}),
-        "state": "LIVE",
+        "state": row.state or "LIVE",
         "etag": ts(row.updated_at) or "",
     }
     _times(out, createTime=row.created_at, updateTime=row.updated_at)
