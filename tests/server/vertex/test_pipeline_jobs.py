@@ -132,6 +132,8 @@ def test_cancel_and_delete(vertex: VertexServer) -> None:
     job.delete()
     with pytest.raises(exceptions.NotFound, match="to-cancel"):
         aiplatform.PipelineJob.get("to-cancel")
+    with pytest.raises(exceptions.NotFound, match="to-cancel"):
+        job.cancel()
 
 
 def test_list_filters_by_vertex_fields_and_locations_keep_their_jobs(
@@ -170,6 +172,10 @@ def test_error_answers(vertex: VertexServer) -> None:
         aiplatform.PipelineJob.list(filter='colour="red"')
     with pytest.raises(exceptions.BadRequest, match=r"column 21 \(at the end\)"):
         aiplatform.PipelineJob.list(filter='display_name="a" AND')
+    with pytest.raises(exceptions.BadRequest, match="near 'ANDD'"):
+        aiplatform.PipelineJob.list(filter='display_name="a" ANDD state="x"')
+    with pytest.raises(exceptions.BadRequest, match=r"near '\"yesterday\"'.*RFC 3339"):
+        aiplatform.PipelineJob.list(filter='create_time>"yesterday"')
     with pytest.raises(exceptions.MethodNotImplemented, match="does not serve the Vertex AI call"):
         aiplatform.Model.list()
     with pytest.raises(exceptions.BadRequest, match="parameter"):

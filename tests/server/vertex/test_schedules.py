@@ -75,6 +75,13 @@ def test_a_bad_cron_is_a_bad_request(vertex: VertexServer) -> None:
     job = vertex.job("rows")
     with pytest.raises(exceptions.BadRequest, match="cron"):
         job.create_schedule(cron="0 25 * * *", display_name="never")
+    with pytest.raises(exceptions.BadRequest, match="Mars/Olympus"):
+        job.create_schedule(cron="TZ=Mars/Olympus 0 2 * * *", display_name="never")
+    assert "never" not in {s.display_name for s in aiplatform.PipelineJobSchedule.list()}
+    schedule = job.create_schedule(cron="0 2 * * *", display_name="keeps its cron")
+    with pytest.raises(exceptions.BadRequest, match="cron"):
+        schedule.update(cron="61 * * * *")
+    assert _resource(schedule).cron == "0 2 * * *"  # nothing was changed
 
 
 def test_a_schedule_fires_its_jobs_carry_its_labels_and_list_jobs_finds_them(
@@ -201,6 +208,15 @@ def test_list_filters_by_vertex_fields_and_locations_keep_their_schedules(
 def test_error_answers(vertex: VertexServer) -> None:
     with pytest.raises(exceptions.NotFound, match="no schedule 'nope'"):
         aiplatform.PipelineJobSchedule.get("nope")
+    gone = vertex.job("rows").create_schedule(cron="0 2 * * *", display_name="deleted")
+    gone.delete()
+    for call in (gone.pause, gone.resume, gone.delete):
+        with pytest.raises(exceptions.NotFound, match="no schedule"):
+            call()
+    with pytest.raises(exceptions.BadRequest, match="near 'ANDD'"):
+        aiplatform.PipelineJobSchedule.list(filter='state="ACTIVE" ANDD display_name="x"')
+    with pytest.raises(exceptions.BadRequest, match=r"near '\"soon\"'.*RFC 3339"):
+        aiplatform.PipelineJobSchedule.list(filter='next_run_time<"soon"')
     with pytest.raises(exceptions.BadRequest, match="unknown field 'colour'"):
         aiplatform.PipelineJobSchedule.list(filter='colour="red"')
     with pytest.raises(exceptions.BadRequest, match=r"column 19 \(at the end\)"):
