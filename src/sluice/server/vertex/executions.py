@@ -10,7 +10,7 @@ The attempts of pipeline runs' tasks are executions too, listed beside the user'
 from __future__ import annotations
 
 import secrets
-from typing import Any
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Request
 from pydantic import BaseModel, ConfigDict, Field
@@ -35,6 +35,8 @@ router = APIRouter(route_class=VertexRoute)
 EXECUTIONS = STORE + "/executions"
 _MASK_FIELDS = ("displayName", "state", "metadata", "description", "schemaVersion")
 _MAX_EVENTS = 1000
+# An execution's schema title is stored in a 64-character column.
+SchemaTitle = Annotated[str, Field(max_length=64)]
 
 
 class ExecutionIn(BaseModel):
@@ -43,7 +45,7 @@ class ExecutionIn(BaseModel):
     model_config = ConfigDict(extra="ignore")
 
     displayName: Name | None = None
-    schemaTitle: Name | None = None
+    schemaTitle: SchemaTitle | None = None
     schemaVersion: Version | None = None
     description: Description | None = None
     metadata: dict[str, Any] | None = None
