@@ -199,6 +199,7 @@ def test_a_runs_artifacts_are_vertex_artifacts(vertex: VertexServer) -> None:
     task = next(t for t in job.gca_resource.job_detail.task_details if t.task_name == "make-rows")
     output = task.outputs["rows"].artifacts[0]
     assert aiplatform.Artifact(output.name).metadata["rows"] == 7
+    assert aiplatform.Artifact(output.name).gca_resource.etag == output.etag
 
     # in_context() with the job's run context, as Context.get_artifacts() sends it.
     context = job.gca_resource.job_detail.pipeline_run_context.name
@@ -211,3 +212,12 @@ def test_a_runs_artifacts_are_vertex_artifacts(vertex: VertexServer) -> None:
     assert aiplatform.Artifact(output.name).metadata == {"rows": 7, "checked": True}
     with pytest.raises(exceptions.BadRequest, match="delete the run"):
         artifact.delete()
+
+
+def test_unserved_calls_and_stores_answer_in_googles_shape(vertex: VertexServer) -> None:
+    artifact = aiplatform.Artifact.create(schema_title="system.Artifact")
+    with pytest.raises(exceptions.MethodNotImplemented, match="does not serve"):
+        artifact.api_client.purge_artifacts(request={"parent": STORE, "filter": "uri:*"})
+    other = STORE.replace("/default", "/other")
+    with pytest.raises(exceptions.NotFound, match="no metadata store 'other'"):
+        artifact.api_client.get_artifact(name=f"{other}/artifacts/{artifact.name}")
