@@ -221,3 +221,23 @@ def test_unserved_calls_and_stores_answer_in_googles_shape(vertex: VertexServer)
     other = STORE.replace("/default", "/other")
     with pytest.raises(exceptions.NotFound, match="no metadata store 'other'"):
         artifact.api_client.get_artifact(name=f"{other}/artifacts/{artifact.name}")
+
+
+def test_lists_page_and_get_or_create_finds_or_makes(vertex: VertexServer) -> None:
+    for i in range(5):
+        aiplatform.Artifact.create(schema_title="test.Paged", display_name=f"paged-{i}")
+    client = aiplatform.Artifact.create(schema_title="test.Other").api_client
+    pager = client.list_artifacts(
+        request={
+            "parent": STORE,
+            "filter": 'schema_title="test.Paged"',
+            "order_by": "display_name",
+            "page_size": 2,
+        }
+    )
+    pages = [[a.display_name for a in page.artifacts] for page in pager.pages]
+    assert pages == [["paged-0", "paged-1"], ["paged-2", "paged-3"], ["paged-4"]]
+
+    made = aiplatform.Artifact.get_or_create(resource_id="made-once", schema_title="system.Model")
+    found = aiplatform.Artifact.get_or_create(resource_id="made-once", schema_title="system.Model")
+    assert found.resource_name == made.resource_name == f"{STORE}/artifacts/made-once"

@@ -138,3 +138,14 @@ def test_a_runs_attempts_are_executions(vertex: VertexServer) -> None:
         execution.update(state=State.FAILED)
     with pytest.raises(exceptions.BadRequest, match="delete the run"):
         execution.delete()
+
+
+def test_a_finished_execution_resumes(vertex: VertexServer) -> None:
+    with aiplatform.start_execution(
+        schema_title="system.ContainerExecution", resource_id="resumable"
+    ):
+        pass
+    assert aiplatform.Execution("resumable").state == State.COMPLETE
+    with aiplatform.start_execution(resource_id="resumable", resume=True) as execution:
+        assert execution.state == State.RUNNING
+    assert aiplatform.Execution("resumable").state == State.COMPLETE
