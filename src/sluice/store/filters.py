@@ -24,6 +24,7 @@ from types import MappingProxyType
 from typing import Any
 
 from lark import Token, Tree
+from sqlalchemy import func
 from sqlalchemy.sql.elements import ColumnElement
 
 from sluice.store.filters_compile import Compiler, FilterField, FilterTarget
@@ -56,14 +57,14 @@ def _column(model: type[Base], name: str) -> ColumnElement[Any]:
 def _target(
     name: str,
     model: type[Base],
-    fields: dict[str, tuple[str, str]],
+    fields: dict[str, tuple[str | ColumnElement[Any], str]],
     json_fields: dict[str, tuple[str, ...]],
     context_link: tuple[ColumnElement[Any], ColumnElement[Any]] | None,
     converts: dict[str, Callable[[str], str]] | None = None,
 ) -> FilterTarget:
     built = {}
     for field_name, (column_name, kind) in fields.items():
-        column = _column(model, column_name)
+        column = _column(model, column_name) if isinstance(column_name, str) else column_name
         nullable = bool(getattr(column, "nullable", True))
         convert = (converts or {}).get(field_name)
         built[field_name] = FilterField(column, kind, nullable, convert)
@@ -112,7 +113,13 @@ EXECUTIONS = _target(
         "run_id": ("run_id", "string"),
         "fingerprint": ("fingerprint", "string"),
         "create_time": ("started_at", "timestamp"),
-        "update_time": ("finished_at", "timestamp"),
+        # A Vertex execution's last update; a run's attempt's end.
+        "update_time": (
+            func.coalesce(
+                _column(ExecutionRow, "updated_at"), _column(ExecutionRow, "finished_at")
+            ),
+            "timestamp",
+        ),
     },
     {
         # A user's metadata (Vertex AI executions), then outputs shadow inputs of a name.

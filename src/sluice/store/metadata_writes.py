@@ -101,7 +101,9 @@ def update_artifact(
     unknown = set(changes) - ARTIFACT_COLUMNS
     assert not unknown, unknown
     with store.session() as session:
-        row = session.get(ArtifactRow, artifact_id)
+        # Locked (PostgreSQL; SQLite serializes writers), so two updates cannot both pass
+        # the etag check.
+        row = session.get(ArtifactRow, artifact_id, with_for_update=True)
         assert row is not None, artifact_id
         _check_etag("artifact", str(artifact_id), etag_of(row.updated_at), etag)
         for name, value in changes.items():
@@ -166,7 +168,7 @@ def update_execution(
     unknown = set(changes) - EXECUTION_COLUMNS
     assert not unknown, unknown
     with store.session() as session:
-        row = session.get(ExecutionRow, execution_id)
+        row = session.get(ExecutionRow, execution_id, with_for_update=True)
         assert row is not None, execution_id
         _check_etag("execution", str(execution_id), execution_etag(row), etag)
         for name, value in changes.items():

@@ -199,6 +199,7 @@ def test_a_runs_artifacts_are_vertex_artifacts(vertex: VertexServer) -> None:
     task = next(t for t in job.gca_resource.job_detail.task_details if t.task_name == "make-rows")
     output = task.outputs["rows"].artifacts[0]
     assert aiplatform.Artifact(output.name).metadata["rows"] == 7
+    assert aiplatform.Artifact(output.name).gca_resource.etag == output.etag
 
     # in_context() with the job's run context, as Context.get_artifacts() sends it.
     context = job.gca_resource.job_detail.pipeline_run_context.name
@@ -211,3 +212,32 @@ def test_a_runs_artifacts_are_vertex_artifacts(vertex: VertexServer) -> None:
     assert aiplatform.Artifact(output.name).metadata == {"rows": 7, "checked": True}
     with pytest.raises(exceptions.BadRequest, match="delete the run"):
         artifact.delete()
+
+
+def test_unserved_calls_and_stores_answer_in_googles_shape(vertex: VertexServer) -> None:
+    artifact = aiplatform.Artifact.create(schema_title="system.Artifact")
+    with pytest.raises(exceptions.MethodNotImplemented, match="does not serve"):
+        artifact.api_client.purge_artifacts(request={"parent": STORE, "filter": "uri:*"})
+    other = STORE.replace("/default", "/other")
+    with pytest.raises(exceptions.NotFound, match="no metadata store 'other'"):
+        artifact.api_client.get_artifact(name=f"{other}/artifacts/{artifact.name}")
+
+
+def test_lists_page_and_get_or_create_finds_or_makes(vertex: VertexServer) -> None:
+    for i in range(5):
+        aiplatform.Artifact.create(schema_title="test.Paged", display_name=f"paged-{i}")
+    client = aiplatform.Artifact.create(schema_title="test.Other").api_client
+    pager = client.list_artifacts(
+        request={
+            "parent": STORE,
+            "filter": 'schema_title="test.Paged"',
+            "order_by": "display_name",
+            "page_size": 2,
+        }
+    )
+    pages = [[a.display_name for a in page.artifacts] for page in pager.pages]
+    assert pages == [["paged-0", "paged-1"], ["paged-2", "paged-3"], ["paged-4"]]
+
+    made = aiplatform.Artifact.get_or_create(resource_id="made-once", schema_title="system.Model")
+    found = aiplatform.Artifact.get_or_create(resource_id="made-once", schema_title="system.Model")
+    assert found.resource_name == made.resource_name == f"{STORE}/artifacts/made-once"

@@ -79,6 +79,8 @@ def test_create_get_list_update_delete(vertex: VertexServer) -> None:
     assert names(f'{mine} AND display_name="step-a"') == ["step-a"]
     assert names(f'{mine} AND state="NEW"') == ["step-a"]
     assert names(f"{mine} AND metadata.n.number_value = 1") == ["step-a"]
+    # A running execution has been updated (created) though it has not ended.
+    assert names(f'{mine} AND update_time > "2000-01-01T00:00:00Z"') == ["step-b", "step-a"]
 
     etag = created.gca_resource.etag
     created.update(state=State.CANCELLED, metadata={"why": "user"})
@@ -136,3 +138,14 @@ def test_a_runs_attempts_are_executions(vertex: VertexServer) -> None:
         execution.update(state=State.FAILED)
     with pytest.raises(exceptions.BadRequest, match="delete the run"):
         execution.delete()
+
+
+def test_a_finished_execution_resumes(vertex: VertexServer) -> None:
+    with aiplatform.start_execution(
+        schema_title="system.ContainerExecution", resource_id="resumable"
+    ):
+        pass
+    assert aiplatform.Execution("resumable").state == State.COMPLETE
+    with aiplatform.start_execution(resource_id="resumable", resume=True) as execution:
+        assert execution.state == State.RUNNING
+    assert aiplatform.Execution("resumable").state == State.COMPLETE

@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from datetime import datetime, timezone
 from typing import Any
 
+from sluice.service.metadata_resources import etag_of
 from sluice.store.models import ArtifactRow, ContextRow, ExecutionRow, RunRow, TaskRow
 
 # Sluice run states as Vertex's PipelineState.
@@ -107,7 +108,7 @@ def artifact_json(location: str, row: ArtifactRow) -> dict[str, Any]:
         "schemaVersion": row.schema_version,
         "metadata": dict(row.metadata_ or {}),
         "state": row.state or "LIVE",
-        "etag": ts(row.updated_at) or "",
+        "etag": etag_of(row.updated_at),
     }
     _times(out, createTime=row.created_at, updateTime=row.updated_at)
     return out
