@@ -15,7 +15,7 @@ from sluice.server.kfp_filters import list_json, list_query
 from sluice.server.limits import Description, LimitedRoute, Name, Text
 from sluice.server.serialize import artifact_ids_of, run_json
 from sluice.server.submission import submit_run
-from sluice.service.runs import LIST_KEYS, RunService
+from sluice.service.runs import LIST_KEYS, RunService, creation_history
 from sluice.store.models import RunRow
 
 router = APIRouter(tags=["runs"], dependencies=[Depends(require_token)], route_class=LimitedRoute)
@@ -92,7 +92,7 @@ def create_run(body: RunIn, request: Request) -> dict[str, Any]:
         pipeline_version_id=version_id,
         service_account=body.service_account,
     )
-    return run_json(row, tasks=[], history=services.runs(state).history(row.id))
+    return run_json(row, tasks=[], history=creation_history(row))
 
 
 def run_details(state: ServerState, run_id: str) -> dict[str, Any]:
