@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import APIRouter, Depends, Request
+from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict
 
 from sluice.server import services
@@ -72,8 +73,8 @@ def resolve_source(
     return version.pipeline_spec, version.pipeline_id, version.id
 
 
-@router.post("/runs")
-def create_run(body: RunIn, request: Request) -> dict[str, Any]:
+@router.post("/runs", response_model=None)
+def create_run(body: RunIn, request: Request) -> JSONResponse:
     """Validate and queue a run; it executes in the background."""
     state = state_of(request)
     pipeline, pipeline_id, version_id = resolve_source(
@@ -92,7 +93,10 @@ def create_run(body: RunIn, request: Request) -> dict[str, Any]:
         pipeline_version_id=version_id,
         service_account=body.service_account,
     )
-    return run_json(row, tasks=[], history=creation_history(row))
+    # Rendered here, in the request's worker thread: a dict answer would be validated
+    # against its annotation in a second trip to the thread pool, then encoded on the
+    # event loop, where it holds up every other request (healthz too).
+    return JSONResponse(run_json(row, tasks=[], history=creation_history(row)))
 
 
 def run_details(state: ServerState, run_id: str) -> dict[str, Any]:
