@@ -67,10 +67,10 @@ def resolve_source(
         return pipeline_spec, None, None
     pipeline_id = reference.pipeline_id if reference else None
     version_id = (reference.pipeline_version_id if reference else None) or version_id
-    version = services.pipelines(state).source_of(pipeline_id, version_id)
-    if version is None:
+    source = services.pipelines(state).run_source(pipeline_id, version_id)
+    if source is None:
         raise bad_request("a run needs pipeline_spec or pipeline_version_reference")
-    return version.pipeline_spec, version.pipeline_id, version.id
+    return source.pipeline, source.pipeline_id, source.version_id
 
 
 @router.post("/runs", response_model=None)
