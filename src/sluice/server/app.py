@@ -121,6 +121,9 @@ def create_app(config: ServerConfig, *, store_lock: HeldLock | None = None) -> F
     # every request's app in a task of its own with memory streams, a cost every request
     # paid for a check only the upload paths need.
     app.add_middleware(UploadLimit, limit=config.max_upload_bytes)
+    app.add_middleware(
+        health.HealthzFastPath, paths=(f"{API_PREFIX}/healthz", "/apis/v1beta1/healthz")
+    )
 
     routers = [
         health.router,
