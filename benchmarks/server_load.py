@@ -19,8 +19,10 @@ instead (an open loop): run ``i`` is due ``i / R`` seconds after the start, clie
 submits runs ``c``, ``c + clients``, ..., and a submit's latency counts from when it was
 due, so a client still waiting for an answer counts against the server.
 
-Prints submit latency p50/p99, healthz p99, the time until every run completed, and runs
-per minute; ``--json`` prints one JSON object instead.
+Prints submit latency p50/p99, the CPU the API's process used per submit while they
+arrived (Linux: from /proc; healthz probes included, the worker process not), healthz
+p50/p99, the time until every run completed, and runs per minute; ``--json`` prints one
+JSON object instead.
 
     python benchmarks/server_load.py                       # 50 clients, 500 runs
     python benchmarks/server_load.py --rate 50             # the same, 50 submissions/s
@@ -118,6 +120,15 @@ def _start_server(home: Path, port: int, max_concurrent: int) -> subprocess.Pope
         if time.monotonic() > deadline:
             raise SystemExit("server did not answer within 60 s")
         time.sleep(0.1)
+
+
+def _process_cpu(pid: int) -> float | None:
+    """CPU seconds (user + system) a live process has used, from /proc; None elsewhere."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def _sample_healthz(url: str, ready: Any, stop: Any, results: Any) -> None:
@@ -318,10 +329,17 @@ def main() -> None:
             if not ready.wait(timeout=120):
                 raise SystemExit("the healthz sampler did not start")
             started = time.perf_counter()
+            api_cpu_before = _process_cpu(proc.pid)
             ids, latencies, errors = _submit_all(
                 base, package, tallies, args.runs, args.clients, args.rate
             )
             submitted = time.perf_counter() - started
+            api_cpu_after = _process_cpu(proc.pid)
+            api_cpu = (
+                None
+                if api_cpu_before is None or api_cpu_after is None or not ids
+                else (api_cpu_after - api_cpu_before) / len(ids)
+            )
             with httpx.Client(base_url=base + API, timeout=60) as http:
                 deadline = time.monotonic() + args.timeout
                 while True:
@@ -378,6 +396,7 @@ def main() -> None:
         "total_seconds": round(elapsed, 2),
         "submit_latency_p50_ms": _ms(statistics.median(latencies)) if latencies else None,
         "submit_latency_p99_ms": _ms(_percentile(latencies, 0.99)) if latencies else None,
+        "api_cpu_ms_per_submit": _ms(api_cpu),
         "healthz_samples": len(health),
         "healthz_p50_ms": _ms(statistics.median(health)) if health else None,
         "healthz_p99_ms": _ms(_percentile(health, 0.99)) if health else None,
@@ -393,6 +412,10 @@ def main() -> None:
             f"users ({f'{args.rate:g}/s in all' if args.rate else 'back to back'}) in "
             f"{result['submit_seconds']} s; submit p50 "
             f"{result['submit_latency_p50_ms']} ms, p99 {result['submit_latency_p99_ms']} ms"
+        )
+        print(
+            f"the API process used {result['api_cpu_ms_per_submit']} ms of CPU per submit "
+            "(the worker process not counted)"
         )
         print(
             f"healthz ({result['healthz_samples']} samples meanwhile): p50 "
