@@ -12,10 +12,20 @@ checks:
 - every task ran exactly once (the component writes one line per execution to a file of
   its run, and the store holds exactly one execution per task).
 
-Prints submit latency p50/p99, healthz p99, the time until every run completed, and runs
-per minute; ``--json`` prints one JSON object instead.
+By default each client submits its next run as soon as it has the answer to the last (a
+closed loop at the server's top speed: with 50 clients a submit waits for the 49 others'
+requests, so its latency is about 50 / the API's throughput). ``--rate R`` paces them
+instead (an open loop): run ``i`` is due ``i / R`` seconds after the start, client ``c``
+submits runs ``c``, ``c + clients``, ..., and a submit's latency counts from when it was
+due, so a client still waiting for an answer counts against the server.
+
+Prints submit latency p50/p99, the CPU the API's process used per submit while they
+arrived (Linux: from /proc; healthz probes included, the worker process not), healthz
+p50/p99, the time until every run completed, and runs per minute; ``--json`` prints one
+JSON object instead.
 
     python benchmarks/server_load.py                       # 50 clients, 500 runs
+    python benchmarks/server_load.py --rate 50             # the same, 50 submissions/s
     python benchmarks/server_load.py --clients 2 --runs 4 --json   # tiny (the smoke test)
 """
 
@@ -112,6 +122,15 @@ def _start_server(home: Path, port: int, max_concurrent: int) -> subprocess.Pope
         time.sleep(0.1)
 
 
+def _process_cpu(pid: int) -> float | None:
+    """CPU seconds (user + system) a live process has used, from /proc; None elsewhere."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def _sample_healthz(url: str, ready: Any, stop: Any, results: Any) -> None:
     """In a process of its own: GET healthz every 20 ms until ``stop``; latencies to results."""
     latencies: list[float] = []
@@ -134,7 +153,7 @@ def _sample_healthz(url: str, ready: Any, stop: Any, results: Any) -> None:
 
 
 def _submit_all(
-    base: str, package: Path, tallies: Path, runs: int, clients: int
+    base: str, package: Path, tallies: Path, runs: int, clients: int, rate: float
 ) -> tuple[dict[int, str], list[float], list[str]]:
     import kfp
 
@@ -150,21 +169,41 @@ def _submit_all(
     todo: queue.Queue[int] = queue.Queue()
     for i in range(runs):
         todo.put(i)
+    # Paced: run i is due at start + i / rate, and client c submits runs c, c + clients, ...
+    mine = [list(range(c, runs, clients)) for c in range(clients)]
+    clock: list[float] = []
     ids: dict[int, str] = {}
     latencies: list[float] = []
     errors: list[str] = []
     lock = threading.Lock()
     ready = threading.Barrier(clients)
 
-    def client() -> None:
-        user = kfp.Client(host=base)
-        ready.wait()  # every client built: they start submitting together
-        while True:
+    def next_run(c: int) -> tuple[int, float] | None:
+        """The next run client ``c`` submits and when it was due (closed loop: now)."""
+        if not rate:
             try:
-                i = todo.get_nowait()
+                return todo.get_nowait(), time.perf_counter()
             except queue.Empty:
+                return None
+        if not mine[c]:
+            return None
+        i = mine[c].pop(0)
+        due = clock[0] + i / rate
+        time.sleep(max(0.0, due - time.perf_counter()))
+        return i, due
+
+    def client(c: int) -> None:
+        user = kfp.Client(host=base)
+        if ready.wait() == 0:  # every client built: they start submitting together
+            clock.append(time.perf_counter())
+        ready.wait()
+        while True:
+            job = next_run(c)
+            if job is None:
                 return
-            start = time.perf_counter()
+            # Latency counts from when the run was due, so a client still waiting for its
+            # previous answer makes the server look slower, not faster.
+            i, start = job
             try:
                 run = user.run_pipeline(
                     experiment_id=experiment.experiment_id,
@@ -182,7 +221,7 @@ def _submit_all(
                 ids[i] = str(run.run_id)
                 latencies.append(took)
 
-    threads = [threading.Thread(target=client) for _ in range(clients)]
+    threads = [threading.Thread(target=client, args=(c,)) for c in range(clients)]
     # kfp.Client prints a "Run details" link per run; keep stdout for the results.
     with contextlib.redirect_stdout(io.StringIO()):
         for thread in threads:
@@ -261,6 +300,13 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=500)
     parser.add_argument("--clients", type=int, default=50)
     parser.add_argument("--max-concurrent-runs", type=int, default=4)
+    parser.add_argument(
+        "--rate",
+        type=float,
+        default=0.0,
+        help="submissions per second of all clients together, evenly spaced (an open loop); "
+        "0 (the default): each client submits again as soon as it has its answer",
+    )
     parser.add_argument("--timeout", type=float, default=1800, help="seconds to wait for runs")
     parser.add_argument("--json", action="store_true", help="print one JSON object")
     args = parser.parse_args()
@@ -283,8 +329,17 @@ def main() -> None:
             if not ready.wait(timeout=120):
                 raise SystemExit("the healthz sampler did not start")
             started = time.perf_counter()
-            ids, latencies, errors = _submit_all(base, package, tallies, args.runs, args.clients)
+            api_cpu_before = _process_cpu(proc.pid)
+            ids, latencies, errors = _submit_all(
+                base, package, tallies, args.runs, args.clients, args.rate
+            )
             submitted = time.perf_counter() - started
+            api_cpu_after = _process_cpu(proc.pid)
+            api_cpu = (
+                None
+                if api_cpu_before is None or api_cpu_after is None or not ids
+                else (api_cpu_after - api_cpu_before) / len(ids)
+            )
             with httpx.Client(base_url=base + API, timeout=60) as http:
                 deadline = time.monotonic() + args.timeout
                 while True:
@@ -334,12 +389,14 @@ def main() -> None:
         "runs": args.runs,
         "clients": args.clients,
         "max_concurrent_runs": args.max_concurrent_runs,
+        "rate": args.rate or None,
         "submitted": len(ids),
         "completed": len(finished),
         "submit_seconds": round(submitted, 2),
         "total_seconds": round(elapsed, 2),
         "submit_latency_p50_ms": _ms(statistics.median(latencies)) if latencies else None,
         "submit_latency_p99_ms": _ms(_percentile(latencies, 0.99)) if latencies else None,
+        "api_cpu_ms_per_submit": _ms(api_cpu),
         "healthz_samples": len(health),
         "healthz_p50_ms": _ms(statistics.median(health)) if health else None,
         "healthz_p99_ms": _ms(_percentile(health, 0.99)) if health else None,
@@ -352,8 +409,13 @@ def main() -> None:
     else:
         print(
             f"{result['submitted']}/{args.runs} runs submitted by {args.clients} kfp.Client "
-            f"users in {result['submit_seconds']} s; submit p50 "
+            f"users ({f'{args.rate:g}/s in all' if args.rate else 'back to back'}) in "
+            f"{result['submit_seconds']} s; submit p50 "
             f"{result['submit_latency_p50_ms']} ms, p99 {result['submit_latency_p99_ms']} ms"
+        )
+        print(
+            f"the API process used {result['api_cpu_ms_per_submit']} ms of CPU per submit "
+            "(the worker process not counted)"
         )
         print(
             f"healthz ({result['healthz_samples']} samples meanwhile): p50 "

@@ -217,6 +217,20 @@ def test_server_load_tiny(tmp_path: Path) -> None:
     assert data["submit_latency_p99_ms"] is not None
     assert data["healthz_samples"] > 0
     assert data["healthz_p99_ms"] is not None
+    assert "api_cpu_ms_per_submit" in data and "rate" in data
     assert data["total_seconds"] > 0
     assert data["runs_per_minute"] > 0
     assert {"date", "command", "cpus", "load_average"} <= data.keys()
+
+
+def test_server_load_paced_tiny(tmp_path: Path) -> None:
+    """The paced mode (--rate): every run submitted and completed, the rate reported."""
+    proc = run_script(
+        "server_load.py",
+        *("--runs", "4", "--clients", "2", "--max-concurrent-runs", "2", "--rate", "20"),
+        *("--timeout", "120", "--json"),
+        home=tmp_path,
+    )
+    data = json_output(proc)
+    assert data["ok"] is True, data["problems"]
+    assert (data["rate"], data["submitted"], data["completed"]) == (20.0, 4, 4)

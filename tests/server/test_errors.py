@@ -231,6 +231,19 @@ def test_versions_by_body(http: httpx.Client, adder_text: str) -> None:
     path = f"/pipelines/{pipeline_id}/versions/{version['pipeline_version_id']}"
     assert http.delete(path).json() == {}
     assert_error(http.get(path), 404, 5)
+    # The server keeps a version's loaded pipeline; a deleted version still runs no more.
+    reference = {"pipeline_id": pipeline_id, "pipeline_version_id": version["pipeline_version_id"]}
+    assert_error(
+        http.post("/runs", json={"display_name": "gone", "pipeline_version_reference": reference}),
+        404,
+        5,
+    )
+    latest = http.post(
+        "/runs",
+        json={"display_name": "first", "pipeline_version_reference": {"pipeline_id": pipeline_id}},
+    ).json()
+    first_version = created["pipeline_version"]["pipeline_version_id"]
+    assert latest["pipeline_version_reference"]["pipeline_version_id"] == first_version
 
 
 def test_values_postgresql_refuses_are_400(postgres_url: str, tmp_path: Path) -> None:

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from datetime import datetime
 
-from fastapi import Depends, FastAPI, Request, Response
+from fastapi import Depends, FastAPI
 from fastapi.responses import JSONResponse
+from starlette.datastructures import Headers
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from sluice.server import vertex
 from sluice.server.auth import configured_token, require_token
@@ -39,6 +41,28 @@ def _scheduler_submit(state: ServerState) -> Callable[[RecurringRunRow, datetime
         return submit_recurring(state, row, slot)
 
     return submit
+
+
+class UploadLimit:
+    """Refuse an oversized upload (413) from its Content-Length, before its body is read.
+
+    The upload handlers also count the bytes they read, for uploads sent without a
+    Content-Length (chunked).
+    """
+
+    def __init__(self, app: ASGIApp, *, limit: int) -> None:
+        self.app = app
+        self.limit = limit
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Answer 413 for an upload declared too large; pass everything else on."""
+        if scope["type"] == "http" and scope["path"] in _UPLOAD_PATHS:
+            length = Headers(scope=scope).get("content-length", "")
+            if length.isdigit() and int(length) > self.limit + 64 * 1024:
+                response = error_response(413, f"the upload is larger than {self.limit} bytes", 8)
+                await response(scope, receive, send)
+                return
+        await self.app(scope, receive, send)
 
 
 def create_app(config: ServerConfig, *, store_lock: HeldLock | None = None) -> FastAPI:
@@ -93,19 +117,13 @@ def create_app(config: ServerConfig, *, store_lock: HeldLock | None = None) -> F
     app.state.sluice = state
     install_error_handlers(app)
 
-    @app.middleware("http")
-    async def upload_limit(
-        request: Request, call_next: Callable[[Request], Awaitable[Response]]
-    ) -> Response:
-        # Refuse an oversized upload before its body is read; the handler also counts the
-        # bytes it reads, for uploads sent without a Content-Length (chunked).
-        if request.url.path in _UPLOAD_PATHS:
-            length = request.headers.get("content-length", "")
-            if length.isdigit() and int(length) > config.max_upload_bytes + 64 * 1024:
-                return error_response(
-                    413, f"the upload is larger than {config.max_upload_bytes} bytes", 8
-                )
-        return await call_next(request)
+    # A plain ASGI middleware: Starlette's BaseHTTPMiddleware (``@app.middleware``) runs
+    # every request's app in a task of its own with memory streams, a cost every request
+    # paid for a check only the upload paths need.
+    app.add_middleware(UploadLimit, limit=config.max_upload_bytes)
+    app.add_middleware(
+        health.HealthzFastPath, paths=(f"{API_PREFIX}/healthz", "/apis/v1beta1/healthz")
+    )
 
     routers = [
         health.router,

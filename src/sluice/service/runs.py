@@ -34,6 +34,7 @@ __all__ = [
     "RunExecutor",
     "RunService",
     "check_run_request",
+    "creation_history",
     "default_parallelism",
     "open_store",
     "prepare_run",
@@ -147,6 +148,15 @@ def check_run_request(
     stored = loaded.to_dict()
     spec = stored if stored.get("platform_spec") else stored["pipeline_spec"]
     return spec, json_ready(dict(arguments or {}))
+
+
+def creation_history(row: RunRow) -> list[StateTransitionRow]:
+    """The state history of a run just created: its first row, written with it.
+
+    ``Store.create_run`` stamps that row with the run's ``created_at``, so an answer to a
+    create needs no read of what it just wrote.
+    """
+    return [StateTransitionRow(run_id=row.id, task_id=None, state=row.state, at=row.created_at)]
 
 
 class RunExecutor(Protocol):

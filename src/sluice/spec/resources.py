@@ -230,7 +230,12 @@ def check_resources(
         ResourceUnavailableError: a request cannot be met and ``allow_unsatisfiable`` is false.
     """
     requests = task_resources(loaded)
-    if not requests:
+    if not any(
+        r.accelerator_count or r.cpu is not None or r.memory_bytes is not None
+        for r in requests.values()
+    ):
+        # Nothing to check: spare the machine's measurement (a stat, a PATH search for
+        # nvidia-smi, maybe running it), which every run's creation would otherwise pay.
         return []
     have = machine or machine_resources()
     exec_users = executor_users(loaded.spec)

@@ -19,7 +19,6 @@ the engine's most frequent writes.
 from __future__ import annotations
 
 import functools
-import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime
@@ -45,6 +44,7 @@ from sluice.store.models import (
     TaskRow,
     utcnow,
 )
+from sluice.store.run_writes import RunWrites, new_id
 
 if TYPE_CHECKING:
     from sluice.events import EventBus
@@ -76,13 +76,11 @@ def _move_task_statement(to: TaskState) -> Update:
     )
 
 
-def new_id() -> str:
-    """A new random id for runs and tasks."""
-    return uuid.uuid4().hex
-
-
-class Transaction(ExecutionWrites):
+class Transaction(ExecutionWrites, RunWrites):
     """Writes that commit together; their events are published after the commit.
+
+    Beside the gate and tasks (here), executions (:mod:`sluice.store.execution_writes`)
+    and a run's creation (:mod:`sluice.store.run_writes`).
 
     Get one from ``Store.transaction()``. Nothing is published if the transaction rolls
     back; an :class:`IllegalTransitionError` raised by a move rolls back everything

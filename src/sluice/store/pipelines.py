@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from sqlalchemy import func, select
+from typing import cast
+
+from sqlalchemy import Table, bindparam, func, select
 
 from sluice.errors import AlreadyExistsError, FailedPreconditionError, StoreConflictError
 from sluice.store.listing import ListQuery, Page, list_page
@@ -28,6 +30,19 @@ VERSION_COLUMNS = {
 }
 LIST_KEYS = frozenset(COLUMNS)
 VERSION_LIST_KEYS = frozenset(VERSION_COLUMNS)
+
+# A run from a version names it on every create; these read only its ids (Core, built
+# once), not the spec, whose JSON a loaded-pipeline cache makes needless to decode.
+_VERSIONS = cast(Table, PipelineVersionRow.__table__)
+_VERSION_REF = select(_VERSIONS.c.id, _VERSIONS.c.pipeline_id).where(
+    _VERSIONS.c.id == bindparam("ref_version_id")
+)
+_LATEST_REF = (
+    select(_VERSIONS.c.id, _VERSIONS.c.pipeline_id)
+    .where(_VERSIONS.c.pipeline_id == bindparam("ref_pipeline_id"))
+    .order_by(_VERSIONS.c.created_at.desc(), _VERSIONS.c.id.desc())
+    .limit(1)
+)
 
 
 class PipelineRepository:
@@ -117,6 +132,18 @@ class PipelineRepository:
         """The version with this id, or None."""
         with self.store.session() as session:
             return session.get(PipelineVersionRow, version_id)
+
+    def version_ref(self, version_id: str) -> tuple[str, str] | None:
+        """The (id, pipeline id) of the version with this id, or None; no spec is read."""
+        with self.store.engine.connect() as connection:
+            found = connection.execute(_VERSION_REF, {"ref_version_id": version_id}).first()
+        return None if found is None else (str(found[0]), str(found[1]))
+
+    def latest_version_ref(self, pipeline_id: str) -> tuple[str, str] | None:
+        """The (id, pipeline id) of a pipeline's newest version, or None; no spec is read."""
+        with self.store.engine.connect() as connection:
+            found = connection.execute(_LATEST_REF, {"ref_pipeline_id": pipeline_id}).first()
+        return None if found is None else (str(found[0]), str(found[1]))
 
     def latest_version(self, pipeline_id: str) -> PipelineVersionRow | None:
         """The newest version of a pipeline (the id breaking ties), or None."""

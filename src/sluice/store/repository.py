@@ -30,11 +30,12 @@ from sluice.events import RunStateChanged, TaskStateChanged, bus_for
 from sluice.states import RunState, TaskState
 from sluice.store import gate
 from sluice.store.db import get_engine, store_errors
-from sluice.store.gate import Transaction, new_id
+from sluice.store.gate import Transaction
 from sluice.store.lineage import LineageMixin
 from sluice.store.models import ContextRow
 from sluice.store.models import as_utc as as_utc  # re-exported: the engine imports it
 from sluice.store.run_records import RunRecords
+from sluice.store.run_writes import new_id
 from sluice.store.task_records import TaskRecords
 
 __all__ = ["Store", "Transaction", "as_utc", "new_id"]

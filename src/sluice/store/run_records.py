@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from contextlib import AbstractContextManager
 from typing import Any
 
-from sqlalchemy import delete, or_, select, update
+from sqlalchemy import delete, or_, select
 from sqlalchemy.orm import Session
 
 from sluice.errors import (
@@ -19,10 +19,10 @@ from sluice.errors import (
     RunNotFoundError,
     StoreConflictError,
 )
-from sluice.events import EventBus, RunStateChanged
-from sluice.states import INITIAL_RUN_STATES, IllegalTransitionError, RunState
-from sluice.store.gate import new_id
-from sluice.store.models import ExperimentRow, RunRow, StateTransitionRow, TaskRow, utcnow
+from sluice.events import EventBus
+from sluice.states import RunState
+from sluice.store.gate import Transaction
+from sluice.store.models import RunRow, StateTransitionRow, TaskRow
 
 # A run reference this long and all hex may be an id prefix (ids are 32 hex digits).
 _ID_PREFIX = re.compile(r"[0-9a-fA-F]{4,32}")
@@ -38,9 +38,7 @@ class RunRecords:
     def session(self) -> AbstractContextManager[Session]:  # provided by Store
         raise NotImplementedError
 
-    def ensure_context(  # provided by Store
-        self, session: Session, type_: str, name: str, properties: dict[str, Any] | None = None
-    ) -> int:
+    def transaction(self) -> AbstractContextManager[Transaction]:  # provided by Store
         raise NotImplementedError
 
     def create_run(
@@ -60,9 +58,11 @@ class RunRecords:
         """Record a new run with its contexts (pipeline, run, experiment); returns the row.
 
         ``fields`` sets other :class:`RunRow` columns (the server's KFP fields). The run's
-        creation is the first row of its history and is published as an event. Everything
-        is one transaction: the run, its contexts, its history row and, for a run in a KFP
-        experiment, the experiment's ``last_run_created_at``.
+        creation is the first row of its history (``at`` its ``created_at``) and is
+        published as an event. Everything is one transaction of Core statements
+        (:mod:`sluice.store.run_writes`): the run, its contexts, its history row and, for a
+        run in a KFP experiment, the experiment's ``last_run_created_at``. The returned
+        row holds every column and is attached to no session.
 
         Raises:
             IllegalTransitionError: ``state`` is not a state a run may start in.
@@ -71,18 +71,20 @@ class RunRecords:
                 concurrent writers of one name cannot both succeed.
         """
         try:
-            return self._insert_run(
-                name=name,
-                display_name=display_name,
-                pipeline_name=pipeline_name,
-                pipeline_spec=pipeline_spec,
-                arguments=arguments,
-                pipeline_root=pipeline_root,
-                options=options,
-                state=state,
-                experiment=experiment,
-                **fields,
-            )
+            with self.transaction() as tx:
+                row, _history = tx.create_run(
+                    name=name,
+                    display_name=display_name,
+                    pipeline_name=pipeline_name,
+                    pipeline_spec=pipeline_spec,
+                    arguments=arguments,
+                    pipeline_root=pipeline_root,
+                    options=options,
+                    state=state,
+                    experiment=experiment,
+                    **fields,
+                )
+            return row
         except StoreConflictError:
             # Only the name is unique among what this insert writes (the id and the run
             # context are new); anything else is a bug and keeps its traceback.
@@ -93,64 +95,6 @@ class RunRecords:
                 "(unlike a KFP or Vertex display name); choose another run name, or leave "
                 "it out to get a generated one"
             ) from None
-
-    def _insert_run(
-        self,
-        *,
-        name: str,
-        display_name: str,
-        pipeline_name: str,
-        pipeline_spec: dict[str, Any],
-        arguments: dict[str, Any],
-        pipeline_root: str,
-        options: dict[str, Any],
-        state: RunState,
-        experiment: str | None,
-        **fields: Any,
-    ) -> RunRow:
-        state = RunState(state)
-        if state not in INITIAL_RUN_STATES:
-            raise IllegalTransitionError(f"a run cannot be created {state.value}")
-        run_id = new_id()
-        with self.session() as session:
-            row = RunRow(
-                id=run_id,
-                name=name,
-                display_name=display_name,
-                pipeline_name=pipeline_name,
-                pipeline_spec=pipeline_spec,
-                arguments=arguments,
-                pipeline_root=pipeline_root,
-                options=options,
-                state=state.value,
-                outputs={},
-                **fields,
-            )
-            session.add(row)
-            # The row goes in first: a taken name fails here, before ensure_context's
-            # savepoints (which pysqlite would commit on their own) have written anything.
-            session.flush()
-            row.pipeline_context_id = self.ensure_context(session, "system.Pipeline", pipeline_name)
-            row.run_context_id = self.ensure_context(
-                session, "system.PipelineRun", run_id, {"name": name}
-            )
-            if experiment:
-                row.experiment_context_id = self.ensure_context(
-                    session, "system.Experiment", experiment
-                )
-            history = StateTransitionRow(run_id=run_id, state=state.value, at=utcnow())
-            session.add(history)
-            if row.experiment_id:
-                # The KFP experiment's "last run created", in the run's own transaction.
-                session.execute(
-                    update(ExperimentRow)
-                    .where(ExperimentRow.id == row.experiment_id)
-                    .values(last_run_created_at=row.created_at or history.at)
-                )
-        self.events.publish(
-            RunStateChanged(seq=history.id, run_id=run_id, state=state, at=history.at)
-        )
-        return row
 
     def get_run(self, id_or_name: str) -> RunRow | None:
         """The run a reference names (see :meth:`resolve_run`), or None if none does.

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import APIRouter, Depends, Request
+from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict
 
 from sluice.server import services
@@ -15,7 +16,7 @@ from sluice.server.kfp_filters import list_json, list_query
 from sluice.server.limits import Description, LimitedRoute, Name, Text
 from sluice.server.serialize import artifact_ids_of, run_json
 from sluice.server.submission import submit_run
-from sluice.service.runs import LIST_KEYS, RunService
+from sluice.service.runs import LIST_KEYS, RunService, creation_history
 from sluice.store.models import RunRow
 
 router = APIRouter(tags=["runs"], dependencies=[Depends(require_token)], route_class=LimitedRoute)
@@ -66,14 +67,14 @@ def resolve_source(
         return pipeline_spec, None, None
     pipeline_id = reference.pipeline_id if reference else None
     version_id = (reference.pipeline_version_id if reference else None) or version_id
-    version = services.pipelines(state).source_of(pipeline_id, version_id)
-    if version is None:
+    source = services.pipelines(state).run_source(pipeline_id, version_id)
+    if source is None:
         raise bad_request("a run needs pipeline_spec or pipeline_version_reference")
-    return version.pipeline_spec, version.pipeline_id, version.id
+    return source.pipeline, source.pipeline_id, source.version_id
 
 
-@router.post("/runs")
-def create_run(body: RunIn, request: Request) -> dict[str, Any]:
+@router.post("/runs", response_model=None)
+def create_run(body: RunIn, request: Request) -> JSONResponse:
     """Validate and queue a run; it executes in the background."""
     state = state_of(request)
     pipeline, pipeline_id, version_id = resolve_source(
@@ -92,7 +93,10 @@ def create_run(body: RunIn, request: Request) -> dict[str, Any]:
         pipeline_version_id=version_id,
         service_account=body.service_account,
     )
-    return run_json(row, tasks=[], history=services.runs(state).history(row.id))
+    # Rendered here, in the request's worker thread: a dict answer would be validated
+    # against its annotation in a second trip to the thread pool, then encoded on the
+    # event loop, where it holds up every other request (healthz too).
+    return JSONResponse(run_json(row, tasks=[], history=creation_history(row)))
 
 
 def run_details(state: ServerState, run_id: str) -> dict[str, Any]:
