@@ -27,7 +27,11 @@ def get_or_create_record(
     """The task's row: the stored one when resuming, otherwise a new one.
 
     The task's kind is decided here, once, from the IR (unless ``kind`` is given); a
-    resumed run reads it back from the row.
+    resumed run reads it back from the row. A new PENDING container task's row is created
+    deferred: the store writes it with the task's first state change (its cache hit, its
+    attempt's start, its skip or failure), in that change's transaction, so creating a
+    task costs no commit of its own. Nothing acts on a task before that change: resolving
+    its inputs and looking it up in the cache only read.
     """
     path = path or scope.child_path(name)
     existing = ctx.existing.get(path)
@@ -39,13 +43,14 @@ def get_or_create_record(
             existing.state = state.value
         return existing
     image, resources = _image_and_resources(ctx, task)
+    kind = kind or task_kind(ctx.spec, ctx.deployment, task)
     row = ctx.store.create_task(
         run_id=ctx.run_id,
         parent_id=scope.parent_task_id,
         name=name,
         path=path,
         display_name=task.task_info.name or name,
-        kind=(kind or task_kind(ctx.spec, ctx.deployment, task)).value,
+        kind=kind.value,
         component_name=task.component_ref.name,
         state=state,
         error=error,
@@ -53,6 +58,7 @@ def get_or_create_record(
         resources=resources,
         image=image,
         finished=state.is_final,
+        deferred=kind is TaskKind.CONTAINER and state is TaskState.PENDING,
     )
     ctx.existing[path] = row
     return row
