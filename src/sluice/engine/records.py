@@ -11,6 +11,9 @@ from sluice.engine.model import Scope, TaskResult
 from sluice.engine.states import TaskState
 from sluice.store.models import TaskRow
 
+# Kinds whose new rows wait for their first state change (see get_or_create_record).
+_DEFERRED_KINDS = frozenset({TaskKind.CONTAINER, TaskKind.ITERATION})
+
 
 def get_or_create_record(
     ctx: RunContext,
@@ -27,11 +30,12 @@ def get_or_create_record(
     """The task's row: the stored one when resuming, otherwise a new one.
 
     The task's kind is decided here, once, from the IR (unless ``kind`` is given); a
-    resumed run reads it back from the row. A new PENDING container task's row is created
-    deferred: the store writes it with the task's first state change (its cache hit, its
-    attempt's start, its skip or failure), in that change's transaction, so creating a
-    task costs no commit of its own. Nothing acts on a task before that change: resolving
-    its inputs and looking it up in the cache only read.
+    resumed run reads it back from the row. A new PENDING container task's or loop
+    iteration's row is created deferred: the store writes it with the task's first state
+    change (a cache hit, an attempt's start, an iteration's move to RUNNING, a skip or a
+    failure), in that change's transaction, so creating a task costs no commit of its
+    own. Nothing acts on a task before that change: resolving its inputs and looking it up
+    in the cache only read, and an iteration moves to RUNNING at once.
     """
     path = path or scope.child_path(name)
     existing = ctx.existing.get(path)
@@ -58,7 +62,7 @@ def get_or_create_record(
         resources=resources,
         image=image,
         finished=state.is_final,
-        deferred=kind is TaskKind.CONTAINER and state is TaskState.PENDING,
+        deferred=kind in _DEFERRED_KINDS and state is TaskState.PENDING,
     )
     ctx.existing[path] = row
     return row
