@@ -36,8 +36,9 @@ def test_local_and_remote_task_roots(tmp_path: Path) -> None:
     local = _layout(tmp_path, str(tmp_path / "artifacts"))
     assert local.task_root("") == f"{tmp_path}/artifacts/my-run/"
     assert local.local_task_root("train") == tmp_path / "artifacts" / "my-run" / "train"
-    attempt = local.attempt("train", 2)
-    assert attempt.executor_output == attempt.directory / "executor_output.json"
+    assert local.executor_output("train") == local.local_task_root("train") / (
+        "executor_output.json"
+    )
     assert local.local_pipeline_root == tmp_path / "artifacts"
     assert not local.remote_root
 

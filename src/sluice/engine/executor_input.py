@@ -118,8 +118,9 @@ def build_executor_input(
                 }
             ]
         }
-    output_file = files.executor_output
-    output_file.unlink(missing_ok=True)  # never read an older output as this attempt's
+    output_file = ctx.layout.executor_output(path)
+    output_file.parent.mkdir(parents=True, exist_ok=True)
+    output_file.unlink(missing_ok=True)  # a retry must not read the last attempt's output
     return {
         "inputs": {
             "parameterValues": json_ready(inputs.parameters),

@@ -4,9 +4,8 @@ Two trees belong to a run:
 
 * its working directory, ``<runs_dir>/<run id>/``, holding one directory per attempt of
   each container task, ``<task path>/attempt-<N>/`` with ``log.txt`` (stdout and
-  stderr), ``outputs/`` (the output parameter files), ``work/`` (the process's cwd),
-  ``executor_output.json`` (KFP's executor output file) and ``exception.json`` (what a
-  Python component raised);
+  stderr), ``outputs/`` (the output parameter files), ``work/`` (the process's cwd) and
+  ``exception.json`` (what a Python component raised);
 * its artifacts, ``<pipeline root>/<run name>/<task path>/<output>``, which a task writes
   where it runs: there for a local root, under ``<home>/staging/<run id>/`` for a remote
   one (uploaded after the task).
@@ -50,16 +49,6 @@ class AttemptLayout:
     def outputs(self) -> Path:
         """Where the task writes its output parameter files."""
         return self.directory / "outputs"
-
-    @property
-    def executor_output(self) -> Path:
-        """The attempt's executor-output file (KFP's ``outputFile``).
-
-        In the attempt's directory, not the task's artifact root: like the launcher's, it
-        is the attempt's scratch, and creating no directory for it saves a ``mkdir`` per
-        task that has no output artifact.
-        """
-        return self.directory / "executor_output.json"
 
     @property
     def exception(self) -> Path:
@@ -144,3 +133,7 @@ class RunLayout:
     def local_pipeline_root(self) -> Path:
         """The local directory every task's outputs of this run are under."""
         return self.local_task_root("").parent
+
+    def executor_output(self, path: str) -> Path:
+        """The executor-output file of the task at ``path`` (KFP's ``outputFile``)."""
+        return self.local_task_root(path) / "executor_output.json"
