@@ -24,8 +24,8 @@ from pathlib import Path
 from typing import Any
 
 from sluice.errors import ExecutorError
-from sluice.executors.processes import KILL_GRACE_SECONDS, signal_group
 from sluice.executors import zygote_pool
+from sluice.executors.processes import KILL_GRACE_SECONDS, signal_group
 from sluice.executors.reaper import MARKER_VAR, kill_marked, new_marker
 
 __all__ = [
