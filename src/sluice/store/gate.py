@@ -27,6 +27,7 @@ import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime
+from types import SimpleNamespace
 from typing import TYPE_CHECKING, Any, cast
 
 from sqlalchemy import Table, Update, bindparam, func, insert, select, update
@@ -221,12 +222,19 @@ class Transaction(ExecutionWrites):
             values["run_id"], values["id"], values["state"], values["error"], values["created_at"]
         )
         state = TaskState(values["state"])
+        # The event reads four fields; an ORM row would cost more than the INSERT itself.
+        fields = SimpleNamespace(
+            path=values["path"],
+            display_name=values["display_name"],
+            kind=values["kind"],
+            attempts=values["attempts"],
+        )
         self.pending.append(
             task_event(
                 seq,
                 values["run_id"],
                 values["id"],
-                TaskRow(**values),
+                fields,
                 state,
                 values["error"],
                 values["created_at"],
