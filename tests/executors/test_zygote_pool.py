@@ -101,3 +101,40 @@ def test_the_kept_worker_dies_with_a_sigkilled_process(tmp_path: Path) -> None:
     os.kill(proc.pid, signal.SIGKILL)
     proc.wait(timeout=60)
     assert process_gone(worker)
+
+
+# A process that keeps a worker warm, then forks: the child runs an attempt of its own.
+FORK_AFTER = """
+import asyncio, os, sys
+from pathlib import Path
+from sluice.executors.zygote_client import ForkWorker
+
+async def once(work):
+    worker = ForkWorker(keep_warm=True)
+    work.mkdir(exist_ok=True)
+    code = await worker.run(module="m", argv=[], source="print('hi')", source_path=work / "m.py",
+                            cwd=work, env=dict(os.environ), log_path=work / "log.txt")
+    await worker.aclose()
+    return code
+
+root = Path(sys.argv[1])
+assert asyncio.run(once(root / "parent")) == 0
+pid = os.fork()
+if pid == 0:
+    os._exit(asyncio.run(once(root / "child")))
+_, status = os.waitpid(pid, 0)
+print(os.waitstatus_to_exitcode(status))
+"""
+
+
+def test_a_forked_process_starts_its_own_worker(tmp_path: Path) -> None:
+    done = subprocess.run(
+        [sys.executable, "-c", FORK_AFTER, str(tmp_path)],
+        env={**os.environ, "PYTHONPATH": SRC},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "0"
+    assert (tmp_path / "child" / "log.txt").read_text() == "hi\n"

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import atexit
 import contextlib
+import os
 import signal
 import subprocess
 import threading
@@ -100,6 +101,16 @@ def _close(proc: subprocess.Popen[bytes]) -> None:
             proc.send_signal(signal.SIGTERM)
         with contextlib.suppress(subprocess.TimeoutExpired):
             proc.wait(timeout=2)
+
+
+def _forget_in_child() -> None:
+    """A forked copy of this process owns neither the kept worker nor the starter thread
+    (threads do not survive a fork): it starts its own when it needs one."""
+    global _parked, _starter, _lock
+    _parked, _starter, _lock = None, None, threading.Lock()
+
+
+os.register_at_fork(after_in_child=_forget_in_child)
 
 
 @atexit.register
