@@ -130,6 +130,9 @@ async def run_container_task(call: TaskCall) -> TaskResult:
             if number > 1:
                 await asyncio.sleep(_backoff_seconds(policy, number - 1))
             attempt = await _build(this, previous + number, first=number == 1, resources=resources)
+            if ctx.slots.locked():
+                # It waits for a slot: it shows PENDING meanwhile (its row may be deferred).
+                ctx.store.write_deferred_task(record.id)
             await ctx.slots.acquire()
         except asyncio.CancelledError:
             _record_canceled(this)
@@ -223,6 +226,7 @@ async def _build(this: _Task, number: int, *, first: bool, resources: Resources)
     files.work.mkdir(parents=True, exist_ok=True)
     inputs = this.inputs
     if ctx.layout.remote_root:
+        ctx.store.write_deferred_task(record.id)  # staging can take a while: show PENDING
         inputs = replace(
             inputs, artifacts=await localize_inputs(inputs.artifacts, ctx.layout.staging_dir)
         )

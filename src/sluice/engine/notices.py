@@ -26,7 +26,9 @@ def unused_image_notice(ctx: RunContext, path: str, container: ContainerSpec) ->
         return None
     # kfp's launcher passes the function's name to its executor; a container component that
     # happens to run kfp's executor is a lightweight component in all but name.
-    lightweight = "--function_to_execute" in [*container.command, *container.args]
+    # (Asked for every task of such a component: the cheap test first, no copy of the args.)
+    flag = "--function_to_execute"
+    lightweight = flag in container.args or flag in container.command
     if lightweight and _PYTHON_IMAGE.fullmatch(image):
         return None
     ctx.noticed_images.add(image)

@@ -11,6 +11,9 @@ from sluice.engine.model import Scope, TaskResult
 from sluice.engine.states import TaskState
 from sluice.store.models import TaskRow
 
+# Kinds whose new rows wait for their first state change (see get_or_create_record).
+_DEFERRED_KINDS = frozenset({TaskKind.CONTAINER, TaskKind.ITERATION})
+
 
 def get_or_create_record(
     ctx: RunContext,
@@ -27,7 +30,12 @@ def get_or_create_record(
     """The task's row: the stored one when resuming, otherwise a new one.
 
     The task's kind is decided here, once, from the IR (unless ``kind`` is given); a
-    resumed run reads it back from the row.
+    resumed run reads it back from the row. A new PENDING container task's or loop
+    iteration's row is created deferred: the store writes it with the task's first state
+    change (a cache hit, an attempt's start, an iteration's move to RUNNING, a skip or a
+    failure), in that change's transaction, so creating a task costs no commit of its
+    own. Nothing acts on a task before that change: resolving its inputs and looking it up
+    in the cache only read, and an iteration moves to RUNNING at once.
     """
     path = path or scope.child_path(name)
     existing = ctx.existing.get(path)
@@ -39,13 +47,14 @@ def get_or_create_record(
             existing.state = state.value
         return existing
     image, resources = _image_and_resources(ctx, task)
+    kind = kind or task_kind(ctx.spec, ctx.deployment, task)
     row = ctx.store.create_task(
         run_id=ctx.run_id,
         parent_id=scope.parent_task_id,
         name=name,
         path=path,
         display_name=task.task_info.name or name,
-        kind=(kind or task_kind(ctx.spec, ctx.deployment, task)).value,
+        kind=kind.value,
         component_name=task.component_ref.name,
         state=state,
         error=error,
@@ -53,6 +62,7 @@ def get_or_create_record(
         resources=resources,
         image=image,
         finished=state.is_final,
+        deferred=kind in _DEFERRED_KINDS and state is TaskState.PENDING,
     )
     ctx.existing[path] = row
     return row

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import secrets
+import threading
+from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
@@ -92,6 +94,29 @@ def default_run_name(pipeline_name: str) -> str:
 # Generated names that may collide before giving up; each retry draws 32 new bits.
 _NAME_ATTEMPTS = 8
 
+# The parsed pipelines of the runs this process created lately, by run id: executing one of
+# them here (`sluice run`, the Python API) takes it instead of parsing the stored spec back
+# (a third of a small cached run). A run's spec never changes once recorded, so the two are
+# the same; each is taken once. Bounded, because a server's API process creates runs that
+# its worker process executes (and parses).
+_CREATED: OrderedDict[str, LoadedPipeline] = OrderedDict()
+_CREATED_MAX = 8
+_CREATED_LOCK = threading.Lock()
+
+
+def _remember_created(run_id: str, loaded: LoadedPipeline) -> None:
+    with _CREATED_LOCK:
+        _CREATED[run_id] = loaded
+        while len(_CREATED) > _CREATED_MAX:
+            _CREATED.popitem(last=False)
+
+
+def _stored_pipeline(run: RunRow) -> LoadedPipeline:
+    """The run's pipeline: the one this process created it with, else parsed from the store."""
+    with _CREATED_LOCK:
+        loaded = _CREATED.pop(run.id, None)
+    return loaded if loaded is not None else LoadedPipeline.from_dict(run.pipeline_spec)
+
 
 def create_run(
     store: Store,
@@ -119,7 +144,7 @@ def create_run(
     for attempt in range(_NAME_ATTEMPTS):
         name = run_name or default_run_name(loaded.name)
         try:
-            return store.create_run(
+            row = store.create_run(
                 name=name,
                 display_name=display_name or name,
                 pipeline_name=loaded.name,
@@ -131,6 +156,8 @@ def create_run(
                 experiment=experiment,
                 **(fields or {}),
             )
+            _remember_created(row.id, loaded)
+            return row
         except RunNameTakenError:
             # The user's own name is theirs to change; a generated one we draw again.
             if run_name is not None or attempt == _NAME_ATTEMPTS - 1:
@@ -238,7 +265,7 @@ async def _execute_locked(
     assert run is not None, run_id
     # Holding the lock, nobody else runs this run's attempts: any still RUNNING is dead.
     store.abandon_attempts(run.id, ABANDONED_REASON)
-    loaded = LoadedPipeline.from_dict(run.pipeline_spec)
+    loaded = _stored_pipeline(run)
     options = RunOptions.from_json(run.options or {})
     if executor is None:
         executor = registry.get(options.executor, settings)

@@ -211,8 +211,13 @@ def _is_benign(words: list[str]) -> bool:
     return "-m" in words and words[words.index("-m") + 1 :][:1] == ["venv"]
 
 
+@functools.lru_cache(maxsize=256)
 def is_kfp_requirement(requirement: str) -> bool:
-    """Whether a requirement names kfp itself (``kfp==X``, or a URL/path of kfp's source)."""
+    """Whether a requirement names kfp itself (``kfp==X``, or a URL/path of kfp's source).
+
+    Cached: every task of a component asks about the same requirement, and parsing it is
+    most of what a task's prelude check costs.
+    """
     try:
         return canonicalize_name(Requirement(requirement).name) == "kfp"
     except InvalidRequirement:

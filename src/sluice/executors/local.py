@@ -63,7 +63,8 @@ class LocalExecutor:
     def __init__(self, *, venv_root: Path, use_fork_worker: bool = True) -> None:
         self.venvs = VenvCache(venv_root)
         self.use_fork_worker = use_fork_worker
-        self._worker = ForkWorker()
+        # Kept warm between runs: a process's next run forks from the same worker.
+        self._worker = ForkWorker(keep_warm=True)
         self._missing: dict[tuple[str, ...], list[str]] = {}
 
     async def execute(self, request: ExecutionRequest) -> ExecutionResult:

@@ -223,6 +223,21 @@ class _Zygote:
             os.close(fd)
 
 
+def _set_environ(env: dict[str, str]) -> None:
+    """Make ``os.environ`` exactly ``env``, changing only what differs.
+
+    An attempt's environment is mostly the worker's own (the orchestrator's, plus the
+    task's variables): clearing and refilling it would call ``putenv`` for every one of
+    them, in a child that has just been forked and pays for every page it touches.
+    """
+    environ = os.environ
+    for key in [key for key in environ if key not in env]:
+        del environ[key]
+    for key, value in env.items():
+        if environ.get(key) != value:
+            environ[key] = value
+
+
 def _run_child(request: dict[str, Any], worker_pid: int) -> int:
     """Become the attempt: like ``python3 -m <module> <argv>`` started in ``cwd``."""
     os.setsid()  # own process group, so the attempt can be killed as a whole
@@ -234,8 +249,7 @@ def _run_child(request: dict[str, Any], worker_pid: int) -> int:
         os.dup2(log_fd, 2)
         os.close(log_fd)
         os.chdir(request["cwd"])
-        os.environ.clear()
-        os.environ.update(request["env"])
+        _set_environ(request["env"])
         with open(request["source_path"], "w", encoding="utf-8") as f:
             f.write(request["source"])
     except OSError as exc:  # reported like the launcher's shell would, then a failed attempt

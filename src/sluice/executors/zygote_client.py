@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from sluice.errors import ExecutorError
+from sluice.executors import zygote_pool
 from sluice.executors.processes import KILL_GRACE_SECONDS, signal_group
 from sluice.executors.reaper import MARKER_VAR, kill_marked, new_marker
 
@@ -89,10 +90,16 @@ class ForkWorker:
 
     Args:
         grace: seconds between SIGTERM and SIGKILL when an attempt is cancelled.
+        keep_warm: :meth:`aclose` of an idle worker keeps its process for the next
+            ForkWorker of this process to take, rather than stopping it
+            (:mod:`sluice.executors.zygote_pool`).
     """
 
-    def __init__(self, *, grace: float = KILL_GRACE_SECONDS) -> None:
+    def __init__(self, *, grace: float = KILL_GRACE_SECONDS, keep_warm: bool = False) -> None:
         self._grace = grace
+        self._keep_warm = keep_warm
+        self._env: dict[str, str] = {}
+        self._finalizer: weakref.finalize[Any, Any] | None = None
         self._proc: subprocess.Popen[bytes] | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._attempts: dict[int, _Attempt] = {}
@@ -158,9 +165,15 @@ class ForkWorker:
             raise
 
     async def aclose(self) -> None:
-        """Stop the worker; it kills any child still running."""
+        """Stop the worker; it kills any child still running.
+
+        With ``keep_warm``, a worker with nothing running and nothing left to read or
+        write is kept for the next ForkWorker of this process instead.
+        """
         proc = self._proc
         if proc is None:
+            return
+        if self._park():
             return
         if self._writing and self._loop is not None and proc.stdin is not None:
             self._loop.remove_writer(proc.stdin.fileno())
@@ -182,26 +195,41 @@ class ForkWorker:
         if self._proc is not None:
             return
         env = dict(os.environ, _KFP_RUNTIME="true")
-        try:
-            proc = subprocess.Popen(
-                # Our pid: the worker asks for a signal when we die, and checks we still live.
-                [sys.executable, "-c", _BOOTSTRAP, _ZYGOTE_PATH, str(os.getpid())],
-                stdin=subprocess.PIPE,
-                stdout=subprocess.PIPE,
-                env=env,
-                start_new_session=True,  # terminal Ctrl-C goes to the orchestrator only
-            )
-        except OSError as exc:
-            raise ExecutorError(f"could not start the fork worker: {exc}") from exc
+        proc = zygote_pool.take(env) if self._keep_warm else None
+        if proc is None:
+            try:
+                proc = zygote_pool.spawn(
+                    # Our pid: the worker asks for a signal when we die, and checks we live.
+                    [sys.executable, "-c", _BOOTSTRAP, _ZYGOTE_PATH, str(os.getpid())],
+                    env,
+                    keep_warm=self._keep_warm,
+                )
+            except OSError as exc:
+                raise ExecutorError(f"could not start the fork worker: {exc}") from exc
         assert proc.stdout is not None and proc.stdin is not None
         os.set_blocking(proc.stdout.fileno(), False)
         os.set_blocking(proc.stdin.fileno(), False)
         loop.add_reader(proc.stdout.fileno(), self._on_readable)
-        self._proc, self._loop, self._buffer = proc, loop, b""
+        self._proc, self._loop, self._buffer, self._env = proc, loop, b"", env
         self._outbox, self._writing = bytearray(), False
         # A worker nobody closed (or a dropped ForkWorker) still goes away, at the latest when
         # the orchestrator exits; it takes its running children with it.
-        weakref.finalize(self, _stop, proc)
+        self._finalizer = weakref.finalize(self, _stop, proc)
+
+    def _park(self) -> bool:
+        """Hand an idle worker to :mod:`~sluice.executors.zygote_pool`; whether it was."""
+        proc, loop = self._proc, self._loop
+        idle = not (self._attempts or self._outbox or self._writing or self._buffer)
+        if not (self._keep_warm and idle and proc is not None and proc.poll() is None):
+            return False
+        if loop is None or loop.is_closed() or proc.stdout is None:
+            return False
+        loop.remove_reader(proc.stdout.fileno())
+        if self._finalizer is not None:
+            self._finalizer.detach()
+        self._proc = self._loop = self._finalizer = None
+        zygote_pool.park(proc, self._env)
+        return True
 
     def _send(self, message: dict[str, Any]) -> None:
         """Queue a message for the worker and write what the pipe takes right now.

@@ -29,6 +29,9 @@ class ExecutionWrites:
     connection: Connection
     _run_contexts: dict[str, set[int]]
 
+    def write_deferred(self, task_id: str | None) -> None:
+        """Insert the task's deferred row first (:class:`~sluice.store.gate.Transaction`)."""
+
     # -- executions -------------------------------------------------------------------------
 
     def create_execution(
@@ -50,6 +53,7 @@ class ExecutionWrites:
         cache_key: dict[str, Any] | None = None,
     ) -> int:
         """Record an execution with its INPUT events and run contexts; returns its id."""
+        self.write_deferred(task_id)
         result = self.connection.execute(
             _INSERT_EXECUTION,
             {

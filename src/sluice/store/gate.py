@@ -9,7 +9,11 @@ on the store's event bus (:mod:`sluice.events`) once it has committed.
 
 A :class:`Transaction` also groups the writes of one step of a task: recording an
 attempt's execution with its move to RUNNING, its end with the move to SUCCEEDED, a cache
-hit with its move to CACHED. Each group commits before the engine acts on it (before the
+hit with its move to CACHED. A container task's row can be created *deferred*
+(:func:`task_values` builds it, ``Store.create_task(deferred=True)`` holds it): it is then
+inserted, with its PENDING history row, by the first write that names the task, in that
+write's transaction, so a task's creation and its start (or its cache hit) cost one commit,
+not two. Each group commits before the engine acts on it (before the
 process starts, before the next task reads the outputs), so a killed process still finds
 every state change it acted on. These are Core statements on a plain connection: the ORM's
 unit of work and session synchronisation cost several times the statements themselves on
@@ -22,6 +26,7 @@ import functools
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime
+from types import SimpleNamespace
 from typing import TYPE_CHECKING, Any, cast
 
 from sqlalchemy import Table, Update, bindparam, func, insert, select, update
@@ -88,12 +93,20 @@ class Transaction(ExecutionWrites, RunWrites):
     """
 
     def __init__(
-        self, connection: Connection, run_contexts: dict[str, set[int]], events: EventBus
+        self,
+        connection: Connection,
+        run_contexts: dict[str, set[int]],
+        events: EventBus,
+        unwritten: dict[str, dict[str, Any]] | None = None,
     ) -> None:
         self.connection = connection
         self._run_contexts = run_contexts
         self._bus = events
         self.pending: list[Event] = []
+        # Deferred task rows (shared with the Store), and those this transaction wrote: they
+        # go back to ``unwritten`` if it rolls back.
+        self._unwritten: dict[str, dict[str, Any]] = {} if unwritten is None else unwritten
+        self.wrote_deferred: list[dict[str, Any]] = []
 
     # -- the gate ---------------------------------------------------------------------------
 
@@ -149,6 +162,7 @@ class Transaction(ExecutionWrites, RunWrites):
     ) -> TaskStateChanged:
         """Move a task to ``to``, if the table allows it; see ``Store.transition_task``."""
         to = TaskState(to)
+        self.write_deferred(task_id)
         now = utcnow()
         if started:
             fields["started_at"] = now
@@ -185,60 +199,45 @@ class Transaction(ExecutionWrites, RunWrites):
 
     # -- tasks ------------------------------------------------------------------------------
 
-    def create_task(
-        self,
-        *,
-        run_id: str,
-        parent_id: str | None,
-        name: str,
-        path: str,
-        display_name: str,
-        kind: str,
-        component_name: str,
-        state: TaskState = TaskState.PENDING,
-        iteration_index: int | None = None,
-        error: str | None = None,
-        image: str | None = None,
-        resources: dict[str, Any] | None = None,
-        finished: bool = False,
-    ) -> TaskRow:
+    def create_task(self, **task: Any) -> TaskRow:
         """Record a new task with its first history row; see ``Store.create_task``."""
-        state = TaskState(state)
-        if state not in INITIAL_TASK_STATES:
-            raise IllegalTransitionError(f"a task cannot be created {state.value}")
-        now = utcnow()
-        # Every column, so the returned row (not attached to any session) is complete.
-        values: dict[str, Any] = {
-            "id": new_id(),
-            "run_id": run_id,
-            "parent_id": parent_id,
-            "name": name,
-            "path": path,
-            "display_name": display_name,
-            "kind": kind,
-            "component_name": component_name,
-            "iteration_index": iteration_index,
-            "state": state.value,
-            "attempts": 0,
-            "inputs": {},
-            "outputs": {},
-            "fingerprint": None,
-            "cached_from_task_id": None,
-            "image": image,
-            "resources": resources or {},
-            "error": error,
-            "error_details": None,
-            "notices": [],
-            "log_path": None,
-            "created_at": now,
-            "started_at": None,
-            "finished_at": now if finished else None,
-        }
+        values = task_values(**task)
+        self._insert_task(values)
+        return TaskRow(**values)
+
+    def write_deferred(self, task_id: str | None) -> None:
+        """Insert the task's deferred row (see the module docstring), if it has one."""
+        values = self._unwritten.pop(task_id, None) if task_id is not None else None
+        if values is not None:
+            self.wrote_deferred.append(values)
+            self._insert_task(values)
+
+    def _insert_task(self, values: dict[str, Any]) -> None:
+        # A child's row needs its parent's (a foreign key).
+        self.write_deferred(values["parent_id"])
         self.connection.execute(_INSERT_TASK, values)
-        row = TaskRow(**values)
-        seq = self._history(run_id, row.id, state.value, error, now)
-        self.pending.append(task_event(seq, run_id, row.id, row, state, error, now))
-        return row
+        seq = self._history(
+            values["run_id"], values["id"], values["state"], values["error"], values["created_at"]
+        )
+        state = TaskState(values["state"])
+        # The event reads four fields; an ORM row would cost more than the INSERT itself.
+        fields = SimpleNamespace(
+            path=values["path"],
+            display_name=values["display_name"],
+            kind=values["kind"],
+            attempts=values["attempts"],
+        )
+        self.pending.append(
+            task_event(
+                seq,
+                values["run_id"],
+                values["id"],
+                fields,
+                state,
+                values["error"],
+                values["created_at"],
+            )
+        )
 
     def publish(self) -> None:
         """Publish what was written (call only after the commit)."""
@@ -249,14 +248,79 @@ class Transaction(ExecutionWrites, RunWrites):
 
 @contextmanager
 def transaction(
-    connection_source: Any, run_contexts: dict[str, set[int]], events: EventBus
+    connection_source: Any,
+    run_contexts: dict[str, set[int]],
+    events: EventBus,
+    unwritten: dict[str, dict[str, Any]] | None = None,
 ) -> Iterator[Transaction]:
     """A :class:`Transaction` on ``connection_source.begin()`` (an Engine): commits on
-    success, rolls back on error, publishes the events after the commit."""
-    with connection_source.begin() as connection:
-        tx = Transaction(connection, run_contexts, events)
-        yield tx
+    success, rolls back on error, publishes the events after the commit. ``unwritten``
+    holds the deferred task rows (see the module docstring)."""
+    tx: Transaction | None = None
+    try:
+        with connection_source.begin() as connection:
+            tx = Transaction(connection, run_contexts, events, unwritten)
+            yield tx
+    except BaseException:
+        if tx is not None:  # rolled back: the deferred rows it wrote are still to write
+            for values in tx.wrote_deferred:
+                tx._unwritten.setdefault(values["id"], values)
+        raise
     tx.publish()
+
+
+def task_values(
+    *,
+    run_id: str,
+    parent_id: str | None,
+    name: str,
+    path: str,
+    display_name: str,
+    kind: str,
+    component_name: str,
+    state: TaskState = TaskState.PENDING,
+    iteration_index: int | None = None,
+    error: str | None = None,
+    image: str | None = None,
+    resources: dict[str, Any] | None = None,
+    finished: bool = False,
+) -> dict[str, Any]:
+    """Every column of a new task's row (a new id, created now), checked: the row to insert.
+
+    Raises:
+        IllegalTransitionError: ``state`` is not a state a task may start in.
+    """
+    state = TaskState(state)
+    if state not in INITIAL_TASK_STATES:
+        raise IllegalTransitionError(f"a task cannot be created {state.value}")
+    now = utcnow()
+    # Every column, so the row built from them (attached to no session) is complete.
+    return {
+        "id": new_id(),
+        "run_id": run_id,
+        "parent_id": parent_id,
+        "name": name,
+        "path": path,
+        "display_name": display_name,
+        "kind": kind,
+        "component_name": component_name,
+        "iteration_index": iteration_index,
+        "state": state.value,
+        "attempts": 0,
+        "inputs": {},
+        "outputs": {},
+        "fingerprint": None,
+        "cached_from_task_id": None,
+        "image": image,
+        "resources": resources or {},
+        "error": error,
+        "error_details": None,
+        "notices": [],
+        "log_path": None,
+        "created_at": now,
+        "started_at": None,
+        "finished_at": now if finished else None,
+    }
 
 
 def move_task(

@@ -53,6 +53,9 @@ class Store(RunRecords, TaskRecords, LineageMixin):
         self.events = bus_for(url)
         # Context ids of runs, which never change once the run exists.
         self._run_contexts: dict[str, set[int]] = {}
+        # Task rows created deferred, by id, until the first write naming the task inserts
+        # them (see sluice.store.gate); only this Store's transactions know them.
+        self._unwritten: dict[str, dict[str, Any]] = {}
 
     @contextmanager
     def session(self) -> Iterator[Session]:
@@ -73,7 +76,7 @@ class Store(RunRecords, TaskRecords, LineageMixin):
         """
         with (
             store_errors(self.url),
-            gate.transaction(self.engine, self._run_contexts, self.events) as tx,
+            gate.transaction(self.engine, self._run_contexts, self.events, self._unwritten) as tx,
         ):
             yield tx
 

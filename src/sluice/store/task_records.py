@@ -13,12 +13,14 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from sluice.states import TaskState
-from sluice.store.gate import Transaction
+from sluice.store.gate import Transaction, task_values
 from sluice.store.models import ExecutionRow, StateTransitionRow, TaskRow, utcnow
 
 
 class TaskRecords:
     """Methods of :class:`sluice.store.repository.Store` for the ``tasks`` table."""
+
+    _unwritten: dict[str, dict[str, Any]]  # provided by Store
 
     def session(self) -> AbstractContextManager[Session]:  # provided by Store
         raise NotImplementedError
@@ -42,14 +44,37 @@ class TaskRecords:
         image: str | None = None,
         resources: dict[str, Any] | None = None,
         finished: bool = False,
+        deferred: bool = False,
     ) -> TaskRow:
         """Record a new task (its first history row, published as an event); returns the row.
 
-        The row is attached to no session; every column is set.
+        The row is attached to no session; every column is set. ``deferred``: nothing is
+        written yet; the row and its history row are inserted by the first write of this
+        Store that names the task (a move, an execution, an update, a child task), in that
+        write's transaction, or by :meth:`write_deferred_task`. A process that dies before
+        then leaves no row: the task had done nothing yet.
 
         Raises:
             IllegalTransitionError: ``state`` is not a state a task may start in.
         """
+        if deferred:
+            values = task_values(
+                run_id=run_id,
+                parent_id=parent_id,
+                name=name,
+                path=path,
+                display_name=display_name,
+                kind=kind,
+                component_name=component_name,
+                state=state,
+                iteration_index=iteration_index,
+                error=error,
+                image=image,
+                resources=resources,
+                finished=finished,
+            )
+            self._unwritten[values["id"]] = values
+            return TaskRow(**values)
         with self.transaction() as tx:
             return tx.create_task(
                 run_id=run_id,
@@ -67,6 +92,12 @@ class TaskRecords:
                 finished=finished,
             )
 
+    def write_deferred_task(self, task_id: str) -> None:
+        """Insert the task's deferred row now (a no-op if it has none or it is written)."""
+        if task_id in self._unwritten:
+            with self.transaction() as tx:
+                tx.write_deferred(task_id)
+
     def update_task(self, task_id: str, **fields: Any) -> None:
         """Change a task's fields other than its state (that is :meth:`transition_task`'s).
 
@@ -76,6 +107,7 @@ class TaskRecords:
         if "state" in fields:
             raise TypeError("a task's state changes only through Store.transition_task")
         with self.transaction() as tx:
+            tx.write_deferred(task_id)
             # A plain UPDATE: loading the row first would double the cost of the write.
             tx.connection.execute(update(TaskRow).where(TaskRow.id == task_id).values(**fields))
 

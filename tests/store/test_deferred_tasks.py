@@ -1,0 +1,107 @@
+"""Task rows created deferred: written by the first write that names the task, in its
+transaction, with the PENDING history row before the move; never lost by a rollback."""
+
+from __future__ import annotations
+
+import pytest
+
+from sluice.events import TaskStateChanged
+from sluice.states import IllegalTransitionError, TaskState
+from sluice.store.models import TaskRow
+from sluice.store.repository import Store
+
+
+def _run(store: Store) -> str:
+    return store.create_run(
+        name="r",
+        display_name="r",
+        pipeline_name="pipe",
+        pipeline_spec={},
+        arguments={},
+        pipeline_root="/tmp/root",
+        options={},
+    ).id
+
+
+def _deferred(store: Store, run_id: str, path: str = "t", parent_id: str | None = None) -> TaskRow:
+    return store.create_task(
+        run_id=run_id,
+        parent_id=parent_id,
+        name=path.rsplit("/", 1)[-1],
+        path=path,
+        display_name=path,
+        kind="container",
+        component_name="comp-t",
+        deferred=True,
+    )
+
+
+def test_a_deferred_row_is_written_with_the_tasks_first_move(store: Store) -> None:
+    run_id = _run(store)
+    seen: list[object] = []
+    with store.events.subscribe(seen.append):
+        row = _deferred(store, run_id)
+        assert row.state == "PENDING" and row.attempts == 0
+        assert store.tasks_of_run(run_id) == []  # nothing written yet
+        assert seen == []
+        with store.transaction() as tx:
+            tx.create_execution(
+                run_id=run_id,
+                task_id=row.id,
+                pipeline_name="pipe",
+                component_name="comp-t",
+                type_="system.ContainerExecution",
+                attempt=1,
+                state="RUNNING",
+                input_parameters={},
+                fingerprint=None,
+                cache_enabled=False,
+            )
+            tx.transition_task(row.id, TaskState.RUNNING, attempts=1, started=True)
+    [task] = store.tasks_of_run(run_id)
+    assert task.id == row.id and task.state == "RUNNING" and task.attempts == 1
+    assert task.created_at is not None
+    assert [h.state for h in store.state_history(run_id, row.id)] == ["PENDING", "RUNNING"]
+    states = [e.state for e in seen if isinstance(e, TaskStateChanged)]
+    assert states == [TaskState.PENDING, TaskState.RUNNING]
+    assert [len(store.executions_of_task(row.id))] == [1]
+
+
+def test_a_rolled_back_move_leaves_the_row_to_write(store: Store) -> None:
+    run_id = _run(store)
+    row = _deferred(store, run_id)
+    with pytest.raises(IllegalTransitionError, match="PENDING -> SUCCEEDED"):
+        store.transition_task(row.id, TaskState.SUCCEEDED, finished=True)
+    assert store.tasks_of_run(run_id) == []
+    # The next write still inserts it, once.
+    store.transition_task(row.id, TaskState.SKIPPED, finished=True, error="skipped")
+    [task] = store.tasks_of_run(run_id)
+    assert task.state == "SKIPPED"
+    assert [h.state for h in store.state_history(run_id, row.id)] == ["PENDING", "SKIPPED"]
+
+
+def test_write_deferred_task_and_update_task_write_it_once(store: Store) -> None:
+    run_id = _run(store)
+    first, second = _deferred(store, run_id, "a"), _deferred(store, run_id, "b")
+    store.write_deferred_task(first.id)
+    store.write_deferred_task(first.id)  # already written: nothing more
+    store.update_task(second.id, resources={"cpuLimit": 2.0})
+    tasks = {t.path: t for t in store.tasks_of_run(run_id)}
+    assert tasks["a"].state == "PENDING" and tasks["b"].resources == {"cpuLimit": 2.0}
+    assert [h.state for h in store.state_history(run_id, first.id)] == ["PENDING"]
+    assert [h.state for h in store.state_history(run_id, second.id)] == ["PENDING"]
+
+
+def test_a_child_task_writes_its_deferred_parent_first(store: Store) -> None:
+    run_id = _run(store)
+    parent = _deferred(store, run_id, "p")
+    store.create_task(
+        run_id=run_id,
+        parent_id=parent.id,
+        name="c",
+        path="p/c",
+        display_name="c",
+        kind="container",
+        component_name="comp-c",
+    )
+    assert sorted(t.path for t in store.tasks_of_run(run_id)) == ["p", "p/c"]
