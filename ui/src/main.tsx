@@ -1,0 +1,33 @@
+import { QueryClient, QueryClientProvider } from "@tanstack/react-query";
+import { StrictMode } from "react";
+import { createRoot } from "react-dom/client";
+import { BrowserRouter } from "react-router";
+import { App } from "./App";
+import { applyTheme, storedTheme } from "./theme";
+import "@xyflow/react/dist/style.css";
+import "./styles.css";
+
+applyTheme(storedTheme());
+
+const queries = new QueryClient({
+  defaultOptions: {
+    // Live data comes over SSE; no polling, no refetch storms on focus.
+    queries: { refetchOnWindowFocus: false, retry: 1, staleTime: 5_000 },
+  },
+});
+
+// The server's <base href> is the app's root (it may sit behind a path prefix).
+const basename = new URL(document.baseURI).pathname.replace(/\/$/, "");
+
+const root = document.getElementById("root");
+if (root) {
+  createRoot(root).render(
+    <StrictMode>
+      <QueryClientProvider client={queries}>
+        <BrowserRouter basename={basename}>
+          <App />
+        </BrowserRouter>
+      </QueryClientProvider>
+    </StrictMode>,
+  );
+}

@@ -1,0 +1,183 @@
+// A run's page: header, the Graph tab, and the task side panel. All view state is in the
+// URL (?task=<path>&tab=overview|logs&attempt=N&expand=all|<box ids>); the graph follows
+// the run's events live.
+import { useQuery, useQueryClient } from "@tanstack/react-query";
+import { useCallback, useEffect, useMemo } from "react";
+import { Link, useParams, useSearchParams } from "react-router";
+import { api, UI_API, type GraphNode, type RunGraph, type RunSummary } from "../api/client";
+import { throttle, useEvents } from "../api/events";
+import { duration, when } from "../format";
+import { ancestors, formatExpansion, parseExpansion, toggleBox, type Expansion } from "../graph/layout";
+import { RunGraphView } from "../graph/RunGraphView";
+import { TaskPanel, type PanelTab } from "../panel/TaskPanel";
+import { StateBadge } from "../StateBadge";
+
+export function RunDetails() {
+  const { runId = "" } = useParams();
+  const [params, setParams] = useSearchParams();
+  const client = useQueryClient();
+  const task = params.get("task");
+  const tab: PanelTab = params.get("tab") === "logs" ? "logs" : "overview";
+  const attemptText = params.get("attempt");
+  const attempt = attemptText && /^\d+$/.test(attemptText) ? Number(attemptText) : null;
+  const expansion = useMemo(() => parseExpansion(params.get("expand")), [params]);
+
+  const summary = useQuery({
+    queryKey: ["run", runId],
+    queryFn: () => api<RunSummary>(`${UI_API}/runs/${encodeURIComponent(runId)}`),
+  });
+  const graph = useQuery({
+    queryKey: ["graph", runId],
+    queryFn: () => api<RunGraph>(`${UI_API}/runs/${encodeURIComponent(runId)}/graph`),
+  });
+
+  const refetch = useMemo(
+    () =>
+      throttle(() => {
+        void client.invalidateQueries({ queryKey: ["graph", runId] });
+        void client.invalidateQueries({ queryKey: ["run", runId] });
+      }, 250),
+    [client, runId],
+  );
+  useEvents(runId, graph.data?.event_id, (event) => {
+    if (event.type === "task_state") {
+      // Patch the node at once; a node the graph does not have yet (a new loop
+      // iteration) needs the graph read again.
+      let known = false;
+      client.setQueryData<RunGraph>(["graph", runId], (old) => {
+        if (!old) return old;
+        const nodes = old.nodes.map((node) => {
+          if (node.id !== event.path) return node;
+          known = true;
+          return { ...node, state: event.state, attempts: Math.max(node.attempts, event.attempt), task_id: event.task_id };
+        });
+        return known ? { ...old, nodes } : old;
+      });
+      if (!known) refetch();
+      void client.invalidateQueries({ queryKey: ["task", runId, event.path] });
+      void client.invalidateQueries({ queryKey: ["run", runId] });
+    } else if (event.type === "run_state") {
+      refetch();
+    } else if (event.type === "task_log") {
+      void client.invalidateQueries({ queryKey: ["log", runId, event.task_id] });
+    }
+  });
+
+  const byId = useMemo(() => new Map((graph.data?.nodes ?? []).map((node) => [node.id, node])), [graph.data]);
+
+  const update = useCallback(
+    (changes: Record<string, string | null>, replace = false) => {
+      setParams(
+        (current) => {
+          const next = new URLSearchParams(current);
+          for (const [name, value] of Object.entries(changes)) {
+            if (value) next.set(name, value);
+            else next.delete(name);
+          }
+          return next;
+        },
+        { replace },
+      );
+    },
+    [setParams],
+  );
+
+  // A failed run opens on its first failed task, so the error is one look away.
+  useEffect(() => {
+    if (task || !graph.data || graph.data.state !== "FAILED") return;
+    const failed = graph.data.nodes.find((node) => node.state === "FAILED" && (node.kind === "container" || node.kind === "importer"));
+    if (failed) update({ task: failed.id, expand: openFor(expansion, failed.id, byId) }, true);
+  }, [graph.data, task, expansion, byId, update]);
+
+  // A deep-linked task inside closed boxes opens them.
+  useEffect(() => {
+    if (!task || !byId.has(task) || expansion === "all") return;
+    const missing = ancestors(task, byId).filter((id) => byId.get(id)?.kind !== "iteration" && !expansion.has(id));
+    if (missing.length) update({ expand: openFor(expansion, task, byId) }, true);
+  }, [task, byId, expansion, update]);
+
+  useEffect(() => {
+    const onKey = (event: KeyboardEvent) => {
+      if (event.key === "Escape" && task) update({ task: null, tab: null, attempt: null });
+    };
+    window.addEventListener("keydown", onKey);
+    return () => window.removeEventListener("keydown", onKey);
+  }, [task, update]);
+
+  const onToggle = useCallback(
+    (id: string) => update({ expand: formatExpansion(toggleBox(expansion, id, graph.data?.nodes ?? [])) }),
+    [expansion, graph.data, update],
+  );
+  const onSelect = useCallback((id: string) => update({ task: id, attempt: null }), [update]);
+
+  const run = summary.data;
+  const selected = task ? byId.get(task) : undefined;
+  const error = summary.error ?? graph.error;
+  return (
+    <section className="page run-page">
+      <nav aria-label="Breadcrumb" className="muted">
+        <Link to="/runs">Runs</Link> / {run?.display_name ?? runId}
+      </nav>
+      <header className="run-header">
+        <h1>{run?.display_name ?? runId}</h1>
+        <StateBadge state={run?.state} />
+        {run ? (
+          <span className="muted">
+            {run.pipeline_name} · created {when(run.created_at)} · {duration(run.started_at, run.finished_at)}
+          </span>
+        ) : null}
+      </header>
+      {run?.error ? (
+        <p role="alert" className="error">
+          {run.error}
+        </p>
+      ) : null}
+      {error ? (
+        <p role="alert" className="error">
+          {error.message}
+        </p>
+      ) : null}
+      <div role="tablist" className="tabs">
+        <button type="button" role="tab" aria-selected="true">
+          Graph
+        </button>
+      </div>
+      <div className="toolbar">
+        <button type="button" onClick={() => update({ expand: "all" })}>
+          Expand all
+        </button>
+        <button type="button" onClick={() => update({ expand: null })}>
+          Collapse all
+        </button>
+      </div>
+      <div className="run-body">
+        {graph.data ? (
+          <RunGraphView graph={graph.data} expansion={expansion} selected={task} onSelect={onSelect} onToggle={onToggle} />
+        ) : (
+          <div className="graph muted">Loading the graph…</div>
+        )}
+        {selected ? (
+          <TaskPanel
+            runId={runId}
+            node={selected}
+            tab={tab}
+            attempt={attempt}
+            onTab={(name) => update({ tab: name === "overview" ? null : name })}
+            onClose={() => update({ task: null, tab: null, attempt: null })}
+          />
+        ) : null}
+      </div>
+    </section>
+  );
+}
+
+function openFor(expansion: Expansion, id: string, byId: Map<string, GraphNode>): string {
+  if (expansion === "all") return "all";
+  const open = new Set(expansion);
+  for (const box of ancestors(id, byId)) {
+    const node = byId.get(box);
+    // An iteration opens with its loop.
+    if (node?.kind !== "iteration") open.add(box);
+  }
+  return formatExpansion(open);
+}
