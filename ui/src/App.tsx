@@ -64,9 +64,9 @@ export function App() {
   const needsLogin = session.data !== undefined && session.data.auth_required && !session.data.authenticated;
 
   const logout = async () => {
-    await api<Session>(`${UI_API}/session`, { method: "DELETE" });
-    client.clear();
-    await client.invalidateQueries({ queryKey: ["session"] });
+    const answer = await api<Session>(`${UI_API}/session`, { method: "DELETE" });
+    client.removeQueries({ predicate: (query) => query.queryKey[0] !== "session" });
+    client.setQueryData(["session"], answer);
   };
 
   return (

@@ -10,9 +10,10 @@ export function Login() {
   const submit = async (event: FormEvent) => {
     event.preventDefault();
     try {
-      await api<Session>(`${UI_API}/session`, { method: "POST", body: JSON.stringify({ token }) });
+      const answer = await api<Session>(`${UI_API}/session`, { method: "POST", body: JSON.stringify({ token }) });
       setError(null);
-      await client.invalidateQueries();
+      client.setQueryData(["session"], answer);
+      await client.invalidateQueries({ predicate: (query) => query.queryKey[0] !== "session" });
     } catch (caught) {
       setError(caught instanceof ApiError ? caught.message : String(caught));
     }

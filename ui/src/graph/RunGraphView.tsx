@@ -45,7 +45,8 @@ function BoxNode({ data, selected }: NodeProps<Node<NodeData>>) {
   const node = data.node;
   const state = node.state ?? "none";
   const kind = node.kind === "exit_handler" ? "exit handler" : node.kind;
-  const progress = node.kind === "loop" ? `${node.iterations ?? 0} iterations` : `${data.childCount} tasks`;
+  const count = node.kind === "loop" ? (node.iterations ?? 0) : data.childCount;
+  const progress = `${count} ${node.kind === "loop" ? "iteration" : "task"}${count === 1 ? "" : "s"}`;
   return (
     <div
       className={`flow-box state-${state.toLowerCase()}${data.expanded ? " open" : ""}${selected ? " selected" : ""}`}

@@ -1,0 +1,130 @@
+"""Run details: the graph with state colours, sub-DAGs expanded in place, live state over
+SSE, the task panel, deep links (design acceptance tests 2, 15, 16, 17, 18, 20)."""
+
+from __future__ import annotations
+
+import re
+
+import httpx
+import pytest
+from playwright.sync_api import Page, expect
+from tests.ui.conftest import UiServer
+
+pytestmark = [pytest.mark.ui, pytest.mark.filterwarnings("ignore::FutureWarning")]
+
+LOOP = "exit-handler-1/for-loop-3"
+BRANCHES = "exit-handler-1/condition-branches-4"
+
+
+def node(page: Page, path: str):  # type: ignore[no-untyped-def]
+    return page.get_by_test_id(f"node-{path}")
+
+
+def test_graph_states_match_the_kfp_api(ui_server: UiServer, page: Page) -> None:
+    run_id = ui_server.runs["done"]
+    page.goto(f"/runs/{run_id}")
+    expect(node(page, "exit-handler-1")).to_have_attribute("data-state", "SUCCEEDED")
+    expect(node(page, "shout")).to_have_attribute("data-state", "SUCCEEDED")
+    page.get_by_role("button", name="Expand all").click()
+    expect(page).to_have_url(re.compile(r"[?&]expand=all"))
+    details = httpx.get(f"{ui_server.server.api}/runs/{run_id}").json()["run_details"]
+    shown = 0
+    for task in details["task_details"]:
+        # KFP's task details have no paths; these names are unique in the run.
+        if task["display_name"] in ("make-number", "gate", "shout"):
+            target = {
+                "make-number": "exit-handler-1/make-number",
+                "gate": "exit-handler-1/gate",
+                "shout": "shout",
+            }[task["display_name"]]
+            expect(node(page, target)).to_have_attribute("data-state", task["state"])
+            shown += 1
+    assert shown == 3
+    # The boxes of the loop, the condition and the exit handler are drawn.
+    for box in ("exit-handler-1", LOOP, BRANCHES, f"{BRANCHES}/condition-5"):
+        expect(node(page, box)).to_have_attribute("data-expanded", "true")
+
+
+def test_expand_in_place_and_collapse(ui_server: UiServer, page: Page) -> None:
+    page.goto(f"/runs/{ui_server.runs['done']}")
+    expect(node(page, LOOP)).to_be_hidden()  # inside the closed exit handler
+    page.get_by_role("button", name="Expand exit-handler-1").click()
+    expect(node(page, LOOP)).to_be_visible()
+    expect(node(page, f"{LOOP}[0]")).to_be_hidden()
+    page.get_by_role("button", name="Expand for-loop-3").click()
+    for index in range(3):
+        expect(node(page, f"{LOOP}[{index}]")).to_be_visible()
+        expect(node(page, f"{LOOP}[{index}]/inner")).to_be_visible()
+    expect(page).to_have_url(
+        re.compile(r"expand=exit-handler-1%2C" + re.escape(LOOP.replace("/", "%2F")))
+    )
+    page.reload()  # the URL keeps what is open
+    expect(node(page, f"{LOOP}[2]/inner")).to_be_visible()
+    page.get_by_role("button", name="Expand all").click()
+    expect(node(page, f"{LOOP}[1]/inner/square-2")).to_be_visible()
+    page.get_by_role("button", name="Collapse all").click()
+    expect(node(page, LOOP)).to_be_hidden()
+    expect(node(page, "exit-handler-1")).to_be_visible()
+
+
+def test_skipped_branch(ui_server: UiServer, page: Page) -> None:
+    page.goto(f"/runs/{ui_server.runs['done']}?expand=all")
+    expect(node(page, f"{BRANCHES}/condition-6")).to_have_attribute("data-state", "SKIPPED")
+    expect(node(page, f"{BRANCHES}/condition-6/shout-3")).to_have_attribute("data-state", "SKIPPED")
+    expect(node(page, f"{BRANCHES}/condition-5")).to_have_attribute("data-state", "SUCCEEDED")
+    expect(node(page, f"{BRANCHES}/condition-5/shout-2")).to_contain_text("taken-branch")
+
+
+def test_deep_link_selects_task_and_tab(ui_server: UiServer, page: Page) -> None:
+    run_id = ui_server.runs["done"]
+    page.goto(f"/runs/{run_id}?task=shout&tab=logs")
+    panel = page.get_by_role("complementary", name="Task details")
+    expect(panel.get_by_role("heading", name="shout")).to_be_visible()
+    expect(panel.get_by_role("tab", name="Logs")).to_have_attribute("aria-selected", "true")
+    expect(panel.get_by_test_id("log")).to_contain_text("line 49: cleanup")
+    page.reload()
+    expect(panel.get_by_test_id("log")).to_contain_text("line 49: cleanup")
+    # A task deep inside closed boxes: they open, and its panel shows its values.
+    inner = f"{LOOP}[1]/inner/square"
+    page.goto(f"/runs/{run_id}?task={inner}")
+    expect(node(page, inner)).to_be_visible()
+    expect(panel.get_by_role("table", name="Inputs")).to_contain_text("2")
+    expect(panel.get_by_role("table", name="Outputs")).to_contain_text("4")
+    # Back and Forward restore the view.
+    node(page, f"{LOOP}[1]/inner/square-2").click()
+    expect(panel.get_by_role("heading", name="square-2")).to_be_visible()
+    page.go_back()
+    expect(panel.get_by_role("heading", name="square", exact=True)).to_be_visible()
+    page.go_forward()
+    expect(panel.get_by_role("heading", name="square-2")).to_be_visible()
+    page.keyboard.press("Escape")
+    expect(panel).to_be_hidden()
+    expect(page).not_to_have_url(re.compile(r"task="))
+
+
+def test_failed_run_opens_on_its_failed_task(ui_server: UiServer, page: Page) -> None:
+    page.goto(f"/runs/{ui_server.runs['failed']}")
+    expect(page).to_have_url(re.compile(r"task=fail"))
+    panel = page.get_by_role("complementary", name="Task details")
+    expect(panel.get_by_role("alert")).to_contain_text("the failure the UI shows")
+    expect(node(page, "fail")).to_have_attribute("data-state", "FAILED")
+
+
+def test_live_state_over_sse(ui_server: UiServer, page: Page) -> None:
+    gate = ui_server.folder / "gate-live-graph"
+    run_id = ui_server.submit_showcase("showcase-live-graph", gate)
+    page.goto(f"/runs/{run_id}?expand=exit-handler-1")
+    try:
+        expect(node(page, "exit-handler-1/gate")).to_have_attribute(
+            "data-state", "RUNNING", timeout=60_000
+        )
+        gate.write_text("")
+        # No reload: the change arrives over the event stream.
+        expect(node(page, "exit-handler-1/gate")).to_have_attribute("data-state", "SUCCEEDED")
+        # The exit task may be a cache hit of an earlier run's.
+        expect(node(page, "shout")).to_have_attribute(
+            "data-state", re.compile("SUCCEEDED|CACHED"), timeout=30_000
+        )
+    finally:
+        gate.write_text("")
+    assert ui_server.wait_run(run_id) == "SUCCEEDED"
