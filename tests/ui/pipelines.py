@@ -30,8 +30,10 @@ def gate(path: str) -> str:
     import os
     import time
 
+    print(f"waiting for {path}", flush=True)
     while not os.path.exists(path):
         time.sleep(0.05)
+    print("the gate is open", flush=True)
     return "released"
 
 

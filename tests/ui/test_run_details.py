@@ -91,6 +91,7 @@ def test_deep_link_selects_task_and_tab(ui_server: UiServer, page: Page) -> None
     expect(panel.get_by_role("table", name="Inputs")).to_contain_text("2")
     expect(panel.get_by_role("table", name="Outputs")).to_contain_text("4")
     # Back and Forward restore the view.
+    expect(node(page, f"{LOOP}[1]/inner/square-2")).to_be_in_viewport()
     node(page, f"{LOOP}[1]/inner/square-2").click()
     expect(panel.get_by_role("heading", name="square-2")).to_be_visible()
     page.go_back()
@@ -128,3 +129,21 @@ def test_live_state_over_sse(ui_server: UiServer, page: Page) -> None:
     finally:
         gate.write_text("")
     assert ui_server.wait_run(run_id) == "SUCCEEDED"
+
+
+def test_log_streams_live(ui_server: UiServer, page: Page) -> None:
+    gate = ui_server.folder / "gate-live-log"
+    run_id = ui_server.submit_showcase("showcase-live-log", gate)
+    page.goto(f"/runs/{run_id}?task=exit-handler-1/gate&tab=logs")
+    log = page.get_by_test_id("log")
+    try:
+        expect(log).to_contain_text(f"waiting for {gate}", timeout=60_000)
+        expect(log).to_have_attribute("data-ended", "false")
+        expect(log).not_to_contain_text("the gate is open")
+        gate.write_text("")
+        # The new line arrives over the log stream, then its end.
+        expect(log).to_contain_text("the gate is open")
+        expect(log).to_have_attribute("data-ended", "true")
+        expect(page.get_by_text("Attempt 1 ended (succeeded).")).to_be_visible()
+    finally:
+        gate.write_text("")

@@ -1,6 +1,7 @@
 """N1 run summaries, N2 run graphs and N4 task detail, against a real server executing runs
 submitted by the unmodified ``kfp.Client``."""
 
+import json
 import time
 from pathlib import Path
 from typing import Any
@@ -160,3 +161,78 @@ def test_bad_state_filter_is_400(server: RunningServer) -> None:
     response = httpx.get(f"{server.url}{UI}/runs", params={"state": "DONE"})
     assert response.status_code == 400
     assert "unknown run state 'DONE'" in response.json()["message"]
+
+
+def _log_events(url: str, **params: Any) -> list[tuple[str, str | None, dict[str, Any]]]:
+    """Read a log stream to its ``end``: (event, id, data) for each event."""
+    events: list[tuple[str, str | None, dict[str, Any]]] = []
+    headers = params.pop("headers", {})
+    with httpx.stream("GET", url, params=params, headers=headers, timeout=60) as response:
+        assert response.status_code == 200, response.read()
+        kind, event_id = "", None
+        for line in response.iter_lines():
+            if line.startswith("event: "):
+                kind = line[7:]
+            elif line.startswith("id: "):
+                event_id = line[4:]
+            elif line.startswith("data: "):
+                events.append((kind, event_id, json.loads(line[6:])))
+                if kind == "end":
+                    return events
+                kind, event_id = "", None
+    return events
+
+
+def test_log_stream_ends_and_resumes(server: RunningServer, finished: dict[str, str]) -> None:
+    url = f"{server.url}{UI}/runs/{finished['showcase']}/logs:stream"
+    events = _log_events(url, task="shout")
+    assert events[-1] == ("end", None, {"state": "SUCCEEDED", "attempt": 1})
+    text = "".join(data["text"] for kind, _, data in events if kind == "log")
+    assert [f"line {i}: cleanup" for i in range(50)] == [
+        line for line in text.splitlines() if line.startswith("line ")
+    ]
+    # Resume after the first line: the rest comes, nothing twice.
+    first = text.index("\n") + 1
+    resumed = _log_events(url, task="shout", headers={"Last-Event-ID": str(len(text[:first]))})
+    assert "".join(d["text"] for k, _, d in resumed if k == "log") == text[first:]
+    assert _log_events(url, task="shout", offset=len(text.encode()))[0][0] == "end"
+
+
+def test_log_stream_follows_a_running_task(
+    server: RunningServer, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    folder = Path(tmp_path_factory.mktemp("ui-log-live"))
+    gate = folder / "gate"
+    client = kfp.Client(host=server.url)
+    run = client.create_run_from_pipeline_package(
+        compile_to(showcase, str(folder / "showcase.yaml")), arguments={"gate_file": str(gate)}
+    )
+    deadline = time.monotonic() + 60
+    while True:  # until the gate task runs
+        graph = _graph(server, run.run_id)
+        gate_node = next(n for n in graph["nodes"] if n["id"] == "exit-handler-1/gate")
+        if gate_node["state"] == "RUNNING" or time.monotonic() > deadline:
+            break
+        time.sleep(0.1)
+    assert gate_node["state"] == "RUNNING"
+    url = f"{server.url}{UI}/runs/{run.run_id}/logs:stream"
+    with httpx.stream("GET", url, params={"task": "exit-handler-1/gate"}, timeout=60) as response:
+        assert response.status_code == 200
+        lines = response.iter_lines()
+        gate.write_text("")  # the task ends while the stream is open
+        seen = []
+        for line in lines:
+            seen.append(line)
+            if line.startswith("data: ") and seen[-2] == "event: end":
+                break
+    assert "event: end" in seen
+    assert '"state":"SUCCEEDED"' in "".join(seen)
+    assert _wait_run(server, run.run_id) == "SUCCEEDED"
+
+
+def test_log_stream_errors(server: RunningServer, finished: dict[str, str]) -> None:
+    url = f"{server.url}{UI}/runs/{finished['showcase']}/logs:stream"
+    assert httpx.get(url, params={"task": "nope"}).status_code == 404
+    assert httpx.get(url, params={"task": "exit-handler-1"}).status_code == 404  # a DAG: no log
+    bad = httpx.get(url, params={"task": "shout"}, headers={"Last-Event-ID": "x"})
+    assert bad.status_code == 400

@@ -91,6 +91,30 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/apis/sluice/v1/runs/{run_id}/logs:stream": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Stream a task's log
+         * @description Server-sent events of one attempt's log (the task's last attempt unless `attempt`):
+         *     `log` events (`data: {"text"}`, whole lines; `id:` the byte offset after them), a
+         *     `truncated` event first when the log is longer than 4 MiB and no offset was given
+         *     (`data: {"skipped"}`, bytes), and `end` (`data: {"state", "attempt"}`) once the attempt
+         *     has ended and all of it was sent. Resume with `Last-Event-ID` or `offset`.
+         */
+        get: operations["stream_log_apis_sluice_v1_runs__run_id__logs_stream_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/apis/sluice/v1/runs/{run_id}/tasks/{task}": {
         parameters: {
             query?: never;
@@ -577,6 +601,46 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["RunGraph"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    stream_log_apis_sluice_v1_runs__run_id__logs_stream_get: {
+        parameters: {
+            query: {
+                /** @description The task's id, path or unique name. */
+                task: string;
+                /** @description Which attempt. */
+                attempt?: number | null;
+                /** @description Resume at this byte. */
+                offset?: number | null;
+            };
+            header?: {
+                "Last-Event-ID"?: string | null;
+            };
+            path: {
+                run_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/event-stream": string;
                 };
             };
             /** @description Validation Error */

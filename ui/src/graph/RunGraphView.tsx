@@ -1,7 +1,7 @@
 // The Graph tab: React Flow over the per-level layout (layout.ts). Tasks and sub-DAG boxes
 // are custom nodes, both with handles, so edges into and out of a box are drawn.
-import { Background, Controls, Handle, Position, ReactFlow, type Edge, type Node, type NodeProps } from "@xyflow/react";
-import { useMemo } from "react";
+import { Background, Controls, Handle, Position, ReactFlow, useReactFlow, type Edge, type Node, type NodeProps } from "@xyflow/react";
+import { useEffect, useMemo } from "react";
 import type { GraphNode, RunGraph } from "../api/client";
 import { duration } from "../format";
 import { layoutGraph, type Expansion } from "./layout";
@@ -80,6 +80,17 @@ function BoxNode({ data, selected }: NodeProps<Node<NodeData>>) {
 
 const NODE_TYPES = { task: TaskNode, box: BoxNode };
 
+/** Fit the view whenever the layout's shape changes (a box opened or closed), so what was
+ * opened is on screen; a state change keeps the user's pan and zoom. */
+function FitOnChange({ shape }: { shape: string }) {
+  const flow = useReactFlow();
+  useEffect(() => {
+    const frame = requestAnimationFrame(() => void flow.fitView({ padding: 0.1, maxZoom: 1.2 }));
+    return () => cancelAnimationFrame(frame);
+  }, [shape, flow]);
+  return null;
+}
+
 export function RunGraphView({
   graph,
   expansion,
@@ -116,6 +127,7 @@ export function RunGraphView({
       }),
     [layout, selected, onToggle],
   );
+  const shape = useMemo(() => layout.nodes.map((placed) => placed.node.id).join("|"), [layout]);
   const edges: Edge[] = useMemo(
     () =>
       layout.edges.map((edge) => ({
@@ -142,6 +154,7 @@ export function RunGraphView({
       >
         <Background />
         <Controls showInteractive={false} />
+        <FitOnChange shape={shape} />
       </ReactFlow>
     </div>
   );

@@ -1,16 +1,11 @@
 // The task side panel: Overview (state, attempts, parameters, artifacts, error) and Logs.
 import { useQuery } from "@tanstack/react-query";
-import { api, KFP_API, UI_API, type GraphNode, type TaskDetail } from "../api/client";
+import { useEffect, useState } from "react";
+import { api, apiUrl, KFP_API, UI_API, type GraphNode, type TaskDetail } from "../api/client";
 import { duration, valueText, when } from "../format";
 import { StateBadge } from "../StateBadge";
 
 export type PanelTab = "overview" | "logs";
-
-interface LogAnswer {
-  data: string;
-  attempt: number;
-  truncated: boolean;
-}
 
 function Parameters({ title, values }: { title: string; values: Record<string, unknown> }) {
   const entries = Object.entries(values);
@@ -126,27 +121,66 @@ function Overview({ task }: { task: TaskDetail }) {
   );
 }
 
+/** The log of one attempt over the log stream (N5): whole file (or its last 4 MiB), then
+ * live lines while the attempt runs, until `end`. */
+function useLogStream(runId: string, taskId: string, attempt: number | null) {
+  const [text, setText] = useState("");
+  const [skipped, setSkipped] = useState(0);
+  const [ended, setEnded] = useState<{ state: string; attempt: number } | null>(null);
+  const [error, setError] = useState<string | null>(null);
+  useEffect(() => {
+    setText("");
+    setSkipped(0);
+    setEnded(null);
+    setError(null);
+    const url = apiUrl(`${UI_API}/runs/${encodeURIComponent(runId)}/logs:stream`, { task: taskId, attempt: attempt ?? undefined });
+    const source = new EventSource(url);
+    let opened = false;
+    source.onopen = () => {
+      opened = true;
+    };
+    source.addEventListener("log", (event) => {
+      const data = JSON.parse((event as MessageEvent<string>).data) as { text: string };
+      setText((old) => old + data.text);
+    });
+    source.addEventListener("truncated", (event) => {
+      setSkipped((JSON.parse((event as MessageEvent<string>).data) as { skipped: number }).skipped);
+    });
+    source.addEventListener("end", (event) => {
+      setEnded(JSON.parse((event as MessageEvent<string>).data) as { state: string; attempt: number });
+      source.close();
+    });
+    source.onerror = () => {
+      // A stream that never opened was refused (no log yet, no such attempt): say why.
+      if (!opened) {
+        source.close();
+        api<unknown>(`${KFP_API}/runs/${encodeURIComponent(runId)}/nodes/${encodeURIComponent(taskId)}/logs`, {}, { attempt: attempt ?? undefined }).then(
+          () => setError("The log is not available yet."),
+          (caught: unknown) => setError(caught instanceof Error ? caught.message : String(caught)),
+        );
+      }
+    };
+    return () => source.close();
+  }, [runId, taskId, attempt]);
+  return { text, skipped, ended, error };
+}
+
 function Logs({ task, attempt }: { task: TaskDetail; attempt: number | null }) {
-  const running = task.state === "RUNNING" || task.state === "PENDING";
-  const log = useQuery({
-    queryKey: ["log", task.run_id, task.task_id, attempt],
-    queryFn: () =>
-      api<LogAnswer>(`${KFP_API}/runs/${encodeURIComponent(task.run_id)}/nodes/${encodeURIComponent(task.task_id)}/logs`, {}, {
-        attempt: attempt ?? undefined,
-      }),
-    // Until the log stream (N5) lands, a running task's log is re-read each second.
-    refetchInterval: running ? 1000 : false,
-    retry: false,
-  });
+  const log = useLogStream(task.run_id, task.task_id, attempt);
   if (task.state === "CACHED") return <p className="muted">No log: taken from the cache.</p>;
-  if (log.error) return <p className="muted">{log.error.message}</p>;
-  if (!log.data) return <p className="muted">Loading the log…</p>;
+  if (log.error) return <p className="muted">{log.error}</p>;
   return (
     <div>
-      {log.data.truncated ? <p className="notice">Truncated: showing the end of the log.</p> : null}
-      <p className="muted">Attempt {log.data.attempt}</p>
-      <pre className="log" aria-label="Log" data-testid="log">
-        {log.data.data}
+      {log.skipped ? (
+        <p className="notice">
+          Truncated: showing the last 4 MiB ({log.skipped} bytes before them are not shown).
+        </p>
+      ) : null}
+      <p className="muted">
+        {log.ended ? `Attempt ${log.ended.attempt} ended (${log.ended.state.toLowerCase()}).` : "Following the log…"}
+      </p>
+      <pre className="log" aria-label="Log" data-testid="log" data-ended={log.ended !== null}>
+        {log.text}
       </pre>
     </div>
   );
