@@ -30,6 +30,16 @@ from tests.ui.pipelines import compile_to, failing, showcase
 from sluice.server.ui_static import ui_dist
 
 FINAL = {"SUCCEEDED", "FAILED", "CANCELED"}
+HERE = Path(__file__).resolve().parent
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark every test here ``ui``, and keep them on one xdist worker (``make test`` runs
+    ``--dist loadgroup``), so they share one server and one browser."""
+    for item in items:
+        if HERE in Path(str(item.fspath)).resolve().parents:
+            item.add_marker(pytest.mark.ui)
+            item.add_marker(pytest.mark.xdist_group("ui"))
 
 
 def _missing(what: str) -> None:

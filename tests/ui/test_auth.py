@@ -12,7 +12,7 @@ from playwright.sync_api import Browser, Page, expect
 from tests.server.server_process import ServerProcess
 from tests.ui.conftest import BrowserLog
 
-pytestmark = [pytest.mark.ui, pytest.mark.filterwarnings("ignore::FutureWarning")]
+pytestmark = pytest.mark.filterwarnings("ignore::FutureWarning")
 
 TOKEN = "ui-test-token"
 

@@ -10,7 +10,7 @@ import pytest
 from playwright.sync_api import Page, expect
 from tests.ui.conftest import UiServer
 
-pytestmark = [pytest.mark.ui, pytest.mark.filterwarnings("ignore::FutureWarning")]
+pytestmark = pytest.mark.filterwarnings("ignore::FutureWarning")
 
 LOOP = "exit-handler-1/for-loop-3"
 BRANCHES = "exit-handler-1/condition-branches-4"

@@ -9,7 +9,7 @@ import pytest
 from playwright.sync_api import Page, expect
 from tests.ui.conftest import UiServer
 
-pytestmark = [pytest.mark.ui, pytest.mark.filterwarnings("ignore::FutureWarning")]
+pytestmark = pytest.mark.filterwarnings("ignore::FutureWarning")
 
 
 def test_a_new_run_appears_and_changes_state_live(ui_server: UiServer, page: Page) -> None:

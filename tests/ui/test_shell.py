@@ -8,7 +8,7 @@ import pytest
 from playwright.sync_api import Browser, Page, expect
 from tests.ui.conftest import UiServer
 
-pytestmark = [pytest.mark.ui, pytest.mark.filterwarnings("ignore::FutureWarning")]
+pytestmark = pytest.mark.filterwarnings("ignore::FutureWarning")
 
 
 def test_app_at_root_beside_the_api(ui_server: UiServer, page: Page) -> None:
@@ -85,3 +85,11 @@ def test_keyboard_help_and_list_focus(ui_server: UiServer, page: Page) -> None:
     expect(rows.nth(1)).to_be_visible()
     page.keyboard.press("/")
     expect(page.get_by_role("searchbox", name="Filter by name")).to_be_focused()
+
+
+def test_the_links_kfp_client_prints_open_the_run(ui_server: UiServer, page: Page) -> None:
+    # kfp.Client prints "Run details: <host>/#/runs/details/<id>" (KFP's hash routes).
+    run_id = ui_server.runs["done"]
+    page.goto(f"/#/runs/details/{run_id}")
+    expect(page).to_have_url(f"{ui_server.url}/runs/{run_id}")
+    expect(page.get_by_role("heading", name="showcase-done")).to_be_visible()

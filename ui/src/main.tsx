@@ -19,6 +19,14 @@ const queries = new QueryClient({
 // The server's <base href> is the app's root (it may sit behind a path prefix).
 const basename = new URL(document.baseURI).pathname.replace(/\/$/, "");
 
+// kfp.Client prints links into KFP's UI, which routes on the hash
+// (/#/runs/details/<id>, /#/experiments/details/<id>): open the same page here.
+const kfpLink = /^#\/(runs|experiments|pipelines|recurringrun)\/details\/([^/?#]+)/.exec(window.location.hash);
+if (kfpLink) {
+  const page = kfpLink[1] === "recurringrun" ? "recurring" : kfpLink[1];
+  window.history.replaceState(null, "", `${basename}/${page}/${kfpLink[2]}`);
+}
+
 const root = document.getElementById("root");
 if (root) {
   createRoot(root).render(

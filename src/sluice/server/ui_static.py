@@ -4,7 +4,7 @@
 GET outside the API answers ``index.html`` (never cached, so a rebuild shows at once) and
 the app's router reads the path: a deep link like ``/runs/<id>?task=train`` loaded cold
 works. The paths of the APIs (``/apis/``, Vertex's ``/v1/`` and ``/ui/``, the Cloud Storage
-emulation, ``/openapi.json``) never fall back, so their 404s and 405s stay JSON.
+emulation, ``/openapi.json``, ``/docs``) never fall back, so their 404s and 405s stay JSON.
 
 The build uses relative asset URLs (Vite's ``base: './'``); ``index.html`` gets a ``<base>``
 of the app's root path, so the same build works at ``/runs/x/y`` and behind a path prefix.
@@ -27,15 +27,27 @@ from starlette.types import Scope
 
 DIST = Path(__file__).parent / "ui_dist"
 NOT_BUILT = "Sluice's web UI is not built: run `make setup` in the source checkout."
-# Paths of the APIs; the SPA fallback never answers them.
-_RESERVED = ("apis/", "v1/", "ui/", "storage/", "upload/", "download/", "openapi.json", "assets/")
+# First segments of the APIs' paths (and FastAPI's docs pages, which Sluice does not
+# serve); the SPA fallback never answers them.
+_RESERVED = (
+    "apis",
+    "v1",
+    "ui",
+    "storage",
+    "upload",
+    "download",
+    "openapi.json",
+    "assets",
+    "docs",
+    "redoc",
+)
 _BASE_TAG = re.compile(rb'<base href="[^"]*"\s*/?>')
 
 
 class _SpaPath(Convertor[str]):
     """Any path (maybe empty) that is not one of the APIs'."""
 
-    regex = "(?!" + "|".join(re.escape(prefix) for prefix in _RESERVED) + ").*"
+    regex = "(?!(?:" + "|".join(re.escape(name) for name in _RESERVED) + ")(?:/|$)).*"
 
     def convert(self, value: str) -> str:
         return value

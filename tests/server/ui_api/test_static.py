@@ -31,7 +31,7 @@ def built(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 def test_spa_fallback_and_assets(built: Path, tmp_path: Path) -> None:
     with _client(tmp_path / "home") as client:
-        for path in ("/", "/runs", "/runs/abc?task=train&tab=logs", "/compare"):
+        for path in ("/", "/runs", "/runs/abc?task=train&tab=logs", "/compare", "/apisx", "/uix"):
             response = client.get(path)
             assert response.status_code == 200, path
             assert response.headers["cache-control"] == "no-cache"
@@ -52,6 +52,9 @@ API_PATHS = [
     "/v1/projects/p/locations/l/pipelineJobs/x",
     "/ui/nothing",
     "/openapi.json",
+    "/docs",
+    "/redoc",
+    "/storage/v1/b",
 ]
 
 

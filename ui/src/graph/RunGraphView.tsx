@@ -127,7 +127,11 @@ export function RunGraphView({
       }),
     [layout, selected, onToggle],
   );
-  const shape = useMemo(() => layout.nodes.map((placed) => placed.node.id).join("|"), [layout]);
+  // The panel opening or closing changes the pane's width: fit again then too.
+  const shape = useMemo(
+    () => `${selected === null ? "" : "panel|"}${layout.nodes.map((placed) => placed.node.id).join("|")}`,
+    [layout, selected === null],
+  );
   const edges: Edge[] = useMemo(
     () =>
       layout.edges.map((edge) => ({
