@@ -25,7 +25,7 @@ import kfp
 import pytest
 from playwright.sync_api import BrowserContext, Page, Route
 from tests.server.server_process import ServerProcess
-from tests.ui.pipelines import compile_to, failing, showcase
+from tests.ui.pipelines import compile_to, failing, retried, showcase
 
 from sluice.server.ui_static import ui_dist
 
@@ -99,8 +99,8 @@ class UiServer:
 
 @pytest.fixture(scope="session")
 def ui_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[UiServer]:
-    """A real server with the built UI, and two finished runs: ``done`` (the showcase,
-    gate released) and ``failed``."""
+    """A real server with the built UI, and three finished runs: ``done`` (the showcase,
+    gate released), ``failed``, and ``retried`` (a task that failed once, then succeeded)."""
     if not (ui_dist() / "index.html").is_file():
         _missing("the web UI is not built: run `make setup`")
     if chromium_path() is None:
@@ -116,8 +116,15 @@ def ui_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[UiServer]:
             compile_to(failing, str(folder / "failing.yaml")), run_name="failing-run"
         )
         ui.runs["failed"] = str(failed.run_id)
+        retry = ui.client.create_run_from_pipeline_package(
+            compile_to(retried, str(folder / "retried.yaml")),
+            arguments={"marker": str(folder / "flaky-marker")},
+            run_name="retried-run",
+        )
+        ui.runs["retried"] = str(retry.run_id)
         assert ui.wait_run(ui.runs["done"]) == "SUCCEEDED"
         assert ui.wait_run(ui.runs["failed"]) == "FAILED"
+        assert ui.wait_run(ui.runs["retried"]) == "SUCCEEDED"
         yield ui
 
 

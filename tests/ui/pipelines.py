@@ -43,6 +43,19 @@ def fail(message: str) -> None:
     raise RuntimeError(message)
 
 
+@dsl.component
+def flaky(marker: str) -> str:
+    """Fail the first time (leaving ``marker``), succeed the next."""
+    import os
+
+    if not os.path.exists(marker):
+        open(marker, "w").close()
+        print("first attempt: failing on purpose", flush=True)
+        raise RuntimeError("the first attempt fails")
+    print("second attempt: fine", flush=True)
+    return "ok"
+
+
 @dsl.pipeline(name="inner")
 def inner(x: int) -> int:
     """A nested pipeline: square, then square again."""
@@ -71,6 +84,12 @@ def failing() -> None:
     """One task that succeeds, then one that fails."""
     first = shout(text="before the failure")
     fail(message="the failure the UI shows").after(first)
+
+
+@dsl.pipeline(name="ui-retry")
+def retried(marker: str = "/nonexistent") -> None:
+    """One task that fails once, then succeeds on its retry."""
+    flaky(marker=marker).set_caching_options(False).set_retry(num_retries=1, backoff_duration="0s")
 
 
 def compile_to(pipeline: object, path: str) -> str:

@@ -147,3 +147,27 @@ def test_log_streams_live(ui_server: UiServer, page: Page) -> None:
         expect(page.get_by_text("Attempt 1 ended (succeeded).")).to_be_visible()
     finally:
         gate.write_text("")
+
+
+def test_attempt_picker_on_a_retried_task(ui_server: UiServer, page: Page) -> None:
+    run_id = ui_server.runs["retried"]
+    page.goto(f"/runs/{run_id}?task=flaky&tab=logs")
+    panel = page.get_by_role("complementary", name="Task details")
+    picker = panel.get_by_role("combobox", name="Attempt")
+    expect(picker.locator("option")).to_have_text(["1 (failed)", "2 (complete)"])
+    expect(picker).to_have_value("2")
+    log = panel.get_by_test_id("log")
+    expect(log).to_contain_text("second attempt: fine")
+    picker.select_option("1")
+    expect(page).to_have_url(re.compile(r"attempt=1"))
+    expect(log).to_contain_text("first attempt: failing on purpose")
+    expect(log).not_to_contain_text("second attempt")
+    expect(panel.get_by_role("alert")).to_contain_text("the first attempt fails")
+    # The attempt deep-links.
+    page.reload()
+    expect(picker).to_have_value("1")
+    expect(log).to_contain_text("first attempt: failing on purpose")
+    panel.get_by_role("tab", name="Overview").click()
+    attempts = panel.get_by_role("table", name="Attempts")
+    expect(attempts.locator("tbody tr")).to_have_count(2)
+    expect(node(page, "flaky")).to_contain_text("2 attempts")

@@ -1,6 +1,17 @@
 // The Graph tab: React Flow over the per-level layout (layout.ts). Tasks and sub-DAG boxes
 // are custom nodes, both with handles, so edges into and out of a box are drawn.
-import { Background, Controls, Handle, Position, ReactFlow, useReactFlow, type Edge, type Node, type NodeProps } from "@xyflow/react";
+import {
+  Background,
+  Controls,
+  Handle,
+  Position,
+  ReactFlow,
+  useReactFlow,
+  useStore,
+  type Edge,
+  type Node,
+  type NodeProps,
+} from "@xyflow/react";
 import { useEffect, useMemo } from "react";
 import type { GraphNode, RunGraph } from "../api/client";
 import { duration } from "../format";
@@ -80,14 +91,17 @@ function BoxNode({ data, selected }: NodeProps<Node<NodeData>>) {
 
 const NODE_TYPES = { task: TaskNode, box: BoxNode };
 
-/** Fit the view whenever the layout's shape changes (a box opened or closed), so what was
- * opened is on screen; a state change keeps the user's pan and zoom. */
+/** Fit the view whenever the layout's shape changes (a box opened or closed) or the pane's
+ * size does (the side panel opened), so what was opened is on screen; a state change keeps
+ * the user's pan and zoom. */
 function FitOnChange({ shape }: { shape: string }) {
   const flow = useReactFlow();
+  const width = useStore((store) => store.width);
+  const height = useStore((store) => store.height);
   useEffect(() => {
     const frame = requestAnimationFrame(() => void flow.fitView({ padding: 0.1, maxZoom: 1.2 }));
     return () => cancelAnimationFrame(frame);
-  }, [shape, flow]);
+  }, [shape, width, height, flow]);
   return null;
 }
 
@@ -127,11 +141,7 @@ export function RunGraphView({
       }),
     [layout, selected, onToggle],
   );
-  // The panel opening or closing changes the pane's width: fit again then too.
-  const shape = useMemo(
-    () => `${selected === null ? "" : "panel|"}${layout.nodes.map((placed) => placed.node.id).join("|")}`,
-    [layout, selected === null],
-  );
+  const shape = useMemo(() => layout.nodes.map((placed) => placed.node.id).join("|"), [layout]);
   const edges: Edge[] = useMemo(
     () =>
       layout.edges.map((edge) => ({

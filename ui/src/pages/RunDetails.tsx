@@ -163,6 +163,7 @@ export function RunDetails() {
             tab={tab}
             attempt={attempt}
             onTab={(name) => update({ tab: name === "overview" ? null : name })}
+            onAttempt={(chosen) => update({ attempt: chosen === null ? null : String(chosen) })}
             onClose={() => update({ task: null, tab: null, attempt: null })}
           />
         ) : null}

@@ -165,12 +165,39 @@ function useLogStream(runId: string, taskId: string, attempt: number | null) {
   return { text, skipped, ended, error };
 }
 
-function Logs({ task, attempt }: { task: TaskDetail; attempt: number | null }) {
+function Logs({ task, attempt, onAttempt }: { task: TaskDetail; attempt: number | null; onAttempt: (attempt: number | null) => void }) {
   const log = useLogStream(task.run_id, task.task_id, attempt);
   if (task.state === "CACHED") return <p className="muted">No log: taken from the cache.</p>;
-  if (log.error) return <p className="muted">{log.error}</p>;
+  const picker =
+    task.attempts.length > 1 ? (
+      <label>
+        Attempt{" "}
+        <select
+          aria-label="Attempt"
+          value={attempt ?? task.attempts[task.attempts.length - 1]?.attempt ?? ""}
+          onChange={(event) => {
+            const chosen = Number(event.target.value);
+            onAttempt(chosen === task.attempts[task.attempts.length - 1]?.attempt ? null : chosen);
+          }}
+        >
+          {task.attempts.map((item) => (
+            <option key={item.attempt} value={item.attempt}>
+              {item.attempt} ({item.state.toLowerCase()})
+            </option>
+          ))}
+        </select>
+      </label>
+    ) : null;
+  const chosen = task.attempts.find((item) => item.attempt === (attempt ?? task.attempts[task.attempts.length - 1]?.attempt));
+  if (log.error) return <div>{picker}<p className="muted">{log.error}</p></div>;
   return (
     <div>
+      {picker}
+      {chosen?.error ? (
+        <p role="alert" className="error">
+          {chosen.error}
+        </p>
+      ) : null}
       {log.skipped ? (
         <p className="notice">
           Truncated: showing the last 4 MiB ({log.skipped} bytes before them are not shown).
@@ -192,6 +219,7 @@ export function TaskPanel({
   tab,
   attempt,
   onTab,
+  onAttempt,
   onClose,
 }: {
   runId: string;
@@ -199,6 +227,7 @@ export function TaskPanel({
   tab: PanelTab;
   attempt: number | null;
   onTab: (tab: PanelTab) => void;
+  onAttempt: (attempt: number | null) => void;
   onClose: () => void;
 }) {
   const detail = useQuery({
@@ -233,7 +262,7 @@ export function TaskPanel({
         ) : !detail.data ? (
           <p className="muted">Loading…</p>
         ) : tab === "logs" ? (
-          <Logs task={detail.data} attempt={attempt} />
+          <Logs task={detail.data} attempt={attempt} onAttempt={onAttempt} />
         ) : (
           <Overview task={detail.data} />
         )}
