@@ -171,3 +171,25 @@ def test_attempt_picker_on_a_retried_task(ui_server: UiServer, page: Page) -> No
     attempts = panel.get_by_role("table", name="Attempts")
     expect(attempts.locator("tbody tr")).to_have_count(2)
     expect(node(page, "flaky")).to_contain_text("2 attempts")
+
+
+def test_timeline_parameters_and_spec_tabs(ui_server: UiServer, page: Page) -> None:
+    run_id = ui_server.runs["done"]
+    page.goto(f"/runs/{run_id}")
+    tabs = page.get_by_role("tablist", name="Run views")
+    tabs.get_by_role("tab", name="Timeline").click()
+    expect(page).to_have_url(re.compile(r"view=timeline"))
+    expect(page.get_by_test_id("bar-exit-handler-1/gate")).to_be_visible()
+    expect(page.get_by_test_id(f"bar-{LOOP}[2]/inner/square")).to_be_visible()
+    page.get_by_test_id("bar-shout").click()  # a bar opens its task
+    expect(page.get_by_role("complementary", name="Task details")).to_contain_text("shout")
+    tabs.get_by_role("tab", name="Parameters").click()
+    parameters = page.get_by_role("table", name="Run parameters")
+    expect(parameters).to_contain_text("gate_file")
+    expect(parameters).to_contain_text(str(ui_server.folder / "open"))
+    tabs.get_by_role("tab", name="Spec").click()
+    expect(page.get_by_label("Pipeline spec")).to_contain_text('"name": "ui-showcase"')
+    page.reload()
+    expect(tabs.get_by_role("tab", name="Spec")).to_have_attribute("aria-selected", "true")
+    page.go_back()
+    expect(tabs.get_by_role("tab", name="Parameters")).to_have_attribute("aria-selected", "true")

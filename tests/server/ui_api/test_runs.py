@@ -236,3 +236,15 @@ def test_log_stream_errors(server: RunningServer, finished: dict[str, str]) -> N
     assert httpx.get(url, params={"task": "exit-handler-1"}).status_code == 404  # a DAG: no log
     bad = httpx.get(url, params={"task": "shout"}, headers={"Last-Event-ID": "x"})
     assert bad.status_code == 400
+
+
+def test_run_detail_and_spec(server: RunningServer, finished: dict[str, str]) -> None:
+    run_id = finished["showcase"]
+    run = httpx.get(f"{server.url}{UI}/runs/{run_id}").json()
+    assert run["display_name"] == "showcase-api"
+    assert set(run["parameters"]) == {"gate_file", "flip"}
+    assert run["parameters"]["flip"] == 1
+    assert run["pipeline_root"]
+    spec = httpx.get(f"{server.url}{UI}/runs/{run_id}/spec").json()
+    assert spec["pipeline_spec"]["pipelineInfo"]["name"] == "ui-showcase"
+    assert httpx.get(f"{server.url}{UI}/runs/nope/spec").status_code == 404

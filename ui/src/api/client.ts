@@ -4,6 +4,8 @@
 import type { components } from "./schema";
 
 export type RunSummary = components["schemas"]["RunSummary"];
+export type RunDetail = components["schemas"]["RunDetail"];
+export type RunSpec = components["schemas"]["RunSpec"];
 export type RunSummaryPage = components["schemas"]["RunSummaryPage"];
 export type RunGraph = components["schemas"]["RunGraph"];
 export type GraphNode = components["schemas"]["GraphNode"];

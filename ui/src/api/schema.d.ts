@@ -58,10 +58,11 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * One run's summary
-         * @description What the run page's header shows: the run list's row of this run.
+         * One run, for its page
+         * @description What the run page's header and Parameters tab show: the run list's row of this run,
+         *     with its arguments and outputs.
          */
-        get: operations["get_run_summary_apis_sluice_v1_runs__run_id__get"];
+        get: operations["get_run_detail_apis_sluice_v1_runs__run_id__get"];
         put?: never;
         post?: never;
         delete?: never;
@@ -107,6 +108,26 @@ export interface paths {
          *     has ended and all of it was sent. Resume with `Last-Event-ID` or `offset`.
          */
         get: operations["stream_log_apis_sluice_v1_runs__run_id__logs_stream_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/apis/sluice/v1/runs/{run_id}/spec": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The compiled pipeline a run runs
+         * @description The run's pipeline spec (and platform spec, if any), as the Spec tab shows it.
+         */
+        get: operations["get_run_spec_apis_sluice_v1_runs__run_id__spec_get"];
         put?: never;
         post?: never;
         delete?: never;
@@ -261,6 +282,61 @@ export interface components {
             detail?: components["schemas"]["ValidationError"][];
         };
         /**
+         * RunDetail
+         * @description What the run page shows beyond its list row: arguments, outputs, where it writes.
+         */
+        RunDetail: {
+            /** Created At */
+            created_at: string | null;
+            /** Description */
+            description: string | null;
+            /** Display Name */
+            display_name: string;
+            /** Error */
+            error: string | null;
+            /** Experiment Id */
+            experiment_id: string | null;
+            /** Experiment Name */
+            experiment_name: string | null;
+            /** Finished At */
+            finished_at: string | null;
+            /**
+             * Outputs
+             * @description The pipeline's output parameters, by name.
+             */
+            outputs: {
+                [key: string]: unknown;
+            };
+            /**
+             * Parameters
+             * @description The run's arguments, by input name.
+             */
+            parameters: {
+                [key: string]: unknown;
+            };
+            /** Pipeline Name */
+            pipeline_name: string;
+            /** Pipeline Root */
+            pipeline_root: string;
+            /** Recurring Run Id */
+            recurring_run_id: string | null;
+            /** Run Id */
+            run_id: string;
+            /** Started At */
+            started_at: string | null;
+            /** State */
+            state: string;
+            /** Storage State */
+            storage_state: string;
+            /**
+             * Task Counts
+             * @description How many container and importer tasks are in each state.
+             */
+            task_counts: {
+                [key: string]: number;
+            };
+        };
+        /**
          * RunGraph
          * @description A run's tasks as a graph: every level of sub-DAGs, loop iterations as they start.
          */
@@ -278,6 +354,20 @@ export interface components {
             run_id: string;
             /** State */
             state: string;
+        };
+        /**
+         * RunSpec
+         * @description The compiled pipeline a run runs (KFP's IR), as stored.
+         */
+        RunSpec: {
+            /** Pipeline Spec */
+            pipeline_spec: {
+                [key: string]: unknown;
+            };
+            /** Platform Spec */
+            platform_spec: {
+                [key: string]: unknown;
+            } | null;
         };
         /**
          * RunSummary
@@ -552,7 +642,7 @@ export interface operations {
             };
         };
     };
-    get_run_summary_apis_sluice_v1_runs__run_id__get: {
+    get_run_detail_apis_sluice_v1_runs__run_id__get: {
         parameters: {
             query?: never;
             header?: never;
@@ -569,7 +659,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["RunSummary"];
+                    "application/json": components["schemas"]["RunDetail"];
                 };
             };
             /** @description Validation Error */
@@ -641,6 +731,37 @@ export interface operations {
                 };
                 content: {
                     "text/event-stream": string;
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    get_run_spec_apis_sluice_v1_runs__run_id__spec_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                run_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RunSpec"];
                 };
             };
             /** @description Validation Error */

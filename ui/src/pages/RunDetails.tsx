@@ -4,11 +4,12 @@
 import { useQuery, useQueryClient } from "@tanstack/react-query";
 import { useCallback, useEffect, useMemo } from "react";
 import { Link, useParams, useSearchParams } from "react-router";
-import { api, UI_API, type GraphNode, type RunGraph, type RunSummary } from "../api/client";
+import { api, UI_API, type GraphNode, type RunDetail, type RunGraph, type RunSpec } from "../api/client";
 import { throttle, useEvents } from "../api/events";
-import { duration, when } from "../format";
+import { duration, valueText, when } from "../format";
 import { ancestors, formatExpansion, parseExpansion, toggleBox, type Expansion } from "../graph/layout";
 import { RunGraphView } from "../graph/RunGraphView";
+import { timeline } from "../graph/timeline";
 import { TaskPanel, type PanelTab } from "../panel/TaskPanel";
 import { StateBadge } from "../StateBadge";
 
@@ -21,10 +22,12 @@ export function RunDetails() {
   const attemptText = params.get("attempt");
   const attempt = attemptText && /^\d+$/.test(attemptText) ? Number(attemptText) : null;
   const expansion = useMemo(() => parseExpansion(params.get("expand")), [params]);
+  const viewName = params.get("view");
+  const view: RunView = VIEWS.some(([name]) => name === viewName) ? (viewName as RunView) : "graph";
 
   const summary = useQuery({
     queryKey: ["run", runId],
-    queryFn: () => api<RunSummary>(`${UI_API}/runs/${encodeURIComponent(runId)}`),
+    queryFn: () => api<RunDetail>(`${UI_API}/runs/${encodeURIComponent(runId)}`),
   });
   const graph = useQuery({
     queryKey: ["graph", runId],
@@ -137,21 +140,31 @@ export function RunDetails() {
           {error.message}
         </p>
       ) : null}
-      <div role="tablist" className="tabs">
-        <button type="button" role="tab" aria-selected="true">
-          Graph
-        </button>
+      <div role="tablist" className="tabs" aria-label="Run views">
+        {VIEWS.map(([name, title]) => (
+          <button key={name} type="button" role="tab" aria-selected={view === name} onClick={() => update({ view: name === "graph" ? null : name })}>
+            {title}
+          </button>
+        ))}
       </div>
-      <div className="toolbar">
-        <button type="button" onClick={() => update({ expand: "all" })}>
-          Expand all
-        </button>
-        <button type="button" onClick={() => update({ expand: null })}>
-          Collapse all
-        </button>
-      </div>
+      {view === "graph" ? (
+        <div className="toolbar">
+          <button type="button" onClick={() => update({ expand: "all" })}>
+            Expand all
+          </button>
+          <button type="button" onClick={() => update({ expand: null })}>
+            Collapse all
+          </button>
+        </div>
+      ) : null}
       <div className="run-body">
-        {graph.data ? (
+        {view === "timeline" && graph.data ? (
+          <TimelineView graph={graph.data} selected={task} onSelect={onSelect} />
+        ) : view === "parameters" && run ? (
+          <ParametersView run={run} />
+        ) : view === "spec" ? (
+          <SpecView runId={runId} />
+        ) : graph.data ? (
           <RunGraphView graph={graph.data} expansion={expansion} selected={task} onSelect={onSelect} onToggle={onToggle} />
         ) : (
           <div className="graph muted">Loading the graph…</div>
@@ -181,4 +194,100 @@ function openFor(expansion: Expansion, id: string, byId: Map<string, GraphNode>)
     if (node?.kind !== "iteration") open.add(box);
   }
   return formatExpansion(open);
+}
+
+type RunView = "graph" | "timeline" | "parameters" | "spec";
+const VIEWS: [RunView, string][] = [
+  ["graph", "Graph"],
+  ["timeline", "Timeline"],
+  ["parameters", "Parameters"],
+  ["spec", "Spec"],
+];
+
+function TimelineView({ graph, selected, onSelect }: { graph: RunGraph; selected: string | null; onSelect: (id: string) => void }) {
+  const { rows, spanMs } = timeline(graph.nodes);
+  if (rows.length === 0) return <p className="muted pad">No task has started yet.</p>;
+  return (
+    <div className="timeline" aria-label="Timeline">
+      <p className="muted">{duration(new Date(0).toISOString(), new Date(spanMs).toISOString())} from the first task's start to the last one's end</p>
+      {rows.map((row) => (
+        <button
+          key={row.node.id}
+          type="button"
+          className={`timeline-row${row.node.id === selected ? " selected" : ""}`}
+          data-testid={`bar-${row.node.id}`}
+          onClick={() => onSelect(row.node.id)}
+        >
+          <span className="timeline-label" title={row.node.id}>
+            {row.node.display_name}
+          </span>
+          <span className="timeline-track">
+            <span
+              className={`timeline-bar bar state-${(row.node.state ?? "none").toLowerCase()}`}
+              style={{ left: `${row.offset * 100}%`, width: `${row.width * 100}%` }}
+              title={`${row.node.state ?? ""} ${duration(row.node.started_at, row.node.finished_at)}`}
+            />
+          </span>
+          <span className="muted">{duration(row.node.started_at, row.node.finished_at)}</span>
+        </button>
+      ))}
+    </div>
+  );
+}
+
+function ValueTable({ title, values }: { title: string; values: Record<string, unknown> }) {
+  const entries = Object.entries(values);
+  return (
+    <>
+      <h3>{title}</h3>
+      {entries.length === 0 ? (
+        <p className="muted">None.</p>
+      ) : (
+        <table className="grid compact" aria-label={title}>
+          <tbody>
+            {entries.map(([name, value]) => (
+              <tr key={name}>
+                <th scope="row">{name}</th>
+                <td>
+                  <code>{valueText(value)}</code>
+                </td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      )}
+    </>
+  );
+}
+
+function ParametersView({ run }: { run: RunDetail }) {
+  return (
+    <div className="pad scroll">
+      <ValueTable title="Run parameters" values={run.parameters} />
+      <ValueTable title="Pipeline outputs" values={run.outputs} />
+      <h3>Pipeline root</h3>
+      <code>{run.pipeline_root}</code>
+    </div>
+  );
+}
+
+function SpecView({ runId }: { runId: string }) {
+  const spec = useQuery({
+    queryKey: ["spec", runId],
+    queryFn: () => api<RunSpec>(`${UI_API}/runs/${encodeURIComponent(runId)}/spec`),
+    staleTime: Infinity,
+  });
+  if (spec.error) return <p className="error pad">{spec.error.message}</p>;
+  if (!spec.data) return <p className="muted pad">Loading the spec…</p>;
+  const text = JSON.stringify(spec.data.platform_spec ? spec.data : spec.data.pipeline_spec, null, 2);
+  return (
+    <div className="pad scroll">
+      <button type="button" onClick={() => void navigator.clipboard?.writeText(text)}>
+        Copy
+      </button>
+      <pre className="log" aria-label="Pipeline spec">
+        {text}
+      </pre>
+    </div>
+  );
 }

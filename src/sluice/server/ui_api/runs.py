@@ -15,7 +15,9 @@ from sluice.server.serialize import precise_ts
 from sluice.server.ui_api.graph import node_kind, run_graph
 from sluice.server.ui_api.shapes import (
     Attempt,
+    RunDetail,
     RunGraph,
+    RunSpec,
     RunSummary,
     RunSummaryPage,
     StateChange,
@@ -107,13 +109,34 @@ def list_run_summaries(
     )
 
 
-@router.get("/runs/{run_id}", summary="One run's summary")
-def get_run_summary(run_id: str, request: Request) -> RunSummary:
-    """What the run page's header shows: the run list's row of this run."""
+@router.get("/runs/{run_id}", summary="One run, for its page")
+def get_run_detail(run_id: str, request: Request) -> RunDetail:
+    """What the run page's header and Parameters tab show: the run list's row of this run,
+    with its arguments and outputs."""
     views = _views(request)
     row = views.details(run_id).run
     experiments = views.experiments([row.experiment_id] if row.experiment_id else [])
-    return summary_of(row, views.task_counts([row.id]), experiments)
+    summary = summary_of(row, views.task_counts([row.id]), experiments)
+    outputs = (row.outputs or {}).get("parameters") or {}
+    return RunDetail(
+        **summary.model_dump(),
+        description=row.description,
+        parameters=dict(row.arguments or {}),
+        outputs=dict(outputs) if isinstance(outputs, dict) else {},
+        pipeline_root=row.pipeline_root,
+        recurring_run_id=row.recurring_run_id,
+    )
+
+
+@router.get("/runs/{run_id}/spec", summary="The compiled pipeline a run runs")
+def get_run_spec(run_id: str, request: Request) -> RunSpec:
+    """The run's pipeline spec (and platform spec, if any), as the Spec tab shows it."""
+    stored = _views(request).details(run_id).run.pipeline_spec or {}
+    platform = stored.get("platform_spec")
+    return RunSpec(
+        pipeline_spec=dict(stored.get("pipeline_spec") or {}),
+        platform_spec=dict(platform) if isinstance(platform, dict) else None,
+    )
 
 
 @router.get("/runs/{run_id}/graph", summary="A run's graph with its tasks' states")

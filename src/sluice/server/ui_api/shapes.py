@@ -46,6 +46,23 @@ class RunSummary(BaseModel):
     )
 
 
+class RunDetail(RunSummary):
+    """What the run page shows beyond its list row: arguments, outputs, where it writes."""
+
+    description: str | None
+    parameters: dict[str, Any] = Field(description="The run's arguments, by input name.")
+    outputs: dict[str, Any] = Field(description="The pipeline's output parameters, by name.")
+    pipeline_root: str
+    recurring_run_id: str | None
+
+
+class RunSpec(BaseModel):
+    """The compiled pipeline a run runs (KFP's IR), as stored."""
+
+    pipeline_spec: dict[str, Any]
+    platform_spec: dict[str, Any] | None
+
+
 class RunSummaryPage(BaseModel):
     """One page of run summaries, newest first; ``next_page_token`` is null on the last."""
 
