@@ -4,6 +4,7 @@ SSE, the task panel, deep links (design acceptance tests 2, 15, 16, 17, 18, 20).
 from __future__ import annotations
 
 import re
+from urllib.parse import parse_qs, urlsplit
 
 import httpx
 import pytest
@@ -193,3 +194,26 @@ def test_timeline_parameters_and_spec_tabs(ui_server: UiServer, page: Page) -> N
     expect(tabs.get_by_role("tab", name="Spec")).to_have_attribute("aria-selected", "true")
     page.go_back()
     expect(tabs.get_by_role("tab", name="Parameters")).to_have_attribute("aria-selected", "true")
+
+
+def test_cache_tab_links_a_hit_to_its_source(ui_server: UiServer, page: Page) -> None:
+    run_id = ui_server.runs["done"]
+    hit = f"{LOOP}[0]/inner/square-2"
+    page.goto(f"/runs/{run_id}?task={hit}&tab=cache")
+    panel = page.get_by_role("complementary", name="Task details")
+    cache = panel.get_by_test_id("cache")
+    expect(cache).to_contain_text("CACHE HIT")
+    source = f"{LOOP}[0]/inner/square"
+    cache.get_by_role("link", name=f"task {source} of run showcase-done").click()
+    expect(panel.get_by_role("heading", name="square", exact=True)).to_be_visible()
+    assert parse_qs(urlsplit(page.url).query)["task"] == [source]
+    # The cached task's log tab says where the log is, and links to it.
+    page.goto(f"/runs/{run_id}?task={hit}&tab=logs")
+    panel.get_by_role("link", name="Open the log of the task it reused.").click()
+    expect(panel.get_by_role("tab", name="Logs")).to_have_attribute("aria-selected", "true")
+    expect(panel.get_by_role("heading", name="square", exact=True)).to_be_visible()
+    expect(panel.get_by_test_id("log")).to_have_attribute("data-ended", "true")
+    # A miss says why.
+    page.goto(f"/runs/{run_id}?task={LOOP}[1]/inner/square&tab=cache")
+    expect(cache).to_contain_text("NO CACHE HIT")
+    expect(cache).to_contain_text("cache miss")

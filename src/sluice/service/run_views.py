@@ -11,8 +11,10 @@ from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from sluice.errors import NotFoundError, RunNotFoundError
+from sluice.errors import MetadataNotFoundError, NotFoundError, RunNotFoundError
+from sluice.service.cache import CacheExplanation, explain_task
 from sluice.service.experiments import ExperimentService
+from sluice.service.metadata import MetadataService
 from sluice.service.tasks import TaskService
 from sluice.store.history import HistoryRepository
 from sluice.store.models import (
@@ -115,3 +117,29 @@ class RunViewService:
             history=list(details.task_history.get(task.id, [])),
             artifacts=artifacts,
         )
+
+    def cache(
+        self, run_id: str, reference: str
+    ) -> tuple[CacheExplanation, ExecutionRow | None, str | None, RunRow | None]:
+        """Why a task was (not) a cache hit, with the source execution, its task path and
+        its run (None when that was deleted).
+
+        Raises:
+            RunNotFoundError: there is no such run, or it has no such task.
+        """
+        run = self.details(run_id).run
+        task = TaskService(self.store).find(run_id, reference)
+        explained = explain_task(
+            self.store,
+            run_name=run.name,
+            task_path=task.path,
+            task_id=task.id,
+            task_state=task.state,
+        )
+        if explained.source_execution_id is None:
+            return explained, None, None, None
+        try:
+            entry = MetadataService(self.store).get_execution(explained.source_execution_id)
+        except MetadataNotFoundError:  # its run was deleted since
+            return explained, None, None, None
+        return explained, entry.row, entry.task_path, self.repo.get(entry.row.run_id)

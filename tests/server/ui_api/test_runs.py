@@ -248,3 +248,18 @@ def test_run_detail_and_spec(server: RunningServer, finished: dict[str, str]) ->
     spec = httpx.get(f"{server.url}{UI}/runs/{run_id}/spec").json()
     assert spec["pipeline_spec"]["pipelineInfo"]["name"] == "ui-showcase"
     assert httpx.get(f"{server.url}{UI}/runs/nope/spec").status_code == 404
+
+
+def test_cache_hit_names_its_source(server: RunningServer, finished: dict[str, str]) -> None:
+    run_id = finished["showcase"]
+    # square-2(x=1) in iteration 0 reuses square(x=1) of the same iteration.
+    path = "exit-handler-1/for-loop-3[0]/inner/square-2"
+    url = f"{server.url}{UI}/runs/{run_id}/cache"
+    info = httpx.get(url, params={"task": path}).json()
+    assert info["hit"] is True
+    assert info["source"]["run_id"] == run_id
+    assert info["source"]["task_path"] == "exit-handler-1/for-loop-3[0]/inner/square"
+    miss = httpx.get(url, params={"task": "exit-handler-1/for-loop-3[1]/inner/square"}).json()
+    assert miss["hit"] is False
+    assert miss["reason"].startswith("cache miss")
+    assert httpx.get(url, params={"task": "nope"}).status_code == 404

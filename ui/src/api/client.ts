@@ -12,6 +12,7 @@ export type GraphNode = components["schemas"]["GraphNode"];
 export type GraphEdge = components["schemas"]["GraphEdge"];
 export type TaskDetail = components["schemas"]["TaskDetail"];
 export type Session = components["schemas"]["Session"];
+export type CacheInfo = components["schemas"]["CacheInfo"];
 
 export const UI_API = "apis/sluice/v1";
 export const KFP_API = "apis/v2beta1";

@@ -71,6 +71,27 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/apis/sluice/v1/runs/{run_id}/cache": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Why a task was or was not a cache hit
+         * @description A hit names the execution (run and task) it reused; a miss the nearest earlier
+         *     execution of the component and what differs from its cache key.
+         */
+        get: operations["get_task_cache_apis_sluice_v1_runs__run_id__cache_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/apis/sluice/v1/runs/{run_id}/graph": {
         parameters: {
             query?: never;
@@ -209,6 +230,41 @@ export interface components {
             started_at: string | null;
             /** State */
             state: string;
+        };
+        /**
+         * CacheInfo
+         * @description Why a task was or was not a cache hit (what ``sluice cache explain`` says).
+         */
+        CacheInfo: {
+            /**
+             * Differences
+             * @description For a miss: what differs from the source's key.
+             */
+            differences: string[];
+            /** Fingerprint */
+            fingerprint: string | null;
+            /** Hit */
+            hit: boolean;
+            /** Reason */
+            reason: string;
+            source: components["schemas"]["CacheSource"] | null;
+        };
+        /**
+         * CacheSource
+         * @description The execution a cache hit reused, or the one a miss was compared with.
+         */
+        CacheSource: {
+            /** Execution Id */
+            execution_id: number;
+            /** Run Id */
+            run_id: string | null;
+            /**
+             * Run Name
+             * @description The run's display name.
+             */
+            run_name: string | null;
+            /** Task Path */
+            task_path: string | null;
         };
         /**
          * GraphEdge
@@ -660,6 +716,40 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["RunDetail"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    get_task_cache_apis_sluice_v1_runs__run_id__cache_get: {
+        parameters: {
+            query: {
+                /** @description The task's id, path or unique name. */
+                task: string;
+            };
+            header?: never;
+            path: {
+                run_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CacheInfo"];
                 };
             };
             /** @description Validation Error */

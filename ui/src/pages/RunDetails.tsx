@@ -10,7 +10,7 @@ import { duration, valueText, when } from "../format";
 import { ancestors, formatExpansion, parseExpansion, toggleBox, type Expansion } from "../graph/layout";
 import { RunGraphView } from "../graph/RunGraphView";
 import { timeline } from "../graph/timeline";
-import { TaskPanel, type PanelTab } from "../panel/TaskPanel";
+import { PANEL_TABS, TaskPanel, type PanelTab } from "../panel/TaskPanel";
 import { StateBadge } from "../StateBadge";
 
 export function RunDetails() {
@@ -18,7 +18,8 @@ export function RunDetails() {
   const [params, setParams] = useSearchParams();
   const client = useQueryClient();
   const task = params.get("task");
-  const tab: PanelTab = params.get("tab") === "logs" ? "logs" : "overview";
+  const tabName = params.get("tab");
+  const tab: PanelTab = PANEL_TABS.find((name) => name === tabName) ?? "overview";
   const attemptText = params.get("attempt");
   const attempt = attemptText && /^\d+$/.test(attemptText) ? Number(attemptText) : null;
   const expansion = useMemo(() => parseExpansion(params.get("expand")), [params]);

@@ -1,11 +1,13 @@
 // The task side panel: Overview (state, attempts, parameters, artifacts, error) and Logs.
 import { useQuery } from "@tanstack/react-query";
 import { useEffect, useState } from "react";
-import { api, apiUrl, KFP_API, UI_API, type GraphNode, type TaskDetail } from "../api/client";
+import { Link } from "react-router";
+import { api, apiUrl, KFP_API, UI_API, type CacheInfo, type GraphNode, type TaskDetail } from "../api/client";
 import { duration, valueText, when } from "../format";
 import { StateBadge } from "../StateBadge";
 
-export type PanelTab = "overview" | "logs";
+export type PanelTab = "overview" | "logs" | "cache";
+export const PANEL_TABS: readonly PanelTab[] = ["overview", "logs", "cache"];
 
 function Parameters({ title, values }: { title: string; values: Record<string, unknown> }) {
   const entries = Object.entries(values);
@@ -165,9 +167,84 @@ function useLogStream(runId: string, taskId: string, attempt: number | null) {
   return { text, skipped, ended, error };
 }
 
+function useCache(task: TaskDetail, enabled: boolean) {
+  return useQuery({
+    queryKey: ["cache", task.run_id, task.path, task.state],
+    queryFn: () => api<CacheInfo>(`${UI_API}/runs/${encodeURIComponent(task.run_id)}/cache`, {}, { task: task.task_id }),
+    enabled,
+  });
+}
+
+function sourceLink(info: CacheInfo, tab: PanelTab = "overview"): string | null {
+  if (!info.source?.run_id || !info.source.task_path) return null;
+  const params = new URLSearchParams({ task: info.source.task_path });
+  if (tab !== "overview") params.set("tab", tab);
+  return `/runs/${encodeURIComponent(info.source.run_id)}?${params.toString()}`;
+}
+
+function Cache({ task }: { task: TaskDetail }) {
+  const cache = useCache(task, true);
+  if (cache.error) return <p className="muted">{cache.error.message}</p>;
+  if (!cache.data) return <p className="muted">Loading…</p>;
+  const info = cache.data;
+  const link = sourceLink(info);
+  return (
+    <div data-testid="cache">
+      <p>
+        <span className={`badge ${info.hit ? "state-cached" : "state-none"}`}>{info.hit ? "CACHE HIT" : "NO CACHE HIT"}</span> {info.reason}
+      </p>
+      {info.source ? (
+        <p>
+          {info.hit ? "Reused" : "Compared with"} execution {info.source.execution_id}
+          {link ? (
+            <>
+              {": "}
+              <Link to={link}>
+                task {info.source.task_path} of run {info.source.run_name ?? info.source.run_id}
+              </Link>
+            </>
+          ) : null}
+        </p>
+      ) : null}
+      {info.differences.length ? (
+        <>
+          <h3>What differs</h3>
+          <ul aria-label="Cache key differences">
+            {info.differences.map((line) => (
+              <li key={line}>
+                <code>{line}</code>
+              </li>
+            ))}
+          </ul>
+        </>
+      ) : null}
+      {info.fingerprint ? (
+        <p className="muted">
+          Fingerprint <code>{info.fingerprint}</code>
+        </p>
+      ) : null}
+    </div>
+  );
+}
+
+function CachedLog({ task }: { task: TaskDetail }) {
+  const cache = useCache(task, true);
+  const link = cache.data ? sourceLink(cache.data, "logs") : null;
+  return (
+    <p className="muted">
+      No log: taken from the cache.{" "}
+      {link ? <Link to={link}>Open the log of the task it reused.</Link> : null}
+    </p>
+  );
+}
+
 function Logs({ task, attempt, onAttempt }: { task: TaskDetail; attempt: number | null; onAttempt: (attempt: number | null) => void }) {
+  if (task.state === "CACHED") return <CachedLog task={task} />;
+  return <LiveLog task={task} attempt={attempt} onAttempt={onAttempt} />;
+}
+
+function LiveLog({ task, attempt, onAttempt }: { task: TaskDetail; attempt: number | null; onAttempt: (attempt: number | null) => void }) {
   const log = useLogStream(task.run_id, task.task_id, attempt);
-  if (task.state === "CACHED") return <p className="muted">No log: taken from the cache.</p>;
   const picker =
     task.attempts.length > 1 ? (
       <label>
@@ -246,9 +323,9 @@ export function TaskPanel({
         </button>
       </header>
       <div role="tablist" className="tabs">
-        {(["overview", "logs"] as const).map((name) => (
+        {PANEL_TABS.map((name) => (
           <button key={name} type="button" role="tab" aria-selected={tab === name} onClick={() => onTab(name)}>
-            {name === "overview" ? "Overview" : "Logs"}
+            {name === "overview" ? "Overview" : name === "logs" ? "Logs" : "Cache"}
           </button>
         ))}
       </div>
@@ -263,6 +340,8 @@ export function TaskPanel({
           <p className="muted">Loading…</p>
         ) : tab === "logs" ? (
           <Logs task={detail.data} attempt={attempt} onAttempt={onAttempt} />
+        ) : tab === "cache" ? (
+          detail.data.kind === "container" ? <Cache task={detail.data} /> : <p className="muted">Only container tasks use the cache.</p>
         ) : (
           <Overview task={detail.data} />
         )}

@@ -15,6 +15,8 @@ from sluice.server.serialize import precise_ts
 from sluice.server.ui_api.graph import node_kind, run_graph
 from sluice.server.ui_api.shapes import (
     Attempt,
+    CacheInfo,
+    CacheSource,
     RunDetail,
     RunGraph,
     RunSpec,
@@ -214,4 +216,31 @@ def get_task_detail(run_id: str, task: str, request: Request) -> TaskDetail:
             StateChange(state=change.state, message=change.message, at=precise_ts(change.at))
             for change in view.history
         ],
+    )
+
+
+@router.get("/runs/{run_id}/cache", summary="Why a task was or was not a cache hit")
+def get_task_cache(
+    run_id: str,
+    request: Request,
+    task: str = Query(..., max_length=1024, description="The task's id, path or unique name."),
+) -> CacheInfo:
+    """A hit names the execution (run and task) it reused; a miss the nearest earlier
+    execution of the component and what differs from its cache key."""
+    explained, source, source_path, source_run = _views(request).cache(run_id, task)
+    return CacheInfo(
+        hit=explained.hit,
+        reason=explained.reason,
+        fingerprint=explained.fingerprint,
+        differences=list(explained.differences),
+        source=(
+            CacheSource(
+                execution_id=source.id,
+                run_id=source.run_id,
+                run_name=source_run.display_name if source_run else explained.source_run_name,
+                task_path=source_path,
+            )
+            if source is not None
+            else None
+        ),
     )

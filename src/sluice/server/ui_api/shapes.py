@@ -181,3 +181,22 @@ class TaskDetail(BaseModel):
     finished_at: str | None
     attempts: list[Attempt]
     history: list[StateChange]
+
+
+class CacheSource(BaseModel):
+    """The execution a cache hit reused, or the one a miss was compared with."""
+
+    execution_id: int
+    run_id: str | None
+    run_name: str | None = Field(description="The run's display name.")
+    task_path: str | None
+
+
+class CacheInfo(BaseModel):
+    """Why a task was or was not a cache hit (what ``sluice cache explain`` says)."""
+
+    hit: bool
+    reason: str
+    fingerprint: str | None
+    differences: list[str] = Field(description="For a miss: what differs from the source's key.")
+    source: CacheSource | None
