@@ -21,6 +21,7 @@ def shout(text: str) -> str:
     """Print many lines (the logs tab's fixture) and answer ``text`` upper-cased."""
     for i in range(50):
         print(f"line {i}: {text}")
+    print(f"\x1b[1;31mred alert\x1b[0m for {text}")
     return text.upper()
 
 

@@ -83,6 +83,14 @@ def test_deep_link_selects_task_and_tab(ui_server: UiServer, page: Page) -> None
     expect(panel.get_by_role("heading", name="shout")).to_be_visible()
     expect(panel.get_by_role("tab", name="Logs")).to_have_attribute("aria-selected", "true")
     expect(panel.get_by_test_id("log")).to_contain_text("line 49: cleanup")
+    log = panel.get_by_test_id("log")
+    # ANSI colours render as styles, not as escape codes.
+    expect(log.locator(".ansi-red.ansi-bold")).to_have_text("red alert")
+    expect(log).not_to_contain_text("[1;31m")
+    # Search marks the matches: "line 4" and "line 40" to "line 49".
+    panel.get_by_role("searchbox", name="Search the log").fill("line 4")
+    expect(panel.get_by_test_id("log-matches")).to_have_text("11 matches")
+    expect(log.locator("mark")).to_have_count(11)
     page.reload()
     expect(panel.get_by_test_id("log")).to_contain_text("line 49: cleanup")
     # A task deep inside closed boxes: they open, and its panel shows its values.

@@ -1,10 +1,11 @@
 // The task side panel: Overview (state, attempts, parameters, artifacts, error) and Logs.
 import { useQuery } from "@tanstack/react-query";
-import { useEffect, useState } from "react";
+import { useEffect, useMemo, useState } from "react";
 import { Link } from "react-router";
 import { api, apiUrl, KFP_API, UI_API, type CacheInfo, type GraphNode, type TaskDetail } from "../api/client";
 import { duration, valueText, when } from "../format";
 import { StateBadge } from "../StateBadge";
+import { ansiSegments, splitMatches } from "./ansi";
 
 export type PanelTab = "overview" | "logs" | "cache";
 export const PANEL_TABS: readonly PanelTab[] = ["overview", "logs", "cache"];
@@ -238,6 +239,29 @@ function CachedLog({ task }: { task: TaskDetail }) {
   );
 }
 
+/** The log's text with its ANSI colours, the matches of `query` marked. */
+function LogText({ text, query }: { text: string; query: string }) {
+  const segments = useMemo(() => ansiSegments(text), [text]);
+  let key = 0;
+  return (
+    <>
+      {segments.map((segment) => {
+        const classes = [segment.fg ? `ansi-${segment.fg}` : "", segment.bold ? "ansi-bold" : ""].filter(Boolean).join(" ");
+        const parts = splitMatches(segment.text, query).map((part, index) =>
+          index % 2 === 1 ? <mark key={key++}>{part}</mark> : part ? <span key={key++}>{part}</span> : null,
+        );
+        return classes ? (
+          <span key={key++} className={classes}>
+            {parts}
+          </span>
+        ) : (
+          parts
+        );
+      })}
+    </>
+  );
+}
+
 function Logs({ task, attempt, onAttempt }: { task: TaskDetail; attempt: number | null; onAttempt: (attempt: number | null) => void }) {
   if (task.state === "CACHED") return <CachedLog task={task} />;
   return <LiveLog task={task} attempt={attempt} onAttempt={onAttempt} />;
@@ -245,6 +269,8 @@ function Logs({ task, attempt, onAttempt }: { task: TaskDetail; attempt: number 
 
 function LiveLog({ task, attempt, onAttempt }: { task: TaskDetail; attempt: number | null; onAttempt: (attempt: number | null) => void }) {
   const log = useLogStream(task.run_id, task.task_id, attempt);
+  const [query, setQuery] = useState("");
+  const matches = useMemo(() => (query ? splitMatches(log.text, query).length >> 1 : 0), [log.text, query]);
   const picker =
     task.attempts.length > 1 ? (
       <label>
@@ -283,8 +309,12 @@ function LiveLog({ task, attempt, onAttempt }: { task: TaskDetail; attempt: numb
       <p className="muted">
         {log.ended ? `Attempt ${log.ended.attempt} ended (${log.ended.state.toLowerCase()}).` : "Following the log…"}
       </p>
+      <div className="toolbar">
+        <input type="search" aria-label="Search the log" placeholder="Search the log" value={query} onChange={(event) => setQuery(event.target.value)} />
+        {query ? <span className="muted" data-testid="log-matches">{matches === 1 ? "1 match" : `${matches} matches`}</span> : null}
+      </div>
       <pre className="log" aria-label="Log" data-testid="log" data-ended={log.ended !== null}>
-        {log.text}
+        <LogText text={log.text} query={query} />
       </pre>
     </div>
   );
