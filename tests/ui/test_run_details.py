@@ -4,6 +4,7 @@ SSE, the task panel, deep links (design acceptance tests 2, 15, 16, 17, 18, 20).
 from __future__ import annotations
 
 import re
+from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 import httpx
@@ -91,6 +92,11 @@ def test_deep_link_selects_task_and_tab(ui_server: UiServer, page: Page) -> None
     panel.get_by_role("searchbox", name="Search the log").fill("line 4")
     expect(panel.get_by_test_id("log-matches")).to_have_text("11 matches")
     expect(log.locator("mark")).to_have_count(11)
+    with page.expect_download() as download:
+        panel.get_by_role("link", name="Download", exact=True).click()
+    saved = Path(download.value.path()).read_text()
+    assert "line 0: cleanup" in saved
+    assert "line 49: cleanup" in saved
     page.reload()
     expect(panel.get_by_test_id("log")).to_contain_text("line 49: cleanup")
     # A task deep inside closed boxes: they open, and its panel shows its values.

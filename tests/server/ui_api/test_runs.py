@@ -263,3 +263,18 @@ def test_cache_hit_names_its_source(server: RunningServer, finished: dict[str, s
     assert miss["hit"] is False
     assert miss["reason"].startswith("cache miss")
     assert httpx.get(url, params={"task": "nope"}).status_code == 404
+
+
+def test_log_download_is_the_whole_file(server: RunningServer, finished: dict[str, str]) -> None:
+    url = f"{server.url}{UI}/runs/{finished['showcase']}/logs:download"
+    response = httpx.get(url, params={"task": "shout"})
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("text/plain")
+    assert response.headers["content-disposition"] == 'attachment; filename="shout-attempt-1.log"'
+    whole = httpx.get(
+        f"{server.url}/apis/v2beta1/runs/{finished['showcase']}/nodes/shout/logs",
+        headers={"Accept": "text/plain"},
+    )
+    assert response.content == whole.content
+    assert "line 49: cleanup" in response.text
+    assert httpx.get(url, params={"task": "exit-handler-1"}).status_code == 404

@@ -113,6 +113,27 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/apis/sluice/v1/runs/{run_id}/logs:download": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Download a task's whole log
+         * @description The whole log of a task's attempt as a file (what the Logs tab's Download link
+         *     fetches: a link cannot ask for ``text/plain`` the way the KFP logs call needs).
+         */
+        get: operations["download_log_apis_sluice_v1_runs__run_id__logs_download_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/apis/sluice/v1/runs/{run_id}/logs:stream": {
         parameters: {
             query?: never;
@@ -781,6 +802,42 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["RunGraph"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    download_log_apis_sluice_v1_runs__run_id__logs_download_get: {
+        parameters: {
+            query: {
+                /** @description The task's id, path or unique name. */
+                task: string;
+                /** @description Which attempt. */
+                attempt?: number | null;
+            };
+            header?: never;
+            path: {
+                run_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/plain": string;
                 };
             };
             /** @description Validation Error */

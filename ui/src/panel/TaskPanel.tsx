@@ -1,6 +1,6 @@
 // The task side panel: Overview (state, attempts, parameters, artifacts, error) and Logs.
 import { useQuery } from "@tanstack/react-query";
-import { useEffect, useMemo, useState } from "react";
+import { useEffect, useLayoutEffect, useMemo, useRef, useState } from "react";
 import { Link } from "react-router";
 import { api, apiUrl, KFP_API, UI_API, type CacheInfo, type GraphNode, type TaskDetail } from "../api/client";
 import { duration, valueText, when } from "../format";
@@ -270,6 +270,16 @@ function Logs({ task, attempt, onAttempt }: { task: TaskDetail; attempt: number 
 function LiveLog({ task, attempt, onAttempt }: { task: TaskDetail; attempt: number | null; onAttempt: (attempt: number | null) => void }) {
   const log = useLogStream(task.run_id, task.task_id, attempt);
   const [query, setQuery] = useState("");
+  // Follow: keep the end in view as lines arrive; scrolling up pauses it, back down resumes.
+  const [follow, setFollow] = useState(true);
+  const pre = useRef<HTMLPreElement>(null);
+  useLayoutEffect(() => {
+    if (follow && pre.current) pre.current.scrollTop = pre.current.scrollHeight;
+  }, [log.text, follow]);
+  const download = apiUrl(`${UI_API}/runs/${encodeURIComponent(task.run_id)}/logs:download`, {
+    task: task.task_id,
+    attempt: attempt ?? undefined,
+  });
   const matches = useMemo(() => (query ? splitMatches(log.text, query).length >> 1 : 0), [log.text, query]);
   const picker =
     task.attempts.length > 1 ? (
@@ -303,7 +313,10 @@ function LiveLog({ task, attempt, onAttempt }: { task: TaskDetail; attempt: numb
       ) : null}
       {log.skipped ? (
         <p className="notice">
-          Truncated: showing the last 4 MiB ({log.skipped} bytes before them are not shown).
+          Truncated: showing the last 4 MiB ({log.skipped} bytes before them are not shown).{" "}
+          <a href={download} download>
+            Download the whole file
+          </a>
         </p>
       ) : null}
       <p className="muted">
@@ -312,8 +325,25 @@ function LiveLog({ task, attempt, onAttempt }: { task: TaskDetail; attempt: numb
       <div className="toolbar">
         <input type="search" aria-label="Search the log" placeholder="Search the log" value={query} onChange={(event) => setQuery(event.target.value)} />
         {query ? <span className="muted" data-testid="log-matches">{matches === 1 ? "1 match" : `${matches} matches`}</span> : null}
+        <label>
+          <input type="checkbox" checked={follow} onChange={(event) => setFollow(event.target.checked)} /> Follow
+        </label>
+        <a href={download} download>
+          Download
+        </a>
       </div>
-      <pre className="log" aria-label="Log" data-testid="log" data-ended={log.ended !== null}>
+      <pre
+        ref={pre}
+        className="log"
+        aria-label="Log"
+        data-testid="log"
+        data-ended={log.ended !== null}
+        onScroll={(event) => {
+          const box = event.currentTarget;
+          const atEnd = box.scrollHeight - box.scrollTop - box.clientHeight < 24;
+          if (atEnd !== follow) setFollow(atEnd);
+        }}
+      >
         <LogText text={log.text} query={query} />
       </pre>
     </div>

@@ -19,10 +19,11 @@ from pathlib import Path
 from fastapi import APIRouter, Depends, Header, Query, Request
 from fastapi.responses import StreamingResponse
 
+from sluice.names import safe_component
 from sluice.server.auth import require_token
 from sluice.server.config import state_of
 from sluice.server.errors import bad_request
-from sluice.service.logs import MAX_LOG_BYTES, find_log
+from sluice.service.logs import MAX_LOG_BYTES, find_log, log_chunks
 from sluice.service.tasks import TaskService
 from sluice.states import FINAL_TASK_STATES
 
@@ -135,4 +136,28 @@ async def stream_log(
         body(),
         media_type="text/event-stream",
         headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
+    )
+
+
+@router.get(
+    "/runs/{run_id}/logs:download",
+    summary="Download a task's whole log",
+    response_class=StreamingResponse,
+    responses={200: {"content": {"text/plain": {"schema": {"type": "string"}}}}},
+)
+def download_log(
+    run_id: str,
+    request: Request,
+    task: str = Query(..., max_length=1024, description="The task's id, path or unique name."),
+    attempt: int | None = Query(None, ge=1, le=2**31 - 1, description="Which attempt."),
+) -> StreamingResponse:
+    """The whole log of a task's attempt as a file (what the Logs tab's Download link
+    fetches: a link cannot ask for ``text/plain`` the way the KFP logs call needs)."""
+    state = state_of(request)
+    found = find_log(state.store, state.config.settings, run_id, task, attempt)
+    name = safe_component(f"{task.replace('/', '.')}-attempt-{found.attempt}") + ".log"
+    return StreamingResponse(
+        log_chunks(found.path, found.path.stat().st_size),
+        media_type="text/plain; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="{name}"'},
     )
