@@ -149,7 +149,8 @@ export function RunGraphView({
         source: edge.source,
         target: edge.target,
         className: `edge-${edge.kind}`,
-        ...(edge.names.length ? { label: edge.names.join(", ") } : {}),
+        // kfp names a sub-DAG's inputs "pipelinechannel--<task>-<output>": show the rest.
+        ...(edge.names.length ? { label: edge.names.map((name) => name.replace(/^pipelinechannel--/, "")).join(", ") } : {}),
       })),
     [layout],
   );
