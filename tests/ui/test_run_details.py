@@ -231,3 +231,21 @@ def test_cache_tab_links_a_hit_to_its_source(ui_server: UiServer, page: Page) ->
     page.goto(f"/runs/{run_id}?task={LOOP}[1]/inner/square&tab=cache")
     expect(cache).to_contain_text("NO CACHE HIT")
     expect(cache).to_contain_text("cache miss")
+
+
+def test_terminate_a_running_run(ui_server: UiServer, page: Page) -> None:
+    gate = ui_server.folder / "gate-terminate"
+    run_id = ui_server.submit_showcase("showcase-terminate", gate)
+    page.goto(f"/runs/{run_id}?expand=exit-handler-1")
+    try:
+        expect(node(page, "exit-handler-1/gate")).to_have_attribute(
+            "data-state", "RUNNING", timeout=60_000
+        )
+        page.get_by_role("button", name="Terminate").click()
+        header = page.locator(".run-header .badge")
+        expect(header).to_have_attribute("data-state", "CANCELED", timeout=30_000)
+        expect(node(page, "exit-handler-1/gate")).to_have_attribute("data-state", "CANCELED")
+        expect(page.get_by_role("button", name="Retry")).to_be_visible()
+    finally:
+        gate.write_text("")
+    assert ui_server.run_state(run_id) == "CANCELED"

@@ -52,3 +52,20 @@ def test_state_and_name_filters_live_in_the_url(ui_server: UiServer, page: Page)
     page.reload()
     expect(search).to_have_value("showcase-do")
     expect(page.locator("tbody tr")).to_have_count(1)
+
+
+def test_archive_and_restore(ui_server: UiServer, page: Page) -> None:
+    run_id = ui_server.runs["retried"]
+    page.goto(f"/runs/{run_id}")
+    page.get_by_role("button", name="Archive").click()
+    expect(page.get_by_role("button", name="Restore")).to_be_visible()
+    page.goto("/runs")
+    expect(page.get_by_role("link", name="showcase-done")).to_be_visible()
+    expect(page.get_by_role("link", name="retried-run")).to_have_count(0)
+    page.get_by_role("checkbox", name="Archived").check()
+    expect(page).to_have_url(re.compile(r"archived=1"))
+    page.get_by_role("link", name="retried-run").click()
+    page.get_by_role("button", name="Restore").click()
+    expect(page.get_by_role("button", name="Archive")).to_be_visible()
+    page.goto("/runs")
+    expect(page.get_by_role("link", name="retried-run")).to_be_visible()

@@ -28,6 +28,7 @@ export function RunList() {
   const state = params.get("state") ?? "";
   const q = params.get("q") ?? "";
   const page = params.get("page") ?? "";
+  const archived = params.get("archived") === "1";
   const client = useQueryClient();
   const navigate = useNavigate();
   const filterRef = useRef<HTMLInputElement>(null);
@@ -35,10 +36,11 @@ export function RunList() {
   const [draft, setDraft] = useState(q);
   useEffect(() => setDraft(q), [q]);
 
-  const key = ["runs", state, q, page];
+  const key = ["runs", state, q, page, archived];
   const runs = useQuery({
     queryKey: key,
-    queryFn: () => api<RunSummaryPage>(`${UI_API}/runs`, {}, { state, q, page_token: page, page_size: 50 }),
+    queryFn: () =>
+      api<RunSummaryPage>(`${UI_API}/runs`, {}, { state, q, page_token: page, page_size: 50, archived: archived ? "true" : undefined }),
     placeholderData: keepPreviousData,
   });
 
@@ -111,6 +113,9 @@ export function RunList() {
             onChange={(event) => setDraft(event.target.value)}
           />
         </form>
+        <label>
+          <input type="checkbox" checked={archived} onChange={(event) => update({ archived: event.target.checked ? "1" : "" })} /> Archived
+        </label>
         <span className="muted">{runs.data ? `${runs.data.total_size} runs` : ""}</span>
       </div>
       {runs.error ? (
