@@ -69,3 +69,26 @@ def test_archive_and_restore(ui_server: UiServer, page: Page) -> None:
     expect(page.get_by_role("button", name="Archive")).to_be_visible()
     page.goto("/runs")
     expect(page.get_by_role("link", name="retried-run")).to_be_visible()
+
+
+def test_experiments_page_and_filter(ui_server: UiServer, page: Page) -> None:
+    marker = ui_server.folder / "experiment-marker"
+    marker.write_text("")  # the flaky task succeeds at once
+    package = ui_server.folder / "retried.yaml"  # compiled by the session fixture
+    run = ui_server.client.create_run_from_pipeline_package(
+        str(package),
+        arguments={"marker": str(marker)},
+        run_name="in-its-own-experiment",
+        experiment_name="ui-experiment",
+    )
+    page.goto("/experiments")
+    table = page.get_by_role("table", name="Experiments")
+    expect(table.get_by_role("link", name="Default")).to_be_visible()
+    table.get_by_role("link", name="ui-experiment").click()
+    expect(page).to_have_url(re.compile(r"/runs\?experiment="))
+    expect(page.get_by_role("combobox", name="Experiment filter")).to_have_value(re.compile(".+"))
+    rows = page.locator("tbody tr")
+    expect(rows).to_have_count(1)
+    expect(rows.first).to_have_attribute("data-run-id", str(run.run_id))
+    page.get_by_role("combobox", name="Experiment filter").select_option("")
+    expect(page.get_by_role("link", name="showcase-done")).to_be_visible()

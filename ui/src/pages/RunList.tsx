@@ -6,6 +6,7 @@ import { api, UI_API, type RunSummary, type RunSummaryPage } from "../api/client
 import { throttle, useEvents } from "../api/events";
 import { duration, RUN_STATES, when } from "../format";
 import { StateBadge } from "../StateBadge";
+import { useExperiments } from "./Experiments";
 
 const PROGRESS_STATES = ["SUCCEEDED", "CACHED", "RUNNING", "FAILED", "SKIPPED", "CANCELED", "PENDING"];
 
@@ -29,6 +30,8 @@ export function RunList() {
   const q = params.get("q") ?? "";
   const page = params.get("page") ?? "";
   const archived = params.get("archived") === "1";
+  const experiment = params.get("experiment") ?? "";
+  const experiments = useExperiments();
   const client = useQueryClient();
   const navigate = useNavigate();
   const filterRef = useRef<HTMLInputElement>(null);
@@ -36,11 +39,11 @@ export function RunList() {
   const [draft, setDraft] = useState(q);
   useEffect(() => setDraft(q), [q]);
 
-  const key = ["runs", state, q, page, archived];
+  const key = ["runs", state, q, page, archived, experiment];
   const runs = useQuery({
     queryKey: key,
     queryFn: () =>
-      api<RunSummaryPage>(`${UI_API}/runs`, {}, { state, q, page_token: page, page_size: 50, archived: archived ? "true" : undefined }),
+      api<RunSummaryPage>(`${UI_API}/runs`, {}, { state, q, page_token: page, page_size: 50, archived: archived ? "true" : undefined, experiment_id: experiment }),
     placeholderData: keepPreviousData,
   });
 
@@ -94,6 +97,17 @@ export function RunList() {
             {RUN_STATES.map((name) => (
               <option key={name} value={name}>
                 {name.toLowerCase()}
+              </option>
+            ))}
+          </select>
+        </label>
+        <label>
+          Experiment{" "}
+          <select aria-label="Experiment filter" value={experiment} onChange={(event) => update({ experiment: event.target.value })}>
+            <option value="">any</option>
+            {(experiments.data?.experiments ?? []).map((item) => (
+              <option key={item.experiment_id} value={item.experiment_id}>
+                {item.display_name}
               </option>
             ))}
           </select>
