@@ -221,6 +221,11 @@ def test_cache_tab_links_a_hit_to_its_source(ui_server: UiServer, page: Page) ->
     cache.get_by_role("link", name=f"task {source} of run showcase-done").click()
     expect(panel.get_by_role("heading", name="square", exact=True)).to_be_visible()
     assert parse_qs(urlsplit(page.url).query)["task"] == [source]
+    # The Overview says so too, with the same link.
+    page.goto(f"/runs/{run_id}?task={hit}")
+    expect(panel.get_by_test_id("cache-source").get_by_role("link")).to_have_text(
+        f"task {source} of run showcase-done"
+    )
     # The cached task's log tab says where the log is, and links to it.
     page.goto(f"/runs/{run_id}?task={hit}&tab=logs")
     panel.get_by_role("link", name="Open the log of the task it reused.").click()

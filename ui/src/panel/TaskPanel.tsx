@@ -55,10 +55,12 @@ function Overview({ task }: { task: TaskDetail }) {
             </dd>
           </>
         ) : null}
-        {task.cached_from_task_id ? (
+        {task.state === "CACHED" ? (
           <>
             <dt>Cache</dt>
-            <dd>taken from the cache (task {task.cached_from_task_id})</dd>
+            <dd>
+              <CacheSourceLine task={task} />
+            </dd>
           </>
         ) : null}
       </dl>
@@ -181,6 +183,26 @@ function sourceLink(info: CacheInfo, tab: PanelTab = "overview"): string | null 
   const params = new URLSearchParams({ task: info.source.task_path });
   if (tab !== "overview") params.set("tab", tab);
   return `/runs/${encodeURIComponent(info.source.run_id)}?${params.toString()}`;
+}
+
+/** "taken from the cache: <link to the task it reused>" (the Overview's Cache line). */
+function CacheSourceLine({ task }: { task: TaskDetail }) {
+  const cache = useCache(task, true);
+  const link = cache.data ? sourceLink(cache.data) : null;
+  const source = cache.data?.source;
+  return (
+    <span data-testid="cache-source">
+      taken from the cache
+      {link && source ? (
+        <>
+          {": "}
+          <Link to={link}>
+            task {source.task_path} of run {source.run_name ?? source.run_id}
+          </Link>
+        </>
+      ) : null}
+    </span>
+  );
 }
 
 function Cache({ task }: { task: TaskDetail }) {
