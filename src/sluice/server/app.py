@@ -27,6 +27,9 @@ from sluice.server.routers import (
     runs,
 )
 from sluice.server.submission import submit_recurring
+from sluice.server.ui_api import PREFIX as UI_API_PREFIX
+from sluice.server.ui_api import router as ui_api_router
+from sluice.server.ui_static import install_ui
 from sluice.service.stores import HeldLock, lock_for_server, open_store
 from sluice.store.models import RecurringRunRow, RunRow
 
@@ -137,6 +140,7 @@ def create_app(config: ServerConfig, *, store_lock: HeldLock | None = None) -> F
     for router in routers:
         app.include_router(router, prefix=API_PREFIX)
     app.include_router(events.router, prefix=events.PREFIX)
+    app.include_router(ui_api_router, prefix=UI_API_PREFIX)  # the web UI's calls (docs/ui.md)
     app.include_router(vertex.router)  # Vertex AI's /v1/projects/... and /ui/... (LRO polls)
     app.add_api_route("/apis/v1beta1/healthz", health.healthz, methods=["GET"], tags=["health"])
     install_gcs_emulation(app, state)  # only with --emulate-gcs
@@ -152,4 +156,5 @@ def create_app(config: ServerConfig, *, store_lock: HeldLock | None = None) -> F
         include_in_schema=False,
         dependencies=[Depends(require_token)],
     )
+    install_ui(app)  # last: the UI's fallback route must not shadow an API route
     return app

@@ -1,0 +1,161 @@
+"""A run's graph for the web UI: the pipeline's DAGs, level by level, with the run's tasks.
+
+The UI does not parse IR. Each level (the root DAG, a sub-DAG, a loop iteration's body) is
+read from the spec, so tasks that have not started yet are drawn too; a task that has a row
+in the store carries its state. A loop's iterations exist only at run time: each one that
+has started is a box holding the loop body's tasks, under its path (``for-loop-2[1]``).
+Edges join tasks of one level only (the IR has no other), so the UI can lay out each level
+on its own.
+"""
+
+from __future__ import annotations
+
+from kfp.pipeline_spec import pipeline_spec_pb2
+
+from sluice.server.serialize import precise_ts
+from sluice.server.ui_api.shapes import GraphEdge, GraphNode, NodeKind, RunGraph
+from sluice.spec.graph import dependencies
+from sluice.spec.loader import LoadedPipeline
+from sluice.store.models import RunRow, TaskRow
+
+_KINDS: frozenset[str] = frozenset(
+    {"container", "importer", "dag", "loop", "iteration", "condition", "exit_handler"}
+)
+
+
+def _static_kind(
+    name: str, task: pipeline_spec_pb2.PipelineTaskSpec, loaded: LoadedPipeline
+) -> NodeKind:
+    """The kind of a task that has no row yet, from the IR (as the engine decides it)."""
+    if task.WhichOneof("iterator"):
+        return "loop"
+    component = loaded.spec.components[task.component_ref.name]
+    if component.WhichOneof("implementation") == "dag":
+        return "condition" if name.startswith("condition-") else "dag"
+    executor = loaded.deployment.executors.get(component.executor_label)
+    if executor is not None and executor.WhichOneof("spec") == "importer":
+        return "importer"
+    return "container"
+
+
+def node_kind(name: str, row: TaskRow | None, static: NodeKind) -> NodeKind:
+    """How the UI draws a task: its row's kind (``static`` without a row), an exit
+    handler's sub-DAG as ``exit_handler``."""
+    kind: str = row.kind if row is not None and row.kind in _KINDS else static
+    # The engine runs an exit handler's body as a plain sub-DAG; the UI draws it as one.
+    if kind == "dag" and name.startswith("exit-handler-"):
+        return "exit_handler"
+    return kind  # type: ignore[return-value]
+
+
+def _fed_inputs(task: pipeline_spec_pb2.PipelineTaskSpec, producer: str) -> list[str]:
+    """The inputs of ``task`` that read an output of its sibling ``producer``."""
+    names = [
+        name
+        for name, param in task.inputs.parameters.items()
+        if (
+            param.WhichOneof("kind") == "task_output_parameter"
+            and param.task_output_parameter.producer_task == producer
+        )
+        or (
+            param.WhichOneof("kind") == "task_final_status"
+            and param.task_final_status.producer_task == producer
+        )
+    ]
+    names += [
+        name
+        for name, artifact in task.inputs.artifacts.items()
+        if artifact.WhichOneof("kind") == "task_output_artifact"
+        and artifact.task_output_artifact.producer_task == producer
+    ]
+    return sorted(names)
+
+
+class _Builder:
+    def __init__(self, run: RunRow, tasks: list[TaskRow]) -> None:
+        self.loaded = LoadedPipeline.from_dict(run.pipeline_spec)
+        self.by_path = {task.path: task for task in tasks}
+        self.iterations: dict[str, list[TaskRow]] = {}
+        for task in tasks:
+            if task.kind == "iteration" and task.parent_id is not None:
+                self.iterations.setdefault(task.parent_id, []).append(task)
+        self.nodes: list[GraphNode] = []
+        self.edges: list[GraphEdge] = []
+
+    def node(
+        self,
+        path: str,
+        name: str,
+        kind: NodeKind,
+        parent: str | None,
+        row: TaskRow | None,
+        component: str,
+        iterations: int | None = None,
+    ) -> None:
+        self.nodes.append(
+            GraphNode(
+                id=path,
+                task_id=row.id if row else None,
+                name=name,
+                display_name=row.display_name if row else name,
+                kind=kind,
+                parent=parent,
+                iteration_index=row.iteration_index if row else None,
+                state=row.state if row else None,
+                attempts=row.attempts if row else 0,
+                cached_from_task_id=row.cached_from_task_id if row else None,
+                component=component,
+                started_at=precise_ts(row.started_at) if row else None,
+                finished_at=precise_ts(row.finished_at) if row else None,
+                error=row.error if row else None,
+                iterations=iterations,
+            )
+        )
+
+    def level(self, dag: pipeline_spec_pb2.DagSpec, prefix: str, parent: str | None) -> None:
+        """Add the tasks of ``dag`` (under ``prefix``), their sub-DAGs and their edges."""
+        for name in sorted(dag.tasks):
+            task = dag.tasks[name]
+            path = f"{prefix}/{name}" if prefix else name
+            row = self.by_path.get(path)
+            component_name = task.component_ref.name
+            component = self.loaded.spec.components[component_name]
+            kind = node_kind(name, row, _static_kind(name, task, self.loaded))
+            if kind == "loop":
+                started = sorted(
+                    self.iterations.get(row.id, []) if row else [],
+                    key=lambda it: it.iteration_index or 0,
+                )
+                self.node(path, name, kind, parent, row, component_name, len(started))
+                for iteration in started:
+                    self.node(iteration.path, name, "iteration", path, iteration, component_name)
+                    self.level(component.dag, iteration.path, iteration.path)
+            else:
+                self.node(path, name, kind, parent, row, component_name)
+                if component.WhichOneof("implementation") == "dag":
+                    self.level(component.dag, path, path)
+        for target, sources in sorted(dependencies(dag).items()):
+            for source in sorted(sources):
+                fed = _fed_inputs(dag.tasks[target], source)
+                self.edges.append(
+                    GraphEdge(
+                        source=f"{prefix}/{source}" if prefix else source,
+                        target=f"{prefix}/{target}" if prefix else target,
+                        kind="data" if fed else "control",
+                        names=fed,
+                    )
+                )
+
+
+def run_graph(run: RunRow, tasks: list[TaskRow], event_id: int) -> RunGraph:
+    """The graph of ``run`` with the state of each of its ``tasks``; ``event_id`` is the
+    last event read before them."""
+    builder = _Builder(run, tasks)
+    builder.level(builder.loaded.spec.root.dag, "", None)
+    return RunGraph(
+        run_id=run.id,
+        state=run.state,
+        nodes=builder.nodes,
+        edges=builder.edges,
+        event_id=event_id,
+    )

@@ -1,0 +1,246 @@
+"""N1, N2, N4: run summaries for the run list, a run's graph, one task's detail."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from fastapi import APIRouter, Depends, Query, Request
+
+from sluice.server.auth import require_token
+from sluice.server.config import state_of
+from sluice.server.errors import bad_request
+from sluice.server.kfp_filters import offset_of, page_size_of, token_of
+from sluice.server.serialize import precise_ts
+from sluice.server.ui_api.graph import node_kind, run_graph
+from sluice.server.ui_api.shapes import (
+    Attempt,
+    CacheInfo,
+    CacheSource,
+    RunDetail,
+    RunGraph,
+    RunSpec,
+    RunSummary,
+    RunSummaryPage,
+    StateChange,
+    TaskArtifactView,
+    TaskDetail,
+)
+from sluice.service.listing import ListQuery, Predicate
+from sluice.service.run_views import RunViewService
+from sluice.service.runs import RunService
+from sluice.states import RunState
+from sluice.store.models import ExperimentRow, RunRow
+
+router = APIRouter(tags=["ui"], dependencies=[Depends(require_token)])
+
+_STATES = {state.value for state in RunState}
+
+
+def _views(request: Request) -> RunViewService:
+    return RunViewService(state_of(request).store)
+
+
+def summary_of(
+    row: RunRow, counts: Mapping[str, Mapping[str, int]], experiments: Mapping[str, ExperimentRow]
+) -> RunSummary:
+    """A run as a row of the run list."""
+    experiment = experiments.get(row.experiment_id) if row.experiment_id else None
+    return RunSummary(
+        run_id=row.id,
+        display_name=row.display_name,
+        state=row.state,
+        pipeline_name=row.pipeline_name,
+        experiment_id=row.experiment_id,
+        experiment_name=experiment.display_name if experiment else None,
+        storage_state=row.storage_state,
+        created_at=precise_ts(row.created_at),
+        started_at=precise_ts(row.started_at),
+        finished_at=precise_ts(row.finished_at),
+        error=row.error,
+        task_counts=dict(counts.get(row.id, {})),
+    )
+
+
+@router.get("/runs", summary="Run summaries for the run list")
+def list_run_summaries(
+    request: Request,
+    state: str | None = Query(
+        None, description="Only runs in these states (comma-separated, e.g. RUNNING,FAILED)."
+    ),
+    q: str | None = Query(None, max_length=256, description="Display name substring."),
+    experiment_id: str | None = Query(None, max_length=64),
+    archived: bool = Query(False, description="Archived runs instead of available ones."),
+    page_size: int | None = Query(None, description="Runs per page (20 if unset, at most 200)."),
+    page_token: str | None = Query(None, max_length=256),
+) -> RunSummaryPage:
+    """One page of runs, newest first, each with its task counts by state and its
+    experiment's name: everything a row shows, in one call."""
+    predicates: list[Predicate] = [
+        Predicate("storage_state", "EQUALS", "ARCHIVED" if archived else "AVAILABLE")
+    ]
+    if state:
+        wanted = [part.strip().upper() for part in state.split(",") if part.strip()]
+        unknown = sorted(set(wanted) - _STATES)
+        if unknown:
+            raise bad_request(
+                f"state: unknown run state {unknown[0]!r}; use one of {', '.join(sorted(_STATES))}"
+            )
+        predicates.append(Predicate("state", "IN", wanted, is_list=True))
+    if q:
+        predicates.append(Predicate("display_name", "IS_SUBSTRING", q))
+    if experiment_id:
+        predicates.append(Predicate("experiment_id", "EQUALS", experiment_id))
+    query = ListQuery(
+        predicates=predicates,
+        sort_key="created_at",
+        descending=True,
+        offset=offset_of(page_token),
+        limit=page_size_of(page_size),
+    )
+    server = state_of(request)
+    views = _views(request)
+    event_id = views.last_event_id()
+    page = RunService(server.store, server.config.settings).list(query)
+    counts = views.task_counts(row.id for row in page.rows)
+    experiments = views.experiments(row.experiment_id for row in page.rows if row.experiment_id)
+    runs = [summary_of(row, counts, experiments) for row in page.rows]
+    token = token_of(page.next_offset) if page.next_offset is not None else None
+    return RunSummaryPage(
+        runs=runs, total_size=page.total_size, next_page_token=token, event_id=event_id
+    )
+
+
+@router.get("/runs/{run_id}", summary="One run, for its page")
+def get_run_detail(run_id: str, request: Request) -> RunDetail:
+    """What the run page's header and Parameters tab show: the run list's row of this run,
+    with its arguments and outputs."""
+    views = _views(request)
+    row = views.details(run_id).run
+    experiments = views.experiments([row.experiment_id] if row.experiment_id else [])
+    summary = summary_of(row, views.task_counts([row.id]), experiments)
+    outputs = (row.outputs or {}).get("parameters") or {}
+    return RunDetail(
+        **summary.model_dump(),
+        description=row.description,
+        parameters=dict(row.arguments or {}),
+        outputs=dict(outputs) if isinstance(outputs, dict) else {},
+        pipeline_root=row.pipeline_root,
+        recurring_run_id=row.recurring_run_id,
+    )
+
+
+@router.get("/runs/{run_id}/spec", summary="The compiled pipeline a run runs")
+def get_run_spec(run_id: str, request: Request) -> RunSpec:
+    """The run's pipeline spec (and platform spec, if any), as the Spec tab shows it."""
+    stored = _views(request).details(run_id).run.pipeline_spec or {}
+    platform = stored.get("platform_spec")
+    return RunSpec(
+        pipeline_spec=dict(stored.get("pipeline_spec") or {}),
+        platform_spec=dict(platform) if isinstance(platform, dict) else None,
+    )
+
+
+@router.get("/runs/{run_id}/graph", summary="A run's graph with its tasks' states")
+def get_run_graph(run_id: str, request: Request) -> RunGraph:
+    """Every task of the run, sub-DAGs and started loop iterations included, with edges
+    between the tasks of each level (see the UI's Graph tab)."""
+    views = _views(request)
+    event_id = views.last_event_id(run_id)
+    details = views.details(run_id)
+    return run_graph(details.run, details.tasks, event_id)
+
+
+@router.get("/runs/{run_id}/tasks/{task:path}", summary="One task with its attempts")
+def get_task_detail(run_id: str, task: str, request: Request) -> TaskDetail:
+    """A task (by id, path or unique name) with its parameters, artifacts, attempts and
+    state history: what the task side panel shows."""
+    view = _views(request).task(run_id, task)
+    row = view.task
+    artifacts: list[TaskArtifactView] = []
+    for direction, side in (("input", row.inputs or {}), ("output", row.outputs or {})):
+        for key, value in sorted((side.get("artifacts") or {}).items()):
+            for item in value if isinstance(value, list) else [value]:
+                artifact = view.artifacts.get(int(item)) if str(item).isdigit() else None
+                if artifact is None:
+                    continue
+                artifacts.append(
+                    TaskArtifactView(
+                        id=artifact.id,
+                        name=artifact.name,
+                        direction=direction,  # type: ignore[arg-type]
+                        output_key=key,
+                        schema_title=artifact.schema_title,
+                        uri=artifact.uri,
+                        metadata=dict(artifact.metadata_ or {}),
+                    )
+                )
+    params: dict[str, Any] = (row.inputs or {}).get("parameters") or {}
+    outputs: dict[str, Any] = (row.outputs or {}).get("parameters") or {}
+    return TaskDetail(
+        run_id=row.run_id,
+        task_id=row.id,
+        path=row.path,
+        name=row.name,
+        display_name=row.display_name,
+        kind=node_kind(row.name, row, "container"),
+        component=row.component_name,
+        state=row.state,
+        attempt_count=row.attempts,
+        input_parameters=dict(params),
+        output_parameters=dict(outputs),
+        artifacts=artifacts,
+        fingerprint=row.fingerprint,
+        cached_from_task_id=row.cached_from_task_id,
+        image=row.image,
+        resources=dict(row.resources or {}),
+        error=row.error,
+        error_details=row.error_details,
+        notices=list(row.notices or []),
+        created_at=precise_ts(row.created_at),
+        started_at=precise_ts(row.started_at),
+        finished_at=precise_ts(row.finished_at),
+        attempts=[
+            Attempt(
+                attempt=execution.attempt,
+                state=execution.state,
+                started_at=precise_ts(execution.started_at),
+                finished_at=precise_ts(execution.finished_at),
+                exit_code=execution.exit_code,
+                error=execution.error,
+                how=execution.how,
+            )
+            for execution in view.attempts
+        ],
+        history=[
+            StateChange(state=change.state, message=change.message, at=precise_ts(change.at))
+            for change in view.history
+        ],
+    )
+
+
+@router.get("/runs/{run_id}/cache", summary="Why a task was or was not a cache hit")
+def get_task_cache(
+    run_id: str,
+    request: Request,
+    task: str = Query(..., max_length=1024, description="The task's id, path or unique name."),
+) -> CacheInfo:
+    """A hit names the execution (run and task) it reused; a miss the nearest earlier
+    execution of the component and what differs from its cache key."""
+    explained, source, source_path, source_run = _views(request).cache(run_id, task)
+    return CacheInfo(
+        hit=explained.hit,
+        reason=explained.reason,
+        fingerprint=explained.fingerprint,
+        differences=list(explained.differences),
+        source=(
+            CacheSource(
+                execution_id=source.id,
+                run_id=source.run_id,
+                run_name=source_run.display_name if source_run else explained.source_run_name,
+                task_path=source_path,
+            )
+            if source is not None
+            else None
+        ),
+    )

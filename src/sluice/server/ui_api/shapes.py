@@ -1,0 +1,202 @@
+"""The JSON shapes of the web UI's API (``/apis/sluice/v1``), as pydantic models.
+
+They are declared, not built ad hoc, so the OpenAPI document describes every field and the
+UI's TypeScript types (``ui/src/api/schema.d.ts``, made by ``npm run api``) follow them.
+Times are ISO 8601 UTC with microseconds; an unset time is null.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field
+
+NodeKind = Literal["container", "importer", "dag", "loop", "iteration", "condition", "exit_handler"]
+
+
+class Session(BaseModel):
+    """Whether the server requires a token, and whether this request carries it."""
+
+    auth_required: bool
+    authenticated: bool
+
+
+class SessionIn(BaseModel):
+    """The token to trade for a session cookie."""
+
+    token: str = Field(max_length=4096)
+
+
+class RunSummary(BaseModel):
+    """What a row of the run list shows, in one call for the whole page."""
+
+    run_id: str
+    display_name: str
+    state: str
+    pipeline_name: str
+    experiment_id: str | None
+    experiment_name: str | None
+    storage_state: str
+    created_at: str | None
+    started_at: str | None
+    finished_at: str | None
+    error: str | None
+    task_counts: dict[str, int] = Field(
+        description="How many container and importer tasks are in each state."
+    )
+
+
+class RunDetail(RunSummary):
+    """What the run page shows beyond its list row: arguments, outputs, where it writes."""
+
+    description: str | None
+    parameters: dict[str, Any] = Field(description="The run's arguments, by input name.")
+    outputs: dict[str, Any] = Field(description="The pipeline's output parameters, by name.")
+    pipeline_root: str
+    recurring_run_id: str | None
+
+
+class RunSpec(BaseModel):
+    """The compiled pipeline a run runs (KFP's IR), as stored."""
+
+    pipeline_spec: dict[str, Any]
+    platform_spec: dict[str, Any] | None
+
+
+class RunSummaryPage(BaseModel):
+    """One page of run summaries, newest first; ``next_page_token`` is null on the last."""
+
+    runs: list[RunSummary]
+    total_size: int
+    next_page_token: str | None
+    event_id: int = Field(
+        description="Follow /apis/sluice/v1/events after this id to hear of later changes."
+    )
+
+
+class GraphNode(BaseModel):
+    """A task of the run graph, or one of the pipeline's tasks that has not started yet
+    (``task_id`` null, ``state`` null). ``id`` is the task's path, unique in the run."""
+
+    id: str
+    task_id: str | None
+    name: str
+    display_name: str
+    kind: NodeKind
+    parent: str | None = Field(description="The id of the sub-DAG box holding it, if any.")
+    iteration_index: int | None
+    state: str | None
+    attempts: int
+    cached_from_task_id: str | None
+    component: str
+    started_at: str | None
+    finished_at: str | None
+    error: str | None
+    iterations: int | None = Field(
+        description="For a loop: how many iterations have started (null for other kinds)."
+    )
+
+
+class GraphEdge(BaseModel):
+    """``source`` must end before ``target`` starts; both are in the same sub-DAG.
+
+    ``kind`` is ``data`` when ``target`` reads an output of ``source`` (``names`` are the
+    inputs it feeds), else ``control`` (an ``.after()``, an exit handler).
+    """
+
+    source: str
+    target: str
+    kind: Literal["data", "control"]
+    names: list[str]
+
+
+class RunGraph(BaseModel):
+    """A run's tasks as a graph: every level of sub-DAGs, loop iterations as they start."""
+
+    run_id: str
+    state: str
+    nodes: list[GraphNode]
+    edges: list[GraphEdge]
+    event_id: int = Field(
+        description="Follow /apis/sluice/v1/events?run_id= after this id for later changes."
+    )
+
+
+class Attempt(BaseModel):
+    """One attempt of a task (an execution)."""
+
+    attempt: int
+    state: str
+    started_at: str | None
+    finished_at: str | None
+    exit_code: int | None
+    error: str | None
+    how: str | None
+
+
+class StateChange(BaseModel):
+    """One entry of a state history."""
+
+    state: str
+    message: str | None
+    at: str | None
+
+
+class TaskArtifactView(BaseModel):
+    """An artifact a task reads or writes."""
+
+    id: int
+    name: str
+    direction: Literal["input", "output"]
+    output_key: str = Field(description="The input or output name the task gives it.")
+    schema_title: str
+    uri: str
+    metadata: dict[str, Any]
+
+
+class TaskDetail(BaseModel):
+    """Everything the task side panel shows of one task."""
+
+    run_id: str
+    task_id: str
+    path: str
+    name: str
+    display_name: str
+    kind: NodeKind
+    component: str
+    state: str
+    attempt_count: int
+    input_parameters: dict[str, Any]
+    output_parameters: dict[str, Any]
+    artifacts: list[TaskArtifactView]
+    fingerprint: str | None
+    cached_from_task_id: str | None
+    image: str | None
+    resources: dict[str, Any]
+    error: str | None
+    error_details: dict[str, Any] | None
+    notices: list[Any]
+    created_at: str | None
+    started_at: str | None
+    finished_at: str | None
+    attempts: list[Attempt]
+    history: list[StateChange]
+
+
+class CacheSource(BaseModel):
+    """The execution a cache hit reused, or the one a miss was compared with."""
+
+    execution_id: int
+    run_id: str | None
+    run_name: str | None = Field(description="The run's display name.")
+    task_path: str | None
+
+
+class CacheInfo(BaseModel):
+    """Why a task was or was not a cache hit (what ``sluice cache explain`` says)."""
+
+    hit: bool
+    reason: str
+    fingerprint: str | None
+    differences: list[str] = Field(description="For a miss: what differs from the source's key.")
+    source: CacheSource | None

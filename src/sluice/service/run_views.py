@@ -1,0 +1,145 @@
+"""What the web UI shows of runs beyond their rows: task counts by state, a run with its
+tasks and attempts, one task with its attempts, history and artifacts.
+
+Thin reads over the store for the UI's adapter (``sluice.server.ui_api``); the shapes the
+UI receives are that adapter's.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from sluice.errors import MetadataNotFoundError, NotFoundError, RunNotFoundError
+from sluice.service.cache import CacheExplanation, explain_task
+from sluice.service.experiments import ExperimentService
+from sluice.service.metadata import MetadataService
+from sluice.service.tasks import TaskService
+from sluice.store.history import HistoryRepository
+from sluice.store.models import (
+    ArtifactRow,
+    ExecutionRow,
+    ExperimentRow,
+    RunRow,
+    StateTransitionRow,
+    TaskRow,
+)
+from sluice.store.repository import Store
+from sluice.store.runs import RunDetails, RunRepository
+
+
+@dataclass(frozen=True)
+class TaskView:
+    """One task with its attempts (executions, oldest first), its state history and the
+    artifacts its inputs and outputs name (by id)."""
+
+    run: RunRow
+    task: TaskRow
+    attempts: list[ExecutionRow] = field(default_factory=list)
+    history: list[StateTransitionRow] = field(default_factory=list)
+    artifacts: dict[int, ArtifactRow] = field(default_factory=dict)
+
+
+def artifact_ids(task: TaskRow) -> list[int]:
+    """The ids of the artifacts a task's inputs and outputs name."""
+    ids: list[int] = []
+    for side in (task.inputs or {}, task.outputs or {}):
+        for value in (side.get("artifacts") or {}).values():
+            for item in value if isinstance(value, list) else [value]:
+                if isinstance(item, int) or (isinstance(item, str) and item.isdigit()):
+                    ids.append(int(item))
+    return ids
+
+
+class RunViewService:
+    """Reads of one store's runs, shaped for the web UI."""
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+        self.repo = RunRepository(store)
+
+    def last_event_id(self, run_id: str | None = None) -> int:
+        """The id of the newest state change (of ``run_id``, or of any run); 0 if none.
+
+        Read it *before* what it goes with: following events after it then misses nothing
+        that changed after that read.
+        """
+        return HistoryRepository(self.store).last_seq(run_id)
+
+    def task_counts(self, run_ids: Iterable[str]) -> dict[str, Counter[str]]:
+        """For each run, how many of its tasks are in each state (containers and importers
+        only: a DAG task's state repeats its children's)."""
+        counts: dict[str, Counter[str]] = {}
+        for run_id in run_ids:
+            counts[run_id] = Counter(
+                task.state
+                for task in self.store.tasks_of_run(run_id)
+                if task.kind in ("container", "importer")
+            )
+        return counts
+
+    def experiments(self, ids: Iterable[str]) -> dict[str, ExperimentRow]:
+        """The experiments with these ids (those that exist), by id."""
+        found: dict[str, ExperimentRow] = {}
+        service = ExperimentService(self.store)
+        for experiment_id in set(ids):
+            try:
+                found[experiment_id] = service.get(experiment_id)
+            except NotFoundError:  # a run whose experiment was deleted shows none
+                continue
+        return found
+
+    def details(self, run_id: str) -> RunDetails:
+        """A run with its tasks, their attempts and its state history.
+
+        Raises:
+            RunNotFoundError: there is no such run.
+        """
+        row = self.repo.get(run_id)
+        if row is None:
+            raise RunNotFoundError(f"no run '{run_id}'; list runs with GET /apis/sluice/v1/runs")
+        return self.repo.details(row)
+
+    def task(self, run_id: str, reference: str) -> TaskView:
+        """One task of a run by id, path or unique name, with its attempts and history.
+
+        Raises:
+            RunNotFoundError: there is no such run, or it has no such task.
+        """
+        details = self.details(run_id)
+        task = TaskService(self.store).find(run_id, reference)
+        artifacts = self.store.get_artifacts(artifact_ids(task))
+        return TaskView(
+            run=details.run,
+            task=task,
+            attempts=list(details.executions.get(task.id, [])),
+            history=list(details.task_history.get(task.id, [])),
+            artifacts=artifacts,
+        )
+
+    def cache(
+        self, run_id: str, reference: str
+    ) -> tuple[CacheExplanation, ExecutionRow | None, str | None, RunRow | None]:
+        """Why a task was (not) a cache hit, with the source execution, its task path and
+        its run (None when that was deleted).
+
+        Raises:
+            RunNotFoundError: there is no such run, or it has no such task.
+        """
+        run = self.details(run_id).run
+        task = TaskService(self.store).find(run_id, reference)
+        explained = explain_task(
+            self.store,
+            run_name=run.name,
+            task_path=task.path,
+            task_id=task.id,
+            task_state=task.state,
+        )
+        if explained.source_execution_id is None:
+            return explained, None, None, None
+        try:
+            entry = MetadataService(self.store).get_execution(explained.source_execution_id)
+        except MetadataNotFoundError:  # its run was deleted since
+            return explained, None, None, None
+        return explained, entry.row, entry.task_path, self.repo.get(entry.row.run_id)

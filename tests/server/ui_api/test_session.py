@@ -1,0 +1,85 @@
+"""N0: the session cookie, with a token and without one."""
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+from tests.server.conftest import RunningServer, start_server
+
+TOKEN = "ui-s3cret"
+UI = "/apis/sluice/v1"
+
+
+@pytest.fixture(scope="module")
+def token_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningServer]:
+    """An API-only server requiring a token."""
+    running, stop = start_server(
+        Path(tmp_path_factory.mktemp("ui-auth-home")), background=False, token=TOKEN
+    )
+    try:
+        yield running
+    finally:
+        stop()
+
+
+def test_login_sets_a_strict_httponly_cookie(token_server: RunningServer) -> None:
+    with httpx.Client(base_url=token_server.url) as browser:
+        assert browser.get(f"{UI}/session").json() == {
+            "auth_required": True,
+            "authenticated": False,
+        }
+        assert browser.get("/apis/v2beta1/experiments").status_code == 401
+        wrong = browser.post(f"{UI}/session", json={"token": "nope"})
+        assert wrong.status_code == 401
+        assert "wrong token" in wrong.json()["message"]
+        login = browser.post(f"{UI}/session", json={"token": TOKEN})
+        assert login.status_code == 200
+        cookie = login.headers["set-cookie"]
+        assert "HttpOnly" in cookie
+        assert "SameSite=strict" in cookie or "SameSite=Strict" in cookie
+        assert TOKEN not in cookie  # an HMAC of the token, not the token
+        assert browser.get(f"{UI}/session").json()["authenticated"] is True
+        # Reads work with the cookie alone, the event stream's too (EventSource sends no header).
+        assert browser.get("/apis/v2beta1/experiments").status_code == 200
+        assert browser.get(f"{UI}/runs").status_code == 200
+        # A state-changing call with the cookie alone is refused without the custom header.
+        forged = browser.post("/apis/v2beta1/experiments", json={"display_name": "csrf"})
+        assert forged.status_code == 403
+        assert "X-Sluice-Request" in forged.json()["message"]
+        made = browser.post(
+            "/apis/v2beta1/experiments",
+            json={"display_name": "from-ui"},
+            headers={"X-Sluice-Request": "1"},
+        )
+        assert made.status_code == 200, made.text
+        logout = browser.delete(f"{UI}/session", headers={"X-Sluice-Request": "1"})
+        assert logout.status_code == 200
+        assert browser.get("/apis/v2beta1/experiments").status_code == 401
+        assert browser.get(f"{UI}/session").json()["authenticated"] is False
+
+
+def test_a_forged_cookie_is_401(token_server: RunningServer) -> None:
+    cookies = {"sluice_session": TOKEN}
+    response = httpx.get(f"{token_server.url}/apis/v2beta1/experiments", cookies=cookies)
+    assert response.status_code == 401
+
+
+def test_bearer_token_still_works_without_the_header(token_server: RunningServer) -> None:
+    headers = {"Authorization": f"Bearer {TOKEN}"}
+    made = httpx.post(
+        f"{token_server.url}/apis/v2beta1/experiments",
+        json={"display_name": "from-bearer"},
+        headers=headers,
+    )
+    assert made.status_code == 200
+    assert httpx.get(f"{token_server.url}{UI}/runs", headers=headers).status_code == 200
+    assert httpx.get(f"{token_server.url}{UI}/runs").status_code == 401
+
+
+def test_without_a_token_everyone_is_authenticated(api_server: RunningServer) -> None:
+    assert httpx.get(f"{api_server.url}{UI}/session").json() == {
+        "auth_required": False,
+        "authenticated": True,
+    }
+    assert httpx.post(f"{api_server.url}{UI}/session", json={"token": "x"}).status_code == 200

@@ -1,0 +1,88 @@
+"""Screenshots of the web UI's main pages, light and dark, for docs/ui.md.
+
+Rerun after changing a page (needs a built UI and Chromium, as the browser tests do)::
+
+    PYTHONPATH=src .venv/bin/python -m tests.ui.screenshots
+
+It starts a server over a fresh store, seeds it through ``kfp.Client`` with the browser
+tests' pipelines and writes ``docs/images/ui-*.png``.
+"""
+
+from __future__ import annotations
+
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import httpx
+import kfp
+from playwright.sync_api import sync_playwright
+from tests.server.server_process import ServerProcess
+from tests.ui.conftest import chromium_path
+from tests.ui.pipelines import compile_to, failing, showcase
+
+OUT = Path(__file__).resolve().parents[2] / "docs" / "images"
+
+
+def _wait(server: ServerProcess, run_id: str) -> None:
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        state = httpx.get(f"{server.api}/runs/{run_id}").json()["state"]
+        if state in ("SUCCEEDED", "FAILED", "CANCELED"):
+            return
+        time.sleep(0.2)
+
+
+def main() -> int:
+    browser_path = chromium_path()
+    if browser_path is None:
+        print("no Chromium: apt-get install -y chromium (or set SLUICE_CHROMIUM)")
+        return 2
+    OUT.mkdir(parents=True, exist_ok=True)
+    with (
+        tempfile.TemporaryDirectory() as scratch,
+        ServerProcess(Path(scratch) / "home", background=True) as server,
+    ):
+        folder = Path(scratch)
+        (folder / "open").write_text("")
+        client = kfp.Client(host=server.url)
+        package = compile_to(showcase, str(folder / "showcase.yaml"))
+        runs = [
+            client.create_run_from_pipeline_package(
+                package, arguments={"gate_file": str(folder / "open")}, run_name=name
+            ).run_id
+            for name in ("nightly-training", "nightly-training-2")
+        ]
+        failed = client.create_run_from_pipeline_package(
+            compile_to(failing, str(folder / "failing.yaml")), run_name="broken-features"
+        ).run_id
+        for run_id in [*runs, failed]:
+            _wait(server, run_id)
+        pages = {
+            "runs": "/runs",
+            "graph": f"/runs/{runs[0]}?expand=all&task=exit-handler-1/for-loop-3[1]/inner/square",
+            "failed": f"/runs/{failed}",
+        }
+        with sync_playwright() as playwright:
+            browser = playwright.chromium.launch(executable_path=browser_path)
+            for scheme in ("light", "dark"):
+                context = browser.new_context(
+                    base_url=server.url,
+                    color_scheme=scheme,  # type: ignore[arg-type]
+                    viewport={"width": 1280, "height": 760},
+                )
+                page = context.new_page()
+                for name, path in pages.items():
+                    page.goto(path)
+                    page.wait_for_load_state("networkidle")
+                    page.wait_for_timeout(300)  # let the graph's fit settle for the picture
+                    page.screenshot(path=str(OUT / f"ui-{name}-{scheme}.png"))
+                context.close()
+            browser.close()
+    print(f"wrote {len(pages) * 2} screenshots to {OUT}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

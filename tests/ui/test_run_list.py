@@ -1,0 +1,94 @@
+"""The run list: newest first, live over SSE, filters in the URL (design acceptance tests
+9 and 10)."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from playwright.sync_api import Page, expect
+from tests.ui.conftest import UiServer
+
+pytestmark = pytest.mark.filterwarnings("ignore::FutureWarning")
+
+
+def test_a_new_run_appears_and_changes_state_live(ui_server: UiServer, page: Page) -> None:
+    page.goto("/runs")
+    expect(page.get_by_role("link", name="showcase-done")).to_be_visible()
+    gate = ui_server.folder / "gate-live-list"
+    run_id = ui_server.submit_showcase("showcase-live-list", gate)
+    row = page.locator(f'tr[data-run-id="{run_id}"]')
+    try:
+        # No reload: the run arrives over the event stream, at the top (newest first).
+        expect(row).to_be_visible()
+        expect(page.locator("tbody tr").first).to_have_attribute("data-run-id", run_id)
+        expect(row.locator(".badge")).to_have_attribute("data-state", "RUNNING", timeout=60_000)
+        gate.write_text("")
+        expect(row.locator(".badge")).to_have_attribute("data-state", "SUCCEEDED", timeout=60_000)
+    finally:
+        gate.write_text("")
+
+
+def test_state_and_name_filters_live_in_the_url(ui_server: UiServer, page: Page) -> None:
+    page.goto("/runs")
+    expect(page.get_by_role("link", name="failing-run")).to_be_visible()
+    page.get_by_role("combobox", name="State filter").select_option("FAILED")
+    expect(page).to_have_url(re.compile(r"state=FAILED"))
+    badges = page.locator("tbody tr .badge")
+    expect(badges).to_have_count(1)
+    expect(badges.first).to_have_attribute("data-state", "FAILED")
+    expect(page.get_by_role("link", name="failing-run")).to_be_visible()
+    page.reload()
+    expect(page.get_by_role("combobox", name="State filter")).to_have_value("FAILED")
+    expect(page.locator("tbody tr")).to_have_count(1)
+
+    page.get_by_role("combobox", name="State filter").select_option("")
+    search = page.get_by_role("searchbox", name="Filter by name")
+    search.fill("showcase-do")
+    search.press("Enter")
+    expect(page).to_have_url(re.compile(r"q=showcase-do"))
+    expect(page.locator("tbody tr")).to_have_count(1)
+    expect(page.get_by_role("link", name="showcase-done")).to_be_visible()
+    page.reload()
+    expect(search).to_have_value("showcase-do")
+    expect(page.locator("tbody tr")).to_have_count(1)
+
+
+def test_archive_and_restore(ui_server: UiServer, page: Page) -> None:
+    run_id = ui_server.runs["retried"]
+    page.goto(f"/runs/{run_id}")
+    page.get_by_role("button", name="Archive").click()
+    expect(page.get_by_role("button", name="Restore")).to_be_visible()
+    page.goto("/runs")
+    expect(page.get_by_role("link", name="showcase-done")).to_be_visible()
+    expect(page.get_by_role("link", name="retried-run")).to_have_count(0)
+    page.get_by_role("checkbox", name="Archived").check()
+    expect(page).to_have_url(re.compile(r"archived=1"))
+    page.get_by_role("link", name="retried-run").click()
+    page.get_by_role("button", name="Restore").click()
+    expect(page.get_by_role("button", name="Archive")).to_be_visible()
+    page.goto("/runs")
+    expect(page.get_by_role("link", name="retried-run")).to_be_visible()
+
+
+def test_experiments_page_and_filter(ui_server: UiServer, page: Page) -> None:
+    marker = ui_server.folder / "experiment-marker"
+    marker.write_text("")  # the flaky task succeeds at once
+    package = ui_server.folder / "retried.yaml"  # compiled by the session fixture
+    run = ui_server.client.create_run_from_pipeline_package(
+        str(package),
+        arguments={"marker": str(marker)},
+        run_name="in-its-own-experiment",
+        experiment_name="ui-experiment",
+    )
+    page.goto("/experiments")
+    table = page.get_by_role("table", name="Experiments")
+    expect(table.get_by_role("link", name="Default")).to_be_visible()
+    table.get_by_role("link", name="ui-experiment").click()
+    expect(page).to_have_url(re.compile(r"/runs\?experiment="))
+    expect(page.get_by_role("combobox", name="Experiment filter")).to_have_value(re.compile(".+"))
+    rows = page.locator("tbody tr")
+    expect(rows).to_have_count(1)
+    expect(rows.first).to_have_attribute("data-run-id", str(run.run_id))
+    page.get_by_role("combobox", name="Experiment filter").select_option("")
+    expect(page.get_by_role("link", name="showcase-done")).to_be_visible()

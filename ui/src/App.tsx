@@ -1,0 +1,141 @@
+// The shell: left navigation, top bar (theme, shortcuts), the login screen when the server
+// requires a token, and the routes of the pages.
+import { useQuery, useQueryClient } from "@tanstack/react-query";
+import { useEffect, useState } from "react";
+import { Link, NavLink, Navigate, Route, Routes } from "react-router";
+import { api, UI_API, type Session } from "./api/client";
+import { Login } from "./Login";
+import { Experiments } from "./pages/Experiments";
+import { RunDetails } from "./pages/RunDetails";
+import { RunList } from "./pages/RunList";
+import { useTheme } from "./theme";
+
+const NAV = [
+  { to: "/runs", label: "Runs" },
+  { to: "/experiments", label: "Experiments" },
+  { to: "/pipelines", label: "Pipelines" },
+  { to: "/recurring", label: "Recurring runs" },
+  { to: "/artifacts", label: "Artifacts" },
+  { to: "/executions", label: "Executions" },
+];
+
+const SHORTCUTS: [string, string][] = [
+  ["/", "Focus the run filter"],
+  ["j / k", "Next / previous run in the list"],
+  ["Enter", "Open the focused run"],
+  ["Esc", "Close the side panel or this dialog"],
+  ["?", "Show these shortcuts"],
+];
+
+function isTyping(target: EventTarget | null): boolean {
+  return target instanceof HTMLElement && (target.isContentEditable || ["INPUT", "TEXTAREA", "SELECT"].includes(target.tagName));
+}
+
+function NotYet({ title }: { title: string }) {
+  return (
+    <section className="page">
+      <h1>{title}</h1>
+      <p className="muted">This page is not built yet; see docs/ui.md for what the UI has today.</p>
+    </section>
+  );
+}
+
+export function App() {
+  const [theme, toggleTheme] = useTheme();
+  const [help, setHelp] = useState(false);
+  const client = useQueryClient();
+  const session = useQuery({ queryKey: ["session"], queryFn: () => api<Session>(`${UI_API}/session`), staleTime: Infinity });
+
+  useEffect(() => {
+    const onUnauthenticated = () => void client.invalidateQueries({ queryKey: ["session"] });
+    window.addEventListener("sluice:unauthenticated", onUnauthenticated);
+    return () => window.removeEventListener("sluice:unauthenticated", onUnauthenticated);
+  }, [client]);
+
+  useEffect(() => {
+    const onKey = (event: KeyboardEvent) => {
+      if (event.key === "Escape") setHelp(false);
+      if (isTyping(event.target) || event.ctrlKey || event.metaKey || event.altKey) return;
+      if (event.key === "?") setHelp((open) => !open);
+    };
+    window.addEventListener("keydown", onKey);
+    return () => window.removeEventListener("keydown", onKey);
+  }, []);
+
+  const needsLogin = session.data !== undefined && session.data.auth_required && !session.data.authenticated;
+
+  const logout = async () => {
+    const answer = await api<Session>(`${UI_API}/session`, { method: "DELETE" });
+    client.removeQueries({ predicate: (query) => query.queryKey[0] !== "session" });
+    client.setQueryData(["session"], answer);
+  };
+
+  return (
+    <div className="shell">
+      <header className="topbar">
+        <Link to="/runs" className="brand">
+          Sluice
+        </Link>
+        <span className="spacer" />
+        <button type="button" className="ghost" onClick={() => setHelp(true)} aria-label="Keyboard shortcuts">
+          ?
+        </button>
+        <button type="button" className="ghost" onClick={toggleTheme} aria-label={`Theme: ${theme}`} title="Toggle the theme">
+          Theme: {theme}
+        </button>
+        {session.data?.auth_required && session.data.authenticated ? (
+          <button type="button" className="ghost" onClick={() => void logout()}>
+            Log out
+          </button>
+        ) : null}
+      </header>
+      <nav className="sidenav" aria-label="Main">
+        {NAV.map((item) => (
+          <NavLink key={item.to} to={item.to} className={({ isActive }) => (isActive ? "active" : "")}>
+            {item.label}
+          </NavLink>
+        ))}
+      </nav>
+      <main className="content">
+        {session.isPending ? null : needsLogin ? (
+          <Login />
+        ) : (
+          <Routes>
+            <Route path="/" element={<Navigate to="/runs" replace />} />
+            <Route path="/runs" element={<RunList />} />
+            <Route path="/runs/:runId" element={<RunDetails />} />
+            <Route path="/experiments" element={<Experiments />} />
+            <Route path="/experiments/*" element={<NotYet title="Experiment" />} />
+            <Route path="/pipelines/*" element={<NotYet title="Pipelines" />} />
+            <Route path="/recurring/*" element={<NotYet title="Recurring runs" />} />
+            <Route path="/artifacts/*" element={<NotYet title="Artifacts" />} />
+            <Route path="/executions/*" element={<NotYet title="Executions" />} />
+            <Route path="*" element={<NotYet title="Not found" />} />
+          </Routes>
+        )}
+      </main>
+      {help ? (
+        <div className="overlay" onClick={() => setHelp(false)}>
+          <div role="dialog" aria-modal="true" aria-label="Keyboard shortcuts" className="dialog" onClick={(event) => event.stopPropagation()}>
+            <h2>Keyboard shortcuts</h2>
+            <table>
+              <tbody>
+                {SHORTCUTS.map(([key, what]) => (
+                  <tr key={key}>
+                    <td>
+                      <kbd>{key}</kbd>
+                    </td>
+                    <td>{what}</td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+            <button type="button" onClick={() => setHelp(false)}>
+              Close
+            </button>
+          </div>
+        </div>
+      ) : null}
+    </div>
+  );
+}

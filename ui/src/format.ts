@@ -1,0 +1,32 @@
+// Pure formatting helpers (unit-tested in format.test.ts).
+
+/** "1h 02m", "3m 05s", "4.2s" between two ISO times (end: now when null). */
+export function duration(start: string | null | undefined, end: string | null | undefined, now: number = Date.now()): string {
+  if (!start) return "";
+  const ms = (end ? Date.parse(end) : now) - Date.parse(start);
+  if (!Number.isFinite(ms) || ms < 0) return "";
+  const seconds = ms / 1000;
+  if (seconds < 10) return `${seconds.toFixed(1)}s`;
+  const s = Math.floor(seconds) % 60;
+  const m = Math.floor(seconds / 60) % 60;
+  const h = Math.floor(seconds / 3600);
+  if (h > 0) return `${h}h ${String(m).padStart(2, "0")}m`;
+  if (m > 0) return `${m}m ${String(s).padStart(2, "0")}s`;
+  return `${s}s`;
+}
+
+/** A time as the user's locale shows it, or "" when unset. */
+export function when(value: string | null | undefined): string {
+  if (!value) return "";
+  const date = new Date(value);
+  return Number.isNaN(date.getTime()) ? "" : date.toLocaleString();
+}
+
+/** A parameter value as one line of text (JSON for lists and structs). */
+export function valueText(value: unknown): string {
+  if (typeof value === "string") return value;
+  return JSON.stringify(value);
+}
+
+export const FINAL_RUN_STATES = new Set(["SUCCEEDED", "FAILED", "CANCELED"]);
+export const RUN_STATES = ["PENDING", "RUNNING", "SUCCEEDED", "FAILED", "CANCELING", "CANCELED"] as const;

@@ -1,0 +1,176 @@
+// The Graph tab: React Flow over the per-level layout (layout.ts). Tasks and sub-DAG boxes
+// are custom nodes, both with handles, so edges into and out of a box are drawn.
+import {
+  Background,
+  Controls,
+  Handle,
+  Position,
+  ReactFlow,
+  useReactFlow,
+  useStore,
+  type Edge,
+  type Node,
+  type NodeProps,
+} from "@xyflow/react";
+import { useEffect, useMemo } from "react";
+import type { GraphNode, RunGraph } from "../api/client";
+import { duration } from "../format";
+import { layoutGraph, type Expansion } from "./layout";
+
+interface NodeData extends Record<string, unknown> {
+  node: GraphNode;
+  expanded: boolean;
+  childCount: number;
+  onToggle: (id: string) => void;
+}
+
+function label(node: GraphNode): string {
+  if (node.kind === "iteration") return `iteration ${node.iteration_index ?? "?"}`;
+  return node.display_name;
+}
+
+function TaskNode({ data, selected }: NodeProps<Node<NodeData>>) {
+  const node = data.node;
+  const state = node.state ?? "none";
+  return (
+    <div
+      className={`flow-task state-${state.toLowerCase()}${selected ? " selected" : ""}`}
+      data-testid={`node-${node.id}`}
+      data-state={node.state ?? "NOT_STARTED"}
+      title={node.error ?? node.id}
+    >
+      <Handle type="target" position={Position.Top} />
+      <div className="flow-title">{label(node)}</div>
+      <div className="flow-meta">
+        <span className="state-text">{(node.state ?? "not started").toLowerCase()}</span>
+        {node.state === "CACHED" ? <span className="chip">cached</span> : null}
+        {node.attempts > 1 ? <span className="chip">{node.attempts} attempts</span> : null}
+        <span>{duration(node.started_at, node.finished_at)}</span>
+      </div>
+      <Handle type="source" position={Position.Bottom} />
+    </div>
+  );
+}
+
+function BoxNode({ data, selected }: NodeProps<Node<NodeData>>) {
+  const node = data.node;
+  const state = node.state ?? "none";
+  const kind = node.kind === "exit_handler" ? "exit handler" : node.kind;
+  const count = node.kind === "loop" ? (node.iterations ?? 0) : data.childCount;
+  const progress = `${count} ${node.kind === "loop" ? "iteration" : "task"}${count === 1 ? "" : "s"}`;
+  return (
+    <div
+      className={`flow-box state-${state.toLowerCase()}${data.expanded ? " open" : ""}${selected ? " selected" : ""}`}
+      data-testid={`node-${node.id}`}
+      data-state={node.state ?? "NOT_STARTED"}
+      data-expanded={data.expanded}
+    >
+      <Handle type="target" position={Position.Top} />
+      <div className="flow-box-header">
+        <button
+          type="button"
+          className="toggle nodrag"
+          aria-label={`${data.expanded ? "Collapse" : "Expand"} ${label(node)}`}
+          aria-expanded={data.expanded}
+          onClick={(event) => {
+            event.stopPropagation();
+            data.onToggle(node.id);
+          }}
+        >
+          {data.expanded ? "▾" : "▸"}
+        </button>
+        <span className="flow-title">{label(node)}</span>
+        <span className="chip">{kind}</span>
+        <span className="muted">{progress}</span>
+      </div>
+      {data.expanded ? null : <div className="flow-meta state-text">{(node.state ?? "not started").toLowerCase()}</div>}
+      <Handle type="source" position={Position.Bottom} />
+    </div>
+  );
+}
+
+const NODE_TYPES = { task: TaskNode, box: BoxNode };
+
+/** Fit the view whenever the layout's shape changes (a box opened or closed) or the pane's
+ * size does (the side panel opened), so what was opened is on screen; a state change keeps
+ * the user's pan and zoom. */
+function FitOnChange({ shape }: { shape: string }) {
+  const flow = useReactFlow();
+  const width = useStore((store) => store.width);
+  const height = useStore((store) => store.height);
+  useEffect(() => {
+    const frame = requestAnimationFrame(() => void flow.fitView({ padding: 0.1, maxZoom: 1.2 }));
+    return () => cancelAnimationFrame(frame);
+  }, [shape, width, height, flow]);
+  return null;
+}
+
+export function RunGraphView({
+  graph,
+  expansion,
+  selected,
+  onSelect,
+  onToggle,
+}: {
+  graph: RunGraph;
+  expansion: Expansion;
+  selected: string | null;
+  onSelect: (id: string) => void;
+  onToggle: (id: string) => void;
+}) {
+  const layout = useMemo(() => layoutGraph(graph.nodes, graph.edges, expansion), [graph, expansion]);
+  const nodes: Node<NodeData>[] = useMemo(
+    () =>
+      layout.nodes.map((placed) => {
+        const box = placed.childCount > 0 || ["dag", "loop", "iteration", "condition", "exit_handler"].includes(placed.node.kind);
+        return {
+          id: placed.node.id,
+          type: box ? "box" : "task",
+          position: { x: placed.x, y: placed.y },
+          ...(placed.node.parent !== null && layout.nodes.some((other) => other.node.id === placed.node.parent)
+            ? { parentId: placed.node.parent, extent: "parent" as const }
+            : {}),
+          width: placed.width,
+          height: placed.height,
+          style: { width: placed.width, height: placed.height },
+          selected: placed.node.id === selected,
+          draggable: false,
+          connectable: false,
+          data: { node: placed.node, expanded: placed.expanded, childCount: placed.childCount, onToggle },
+        };
+      }),
+    [layout, selected, onToggle],
+  );
+  const shape = useMemo(() => layout.nodes.map((placed) => placed.node.id).join("|"), [layout]);
+  const edges: Edge[] = useMemo(
+    () =>
+      layout.edges.map((edge) => ({
+        id: `${edge.source}->${edge.target}`,
+        source: edge.source,
+        target: edge.target,
+        className: `edge-${edge.kind}`,
+        // kfp names a sub-DAG's inputs "pipelinechannel--<task>-<output>": show the rest.
+        ...(edge.names.length ? { label: edge.names.map((name) => name.replace(/^pipelinechannel--/, "")).join(", ") } : {}),
+      })),
+    [layout],
+  );
+  return (
+    <div className="graph" data-testid="run-graph">
+      <ReactFlow
+        nodes={nodes}
+        edges={edges}
+        nodeTypes={NODE_TYPES}
+        onNodeClick={(_, node) => onSelect(node.id)}
+        fitView
+        minZoom={0.1}
+        nodesDraggable={false}
+        nodesConnectable={false}
+        proOptions={{ hideAttribution: true }}
+      >
+        <Background />
+        <Controls showInteractive={false} />
+        <FitOnChange shape={shape} />
+      </ReactFlow>
+    </div>
+  );
+}

@@ -1,0 +1,97 @@
+import { describe, expect, it } from "vitest";
+import type { GraphEdge, GraphNode } from "../api/client";
+import { ancestors, formatExpansion, layoutGraph, parseExpansion, toggleBox } from "./layout";
+
+function node(id: string, kind: GraphNode["kind"], parent: string | null = null): GraphNode {
+  return {
+    id,
+    task_id: id,
+    name: id.split("/").pop() ?? id,
+    display_name: id,
+    kind,
+    parent,
+    iteration_index: null,
+    state: "SUCCEEDED",
+    attempts: 1,
+    cached_from_task_id: null,
+    component: "c",
+    started_at: null,
+    finished_at: null,
+    error: null,
+    iterations: kind === "loop" ? 2 : null,
+  };
+}
+
+const nodes: GraphNode[] = [
+  node("a", "container"),
+  node("loop", "loop"),
+  node("loop[0]", "iteration", "loop"),
+  node("loop[0]/x", "container", "loop[0]"),
+  node("loop[0]/y", "container", "loop[0]"),
+  node("loop[1]", "iteration", "loop"),
+  node("loop[1]/x", "container", "loop[1]"),
+  node("loop[1]/y", "container", "loop[1]"),
+  node("b", "container"),
+];
+const edges: GraphEdge[] = [
+  { source: "a", target: "loop", kind: "control", names: [] },
+  { source: "loop", target: "b", kind: "data", names: ["v"] },
+  { source: "loop[0]/x", target: "loop[0]/y", kind: "data", names: ["x"] },
+  { source: "loop[1]/x", target: "loop[1]/y", kind: "data", names: ["x"] },
+];
+
+describe("layoutGraph", () => {
+  it("shows only the top level when nothing is expanded", () => {
+    const layout = layoutGraph(nodes, edges, new Set());
+    expect(layout.nodes.map((placed) => placed.node.id)).toEqual(["a", "loop", "b"]);
+    expect(layout.edges).toHaveLength(2);
+    const [a, loop, b] = layout.nodes;
+    // Top to bottom in dependency order.
+    expect(a!.y).toBeLessThan(loop!.y);
+    expect(loop!.y).toBeLessThan(b!.y);
+  });
+
+  it("opens a loop in place with its iterations, parents before children", () => {
+    const layout = layoutGraph(nodes, edges, new Set(["loop"]));
+    const ids = layout.nodes.map((placed) => placed.node.id);
+    expect(ids).toEqual(["a", "loop", "loop[0]", "loop[0]/x", "loop[0]/y", "loop[1]", "loop[1]/x", "loop[1]/y", "b"]);
+    const loop = layout.nodes.find((placed) => placed.node.id === "loop")!;
+    const iteration = layout.nodes.find((placed) => placed.node.id === "loop[0]")!;
+    expect(loop.expanded).toBe(true);
+    // The box holds its children: they fit inside it (positions are relative to it).
+    expect(iteration.x + iteration.width).toBeLessThanOrEqual(loop.width);
+    expect(iteration.y + iteration.height).toBeLessThanOrEqual(loop.height);
+    expect(layout.edges).toHaveLength(4);
+  });
+
+  it("expands everything with 'all' and nothing overlaps in a level", () => {
+    const layout = layoutGraph(nodes, edges, "all");
+    expect(layout.nodes).toHaveLength(nodes.length);
+    const [first, second] = layout.nodes.filter((placed) => placed.node.parent === "loop");
+    const apart =
+      first!.x + first!.width <= second!.x ||
+      second!.x + second!.width <= first!.x ||
+      first!.y + first!.height <= second!.y ||
+      second!.y + second!.height <= first!.y;
+    expect(apart).toBe(true);
+  });
+});
+
+describe("expansion state", () => {
+  it("round-trips through the URL and toggles boxes", () => {
+    expect(parseExpansion("all")).toBe("all");
+    expect(formatExpansion(parseExpansion("b,a"))).toBe("a,b");
+    expect(formatExpansion(parseExpansion(null))).toBe("");
+    const opened = toggleBox(new Set(), "loop", nodes);
+    expect(formatExpansion(opened)).toBe("loop");
+    expect(formatExpansion(toggleBox(opened, "loop", nodes))).toBe("");
+    // Closing one box under "all" keeps the others open.
+    expect(formatExpansion(toggleBox("all", "loop", nodes))).toBe("loop[0],loop[1]");
+  });
+
+  it("finds the boxes a deep-linked task is in", () => {
+    const byId = new Map(nodes.map((item) => [item.id, item]));
+    expect(ancestors("loop[1]/y", byId)).toEqual(["loop[1]", "loop"]);
+    expect(ancestors("a", byId)).toEqual([]);
+  });
+});

@@ -1,0 +1,342 @@
+// A run's page: header, the Graph tab, and the task side panel. All view state is in the
+// URL (?task=<path>&tab=overview|logs&attempt=N&expand=all|<box ids>); the graph follows
+// the run's events live.
+import { useQuery, useQueryClient } from "@tanstack/react-query";
+import { useCallback, useEffect, useMemo, useState } from "react";
+import { Link, useParams, useSearchParams } from "react-router";
+import { api, KFP_API, UI_API, type GraphNode, type RunDetail, type RunGraph, type RunSpec } from "../api/client";
+import { throttle, useEvents } from "../api/events";
+import { duration, valueText, when } from "../format";
+import { ancestors, formatExpansion, parseExpansion, toggleBox, type Expansion } from "../graph/layout";
+import { RunGraphView } from "../graph/RunGraphView";
+import { timeline } from "../graph/timeline";
+import { PANEL_TABS, TaskPanel, type PanelTab } from "../panel/TaskPanel";
+import { StateBadge } from "../StateBadge";
+
+export function RunDetails() {
+  const { runId = "" } = useParams();
+  const [params, setParams] = useSearchParams();
+  const client = useQueryClient();
+  const task = params.get("task");
+  const tabName = params.get("tab");
+  const tab: PanelTab = PANEL_TABS.find((name) => name === tabName) ?? "overview";
+  const attemptText = params.get("attempt");
+  const attempt = attemptText && /^\d+$/.test(attemptText) ? Number(attemptText) : null;
+  const expansion = useMemo(() => parseExpansion(params.get("expand")), [params]);
+  const viewName = params.get("view");
+  const view: RunView = VIEWS.some(([name]) => name === viewName) ? (viewName as RunView) : "graph";
+
+  const summary = useQuery({
+    queryKey: ["run", runId],
+    queryFn: () => api<RunDetail>(`${UI_API}/runs/${encodeURIComponent(runId)}`),
+  });
+  const graph = useQuery({
+    queryKey: ["graph", runId],
+    queryFn: () => api<RunGraph>(`${UI_API}/runs/${encodeURIComponent(runId)}/graph`),
+  });
+
+  const refetch = useMemo(
+    () =>
+      throttle(() => {
+        void client.invalidateQueries({ queryKey: ["graph", runId] });
+        void client.invalidateQueries({ queryKey: ["run", runId] });
+      }, 250),
+    [client, runId],
+  );
+  useEvents(runId, graph.data?.event_id, (event) => {
+    if (event.type === "task_state") {
+      // Patch the node at once; a node the graph does not have yet (a new loop
+      // iteration) needs the graph read again.
+      let known = false;
+      client.setQueryData<RunGraph>(["graph", runId], (old) => {
+        if (!old) return old;
+        const nodes = old.nodes.map((node) => {
+          if (node.id !== event.path) return node;
+          known = true;
+          return { ...node, state: event.state, attempts: Math.max(node.attempts, event.attempt), task_id: event.task_id };
+        });
+        return known ? { ...old, nodes } : old;
+      });
+      if (!known) refetch();
+      void client.invalidateQueries({ queryKey: ["task", runId, event.path] });
+      void client.invalidateQueries({ queryKey: ["run", runId] });
+    } else if (event.type === "run_state") {
+      refetch();
+    } else if (event.type === "task_log") {
+      void client.invalidateQueries({ queryKey: ["log", runId, event.task_id] });
+    }
+  });
+
+  const byId = useMemo(() => new Map((graph.data?.nodes ?? []).map((node) => [node.id, node])), [graph.data]);
+
+  const update = useCallback(
+    (changes: Record<string, string | null>, replace = false) => {
+      setParams(
+        (current) => {
+          const next = new URLSearchParams(current);
+          for (const [name, value] of Object.entries(changes)) {
+            if (value) next.set(name, value);
+            else next.delete(name);
+          }
+          return next;
+        },
+        { replace },
+      );
+    },
+    [setParams],
+  );
+
+  // A failed run opens on its first failed task, so the error is one look away.
+  useEffect(() => {
+    if (task || !graph.data || graph.data.state !== "FAILED") return;
+    const failed = graph.data.nodes.find((node) => node.state === "FAILED" && (node.kind === "container" || node.kind === "importer"));
+    if (failed) update({ task: failed.id, expand: openFor(expansion, failed.id, byId) }, true);
+  }, [graph.data, task, expansion, byId, update]);
+
+  // A deep-linked task inside closed boxes opens them.
+  useEffect(() => {
+    if (!task || !byId.has(task) || expansion === "all") return;
+    const missing = ancestors(task, byId).filter((id) => byId.get(id)?.kind !== "iteration" && !expansion.has(id));
+    if (missing.length) update({ expand: openFor(expansion, task, byId) }, true);
+  }, [task, byId, expansion, update]);
+
+  useEffect(() => {
+    const onKey = (event: KeyboardEvent) => {
+      if (event.key === "Escape" && task) update({ task: null, tab: null, attempt: null });
+    };
+    window.addEventListener("keydown", onKey);
+    return () => window.removeEventListener("keydown", onKey);
+  }, [task, update]);
+
+  const onToggle = useCallback(
+    (id: string) => update({ expand: formatExpansion(toggleBox(expansion, id, graph.data?.nodes ?? [])) }),
+    [expansion, graph.data, update],
+  );
+  const onSelect = useCallback((id: string) => update({ task: id, attempt: null }), [update]);
+
+  const run = summary.data;
+  const selected = task ? byId.get(task) : undefined;
+  const error = summary.error ?? graph.error;
+  return (
+    <section className="page run-page">
+      <nav aria-label="Breadcrumb" className="muted">
+        <Link to="/runs">Runs</Link> / {run?.display_name ?? runId}
+      </nav>
+      <header className="run-header">
+        <h1>{run?.display_name ?? runId}</h1>
+        <StateBadge state={run?.state} />
+        {run ? (
+          <span className="muted">
+            {run.pipeline_name} · created {when(run.created_at)} · {duration(run.started_at, run.finished_at)}
+          </span>
+        ) : null}
+        <span className="spacer" />
+        {run ? <RunActions run={run} /> : null}
+      </header>
+      {run?.error ? (
+        <p role="alert" className="error">
+          {run.error}
+        </p>
+      ) : null}
+      {error ? (
+        <p role="alert" className="error">
+          {error.message}
+        </p>
+      ) : null}
+      <div role="tablist" className="tabs" aria-label="Run views">
+        {VIEWS.map(([name, title]) => (
+          <button key={name} type="button" role="tab" aria-selected={view === name} onClick={() => update({ view: name === "graph" ? null : name })}>
+            {title}
+          </button>
+        ))}
+      </div>
+      {view === "graph" ? (
+        <div className="toolbar">
+          <button type="button" onClick={() => update({ expand: "all" })}>
+            Expand all
+          </button>
+          <button type="button" onClick={() => update({ expand: null })}>
+            Collapse all
+          </button>
+        </div>
+      ) : null}
+      <div className="run-body">
+        {view === "timeline" && graph.data ? (
+          <TimelineView graph={graph.data} selected={task} onSelect={onSelect} />
+        ) : view === "parameters" && run ? (
+          <ParametersView run={run} />
+        ) : view === "spec" ? (
+          <SpecView runId={runId} />
+        ) : graph.data ? (
+          <RunGraphView graph={graph.data} expansion={expansion} selected={task} onSelect={onSelect} onToggle={onToggle} />
+        ) : (
+          <div className="graph muted">Loading the graph…</div>
+        )}
+        {selected ? (
+          <TaskPanel
+            runId={runId}
+            node={selected}
+            tab={tab}
+            attempt={attempt}
+            onTab={(name) => update({ tab: name === "overview" ? null : name })}
+            onAttempt={(chosen) => update({ attempt: chosen === null ? null : String(chosen) })}
+            onClose={() => update({ task: null, tab: null, attempt: null })}
+          />
+        ) : null}
+      </div>
+    </section>
+  );
+}
+
+function openFor(expansion: Expansion, id: string, byId: Map<string, GraphNode>): string {
+  if (expansion === "all") return "all";
+  const open = new Set(expansion);
+  for (const box of ancestors(id, byId)) {
+    const node = byId.get(box);
+    // An iteration opens with its loop.
+    if (node?.kind !== "iteration") open.add(box);
+  }
+  return formatExpansion(open);
+}
+
+type RunView = "graph" | "timeline" | "parameters" | "spec";
+const VIEWS: [RunView, string][] = [
+  ["graph", "Graph"],
+  ["timeline", "Timeline"],
+  ["parameters", "Parameters"],
+  ["spec", "Spec"],
+];
+
+function TimelineView({ graph, selected, onSelect }: { graph: RunGraph; selected: string | null; onSelect: (id: string) => void }) {
+  const { rows, spanMs } = timeline(graph.nodes);
+  if (rows.length === 0) return <p className="muted pad">No task has started yet.</p>;
+  return (
+    <div className="timeline" aria-label="Timeline">
+      <p className="muted">{duration(new Date(0).toISOString(), new Date(spanMs).toISOString())} from the first task's start to the last one's end</p>
+      {rows.map((row) => (
+        <button
+          key={row.node.id}
+          type="button"
+          className={`timeline-row${row.node.id === selected ? " selected" : ""}`}
+          data-testid={`bar-${row.node.id}`}
+          onClick={() => onSelect(row.node.id)}
+        >
+          <span className="timeline-label" title={row.node.id}>
+            {row.node.display_name}
+          </span>
+          <span className="timeline-track">
+            <span
+              className={`timeline-bar bar state-${(row.node.state ?? "none").toLowerCase()}`}
+              style={{ left: `${row.offset * 100}%`, width: `${row.width * 100}%` }}
+              title={`${row.node.state ?? ""} ${duration(row.node.started_at, row.node.finished_at)}`}
+            />
+          </span>
+          <span className="muted">{duration(row.node.started_at, row.node.finished_at)}</span>
+        </button>
+      ))}
+    </div>
+  );
+}
+
+function ValueTable({ title, values }: { title: string; values: Record<string, unknown> }) {
+  const entries = Object.entries(values);
+  return (
+    <>
+      <h3>{title}</h3>
+      {entries.length === 0 ? (
+        <p className="muted">None.</p>
+      ) : (
+        <table className="grid compact" aria-label={title}>
+          <tbody>
+            {entries.map(([name, value]) => (
+              <tr key={name}>
+                <th scope="row">{name}</th>
+                <td>
+                  <code>{valueText(value)}</code>
+                </td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      )}
+    </>
+  );
+}
+
+function ParametersView({ run }: { run: RunDetail }) {
+  return (
+    <div className="pad scroll">
+      <ValueTable title="Run parameters" values={run.parameters} />
+      <ValueTable title="Pipeline outputs" values={run.outputs} />
+      <h3>Pipeline root</h3>
+      <code>{run.pipeline_root}</code>
+    </div>
+  );
+}
+
+function SpecView({ runId }: { runId: string }) {
+  const spec = useQuery({
+    queryKey: ["spec", runId],
+    queryFn: () => api<RunSpec>(`${UI_API}/runs/${encodeURIComponent(runId)}/spec`),
+    staleTime: Infinity,
+  });
+  if (spec.error) return <p className="error pad">{spec.error.message}</p>;
+  if (!spec.data) return <p className="muted pad">Loading the spec…</p>;
+  const text = JSON.stringify(spec.data.platform_spec ? spec.data : spec.data.pipeline_spec, null, 2);
+  return (
+    <div className="pad scroll">
+      <button type="button" onClick={() => void navigator.clipboard?.writeText(text)}>
+        Copy
+      </button>
+      <pre className="log" aria-label="Pipeline spec">
+        {text}
+      </pre>
+    </div>
+  );
+}
+
+/** Terminate a running run, retry a failed one, archive or restore it (KFP's calls). */
+function RunActions({ run }: { run: RunDetail }) {
+  const client = useQueryClient();
+  const [error, setError] = useState<string | null>(null);
+  const act = async (verb: "terminate" | "retry" | "archive" | "unarchive") => {
+    try {
+      await api<unknown>(`${KFP_API}/runs/${encodeURIComponent(run.run_id)}:${verb}`, { method: "POST" });
+      setError(null);
+    } catch (caught) {
+      setError(caught instanceof Error ? caught.message : String(caught));
+    }
+    await client.invalidateQueries({ queryKey: ["run", run.run_id] });
+    await client.invalidateQueries({ queryKey: ["runs"] });
+  };
+  const active = run.state === "PENDING" || run.state === "RUNNING";
+  const retryable = run.state === "FAILED" || run.state === "CANCELED";
+  return (
+    <span className="toolbar">
+      {active ? (
+        <button type="button" onClick={() => void act("terminate")}>
+          Terminate
+        </button>
+      ) : null}
+      {retryable ? (
+        <button type="button" onClick={() => void act("retry")}>
+          Retry
+        </button>
+      ) : null}
+      {run.storage_state === "ARCHIVED" ? (
+        <button type="button" onClick={() => void act("unarchive")}>
+          Restore
+        </button>
+      ) : (
+        <button type="button" onClick={() => void act("archive")}>
+          Archive
+        </button>
+      )}
+      {error ? (
+        <span role="alert" className="error">
+          {error}
+        </span>
+      ) : null}
+    </span>
+  );
+}

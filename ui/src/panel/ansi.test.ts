@@ -1,0 +1,31 @@
+import { describe, expect, it } from "vitest";
+import { ansiSegments, splitMatches } from "./ansi";
+
+const ESC = "\u001b";
+
+describe("ansiSegments", () => {
+  it("colours and resets", () => {
+    expect(ansiSegments(`a ${ESC}[31mred${ESC}[0m b`)).toEqual([
+      { text: "a ", fg: null, bold: false },
+      { text: "red", fg: "red", bold: false },
+      { text: " b", fg: null, bold: false },
+    ]);
+  });
+  it("handles bold, bright colours and combined codes", () => {
+    expect(ansiSegments(`${ESC}[1;92mok${ESC}[22;39m.`)).toEqual([
+      { text: "ok", fg: "bright-green", bold: true },
+      { text: ".", fg: null, bold: false },
+    ]);
+  });
+  it("drops other control sequences and merges what is left", () => {
+    expect(ansiSegments(`x${ESC}[2Ky${ESC}[?25lz`)).toEqual([{ text: "xyz", fg: null, bold: false }]);
+  });
+});
+
+describe("splitMatches", () => {
+  it("splits around case-insensitive matches", () => {
+    expect(splitMatches("Line 4 and line 40", "line 4")).toEqual(["", "Line 4", " and ", "line 4", "0"]);
+    expect(splitMatches("abc", "")).toEqual(["abc"]);
+    expect(splitMatches("abc", "z")).toEqual(["abc"]);
+  });
+});
