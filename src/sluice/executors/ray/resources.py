@@ -76,11 +76,8 @@ class RayRequest:
 
     def demand(self) -> dict[str, float]:
         """The request as node resources (``CPU``, ``GPU``, ``memory`` and custom ones)."""
-        demand = {"CPU": self.num_cpus, **self.resources}
-        if self.num_gpus:
-            demand["GPU"] = self.num_gpus
-        if self.memory:
-            demand["memory"] = float(self.memory)
+        demand = {"CPU": self.num_cpus, "GPU": self.num_gpus, "memory": float(self.memory or 0)}
+        demand.update(self.resources)
         return {key: value for key, value in demand.items() if value}
 
     def describe(self) -> str:
