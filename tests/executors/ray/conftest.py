@@ -13,6 +13,8 @@ never ``ray stop``).
 from __future__ import annotations
 
 import os
+import shutil
+import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -61,9 +63,11 @@ def ray_cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RayCluster
 
     tmp = tmp_path_factory.mktemp("ray")
     node_home = tmp / "node-home"
+    # Short: Ray's socket paths under it must fit in 107 bytes.
+    temp_dir = Path(tempfile.mkdtemp(prefix="sluice-ray-"))
     with pytest.MonkeyPatch.context() as env:
         # Raylets and their workers inherit this process's environment at start.
-        for key, value in {**ray_env(tmp / "rt"), "SLUICE_HOME": str(node_home)}.items():
+        for key, value in {**ray_env(temp_dir), "SLUICE_HOME": str(node_home)}.items():
             env.setenv(key, value)
         cluster = Cluster(
             initialize_head=True, head_node_args={"num_cpus": 1, "include_dashboard": False}
@@ -77,6 +81,7 @@ def ray_cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RayCluster
         finally:
             ray.shutdown()
             cluster.shutdown()
+            shutil.rmtree(temp_dir, ignore_errors=True)
 
 
 @pytest.fixture
