@@ -238,3 +238,23 @@ def test_a_node_lost_mid_task_is_an_attempt_the_retry_policy_covers(
     assert task.attempts == 2
     assert task.outputs["Output"] != node_id
     assert task.failure is None  # the lost attempt was not the component failing
+
+
+def test_a_server_with_the_ray_executor(on_ray: RayCluster, tmp_path: Path) -> None:
+    """`sluice server --executor ray --ray-address`: its runs execute on the cluster, and a
+    request no node can meet is a 400 at submission, not a run that waits forever."""
+    import kfp
+    from kfp_server_api.exceptions import ApiException
+
+    from tests.server.server_process import ServerProcess
+
+    args = ["--executor", "ray", "--ray-address", on_ray.address]
+    with ServerProcess(tmp_path / "server", cli_args=args) as server:
+        client = kfp.Client(host=server.url)
+        created = client.create_run_from_pipeline_func(placement, arguments={})
+        run = client.wait_for_run_completion(created.run_id, timeout=120)
+        assert run.state == "SUCCEEDED", run.error
+        with pytest.raises(ApiException) as caught:
+            client.create_run_from_pipeline_func(too_big, arguments={})
+        assert caught.value.status == 400
+        assert "no alive Ray node has that" in str(caught.value.body)
