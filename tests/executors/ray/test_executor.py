@@ -245,7 +245,6 @@ def test_a_server_with_the_ray_executor(on_ray: RayCluster, tmp_path: Path) -> N
     request no node can meet is a 400 at submission, not a run that waits forever."""
     import kfp
     from kfp_server_api.exceptions import ApiException
-
     from tests.server.server_process import ServerProcess
 
     args = ["--executor", "ray", "--ray-address", on_ray.address]

@@ -8,9 +8,9 @@ would stop every Ray process of the host).
 import contextlib
 import json
 import os
+import shutil
 import signal
 import socket
-import shutil
 import subprocess
 import sys
 import tempfile
@@ -116,7 +116,9 @@ def ray_head(tmp_path: Path) -> Iterator[tuple[str, dict[str, str]]]:
         assert not left, f"Ray processes left running: {left}"
 
 
-def test_sluice_run_on_a_ray_start_head(ray_head: tuple[str, dict[str, str]], tmp_path: Path) -> None:
+def test_sluice_run_on_a_ray_start_head(
+    ray_head: tuple[str, dict[str, str]], tmp_path: Path
+) -> None:
     address, env = ray_head
     pipeline = tmp_path / "smoke.py"
     pipeline.write_text(PIPELINE)
