@@ -257,3 +257,75 @@ def test_a_server_with_the_ray_executor(on_ray: RayCluster, tmp_path: Path) -> N
             client.create_run_from_pipeline_func(too_big, arguments={})
         assert caught.value.status == 400
         assert "no alive Ray node has that" in str(caught.value.body)
+
+
+def test_a_node_without_the_driver_files_runs_the_attempt_in_a_scratch_copy(
+    on_ray: RayCluster, tmp_path: Path
+) -> None:
+    """What a node on another machine does: the driver's attempt directory is not there, so
+    the attempt runs in a scratch directory of the node's, its log comes back as chunks and
+    its outputs with the result, and nothing is written at the driver's paths."""
+    import dataclasses
+    import shutil
+
+    import ray
+
+    from sluice.executors.ray.remote import run_attempt
+
+    from ..components import add
+    from ..support import make_request
+
+    attempt = tmp_path / "driver-attempt"
+    request = make_request(add, attempt, {"a": 2, "b": 3}, name="task")
+    outputs = {
+        "parameters": {"Output": {"outputFile": str(attempt / "task" / "Output")}},
+        "outputFile": str(attempt / "task" / "executor_output.json"),
+    }
+    request = dataclasses.replace(
+        request,
+        log_path=attempt / "log.txt",
+        executor_input={"inputs": {"parameterValues": {"a": 2, "b": 3}}, "outputs": outputs},
+    )
+    shutil.rmtree(attempt)  # as on a machine that never saw it
+    remote = ray.remote(num_returns="streaming", max_retries=0)(run_attempt)
+    items = [ray.get(ref) for ref in remote.remote(request)]
+    kinds = [kind for kind, _ in items]
+    assert kinds[0] == "started" and kinds[-1] == "result"
+    log = b"".join(payload for kind, payload in items if kind == "log").decode()
+    assert "Got executor_input" in log
+    result = items[-1][1]
+    assert result.exit_code == 0, log
+    assert result.output.parameter_values == {"Output": 5}
+    assert not attempt.exists()
+
+
+@dsl.component
+def hold_gpus(seconds: float) -> str:
+    import os
+    import time
+
+    time.sleep(seconds)
+    return os.environ["CUDA_VISIBLE_DEVICES"]
+
+
+@dsl.pipeline
+def more_than_fits_at_once(copies: list) -> None:
+    with dsl.ParallelFor(copies):
+        task = hold_gpus(seconds=2.0).set_accelerator_type("NVIDIA_TESLA_T4")
+        task.set_accelerator_limit(2)
+
+
+def test_a_request_that_only_finds_the_nodes_busy_waits(
+    on_ray: RayCluster, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from sluice.executors.ray import executor
+
+    monkeypatch.setattr(executor, "_PENDING_NOTE_SECONDS", 0.5)  # note the wait sooner
+    copies = len(on_ray.node_ids_with(T4)) + 1  # one more than the GPU nodes hold at once
+    run = sluice.run(more_than_fits_at_once, {"copies": list(range(copies))}, executor="ray")
+    assert run.state == "SUCCEEDED", run.error
+    held = [t for t in run.tasks if t.name == "hold-gpus"]
+    assert len(held) == copies and all(t.attempts == 1 for t in held)
+    assert {t.outputs["Output"] for t in held} == {"0,1"}
+    logs = [Path(str(t.log_path)).read_text() for t in held]
+    assert any("sluice: waiting" in log and "GPU 2" in log for log in logs)

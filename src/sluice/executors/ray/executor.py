@@ -15,7 +15,6 @@ import contextlib
 import dataclasses
 import os
 import time
-from pathlib import Path
 from typing import Any
 
 from sluice.config import Settings
@@ -123,8 +122,7 @@ class RayExecutor:
         self, stream: Any, request: ExecutionRequest, wanted: RayRequest, offset: int
     ) -> ExecutionResult:
         """Read the task's stream to its end; the attempt's result."""
-        started = asyncio.Event()
-        note = asyncio.create_task(_note_pending(started, request.log_path, wanted))
+        watch = _PendingWatch(stream, request, wanted, check=self.check_feasibility)
         fd = open_log(request.log_path)
         node = ""
         try:
@@ -132,10 +130,10 @@ class RayExecutor:
                 try:
                     kind, payload = await ref
                 except Exception as exc:
-                    raise _lost_or_failed(exc, request.task_name, node) from exc
+                    raise watch.error() or _lost_or_failed(exc, request.task_name, node) from exc
                 if kind == "started":
                     node = str(payload["node"])
-                    started.set()
+                    watch.started()
                 elif kind == "log":
                     os.write(fd, payload)
                 elif kind == "error":
@@ -145,9 +143,9 @@ class RayExecutor:
         except ExecutorError:
             raise
         except Exception as exc:  # the stream itself failed (a lost node, a dead owner)
-            raise _lost_or_failed(exc, request.task_name, node) from exc
+            raise watch.error() or _lost_or_failed(exc, request.task_name, node) from exc
         finally:
-            note.cancel()
+            watch.stop()
             os.close(fd)
         raise ExecutorError(f"the Ray task of '{request.task_name}' ended without a result")
 
@@ -155,17 +153,50 @@ class RayExecutor:
         """Nothing to release: the process's Ray connection is shared by its runs."""
 
 
-async def _note_pending(started: asyncio.Event, log_path: Path, wanted: RayRequest) -> None:
-    """Say in the attempt's log, now and then, that it still waits for Ray resources."""
-    began = time.monotonic()
-    while True:
-        with contextlib.suppress(asyncio.TimeoutError):
-            await asyncio.wait_for(started.wait(), timeout=_PENDING_NOTE_SECONDS)
-            return
-        waited = time.monotonic() - began
-        append_log_line(
-            log_path, f"sluice: waiting {waited:.0f}s for a Ray node with {wanted.describe()}"
-        )
+class _PendingWatch:
+    """While the task waits for resources: a note in its log every so often, and, unless an
+    autoscaler may add nodes, the end of the wait once no alive node can run it any more
+    (the node it would fit on died since it was submitted): Ray would queue it forever."""
+
+    def __init__(
+        self, stream: Any, request: ExecutionRequest, wanted: RayRequest, *, check: bool
+    ) -> None:
+        self._stream, self._request, self._wanted, self._check = stream, request, wanted, check
+        self._started = asyncio.Event()
+        self._reason: str | None = None
+        self._task = asyncio.create_task(self._watch())
+
+    def started(self) -> None:
+        """The task holds its resources on a node: nothing more to watch."""
+        self._started.set()
+
+    def stop(self) -> None:
+        """The attempt ended (or was cancelled)."""
+        self._task.cancel()
+
+    def error(self) -> ExecutorError | None:
+        """Why the watch ended the wait, if it did."""
+        if self._reason is None:
+            return None
+        return ExecutorError(f"task '{self._request.task_name}' {self._reason}")
+
+    async def _watch(self) -> None:
+        began = time.monotonic()
+        while True:
+            with contextlib.suppress(asyncio.TimeoutError):
+                await asyncio.wait_for(self._started.wait(), timeout=_PENDING_NOTE_SECONDS)
+                return
+            waited = time.monotonic() - began
+            append_log_line(
+                self._request.log_path,
+                f"sluice: waiting {waited:.0f}s for a Ray node with {self._wanted.describe()}",
+            )
+            if self._check and (reason := await asyncio.to_thread(_infeasible, self._wanted)):
+                self._reason = reason
+                ray = import_ray()
+                with contextlib.suppress(Exception):
+                    ray.cancel(self._stream, force=True)
+                return
 
 
 def _infeasible(wanted: RayRequest) -> str | None:
@@ -198,7 +229,10 @@ def _lost_or_failed(exc: Exception, task_name: str, node: str) -> ExecutorError:
             f"the Ray worker running '{task_name}' was lost ({type(exc).__name__} on {where}): "
             f"{first}; the task's retry policy applies"
         )
-    return ExecutorError(f"the Ray task of '{task_name}' failed on {where}: {first}")
+    hint = ""
+    if "No module named 'sluice" in str(exc):
+        hint = " (install sluice[ray], the driver's version, on every Ray node)"
+    return ExecutorError(f"the Ray task of '{task_name}' failed on {where}: {first}{hint}")
 
 
 def _shifted(result: ExecutionResult, offset: int, node: str) -> ExecutionResult:
