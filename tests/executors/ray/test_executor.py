@@ -329,3 +329,46 @@ def test_a_request_that_only_finds_the_nodes_busy_waits(
     assert {t.outputs["Output"] for t in held} == {"0,1"}
     logs = [Path(str(t.log_path)).read_text() for t in held]
     assert any("sluice: waiting" in log and "GPU 2" in log for log in logs)
+
+
+@dsl.pipeline
+def on_a_doomed_node() -> str:
+    return where(tag="doomed").set_accelerator_type("DOOMED").set_accelerator_limit(1).output
+
+
+def test_a_waiting_request_fails_once_no_node_can_run_it_any_more(
+    on_ray: RayCluster, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The only node that fits goes away while the task waits for it: Ray would queue the
+    task forever, so the attempt ends with the line naming what is missing."""
+    import time
+
+    import ray
+
+    from sluice.executors.ray import executor
+
+    monkeypatch.setattr(executor, "_PENDING_NOTE_SECONDS", 0.5)
+    node = on_ray.cluster.add_node(num_cpus=1, num_gpus=1, resources={"accelerator_type:DOOMED": 1})
+    wait_for("the DOOMED node", lambda: on_ray.node_ids_with("accelerator_type:DOOMED"))
+
+    # Something else holds the node's one GPU, so the task waits (busy, not infeasible).
+    def hold(seconds: float) -> None:
+        time.sleep(seconds)
+
+    holder = ray.remote(num_gpus=1, resources={"accelerator_type:DOOMED": 0.001})(hold)
+    held = holder.remote(600)
+    handle = sluice.submit(on_a_doomed_node, executor="ray")
+
+    def waiting() -> bool:
+        for task in handle.get().tasks:
+            if task.log_path and Path(task.log_path).exists():
+                return "sluice: waiting" in Path(task.log_path).read_text()
+        return False
+
+    wait_for("the task to wait for the DOOMED node", waiting)
+    on_ray.cluster.remove_node(node)
+    run = handle.wait(timeout=60)
+    ray.cancel(held, force=True)
+    assert run.state == "FAILED"
+    (task,) = run.tasks
+    assert "asks for CPU 1, GPU 1, accelerator_type:DOOMED but no alive Ray node" in str(task.error)
