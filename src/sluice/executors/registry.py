@@ -15,6 +15,7 @@ a run recorded with one of them must run the same way wherever it is resumed.
 from __future__ import annotations
 
 import importlib.metadata
+import importlib.util
 import shutil
 from collections.abc import Callable
 
@@ -97,6 +98,10 @@ def check_name(name: str) -> str:
     Raises:
         UnknownExecutorError: no executor has that name; the message lists those there are.
     """
+    if name == "ray" and importlib.util.find_spec("ray") is None:
+        raise UnknownExecutorError(
+            "the ray executor needs Ray, which is not installed here: pip install 'sluice[ray]'"
+        )
     if name in BUILTIN_EXECUTORS or name in _entry_points():
         return name
     raise UnknownExecutorError(

@@ -109,9 +109,8 @@ class RayExecutor:
         # Positions in the worker's log (a component's output span) are shifted by what
         # this log already holds (the engine's notices).
         offset = request.log_path.stat().st_size if request.log_path.exists() else 0
-        stream = remote.options(**wanted.options(), name=f"sluice:{request.task_name}").remote(
-            dataclasses.replace(request, mounts=tuple(request.mounts))
-        )
+        options = wanted.options()
+        stream = remote.options(**options, name=f"sluice:{request.task_name}").remote(request)
         try:
             return await self._follow(stream, request, wanted, offset)
         except asyncio.CancelledError:
