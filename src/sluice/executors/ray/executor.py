@@ -14,6 +14,7 @@ import asyncio
 import contextlib
 import dataclasses
 import os
+import re
 import time
 from typing import Any
 
@@ -221,7 +222,10 @@ async def _cancel(stream: Any) -> None:
 def _lost_or_failed(exc: Exception, task_name: str, node: str) -> ExecutorError:
     """The one-line error of a Ray task that failed (not the component: it reports a code)."""
     names = {cls.__name__ for cls in type(exc).__mro__}
-    first = next(iter(str(exc).strip().splitlines()), type(exc).__name__)
+    first = _first_line(exc)
+    cause = getattr(exc, "cause", None)  # a RayTaskError wraps what was raised on the node
+    if isinstance(cause, BaseException) and cause is not exc:
+        first = f"{type(cause).__name__}: {_first_line(cause)}"
     where = f"Ray node {node[:12]}" if node else "its Ray node"
     if names & set(_LOST):
         return ExecutorError(
@@ -232,6 +236,12 @@ def _lost_or_failed(exc: Exception, task_name: str, node: str) -> ExecutorError:
     if "No module named 'sluice" in str(exc):
         hint = " (install sluice[ray], the driver's version, on every Ray node)"
     return ExecutorError(f"the Ray task of '{task_name}' failed on {where}: {first}{hint}")
+
+
+def _first_line(exc: BaseException) -> str:
+    """The first line of an error's text, without the colours Ray puts in it."""
+    text = re.sub(r"\x1b\[[0-9;]*m", "", str(exc)).strip()
+    return next(iter(text.splitlines()), type(exc).__name__)
 
 
 def _shifted(result: ExecutionResult, offset: int, node: str) -> ExecutionResult:
