@@ -372,3 +372,61 @@ def test_a_waiting_request_fails_once_no_node_can_run_it_any_more(
     assert run.state == "FAILED"
     (task,) = run.tasks
     assert "asks for CPU 1, GPU 1, accelerator_type:DOOMED but no alive Ray node" in str(task.error)
+
+
+DRIVER = """
+from kfp import dsl
+import sluice
+
+@dsl.component
+def sleeper(path: str):
+    import os, time
+    open(path + ".tmp", "w").write(str(os.getpid()))
+    os.replace(path + ".tmp", path)
+    time.sleep(600)
+
+@dsl.pipeline
+def p(path: str):
+    sleeper(path=path)
+
+sluice.run(p, {"path": %r}, executor="ray")
+"""
+
+
+def test_a_killed_driver_takes_its_task_processes_with_it(
+    on_ray: RayCluster, tmp_path: Path
+) -> None:
+    """kill -9 of the process running the run: Ray kills the tasks it owned, and with them
+    the attempt's processes; nothing keeps running on the node."""
+    import os
+    import signal
+    import subprocess
+    import sys
+
+    pid_file = tmp_path / "child.pid"
+    src = str(Path(__file__).resolve().parents[3] / "src")
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([src, os.environ.get("PYTHONPATH", "")])}
+    script = tmp_path / "driver.py"
+    script.write_text(DRIVER % str(pid_file))  # a file: kfp reads the component's source
+    driver = subprocess.Popen(
+        ["timeout", "120", sys.executable, str(script)],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=(tmp_path / "driver.log").open("wb"),
+        start_new_session=True,
+    )
+    try:
+
+        def started() -> str | None:
+            assert driver.poll() is None, (tmp_path / "driver.log").read_text()[-3000:]
+            return pid_file.read_text() if pid_file.exists() else None
+
+        wait_for("the task's pid", started, 90)
+        child = int(pid_file.read_text())
+        os.killpg(driver.pid, signal.SIGKILL)
+        driver.wait()
+        wait_for(f"task process {child} to die with its driver", lambda: process_gone(child), 30)
+    finally:
+        if driver.poll() is None:
+            os.killpg(driver.pid, signal.SIGKILL)
+            driver.wait()
