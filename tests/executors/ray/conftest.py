@@ -1,4 +1,4 @@
-"""A three-node Ray cluster on loopback for the module (``ray.cluster_utils.Cluster``).
+"""A three-node Ray cluster on loopback for the test modules here (``ray.cluster_utils.Cluster``).
 
 * the head: 1 CPU;
 * ``cpu``: 2 CPUs;
@@ -55,7 +55,7 @@ class RayCluster:
         return self.cluster.add_node(num_cpus=1, num_gpus=2, resources={T4: 1})
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="package")
 def ray_cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RayCluster]:
     """Head + a CPU node + a GPU node; the test process connected as the driver."""
     ray = require_ray()
