@@ -16,11 +16,15 @@ class Settings:
         db_url: ``$SLUICE_DB_URL`` (default SQLite at ``home/sluice.db``).
         executor: the executor of runs that do not name one (``$SLUICE_EXECUTOR``, default
             ``local``; ``sluice server --executor``); see :mod:`sluice.executors`.
+        ray_address: the Ray cluster of the ``ray`` executor (``$SLUICE_RAY_ADDRESS``,
+            ``--ray-address``; None: ``$RAY_ADDRESS``, else a Ray instance of the process's
+            own); see docs/scale.md.
     """
 
     home: Path
     db_url: str
     executor: str = "local"
+    ray_address: str | None = None
 
     @classmethod
     def from_env(
@@ -29,13 +33,15 @@ class Settings:
         home: str | os.PathLike[str] | None = None,
         db_url: str | None = None,
         executor: str | None = None,
+        ray_address: str | None = None,
     ) -> Settings:
         """Settings from arguments, else the environment, else the defaults."""
         home_path = Path(home or os.environ.get("SLUICE_HOME") or Path.home() / ".sluice")
         home_path = home_path.expanduser().resolve()
         url = db_url or os.environ.get("SLUICE_DB_URL") or f"sqlite:///{home_path / 'sluice.db'}"
         name = executor or os.environ.get("SLUICE_EXECUTOR") or "local"
-        return cls(home=home_path, db_url=url, executor=name)
+        ray = ray_address or os.environ.get("SLUICE_RAY_ADDRESS") or None
+        return cls(home=home_path, db_url=url, executor=name, ray_address=ray)
 
     @property
     def artifacts_dir(self) -> Path:

@@ -83,3 +83,10 @@ def test_use_container_with_a_host_executor(pipelines: Path) -> None:
 
 def test_server_refuses_an_unknown_executor() -> None:
     _one_line_error(["server", "--executor", "nope", "--port", "0"], "unknown executor 'nope'")
+
+
+def test_ray_address_is_refused_with_a_host(pipelines: Path) -> None:
+    _one_line_error(
+        ["run", str(pipelines), "--host", "http://127.0.0.1:1", "--ray-address", "10.0.0.5:6379"],
+        "--ray-address cannot be used with --host",
+    )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import os
 import signal
 import threading
 from collections.abc import Iterator
@@ -161,6 +162,15 @@ def run_command(
             "podman, or one a package registers.",
         ),
     ] = None,
+    ray_address: Annotated[
+        str | None,
+        typer.Option(
+            "--ray-address",
+            metavar="ADDR",
+            help="Ray cluster of --executor ray: the head's GCS address, e.g. 10.0.0.5:6379 "
+            "(default $SLUICE_RAY_ADDRESS, else $RAY_ADDRESS).",
+        ),
+    ] = None,
     max_parallel: Annotated[
         int | None,
         typer.Option("--max-parallel", metavar="N", min=1, help="Task processes running at once."),
@@ -187,6 +197,14 @@ def run_command(
     Exit code: 0 SUCCEEDED, 1 FAILED or canceled, 2 bad input, 130 Ctrl-C or SIGTERM (run
     canceled).
     """
+    if ray_address and host:
+        raise UserInputError(
+            "--ray-address cannot be used with --host (the server's own "
+            "--ray-address applies); drop it or run locally"
+        )
+    if ray_address:
+        # Read where the settings are made (and by a run resumed from this process).
+        os.environ["SLUICE_RAY_ADDRESS"] = ray_address
     with _sigterm_as_ctrl_c():
         try:
             _run(

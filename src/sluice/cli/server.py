@@ -69,6 +69,15 @@ def server_command(
             "$SLUICE_EXECUTOR), docker, podman, or one a package registers.",
         ),
     ] = None,
+    ray_address: Annotated[
+        str | None,
+        typer.Option(
+            "--ray-address",
+            metavar="ADDR",
+            help="Ray cluster of --executor ray: the head's GCS address, e.g. 10.0.0.5:6379 "
+            "(default $SLUICE_RAY_ADDRESS, else $RAY_ADDRESS).",
+        ),
+    ] = None,
     emulate_gcs: Annotated[
         str | None,
         typer.Option(
@@ -96,7 +105,7 @@ def server_command(
         )
     from sluice.service.stores import claim_store_for_server
 
-    settings = Settings.from_env(db_url=db, executor=executor)
+    settings = Settings.from_env(db_url=db, executor=executor, ray_address=ray_address)
     config = ServerConfig(
         settings=settings,
         token=token,

@@ -8,13 +8,14 @@ the settings is one)::
     [project.entry-points."sluice.executors"]
     ray = "sluice_ray:RayExecutor"
 
-The built-in names (``local``, ``docker``, ``podman``) cannot be taken over by a package:
+The built-in names (``local``, ``docker``, ``podman``, ``ray``) cannot be taken over by a package:
 a run recorded with one of them must run the same way wherever it is resumed.
 """
 
 from __future__ import annotations
 
 import importlib.metadata
+import importlib.util
 import shutil
 from collections.abc import Callable
 
@@ -30,6 +31,7 @@ __all__ = [
     "check_name",
     "container_executor_name",
     "get",
+    "resource_check",
 ]
 
 ENTRY_POINT_GROUP = "sluice.executors"
@@ -59,12 +61,20 @@ def _podman(settings: Settings) -> Executor:
     return ContainerExecutor(engines=("podman",))
 
 
+def _ray(settings: Settings) -> Executor:
+    from sluice.executors.ray import RayExecutor
+
+    return RayExecutor(settings)
+
+
 # Imported only when chosen: `local` must not pay for the container module, nor the
 # reverse.
 BUILTIN_EXECUTORS: dict[str, ExecutorFactory] = {
     "local": _local,
     "docker": _docker,
     "podman": _podman,
+    # The optional extra `sluice[ray]`: Ray itself is imported by the first attempt.
+    "ray": _ray,
 }
 
 
@@ -88,6 +98,10 @@ def check_name(name: str) -> str:
     Raises:
         UnknownExecutorError: no executor has that name; the message lists those there are.
     """
+    if name == "ray" and importlib.util.find_spec("ray") is None:
+        raise UnknownExecutorError(
+            "the ray executor needs Ray, which is not installed here: pip install 'sluice[ray]'"
+        )
     if name in BUILTIN_EXECUTORS or name in _entry_points():
         return name
     raise UnknownExecutorError(
@@ -122,6 +136,24 @@ def get(name: str, settings: Settings) -> Executor:
     if not callable(getattr(executor, "execute", None)):
         raise ExecutorError(f"executor '{name}' has no execute() method; see docs/architecture.md")
     return executor
+
+
+ResourceCheck = Callable[..., list[str]]
+
+
+def resource_check(name: str) -> ResourceCheck | None:
+    """What checks a new run's resource requests for executor ``name``, if not this machine.
+
+    None: the tasks run on this machine (``local``, ``docker``, ``podman``), and
+    :func:`sluice.spec.resources.check_resources` applies. For ``ray``, the check is against
+    the cluster's nodes (:func:`sluice.executors.ray.preflight.check_cluster_resources`); it
+    is called as ``check(loaded, settings, allow_unsatisfiable=...)``.
+    """
+    if name == "ray":
+        from sluice.executors.ray.preflight import check_cluster_resources
+
+        return check_cluster_resources
+    return None
 
 
 def container_executor_name() -> str:

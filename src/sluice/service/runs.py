@@ -16,7 +16,7 @@ from sluice.engine.runner import RunOptions, create_run, execute_run
 from sluice.engine.staging import check_pipeline_root
 from sluice.errors import FailedPreconditionError, RunNotFoundError, UserInputError
 from sluice.executors.base import Executor
-from sluice.executors.registry import check_name, container_executor_name
+from sluice.executors.registry import check_name, container_executor_name, resource_check
 from sluice.service.experiments import ExperimentService
 from sluice.service.stores import open_store
 from sluice.spec.loader import load_pipeline
@@ -80,7 +80,13 @@ def prepare_run(
     loaded = load_pipeline(pipeline, pipeline_name=pipeline_name)
     check_pipeline(loaded)
     resolved = resolve_arguments(loaded, arguments)
-    warnings = check_resources(loaded, allow_unsatisfiable=allow_unsatisfiable_resources)
+    cluster_check = resource_check(executor_name)  # an executor whose tasks run elsewhere
+    if cluster_check is not None:
+        warnings = cluster_check(
+            loaded, settings, allow_unsatisfiable=allow_unsatisfiable_resources
+        )
+    else:
+        warnings = check_resources(loaded, allow_unsatisfiable=allow_unsatisfiable_resources)
     root = (
         str(pipeline_root)
         if pipeline_root is not None

@@ -137,6 +137,12 @@ class WorkerSupervisor:
             "PYTHONPATH": source + (os.pathsep + path if path else ""),
             # Not on the command line, where `ps` would show a password in it.
             _DB_URL_VARIABLE: self.settings.db_url,
+            # The ray executor's cluster (`sluice server --ray-address`), read by its factory.
+            **(
+                {"SLUICE_RAY_ADDRESS": self.settings.ray_address}
+                if self.settings.ray_address
+                else {}
+            ),
         }
 
     async def _spawn(self) -> None:
