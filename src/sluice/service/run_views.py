@@ -142,4 +142,7 @@ class RunViewService:
             entry = MetadataService(self.store).get_execution(explained.source_execution_id)
         except MetadataNotFoundError:  # its run was deleted since
             return explained, None, None, None
-        return explained, entry.row, entry.task_path, self.repo.get(entry.row.run_id)
+        # A cache source is always a run's attempt; only Vertex's user-made executions
+        # have no run, and the cache never points at those.
+        source_run = self.repo.get(entry.row.run_id) if entry.row.run_id else None
+        return explained, entry.row, entry.task_path, source_run
