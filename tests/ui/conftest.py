@@ -23,7 +23,7 @@ from urllib.parse import urlsplit
 import httpx
 import kfp
 import pytest
-from playwright.sync_api import BrowserContext, Page, Route
+from playwright.sync_api import Browser, BrowserContext, Page, Route, sync_playwright
 from tests.server.server_process import ServerProcess
 from tests.ui.pipelines import compile_to, failing, retried, showcase
 
@@ -53,13 +53,34 @@ def chromium_path() -> str | None:
     return os.environ.get("SLUICE_CHROMIUM") or shutil.which("chromium")
 
 
-@pytest.fixture(scope="session")
-def browser_type_launch_args(browser_type_launch_args: dict[str, Any]) -> dict[str, Any]:
-    """pytest-playwright's launch arguments, pointed at Debian's Chromium."""
+@pytest.fixture(scope="package")
+def browser() -> Iterator[Browser]:
+    """Debian's Chromium, driven by Playwright's sync API, for the tests of this package.
+
+    Package-scoped, not session-scoped: the sync API runs an event loop in the test
+    thread for as long as it is open, and every later test in that process that calls
+    ``asyncio.run`` would fail. Closing it when the UI tests end (they run together: one
+    xdist group) gives the thread back.
+    """
     path = chromium_path()
     if path is None:
         _missing("no Chromium: `apt-get install -y chromium` (or set SLUICE_CHROMIUM)")
-    return {**browser_type_launch_args, "executable_path": path}
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=path)
+        try:
+            yield launched
+        finally:
+            launched.close()
+
+
+@pytest.fixture
+def context(browser: Browser, base_url: str) -> Iterator[BrowserContext]:
+    """A fresh browser profile per test, pages opening relative to the server."""
+    opened = browser.new_context(base_url=base_url)
+    try:
+        yield opened
+    finally:
+        opened.close()
 
 
 @dataclass
@@ -97,7 +118,7 @@ class UiServer:
         return str(run.run_id)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def ui_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[UiServer]:
     """A real server with the built UI, and three finished runs: ``done`` (the showcase,
     gate released), ``failed``, and ``retried`` (a task that failed once, then succeeded)."""
@@ -128,7 +149,7 @@ def ui_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[UiServer]:
         yield ui
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def base_url(ui_server: UiServer) -> str:
     """Pages open relative to the server (``page.goto("/runs")``)."""
     return ui_server.url
