@@ -12,7 +12,14 @@ from __future__ import annotations
 from fastapi import APIRouter, Depends, Request
 
 from sluice.server.auth import require_token
-from sluice.server.vertex import contexts, metadata, operations, pipeline_jobs, schedules
+from sluice.server.vertex import (
+    contexts,
+    metadata,
+    operations,
+    pipeline_jobs,
+    schedules,
+    tensorboards,
+)
 from sluice.server.vertex.errors import VertexRoute, unimplemented
 
 # Every method, so that one a served path lacks (TRACE, say) also answers in Google's shape.
@@ -28,7 +35,7 @@ async def _unsupported(path: str, request: Request) -> None:
 
 def _build() -> APIRouter:
     built = APIRouter(tags=["vertex"], dependencies=[Depends(require_token)])
-    for module in (pipeline_jobs, schedules, metadata, contexts, operations):
+    for module in (pipeline_jobs, schedules, metadata, contexts, tensorboards, operations):
         built.include_router(module.router)
     # Last, so that every served route matches first.
     for prefix in ("v1", "ui"):

@@ -1,0 +1,85 @@
+"""Vertex AI Experiments through the real SDK against a real server process: runs with
+params and metrics, listing, and the experiment's data frame with pipeline runs in it."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import kfp
+import pytest
+from google.api_core import exceptions
+from google.cloud import aiplatform
+from google.cloud.aiplatform.metadata import metadata as tracking
+from tests.server.vertex.conftest import VertexServer
+
+
+@pytest.fixture(autouse=True)
+def no_experiment_left_set() -> Iterator[None]:
+    """The experiment ``init`` sets is the SDK's global state: each test starts without one."""
+    tracking._experiment_tracker.reset()
+    yield
+    tracking._experiment_tracker.reset()
+
+
+def test_runs_params_and_metrics_without_a_tensorboard(vertex: VertexServer) -> None:
+    vertex.init(experiment="exp-plain", experiment_tensorboard=False)
+    aiplatform.start_run("r1")
+    aiplatform.log_params({"lr": 0.1, "optimizer": "adam", "layers": 3})
+    aiplatform.log_metrics({"accuracy": 0.9})
+    aiplatform.log_metrics({"loss": 0.25})
+    aiplatform.end_run()
+
+    with pytest.raises(exceptions.Conflict, match="exp-plain-r1"):
+        aiplatform.start_run("r1")
+    with aiplatform.start_run("r1", resume=True) as run:
+        run.log_metrics({"accuracy": 0.95})
+    aiplatform.start_run("r2")
+    aiplatform.log_params({"lr": 0.2})
+    aiplatform.end_run(state=aiplatform.gapic.Execution.State.FAILED)
+
+    r1 = aiplatform.ExperimentRun("r1", experiment="exp-plain")
+    assert r1.get_params() == {"lr": 0.1, "optimizer": "adam", "layers": 3}
+    assert r1.get_metrics() == {"accuracy": 0.95, "loss": 0.25}
+    assert r1.get_state() == aiplatform.gapic.Execution.State.COMPLETE
+    runs = aiplatform.ExperimentRun.list(experiment="exp-plain")
+    assert sorted(r.name for r in runs) == ["r1", "r2"]
+
+    experiment = aiplatform.Experiment("exp-plain")
+    assert experiment.name == "exp-plain"
+    assert "exp-plain" in [e.name for e in aiplatform.Experiment.list()]
+    frame = experiment.get_data_frame().sort_values("run_name")
+    assert list(frame["run_name"]) == ["r1", "r2"]
+    assert list(frame["state"]) == ["COMPLETE", "FAILED"]
+    assert list(frame["param.lr"]) == [0.1, 0.2]
+    assert frame["metric.accuracy"].iloc[0] == 0.95
+
+    # The experiment is KFP's too.
+    assert kfp.Client(host=vertex.url).get_experiment(experiment_name="exp-plain")
+
+
+def test_unknown_experiments_and_runs(vertex: VertexServer) -> None:
+    with pytest.raises(exceptions.NotFound):
+        aiplatform.Experiment("exp-never-made")
+    assert aiplatform.Experiment.get("exp-never-made") is None
+    vertex.init(experiment="exp-lonely", experiment_tensorboard=False)
+    assert aiplatform.ExperimentRun.get("nobody", experiment="exp-lonely") is None
+    assert aiplatform.ExperimentRun.list(experiment="exp-lonely") == []
+    assert aiplatform.get_experiment_df().empty
+
+
+def test_pipeline_runs_are_rows_of_the_experiment(vertex: VertexServer) -> None:
+    vertex.init(experiment="exp-pipes", experiment_tensorboard=False)
+    aiplatform.start_run("by-hand")
+    aiplatform.log_params({"n": 1})
+    aiplatform.end_run()
+    job = vertex.job("rows", job_id="exp-pipes-job", parameter_values={"n": 4})
+    job.submit(experiment="exp-pipes")
+    job.wait()
+
+    frame = aiplatform.get_experiment_df().set_index("run_name")
+    assert set(frame.index) == {"by-hand", "exp-pipes-job"}
+    pipeline_row = frame.loc["exp-pipes-job"]
+    assert pipeline_row["run_type"] == "system.PipelineRun"
+    assert pipeline_row["param.n"] == 4
+    assert pipeline_row["state"] == "COMPLETE"
+    assert frame.loc["by-hand", "run_type"] == "system.ExperimentRun"
