@@ -47,12 +47,21 @@ class ContextService:
     def __init__(self, store: Store) -> None:
         self.store = store
         self.metadata = MetadataService(store)
+        self.experiments = ExperimentService(store)
 
     # -- reads ----------------------------------------------------------------------------
 
     def find(self, resource_id: str) -> ContextRow | None:
-        """The context with this resource id (or full resource name), or None."""
-        return writes.find(self.store, resource_id_of(resource_id))
+        """The context with this resource id (or full resource name), or None.
+
+        A KFP experiment that no run has used yet has no context: it gets one here, so
+        ``aiplatform.Experiment(name)`` finds every experiment ``kfp.Client`` made.
+        """
+        key = resource_id_of(resource_id)
+        found = writes.find(self.store, key)
+        if found is None and self.experiments.repo.named("", key) is not None:
+            found = writes.ensure(self.store, EXPERIMENT, key)
+        return found
 
     def get(self, resource_id: str) -> ContextRow:
         """The context with this resource id (or full resource name).
@@ -123,7 +132,7 @@ class ContextService:
             raise InvalidArgumentError(f"a context id holds no '/': '{new.resource_id}'")
         row = writes.create(self.store, new)
         if row.type == EXPERIMENT:
-            ExperimentService(self.store).create(row.name)
+            self.experiments.create(row.name)
         return row
 
     def update(self, resource_id: str, fields: Mapping[str, Any]) -> ContextRow:
@@ -134,13 +143,20 @@ class ContextService:
         return writes.update_fields(self.store, row.id, values)
 
     def delete(self, resource_id: str) -> None:
-        """Delete the context (runs in an experiment stay, out of it).
+        """Delete the context (runs in an experiment stay, out of it); an experiment's
+        is also the KFP experiment of that name.
 
         Raises:
             MetadataNotFoundError: there is none.
             FailedPreconditionError: it is a pipeline job's own or pipeline context.
         """
-        writes.delete_context(self.store, self.get(resource_id).id)
+        row = self.get(resource_id)
+        writes.delete_context(self.store, row.id)
+        if row.type == EXPERIMENT:
+            # One experiment in both APIs: KFP's goes too (its runs stay, as in KFP).
+            kfp_experiment = self.experiments.repo.named("", row.name)
+            if kfp_experiment is not None:
+                self.experiments.delete(kfp_experiment.id)
 
     def add_children(self, resource_id: str, children: Iterable[str]) -> None:
         """Put contexts under this one.
@@ -159,7 +175,7 @@ class ContextService:
         for child in rows:
             run = runs.get(child.name) if child.type == PIPELINE_RUN else None
             if run is not None and run.run_context_id == child.id and parent.type == EXPERIMENT:
-                experiment = ExperimentService(self.store).create(parent.name)
+                experiment = self.experiments.create(parent.name)
                 runs.join_experiment(run.id, experiment.id, experiment.display_name)
             else:
                 linked.append(child.id)

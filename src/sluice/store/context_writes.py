@@ -114,6 +114,15 @@ def create(store: Store, new: NewContext) -> ContextRow:
     return row
 
 
+def ensure(store: Store, schema_title: str, name: str) -> ContextRow:
+    """The context (type, name), created when missing (safe against a concurrent creator)."""
+    with store.session() as session:
+        context_id = store.ensure_context(session, schema_title, name)
+        row = session.get(ContextRow, context_id)
+        assert row is not None, context_id
+        return row
+
+
 def update_fields(store: Store, context_id: int, fields: Mapping[str, Any]) -> ContextRow:
     """Set these fields (of :data:`UPDATABLE`) and stamp the update time; the row after."""
     values = {key: value for key, value in fields.items() if key in UPDATABLE}
@@ -320,6 +329,7 @@ __all__ = [
     "add_members",
     "create",
     "delete_context",
+    "ensure",
     "find",
     "members_subgraph",
     "parents_of",

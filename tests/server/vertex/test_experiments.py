@@ -83,3 +83,12 @@ def test_pipeline_runs_are_rows_of_the_experiment(vertex: VertexServer) -> None:
     assert pipeline_row["param.n"] == 4
     assert pipeline_row["state"] == "COMPLETE"
     assert frame.loc["by-hand", "run_type"] == "system.ExperimentRun"
+
+
+def test_a_kfp_experiment_is_a_vertex_experiment(vertex: VertexServer) -> None:
+    kfp.Client(host=vertex.url).create_experiment("exp-from-kfp")
+    assert aiplatform.Experiment("exp-from-kfp").name == "exp-from-kfp"
+    assert "exp-from-kfp" in [e.name for e in aiplatform.Experiment.list()]
+    # init finds it rather than creating a second one.
+    vertex.init(experiment="exp-from-kfp", experiment_tensorboard=False)
+    assert aiplatform.Experiment("exp-from-kfp").resource_name.endswith("/contexts/exp-from-kfp")
