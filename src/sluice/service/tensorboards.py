@@ -106,9 +106,9 @@ class TensorboardService:
         """
         if parent_path:
             self.get(location, parent_path)
-        if kind in repo.NUMBERED:
-            resource_id = None
-        elif not resource_id:
+        if kind == "tensorboard":
+            resource_id = None  # named by a number the server makes up
+        elif not resource_id and kind not in repo.NUMBERED:
             raise InvalidArgumentError(f"a {_NOUNS[kind]} needs an id")
         name = display_name or resource_id or ""
         return repo.create(

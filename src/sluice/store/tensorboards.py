@@ -3,8 +3,8 @@
 
 A resource is kept by its location (``projects/{p}/locations/{l}``) and its path under it
 (``tensorboards/3/experiments/exp/runs/r1/timeSeries/5``); its parent's path says where it
-is listed. Tensorboards and time series are named by their row id, as Vertex names them by
-a number it makes up; experiments and runs by the id the client gives.
+is listed. Tensorboards (and time series given no id) are named by their row id, as Vertex
+names them by a number it makes up; experiments and runs by the id the client gives.
 """
 
 from __future__ import annotations
@@ -28,7 +28,7 @@ COLLECTIONS = {
     "run": "runs",
     "time_series": "timeSeries",
 }
-# Kinds the server names (by row id); the others are named by the client.
+# Kinds the server names by row id (a time series only when the client gives no id).
 NUMBERED = frozenset({"tensorboard", "time_series"})
 
 

@@ -4,13 +4,16 @@ params and metrics, listing, and the experiment's data frame with pipeline runs 
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 
 import kfp
 import pytest
 from google.api_core import exceptions
 from google.cloud import aiplatform
 from google.cloud.aiplatform.metadata import metadata as tracking
+from tests.server.pipelines import compile_to
 from tests.server.vertex.conftest import VertexServer
+from tests.server.vertex.experiment_pipelines import scored
 
 
 @pytest.fixture(autouse=True)
@@ -67,12 +70,18 @@ def test_unknown_experiments_and_runs(vertex: VertexServer) -> None:
     assert aiplatform.get_experiment_df().empty
 
 
-def test_pipeline_runs_are_rows_of_the_experiment(vertex: VertexServer) -> None:
+def test_pipeline_runs_are_rows_of_the_experiment(vertex: VertexServer, tmp_path: Path) -> None:
     vertex.init(experiment="exp-pipes", experiment_tensorboard=False)
     aiplatform.start_run("by-hand")
-    aiplatform.log_params({"n": 1})
+    aiplatform.log_params({"lr": 0.3})
     aiplatform.end_run()
-    job = vertex.job("rows", job_id="exp-pipes-job", parameter_values={"n": 4})
+    job = aiplatform.PipelineJob(
+        display_name="scored",
+        template_path=compile_to(scored, str(tmp_path / "scored.yaml")),
+        job_id="exp-pipes-job",
+        pipeline_root=str(vertex.home / "root"),
+        parameter_values={"lr": 0.25},
+    )
     job.submit(experiment="exp-pipes")
     job.wait()
 
@@ -80,9 +89,11 @@ def test_pipeline_runs_are_rows_of_the_experiment(vertex: VertexServer) -> None:
     assert set(frame.index) == {"by-hand", "exp-pipes-job"}
     pipeline_row = frame.loc["exp-pipes-job"]
     assert pipeline_row["run_type"] == "system.PipelineRun"
-    assert pipeline_row["param.n"] == 4
+    assert pipeline_row["param.lr"] == 0.25
+    assert pipeline_row["metric.accuracy"] == 0.75
     assert pipeline_row["state"] == "COMPLETE"
     assert frame.loc["by-hand", "run_type"] == "system.ExperimentRun"
+    assert frame.loc["by-hand", "param.lr"] == 0.3
 
 
 def test_a_kfp_experiment_is_a_vertex_experiment(vertex: VertexServer) -> None:
@@ -92,3 +103,19 @@ def test_a_kfp_experiment_is_a_vertex_experiment(vertex: VertexServer) -> None:
     # init finds it rather than creating a second one.
     vertex.init(experiment="exp-from-kfp", experiment_tensorboard=False)
     assert aiplatform.Experiment("exp-from-kfp").resource_name.endswith("/contexts/exp-from-kfp")
+
+
+def test_time_series_metrics_with_the_default_tensorboard(vertex: VertexServer) -> None:
+    vertex.init(experiment="exp-series")  # the TensorBoard bookkeeping, as on Vertex
+    with aiplatform.start_run("curve") as run:
+        run.log_time_series_metrics({"loss": 0.5}, step=1)
+        run.log_time_series_metrics({"loss": 0.25})  # the next step, 2
+        run.log_metrics({"accuracy": 0.8})
+
+    series = aiplatform.ExperimentRun("curve", experiment="exp-series").get_time_series_data_frame()
+    assert list(series["step"]) == [1, 2]
+    assert list(series["loss"]) == [0.5, 0.25]
+    frame = aiplatform.get_experiment_df()
+    assert list(frame["run_name"]) == ["curve"]
+    assert frame["time_series_metric.loss"].iloc[0] == 0.25
+    assert frame["metric.accuracy"].iloc[0] == 0.8
