@@ -147,3 +147,41 @@ def test_a_jobs_contexts_are_the_runs(vertex: VertexServer) -> None:
     assert len(inside.events) == 1
     with pytest.raises(exceptions.BadRequest, match="ctx-job"):
         run_context.delete()
+
+
+def test_pages_removing_children_and_allow_missing(vertex: VertexServer) -> None:
+    parent = aiplatform.Context.create(schema_title="sluice.Parent", resource_id="page-parent")
+    kids = [
+        aiplatform.Context.create(schema_title="sluice.PageKid", resource_id=f"page-kid-{i}")
+        for i in range(5)
+    ]
+    parent.add_context_children(kids)
+    client = parent.api_client
+    pager = client.list_contexts(
+        request={
+            "parent": STORE,
+            "filter": 'schema_title="sluice.PageKid"',
+            "order_by": "name",
+            "page_size": 2,
+        }
+    )
+    assert [c.name.rsplit("/", 1)[-1] for c in pager] == [f"page-kid-{i}" for i in range(5)]
+
+    client.remove_context_children(
+        context=parent.resource_name, child_contexts=[kids[0].resource_name]
+    )
+    under = aiplatform.Context.list(filter=f'parent_contexts:"{parent.resource_name}"')
+    assert sorted(_ids(under)) == [f"page-kid-{i}" for i in range(1, 5)]
+
+    # PATCH with allowMissing creates the context.
+    made = client.update_context(
+        request={
+            "context": {
+                "name": f"{STORE}/contexts/page-made",
+                "schema_title": "sluice.Made",
+                "display_name": "made by patch",
+            },
+            "allow_missing": True,
+        }
+    )
+    assert (made.name, made.display_name) == (f"{STORE}/contexts/page-made", "made by patch")
