@@ -12,7 +12,7 @@ import itertools
 from enum import Enum
 from typing import Any, TypeVar
 
-from sluice.errors import SluiceError
+from sluice.errors import InvalidArgumentError, SluiceError
 
 
 class RunState(str, Enum):
@@ -61,6 +61,35 @@ class TaskState(str, Enum):
     def is_success(self) -> bool:
         """Whether the task produced its outputs (ran or came from the cache)."""
         return self in SUCCESS_TASK_STATES
+
+
+class FailurePolicy(str, Enum):
+    """What a run does once one of its tasks failed (``RunRow.failure_policy``).
+
+    ``FAIL_FAST`` (the default, KFP's behaviour): no new task starts in the DAG or loop
+    of the failed task; tasks already running finish. ``FAIL_SLOW`` (Vertex AI's
+    ``PIPELINE_FAILURE_POLICY_FAIL_SLOW``): every task that does not depend on the failed
+    one still starts and runs to its end. Either way the run ends FAILED.
+    """
+
+    FAIL_FAST = "FAIL_FAST"
+    FAIL_SLOW = "FAIL_SLOW"
+
+    @classmethod
+    def parse(cls, value: str) -> FailurePolicy:
+        """``"fast"``/``"slow"`` (the Vertex SDK's words) or a member's name.
+
+        Raises:
+            InvalidArgumentError: anything else.
+        """
+        key = value.strip().upper()
+        key = key if key.startswith("FAIL_") else f"FAIL_{key}"
+        try:
+            return cls(key)
+        except ValueError:
+            raise InvalidArgumentError(
+                f"failure_policy {value!r} is invalid; use 'fast' (the default) or 'slow'"
+            ) from None
 
 
 class IllegalTransitionError(SluiceError):

@@ -201,3 +201,22 @@ def test_bad_input_exits_2(run: sluice.Run) -> None:
     assert unknown.stderr.startswith("error: no artifact 'no/such/uri'")
     assert runner.invoke(app, ["lineage", "1", "--max-hops", "-1"]).exit_code == 2
     assert runner.invoke(app, ["lineage", "1", "--format", "svg"]).exit_code == 2
+
+
+def test_an_execution_recorded_without_a_run_renders_without_task_or_run() -> None:
+    """Vertex AI's ``start_execution`` records executions with no run, task or event name."""
+    from dataclasses import replace
+
+    from rich.console import Console
+
+    from sluice.cli.graph_render import lineage_tree
+
+    graph, root = _odd_graph()
+    execution = replace(graph.executions[0], run_id=None, task_id=None, task_path=None)
+    event = replace(graph.events[0], name="")
+    graph = md.LineageGraph(graph.artifacts, [execution], [event])
+    console = Console(width=200, record=True)
+    console.print(lineage_tree(graph, root))
+    tree = console.export_text()
+    assert "task" not in tree and "run " not in tree and "(output)" in tree
+    assert "e9 --> a7" in to_mermaid(graph, root)

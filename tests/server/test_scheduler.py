@@ -289,3 +289,29 @@ def test_loop_fires_after_wake(store: Store, settings: Settings) -> None:
 
     asyncio.run(scenario())
     assert recorder.slots() == [T0 + timedelta(hours=1)]
+
+
+def test_next_run_at_is_kept_as_slots_fire(store: Store, settings: Settings) -> None:
+    """The column Vertex's schedule filter reads: next slot, past while held, None at the end."""
+    from sluice.server.scheduler import derived_columns, missed_until
+
+    rid = add_recurring(store, max_concurrency=1, max_run_count=2)
+    clock = Clock(T0 + timedelta(minutes=30))
+    scheduler, rec = make(store, settings, clock)
+    scheduler.tick()
+    assert as_utc(recurring(store, rid).next_run_at) == T0 + timedelta(hours=1)
+    clock.now = T0 + timedelta(hours=2, minutes=5)  # two slots due, one run at a time
+    scheduler.tick()
+    assert len(rec.calls) == 1
+    # The 2:00 slot waits for the 1:00 run: behind schedule, next_run_at is in the past.
+    assert as_utc(recurring(store, rid).next_run_at) == T0 + timedelta(hours=2)
+    finish_all(store)
+    scheduler.tick()
+    assert len(rec.calls) == 2
+    assert recurring(store, rid).next_run_at is None  # max_run_count reached
+
+    paused = recurring(store, add_recurring(store, status="DISABLED"))
+    assert derived_columns(paused)["next_run_at"] is None
+    # Skipping what a paused schedule missed: the newest slot due by now.
+    assert missed_until(paused, T0 + timedelta(hours=3, minutes=5)) == T0 + timedelta(hours=3)
+    assert missed_until(paused, T0 + timedelta(minutes=5)) is None

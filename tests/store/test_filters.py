@@ -428,8 +428,8 @@ def test_order_by_clauses_end_with_id() -> None:
         (
             "created desc",
             "invalid order_by at column 1 (near 'created'): unknown field 'created'; "
-            "the artifacts fields are: create_time, digest, display_name, id, name, run_id, "
-            "schema_title, schema_version, update_time, uri, "
+            "the artifacts fields are: create_time, description, digest, display_name, id, "
+            "name, run_id, schema_title, schema_version, state, update_time, uri, "
             'metadata.<key>.number_value|string_value|bool_value, in_context("...")'
             " — order_by: created desc",
         ),
@@ -449,8 +449,9 @@ def test_order_by_errors(order_by: str, message: str) -> None:
 
 
 FIELDS = (
-    "create_time, digest, display_name, id, name, run_id, schema_title, schema_version, "
-    'update_time, uri, metadata.<key>.number_value|string_value|bool_value, in_context("...")'
+    "create_time, description, digest, display_name, id, name, run_id, schema_title, "
+    "schema_version, state, update_time, uri, "
+    'metadata.<key>.number_value|string_value|bool_value, in_context("...")'
 )
 
 

@@ -61,3 +61,42 @@ def test_0005_gives_the_server_the_runs_it_executed_before(db_url: str) -> None:
     server, local = store.get_run("from-the-api"), store.get_run("from-sluice-run")
     assert server is not None and server.executed_by == "server"
     assert local is not None and local.executed_by == "local"
+
+
+def test_0007_keeps_recurring_runs_and_their_trigger_window(db_url: str) -> None:
+    """0007 adds the Vertex schedule fields; the trigger's window becomes columns."""
+    _upgrade(db_url, "0006")
+    engine = create_engine(db_url)
+    try:
+        with engine.begin() as connection:
+            for row_id, trigger in (
+                (
+                    "windowed",
+                    '{"cron_schedule": {"cron": "0 2 * * *", "start_time": '
+                    '"2030-01-01T00:00:00Z", "end_time": "2031-01-01T00:00:00Z"}}',
+                ),
+                ("open", '{"periodic_schedule": {"interval_second": 60}}'),
+            ):
+                connection.execute(
+                    text(
+                        "INSERT INTO recurring_runs (id, display_name, namespace,"
+                        " runtime_config, trigger, max_concurrency, no_catchup, status,"
+                        " runs_started, created_at, updated_at) VALUES (:id, :id, '', '{}',"
+                        " :trigger, 1, false, 'ENABLED', 0, CURRENT_TIMESTAMP,"
+                        " CURRENT_TIMESTAMP)"
+                    ),
+                    {"id": row_id, "trigger": trigger},
+                )
+    finally:
+        engine.dispose()
+    from sluice.store.models import as_utc
+    from sluice.store.recurring_runs import RecurringRunRepository
+
+    repo = RecurringRunRepository(Store(db_url))
+    windowed, open_ended = repo.get("windowed"), repo.get("open")
+    assert windowed is not None and open_ended is not None
+    assert as_utc(windowed.start_at) is not None
+    assert str(as_utc(windowed.start_at)) == "2030-01-01 00:00:00+00:00"
+    assert str(as_utc(windowed.end_at)) == "2031-01-01 00:00:00+00:00"
+    assert (open_ended.start_at, open_ended.end_at, open_ended.location) == (None, None, None)
+    assert open_ended.labels == {} and open_ended.catch_up is False

@@ -148,13 +148,13 @@ def show_artifact_command(
         data: dict[str, Any] = artifact_dict(found)
         data["run_name"] = names.get(found.run_id) if found.run_id else None
         data["producer"] = (
-            execution_dict(producer, names.get(producer.run_id)) if producer else None
+            execution_dict(producer, names.get(producer.run_id or "")) if producer else None
         )
         data["events"] = [
             {
                 **event_dict(e),
                 "execution": execution_dict(
-                    executions[e.execution_id], names.get(executions[e.execution_id].run_id)
+                    executions[e.execution_id], names.get(executions[e.execution_id].run_id or "")
                 ),
             }
             for e in events
@@ -217,7 +217,7 @@ def _print_artifact(
             execution.component,
             execution_state_text(execution.state),
             execution.task_path or execution.task_id,
-            names.get(execution.run_id, execution.run_id),
+            names.get(execution.run_id or "", execution.run_id or ""),
         )
     print_wide(console, table)
 
@@ -236,7 +236,7 @@ def list_executions_command(
     executions = md.Execution.list(filter=filter, order_by=order_by, limit=limit)
     names = run_names(e.run_id for e in executions)
     if as_json:
-        typer.echo(dumps([execution_dict(e, names.get(e.run_id)) for e in executions]))
+        typer.echo(dumps([execution_dict(e, names.get(e.run_id or "")) for e in executions]))
         return
     console = make_console()
     if not executions:
@@ -250,7 +250,7 @@ def list_executions_command(
             execution.component,
             execution_state_text(execution.state),
             execution.task_path or execution.task_id,
-            names.get(execution.run_id, execution.run_id),
+            names.get(execution.run_id or "", execution.run_id or ""),
             format_time(execution.create_time),
             format_duration(execution_duration(execution)),
             str(cached) if cached is not None else "",

@@ -116,7 +116,7 @@ def lineage_json(
     return {
         "root": root.id,
         "artifacts": [artifact_dict(a) for a in graph.artifacts],
-        "executions": [execution_dict(e, names.get(e.run_id)) for e in graph.executions],
+        "executions": [execution_dict(e, names.get(e.run_id or "")) for e in graph.executions],
         "events": [event_dict(e) for e in graph.events],
     }
 
@@ -177,10 +177,14 @@ def _execution_text(
     text.append_text(execution_state_text(execution.state))
     if execution.cached_execution_id is not None:
         text.append(f" cached from #{execution.cached_execution_id}", style="cyan")
-    text.append(f"  task {execution.task_path or execution.task_id}")
-    run = run_names.get(execution.run_id, execution.run_id)
-    text.append(f"  run {run}", style="dim")
-    text.append(f"  ({event.type.lower()} '{event.name}')", style="dim")
+    # An execution recorded through the Vertex AI API has no task, no run, no event names.
+    if execution.task_id is not None:
+        text.append(f"  task {execution.task_path or execution.task_id}")
+    if execution.run_id is not None:
+        run = run_names.get(execution.run_id, execution.run_id)
+        text.append(f"  run {run}", style="dim")
+    named = f" '{event.name}'" if event.name else ""
+    text.append(f"  ({event.type.lower()}{named})", style="dim")
     return text
 
 
@@ -313,7 +317,8 @@ def to_mermaid(graph: LineageGraph, root: Artifact) -> str:
         lines.append(f"  e{execution.id}[{_mermaid_quote(execution_label(execution))}]")
     for event in _drawable(graph):
         source, target = _edge(event)
-        lines.append(f"  {source} -->|{_mermaid_quote(event.name)}| {target}")
+        label = f"|{_mermaid_quote(event.name)}|" if event.name else ""
+        lines.append(f"  {source} -->{label} {target}")
     lines.append("  classDef root stroke-width:3px,fill:#fff3c4")
     lines.append(f"  class a{root.id} root")
     return "\n".join(lines) + "\n"

@@ -148,6 +148,7 @@ class Client:
         max_parallel_tasks: int | None = None,
         experiment: str | None = None,
         executor: str | None = None,
+        failure_policy: str | None = None,
     ) -> Run:
         """Run a pipeline and wait for it to end.
 
@@ -159,7 +160,7 @@ class Client:
                 override its fields (they are :class:`RunConfig`'s fields).
             pipeline_root, enable_caching, run_name, pipeline_name, cache_max_age,
             allow_unsatisfiable_resources, use_container, max_parallel_tasks, experiment,
-            executor:
+            executor, failure_policy:
                 see :class:`RunConfig`.
 
         Returns:
@@ -184,6 +185,7 @@ class Client:
             max_parallel_tasks=max_parallel_tasks,
             experiment=experiment,
             executor=executor,
+            failure_policy=failure_policy,
         )
         try:
             return handle.wait()
@@ -208,6 +210,7 @@ class Client:
         max_parallel_tasks: int | None = None,
         experiment: str | None = None,
         executor: str | None = None,
+        failure_policy: str | None = None,
         on_event: EventCallback | None = None,
     ) -> BaseRunHandle:
         """Start a run and return a handle on it at once; see :meth:`run` for the arguments.
@@ -226,11 +229,16 @@ class Client:
             max_parallel_tasks=max_parallel_tasks,
             experiment=experiment,
             executor=executor,
+            failure_policy=failure_policy,
         )
         if self.host:
             return self._remote_runs().submit(pipeline, arguments, options, on_event)
         from sluice.client.run_handle import RunHandle
         from sluice.service.runs import prepare_run
+        from sluice.states import FailurePolicy
+
+        policy = options.failure_policy
+        fields = None if policy is None else {"failure_policy": FailurePolicy.parse(policy).value}
 
         store, row, settings, _warnings = prepare_run(
             pipeline,
@@ -245,6 +253,7 @@ class Client:
             max_parallel_tasks=options.max_parallel_tasks,
             experiment=options.experiment,
             executor=options.executor,
+            run_fields=fields,
             settings=self._settings(),
         )
         return RunHandle(store, row, settings, on_event)

@@ -37,6 +37,7 @@ def run(
     max_parallel_tasks: int | None = None,
     experiment: str | None = None,
     executor: str | None = None,
+    failure_policy: str | None = None,
 ) -> Run:
     """Run a pipeline and wait for it to end (in the store named by ``$SLUICE_HOME``).
 
@@ -62,6 +63,7 @@ def run(
         executor: the executor that runs the tasks, by name (``local``, ``docker``,
             ``podman`` or one a package registers; default ``$SLUICE_EXECUTOR`` or
             ``local``); a resumed run uses the same one.
+        failure_policy: ``"fast"`` (the default) or ``"slow"``: see :class:`~sluice.RunConfig`.
 
     Returns:
         The finished :class:`Run`. A failed run is returned with ``state == "FAILED"``;
@@ -84,6 +86,7 @@ def run(
         max_parallel_tasks=max_parallel_tasks,
         experiment=experiment,
         executor=executor,
+        failure_policy=failure_policy,
     )
 
 
@@ -103,6 +106,7 @@ def submit(
     experiment: str | None = None,
     on_event: EventCallback | None = None,
     executor: str | None = None,
+    failure_policy: str | None = None,
 ) -> RunHandle:
     """Start a run in a background thread and return its handle; see :func:`run`.
 
@@ -126,6 +130,7 @@ def submit(
         experiment=experiment,
         on_event=on_event,
         executor=executor,
+        failure_policy=failure_policy,
     )
     assert isinstance(handle, RunHandle)  # a local client's handle
     return handle

@@ -202,8 +202,9 @@ class Execution:
     component: str
     state: str
     attempt: int
-    run_id: str
-    task_id: str
+    # None for an execution recorded through Vertex AI's API (no run, no task).
+    run_id: str | None
+    task_id: str | None
     task_path: str | None
     input_parameters: dict[str, Any]
     output_parameters: dict[str, Any]

@@ -37,6 +37,9 @@ class RunConfig:
         executor: the executor that runs the tasks, by name (``local``, ``docker``,
             ``podman`` or one a package registers; default ``$SLUICE_EXECUTOR`` or
             ``local``); a resumed run uses the same one.
+        failure_policy: what happens once a task failed: ``"fast"`` (the default, KFP's
+            behaviour) starts no new task; ``"slow"`` (Vertex's fail-slow policy) still
+            runs every task that does not depend on the failed one. The run fails either way.
     """
 
     pipeline_root: str | os.PathLike[str] | None = None
@@ -49,6 +52,7 @@ class RunConfig:
     max_parallel_tasks: int | None = None
     experiment: str | None = None
     executor: str | None = None
+    failure_policy: str | None = None
 
     def with_overrides(self, **overrides: Any) -> RunConfig:
         """This config with every override that is not None applied.
@@ -73,5 +77,6 @@ class RunConfig:
             "max_parallel_tasks": self.max_parallel_tasks is not None,
             "experiment": self.experiment is not None,
             "executor": self.executor is not None,
+            "failure_policy": self.failure_policy is not None,
         }
         return [name for name, used in local_only.items() if used]

@@ -41,6 +41,10 @@ class RunContext:
     enable_caching: bool | None = None
     cache_max_age: timedelta | None = None
     max_parallel_tasks: int = 16
+    # The run's failure policy: fail fast (KFP's, the default) starts no new task in a DAG
+    # or loop once one of its tasks failed; fail slow (Vertex's PIPELINE_FAILURE_POLICY_
+    # FAIL_SLOW) keeps starting the tasks that do not depend on the failed one.
+    fail_fast: bool = True
     # Tasks already in the store for this run, by path: a resumed or retried run reuses
     # the ones that finished instead of running them again.
     existing: dict[str, TaskRow] = field(default_factory=dict)

@@ -8,7 +8,10 @@ Semantics follow the KFP Go backend (Argo DAGs with ``failFast``):
   strategy is ``ALL_UPSTREAM_TASKS_COMPLETED`` (exit handlers,
   ``ignore_upstream_failure``): then it runs anyway;
 - once a task has failed, no new task starts in that DAG (running ones finish),
-  except those ``ALL_UPSTREAM_TASKS_COMPLETED`` tasks; the DAG fails;
+  except those ``ALL_UPSTREAM_TASKS_COMPLETED`` tasks; the DAG fails. That is the run's
+  fail-fast policy (the default, and KFP's only one); under Vertex's fail-slow policy
+  (``RunContext.fail_fast`` False) every task whose upstream tasks succeeded still starts
+  and runs to its end, and the DAG fails once they have all ended;
 - a task whose ``triggerPolicy.condition`` is false is SKIPPED with everything inside it.
 
 Each task is handed to the handler that ``handlers`` gives for its kind
@@ -68,7 +71,7 @@ async def run_dag(
                 reason = None
                 if not_ok and not runs_anyway:
                     reason = f"upstream task '{not_ok[0]}' did not succeed"
-                elif first_failure is not None and not runs_anyway:
+                elif first_failure is not None and ctx.fail_fast and not runs_anyway:
                     reason = f"not started: task '{first_failure.failed_task}' failed"
                 waiting.discard(name)
                 if reason is not None:

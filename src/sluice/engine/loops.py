@@ -112,7 +112,7 @@ async def run_loop(call: TaskCall) -> TaskResult:
         )
         if TaskState(row.state).is_success:
             return ctx.stored_result(row)
-        if failed:
+        if failed and ctx.fail_fast:  # fail slow: every iteration runs (docs/semantics.md)
             reason = f"not started: task '{failed[0].failed_task}' failed"
             ctx.store.transition_task(
                 row.id, TaskState.SKIPPED, error=reason, finished=True, message=reason

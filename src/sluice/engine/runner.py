@@ -24,6 +24,7 @@ from sluice.executors.base import Executor
 from sluice.executors.registry import container_executor_name
 from sluice.names import check_run_name, run_name_prefix
 from sluice.spec.loader import LoadedPipeline
+from sluice.states import FailurePolicy
 from sluice.store.locks import lock_run
 from sluice.store.models import RunRow
 from sluice.store.repository import Store, as_utc
@@ -257,6 +258,7 @@ async def _execute_locked(
         enable_caching=options.enable_caching,
         cache_max_age=options.cache_max_age,
         max_parallel_tasks=options.max_parallel_tasks,
+        fail_fast=run.failure_policy != FailurePolicy.FAIL_SLOW,
         existing={t.path: t for t in store.tasks_of_run(run.id)},
     )
     if not can_transition_run(RunState(run.state), RunState.RUNNING):

@@ -29,6 +29,7 @@ import contextlib
 import logging
 from collections.abc import Callable
 from datetime import datetime, timedelta
+from typing import Any
 
 from sluice.config import Settings
 from sluice.errors import UserInputError
@@ -62,6 +63,53 @@ def next_slot(row: RecurringRunRow, trigger: Trigger) -> datetime | None:
     if trigger.end_time is not None and slot > trigger.end_time:
         return None
     return slot
+
+
+def next_run_time(row: RecurringRunRow, trigger: Trigger) -> datetime | None:
+    """When ``row`` fires next: None while it is disabled or once nothing more fires."""
+    # A row not yet inserted has None where its column defaults will go.
+    if (row.status or "ENABLED") != "ENABLED":
+        return None
+    if row.max_run_count is not None and (row.runs_started or 0) >= row.max_run_count:
+        return None
+    return next_slot(row, trigger)
+
+
+def derived_columns(row: RecurringRunRow) -> dict[str, Any]:
+    """The columns kept from a recurring run's trigger and progress (migration 0007).
+
+    ``start_at``/``end_at`` (the trigger's window) and ``next_run_at``; the services set
+    them on every write (``RecurringRunService(derive=...)``), the scheduler keeps
+    ``next_run_at`` as slots fire.
+    """
+    created = to_utc(row.created_at or utcnow())
+    try:
+        trigger = parse_trigger(row.trigger or {}, created_at=created)
+    except UserInputError:  # an older version's unusable trigger: it never fires
+        return {"start_at": None, "end_at": None, "next_run_at": None}
+    return {
+        "start_at": trigger.start_time,
+        "end_at": trigger.end_time,
+        "next_run_at": next_run_time(row, trigger),
+    }
+
+
+def missed_until(row: RecurringRunRow, now: datetime) -> datetime | None:
+    """The newest slot of ``row`` due by ``now`` and not handled (None: none is due).
+
+    Recording it as ``last_slot_at`` skips every missed slot (Vertex's resume without
+    ``catch_up``): the next one to fire is then after ``now``.
+    """
+    try:
+        trigger = parse_trigger(row.trigger or {}, created_at=to_utc(row.created_at))
+    except UserInputError:
+        return None
+    first = next_slot(row, trigger)
+    if first is None or first > now:
+        return None
+    limit = now if trigger.end_time is None else min(now, trigger.end_time)
+    latest = trigger.schedule.latest_at_or_before(limit)
+    return latest if latest is not None and latest >= first else None
 
 
 class Scheduler:
@@ -168,13 +216,18 @@ class Scheduler:
         return soonest
 
     def _advance(self, recurring_id: str) -> datetime | None:
-        """Fire the due slots of one recurring run; return its next future slot."""
+        """Fire the due slots of one recurring run; return its next future slot.
+
+        Keeps the row's ``next_run_at`` as it goes: the next slot (in the past while
+        ``max_concurrency`` holds it back), None once nothing more fires.
+        """
         previous: datetime | None = None
         while True:
             row = self._recurring.snapshot(recurring_id)
             if row is None or row.status != "ENABLED":
                 return None
             if row.max_run_count is not None and row.runs_started >= row.max_run_count:
+                self._note_next(row, None)
                 return None
             try:
                 trigger = parse_trigger(row.trigger, created_at=to_utc(row.created_at))
@@ -183,12 +236,12 @@ class Scheduler:
                 if seen not in self._bad_triggers:
                     self._bad_triggers.add(seen)
                     log.warning("recurring run %s has a bad trigger: %s", row.id, exc)
+                self._note_next(row, None)
                 return None
             now = to_utc(self._now())
             slot = next_slot(row, trigger)
-            if slot is None:
-                return None
-            if slot > now:
+            self._note_next(row, slot)
+            if slot is None or slot > now:
                 return slot
             if row.no_catchup:
                 limit = now if trigger.end_time is None else min(now, trigger.end_time)
@@ -204,6 +257,12 @@ class Scheduler:
                 return now + timedelta(seconds=self._max_sleep)
             self._fire(row, slot)
             previous = slot
+
+    def _note_next(self, row: RecurringRunRow, at: datetime | None) -> None:
+        """Record ``next_run_at`` when it changed (most passes write nothing)."""
+        stored = None if row.next_run_at is None else to_utc(row.next_run_at)
+        if stored != at:
+            self._recurring.record_next_run(row.id, at)
 
     def _active_runs(self, recurring_id: str) -> int:
         return self._runs.active_of_recurring(recurring_id)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from sluice.server.config import ServerState
+from sluice.server.scheduler import derived_columns
 from sluice.service.events import EventService
 from sluice.service.experiments import ExperimentService
 from sluice.service.pipelines import PipelineService
@@ -31,8 +32,10 @@ def pipelines(state: ServerState) -> PipelineService:
 
 
 def recurring_runs(state: ServerState) -> RecurringRunService:
-    """Recurring runs; every change wakes the scheduler."""
-    return RecurringRunService(state.store, on_schedules_changed=lambda: _wake_scheduler(state))
+    """Recurring runs; every change wakes the scheduler and keeps ``next_run_at``."""
+    return RecurringRunService(
+        state.store, on_schedules_changed=lambda: _wake_scheduler(state), derive=derived_columns
+    )
 
 
 def events(state: ServerState) -> EventService:

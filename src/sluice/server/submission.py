@@ -34,6 +34,9 @@ def submit_run(
     scheduled_at: datetime | None = None,
     service_account: str | None = None,
     enable_caching: bool | None = None,
+    labels: dict[str, str] | None = None,
+    location: str | None = None,
+    failure_policy: str | None = None,
 ) -> RunRow:
     """Validate and record a PENDING run, then wake the run manager.
 
@@ -54,6 +57,9 @@ def submit_run(
         scheduled_at=scheduled_at,
         service_account=service_account,
         enable_caching=enable_caching,
+        labels=labels,
+        location=location,
+        failure_policy=failure_policy,
     )
 
 
@@ -93,6 +99,10 @@ def submit_recurring(state: ServerState, row: RecurringRunRow, slot: datetime) -
             recurring_run_id=row.id,
             scheduled_at=slot,
             service_account=row.service_account,
+            # A Vertex schedule's jobs: in its location, with its labels and failure policy.
+            labels=dict(row.labels or {}),
+            location=row.location,
+            failure_policy=config.get("failure_policy") or None,
         )
     except NotFoundError as exc:
         # The scheduler treats bad input as "this slot is handled"; an unknown experiment

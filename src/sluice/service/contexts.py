@@ -17,12 +17,13 @@ from typing import Any
 from sluice.errors import InvalidArgumentError, MetadataNotFoundError
 from sluice.service.experiments import ExperimentService
 from sluice.service.metadata import MetadataService
+from sluice.service.metadata_resources import MetadataResourceService
 from sluice.store import context_writes as writes
 from sluice.store.context_links import resource_id_of
 from sluice.store.context_writes import NewContext
 from sluice.store.lineage_subgraph import LineageRows
 from sluice.store.metadata_queries import Page
-from sluice.store.models import ContextRow
+from sluice.store.models import ContextRow, RunRow
 from sluice.store.repository import Store
 from sluice.store.runs import RunRepository
 
@@ -177,6 +178,8 @@ class ContextService:
             if run is not None and run.run_context_id == child.id and parent.type == EXPERIMENT:
                 experiment = self.experiments.create(parent.name)
                 runs.join_experiment(run.id, experiment.id, experiment.display_name)
+                # Its row in get_experiment_df reads its parameters and state from it.
+                writes.ensure_run_execution(self.store, run.id, parameters_of(run))
             else:
                 linked.append(child.id)
         writes.add_children(self.store, parent.id, linked)
@@ -191,28 +194,33 @@ class ContextService:
         writes.remove_children(self.store, parent.id, [self.get(c).id for c in children])
 
     def add_members(
-        self, resource_id: str, artifacts: Iterable[str], executions: Iterable[str]
+        self,
+        location: str,
+        resource_id: str,
+        artifacts: Iterable[str],
+        executions: Iterable[str],
     ) -> None:
-        """Attribute artifacts and associate executions (by resource name) to the context.
+        """Attribute artifacts and associate executions (by resource name, as ``location``
+        sees them) to the context.
 
         Raises:
             MetadataNotFoundError: the context, an artifact or an execution does not exist.
         """
         context = self.get(resource_id)
-        artifact_ids = [self._artifact_id(name) for name in artifacts]
-        execution_ids = [self._execution_id(name) for name in executions]
+        resources = MetadataResourceService(self.store)
+        artifact_ids = [
+            resources.get_artifact(location, resource_id_of(name)).id for name in artifacts
+        ]
+        execution_ids = [
+            resources.get_execution(location, resource_id_of(name)).row.id for name in executions
+        ]
         writes.add_members(self.store, context.id, artifact_ids, execution_ids)
 
-    def _artifact_id(self, name: str) -> int:
-        key = resource_id_of(name)
-        found = self.metadata.find_artifact(int(key)) if key.isdigit() else None
-        if found is None:
-            raise MetadataNotFoundError(f"no artifact '{key}' in the metadata store")
-        return found.id
 
-    def _execution_id(self, name: str) -> int:
-        key = resource_id_of(name)
-        found = self.metadata.find_execution(int(key)) if key.isdigit() else None
-        if found is None:
-            raise MetadataNotFoundError(f"no execution '{key}' in the metadata store")
-        return found.row.id
+def parameters_of(run: RunRow) -> dict[str, Any]:
+    """The run's arguments that are parameters of its pipeline (not input artifacts)."""
+    stored = run.pipeline_spec or {}
+    spec = stored.get("pipeline_spec") if "pipeline_spec" in stored else stored
+    root = (spec or {}).get("root") or {}
+    declared = (root.get("inputDefinitions") or {}).get("parameters") or {}
+    return {k: v for k, v in (run.arguments or {}).items() if k in declared}

@@ -18,6 +18,8 @@ from sluice.store.recurring_runs import LIST_KEYS, RecurringRunRepository
 from sluice.store.repository import Store, new_id
 
 T = TypeVar("T")
+# Columns computed from a recurring run (see RecurringRunService's ``derive``).
+Derive = Callable[[RecurringRunRow], Mapping[str, Any]]
 
 __all__ = ["LIST_KEYS", "RecurringRunService"]
 
@@ -28,17 +30,29 @@ class RecurringRunService:
     Args:
         store: the store.
         on_schedules_changed: called after any change (the server wakes its scheduler).
+        derive: the columns kept from a row's trigger and progress (``start_at``,
+            ``end_at``, ``next_run_at``), set on every write; the interface owns the cron
+            rules, so it passes them in (the server's ``scheduler.derived_columns``).
     """
 
     def __init__(
-        self, store: Store, *, on_schedules_changed: Callable[[], None] | None = None
+        self,
+        store: Store,
+        *,
+        on_schedules_changed: Callable[[], None] | None = None,
+        derive: Derive | None = None,
     ) -> None:
         self.repo = RecurringRunRepository(store)
         self._on_changed = on_schedules_changed
+        self.derive = derive
 
     def _changed(self) -> None:
         if self._on_changed is not None:
             self._on_changed()
+
+    def notify_changed(self) -> None:
+        """Tell whoever watches the schedules (the scheduler) of a change made elsewhere."""
+        self._changed()
 
     @staticmethod
     def _missing(recurring_run_id: str) -> NotFoundError:
@@ -51,6 +65,8 @@ class RecurringRunService:
         """
         if not row.id:
             row.id = new_id()
+        for key, value in (self.derive(row) if self.derive is not None else {}).items():
+            setattr(row, key, value)
         out = self.repo.add(row, answer)
         self._changed()
         return out
@@ -87,7 +103,9 @@ class RecurringRunService:
             NotFoundError: no such recurring run.
         """
         status = "ENABLED" if enabled else "DISABLED"
-        found = self.repo.update(recurring_run_id, {"status": status}, bool, edited=False)
+        found = self.repo.update(
+            recurring_run_id, {"status": status}, bool, edited=False, derive=self.derive
+        )
         if found is None:
             raise self._missing(recurring_run_id)
         self._changed()
@@ -103,7 +121,7 @@ class RecurringRunService:
         Raises:
             NotFoundError: no such recurring run.
         """
-        out = self.repo.update(recurring_run_id, changes, answer)
+        out = self.repo.update(recurring_run_id, changes, answer, derive=self.derive)
         if out is None:
             raise self._missing(recurring_run_id)
         self._changed()
@@ -128,6 +146,13 @@ class RecurringRunService:
     def snapshot(self, recurring_run_id: str) -> RecurringRunRow | None:
         """A detached copy of a recurring run (None if deleted), for the scheduler to read."""
         return self.repo.detached(recurring_run_id)
+
+    def record_next_run(self, recurring_run_id: str, at: datetime | None) -> None:
+        """Keep when an ENABLED recurring run fires next (None: nothing more fires).
+
+        Not an edit: ``updated_at`` is kept, and the scheduler is not woken.
+        """
+        self.repo.record_next_run(recurring_run_id, at)
 
     def record_slot(self, recurring_run_id: str, slot: datetime, started: int) -> None:
         """Record ``slot`` as handled (and ``started`` runs) unless a newer one is.

@@ -16,6 +16,7 @@ from typing import Any
 from sqlalchemy import and_, delete, insert, select, update
 
 from sluice.errors import AlreadyExistsError, FailedPreconditionError, StoreConflictError
+from sluice.store import run_executions
 from sluice.store.context_links import PIPELINE_RUN, contexts_with_id
 from sluice.store.lineage_subgraph import LineageRows
 from sluice.store.metadata_queries import (
@@ -320,6 +321,45 @@ def run_names(store: Store, context_ids: Iterable[int]) -> dict[int, str]:
     return {int(context_id): name for context_id, name in rows if context_id is not None}
 
 
+def ensure_run_execution(store: Store, run_id: str, parameters: Mapping[str, Any]) -> None:
+    """Record the run's system.Run execution in its run context, unless it has one.
+
+    The run's row is locked while its state is read (PostgreSQL), so a move of the run
+    either came before (and is read here) or waits and then moves this execution too.
+    """
+    with store.session() as session:
+        run = session.get(RunRow, run_id, with_for_update=True)
+        if run is None or run.run_context_id is None:
+            return
+        existing = session.scalar(
+            select(ExecutionRow.id)
+            .join(AssociationRow, AssociationRow.execution_id == ExecutionRow.id)
+            .where(
+                AssociationRow.context_id == run.run_context_id,
+                ExecutionRow.type == run_executions.RUN_EXECUTION,
+                ExecutionRow.run_id.is_(None),
+            )
+        )
+        if existing is not None:
+            return
+        row = ExecutionRow(
+            run_id=None,
+            task_id=None,
+            pipeline_name=run.pipeline_name,
+            component_name=run.name,
+            display_name=run.name,
+            type=run_executions.RUN_EXECUTION,
+            state=run_executions.EXECUTION_STATE_OF_RUN.get(run.state, "RUNNING"),
+            input_parameters=dict(parameters),
+            location=run.location,
+            started_at=run.created_at,
+            finished_at=run.finished_at,
+        )
+        session.add(row)
+        session.flush()
+        session.add(AssociationRow(context_id=run.run_context_id, execution_id=row.id))
+
+
 __all__ = [
     "MAX_PARENTS",
     "PIPELINE_RUN",
@@ -330,6 +370,7 @@ __all__ = [
     "create",
     "delete_context",
     "ensure",
+    "ensure_run_execution",
     "find",
     "members_subgraph",
     "parents_of",

@@ -88,6 +88,10 @@ def migrate(engine: Engine) -> None:
         config.set_main_option("script_location", str(MIGRATIONS_DIR))
         config.attributes["connection"] = connection
         command.upgrade(config, "head")
+        if engine.dialect.name == "sqlite":
+            broken = connection.exec_driver_sql("PRAGMA foreign_key_check").first()
+            if broken is not None:
+                raise StoreError(f"migrating left a dangling reference in {broken[0]}: {broken}")
 
 
 def _migrate_serialized(engine: Engine, url: str) -> None:
@@ -122,6 +126,10 @@ def _sqlite_migration_engine(url: str) -> Engine:
 
     def connect(dbapi_connection: Any, record: Any) -> None:
         _sqlite_pragmas(dbapi_connection, record)  # WAL cannot be set inside a transaction
+        # Foreign keys off while migrating (they cannot be switched inside a transaction):
+        # rebuilding a table (batch mode's copy, DROP, rename) with them on would cascade
+        # the DROP into every row referencing it. ``migrate`` checks them before committing.
+        dbapi_connection.execute("PRAGMA foreign_keys=OFF")
         dbapi_connection.isolation_level = None
 
     def begin(connection: Connection) -> None:

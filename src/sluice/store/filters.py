@@ -19,6 +19,7 @@ Semantics worth knowing:
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import replace
 from types import MappingProxyType
 from typing import Any
@@ -58,14 +59,17 @@ def _column(model: type[Base], name: str) -> ColumnElement[Any]:
 def _target(
     name: str,
     model: type[Base],
-    fields: dict[str, tuple[str, str]],
+    fields: dict[str, tuple[str | ColumnElement[Any], str]],
     json_fields: dict[str, tuple[str, ...]],
     context_link: tuple[ColumnElement[Any], ColumnElement[Any]] | None,
+    converts: dict[str, Callable[[str], str]] | None = None,
 ) -> FilterTarget:
     built = {}
     for field_name, (column_name, kind) in fields.items():
-        column = _column(model, column_name)
-        built[field_name] = FilterField(column, kind, bool(getattr(column, "nullable", True)))
+        column = _column(model, column_name) if isinstance(column_name, str) else column_name
+        nullable = bool(getattr(column, "nullable", True))
+        convert = (converts or {}).get(field_name)
+        built[field_name] = FilterField(column, kind, nullable, convert)
     return FilterTarget(
         name=name,
         model=model,
@@ -91,6 +95,8 @@ ARTIFACTS = _target(
         "update_time": ("updated_at", "timestamp"),
         "run_id": ("run_id", "string"),
         "digest": ("digest", "string"),
+        "state": ("state", "string"),
+        "description": ("description", "string"),
     },
     {"metadata": ("metadata",)},
     (_column(AttributionRow, "artifact_id"), _column(AttributionRow, "context_id")),
@@ -109,15 +115,23 @@ EXECUTIONS = _target(
         "run_id": ("run_id", "string"),
         "fingerprint": ("fingerprint", "string"),
         "create_time": ("started_at", "timestamp"),
-        "update_time": ("finished_at", "timestamp"),
+        # A Vertex execution's last update; a run's attempt's end.
+        "update_time": (
+            func.coalesce(
+                _column(ExecutionRow, "updated_at"), _column(ExecutionRow, "finished_at")
+            ),
+            "timestamp",
+        ),
     },
     {
-        # An output parameter shadows an input of the same name.
-        "metadata": ("output_parameters", "input_parameters"),
+        # A user's metadata (Vertex AI executions), then outputs shadow inputs of a name.
+        "metadata": ("metadata", "output_parameters", "input_parameters"),
         "input_parameters": ("input_parameters",),
         "output_parameters": ("output_parameters",),
     },
     (_column(AssociationRow, "execution_id"), _column(AssociationRow, "context_id")),
+    # Vertex AI spells it CANCELLED; Sluice's executions store MLMD's CANCELED.
+    {"state": lambda value: "CANCELED" if value == "CANCELLED" else value},
 )
 """Filters over :class:`~sluice.store.models.ExecutionRow`."""
 

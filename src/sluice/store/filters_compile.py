@@ -287,7 +287,8 @@ class Compiler:
                 args[0].token if args else name,
                 "in_context() takes one quoted argument: a context name or id, or a run name",
             )
-        wanted = str(args[0].value)
+        # The Vertex AI SDK names a context in full: projects/.../contexts/ID.
+        wanted = str(args[0].value).rsplit("/contexts/", 1)[-1]
         run_contexts = select(RunRow.id).where(RunRow.name == wanted)
         candidates = [
             ContextRow.name == wanted,

@@ -240,11 +240,18 @@ class ExecutionRow(Base):
         Index("ix_executions_component", "pipeline_name", "component_name", "id"),
         # Execution.list's default order (create_time desc, id desc)
         Index("ix_executions_started", "started_at", "id"),
+        # A resource id names one execution per location (NULLs never collide).
+        UniqueConstraint("location", "resource_id", name="uq_executions_location_resource_id"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    run_id: Mapped[str] = mapped_column(ForeignKey("runs.id", ondelete="CASCADE"), index=True)
-    task_id: Mapped[str] = mapped_column(ForeignKey("tasks.id", ondelete="CASCADE"), index=True)
+    # None for an execution a user recorded through Vertex AI's API (no run, no task).
+    run_id: Mapped[str | None] = mapped_column(
+        ForeignKey("runs.id", ondelete="CASCADE"), index=True
+    )
+    task_id: Mapped[str | None] = mapped_column(
+        ForeignKey("tasks.id", ondelete="CASCADE"), index=True
+    )
     pipeline_name: Mapped[str] = mapped_column(String(256))
     component_name: Mapped[str] = mapped_column(String(256))
     type: Mapped[str] = mapped_column(String(64))  # system.ContainerExecution, ...
@@ -266,13 +273,28 @@ class ExecutionRow(Base):
     error: Mapped[str | None] = mapped_column(Text, default=None)
     started_at: Mapped[datetime] = mapped_column(default=utcnow)
     finished_at: Mapped[datetime | None] = mapped_column(default=None)
+    # Fields of Vertex AI's Execution, set by its API (None on a run's executions): the id
+    # the user gave (the resource id; else the numeric id is), the ``projects/{p}/
+    # locations/{l}`` it was created in (None: seen from every location), and what the
+    # user wrote. A run's execution is in its run's location instead.
+    resource_id: Mapped[str | None] = mapped_column(String(128), default=None)
+    location: Mapped[str | None] = mapped_column(String(512), default=None)
+    display_name: Mapped[str | None] = mapped_column(String(256), default=None)
+    description: Mapped[str | None] = mapped_column(Text, default=None)
+    metadata_: Mapped[dict[str, Any] | None] = mapped_column("metadata", JSON, default=None)
+    schema_version: Mapped[str | None] = mapped_column(String(32), default=None)
+    updated_at: Mapped[datetime | None] = mapped_column(default=None)
 
 
 class ArtifactRow(Base):
     """An artifact: a URI with a type and metadata."""
 
     __tablename__ = "artifacts"
-    __table_args__ = (Index("ix_artifacts_schema_created", "schema_title", "created_at"),)
+    __table_args__ = (
+        Index("ix_artifacts_schema_created", "schema_title", "created_at"),
+        # A resource id names one artifact per location (NULLs never collide).
+        UniqueConstraint("location", "resource_id", name="uq_artifacts_location_resource_id"),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     uri: Mapped[str] = mapped_column(Text)
@@ -289,6 +311,14 @@ class ArtifactRow(Base):
     digest: Mapped[str | None] = mapped_column(String(71), default=None)
     created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    # Vertex AI's Artifact.State: LIVE (every artifact a run records) or PENDING.
+    state: Mapped[str] = mapped_column(String(16), default="LIVE", server_default="LIVE")
+    description: Mapped[str | None] = mapped_column(Text, default=None)
+    # Set by Vertex AI's API: the id the user gave (the resource id; else the numeric id
+    # is) and the ``projects/{p}/locations/{l}`` it was created in (None: seen from every
+    # location; a run's artifact is in its run's location instead).
+    resource_id: Mapped[str | None] = mapped_column(String(128), default=None)
+    location: Mapped[str | None] = mapped_column(String(512), default=None)
 
 
 Index("ix_artifacts_uri", ArtifactRow.uri)
@@ -436,3 +466,18 @@ class RecurringRunRow(Base):
     runs_started: Mapped[int] = mapped_column(default=0)
     created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    # Fields of Vertex AI's PipelineJobSchedule (migration 0007): the
+    # ``projects/{p}/locations/{l}`` it was created in (None: created through the KFP API,
+    # seen in every location) and the labels the jobs it starts get.
+    location: Mapped[str | None] = mapped_column(String(512), default=None, index=True)
+    labels: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    # Kept from the trigger and the progress on every write, so lists filter on them in
+    # SQL: the trigger's window, and the next slot (None: paused, or nothing more fires).
+    # A slot in the past means the runs are behind schedule (max_concurrency is reached).
+    start_at: Mapped[datetime | None] = mapped_column(default=None)
+    end_at: Mapped[datetime | None] = mapped_column(default=None)
+    next_run_at: Mapped[datetime | None] = mapped_column(default=None)
+    # What the last resume asked for (Vertex's catch_up), and when it was paused, resumed.
+    catch_up: Mapped[bool] = mapped_column(Boolean, default=False)
+    last_pause_at: Mapped[datetime | None] = mapped_column(default=None)
+    last_resume_at: Mapped[datetime | None] = mapped_column(default=None)

@@ -73,16 +73,21 @@ class RecurringRunRepository:
         answer: Callable[[RecurringRunRow], T],
         *,
         edited: bool = True,
+        derive: Callable[[RecurringRunRow], Mapping[str, Any]] | None = None,
     ) -> T | None:
         """Apply ``changes`` (column: value) and return ``answer(row)``; None if it is gone.
 
         ``edited`` also sets ``updated_at`` (a status change from enable/disable does not).
+        ``derive(row)``, called once the changes are applied, gives more columns to set
+        (those kept from the trigger and the progress: ``next_run_at``, ...).
         """
         with self.store.session() as session:
             row = session.get(RecurringRunRow, recurring_run_id)
             if row is None:
                 return None
             for key, value in changes.items():
+                setattr(row, key, value)
+            for key, value in (derive(row) if derive is not None else {}).items():
                 setattr(row, key, value)
             if edited:
                 row.updated_at = utcnow()
@@ -118,6 +123,15 @@ class RecurringRunRepository:
             if row is not None:
                 session.expunge(row)
             return row
+
+    def record_next_run(self, recurring_run_id: str, at: datetime | None) -> None:
+        """Keep ``next_run_at`` of an ENABLED recurring run (a paused one has none)."""
+        with self.store.session() as session:
+            session.execute(
+                update(RecurringRunRow)
+                .where(RecurringRunRow.id == recurring_run_id, RecurringRunRow.status == "ENABLED")
+                .values(next_run_at=at, updated_at=RecurringRunRow.updated_at)
+            )
 
     def record_slot(self, recurring_run_id: str, slot: datetime, started: int) -> None:
         """Record ``slot`` as handled and ``started`` more runs, unless a newer one is."""

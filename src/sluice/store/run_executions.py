@@ -3,8 +3,8 @@
 Vertex records one ``system.Run`` execution per pipeline job, in the job's run context,
 holding its parameters (``input:<name>``) and following its state; ``get_experiment_df``
 reads a pipeline job's row from it. Sluice records it when a job joins an experiment
-(:func:`ensure`), and the transition gate moves its state with the run's
-(:data:`MIRROR_STATE`). It belongs to no run or task (``run_id`` is NULL): it is not an
+(``context_writes.ensure_run_execution``), and the transition gate moves its state with
+the run's (:data:`MIRROR_STATE`). It belongs to no run or task (``run_id`` is NULL): it is not an
 attempt, so nothing that resumes or lists a run's attempts ever sees it.
 """
 

@@ -87,7 +87,8 @@ class RunRepository:
             for execution in session.scalars(
                 select(ExecutionRow).where(ExecutionRow.run_id == run.id).order_by(ExecutionRow.id)
             ):
-                executions.setdefault(execution.task_id, []).append(execution)
+                # A run's executions all have a task (only a user's Vertex ones have none).
+                executions.setdefault(execution.task_id or "", []).append(execution)
             transitions = list(
                 session.scalars(
                     select(StateTransitionRow)

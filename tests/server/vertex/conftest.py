@@ -12,7 +12,7 @@ from google.auth.credentials import AnonymousCredentials
 from google.cloud import aiplatform
 from tests.server.pipelines import compile_to, sleeper
 from tests.server.server_process import ServerProcess
-from tests.server.vertex.pipelines import exploder, rows_pipeline
+from tests.server.vertex.pipelines import branches, exploder, rows_pipeline
 
 PROJECT = "demo-project"
 LOCATION = "us-central1"
@@ -51,7 +51,12 @@ class VertexServer:
 
 def _templates(directory: Path) -> dict[str, str]:
     directory.mkdir(parents=True, exist_ok=True)
-    pipelines = {"rows": rows_pipeline, "exploder": exploder, "sleeper": sleeper}
+    pipelines = {
+        "rows": rows_pipeline,
+        "exploder": exploder,
+        "sleeper": sleeper,
+        "branches": branches,
+    }
     return {name: compile_to(p, str(directory / f"{name}.yaml")) for name, p in pipelines.items()}
 
 

@@ -30,3 +30,39 @@ def rows_pipeline(n: int = 3) -> int:
 def exploder(message: str = "boom") -> None:
     """One task that fails."""
     explode(message=message)
+
+
+@dsl.component
+def wait_until_failed(api: str, job: str, task: str) -> str:
+    """Succeed once ``GET {api}/{job}`` shows ``task`` FAILED (polled, deadline 120 s).
+
+    It makes the test deterministic: the task after it becomes ready only once the failure
+    is recorded, so the failure policy alone decides whether it starts.
+    """
+    import json
+    import time
+    import urllib.request
+
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        with urllib.request.urlopen(f"{api}/{job}", timeout=30) as answer:
+            detail = json.load(answer).get("jobDetail", {})
+        states = {t.get("taskName"): t.get("state") for t in detail.get("taskDetails", [])}
+        if states.get(task) == "FAILED":
+            return "seen"
+        time.sleep(0.1)
+    raise RuntimeError(f"task {task} was never FAILED")
+
+
+@dsl.component
+def after(previous: str) -> str:
+    """Pass ``previous`` on."""
+    return previous
+
+
+@dsl.pipeline(name="branches")
+def branches(api: str, job: str) -> None:
+    """A failing task beside a branch whose second task is ready only after the failure."""
+    explode(message="branch boom").set_caching_options(False)
+    gate = wait_until_failed(api=api, job=job, task="explode").set_caching_options(False)
+    after(previous=gate.output).set_caching_options(False)

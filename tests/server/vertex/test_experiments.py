@@ -43,7 +43,7 @@ def test_runs_params_and_metrics_without_a_tensorboard(vertex: VertexServer) -> 
     r1 = aiplatform.ExperimentRun("r1", experiment="exp-plain")
     assert r1.get_params() == {"lr": 0.1, "optimizer": "adam", "layers": 3}
     assert r1.get_metrics() == {"accuracy": 0.95, "loss": 0.25}
-    assert r1.get_state() == aiplatform.gapic.Execution.State.COMPLETE
+    assert r1.get_state() == "COMPLETE"
     runs = aiplatform.ExperimentRun.list(experiment="exp-plain")
     assert sorted(r.name for r in runs) == ["r1", "r2"]
 

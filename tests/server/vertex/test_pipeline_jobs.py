@@ -47,7 +47,6 @@ def test_a_submitted_job_runs_and_shows_its_tasks_in_all_three_apis(vertex: Vert
     resource = job.gca_resource
     assert resource.labels == {"team": "ml"}
     assert resource.runtime_config.parameter_values["n"] == 4
-    # Recorded; the engine itself always fails fast (docs/vertex.md).
     assert resource.runtime_config.failure_policy.name == "PIPELINE_FAILURE_POLICY_FAIL_SLOW"
     detail = resource.job_detail
     assert detail.pipeline_context.schema_title == "system.Pipeline"
@@ -96,6 +95,29 @@ def test_a_failed_job_raises_with_its_error_and_run_sync(vertex: VertexServer) -
     assert "no rows today" in task.error.message
 
 
+@pytest.mark.parametrize(
+    ("policy", "after_state"), [("fast", "NOT_TRIGGERED"), ("slow", "SUCCEEDED")]
+)
+def test_failure_policy_decides_whether_independent_tasks_start(
+    vertex: VertexServer, policy: str, after_state: str
+) -> None:
+    job_id = f"branches-{policy}"
+    job = vertex.job(
+        "branches",
+        job_id=job_id,
+        parameter_values={"api": f"{vertex.url}/v1/{PARENT}/pipelineJobs", "job": job_id},
+        failure_policy=policy,
+    )
+    with pytest.raises(RuntimeError, match="Job failed with"):
+        job.run(sync=True)
+    assert job.state == PipelineState.PIPELINE_STATE_FAILED
+    assert "explode" in job.gca_resource.error.message
+    states = {t.task_name: t.state.name for t in job.gca_resource.job_detail.task_details}
+    assert states["explode"] == "FAILED"
+    assert states["wait-until-failed"] == "SUCCEEDED"  # it was running: it finishes
+    assert states["after"] == after_state
+
+
 def test_cancel_and_delete(vertex: VertexServer) -> None:
     job = vertex.job("sleeper", parameter_values={"seconds": 120}, job_id="to-cancel")
     job.submit()
@@ -110,6 +132,8 @@ def test_cancel_and_delete(vertex: VertexServer) -> None:
     job.delete()
     with pytest.raises(exceptions.NotFound, match="to-cancel"):
         aiplatform.PipelineJob.get("to-cancel")
+    with pytest.raises(exceptions.NotFound, match="to-cancel"):
+        job.cancel()
 
 
 def test_list_filters_by_vertex_fields_and_locations_keep_their_jobs(
@@ -148,6 +172,10 @@ def test_error_answers(vertex: VertexServer) -> None:
         aiplatform.PipelineJob.list(filter='colour="red"')
     with pytest.raises(exceptions.BadRequest, match=r"column 21 \(at the end\)"):
         aiplatform.PipelineJob.list(filter='display_name="a" AND')
+    with pytest.raises(exceptions.BadRequest, match="near 'ANDD'"):
+        aiplatform.PipelineJob.list(filter='display_name="a" ANDD state="x"')
+    with pytest.raises(exceptions.BadRequest, match=r"near '\"yesterday\"'.*RFC 3339"):
+        aiplatform.PipelineJob.list(filter='create_time>"yesterday"')
     with pytest.raises(exceptions.MethodNotImplemented, match="does not serve the Vertex AI call"):
         aiplatform.Model.list()
     with pytest.raises(exceptions.BadRequest, match="parameter"):

@@ -239,5 +239,7 @@ def add_context_artifacts_and_executions(
 ) -> dict[str, Any]:
     """Attribute artifacts and associate executions (by resource name) to the context."""
     check_store(store_id)
-    _service(request).add_members(context_id, body.artifacts, body.executions)
+    _service(request).add_members(
+        location_of(project, location), context_id, body.artifacts, body.executions
+    )
     return {}

@@ -84,7 +84,8 @@ def _old_style_values(parameters: dict[str, dict[str, Any]]) -> dict[str, Any]:
     return out
 
 
-def _failure_policy(raw: int | str | None) -> str | None:
+def failure_policy_of(raw: int | str | None) -> str | None:
+    """``runtimeConfig.failurePolicy`` (an enum name or number) as a run stores it."""
     if raw in (None, 0, "PIPELINE_FAILURE_POLICY_UNSPECIFIED"):
         return None
     policy = shapes.FAILURE_POLICIES.get(raw)
@@ -148,7 +149,7 @@ def create_pipeline_job(
         display_name=body.displayName,
         pipeline_root=config.gcsOutputDirectory,
         labels=body.labels,
-        failure_policy=_failure_policy(config.failurePolicy),
+        failure_policy=failure_policy_of(config.failurePolicy),
         service_account=body.serviceAccount,
     )
     return full_job(service, parent, row)

@@ -1,39 +1,41 @@
 """``/v1/projects/{p}/locations/{l}/schedules``: PipelineJobSchedules as recurring runs.
 
-A schedule is a Sluice recurring run (``sluice.service.recurring_runs``): the existing
+A schedule is a Sluice recurring run (``sluice.service.schedules``): the existing
 scheduler fires it, crash-safe, and the runs it starts are PipelineJobs whose
-``scheduleName`` names it. Vertex's cron takes a ``TZ=``/``CRON_TZ=`` prefix, which the
-scheduler's cron reads as it is.
+``scheduleName`` names it, in the schedule's location, with its labels. Vertex's cron
+takes a ``TZ=``/``CRON_TZ=`` prefix, which the scheduler's cron reads as it is.
 """
 
 from __future__ import annotations
 
-import base64
-import binascii
 import uuid
-from datetime import datetime
 from typing import Any
 
 from fastapi import APIRouter, Request
 from pydantic import BaseModel, ConfigDict
 
-from sluice.errors import UserInputError
 from sluice.server.config import ServerState, state_of
-from sluice.server.cron import normalize_trigger, parse_trigger, to_utc
+from sluice.server.cron import normalize_trigger, to_utc
 from sluice.server.errors import bad_request
 from sluice.server.limits import Name, Text
-from sluice.server.scheduler import next_slot
+from sluice.server.scheduler import derived_columns, missed_until
 from sluice.server.vertex import shapes
 from sluice.server.vertex.errors import VertexRoute
-from sluice.server.vertex.pipeline_jobs import PREFIX, PipelineJobIn, location_of
+from sluice.server.vertex.pipeline_jobs import (
+    PREFIX,
+    PipelineJobIn,
+    failure_policy_of,
+    location_of,
+)
 from sluice.service.experiments import ExperimentService
-from sluice.service.recurring_runs import RecurringRunService
+from sluice.service.schedules import ScheduleService, schedule_state
 from sluice.spec.loader import load_pipeline
 from sluice.spec.validate import check_pipeline, resolve_arguments
 from sluice.store.models import RecurringRunRow, utcnow
 
 router = APIRouter(route_class=VertexRoute)
 _MAX_COUNT = 2**31 - 1
+_MAX_PAGE_SIZE = 1000
 
 
 class CreateRequestIn(BaseModel):
@@ -58,12 +60,20 @@ class ScheduleIn(BaseModel):
     createPipelineJobRequest: CreateRequestIn | None = None
 
 
-def _schedules(state: ServerState) -> RecurringRunService:
+class ResumeIn(BaseModel):
+    """The body of ``schedules.resume``: the SDK's ``resume()`` always sends ``{}``."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    catchUp: bool = False
+
+
+def _schedules(state: ServerState) -> ScheduleService:
     def wake() -> None:
         if state.scheduler is not None:
             state.scheduler.wake()
 
-    return RecurringRunService(state.store, on_schedules_changed=wake)
+    return ScheduleService(state.store, on_schedules_changed=wake, derive=derived_columns)
 
 
 def _count(raw: int | str | None, field: str, default: int | None) -> int | None:
@@ -79,36 +89,20 @@ def _count(raw: int | str | None, field: str, default: int | None) -> int | None
     return value
 
 
-def _next_run_time(row: RecurringRunRow) -> datetime | None:
-    if row.status != "ENABLED" or _completed(row):
-        return None
-    try:
-        return next_slot(row, parse_trigger(row.trigger, created_at=to_utc(row.created_at)))
-    except UserInputError:
-        return None
-
-
-def _completed(row: RecurringRunRow) -> bool:
-    return row.max_run_count is not None and row.runs_started >= row.max_run_count
-
-
 def schedule_json(location: str, row: RecurringRunRow) -> dict[str, Any]:
     """A Schedule: int64 counts as strings, state ACTIVE / PAUSED / COMPLETED."""
     cron = dict((row.trigger or {}).get("cron_schedule") or {})
-    next_run = _next_run_time(row)
-    if row.status != "ENABLED":
-        state = "PAUSED"
-    elif _completed(row) or next_run is None:
-        state = "COMPLETED"
-    else:
-        state = "ACTIVE"
     runtime = row.runtime_config or {}
+    config: dict[str, Any] = {
+        "gcsOutputDirectory": runtime.get("pipeline_root") or "",
+        "parameterValues": runtime.get("parameters") or {},
+    }
+    if runtime.get("failure_policy"):
+        config["failurePolicy"] = f"PIPELINE_FAILURE_POLICY_{runtime['failure_policy']}"
     job: dict[str, Any] = {
         "pipelineSpec": dict((row.pipeline_spec or {}).get("pipeline_spec") or {}),
-        "runtimeConfig": {
-            "gcsOutputDirectory": runtime.get("pipeline_root") or "",
-            "parameterValues": runtime.get("parameters") or {},
-        },
+        "runtimeConfig": config,
+        "labels": dict(row.labels or {}),
     }
     out: dict[str, Any] = {
         "name": f"{location}/schedules/{row.id}",
@@ -116,7 +110,8 @@ def schedule_json(location: str, row: RecurringRunRow) -> dict[str, Any]:
         "cron": cron.get("cron", ""),
         "maxConcurrentRunCount": str(row.max_concurrency),
         "startedRunCount": str(row.runs_started),
-        "state": state,
+        "state": schedule_state(row),
+        "catchUp": bool(row.catch_up),
         "createPipelineJobRequest": {"parent": location, "pipelineJob": job},
     }
     if row.max_run_count is not None:
@@ -124,15 +119,16 @@ def schedule_json(location: str, row: RecurringRunRow) -> dict[str, Any]:
     for key, value in (
         ("createTime", row.created_at),
         ("updateTime", row.updated_at),
-        ("startTime", row.created_at),
-        ("nextRunTime", next_run),
+        # Vertex's start time defaults to the creation time.
+        ("startTime", row.start_at or row.created_at),
+        ("endTime", row.end_at),
+        ("nextRunTime", row.next_run_at if schedule_state(row) == "ACTIVE" else None),
+        ("lastPauseTime", row.last_pause_at),
+        ("lastResumeTime", row.last_resume_at),
     ):
         text = shapes.ts(value)
         if text is not None:
             out[key] = text
-    for key in ("start_time", "end_time"):
-        if cron.get(key):
-            out["startTime" if key == "start_time" else "endTime"] = cron[key]
     return out
 
 
@@ -165,6 +161,9 @@ def create_schedule(
     runtime: dict[str, Any] = {"parameters": parameters}
     if config and config.gcsOutputDirectory:
         runtime["pipeline_root"] = config.gcsOutputDirectory
+    policy = failure_policy_of(config.failurePolicy) if config else None
+    if policy:
+        runtime["failure_policy"] = policy
     state = state_of(request)
     experiment = ExperimentService(state.store).default()
     row = RecurringRunRow(
@@ -181,6 +180,8 @@ def create_schedule(
         status="ENABLED",
         created_at=now,
         updated_at=now,
+        location=parent,
+        labels=dict(job.labels),
     )
     return _schedules(state).create(row, lambda created: schedule_json(parent, created))
 
@@ -188,17 +189,8 @@ def create_schedule(
 @router.get(PREFIX + "/schedules/{schedule_id}")
 def get_schedule(project: str, location: str, schedule_id: str, request: Request) -> dict[str, Any]:
     """One schedule; 404 when there is none of that id."""
-    row = _schedules(state_of(request)).get(schedule_id)
-    return schedule_json(location_of(project, location), row)
-
-
-def _offset(token: str | None) -> int:
-    if not token:
-        return 0
-    try:
-        return int(base64.urlsafe_b64decode(token.encode()).decode())
-    except (ValueError, binascii.Error) as exc:
-        raise bad_request("pageToken is invalid; pass the nextPageToken of a list") from exc
+    parent = location_of(project, location)
+    return schedule_json(parent, _schedules(state_of(request)).get(parent, schedule_id))
 
 
 @router.get(PREFIX + "/schedules")
@@ -206,21 +198,25 @@ def list_schedules(
     project: str,
     location: str,
     request: Request,
-    filter: str | None = None,
+    filter: str | None = None,  # Vertex's parameter name
+    orderBy: str | None = None,
     pageSize: int | None = None,
     pageToken: str | None = None,
 ) -> dict[str, Any]:
-    """Schedules, oldest first (``filter`` is not supported yet: 400 when given)."""
-    if filter:
-        raise bad_request("Sluice does not filter schedules yet; list them without a filter")
+    """Schedules matching an AIP-160 ``filter``, newest first unless ``orderBy`` says."""
     if pageSize is not None and pageSize < 0:
         raise bad_request(f"pageSize must not be negative (got {pageSize})")
-    limit = min(pageSize or 100, 1000)
-    page = _schedules(state_of(request)).page_of(offset=_offset(pageToken), limit=limit)
     parent = location_of(project, location)
-    out: dict[str, Any] = {"schedules": [schedule_json(parent, row) for row in page.rows]}
-    if page.next_offset is not None:
-        out["nextPageToken"] = base64.urlsafe_b64encode(str(page.next_offset).encode()).decode()
+    page = _schedules(state_of(request)).list(
+        parent,
+        filter=filter,
+        order_by=orderBy,
+        limit=min(pageSize or 100, _MAX_PAGE_SIZE),
+        page_token=pageToken or None,
+    )
+    out: dict[str, Any] = {"schedules": [schedule_json(parent, row) for row in page.items]}
+    if page.next_page_token:
+        out["nextPageToken"] = page.next_page_token
     return out
 
 
@@ -229,16 +225,24 @@ def pause_schedule(
     project: str, location: str, schedule_id: str, request: Request
 ) -> dict[str, Any]:
     """Pause: no more runs start; runs already started carry on."""
-    _schedules(state_of(request)).set_enabled(schedule_id, False)
+    _schedules(state_of(request)).pause(location_of(project, location), schedule_id)
     return {}
 
 
 @router.post(PREFIX + "/schedules/{schedule_id}:resume")
 def resume_schedule(
-    project: str, location: str, schedule_id: str, request: Request
+    project: str, location: str, schedule_id: str, request: Request, body: ResumeIn | None = None
 ) -> dict[str, Any]:
-    """Resume; slots missed while paused follow the scheduler's catch-up rule."""
-    _schedules(state_of(request)).set_enabled(schedule_id, True)
+    """Resume a paused schedule. Without ``catchUp`` (all the SDK's ``resume()`` sends) the
+    slots missed while paused are skipped; with it they fire, oldest first."""
+    state = state_of(request)
+    now = to_utc(state.config.clock())
+    _schedules(state).resume(
+        location_of(project, location),
+        schedule_id,
+        catch_up=bool(body and body.catchUp),
+        missed_until=lambda row: missed_until(row, now),
+    )
     return {}
 
 
@@ -247,8 +251,9 @@ def delete_schedule(
     project: str, location: str, schedule_id: str, request: Request
 ) -> dict[str, Any]:
     """Delete the schedule (the runs it started are kept); a finished operation."""
-    _schedules(state_of(request)).delete(schedule_id)
-    return shapes.empty_operation(location_of(project, location), f"delete-{uuid.uuid4().hex}")
+    parent = location_of(project, location)
+    _schedules(state_of(request)).delete(parent, schedule_id)
+    return shapes.empty_operation(parent, f"delete-{uuid.uuid4().hex}")
 
 
 # updateMask paths Sluice applies, and the recurring run columns they change.
@@ -273,7 +278,8 @@ def update_schedule(
             + (f"; Sluice cannot update {', '.join(unknown)}" if unknown else "")
         )
     service = _schedules(state_of(request))
-    row = service.get(schedule_id)
+    parent = location_of(project, location)
+    row = service.get(parent, schedule_id)
     changes: dict[str, Any] = {}
     if "displayName" in paths:
         if not (body.displayName or "").strip():
@@ -296,5 +302,6 @@ def update_schedule(
                 if value:
                     cron[key] = value
         changes["trigger"] = normalize_trigger({"cron_schedule": cron}, created_at=row.created_at)
-    parent = location_of(project, location)
-    return service.update(schedule_id, changes, lambda updated: schedule_json(parent, updated))
+    return service.update(
+        parent, schedule_id, changes, lambda updated: schedule_json(parent, updated)
+    )

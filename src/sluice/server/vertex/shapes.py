@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from datetime import datetime, timezone
 from typing import Any
 
+from sluice.service.metadata_resources import etag_of
 from sluice.store.models import ArtifactRow, ContextRow, ExecutionRow, RunRow, TaskRow
 
 # Sluice run states as Vertex's PipelineState.
@@ -114,14 +115,14 @@ def _micros(value: datetime | None) -> int:
 def artifact_json(location: str, row: ArtifactRow) -> dict[str, Any]:
     """A metadata Artifact (``metadata`` always present: the SDK reads it unguarded)."""
     out: dict[str, Any] = {
-        "name": f"{location}/{METADATA_STORE}/artifacts/{row.id}",
+        "name": f"{location}/{METADATA_STORE}/artifacts/{row.resource_id or row.id}",
         "displayName": row.display_name or row.name,
         "uri": row.uri,
         "schemaTitle": row.schema_title,
         "schemaVersion": row.schema_version,
         "metadata": dict(row.metadata_ or {}),
-        "state": "LIVE",
-        "etag": ts(row.updated_at) or "",
+        "state": row.state or "LIVE",
+        "etag": etag_of(row.updated_at),
     }
     _times(out, createTime=row.created_at, updateTime=row.updated_at)
     return out

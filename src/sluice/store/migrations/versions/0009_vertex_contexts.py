@@ -6,7 +6,7 @@ TensorBoard resources ``aiplatform.init(experiment=...)`` sets up get a table, a
 points of scalar time series another.
 
 Revision ID: 0009
-Revises: 0006
+Revises: 0008
 Create Date: 2026-12-01
 """
 
@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0009"
-down_revision = "0006"
+down_revision = "0008"
 branch_labels = None
 depends_on = None
 
