@@ -145,6 +145,9 @@ def test_a_jobs_contexts_are_the_runs(vertex: VertexServer) -> None:
     inside = group.query_lineage_subgraph()
     assert [a.name for a in inside.artifacts] == [lineage.artifacts[0].name]
     assert len(inside.events) == 1
+    assert [a.resource_name for a in group.get_artifacts()] == [lineage.artifacts[0].name]
+    assert [e.resource_name for e in group.get_executions()] == [lineage.executions[0].name]
+    assert [e.display_name for e in run_context.get_executions()] == ["make-rows"]
     with pytest.raises(exceptions.BadRequest, match="ctx-job"):
         run_context.delete()
 

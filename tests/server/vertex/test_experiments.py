@@ -56,8 +56,14 @@ def test_runs_params_and_metrics_without_a_tensorboard(vertex: VertexServer) -> 
     assert list(frame["param.lr"]) == [0.1, 0.2]
     assert frame["metric.accuracy"].iloc[0] == 0.95
 
-    # The experiment is KFP's too.
-    assert kfp.Client(host=vertex.url).get_experiment(experiment_name="exp-plain")
+    # The experiment is KFP's too, and deleting it deletes its runs and KFP's.
+    client = kfp.Client(host=vertex.url)
+    assert client.get_experiment(experiment_name="exp-plain")
+    experiment.delete()
+    assert aiplatform.Experiment.get("exp-plain") is None
+    assert aiplatform.Context.get("exp-plain-r1") is None  # its runs went with it
+    with pytest.raises(Exception, match="exp-plain"):
+        client.get_experiment(experiment_name="exp-plain")
 
 
 def test_unknown_experiments_and_runs(vertex: VertexServer) -> None:
