@@ -20,6 +20,7 @@ Semantics worth knowing:
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from types import MappingProxyType
 from typing import Any
 
@@ -27,6 +28,7 @@ from lark import Token, Tree
 from sqlalchemy import func
 from sqlalchemy.sql.elements import ColumnElement
 
+from sluice.store.context_links import has_parent
 from sluice.store.filters_compile import Compiler, FilterField, FilterTarget
 from sluice.store.filters_grammar import Source, parse
 from sluice.store.models import (
@@ -133,20 +135,42 @@ EXECUTIONS = _target(
 )
 """Filters over :class:`~sluice.store.models.ExecutionRow`."""
 
-CONTEXTS = _target(
-    "contexts",
-    ContextRow,
-    {
-        "id": ("id", "integer"),
-        "name": ("name", "string"),
-        "display_name": ("name", "string"),
-        "schema_title": ("type", "string"),
-        "create_time": ("created_at", "timestamp"),
-    },
-    {"metadata": ("properties",)},
-    None,
+CONTEXTS = replace(
+    _target(
+        "contexts",
+        ContextRow,
+        {
+            "id": ("id", "integer"),
+            "name": ("name", "string"),
+            "schema_title": ("type", "string"),
+            "create_time": ("created_at", "timestamp"),
+        },
+        {"metadata": ("properties",)},
+        None,
+    ),
+    relations=MappingProxyType({"parent_contexts": has_parent}),
 )
-"""Filters over :class:`~sluice.store.models.ContextRow` (``metadata`` reads ``properties``)."""
+# Contexts the engine made have no display name, schema version or update time of their
+# own: they read as their name, 0.0.1 and their create time, as the API shows them.
+CONTEXTS = replace(
+    CONTEXTS,
+    fields=MappingProxyType(
+        {
+            **CONTEXTS.fields,
+            "display_name": FilterField(
+                func.coalesce(ContextRow.display_name, ContextRow.name), "string"
+            ),
+            "schema_version": FilterField(
+                func.coalesce(ContextRow.schema_version, "0.0.1"), "string"
+            ),
+            "update_time": FilterField(
+                func.coalesce(ContextRow.updated_at, ContextRow.created_at), "timestamp"
+            ),
+        }
+    ),
+)
+"""Filters over :class:`~sluice.store.models.ContextRow` (``metadata`` reads ``properties``,
+``parent_contexts:"<context name>"`` finds a context's children)."""
 
 
 def compile_filter(text: str | None, target: FilterTarget) -> ColumnElement[bool] | None:

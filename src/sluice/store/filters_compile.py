@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from dataclasses import field as dataclass_field
+from types import MappingProxyType
 from typing import Any
 
 from lark import Token, Tree
@@ -57,10 +59,15 @@ class FilterTarget:
     fields: Mapping[str, FilterField]
     json_fields: Mapping[str, tuple[ColumnElement[Any], ...]]
     context_link: tuple[ColumnElement[Any], ColumnElement[Any]] | None = None
+    # Fields that name another resource (``parent_contexts:"<context name>"``): the
+    # condition a quoted name gives, compared with ``:`` or ``=``.
+    relations: Mapping[str, Callable[[str], ColumnElement[bool]]] = dataclass_field(
+        default_factory=lambda: MappingProxyType({})
+    )
 
     def describe_fields(self) -> str:
         """The valid field names, for error messages."""
-        names = sorted(self.fields)
+        names = sorted([*self.fields, *self.relations])
         names += [
             f"{prefix}.<key>.number_value|string_value|bool_value" for prefix in self.json_fields
         ]
@@ -124,6 +131,8 @@ class Compiler:
         value = _read_value(self.source, value_node)
         if segments[0] in self.target.json_fields:
             return self._json(segments, first, written, op_token, value)
+        if segments[0] in self.target.relations:
+            return self._relation(segments[0], first, op_token, value)
         field = self._field(segments, first)
         op = str(op_token)
         if value.kind == "star":
@@ -146,6 +155,17 @@ class Compiler:
         if op == "!=":
             return _negate(condition, field.nullable)
         return condition, field.nullable
+
+    def _relation(
+        self, name: str, first: Token, op: Token, value: Value
+    ) -> tuple[ColumnElement[bool], bool]:
+        if str(op) not in (":", "="):
+            raise self.source.error(op, f"{name} takes ':' or '=' and a quoted resource name")
+        if value.kind != "string" or value.has_wildcard:
+            raise self.source.error(
+                value.token, f'{name} takes one quoted resource name, e.g. {name}:"projects/..."'
+            )
+        return self.target.relations[name](str(value.value)), False
 
     def _field(self, segments: list[str], first: Token) -> FilterField:
         field = self.target.fields.get(segments[0])

@@ -49,6 +49,7 @@ from sluice.store.models import (
     TaskRow,
     utcnow,
 )
+from sluice.store.run_executions import MIRROR_STATE, mirror_parameters
 from sluice.store.run_writes import RunWrites, new_id
 
 if TYPE_CHECKING:
@@ -145,6 +146,11 @@ class Transaction(ExecutionWrites, RunWrites):
         if moved is None:
             current = self.connection.scalar(select(_RUNS.c.state).where(_RUNS.c.id == run_id))
             raise refused("run", run_id, current, to.value)
+        # A pipeline job in a Vertex AI experiment stands as one system.Run execution too,
+        # whose state is the run's (get_experiment_df reads it); most runs have none.
+        self.connection.execute(
+            MIRROR_STATE, mirror_parameters(run_id, to.value, now if finished else None)
+        )
         seq = self._history(run_id, None, to.value, error, now)
         event = RunStateChanged(seq=seq, run_id=run_id, state=to, message=error, at=now)
         self.pending.append(event)

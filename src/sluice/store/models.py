@@ -24,8 +24,10 @@ from typing import Any
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     Boolean,
     DateTime,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -74,6 +76,67 @@ class ContextRow(Base):
     name: Mapped[str] = mapped_column(String(512))
     properties: Mapped[dict[str, Any]] = mapped_column(default=dict)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # Fields of Vertex AI's Context, set by its API (None on contexts the engine made:
+    # their display name is their resource id, their schema version 0.0.1).
+    display_name: Mapped[str | None] = mapped_column(String(256), default=None)
+    description: Mapped[str | None] = mapped_column(Text, default=None)
+    schema_version: Mapped[str | None] = mapped_column(String(32), default=None)
+    labels: Mapped[dict[str, Any] | None] = mapped_column(JSON, default=None)
+    # None until the context is first updated (its update time is then its create time).
+    updated_at: Mapped[datetime | None] = mapped_column(default=None)
+
+
+class ContextParentRow(Base):
+    """A context that is a child of another (an experiment run of its experiment)."""
+
+    __tablename__ = "context_parents"
+
+    child_id: Mapped[int] = mapped_column(
+        ForeignKey("contexts.id", ondelete="CASCADE"), primary_key=True
+    )
+    parent_id: Mapped[int] = mapped_column(
+        ForeignKey("contexts.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
+
+
+class TensorboardResourceRow(Base):
+    """A Vertex AI TensorBoard resource: a tensorboard, or one of its experiments, runs or
+    time series (the bookkeeping ``aiplatform.init(experiment=...)`` sets up).
+
+    ``path`` is the resource name under its location (``tensorboards/1/experiments/e``);
+    ``body`` holds the fields Sluice only echoes (description, labels, value type, ...).
+    """
+
+    __tablename__ = "tensorboard_resources"
+    __table_args__ = (
+        UniqueConstraint("location", "path", name="uq_tensorboard_resources_location_path"),
+        Index("ix_tensorboard_resources_parent", "location", "parent_path", "id"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    kind: Mapped[str] = mapped_column(String(16))  # tensorboard|experiment|run|time_series
+    location: Mapped[str] = mapped_column(String(512))
+    path: Mapped[str] = mapped_column(String(1024))
+    parent_path: Mapped[str] = mapped_column(String(1024))
+    display_name: Mapped[str] = mapped_column(String(256))
+    body: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class TensorboardScalarRow(Base):
+    """One point of a scalar time series (``log_time_series_metrics``)."""
+
+    __tablename__ = "tensorboard_scalars"
+    __table_args__ = (Index("ix_tensorboard_scalars_series_step", "time_series_id", "step"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    time_series_id: Mapped[int] = mapped_column(
+        ForeignKey("tensorboard_resources.id", ondelete="CASCADE")
+    )
+    step: Mapped[int] = mapped_column(BigInteger)
+    value: Mapped[float] = mapped_column(Float)
+    wall_time: Mapped[datetime] = mapped_column(default=utcnow)
 
 
 class RunRow(Base):

@@ -14,11 +14,13 @@ from fastapi import APIRouter, Depends, Request
 from sluice.server.auth import require_token
 from sluice.server.vertex import (
     artifacts,
+    contexts,
     executions,
     metadata,
     operations,
     pipeline_jobs,
     schedules,
+    tensorboards,
 )
 from sluice.server.vertex.errors import VertexRoute, unimplemented
 
@@ -35,7 +37,16 @@ async def _unsupported(path: str, request: Request) -> None:
 
 def _build() -> APIRouter:
     built = APIRouter(tags=["vertex"], dependencies=[Depends(require_token)])
-    for module in (pipeline_jobs, schedules, metadata, artifacts, executions, operations):
+    for module in (
+        pipeline_jobs,
+        schedules,
+        metadata,
+        artifacts,
+        executions,
+        contexts,
+        tensorboards,
+        operations,
+    ):
         built.include_router(module.router)
     # Last, so that every served route matches first.
     for prefix in ("v1", "ui"):

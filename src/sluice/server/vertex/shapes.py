@@ -85,17 +85,31 @@ def context_json(
 ) -> dict[str, Any]:
     """A metadata Context."""
     rid = resource_id or context.name
+    updated = context.updated_at or context.created_at
     out: dict[str, Any] = {
         "name": f"{location}/{METADATA_STORE}/contexts/{rid}",
-        "displayName": rid,
+        "displayName": context.display_name or rid,
         "schemaTitle": context.type,
-        "schemaVersion": "0.0.1",
+        "schemaVersion": context.schema_version or "0.0.1",
         "metadata": dict(context.properties or {}),
-        "etag": str(context.id),
-        "parentContexts": parents or [],
+        "labels": dict(context.labels or {}),
+        # Digits (the SDK's etag-mismatch retry reads them as numbers) that change with
+        # every update: the update time in microseconds.
+        "etag": str(_micros(updated)),
+        "parentContexts": list(parents or []),
     }
-    _times(out, createTime=context.created_at, updateTime=context.created_at)
+    if context.description:
+        out["description"] = context.description
+    _times(out, createTime=context.created_at, updateTime=updated)
     return out
+
+
+def _micros(value: datetime | None) -> int:
+    if value is None:
+        return 0
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=timezone.utc)
+    return int(value.timestamp() * 1_000_000)
 
 
 def artifact_json(location: str, row: ArtifactRow) -> dict[str, Any]:
