@@ -38,6 +38,10 @@ export function RunList() {
   const [focus, setFocus] = useState(0);
   const [draft, setDraft] = useState(q);
   useEffect(() => setDraft(q), [q]);
+  // The URL is the truth, but a navigation commits in a transition: without a local copy
+  // the controlled box would spring back until it does.
+  const [archivedDraft, setArchivedDraft] = useState(archived);
+  useEffect(() => setArchivedDraft(archived), [archived]);
 
   const key = ["runs", state, q, page, archived, experiment];
   const runs = useQuery({
@@ -128,7 +132,15 @@ export function RunList() {
           />
         </form>
         <label>
-          <input type="checkbox" checked={archived} onChange={(event) => update({ archived: event.target.checked ? "1" : "" })} /> Archived
+          <input
+            type="checkbox"
+            checked={archivedDraft}
+            onChange={(event) => {
+              setArchivedDraft(event.target.checked);
+              update({ archived: event.target.checked ? "1" : "" });
+            }}
+          />{" "}
+          Archived
         </label>
         <span className="muted">{runs.data ? `${runs.data.total_size} runs` : ""}</span>
       </div>
