@@ -122,6 +122,37 @@ def _page(
     return [row[:width] for row in rows], token
 
 
+def entity_page(
+    store: Store,
+    query: Any,
+    *,
+    target: FilterTarget,
+    id_column: Any,
+    filter: str | None,
+    order_by: str | None,
+    limit: int,
+    page_token: str | None,
+) -> Page[Any]:
+    """One page of a list over one entity (``select(Model)...``): filter, keyset order, page.
+
+    Raises:
+        InvalidFilterError: the filter or order does not parse or names an unknown field.
+        InvalidQueryError: a page token of another query, or a bad limit.
+    """
+    rows, token = _page(
+        store,
+        query,
+        target=target,
+        id_column=id_column,
+        width=1,
+        filter=filter,
+        order_by=order_by,
+        limit=limit,
+        page_token=page_token,
+    )
+    return Page([row[0] for row in rows], token)
+
+
 def list_artifacts(
     store: Store,
     filter: str | None = None,
@@ -131,18 +162,16 @@ def list_artifacts(
     page_token: str | None = None,
 ) -> Page[ArtifactRow]:
     """Artifacts matching ``filter``, in ``order_by`` order (default newest first)."""
-    rows, token = _page(
+    return entity_page(
         store,
         select(ArtifactRow),
         target=ARTIFACTS,
         id_column=ArtifactRow.id,
-        width=1,
         filter=filter,
         order_by=order_by,
         limit=limit,
         page_token=page_token,
     )
-    return Page([row[0] for row in rows], token)
 
 
 # Executions with their task's path. Select objects are immutable: each use builds on it.
@@ -183,18 +212,16 @@ def list_contexts(
     page_token: str | None = None,
 ) -> Page[ContextRow]:
     """Contexts (pipelines, runs, experiments) matching ``filter``, newest first by default."""
-    rows, token = _page(
+    return entity_page(
         store,
         select(ContextRow),
         target=CONTEXTS,
         id_column=ContextRow.id,
-        width=1,
         filter=filter,
         order_by=order_by,
         limit=limit,
         page_token=page_token,
     )
-    return Page([row[0] for row in rows], token)
 
 
 # -- single objects ----------------------------------------------------------------------------

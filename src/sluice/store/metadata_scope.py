@@ -22,6 +22,7 @@ from sluice.store.metadata_queries import (
     Page,
     _page,
     chunks,
+    entity_page,
     events_of_execution,
 )
 from sluice.store.models import ArtifactRow, ExecutionRow, RunRow
@@ -89,18 +90,16 @@ def list_artifacts(
     Raises:
         InvalidFilterError / InvalidQueryError: a malformed filter, order, limit or token.
     """
-    rows, token = _page(
+    return entity_page(
         store,
         select(ArtifactRow).where(artifacts_in(location)),
         target=ARTIFACTS,
         id_column=ArtifactRow.id,
-        width=1,
         filter=filter,
         order_by=order_by,
         limit=limit,
         page_token=page_token,
     )
-    return Page([row[0] for row in rows], token)
 
 
 def list_executions(

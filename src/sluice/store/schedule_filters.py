@@ -16,7 +16,7 @@ from sqlalchemy import and_, case, func, literal, or_, select
 from sqlalchemy.sql.elements import ColumnElement
 
 from sluice.store.filters_compile import FilterField, FilterTarget
-from sluice.store.metadata_queries import Page, _page
+from sluice.store.metadata_queries import Page, entity_page
 from sluice.store.models import RecurringRunRow
 from sluice.store.repository import Store
 
@@ -98,15 +98,13 @@ def list_schedules(
         InvalidFilterError: the filter or order does not parse or names an unknown field.
         InvalidQueryError: a page token of another query, or a bad limit.
     """
-    rows, token = _page(
+    return entity_page(
         store,
         select(RecurringRunRow).where(in_location(location)),
         target=SCHEDULES,
         id_column=RecurringRunRow.id,
-        width=1,
         filter=filter,
         order_by=order_by,
         limit=limit,
         page_token=page_token,
     )
-    return Page([row[0] for row in rows], token)
