@@ -20,6 +20,7 @@ from sluice.server.errors import bad_request
 from sluice.server.limits import Description, Name, Text
 from sluice.server.vertex import metadata_shapes as shapes
 from sluice.server.vertex.errors import VertexRoute
+from sluice.server.vertex.paging import page_size
 from sluice.server.vertex.pipeline_jobs import PREFIX, location_of
 from sluice.server.vertex.shapes import empty_operation
 from sluice.service.metadata_resources import (
@@ -31,7 +32,6 @@ from sluice.service.metadata_resources import (
 router = APIRouter(route_class=VertexRoute)
 STORE = PREFIX + "/metadataStores/{store_id}"
 ARTIFACTS = STORE + "/artifacts"
-MAX_PAGE_SIZE = 1000
 Version = Annotated[str, Field(max_length=32)]
 # Artifact fields an updateMask may name (camelCase, as the SDK sends them).
 _MASK_FIELDS = ("displayName", "uri", "state", "metadata", "description", "schemaVersion")
@@ -61,17 +61,6 @@ def check_store(store_id: str) -> None:
 def service(request: Request) -> MetadataResourceService:
     """The artifacts and executions of the server's store."""
     return MetadataResourceService(state_of(request).store)
-
-
-def page_size(size: int | None) -> int:
-    """A list's page size: the default 100, at most :data:`MAX_PAGE_SIZE`.
-
-    Raises:
-        ApiError: 400 for a negative size.
-    """
-    if size is not None and size < 0:
-        raise bad_request(f"pageSize must not be negative (got {size})")
-    return min(size or 100, MAX_PAGE_SIZE)
 
 
 def mask_fields(update_mask: str | None, allowed: tuple[str, ...], kind: str) -> set[str] | None:

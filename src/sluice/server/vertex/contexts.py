@@ -23,12 +23,12 @@ from sluice.server.limits import Name, Text
 from sluice.server.vertex import context_shapes, shapes
 from sluice.server.vertex.errors import VertexRoute
 from sluice.server.vertex.metadata import STORE, check_store
+from sluice.server.vertex.paging import MAX_PAGE_SIZE
 from sluice.server.vertex.pipeline_jobs import location_of
 from sluice.service.contexts import ContextService, NewContext
 
 router = APIRouter(route_class=VertexRoute)
 CONTEXTS = STORE + "/contexts"
-_MAX_PAGE_SIZE = 1000
 # updateMask paths (camelCase as the SDK sends them, or snake_case) and the field each sets.
 _MASK_FIELDS = {
     "displayName": "display_name",
@@ -145,8 +145,8 @@ def list_contexts(
 ) -> dict[str, Any]:
     """One page of contexts matching ``filter``, in ``orderBy`` order (newest first)."""
     check_store(store_id)
-    if not 0 <= pageSize <= _MAX_PAGE_SIZE:
-        raise bad_request(f"pageSize must be between 0 and {_MAX_PAGE_SIZE}, got {pageSize}")
+    if not 0 <= pageSize <= MAX_PAGE_SIZE:
+        raise bad_request(f"pageSize must be between 0 and {MAX_PAGE_SIZE}, got {pageSize}")
     page = _service(request).list(
         filter, orderBy, limit=pageSize or 100, page_token=pageToken or None
     )

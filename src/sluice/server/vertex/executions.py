@@ -23,10 +23,10 @@ from sluice.server.vertex.artifacts import (
     Version,
     check_store,
     mask_fields,
-    page_size,
     service,
 )
 from sluice.server.vertex.errors import VertexRoute
+from sluice.server.vertex.paging import page_size
 from sluice.server.vertex.pipeline_jobs import location_of
 from sluice.server.vertex.shapes import empty_operation
 from sluice.service.metadata_resources import ExecutionChanges, ExecutionState

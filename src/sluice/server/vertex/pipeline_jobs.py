@@ -18,12 +18,12 @@ from sluice.server.errors import bad_request
 from sluice.server.limits import Name, Text
 from sluice.server.vertex import shapes
 from sluice.server.vertex.errors import VertexRoute
+from sluice.server.vertex.paging import page_size
 from sluice.service.pipeline_jobs import PipelineJobService
 from sluice.store.models import RunRow
 
 router = APIRouter(route_class=VertexRoute)
 PREFIX = "/v1/projects/{project}/locations/{location}"
-_MAX_PAGE_SIZE = 1000
 # PipelineJobSchedule.list_jobs() sends schedule_name=projects/.../schedules/ID unquoted,
 # which AIP-160 reads as a bare word; the value is quoted before the filter is parsed.
 _BARE_SCHEDULE_NAME = re.compile(r'\b(schedule_name\s*=\s*)([^\s"()]+)')
@@ -174,8 +174,6 @@ def list_pipeline_jobs(
     pageToken: str | None = None,
 ) -> dict[str, Any]:
     """Jobs (without task details) matching an AIP-160 ``filter``, newest first."""
-    if pageSize is not None and pageSize < 0:
-        raise bad_request(f"pageSize must not be negative (got {pageSize})")
     parent = location_of(project, location)
     if filter:
         filter = _BARE_SCHEDULE_NAME.sub(r'\1"\2"', filter)
@@ -183,7 +181,7 @@ def list_pipeline_jobs(
         parent,
         filter=filter,
         order_by=orderBy,
-        limit=min(pageSize or 100, _MAX_PAGE_SIZE),
+        limit=page_size(pageSize),
         page_token=pageToken or None,
     )
     out: dict[str, Any] = {

@@ -21,6 +21,7 @@ from sluice.server.limits import Name, Text
 from sluice.server.scheduler import derived_columns, missed_until
 from sluice.server.vertex import shapes
 from sluice.server.vertex.errors import VertexRoute
+from sluice.server.vertex.paging import page_size
 from sluice.server.vertex.pipeline_jobs import (
     PREFIX,
     PipelineJobIn,
@@ -35,7 +36,6 @@ from sluice.store.models import RecurringRunRow, utcnow
 
 router = APIRouter(route_class=VertexRoute)
 _MAX_COUNT = 2**31 - 1
-_MAX_PAGE_SIZE = 1000
 
 
 class CreateRequestIn(BaseModel):
@@ -204,14 +204,12 @@ def list_schedules(
     pageToken: str | None = None,
 ) -> dict[str, Any]:
     """Schedules matching an AIP-160 ``filter``, newest first unless ``orderBy`` says."""
-    if pageSize is not None and pageSize < 0:
-        raise bad_request(f"pageSize must not be negative (got {pageSize})")
     parent = location_of(project, location)
     page = _schedules(state_of(request)).list(
         parent,
         filter=filter,
         order_by=orderBy,
-        limit=min(pageSize or 100, _MAX_PAGE_SIZE),
+        limit=page_size(pageSize),
         page_token=pageToken or None,
     )
     out: dict[str, Any] = {"schedules": [schedule_json(parent, row) for row in page.items]}
