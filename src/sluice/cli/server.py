@@ -112,10 +112,12 @@ def server_command(
         max_concurrent_runs=max_concurrent_runs,
         emulate_gcs=emulate_gcs,
     )
+    from sluice.server.auth import configured_token
+
     if emulate_gcs is not None and port:  # port 0: announced once bound, below
         from sluice.server.gcs import announce
 
-        announce(host, port)
+        announce(host, port, token=configured_token(token))
 
     class _Server(uvicorn.Server):
         """uvicorn's server, saying once it listens which store it serves and where."""
@@ -125,12 +127,12 @@ def server_command(
             if self.started:  # the port is bound: report the real one (--port 0 too)
                 bound = self.servers[0].sockets[0].getsockname()[1] if self.servers else port
                 if emulate_gcs is not None:
-                    from sluice.server.gcs import announce, store_url
+                    from sluice.server.gcs import announce, masked, store_url
 
-                    url = announce(host, int(bound))
+                    url = announce(host, int(bound), token=configured_token(token))
                     typer.echo(
                         f"sluice server: Cloud Storage emulation over "
-                        f"{store_url(settings, emulate_gcs)}; STORAGE_EMULATOR_HOST={url}",
+                        f"{store_url(settings, emulate_gcs)}; STORAGE_EMULATOR_HOST={masked(url)}",
                         err=True,
                     )
                 typer.echo(_started_line(settings.db_url, host, int(bound)), err=True)

@@ -11,9 +11,11 @@ must also carry :data:`CSRF_HEADER`, which a cross-site form cannot send.
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import hmac
 import os
+from urllib.parse import unquote
 
 from fastapi import Request
 
@@ -51,6 +53,22 @@ def bearer_ok(request: Request, expected: str) -> bool:
     return scheme.lower() == "bearer" and token_matches(given, expected)
 
 
+def basic_ok(request: Request, expected: str) -> bool:
+    """Whether the request carries HTTP Basic credentials whose password is ``expected``.
+
+    Tasks reach the Cloud Storage emulation through ``STORAGE_EMULATOR_HOST``, which can
+    carry credentials but not a bearer header (``server.gcs.bridge.emulator_url``).
+    """
+    scheme, _, encoded = request.headers.get("authorization", "").partition(" ")
+    if scheme.lower() != "basic":
+        return False
+    try:
+        _user, _, given = base64.b64decode(encoded.strip(), validate=True).decode().partition(":")
+    except (ValueError, UnicodeDecodeError):
+        return False
+    return token_matches(unquote(given), expected)
+
+
 def cookie_ok(request: Request, expected: str) -> bool:
     """Whether the request carries the session cookie of ``expected``."""
     given = request.cookies.get(SESSION_COOKIE, "")
@@ -64,7 +82,7 @@ async def require_token(request: Request) -> None:
     ``X-Sluice-Request`` header (against cross-site request forgery).
     """
     expected = expected_token(request)
-    if expected is None or bearer_ok(request, expected):
+    if expected is None or bearer_ok(request, expected) or basic_ok(request, expected):
         return
     if cookie_ok(request, expected):
         if request.method in _SAFE_METHODS or request.headers.get(CSRF_HEADER):

@@ -129,3 +129,32 @@ def test_with_the_emulation_the_server_needs_no_gcsfs(tmp_path: Path) -> None:
         assert run.state == "SUCCEEDED", run.error
     outputs = list((home / "gcs" / "plain" / "root").glob("*/write-text/out"))
     assert [p.read_text() for p in outputs] == ["no gcsfs"]
+
+
+def test_with_a_token_tasks_still_read_and_write_gs(tmp_path: Path) -> None:
+    """Tasks use the emulation anonymously (gcsfs, pandas); the token rides in the URL."""
+    from google.cloud import storage
+    from google.oauth2.credentials import Credentials
+
+    args = ["--emulate-gcs", "--token", "s3/cret:"]  # characters that need quoting in a URL
+    with ServerProcess(tmp_path / "home", cli_args=args) as server:
+        startup = server.log.read_text()
+        assert "s3/cret" not in startup and "s3%2Fcret" not in startup  # masked
+        holder = storage.Client(
+            project="p",
+            credentials=Credentials(token="s3/cret:"),
+            client_options={"api_endpoint": server.url},
+        )
+        holder.create_bucket("pipes").blob("data.csv").upload_from_string(b"a,b\n1,2\n3,4\n")
+        package = tmp_path / "gcs-reader.yaml"
+        compiler.Compiler().compile(gcs_reader, str(package))
+        client = kfp.Client(host=server.url, existing_token="s3/cret:")
+        created = client.create_run_from_pipeline_package(
+            str(package), arguments={}, pipeline_root="gs://pipes/root"
+        )
+        run = client.wait_for_run_completion(created.run_id, timeout=240)
+        assert run.state == "SUCCEEDED", run.error
+        report = next(iter(holder.list_blobs("pipes", prefix="root/")))
+        assert report.download_as_text().startswith("2 rows via http://sluice:")
+        wrong = httpx.get(f"{server.url}/storage/v1/b/pipes/o", auth=("sluice", "nope"))
+        assert wrong.status_code == 401

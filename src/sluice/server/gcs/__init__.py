@@ -20,12 +20,12 @@ from sluice.config import Settings
 from sluice.server.auth import require_token
 from sluice.server.config import ServerState
 from sluice.server.gcs.backend import ObjectStore
-from sluice.server.gcs.bridge import ENV_VAR, Bridge, announce, emulator_url
+from sluice.server.gcs.bridge import ENV_VAR, Bridge, announce, emulator_url, masked
 from sluice.server.gcs.routes import build_router
 from sluice.server.gcs.uploads import Sessions
 from sluice.service.gcs_bridge import STORE_VARIABLE
 
-__all__ = ["ENV_VAR", "announce", "emulator_url", "install", "store_url"]
+__all__ = ["ENV_VAR", "announce", "emulator_url", "install", "masked", "store_url"]
 
 
 def store_url(settings: Settings, emulate_gcs: str) -> str:
