@@ -1,6 +1,7 @@
 """``GET /runs/{run}/nodes/{task}/logs``: a task's log, never a file outside the run."""
 
 from pathlib import Path
+from urllib.parse import quote
 
 import pytest
 from fastapi.testclient import TestClient
@@ -51,3 +52,19 @@ def test_a_log_path_outside_the_run_is_refused(api: TestClient, tmp_path: Path) 
     response = api.get(f"/apis/v2beta1/runs/{run.id}/nodes/shout/logs")
     assert response.status_code == 404
     assert "do not serve" not in response.text
+
+
+@dsl.pipeline
+def nested_shouting(word: str = "deep") -> str:
+    return shouting(word=word).output
+
+
+def test_log_of_a_nested_task_by_its_path(api: TestClient) -> None:
+    run = sluice.run(nested_shouting, enable_caching=False)
+    store = Store(Settings.from_env().db_url)
+    inner = next(t for t in store.tasks_of_run(run.id) if t.name == "shout")
+    assert "/" in inner.path
+    for node in (inner.path, quote(inner.path, safe="")):  # as sent raw and as clients quote it
+        response = api.get(f"/apis/v2beta1/runs/{run.id}/nodes/{node}/logs")
+        assert response.status_code == 200, response.text
+        assert "shouting deep" in response.json()["data"]

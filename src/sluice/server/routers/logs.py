@@ -35,7 +35,9 @@ _RESPONSES: dict[int | str, dict[str, Any]] = {
 }
 
 
-@router.get("/runs/{run_id}/nodes/{node_id}/logs", response_model=None, responses=_RESPONSES)
+# ``:path``: a nested task's path has slashes ("outer/inner"), which clients send quoted
+# (%2F) and the ASGI server decodes before routing.
+@router.get("/runs/{run_id}/nodes/{node_id:path}/logs", response_model=None, responses=_RESPONSES)
 def read_logs(
     run_id: str, node_id: str, request: Request, attempt: int | None = None
 ) -> dict[str, Any] | StreamingResponse:
