@@ -61,6 +61,10 @@ def test_metrics_mark_the_best_and_deltas(runs: list[str], page: Page) -> None:
     expect(accuracy.locator("td").nth(2)).to_have_attribute("data-best", "true")
     expect(loss.locator("td").nth(2)).to_have_attribute("data-best", "true")
     expect(table.locator('td[data-best="true"]')).to_have_count(2)  # epochs ties: none
+    # Three runs or more: parallel coordinates over the differing metrics, a line per run.
+    chart = page.get_by_role("img", name="Parallel coordinates")
+    expect(chart.locator("polyline")).to_have_count(3)
+    expect(chart.locator("polyline title")).to_have_text(["compare-01", "compare-02", "compare-03"])
     page.get_by_label("Baseline").select_option(label="compare-01")
     expect(page).to_have_url(re.compile(f"baseline={runs[0]}"))
     expect(accuracy.locator("td")).to_have_text(["0.51", "0.52 (+0.01)", "0.53 (+0.02)"])

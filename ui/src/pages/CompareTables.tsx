@@ -2,6 +2,7 @@
 // (the best value of each row marked, deltas against a chosen baseline run).
 import { valueText } from "../format";
 import { bestIndexes, delta, formatNumber, lowerIsBetter } from "../viewers/logic";
+import { ParallelCoordinates } from "../viewers/ParallelCoordinates";
 import type { Comparison } from "../viewers/RunOutputs";
 
 function cellText(value: unknown): string {
@@ -92,6 +93,7 @@ export function CompareTables({
           </table>
         </div>
       )}
+      {tab === "metrics" ? <ParallelCoordinates rows={comparison.metrics} runs={runs} /> : null}
     </div>
   );
 }

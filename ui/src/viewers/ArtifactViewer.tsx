@@ -21,7 +21,12 @@ export function DocumentView({ artifact, label }: { artifact: ViewerArtifact; la
   }
   if (!preview.data) return <p className="muted">Loading…</p>;
   const text = preview.data.text ?? "";
-  return artifact.schema_title === "system.HTML" ? <HtmlView html={text} title={label} /> : <MarkdownView text={text} label={label} />;
+  return (
+    <>
+      {preview.data.truncated ? <p className="notice">Showing the first megabyte only; download the artifact for all of it.</p> : null}
+      {artifact.schema_title === "system.HTML" ? <HtmlView html={text} title={label} /> : <MarkdownView text={text} label={label} />}
+    </>
+  );
 }
 
 export function ClassificationView({ artifact, label }: { artifact: ViewerArtifact; label: string }) {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { bestIndexes, confusionMatrix, curvePoints, delta, lowerIsBetter, parseRunIds, scalarMetrics, shade, sortMetrics } from "./logic";
+import { bestIndexes, confusionMatrix, curvePoints, delta, lowerIsBetter, parallelCoordinates, parseRunIds, scalarMetrics, shade, sortMetrics } from "./logic";
 
 const classification = {
   confusionMatrix: {
@@ -59,5 +59,26 @@ describe("viewer logic", () => {
   it("parses the runs parameter", () => {
     expect(parseRunIds(" a,b,,a , c")).toEqual(["a", "b", "c"]);
     expect(parseRunIds(null)).toEqual([]);
+  });
+});
+
+describe("parallelCoordinates", () => {
+  it("scales the differing numeric metrics per axis", () => {
+    const rows = [
+      { name: "acc", values: [0.5, 0.7, 0.9], differs: true },
+      { name: "epochs", values: [3, 3, 3], differs: false },
+      { name: "loss", values: [2, null, 1], differs: true },
+      { name: "tag", values: ["a", "b", "c"], differs: true },
+    ];
+    const { axes, lines } = parallelCoordinates(rows);
+    expect(axes.map((a) => [a.name, a.min, a.max])).toEqual([
+      ["acc", 0.5, 0.9],
+      ["loss", 1, 2],
+    ]);
+    expect(lines.map((line) => line.map((v) => (v === null ? null : Number(v.toFixed(2)))))).toEqual([
+      [0, 1],
+      [0.5, null],
+      [1, 0],
+    ]);
   });
 });

@@ -114,3 +114,33 @@ export function parseRunIds(text: string | null): string[] {
   }
   return seen;
 }
+
+/** One axis of a parallel-coordinates chart: a metric and the range of its values. */
+export interface Axis {
+  name: string;
+  min: number;
+  max: number;
+}
+
+/**
+ * Parallel coordinates of the runs over the metrics that differ: each run's value on each
+ * axis scaled to 0..1 (null where the run lacks it; 0.5 when an axis has one value).
+ * At most `limit` axes, in the rows' order.
+ */
+export function parallelCoordinates(rows: { name: string; values: unknown[]; differs: boolean }[], limit = 12): { axes: Axis[]; lines: (number | null)[][] } {
+  const axes: Axis[] = [];
+  const columns: (number | null)[][] = [];
+  for (const row of rows) {
+    if (axes.length === limit) break;
+    const values = row.values.map(num);
+    const present = values.filter((v): v is number => v !== null);
+    if (!row.differs || present.length < 2) continue;
+    const min = Math.min(...present);
+    const max = Math.max(...present);
+    axes.push({ name: row.name, min, max });
+    columns.push(values.map((v) => (v === null ? null : max === min ? 0.5 : (v - min) / (max - min))));
+  }
+  const runs = rows[0]?.values.length ?? 0;
+  const lines = Array.from({ length: runs }, (_, r) => columns.map((column) => column[r] ?? null));
+  return { axes, lines };
+}
