@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
+from sluice.errors import NotFoundError
 from sluice.service.tasks import run_artifact_root
 from sluice.store.models import ArtifactRow
 from sluice.store.repository import Store
@@ -75,8 +76,6 @@ def artifact_with_roots(
     Raises:
         NotFoundError: no such artifact.
     """
-    from sluice.errors import NotFoundError
-
     artifact = store.get_artifacts([artifact_id]).get(artifact_id)
     if artifact is None:
         raise NotFoundError(f"no artifact {artifact_id}")
