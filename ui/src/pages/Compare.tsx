@@ -2,7 +2,7 @@
 // Parameters (differences only by default), scalar metrics with the best value marked and
 // deltas against a baseline run, ROC curves overlaid, confusion matrices and HTML/Markdown
 // side by side. Up to 50 runs (KFP stops at 10).
-import { useState } from "react";
+import { useMemo, useState } from "react";
 import { Link, useSearchParams } from "react-router";
 import { StateBadge } from "../StateBadge";
 import { DocumentView } from "../viewers/ArtifactViewer";
@@ -55,7 +55,7 @@ export function Compare() {
   const setRuns = (ids: string[]) => update({ runs: ids.join(","), baseline: baseline && ids.includes(baseline) ? baseline : null });
 
   const data = comparison.data;
-  const names = new Map(data?.runs.map((run) => [run.run_id, run.display_name]) ?? []);
+  const names = useMemo(() => new Map(data?.runs.map((run) => [run.run_id, run.display_name]) ?? []), [data]);
   return (
     <section className="page compare-page">
       <h1>Compare runs</h1>
@@ -118,9 +118,13 @@ export function Compare() {
 }
 
 function Curves({ comparison, names }: { comparison: Comparison; names: Map<string, string> }) {
-  const groups = byKey(comparison, ["system.ClassificationMetrics"])
-    .map(([key, artifacts]) => [key, artifacts.map((a) => ({ label: names.get(a.run_id) ?? a.run_id, points: curvePoints(a.metadata) })).filter((c) => c.points.length)] as const)
-    .filter(([, curves]) => curves.length);
+  const groups = useMemo(
+    () =>
+      byKey(comparison, ["system.ClassificationMetrics"])
+        .map(([key, artifacts]) => [key, artifacts.map((a) => ({ label: names.get(a.run_id) ?? a.run_id, points: curvePoints(a.metadata) })).filter((c) => c.points.length)] as const)
+        .filter(([, curves]) => curves.length),
+    [comparison, names],
+  );
   if (groups.length === 0) return <p className="muted">None of these runs logged a ROC curve.</p>;
   return (
     <>

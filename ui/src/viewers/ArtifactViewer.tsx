@@ -1,6 +1,7 @@
 // One artifact in the viewer its type calls for, with its download link: Metrics as a
 // sortable table, ClassificationMetrics as a confusion matrix and ROC curve, HTML in a
 // sandboxed iframe, Markdown rendered safely, anything else as a preview of its head.
+import { useMemo } from "react";
 import { ConfusionMatrixView } from "./ConfusionMatrix";
 import { DatasetPreview, usePreview } from "./DatasetPreview";
 import { HtmlView, MarkdownView } from "./Documents";
@@ -30,12 +31,14 @@ export function DocumentView({ artifact, label }: { artifact: ViewerArtifact; la
 }
 
 export function ClassificationView({ artifact, label }: { artifact: ViewerArtifact; label: string }) {
-  const matrix = confusionMatrix(artifact.metadata);
-  const points = curvePoints(artifact.metadata);
+  const matrix = useMemo(() => confusionMatrix(artifact.metadata), [artifact.metadata]);
+  // Memoized: a new curves array would draw the chart again.
+  const curves = useMemo(() => [{ label, points: curvePoints(artifact.metadata) }], [artifact.metadata, label]);
+  const points = curves[0]?.points ?? [];
   return (
     <div className="classification">
       {matrix ? <ConfusionMatrixView matrix={matrix} label={`Confusion matrix ${label}`} /> : null}
-      {points.length ? <RocChart curves={[{ label, points }]} label={`ROC curve ${label}`} /> : null}
+      {points.length ? <RocChart curves={curves} label={`ROC curve ${label}`} /> : null}
       {!matrix && !points.length ? <p className="muted">No confusion matrix or curve was logged.</p> : null}
     </div>
   );
