@@ -9,6 +9,7 @@ import pytest
 from playwright.sync_api import Page, expect
 from tests.ui.conftest import BrowserLog, UiServer
 from tests.ui.pipelines import compile_to, viewers
+from tests.ui.test_viewers import probe_errors_only
 
 pytestmark = pytest.mark.filterwarnings("ignore::FutureWarning")
 
@@ -98,6 +99,7 @@ def test_curves_matrices_and_documents_side_by_side(
         expect(frame.locator("#title")).to_have_text(f"Report {seed}")
         notes = page.locator(f'.markdown[aria-label="report.notes compare-0{seed}"]')
         expect(notes.locator("h1")).to_have_text(f"Notes {seed}")
+    probe_errors_only(browser_log)
 
 
 def test_twenty_runs_and_the_url_holds_them(runs: list[str], page: Page) -> None:

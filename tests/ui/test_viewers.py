@@ -29,8 +29,9 @@ def run_id(ui_server: UiServer) -> str:
     return str(run.run_id)
 
 
-def _probe_errors_only(browser_log: BrowserLog) -> None:
-    # The report task's HTML probes its sandbox, and the browser logs each refusal.
+def probe_errors_only(browser_log: BrowserLog) -> None:
+    """Fail on console errors other than the viewers pipeline's HTML report's probes (it
+    tries to reach its parent and the API, and the browser logs each refusal)."""
     expected = ("sandboxed: SecurityError", "from origin 'null'", "net::ERR_FAILED")
     strays = [line for line in browser_log.console_errors if not any(e in line for e in expected)]
     assert not strays, strays
@@ -41,7 +42,10 @@ def _outputs(ui_server: UiServer, run_id: str, task: str) -> dict[str, dict[str,
     return {a["output_key"]: a for a in detail["artifacts"] if a["direction"] == "output"}
 
 
-def test_metrics_table_sorts(ui_server: UiServer, run_id: str, page: Page) -> None:
+def test_metrics_table_sorts(
+    ui_server: UiServer, run_id: str, page: Page, browser_log: BrowserLog
+) -> None:
+    browser_log.allow_console_errors = True  # the Outputs tab holds the probing HTML report
     page.goto(f"/runs/{run_id}?task=evaluate&tab=viz")
     table = page.get_by_role("table", name="Metrics scores")
     metadata = _outputs(ui_server, run_id, "evaluate")["scores"]["metadata"]
@@ -58,6 +62,7 @@ def test_metrics_table_sorts(ui_server: UiServer, run_id: str, page: Page) -> No
         page.get_by_role("table", name="Metrics evaluate.scores").locator("tbody tr")
     ).to_have_count(3)
     expect(page.get_by_role("table", name="Confusion matrix evaluate.classes")).to_be_visible()
+    probe_errors_only(browser_log)
 
 
 def test_confusion_matrix_and_roc(ui_server: UiServer, run_id: str, page: Page) -> None:
@@ -97,7 +102,7 @@ def test_html_runs_sandboxed_on_white(
     assert iframe.get_attribute("sandbox") == "allow-scripts"
     background = iframe.evaluate("node => getComputedStyle(node).backgroundColor")
     assert background == "rgb(255, 255, 255)"
-    _probe_errors_only(browser_log)
+    probe_errors_only(browser_log)
 
 
 def test_markdown_is_rendered_without_raw_html(
@@ -115,7 +120,7 @@ def test_markdown_is_rendered_without_raw_html(
     link = notes.get_by_role("link", name="a link")
     assert "noopener" in (link.get_attribute("rel") or "")
     assert link.get_attribute("target") == "_blank"
-    _probe_errors_only(browser_log)
+    probe_errors_only(browser_log)
 
 
 def test_dataset_preview_and_directory(ui_server: UiServer, run_id: str, page: Page) -> None:
