@@ -861,6 +861,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /** @description The artifact's id. */
                 artifact_id: number;
             };
             cookie?: never;
@@ -902,6 +903,7 @@ export interface operations {
             };
             header?: never;
             path: {
+                /** @description The artifact's id. */
                 artifact_id: number;
             };
             cookie?: never;

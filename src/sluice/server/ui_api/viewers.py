@@ -9,9 +9,10 @@ never run as this origin; the UI shows HTML in a sandboxed iframe instead.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request
+from fastapi import Path as PathParam
 from fastapi.responses import FileResponse
 
 from sluice.server.auth import require_token
@@ -46,6 +47,9 @@ from sluice.store.models import ArtifactRow
 
 router = APIRouter(tags=["ui"], dependencies=[Depends(require_token)])
 
+# Artifact ids are 64-bit integers in every store; a larger one would overflow the driver.
+ArtifactId = Annotated[int, PathParam(ge=1, le=2**63 - 1, description="The artifact's id.")]
+
 _CONTENT_HEADERS = {"X-Content-Type-Options": "nosniff", "Content-Security-Policy": "sandbox"}
 
 
@@ -61,7 +65,7 @@ def _located(request: Request, artifact_id: int) -> tuple[ArtifactRow, Path]:
     response_class=FileResponse,
     responses={200: {"content": {"application/octet-stream": {}}}, 206: {"description": "A range"}},
 )
-def get_artifact_content(artifact_id: int, request: Request) -> FileResponse:
+def get_artifact_content(artifact_id: ArtifactId, request: Request) -> FileResponse:
     """The artifact's file as a download (``Range`` requests answer 206), with the media
     type its name suggests."""
     artifact, path = _located(request, artifact_id)
@@ -77,7 +81,7 @@ def get_artifact_content(artifact_id: int, request: Request) -> FileResponse:
 
 @router.get("/artifacts/{artifact_id}:preview", summary="The head of an artifact's content")
 def get_artifact_preview(
-    artifact_id: int,
+    artifact_id: ArtifactId,
     request: Request,
     rows: int = Query(100, ge=1, le=MAX_ROWS, description="Table rows to read at most."),
 ) -> ArtifactPreview:
