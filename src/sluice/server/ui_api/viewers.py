@@ -47,8 +47,9 @@ from sluice.store.models import ArtifactRow
 
 router = APIRouter(tags=["ui"], dependencies=[Depends(require_token)])
 
-# Artifact ids are 64-bit integers in every store; a larger one would overflow the driver.
-ArtifactId = Annotated[int, PathParam(ge=1, le=2**63 - 1, description="The artifact's id.")]
+# Artifact ids are INTEGER columns (32-bit on PostgreSQL): a larger id names no artifact
+# and must be a 400 here, not a driver overflow.
+ArtifactId = Annotated[int, PathParam(ge=1, le=2**31 - 1, description="The artifact's id.")]
 
 _CONTENT_HEADERS = {"X-Content-Type-Options": "nosniff", "Content-Security-Policy": "sandbox"}
 
