@@ -62,7 +62,7 @@ export function CompareTables({
               <tr>
                 <th>{tab === "params" ? "Parameter" : "Metric"}</th>
                 {runs.map((run) => (
-                  <th key={run.run_id} scope="col" title={run.run_id}>
+                  <th key={run.run_id} scope="col" title={run.run_id} className="num">
                     {run.display_name}
                   </th>
                 ))}

@@ -38,6 +38,13 @@ export function ParallelCoordinates({ rows, runs }: { rows: { name: string; valu
           );
         })}
       </svg>
+      <figcaption className="legend">
+        {runs.map((run, r) => (
+          <span key={run.run_id}>
+            <span className="swatch" style={{ background: COLOURS[r % COLOURS.length] }} /> {run.display_name}
+          </span>
+        ))}
+      </figcaption>
     </figure>
   );
 }
