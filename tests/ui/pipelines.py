@@ -97,3 +97,68 @@ def compile_to(pipeline: object, path: str) -> str:
     """Compile ``pipeline`` to a YAML file at ``path``; returns the path."""
     compiler.Compiler().compile(pipeline, path)  # type: ignore[arg-type]
     return path
+
+
+@dsl.component
+def evaluate(
+    seed: int,
+    scores: dsl.Output[dsl.Metrics],
+    classes: dsl.Output[dsl.ClassificationMetrics],
+) -> None:
+    """Log scalar metrics, a confusion matrix and a ROC curve that depend on ``seed``."""
+    scores.log_metric("accuracy", 0.5 + seed / 100)
+    scores.log_metric("loss", 1.0 - seed / 50)
+    scores.log_metric("epochs", 3)
+    classes.log_confusion_matrix(
+        ["cat", "dog", "fish"], [[10 + seed, 2, 1], [3, 9, seed], [0, 1, 12]]
+    )
+    classes.log_roc_curve(
+        [0.0, 0.1 * (1 + seed / 10), 0.5, 1.0], [0.0, 0.6, 0.9, 1.0], [1.0, 0.8, 0.4, 0.0]
+    )
+
+
+@dsl.component
+def report(seed: int, page: dsl.Output[dsl.HTML], notes: dsl.Output[dsl.Markdown]) -> None:
+    """An HTML report whose script probes its sandbox, and a Markdown note with traps."""
+    with open(page.path, "w") as f:
+        f.write(
+            f"<h1 id='title'>Report {seed}</h1><p id='probe'>pending</p><script>"
+            "let out = [];"
+            "try { out.push('parent:' + window.parent.document.title); }"
+            " catch (e) { console.error('sandboxed: ' + e.name); out.push('parent:blocked'); }"
+            "fetch('/apis/v2beta1/runs').then(r => { out.push('fetch:' + r.status); show(); },"
+            " () => { out.push('fetch:failed'); show(); });"
+            "function show() { document.getElementById('probe').textContent = out.join(' '); }"
+            "</script>"
+        )
+    with open(notes.path, "w") as f:
+        f.write(
+            f"# Notes {seed}\n\n| key | value |\n|---|---|\n| seed | {seed} |\n\n"
+            "```\ncode block\n```\n\n<script>window.mdPwned = true</script>\n\n"
+            '<img src="x" onerror="window.mdPwned = true">\n\n'
+            "[a link](https://example.invalid/docs)\n"
+        )
+
+
+@dsl.component
+def tables(rows: int, data: dsl.Output[dsl.Dataset], folder: dsl.Output[dsl.Dataset]) -> None:
+    """A CSV dataset of ``rows`` rows and a directory dataset of three files."""
+    import os
+
+    with open(data.path, "w") as f:
+        f.write("id,name,score,ok\n")
+        for i in range(rows):
+            f.write(f"{i},row-{i},{i / 4},{'true' if i % 2 else 'false'}\n")
+    os.makedirs(os.path.join(folder.path, "part"), exist_ok=True)
+    for name in ("a.txt", "b.txt", "part/c.txt"):
+        with open(os.path.join(folder.path, name), "w") as f:
+            f.write(name)
+
+
+@dsl.pipeline(name="ui-viewers")
+def viewers(seed: int = 1, rows: int = 150, lr: float = 0.1) -> None:
+    """Every kind of artifact the viewers show: metrics, classification, HTML, Markdown,
+    a CSV dataset and a directory."""
+    evaluate(seed=seed)
+    report(seed=seed)
+    tables(rows=rows)

@@ -5,6 +5,7 @@ import { useEffect, useState } from "react";
 import { Link, NavLink, Navigate, Route, Routes } from "react-router";
 import { api, UI_API, type Session } from "./api/client";
 import { Login } from "./Login";
+import { Compare } from "./pages/Compare";
 import { Experiments } from "./pages/Experiments";
 import { RunDetails } from "./pages/RunDetails";
 import { RunList } from "./pages/RunList";
@@ -104,6 +105,7 @@ export function App() {
             <Route path="/" element={<Navigate to="/runs" replace />} />
             <Route path="/runs" element={<RunList />} />
             <Route path="/runs/:runId" element={<RunDetails />} />
+            <Route path="/compare" element={<Compare />} />
             <Route path="/experiments" element={<Experiments />} />
             <Route path="/experiments/*" element={<NotYet title="Experiment" />} />
             <Route path="/pipelines/*" element={<NotYet title="Pipelines" />} />

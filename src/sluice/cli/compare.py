@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
@@ -10,94 +9,53 @@ from rich.table import Table
 from rich.text import Text
 
 from sluice.cli.artifacts import print_wide
-from sluice.cli.common import cli_errors, is_artifact, make_console, value_json, value_text
+from sluice.cli.common import cli_errors, is_artifact, make_console
 from sluice.errors import UserInputError
+from sluice.service.compare import (
+    SECTIONS,
+    ComparedArtifact,
+    ComparedRun,
+    ComparedTask,
+    section_values,
+    value_text,
+)
+from sluice.service.compare import compare_runs as service_compare
 
 if TYPE_CHECKING:
     from sluice.client.models import Run
 
-# The sections of a comparison, in the order they are printed.
-SECTIONS = ("parameters", "metrics", "outputs")
-_METRICS = "system.Metrics"
-_CLASSIFICATION = "system.ClassificationMetrics"
 _MISSING = "-"
 _DIFFERS_STYLE = "bold yellow"
 
 
-def _artifacts_in(value: Any) -> Iterator[Any]:
-    # A Collected output holds a list of artifacts; a plain output holds one.
+def _compared(value: Any) -> Any:
+    # dsl artifacts (duck-typed) as the service's ComparedArtifact; lists recurse.
     if is_artifact(value):
-        yield value
-    elif isinstance(value, list | tuple):
-        for item in value:
-            yield from _artifacts_in(item)
+        return ComparedArtifact(
+            uri=str(value.uri),
+            schema_title=str(value.schema_title),
+            metadata=dict(value.metadata or {}),
+            name=str(getattr(value, "name", "") or ""),
+        )
+    if isinstance(value, list | tuple):
+        return [_compared(item) for item in value]
+    return value
 
 
-def _scalar(value: Any) -> bool:
-    return value is None or isinstance(value, str | int | float | bool)
-
-
-def run_metrics(run: Run) -> dict[str, Any]:
-    """Every metric the run's tasks logged, keyed ``<task path>.<metric>``.
-
-    The metadata values of ``system.Metrics`` artifacts, and the scalar values of
-    ``system.ClassificationMetrics`` ones (their matrices and curves are not compared).
-    A task with several metrics outputs keys them ``<task path>.<output>.<metric>``.
-    """
-    metrics: dict[str, Any] = {}
-    for task in run.tasks:
-        found = [
-            (output, artifact)
-            for output, value in sorted(task.outputs.items())
-            for artifact in _artifacts_in(value)
-            if artifact.schema_title in (_METRICS, _CLASSIFICATION)
-        ]
-        outputs = {output for output, _ in found}
-        for output, artifact in found:
-            prefix = task.path if len(outputs) == 1 else f"{task.path}.{output}"
-            for name, value in (artifact.metadata or {}).items():
-                if artifact.schema_title == _CLASSIFICATION and not _scalar(value):
-                    continue
-                metrics[f"{prefix}.{name}"] = value
-    return metrics
-
-
-def _section_values(run: Run, section: str) -> dict[str, Any]:
-    if section == "parameters":
-        return dict(run.arguments)
-    if section == "metrics":
-        return run_metrics(run)
-    return dict(run.outputs)
-
-
-def compare_runs(runs: list[Run]) -> dict[str, Any]:
-    """The comparison as JSON-ready data.
-
-    ``{"runs": [{id, name, pipeline_name, state}], "<section>": {name: {"values": [...],
-    "differs": bool}}}`` for each of ``parameters``, ``metrics`` and ``outputs``; a value a
-    run does not have is ``null``, and counts as a difference. Artifacts are compared by uri.
-    """
-    data: dict[str, Any] = {
-        "runs": [
-            {"id": r.id, "name": r.name, "pipeline_name": r.pipeline_name, "state": r.state}
-            for r in runs
-        ]
-    }
-    for section in SECTIONS:
-        per_run = [_section_values(run, section) for run in runs]
-        names = sorted({name for values in per_run for name in values})
-        rows: dict[str, Any] = {}
-        for name in names:
-            present = [name in values for values in per_run]
-            # value_text gives artifacts as their uri and parameters as JSON text: two
-            # runs agree on a value when they print the same.
-            texts = {value_text(values[name]) for values in per_run if name in values}
-            rows[name] = {
-                "values": [value_json(values.get(name)) for values in per_run],
-                "differs": not all(present) or len(texts) > 1,
-            }
-        data[section] = rows
-    return data
+def compared(run: Run) -> ComparedRun:
+    """A client run view as the comparison (sluice.service.compare) takes it."""
+    return ComparedRun(
+        id=run.id,
+        name=run.name,
+        pipeline_name=run.pipeline_name,
+        state=run.state,
+        arguments=dict(run.arguments),
+        outputs={k: _compared(v) for k, v in run.outputs.items()},
+        tasks=[
+            ComparedTask(task.path, {k: _compared(v) for k, v in task.outputs.items()})
+            for task in run.tasks
+        ],
+    )
 
 
 def _cell(name: str, values: dict[str, Any]) -> str:
@@ -121,8 +79,8 @@ def compare_command(
 
     if len(runs) < 2:
         raise UserInputError("compare needs at least two runs, e.g. `sluice compare RUN1 RUN2`")
-    found = [get_run(r) for r in runs]
-    data = compare_runs(found)
+    found = [compared(get_run(r)) for r in runs]
+    data = service_compare(found)
     if as_json:
         from sluice.cli.graph_render import dumps
 
@@ -136,7 +94,7 @@ def compare_command(
         table.add_column(run.name, overflow="fold")
     for section in SECTIONS:
         rows = data[section]
-        per_run = [_section_values(run, section) for run in found]
+        per_run = [section_values(run, section) for run in found]
         table.add_row("", Text(section.capitalize(), style="bold underline"))
         if not rows:
             table.add_row("", Text(f"  (no {section})", style="dim"))

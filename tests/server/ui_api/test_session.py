@@ -83,3 +83,13 @@ def test_without_a_token_everyone_is_authenticated(api_server: RunningServer) ->
         "authenticated": True,
     }
     assert httpx.post(f"{api_server.url}{UI}/session", json={"token": "x"}).status_code == 200
+
+
+@pytest.mark.parametrize(
+    "path", ["/artifacts/1:content", "/artifacts/1:preview", "/compare?run_ids=a,b"]
+)
+def test_viewer_and_compare_calls_need_the_token(token_server: RunningServer, path: str) -> None:
+    assert httpx.get(f"{token_server.url}{UI}{path}").status_code == 401
+    headers = {"Authorization": f"Bearer {TOKEN}"}
+    # With the token the call reaches its handler: no such artifact or run here.
+    assert httpx.get(f"{token_server.url}{UI}{path}", headers=headers).status_code == 404

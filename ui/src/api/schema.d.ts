@@ -4,6 +4,70 @@
  */
 
 export interface paths {
+    "/apis/sluice/v1/artifacts/{artifact_id}:content": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * An artifact's bytes
+         * @description The artifact's file as a download (``Range`` requests answer 206), with the media
+         *     type its name suggests.
+         */
+        get: operations["get_artifact_content_apis_sluice_v1_artifacts__artifact_id__content_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/apis/sluice/v1/artifacts/{artifact_id}:preview": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The head of an artifact's content
+         * @description A table (CSV, TSV, JSON lines, Parquet with pyarrow), an image, text, a directory's
+         *     files, or the size of a binary file; only the head is read.
+         */
+        get: operations["get_artifact_preview_apis_sluice_v1_artifacts__artifact_id__preview_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/apis/sluice/v1/compare": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Runs side by side
+         * @description Parameters, scalar metrics and outputs of the runs with ``differs`` flags (what
+         *     ``sluice compare`` computes), and their metrics, classification, HTML and Markdown
+         *     artifacts for the viewers.
+         */
+        get: operations["get_comparison_apis_sluice_v1_compare_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/apis/sluice/v1/events": {
         parameters: {
             query?: never;
@@ -233,6 +297,57 @@ export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
         /**
+         * ArtifactPreview
+         * @description The head of an artifact's content, as a viewer shows it.
+         *
+         *     ``kind`` says which fields are filled: ``table`` (columns, column_types, rows),
+         *     ``text`` (text), ``directory`` (entries), ``image`` (load ``:content``), ``binary``
+         *     (size only: download it), ``missing`` (nothing at the uri yet).
+         */
+        ArtifactPreview: {
+            /** Artifact Id */
+            artifact_id: number;
+            /** Column Types */
+            column_types: ("number" | "boolean" | "string")[];
+            /** Columns */
+            columns: string[];
+            /** Content Type */
+            content_type: string;
+            /** Entries */
+            entries: components["schemas"]["DirectoryEntryView"][];
+            /**
+             * Kind
+             * @enum {string}
+             */
+            kind: "table" | "image" | "text" | "directory" | "binary" | "missing";
+            /** Metadata */
+            metadata: {
+                [key: string]: unknown;
+            };
+            /** Name */
+            name: string;
+            /** Note */
+            note: string | null;
+            /** Rows */
+            rows: unknown[][];
+            /** Schema Title */
+            schema_title: string;
+            /**
+             * Size
+             * @description The file's size in bytes (null for a directory).
+             */
+            size: number | null;
+            /** Text */
+            text: string | null;
+            /**
+             * Truncated
+             * @description The artifact holds more than is shown.
+             */
+            truncated: boolean;
+            /** Uri */
+            uri: string;
+        };
+        /**
          * Attempt
          * @description One attempt of a task (an execution).
          */
@@ -286,6 +401,75 @@ export interface components {
             run_name: string | null;
             /** Task Path */
             task_path: string | null;
+        };
+        /**
+         * CompareRow
+         * @description One parameter, metric or output across the runs (values in the runs' order; null
+         *     where a run lacks it).
+         */
+        CompareRow: {
+            /**
+             * Differs
+             * @description Some run lacks it, or two runs' values differ.
+             */
+            differs: boolean;
+            /** Name */
+            name: string;
+            /** Values */
+            values: unknown[];
+        };
+        /**
+         * ComparedRunView
+         * @description A run's column in a comparison.
+         */
+        ComparedRunView: {
+            /** Created At */
+            created_at: string | null;
+            /** Display Name */
+            display_name: string;
+            /** Pipeline Name */
+            pipeline_name: string;
+            /** Run Id */
+            run_id: string;
+            /** State */
+            state: string;
+        };
+        /**
+         * Comparison
+         * @description Runs side by side: what ``sluice compare`` computes, plus the viewers' artifacts.
+         */
+        Comparison: {
+            /**
+             * Artifacts
+             * @description Metrics, ClassificationMetrics, HTML and Markdown artifacts of the runs.
+             */
+            artifacts: components["schemas"]["VisualArtifactView"][];
+            /** Metrics */
+            metrics: components["schemas"]["CompareRow"][];
+            /** Outputs */
+            outputs: components["schemas"]["CompareRow"][];
+            /** Parameters */
+            parameters: components["schemas"]["CompareRow"][];
+            /** Runs */
+            runs: components["schemas"]["ComparedRunView"][];
+        };
+        /**
+         * DirectoryEntryView
+         * @description A file or directory inside a directory artifact.
+         */
+        DirectoryEntryView: {
+            /** Is Dir */
+            is_dir: boolean;
+            /**
+             * Path
+             * @description Relative to the artifact's directory, '/'-separated.
+             */
+            path: string;
+            /**
+             * Size
+             * @description Bytes; null for a directory.
+             */
+            size: number | null;
         };
         /**
          * GraphEdge
@@ -634,6 +818,35 @@ export interface components {
             /** Error Type */
             type: string;
         };
+        /**
+         * VisualArtifactView
+         * @description An artifact a viewer shows; the same ``key`` in two runs lines them up.
+         */
+        VisualArtifactView: {
+            /** Artifact Id */
+            artifact_id: number | null;
+            /**
+             * Key
+             * @description <task path>.<output name>
+             */
+            key: string;
+            /** Metadata */
+            metadata: {
+                [key: string]: unknown;
+            };
+            /** Name */
+            name: string;
+            /** Output */
+            output: string;
+            /** Run Id */
+            run_id: string;
+            /** Schema Title */
+            schema_title: string;
+            /** Task Path */
+            task_path: string;
+            /** Uri */
+            uri: string;
+        };
     };
     responses: never;
     parameters: never;
@@ -643,6 +856,112 @@ export interface components {
 }
 export type $defs = Record<string, never>;
 export interface operations {
+    get_artifact_content_apis_sluice_v1_artifacts__artifact_id__content_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The artifact's id. */
+                artifact_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/octet-stream": unknown;
+                };
+            };
+            /** @description A range */
+            206: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    get_artifact_preview_apis_sluice_v1_artifacts__artifact_id__preview_get: {
+        parameters: {
+            query?: {
+                /** @description Table rows to read at most. */
+                rows?: number;
+            };
+            header?: never;
+            path: {
+                /** @description The artifact's id. */
+                artifact_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ArtifactPreview"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    get_comparison_apis_sluice_v1_compare_get: {
+        parameters: {
+            query: {
+                /** @description Comma-separated run ids (1 to 50), in the columns' order. */
+                run_ids: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Comparison"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
     stream_events_apis_sluice_v1_events_get: {
         parameters: {
             query?: {

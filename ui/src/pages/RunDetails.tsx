@@ -12,6 +12,8 @@ import { RunGraphView } from "../graph/RunGraphView";
 import { timeline } from "../graph/timeline";
 import { PANEL_TABS, TaskPanel, type PanelTab } from "../panel/TaskPanel";
 import { StateBadge } from "../StateBadge";
+import { RunOutputs } from "../viewers/RunOutputs";
+import { CompareWithPrevious } from "./CompareLinks";
 
 export function RunDetails() {
   const { runId = "" } = useParams();
@@ -163,6 +165,8 @@ export function RunDetails() {
       <div className="run-body">
         {view === "timeline" && graph.data ? (
           <TimelineView graph={graph.data} selected={task} onSelect={onSelect} />
+        ) : view === "outputs" ? (
+          <RunOutputs runId={runId} />
         ) : view === "parameters" && run ? (
           <ParametersView run={run} />
         ) : view === "spec" ? (
@@ -199,10 +203,11 @@ function openFor(expansion: Expansion, id: string, byId: Map<string, GraphNode>)
   return formatExpansion(open);
 }
 
-type RunView = "graph" | "timeline" | "parameters" | "spec";
+type RunView = "graph" | "timeline" | "outputs" | "parameters" | "spec";
 const VIEWS: [RunView, string][] = [
   ["graph", "Graph"],
   ["timeline", "Timeline"],
+  ["outputs", "Outputs"],
   ["parameters", "Parameters"],
   ["spec", "Spec"],
 ];
@@ -323,6 +328,7 @@ function RunActions({ run }: { run: RunDetail }) {
           Retry
         </button>
       ) : null}
+      <CompareWithPrevious run={run} />
       {run.storage_state === "ARCHIVED" ? (
         <button type="button" onClick={() => void act("unarchive")}>
           Restore

@@ -5,10 +5,26 @@ import { Link } from "react-router";
 import { api, apiUrl, KFP_API, UI_API, type CacheInfo, type GraphNode, type TaskDetail } from "../api/client";
 import { duration, valueText, when } from "../format";
 import { StateBadge } from "../StateBadge";
+import { ArtifactViewer } from "../viewers/ArtifactViewer";
+import { contentUrl } from "../viewers/types";
 import { ansiSegments, splitMatches } from "./ansi";
 
-export type PanelTab = "overview" | "logs" | "cache";
-export const PANEL_TABS: readonly PanelTab[] = ["overview", "logs", "cache"];
+/** The Visualizations tab: every output artifact of the task in its viewer. */
+function TaskViewers({ task }: { task: TaskDetail }) {
+  const outputs = task.artifacts.filter((artifact) => artifact.direction === "output");
+  if (outputs.length === 0) return <p className="muted">This task has no output artifacts.</p>;
+  return (
+    <div className="viewers">
+      {outputs.map((artifact) => (
+        <ArtifactViewer key={`${artifact.output_key}-${artifact.id}`} artifact={artifact} label={artifact.output_key} />
+      ))}
+    </div>
+  );
+}
+
+export type PanelTab = "overview" | "logs" | "cache" | "viz";
+export const PANEL_TABS: readonly PanelTab[] = ["overview", "logs", "cache", "viz"];
+const TAB_TITLES: Record<PanelTab, string> = { overview: "Overview", logs: "Logs", cache: "Cache", viz: "Visualizations" };
 
 function Parameters({ title, values }: { title: string; values: Record<string, unknown> }) {
   const entries = Object.entries(values);
@@ -86,6 +102,11 @@ function Overview({ task }: { task: TaskDetail }) {
                   <td>{artifact.schema_title}</td>
                   <td>
                     <code>{artifact.uri}</code>
+                  </td>
+                  <td>
+                    <a href={contentUrl(artifact.id)} download>
+                      Download
+                    </a>
                   </td>
                 </tr>
               ))}
@@ -407,7 +428,7 @@ export function TaskPanel({
       <div role="tablist" className="tabs">
         {PANEL_TABS.map((name) => (
           <button key={name} type="button" role="tab" aria-selected={tab === name} onClick={() => onTab(name)}>
-            {name === "overview" ? "Overview" : name === "logs" ? "Logs" : "Cache"}
+            {TAB_TITLES[name]}
           </button>
         ))}
       </div>
@@ -422,6 +443,8 @@ export function TaskPanel({
           <p className="muted">Loading…</p>
         ) : tab === "logs" ? (
           <Logs task={detail.data} attempt={attempt} onAttempt={onAttempt} />
+        ) : tab === "viz" ? (
+          <TaskViewers task={detail.data} />
         ) : tab === "cache" ? (
           detail.data.kind === "container" ? <Cache task={detail.data} /> : <p className="muted">Only container tasks use the cache.</p>
         ) : (

@@ -27,6 +27,15 @@ MAX_READ_BYTES = 32 * 1024 * 1024
 
 def safe_artifact_path(uri: str, roots: list[Path]) -> Path:
     """The local file of ``uri`` if it lies inside one of ``roots``; 400/404 otherwise."""
+    resolved = resolve_in_roots(uri, roots)
+    if not resolved.is_file():
+        raise not_found("artifact file not found (it may be a directory or not yet written)")
+    return resolved
+
+
+def resolve_in_roots(uri: str, roots: list[Path]) -> Path:
+    """The local path of ``uri`` (resolved, file, directory or not there yet) if it lies
+    inside one of ``roots``; 400 otherwise."""
     try:
         local = local_path_for_uri(uri)
     except UserInputError as exc:
@@ -37,8 +46,6 @@ def safe_artifact_path(uri: str, roots: list[Path]) -> Path:
     resolved = candidate.resolve()  # follows symlinks: a link out of the root is caught below
     if not any(resolved.is_relative_to(root) for root in roots):
         raise bad_request("artifact is outside the run's artifact root")
-    if not resolved.is_file():
-        raise not_found("artifact file not found (it may be a directory or not yet written)")
     return resolved
 
 

@@ -1,0 +1,81 @@
+// One artifact in the viewer its type calls for, with its download link: Metrics as a
+// sortable table, ClassificationMetrics as a confusion matrix and ROC curve, HTML in a
+// sandboxed iframe, Markdown rendered safely, anything else as a preview of its head.
+import { useMemo } from "react";
+import { ConfusionMatrixView } from "./ConfusionMatrix";
+import { DatasetPreview, usePreview } from "./DatasetPreview";
+import { HtmlView, MarkdownView } from "./Documents";
+import { confusionMatrix, curvePoints } from "./logic";
+import { MetricsTable } from "./MetricsTable";
+import { RocChart } from "./RocChart";
+import { contentUrl, type ViewerArtifact } from "./types";
+
+/** The text of an HTML or Markdown artifact (its head: a megabyte at most). */
+export function DocumentView({ artifact, label }: { artifact: ViewerArtifact; label: string }) {
+  const preview = usePreview(artifact.id);
+  if (preview.error) {
+    return (
+      <p role="alert" className="error">
+        {preview.error.message}
+      </p>
+    );
+  }
+  if (!preview.data) return <p className="muted">Loading…</p>;
+  const text = preview.data.text ?? "";
+  return (
+    <>
+      {preview.data.truncated ? <p className="notice">Showing the first megabyte only; download the artifact for all of it.</p> : null}
+      {artifact.schema_title === "system.HTML" ? <HtmlView html={text} title={label} /> : <MarkdownView text={text} label={label} />}
+    </>
+  );
+}
+
+export function ClassificationView({ artifact, label }: { artifact: ViewerArtifact; label: string }) {
+  const matrix = useMemo(() => confusionMatrix(artifact.metadata), [artifact.metadata]);
+  // Memoized: a new curves array would draw the chart again.
+  const curves = useMemo(() => [{ label, points: curvePoints(artifact.metadata) }], [artifact.metadata, label]);
+  const points = curves[0]?.points ?? [];
+  return (
+    <div className="classification">
+      {matrix ? <ConfusionMatrixView matrix={matrix} label={`Confusion matrix ${label}`} /> : null}
+      {points.length ? <RocChart curves={curves} label={`ROC curve ${label}`} /> : null}
+      {!matrix && !points.length ? <p className="muted">No confusion matrix or curve was logged.</p> : null}
+    </div>
+  );
+}
+
+export function ArtifactViewer({ artifact, label }: { artifact: ViewerArtifact; label: string }) {
+  let body;
+  switch (artifact.schema_title) {
+    case "system.Metrics":
+      body = <MetricsTable metadata={artifact.metadata} label={`Metrics ${label}`} />;
+      break;
+    case "system.ClassificationMetrics":
+      body = <ClassificationView artifact={artifact} label={label} />;
+      break;
+    case "system.HTML":
+    case "system.Markdown":
+      body = artifact.id === null ? null : <DocumentView artifact={artifact} label={label} />;
+      break;
+    default:
+      body = artifact.id === null ? null : <DatasetPreview id={artifact.id} label={`Preview ${label}`} />;
+  }
+  const hasFile = !["system.Metrics", "system.ClassificationMetrics"].includes(artifact.schema_title);
+  return (
+    <section className="viewer" aria-label={`Artifact ${label}`}>
+      <header className="viewer-header">
+        <strong>{label}</strong> <span className="chip">{artifact.schema_title}</span>
+        <span className="spacer" />
+        {artifact.id !== null && hasFile ? (
+          <a href={contentUrl(artifact.id)} download>
+            Download
+          </a>
+        ) : null}
+      </header>
+      <p className="muted uri">
+        <code>{artifact.uri}</code>
+      </p>
+      {body}
+    </section>
+  );
+}
