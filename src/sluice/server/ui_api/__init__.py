@@ -1,16 +1,17 @@
 """The web UI's API, ``/apis/sluice/v1``: the calls the pages make beyond KFP's REST API.
 
 One router per concern over ``sluice.service`` (``session``: N0; ``runs``: N1 run
-summaries, N2 run graphs, N4 task detail; ``logs``: N5 the log stream); the shapes are in
-``shapes``. The event stream (N3) is ``sluice.server.routers.events``, under the same
-prefix. See docs/ui.md.
+summaries, N2 run graphs, N4 task detail; ``logs``: N5 the log stream; ``metadata``: N10
+artifacts, executions, contexts and N11 their lineage; ``search``: N12); the shapes are in
+``shapes`` and ``metadata_shapes``. The event stream (N3) is
+``sluice.server.routers.events``, under the same prefix. See docs/ui.md.
 """
 
 from __future__ import annotations
 
 from fastapi import APIRouter
 
-from sluice.server.ui_api import logs, runs, session
+from sluice.server.ui_api import logs, metadata, runs, search, session
 
 PREFIX = "/apis/sluice/v1"
 
@@ -18,5 +19,7 @@ router = APIRouter()
 router.include_router(session.router)
 router.include_router(logs.router)
 router.include_router(runs.router)
+router.include_router(metadata.router)
+router.include_router(search.router)
 
 __all__ = ["PREFIX", "router"]
