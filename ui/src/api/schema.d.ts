@@ -1336,7 +1336,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
-                artifact_id: number;
+                context_id: number;
             };
             cookie?: never;
         };
@@ -1441,7 +1441,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
-                artifact_id: number;
+                execution_id: number;
             };
             cookie?: never;
         };
@@ -1477,7 +1477,7 @@ export interface operations {
             };
             header?: never;
             path: {
-                artifact_id: number;
+                execution_id: number;
             };
             cookie?: never;
         };
@@ -1515,7 +1515,7 @@ export interface operations {
             };
             header?: never;
             path: {
-                artifact_id: number;
+                execution_id: number;
             };
             cookie?: never;
         };

@@ -7,7 +7,7 @@ Vertex API take); a bad one is a 400 whose message names its column.
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi import Path as PathParam
@@ -46,7 +46,11 @@ _ORDER_BY = Query(None, max_length=512, description='e.g. "create_time desc" (de
 _PAGE_SIZE = Query(50, ge=1, le=1000, description="Rows per page (at most 1000).")
 _PAGE_TOKEN = Query(None, max_length=1024, description="The next_page_token of the last page.")
 # Ids are SQL integers: a larger number is no id (and SQLite cannot bind it).
-_ID = PathParam(ge=0, le=2**63 - 1)
+# One parameter object per name: FastAPI records the name it first serves on it.
+_MAX_ID = 2**63 - 1
+ArtifactId = Annotated[int, PathParam(ge=0, le=_MAX_ID)]
+ExecutionId = Annotated[int, PathParam(ge=0, le=_MAX_ID)]
+ContextId = Annotated[int, PathParam(ge=0, le=_MAX_ID)]
 _FORMAT = Query("dot", description="dot or mermaid.")
 _DIRECTION = Query("both", description="upstream, downstream or both.")
 _HOPS = Query(
@@ -79,7 +83,7 @@ def list_artifacts(
 
 
 @router.get("/artifacts/{artifact_id:int}", summary="One artifact with its producer and consumers")
-def get_artifact(request: Request, artifact_id: int = _ID) -> ArtifactDetail:
+def get_artifact(request: Request, artifact_id: ArtifactId) -> ArtifactDetail:
     """The artifact, the executions that put it out (a cache hit re-outputs it) and those
     that took it in."""
     service = _service(request)
@@ -116,7 +120,7 @@ def list_executions(
 
 
 @router.get("/executions/{execution_id:int}", summary="One execution with its inputs and outputs")
-def get_execution(request: Request, execution_id: int = _ID) -> ExecutionDetail:
+def get_execution(request: Request, execution_id: ExecutionId) -> ExecutionDetail:
     """The execution and the artifacts it took in and put out, with the events' names."""
     service = _service(request)
     entry = service.get_execution(execution_id)
@@ -150,7 +154,7 @@ def list_contexts(
 
 
 @router.get("/contexts/{context_id:int}", summary="One context with its artifacts and executions")
-def get_context(request: Request, context_id: int = _ID) -> ContextDetail:
+def get_context(request: Request, context_id: ContextId) -> ContextDetail:
     """The context, the artifacts attributed to it and the executions associated with it."""
     service = _service(request)
     row = service.get_context(context_id)
@@ -202,7 +206,7 @@ def _export(graph: LineageGraphView, output: ExportFormat) -> PlainTextResponse:
 @router.get("/artifacts/{artifact_id:int}/lineage", summary="An artifact's lineage subgraph")
 def get_artifact_lineage(
     request: Request,
-    artifact_id: int = _ID,
+    artifact_id: ArtifactId,
     direction: Direction = _DIRECTION,
     max_hops: int | None = _HOPS,
 ) -> LineageGraphView:
@@ -214,7 +218,7 @@ def get_artifact_lineage(
 @router.get("/executions/{execution_id:int}/lineage", summary="An execution's lineage subgraph")
 def get_execution_lineage(
     request: Request,
-    execution_id: int = _ID,
+    execution_id: ExecutionId,
     direction: Direction = _DIRECTION,
     max_hops: int | None = _HOPS,
 ) -> LineageGraphView:
@@ -229,7 +233,7 @@ def get_execution_lineage(
 )
 def export_artifact_lineage(
     request: Request,
-    artifact_id: int = _ID,
+    artifact_id: ArtifactId,
     format: ExportFormat = _FORMAT,
     direction: Direction = _DIRECTION,
     max_hops: int | None = _HOPS,
@@ -245,7 +249,7 @@ def export_artifact_lineage(
 )
 def export_execution_lineage(
     request: Request,
-    execution_id: int = _ID,
+    execution_id: ExecutionId,
     format: ExportFormat = _FORMAT,
     direction: Direction = _DIRECTION,
     max_hops: int | None = _HOPS,
