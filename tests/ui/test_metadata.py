@@ -11,8 +11,8 @@ import httpx
 import pytest
 from playwright.sync_api import Page, expect
 from tests.ui.conftest import BrowserLog, UiServer
-from tests.ui.meta_pipelines import meta_train
-from tests.ui.pipelines import compile_to
+from tests.ui.meta_pipelines import model_id as meta_model_id
+from tests.ui.meta_pipelines import trained_runs
 
 pytestmark = pytest.mark.filterwarnings("ignore::FutureWarning")
 
@@ -23,25 +23,11 @@ MODELS = 'schema_title="system.Model" AND metadata.accuracy.number_value>0.5'
 @pytest.fixture(scope="module")
 def trained(ui_server: UiServer) -> dict[str, str]:
     """Two train runs: accuracy 0.9 (``good``) and 0.3 (``bad``)."""
-    package = compile_to(meta_train, str(ui_server.folder / "meta-train.yaml"))
-    runs = {}
-    for name, accuracy in (("good", 0.9), ("bad", 0.3)):
-        run = ui_server.client.create_run_from_pipeline_package(
-            package, arguments={"accuracy": accuracy}, run_name=f"meta-{name}", enable_caching=False
-        )
-        runs[name] = str(run.run_id)
-    for run_id in runs.values():
-        assert ui_server.wait_run(run_id) == "SUCCEEDED"
-    return runs
+    return trained_runs(ui_server)
 
 
 def model_id(ui_server: UiServer, run_id: str) -> int:
-    """The id of the Model a train run made (through the UI's API)."""
-    page = httpx.get(
-        f"{ui_server.url}{UI}/artifacts",
-        params={"filter": f'schema_title="system.Model" AND run_id="{run_id}"'},
-    ).json()
-    return int(page["artifacts"][0]["id"])
+    return meta_model_id(ui_server.url, run_id)
 
 
 def test_artifact_filter_facets_and_metadata_columns(

@@ -5,7 +5,7 @@
 // Mermaid of the root's walk, rendered by the server as `sluice lineage` renders them.
 import { useQuery } from "@tanstack/react-query";
 import { Background, Controls, Handle, Position, ReactFlow, useReactFlow, type Edge, type Node, type NodeProps } from "@xyflow/react";
-import { useEffect, useMemo, useState } from "react";
+import { useEffect, useMemo, useRef, useState } from "react";
 import { Link, useNavigate, useSearchParams } from "react-router";
 import { api, apiUrl, UI_API } from "../api/client";
 import type { LineageGraphView } from "../pages/metadataApi";
@@ -15,6 +15,7 @@ import { layout, merge, parseDirection, shortDirection, toJson, type Direction, 
 interface NodeData extends Record<string, unknown> {
   node: LineageNode;
   root: boolean;
+  onRecentre: (key: string) => void;
 }
 
 function LineageNodeView({ data, selected }: NodeProps<Node<NodeData>>) {
@@ -25,6 +26,10 @@ function LineageNodeView({ data, selected }: NodeProps<Node<NodeData>>) {
       data-testid={`lineage-${node.key}`}
       data-kind={node.kind}
       title={`${node.title} (${node.subtitle})`}
+      onDoubleClick={(event) => {
+        event.stopPropagation();
+        data.onRecentre(node.key);
+      }}
     >
       <Handle type="target" position={Position.Left} />
       <div className="title">{node.title}</div>
@@ -88,18 +93,6 @@ export function LineageExplorer() {
   });
   const shown = useMemo(() => merge(...(base.data ? [base.data] : []), ...extra), [base.data, extra]);
   const placed = useMemo(() => layout(shown), [shown]);
-  const nodes: Node<NodeData>[] = placed.nodes.map((node) => ({
-    id: node.key,
-    type: "lineage",
-    position: { x: node.x, y: node.y },
-    selected: node.key === selected,
-    draggable: false,
-    connectable: false,
-    data: { node, root: node.key === root },
-  }));
-  const edges: Edge[] = placed.edges.map((edge) => ({ id: edge.id, source: edge.source, target: edge.target, label: edge.label, className: "lineage-edge" }));
-  const shape = placed.nodes.map((node) => node.key).join("|");
-
   const change = (changes: Record<string, string | null>) => {
     const next = new URLSearchParams(params);
     for (const [name, value] of Object.entries(changes)) {
@@ -115,6 +108,29 @@ export function LineageExplorer() {
     if (hopsText) next.set("hops", hopsText);
     void navigate(`/lineage?${next.toString()}`);
   };
+  // Stable node objects: React Flow re-measures (and briefly hides) a node whose object is
+  // new, so a click that only changes the selection must not rebuild them (the second click
+  // of a double click would land on the pane). Selection is React Flow's own.
+  const recentreRef = useRef(recentre);
+  recentreRef.current = recentre;
+  const nodes: Node<NodeData>[] = useMemo(
+    () =>
+      placed.nodes.map((node) => ({
+        id: node.key,
+        type: "lineage",
+        position: { x: node.x, y: node.y },
+        draggable: false,
+        connectable: false,
+        data: { node, root: node.key === root, onRecentre: (key: string) => recentreRef.current(key) },
+      })),
+    [placed, root],
+  );
+  const edges: Edge[] = useMemo(
+    () => placed.edges.map((edge) => ({ id: edge.id, source: edge.source, target: edge.target, label: edge.label, className: "lineage-edge" })),
+    [placed],
+  );
+  const shape = placed.nodes.map((node) => node.key).join("|");
+
   const expand = async (key: string, side: Direction) => {
     try {
       setExpandError(null);
@@ -183,7 +199,6 @@ export function LineageExplorer() {
             edges={edges}
             nodeTypes={NODE_TYPES}
             onNodeClick={(_, node) => setSelected(node.id)}
-            onNodeDoubleClick={(_, node) => recentre(node.id)}
             zoomOnDoubleClick={false}
             fitView
             minZoom={0.1}
