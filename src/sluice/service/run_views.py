@@ -11,9 +11,10 @@ from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from sluice.errors import MetadataNotFoundError, NotFoundError, RunNotFoundError
+from sluice.errors import MetadataNotFoundError, RunNotFoundError
 from sluice.service.cache import CacheExplanation, explain_task
 from sluice.service.experiments import ExperimentService
+from sluice.service.listing import ListQuery, Predicate
 from sluice.service.metadata import MetadataService
 from sluice.service.tasks import TaskService
 from sluice.store.history import HistoryRepository
@@ -74,15 +75,15 @@ class RunViewService:
         return {run_id: Counter(by_state) for run_id, by_state in counts.items()}
 
     def experiments(self, ids: Iterable[str]) -> dict[str, ExperimentRow]:
-        """The experiments with these ids (those that exist), by id."""
-        found: dict[str, ExperimentRow] = {}
-        service = ExperimentService(self.store)
-        for experiment_id in set(ids):
-            try:
-                found[experiment_id] = service.get(experiment_id)
-            except NotFoundError:  # a run whose experiment was deleted shows none
-                continue
-        return found
+        """The experiments with these ids (those that exist: a run whose experiment was
+        deleted shows none), by id, in one list query for a whole page of runs."""
+        wanted = sorted(set(ids))
+        if not wanted:
+            return {}
+        query = ListQuery(
+            predicates=[Predicate("id", "IN", wanted, is_list=True)], limit=len(wanted)
+        )
+        return {row.id: row for row in ExperimentService(self.store).list(query).rows}
 
     def details(self, run_id: str) -> RunDetails:
         """A run with its tasks, their attempts and its state history.
