@@ -36,5 +36,6 @@ describe("metadata columns", () => {
     expect(metadataColumns(rows)).toEqual(["accuracy", "framework"]);
     expect(cell(0.912345)).toBe("0.9123");
     expect(cell(3)).toBe("3");
+    expect(cell(0.9)).toBe("0.9");
   });
 });

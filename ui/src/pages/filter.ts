@@ -63,7 +63,7 @@ export function metadataColumns(rows: readonly { metadata: Record<string, unknow
 /** A metadata value as a short cell. */
 export function cell(value: unknown): string {
   if (value === undefined || value === null) return "";
-  if (typeof value === "number") return Number.isInteger(value) ? String(value) : value.toPrecision(4);
+  if (typeof value === "number") return Number.isInteger(value) ? String(value) : String(Number(value.toPrecision(4)));
   if (typeof value === "string") return value.length > 40 ? `${value.slice(0, 39)}…` : value;
   return JSON.stringify(value);
 }
