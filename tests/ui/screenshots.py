@@ -20,6 +20,7 @@ import kfp
 from playwright.sync_api import sync_playwright
 from tests.server.server_process import ServerProcess
 from tests.ui.conftest import chromium_path
+from tests.ui.meta_pipelines import meta_train, model_id
 from tests.ui.pipelines import compile_to, failing, showcase
 
 OUT = Path(__file__).resolve().parents[2] / "docs" / "images"
@@ -57,12 +58,18 @@ def main() -> int:
         failed = client.create_run_from_pipeline_package(
             compile_to(failing, str(folder / "failing.yaml")), run_name="broken-features"
         ).run_id
-        for run_id in [*runs, failed]:
+        trained = client.create_run_from_pipeline_package(
+            compile_to(meta_train, str(folder / "train.yaml")), run_name="train-model"
+        ).run_id
+        for run_id in [*runs, failed, trained]:
             _wait(server, run_id)
+        model = model_id(server.url, trained)
         pages = {
             "runs": "/runs",
             "graph": f"/runs/{runs[0]}?expand=all&task=exit-handler-1/for-loop-3[1]/inner/square",
             "failed": f"/runs/{failed}",
+            "artifacts": "/artifacts?filter=metadata.accuracy.number_value%3E0.5",
+            "lineage": f"/lineage?artifact={model}&dir=both",
         }
         with sync_playwright() as playwright:
             browser = playwright.chromium.launch(executable_path=browser_path)

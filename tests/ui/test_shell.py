@@ -83,8 +83,8 @@ def test_keyboard_help_and_list_focus(ui_server: UiServer, page: Page) -> None:
     expect(page).to_have_url(f"{ui_server.url}/runs/{run_id}")
     page.goto("/runs")
     expect(rows.nth(1)).to_be_visible()
-    page.keyboard.press("/")
-    expect(page.get_by_role("searchbox", name="Filter by name")).to_be_focused()
+    page.keyboard.press("/")  # the search palette (tests/ui/test_palette.py)
+    expect(page.get_by_role("dialog", name="Search").get_by_role("combobox")).to_be_focused()
 
 
 def test_the_links_kfp_client_prints_open_the_run(ui_server: UiServer, page: Page) -> None:

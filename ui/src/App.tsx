@@ -6,6 +6,10 @@ import { Link, NavLink, Navigate, Route, Routes } from "react-router";
 import { api, UI_API, type Session } from "./api/client";
 import { Login } from "./Login";
 import { Compare } from "./pages/Compare";
+import { LineageExplorer } from "./lineage/LineageExplorer";
+import { Palette } from "./palette/Palette";
+import { ArtifactDetails, ArtifactList } from "./pages/Artifacts";
+import { ExecutionDetails, ExecutionList } from "./pages/Executions";
 import { Experiments } from "./pages/Experiments";
 import { RunDetails } from "./pages/RunDetails";
 import { RunList } from "./pages/RunList";
@@ -21,9 +25,10 @@ const NAV = [
 ];
 
 const SHORTCUTS: [string, string][] = [
-  ["/", "Focus the run filter"],
+  ["/ or Ctrl-K", "Search runs, pipelines, experiments, artifacts; actions"],
   ["j / k", "Next / previous run in the list"],
   ["Enter", "Open the focused run"],
+  ["x", "Select the focused run (for bulk actions and Compare)"],
   ["Esc", "Close the side panel or this dialog"],
   ["?", "Show these shortcuts"],
 ];
@@ -44,6 +49,7 @@ function NotYet({ title }: { title: string }) {
 export function App() {
   const [theme, toggleTheme] = useTheme();
   const [help, setHelp] = useState(false);
+  const [palette, setPalette] = useState(false);
   const client = useQueryClient();
   const session = useQuery({ queryKey: ["session"], queryFn: () => api<Session>(`${UI_API}/session`), staleTime: Infinity });
 
@@ -56,8 +62,17 @@ export function App() {
   useEffect(() => {
     const onKey = (event: KeyboardEvent) => {
       if (event.key === "Escape") setHelp(false);
+      if ((event.ctrlKey || event.metaKey) && event.key.toLowerCase() === "k") {
+        event.preventDefault();
+        setPalette((open) => !open);
+        return;
+      }
       if (isTyping(event.target) || event.ctrlKey || event.metaKey || event.altKey) return;
       if (event.key === "?") setHelp((open) => !open);
+      if (event.key === "/") {
+        event.preventDefault();
+        setPalette(true);
+      }
     };
     window.addEventListener("keydown", onKey);
     return () => window.removeEventListener("keydown", onKey);
@@ -78,6 +93,9 @@ export function App() {
           Sluice
         </Link>
         <span className="spacer" />
+        <button type="button" className="ghost" onClick={() => setPalette(true)} aria-label="Search" title="Search ( / or Ctrl-K )">
+          Search <kbd>/</kbd>
+        </button>
         <button type="button" className="ghost" onClick={() => setHelp(true)} aria-label="Keyboard shortcuts">
           ?
         </button>
@@ -110,12 +128,16 @@ export function App() {
             <Route path="/experiments/*" element={<NotYet title="Experiment" />} />
             <Route path="/pipelines/*" element={<NotYet title="Pipelines" />} />
             <Route path="/recurring/*" element={<NotYet title="Recurring runs" />} />
-            <Route path="/artifacts/*" element={<NotYet title="Artifacts" />} />
-            <Route path="/executions/*" element={<NotYet title="Executions" />} />
+            <Route path="/artifacts" element={<ArtifactList />} />
+            <Route path="/artifacts/:artifactId" element={<ArtifactDetails />} />
+            <Route path="/executions" element={<ExecutionList />} />
+            <Route path="/executions/:executionId" element={<ExecutionDetails />} />
+            <Route path="/lineage" element={<LineageExplorer />} />
             <Route path="*" element={<NotYet title="Not found" />} />
           </Routes>
         )}
       </main>
+      {palette && !needsLogin ? <Palette onClose={() => setPalette(false)} onToggleTheme={toggleTheme} /> : null}
       {help ? (
         <div className="overlay" onClick={() => setHelp(false)}>
           <div role="dialog" aria-modal="true" aria-label="Keyboard shortcuts" className="dialog" onClick={(event) => event.stopPropagation()}>

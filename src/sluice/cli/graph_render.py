@@ -15,6 +15,7 @@ from rich.text import Text
 from rich.tree import Tree
 
 from sluice.cli.summary import STATE_STYLES
+from sluice.service import lineage_export
 
 if TYPE_CHECKING:
     from sluice.metadata import Artifact, Event, Execution, LineageGraph
@@ -119,22 +120,6 @@ def lineage_json(
         "executions": [execution_dict(e, names.get(e.run_id or "")) for e in graph.executions],
         "events": [event_dict(e) for e in graph.events],
     }
-
-
-# -- labels ---------------------------------------------------------------------------------
-
-
-def artifact_label(artifact: Artifact) -> str:
-    """``name #id (schema_title)``: how an artifact is named in every rendering."""
-    return f"{artifact.display_name or artifact.name} #{artifact.id} ({artifact.schema_title})"
-
-
-def execution_label(execution: Execution) -> str:
-    """``component #id [STATE] task path``: how an execution is named in graphs."""
-    label = f"{execution.component} #{execution.id} [{execution.state}]"
-    if execution.task_path and execution.task_path != execution.component:
-        label += f" {execution.task_path}"
-    return label
 
 
 # -- tree -----------------------------------------------------------------------------------
@@ -251,77 +236,17 @@ def _grow(
             _grow(leaf, artifact.id, index, names, upstream=upstream, seen=seen)
 
 
-# -- Graphviz DOT ---------------------------------------------------------------------------
-
-
-_DOT_ARTIFACT_STYLE = '"rounded,filled", fillcolor="#eef4ff"'
-_DOT_ROOT_STYLE = '"rounded,filled,bold", fillcolor="#fff3c4"'
-
-
-def _dot_quote(text: str) -> str:
-    # DOT quoted strings: backslash and double quote are escaped; newlines become \n.
-    escaped = text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
-    return f'"{escaped}"'
+# -- Graphviz DOT and Mermaid (shared with the web UI: sluice.service.lineage_export) ------
 
 
 def to_dot(graph: LineageGraph, root: Artifact) -> str:
     """The lineage as a Graphviz ``digraph``: artifacts as boxes, executions as ellipses."""
-    lines = [
-        "digraph lineage {",
-        "  rankdir=LR;",
-        '  node [fontname="Helvetica", fontsize=10];',
-        '  edge [fontname="Helvetica", fontsize=9];',
-    ]
-    for artifact in graph.artifacts:
-        style = _DOT_ROOT_STYLE if artifact.id == root.id else _DOT_ARTIFACT_STYLE
-        label = f"{artifact_label(artifact)}\n{artifact.uri}"
-        lines.append(f"  a{artifact.id} [shape=box, style={style}, label={_dot_quote(label)}];")
-    for execution in graph.executions:
-        label = execution_label(execution)
-        lines.append(f"  e{execution.id} [shape=ellipse, label={_dot_quote(label)}];")
-    for event in _drawable(graph):
-        source, target = _edge(event)
-        lines.append(f"  {source} -> {target} [label={_dot_quote(event.name)}];")
-    lines.append("}")
-    return "\n".join(lines) + "\n"
-
-
-def _drawable(graph: LineageGraph) -> list[Event]:
-    """The events whose two ends are both in the graph (``--max-hops`` may cut one off)."""
-    artifacts = {a.id for a in graph.artifacts}
-    executions = {e.id for e in graph.executions}
-    return [e for e in graph.events if e.artifact_id in artifacts and e.execution_id in executions]
-
-
-def _edge(event: Event) -> tuple[str, str]:
-    # Edges follow the data: an input flows into its execution, an output out of it.
-    artifact, execution = f"a{event.artifact_id}", f"e{event.execution_id}"
-    return (artifact, execution) if event.type == "INPUT" else (execution, artifact)
-
-
-# -- Mermaid --------------------------------------------------------------------------------
-
-
-def _mermaid_quote(text: str) -> str:
-    # Inside a quoted Mermaid label only the double quote needs an entity.
-    return '"' + text.replace('"', "#quot;").replace("\n", "<br/>") + '"'
+    return lineage_export.to_dot(graph, f"a{root.id}")
 
 
 def to_mermaid(graph: LineageGraph, root: Artifact) -> str:
     """The lineage as a Mermaid ``graph LR``: artifacts as stadiums, executions as boxes."""
-    lines = ["graph LR"]
-    for artifact in graph.artifacts:
-        label = f"{artifact_label(artifact)}\n{artifact.uri}"
-        lines.append(f"  a{artifact.id}([{_mermaid_quote(label)}])")
-    for execution in graph.executions:
-        lines.append(f"  e{execution.id}[{_mermaid_quote(execution_label(execution))}]")
-    for event in _drawable(graph):
-        source, target = _edge(event)
-        label = f"|{_mermaid_quote(event.name)}|" if event.name else ""
-        lines.append(f"  {source} -->{label} {target}")
-    lines.append("  classDef root stroke-width:3px,fill:#fff3c4")
-    lines.append(f"  class a{root.id} root")
-    return "\n".join(lines) + "\n"
+    return lineage_export.to_mermaid(graph, f"a{root.id}")
 
 
 def dumps(data: Any) -> str:

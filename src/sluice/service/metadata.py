@@ -192,6 +192,46 @@ class MetadataService:
         """The lineage subgraph around ``artifact_ids`` (see ``store.lineage_subgraph``)."""
         return lineage(self.store, artifact_ids, direction=direction, max_hops=max_hops)
 
+    def execution_lineage(
+        self,
+        execution_id: int,
+        *,
+        direction: str = "both",
+        max_hops: int | None = None,
+    ) -> LineageRows:
+        """The lineage subgraph around one execution: upstream from the artifacts it took
+        in, downstream from those it put out, with its own events. A hop is an edge, so
+        ``max_hops=1`` is the execution with its inputs and outputs.
+
+        Raises:
+            MetadataNotFoundError: no such execution.
+            InvalidQueryError: an unknown direction or a negative ``max_hops``.
+        """
+        entry = self.get_execution(execution_id)
+        # The same checks as an artifact's walk, before anything is read.
+        lineage(self.store, [], direction=direction, max_hops=max_hops)
+        own = [
+            event
+            for event in self.events_of_execution(execution_id)
+            if max_hops != 0
+            and direction in ("both", "upstream" if event.type == "INPUT" else "downstream")
+        ]
+        further = None if max_hops is None else max(max_hops - 1, 0)
+        parts = [LineageRows([], [entry], own)]
+        for side, event_type in (("upstream", "INPUT"), ("downstream", "OUTPUT")):
+            seeds = [event.artifact_id for event in own if event.type == event_type]
+            if seeds:
+                parts.append(lineage(self.store, seeds, direction=side, max_hops=further))
+        return _union(parts)
+
+    def filter_fields(self, kind: Literal["artifacts", "executions", "contexts"]) -> list[str]:
+        """The field names a filter over ``kind`` may use (for autocomplete)."""
+        return queries.filter_fields(kind)
+
+    def facets(self, kind: Literal["artifacts", "executions", "contexts"]) -> dict[str, int]:
+        """Counts by type (artifacts, contexts) or by state (executions)."""
+        return queries.facet_counts(self.store, kind)
+
     def set_artifact_digest(self, artifact_id: int, digest: str | None) -> None:
         """Record (or clear) an artifact's content digest."""
         queries.set_artifact_digest(self.store, artifact_id, digest)
@@ -214,3 +254,15 @@ class MetadataService:
         digest = sha256_of(path)
         self.set_artifact_digest(artifact_id, digest)
         return digest
+
+
+def _union(parts: Sequence[LineageRows]) -> LineageRows:
+    """The union of lineage subgraphs, each list ordered by id."""
+    artifacts = {row.id: row for part in parts for row in part.artifacts}
+    executions = {entry.row.id: entry for part in parts for entry in part.executions}
+    events = {event.id: event for part in parts for event in part.events}
+    return LineageRows(
+        artifacts=[artifacts[key] for key in sorted(artifacts)],
+        executions=[executions[key] for key in sorted(executions)],
+        events=[events[key] for key in sorted(events)],
+    )

@@ -11,9 +11,10 @@ from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from sluice.errors import MetadataNotFoundError, NotFoundError, RunNotFoundError
+from sluice.errors import MetadataNotFoundError, RunNotFoundError
 from sluice.service.cache import CacheExplanation, explain_task
 from sluice.service.experiments import ExperimentService
+from sluice.service.listing import ListQuery, Predicate
 from sluice.service.metadata import MetadataService
 from sluice.service.tasks import TaskService
 from sluice.store.history import HistoryRepository
@@ -69,26 +70,20 @@ class RunViewService:
 
     def task_counts(self, run_ids: Iterable[str]) -> dict[str, Counter[str]]:
         """For each run, how many of its tasks are in each state (containers and importers
-        only: a DAG task's state repeats its children's)."""
-        counts: dict[str, Counter[str]] = {}
-        for run_id in run_ids:
-            counts[run_id] = Counter(
-                task.state
-                for task in self.store.tasks_of_run(run_id)
-                if task.kind in ("container", "importer")
-            )
-        return counts
+        only: a DAG task's state repeats its children's), in one query for all of them."""
+        counts = self.store.task_state_counts(list(dict.fromkeys(run_ids)))
+        return {run_id: Counter(by_state) for run_id, by_state in counts.items()}
 
     def experiments(self, ids: Iterable[str]) -> dict[str, ExperimentRow]:
-        """The experiments with these ids (those that exist), by id."""
-        found: dict[str, ExperimentRow] = {}
-        service = ExperimentService(self.store)
-        for experiment_id in set(ids):
-            try:
-                found[experiment_id] = service.get(experiment_id)
-            except NotFoundError:  # a run whose experiment was deleted shows none
-                continue
-        return found
+        """The experiments with these ids (those that exist: a run whose experiment was
+        deleted shows none), by id, in one list query for a whole page of runs."""
+        wanted = sorted(set(ids))
+        if not wanted:
+            return {}
+        query = ListQuery(
+            predicates=[Predicate("id", "IN", wanted, is_list=True)], limit=len(wanted)
+        )
+        return {row.id: row for row in ExperimentService(self.store).list(query).rows}
 
     def details(self, run_id: str) -> RunDetails:
         """A run with its tasks, their attempts and its state history.

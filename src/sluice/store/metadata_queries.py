@@ -13,7 +13,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any, Generic, Literal, NamedTuple, TypeVar
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 
 from sluice.errors import AlreadyExistsError, InvalidQueryError
 from sluice.store.filters import (
@@ -350,3 +350,37 @@ def create_context(
         row = session.get(ContextRow, context_id)
         assert row is not None
         return row
+
+
+# -- what the metadata pages offer: filter fields and facets -----------------------------------
+
+TARGETS: dict[str, FilterTarget] = {
+    "artifacts": ARTIFACTS,
+    "executions": EXECUTIONS,
+    "contexts": CONTEXTS,
+}
+
+
+def filter_fields(kind: str) -> list[str]:
+    """The names a ``filter`` over ``kind`` (artifacts, executions, contexts) may use:
+    plain fields, then each JSON prefix as ``prefix.`` (it takes ``<key>.number_value``...)
+    and ``in_context(`` where contexts link the kind."""
+    target = TARGETS[kind]
+    names = sorted([*target.fields, *target.relations])
+    names += [f"{prefix}." for prefix in sorted(target.json_fields)]
+    if target.context_link is not None:
+        names.append("in_context(")
+    return names
+
+
+def facet_counts(store: Store, kind: str) -> dict[str, int]:
+    """How many of ``kind`` there are of each type (artifacts, contexts: ``schema_title``)
+    or in each state (executions): one grouped query, for the pages' facets."""
+    column = {
+        "artifacts": ArtifactRow.schema_title,
+        "executions": ExecutionRow.state,
+        "contexts": ContextRow.type,
+    }[kind]
+    with store.session() as session:
+        rows = session.execute(select(column, func.count()).group_by(column)).all()
+    return {str(value): int(count) for value, count in sorted(rows)}

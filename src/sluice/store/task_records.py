@@ -9,7 +9,7 @@ from __future__ import annotations
 from contextlib import AbstractContextManager
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from sluice.states import TaskState
@@ -120,6 +120,23 @@ class TaskRecords:
                 .order_by(TaskRow.created_at, TaskRow.path)
             )
             return list(session.scalars(query).all())
+
+    def task_state_counts(self, run_ids: list[str]) -> dict[str, dict[str, int]]:
+        """For each of these runs, how many of its container and importer tasks are in
+        each state: one grouped query for a whole page of runs, not one per run (a DAG
+        task's state repeats its children's, so it is not counted)."""
+        counts: dict[str, dict[str, int]] = {run_id: {} for run_id in run_ids}
+        if not run_ids:
+            return counts
+        with self.session() as session:
+            query = (
+                select(TaskRow.run_id, TaskRow.state, func.count())
+                .where(TaskRow.run_id.in_(run_ids), TaskRow.kind.in_(("container", "importer")))
+                .group_by(TaskRow.run_id, TaskRow.state)
+            )
+            for run_id, state, count in session.execute(query).all():
+                counts[run_id][state] = int(count)
+        return counts
 
     def state_history(self, run_id: str, task_id: str | None = None) -> list[StateTransitionRow]:
         """State changes of a run (``task_id=None``: the run's own) in order."""

@@ -1,5 +1,7 @@
 """N0: the session cookie, with a token and without one."""
 
+import json
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -93,3 +95,21 @@ def test_viewer_and_compare_calls_need_the_token(token_server: RunningServer, pa
     headers = {"Authorization": f"Bearer {TOKEN}"}
     # With the token the call reaches its handler: no such artifact or run here.
     assert httpx.get(f"{token_server.url}{UI}{path}", headers=headers).status_code == 404
+
+
+def test_every_ui_call_but_the_session_needs_the_token(token_server: RunningServer) -> None:
+    # Every GET of /apis/sluice/v1 in the UI's OpenAPI document (ui/openapi.json, kept
+    # fresh by test_openapi_types.py; ids filled in with 1): a 401
+    # without the token, never an answer, whatever the call.
+    document = json.loads((Path(__file__).parents[3] / "ui" / "openapi.json").read_text())
+    paths = [
+        path
+        for path, operations in document["paths"].items()
+        if path.startswith(UI) and "get" in operations and path != f"{UI}/session"
+    ]
+    assert {f"{UI}/artifacts", f"{UI}/executions/{{execution_id}}/lineage", f"{UI}/search"} <= set(
+        paths
+    )
+    for path in paths:
+        url = re.sub(r"\{[^}]+\}", "1", path)
+        assert httpx.get(f"{token_server.url}{url}").status_code == 401, path

@@ -4,6 +4,89 @@
  */
 
 export interface paths {
+    "/apis/sluice/v1/artifacts": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Artifacts, filtered and paged
+         * @description One page of artifacts (newest first unless ``order_by`` says otherwise), with the
+         *     filter's field names and the count of each artifact type.
+         */
+        get: operations["list_artifacts_apis_sluice_v1_artifacts_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/apis/sluice/v1/artifacts/{artifact_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * One artifact with its producer and consumers
+         * @description The artifact, the executions that put it out (a cache hit re-outputs it) and those
+         *     that took it in.
+         */
+        get: operations["get_artifact_apis_sluice_v1_artifacts__artifact_id__get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/apis/sluice/v1/artifacts/{artifact_id}/lineage": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * An artifact's lineage subgraph
+         * @description What the artifact was made from (upstream) and what was made from it (downstream),
+         *     hop by hop over INPUT and OUTPUT events (``sluice lineage``).
+         */
+        get: operations["get_artifact_lineage_apis_sluice_v1_artifacts__artifact_id__lineage_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/apis/sluice/v1/artifacts/{artifact_id}/lineage:export": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * An artifact's lineage as Graphviz DOT or Mermaid
+         * @description The same graph as ``sluice lineage --format dot|mermaid`` prints.
+         */
+        get: operations["export_artifact_lineage_apis_sluice_v1_artifacts__artifact_id__lineage_export_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/apis/sluice/v1/artifacts/{artifact_id}:content": {
         parameters: {
             query?: never;
@@ -68,6 +151,46 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/apis/sluice/v1/contexts": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Contexts (pipelines, runs, experiments), filtered and paged
+         * @description One page of contexts, with the filter's field names and the count of each type.
+         */
+        get: operations["list_contexts_apis_sluice_v1_contexts_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/apis/sluice/v1/contexts/{context_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * One context with its artifacts and executions
+         * @description The context, the artifacts attributed to it and the executions associated with it.
+         */
+        get: operations["get_context_apis_sluice_v1_contexts__context_id__get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/apis/sluice/v1/events": {
         parameters: {
             query?: never;
@@ -85,6 +208,87 @@ export interface paths {
          *     A `: keepalive` comment comes after 15 s without an event.
          */
         get: operations["stream_events_apis_sluice_v1_events_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/apis/sluice/v1/executions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Executions, filtered and paged
+         * @description One page of executions (attempts and cache hits), with the filter's field names and
+         *     the count in each state.
+         */
+        get: operations["list_executions_apis_sluice_v1_executions_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/apis/sluice/v1/executions/{execution_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * One execution with its inputs and outputs
+         * @description The execution and the artifacts it took in and put out, with the events' names.
+         */
+        get: operations["get_execution_apis_sluice_v1_executions__execution_id__get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/apis/sluice/v1/executions/{execution_id}/lineage": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * An execution's lineage subgraph
+         * @description Upstream from the artifacts the execution took in, downstream from those it put out.
+         */
+        get: operations["get_execution_lineage_apis_sluice_v1_executions__execution_id__lineage_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/apis/sluice/v1/executions/{execution_id}/lineage:export": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * An execution's lineage as Graphviz DOT or Mermaid
+         * @description An execution's lineage as DOT or Mermaid text.
+         */
+        get: operations["export_execution_lineage_apis_sluice_v1_executions__execution_id__lineage_export_get"];
         put?: never;
         post?: never;
         delete?: never;
@@ -263,6 +467,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/apis/sluice/v1/search": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Runs, pipelines, experiments and artifacts by name or id
+         * @description Exact id matches first, then names that start with ``q``, then names that contain it.
+         */
+        get: operations["search_apis_sluice_v1_search_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/apis/sluice/v1/session": {
         parameters: {
             query?: never;
@@ -296,6 +520,41 @@ export interface paths {
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
+        /**
+         * ArtifactDetail
+         * @description An artifact with the execution that produced it and those that read it.
+         */
+        ArtifactDetail: {
+            artifact: components["schemas"]["ArtifactView"];
+            /** Consumers */
+            consumers: components["schemas"]["ExecutionView"][];
+            /** Events */
+            events: components["schemas"]["EventView"][];
+            /** Producers */
+            producers: components["schemas"]["ExecutionView"][];
+        };
+        /**
+         * ArtifactPage
+         * @description One page of artifacts.
+         */
+        ArtifactPage: {
+            /** Artifacts */
+            artifacts: components["schemas"]["ArtifactView"][];
+            /**
+             * Facets
+             * @description How many there are of each type (artifacts, contexts) or state (executions).
+             */
+            facets: {
+                [key: string]: number;
+            };
+            /**
+             * Filter Fields
+             * @description Names a filter may use (a name ending in '.' takes '<key>.number_value' and the like; 'in_context(' takes a quoted context name).
+             */
+            filter_fields: string[];
+            /** Next Page Token */
+            next_page_token: string | null;
+        };
         /**
          * ArtifactPreview
          * @description The head of an artifact's content, as a viewer shows it.
@@ -344,6 +603,42 @@ export interface components {
              * @description The artifact holds more than is shown.
              */
             truncated: boolean;
+            /** Uri */
+            uri: string;
+        };
+        /**
+         * ArtifactView
+         * @description An artifact as the metadata pages show it.
+         */
+        ArtifactView: {
+            /** Created At */
+            created_at: string | null;
+            /** Description */
+            description: string | null;
+            /** Digest */
+            digest: string | null;
+            /** Display Name */
+            display_name: string;
+            /** Id */
+            id: number;
+            /** Metadata */
+            metadata: {
+                [key: string]: unknown;
+            };
+            /** Name */
+            name: string;
+            /** Producer Task Id */
+            producer_task_id: string | null;
+            /** Run Id */
+            run_id: string | null;
+            /** Schema Title */
+            schema_title: string;
+            /** Schema Version */
+            schema_version: string;
+            /** State */
+            state: string;
+            /** Updated At */
+            updated_at: string | null;
             /** Uri */
             uri: string;
         };
@@ -454,6 +749,61 @@ export interface components {
             runs: components["schemas"]["ComparedRunView"][];
         };
         /**
+         * ContextDetail
+         * @description A context with its artifacts and executions.
+         */
+        ContextDetail: {
+            /** Artifacts */
+            artifacts: components["schemas"]["ArtifactView"][];
+            context: components["schemas"]["ContextView"];
+            /** Executions */
+            executions: components["schemas"]["ExecutionView"][];
+        };
+        /**
+         * ContextPage
+         * @description One page of contexts.
+         */
+        ContextPage: {
+            /** Contexts */
+            contexts: components["schemas"]["ContextView"][];
+            /**
+             * Facets
+             * @description How many there are of each type (artifacts, contexts) or state (executions).
+             */
+            facets: {
+                [key: string]: number;
+            };
+            /**
+             * Filter Fields
+             * @description Names a filter may use (a name ending in '.' takes '<key>.number_value' and the like; 'in_context(' takes a quoted context name).
+             */
+            filter_fields: string[];
+            /** Next Page Token */
+            next_page_token: string | null;
+        };
+        /**
+         * ContextView
+         * @description A context (a pipeline, run or experiment) as the metadata pages show it.
+         */
+        ContextView: {
+            /** Created At */
+            created_at: string | null;
+            /** Description */
+            description: string | null;
+            /** Display Name */
+            display_name: string;
+            /** Id */
+            id: number;
+            /** Name */
+            name: string;
+            /** Properties */
+            properties: {
+                [key: string]: unknown;
+            };
+            /** Schema Title */
+            schema_title: string;
+        };
+        /**
          * DirectoryEntryView
          * @description A file or directory inside a directory artifact.
          */
@@ -470,6 +820,108 @@ export interface components {
              * @description Bytes; null for a directory.
              */
             size: number | null;
+        };
+        /**
+         * EventView
+         * @description An artifact going into (INPUT) or coming out of (OUTPUT) an execution.
+         */
+        EventView: {
+            /** Artifact Id */
+            artifact_id: number;
+            /** Execution Id */
+            execution_id: number;
+            /**
+             * Name
+             * @description The input or output name the task gives the artifact.
+             */
+            name: string;
+            /** Position */
+            position: number;
+            /**
+             * Type
+             * @enum {string}
+             */
+            type: "INPUT" | "OUTPUT";
+        };
+        /**
+         * ExecutionDetail
+         * @description An execution with the artifacts it took in and put out.
+         */
+        ExecutionDetail: {
+            /** Events */
+            events: components["schemas"]["EventView"][];
+            execution: components["schemas"]["ExecutionView"];
+            /** Inputs */
+            inputs: components["schemas"]["ArtifactView"][];
+            /** Outputs */
+            outputs: components["schemas"]["ArtifactView"][];
+        };
+        /**
+         * ExecutionPage
+         * @description One page of executions.
+         */
+        ExecutionPage: {
+            /** Executions */
+            executions: components["schemas"]["ExecutionView"][];
+            /**
+             * Facets
+             * @description How many there are of each type (artifacts, contexts) or state (executions).
+             */
+            facets: {
+                [key: string]: number;
+            };
+            /**
+             * Filter Fields
+             * @description Names a filter may use (a name ending in '.' takes '<key>.number_value' and the like; 'in_context(' takes a quoted context name).
+             */
+            filter_fields: string[];
+            /** Next Page Token */
+            next_page_token: string | null;
+        };
+        /**
+         * ExecutionView
+         * @description An execution (one attempt of a task, or a cache hit) as the metadata pages show it.
+         */
+        ExecutionView: {
+            /** Attempt */
+            attempt: number;
+            /** Cached Execution Id */
+            cached_execution_id: number | null;
+            /** Component */
+            component: string;
+            /** Error */
+            error: string | null;
+            /** Exit Code */
+            exit_code: number | null;
+            /** Fingerprint */
+            fingerprint: string | null;
+            /** Finished At */
+            finished_at: string | null;
+            /** Id */
+            id: number;
+            /** Input Parameters */
+            input_parameters: {
+                [key: string]: unknown;
+            };
+            /** Output Parameters */
+            output_parameters: {
+                [key: string]: unknown;
+            };
+            /** Run Id */
+            run_id: string | null;
+            /** Schema Title */
+            schema_title: string;
+            /** Started At */
+            started_at: string | null;
+            /** State */
+            state: string;
+            /** Task Id */
+            task_id: string | null;
+            /**
+             * Task Path
+             * @description The task's path in its run, e.g. for-1[0]/train.
+             */
+            task_path: string | null;
         };
         /**
          * GraphEdge
@@ -541,6 +993,28 @@ export interface components {
         HTTPValidationError: {
             /** Detail */
             detail?: components["schemas"]["ValidationError"][];
+        };
+        /**
+         * LineageGraphView
+         * @description A lineage subgraph as Vertex's ``LineageSubgraph``, each list ordered by id;
+         *     ``root`` is the node it was walked from (``a<id>`` or ``e<id>``).
+         */
+        LineageGraphView: {
+            /** Artifacts */
+            artifacts: components["schemas"]["ArtifactView"][];
+            /**
+             * Direction
+             * @enum {string}
+             */
+            direction: "upstream" | "downstream" | "both";
+            /** Events */
+            events: components["schemas"]["EventView"][];
+            /** Executions */
+            executions: components["schemas"]["ExecutionView"][];
+            /** Max Hops */
+            max_hops: number | null;
+            /** Root */
+            root: string;
         };
         /**
          * RunDetail
@@ -681,6 +1155,39 @@ export interface components {
             runs: components["schemas"]["RunSummary"][];
             /** Total Size */
             total_size: number;
+        };
+        /**
+         * SearchHit
+         * @description One hit of the search palette: what it is, its id and name, and the UI page.
+         */
+        SearchHit: {
+            /**
+             * Detail
+             * @description A second line: state, type or description.
+             */
+            detail: string | null;
+            /** Id */
+            id: string;
+            /**
+             * Kind
+             * @enum {string}
+             */
+            kind: "run" | "pipeline" | "experiment" | "artifact";
+            /** Name */
+            name: string;
+            /**
+             * Url
+             * @description The UI route of its page, e.g. /runs/<id>.
+             */
+            url: string;
+        };
+        /**
+         * SearchResult
+         * @description Search hits, best first (an exact id first, then names that start with the query).
+         */
+        SearchResult: {
+            /** Hits */
+            hits: components["schemas"]["SearchHit"][];
         };
         /**
          * Session
@@ -856,6 +1363,149 @@ export interface components {
 }
 export type $defs = Record<string, never>;
 export interface operations {
+    list_artifacts_apis_sluice_v1_artifacts_get: {
+        parameters: {
+            query?: {
+                /** @description AIP-160, e.g. schema_title="system.Model" AND metadata.accuracy.number_value>0.5 (docs/metadata.md). */
+                filter?: string | null;
+                /** @description e.g. "create_time desc" (default). */
+                order_by?: string | null;
+                /** @description Rows per page (at most 1000). */
+                page_size?: number;
+                /** @description The next_page_token of the last page. */
+                page_token?: string | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ArtifactPage"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    get_artifact_apis_sluice_v1_artifacts__artifact_id__get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                artifact_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ArtifactDetail"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    get_artifact_lineage_apis_sluice_v1_artifacts__artifact_id__lineage_get: {
+        parameters: {
+            query?: {
+                /** @description upstream, downstream or both. */
+                direction?: "upstream" | "downstream" | "both";
+                /** @description Edges to follow (artifact→execution is one); unset: all. */
+                max_hops?: number | null;
+            };
+            header?: never;
+            path: {
+                artifact_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["LineageGraphView"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    export_artifact_lineage_apis_sluice_v1_artifacts__artifact_id__lineage_export_get: {
+        parameters: {
+            query?: {
+                /** @description dot or mermaid. */
+                format?: "dot" | "mermaid";
+                /** @description upstream, downstream or both. */
+                direction?: "upstream" | "downstream" | "both";
+                /** @description Edges to follow (artifact→execution is one); unset: all. */
+                max_hops?: number | null;
+            };
+            header?: never;
+            path: {
+                artifact_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/plain": string;
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
     get_artifact_content_apis_sluice_v1_artifacts__artifact_id__content_get: {
         parameters: {
             query?: never;
@@ -962,6 +1612,75 @@ export interface operations {
             };
         };
     };
+    list_contexts_apis_sluice_v1_contexts_get: {
+        parameters: {
+            query?: {
+                /** @description AIP-160, e.g. schema_title="system.Model" AND metadata.accuracy.number_value>0.5 (docs/metadata.md). */
+                filter?: string | null;
+                /** @description e.g. "create_time desc" (default). */
+                order_by?: string | null;
+                /** @description Rows per page (at most 1000). */
+                page_size?: number;
+                /** @description The next_page_token of the last page. */
+                page_token?: string | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ContextPage"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    get_context_apis_sluice_v1_contexts__context_id__get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                context_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ContextDetail"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
     stream_events_apis_sluice_v1_events_get: {
         parameters: {
             query?: {
@@ -985,6 +1704,149 @@ export interface operations {
                 };
                 content: {
                     "text/event-stream": string;
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    list_executions_apis_sluice_v1_executions_get: {
+        parameters: {
+            query?: {
+                /** @description AIP-160, e.g. schema_title="system.Model" AND metadata.accuracy.number_value>0.5 (docs/metadata.md). */
+                filter?: string | null;
+                /** @description e.g. "create_time desc" (default). */
+                order_by?: string | null;
+                /** @description Rows per page (at most 1000). */
+                page_size?: number;
+                /** @description The next_page_token of the last page. */
+                page_token?: string | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ExecutionPage"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    get_execution_apis_sluice_v1_executions__execution_id__get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                execution_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ExecutionDetail"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    get_execution_lineage_apis_sluice_v1_executions__execution_id__lineage_get: {
+        parameters: {
+            query?: {
+                /** @description upstream, downstream or both. */
+                direction?: "upstream" | "downstream" | "both";
+                /** @description Edges to follow (artifact→execution is one); unset: all. */
+                max_hops?: number | null;
+            };
+            header?: never;
+            path: {
+                execution_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["LineageGraphView"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    export_execution_lineage_apis_sluice_v1_executions__execution_id__lineage_export_get: {
+        parameters: {
+            query?: {
+                /** @description dot or mermaid. */
+                format?: "dot" | "mermaid";
+                /** @description upstream, downstream or both. */
+                direction?: "upstream" | "downstream" | "both";
+                /** @description Edges to follow (artifact→execution is one); unset: all. */
+                max_hops?: number | null;
+            };
+            header?: never;
+            path: {
+                execution_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/plain": string;
                 };
             };
             /** @description Validation Error */
@@ -1260,6 +2122,40 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["TaskDetail"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    search_apis_sluice_v1_search_get: {
+        parameters: {
+            query: {
+                /** @description An id or part of a name. */
+                q: string;
+                /** @description At most this many hits. */
+                limit?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SearchResult"];
                 };
             };
             /** @description Validation Error */

@@ -6,6 +6,8 @@ import { api, UI_API, type RunSummary, type RunSummaryPage } from "../api/client
 import { throttle, useEvents } from "../api/events";
 import { duration, RUN_STATES, when } from "../format";
 import { StateBadge } from "../StateBadge";
+import { setSelectedRuns, toggleSelectedRun, useSelectedRuns } from "../palette/selection";
+import { BulkActions } from "./BulkActions";
 import { useExperiments } from "./Experiments";
 
 const PROGRESS_STATES = ["SUCCEEDED", "CACHED", "RUNNING", "FAILED", "SKIPPED", "CANCELED", "PENDING"];
@@ -57,6 +59,8 @@ export function RunList() {
   });
 
   const rows: RunSummary[] = runs.data?.runs ?? [];
+  const selected = useSelectedRuns();
+  const allSelected = rows.length > 0 && rows.every((run) => selected.includes(run.run_id));
   const update = (changes: Record<string, string>) => {
     const next = new URLSearchParams(params);
     for (const [name, value] of Object.entries(changes)) {
@@ -71,9 +75,8 @@ export function RunList() {
     const onKey = (event: KeyboardEvent) => {
       const typing = event.target instanceof HTMLElement && ["INPUT", "SELECT", "TEXTAREA"].includes(event.target.tagName);
       if (typing || event.ctrlKey || event.metaKey || event.altKey) return;
-      if (event.key === "/") {
-        event.preventDefault();
-        filterRef.current?.focus();
+      if (event.key === "x" && rows[focus]) {
+        toggleSelectedRun(rows[focus].run_id);
       } else if (event.key === "j") {
         setFocus((index) => Math.min(index + 1, Math.max(rows.length - 1, 0)));
       } else if (event.key === "k") {
@@ -126,7 +129,7 @@ export function RunList() {
             ref={filterRef}
             type="search"
             aria-label="Filter by name"
-            placeholder="Filter by name  ( / )"
+            placeholder="Filter by name"
             value={draft}
             onChange={(event) => setDraft(event.target.value)}
           />
@@ -149,9 +152,22 @@ export function RunList() {
           {runs.error.message}
         </p>
       ) : null}
+      <BulkActions rows={rows} archived={archived} />
       <table className="grid" aria-label="Runs">
         <thead>
           <tr>
+            <th>
+              <input
+                type="checkbox"
+                aria-label="Select all runs on this page"
+                checked={allSelected}
+                onChange={() =>
+                  setSelectedRuns(
+                    allSelected ? selected.filter((id) => !rows.some((run) => run.run_id === id)) : [...selected, ...rows.map((run) => run.run_id)],
+                  )
+                }
+              />
+            </th>
             <th>State</th>
             <th>Name</th>
             <th>Pipeline</th>
@@ -172,6 +188,9 @@ export function RunList() {
               className={index === focus ? "focused" : ""}
               onFocus={() => setFocus(index)}
             >
+              <td>
+                <input type="checkbox" aria-label={`Select ${run.display_name}`} checked={selected.includes(run.run_id)} onChange={() => toggleSelectedRun(run.run_id)} />
+              </td>
               <td>
                 <StateBadge state={run.state} />
               </td>

@@ -1,0 +1,195 @@
+// Artifacts: the filtered list (AIP-160 filter in the URL, type facets, metadata columns)
+// and one artifact's page (metadata, producing task, consumers, download, lineage).
+import { keepPreviousData, useQuery } from "@tanstack/react-query";
+import { Link, useParams, useSearchParams } from "react-router";
+import { api, apiUrl, UI_API } from "../api/client";
+import { when } from "../format";
+import { StateBadge } from "../StateBadge";
+import { cell, metadataColumns } from "./filter";
+import { Facets, MetadataFilter } from "./MetadataFilter";
+import type { ArtifactDetail, ArtifactPage, ExecutionView } from "./metadataApi";
+import "./metadata.css";
+
+/** The run page with this execution's task selected. */
+export function taskLink(execution: ExecutionView): string | null {
+  if (!execution.run_id) return null;
+  const task = execution.task_path ? `?task=${encodeURIComponent(execution.task_path)}` : "";
+  return `/runs/${execution.run_id}${task}`;
+}
+
+/** Paging state in the URL: `page` is the token of the shown page, `prev` the tokens before it. */
+export function usePaging(): { token: string; next: (token: string) => void; first: () => void } {
+  const [params, setParams] = useSearchParams();
+  const token = params.get("page") ?? "";
+  return {
+    token,
+    next: (value) => {
+      const nextParams = new URLSearchParams(params);
+      nextParams.set("page", value);
+      setParams(nextParams);
+    },
+    first: () => {
+      const nextParams = new URLSearchParams(params);
+      nextParams.delete("page");
+      setParams(nextParams);
+    },
+  };
+}
+
+export function useFilterParam(): [string, (filter: string) => void] {
+  const [params, setParams] = useSearchParams();
+  const filter = params.get("filter") ?? "";
+  const apply = (value: string) => {
+    const next = new URLSearchParams(params);
+    if (value) next.set("filter", value);
+    else next.delete("filter");
+    next.delete("page");
+    setParams(next);
+  };
+  return [filter, apply];
+}
+
+export function ArtifactList() {
+  const [filter, apply] = useFilterParam();
+  const paging = usePaging();
+  const page = useQuery({
+    queryKey: ["artifacts", filter, paging.token],
+    queryFn: () => api<ArtifactPage>(`${UI_API}/artifacts`, {}, { filter, page_token: paging.token, page_size: 50 }),
+    placeholderData: keepPreviousData,
+    retry: false,
+  });
+  const rows = page.error ? [] : (page.data?.artifacts ?? []);
+  const columns = metadataColumns(rows);
+  return (
+    <section className="page">
+      <h1>Artifacts</h1>
+      <MetadataFilter label="Artifact filter" value={filter} fields={page.data?.filter_fields ?? []} onApply={apply} />
+      <Facets label="Artifact types" field="schema_title" facets={page.data?.facets ?? {}} filter={filter} onApply={apply} />
+      {page.error ? (
+        <p role="alert" className="error">
+          {page.error.message}
+        </p>
+      ) : null}
+      <table className="grid" aria-label="Artifacts">
+        <thead>
+          <tr>
+            <th>Name</th>
+            <th>Type</th>
+            {columns.map((key) => (
+              <th key={key}>{key}</th>
+            ))}
+            <th>Run</th>
+            <th>Created</th>
+            <th>URI</th>
+          </tr>
+        </thead>
+        <tbody>
+          {rows.map((artifact) => (
+            <tr key={artifact.id} data-artifact-id={artifact.id}>
+              <td>
+                <Link to={`/artifacts/${artifact.id}`}>{artifact.display_name}</Link> <span className="muted">#{artifact.id}</span>
+              </td>
+              <td>{artifact.schema_title}</td>
+              {columns.map((key) => (
+                <td key={key}>{cell(artifact.metadata[key])}</td>
+              ))}
+              <td>{artifact.run_id ? <Link to={`/runs/${artifact.run_id}`}>{artifact.run_id.slice(0, 8)}</Link> : ""}</td>
+              <td>{when(artifact.created_at)}</td>
+              <td className="muted">{artifact.uri}</td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+      {page.data && !page.error && rows.length === 0 ? <p className="muted">No artifacts match.</p> : null}
+      <div className="toolbar">
+        {paging.token ? (
+          <button type="button" onClick={paging.first}>
+            First page
+          </button>
+        ) : null}
+        {page.data?.next_page_token && !page.error ? (
+          <button type="button" onClick={() => paging.next(page.data?.next_page_token ?? "")}>
+            Next page
+          </button>
+        ) : null}
+      </div>
+    </section>
+  );
+}
+
+export function ExecutionLinks({ label, executions }: { label: string; executions: ExecutionView[] }) {
+  return (
+    <section aria-label={label}>
+      <h2>{label}</h2>
+      {executions.length === 0 ? <p className="muted">None.</p> : null}
+      <ul>
+        {executions.map((execution) => {
+          const link = taskLink(execution);
+          return (
+            <li key={execution.id}>
+              <Link to={`/executions/${execution.id}`}>{execution.task_path ?? execution.component}</Link> <StateBadge state={execution.state} />{" "}
+              {link ? <Link to={link}>open in the run graph</Link> : null}
+            </li>
+          );
+        })}
+      </ul>
+    </section>
+  );
+}
+
+export function ArtifactDetails() {
+  const { artifactId = "" } = useParams();
+  const detail = useQuery({
+    queryKey: ["artifact", artifactId],
+    queryFn: () => api<ArtifactDetail>(`${UI_API}/artifacts/${encodeURIComponent(artifactId)}`),
+    retry: false,
+  });
+  if (detail.error)
+    return (
+      <section className="page">
+        <h1>Artifact {artifactId}</h1>
+        <p role="alert" className="error">
+          {detail.error.message}
+        </p>
+      </section>
+    );
+  const data = detail.data;
+  if (!data) return <section className="page" aria-busy="true" />;
+  const a = data.artifact;
+  return (
+    <section className="page">
+      <h1>{a.display_name}</h1>
+      <div className="toolbar">
+        <Link className="button" to={`/lineage?artifact=${a.id}`}>
+          Lineage
+        </Link>
+        <a className="button" href={apiUrl(`${UI_API}/artifacts/${a.id}:content`)} download>
+          Download
+        </a>
+        <Link to={`/artifacts?filter=${encodeURIComponent(`schema_title="${a.schema_title}"`)}`}>More {a.schema_title}</Link>
+      </div>
+      <dl className="meta-props">
+        <dt>Id</dt>
+        <dd>{a.id}</dd>
+        <dt>Type</dt>
+        <dd>
+          {a.schema_title} {a.schema_version}
+        </dd>
+        <dt>URI</dt>
+        <dd>{a.uri}</dd>
+        <dt>Run</dt>
+        <dd>{a.run_id ? <Link to={`/runs/${a.run_id}`}>{a.run_id}</Link> : "none"}</dd>
+        <dt>Digest</dt>
+        <dd>{a.digest ?? "not recorded"}</dd>
+        <dt>Created</dt>
+        <dd>{when(a.created_at)}</dd>
+      </dl>
+      <h2>Metadata</h2>
+      <pre className="meta-json" aria-label="Metadata JSON">
+        {JSON.stringify(a.metadata, null, 2)}
+      </pre>
+      <ExecutionLinks label="Produced by" executions={data.producers} />
+      <ExecutionLinks label="Consumed by" executions={data.consumers} />
+    </section>
+  );
+}
