@@ -147,6 +147,12 @@ class RunWorker:
         self._wake_event = asyncio.Event()
         self._stopping = False
         self._abandon_leftovers()
+        # The first claim before start() returns: a run a dead server left CANCELING is
+        # CANCELED by the time the server says it is ready (the loop retries on errors).
+        try:
+            self._dispatch()
+        except Exception:
+            logger.exception("could not dispatch runs")
         self._dispatcher = asyncio.create_task(self._dispatch_loop(), name="sluice-run-worker")
 
     def _abandon_leftovers(self) -> None:
@@ -309,6 +315,10 @@ class RunWorker:
             if row is not None and row.state == RunState.CANCELING.value:
                 # Asked to cancel as it started (the transition to RUNNING was refused).
                 cancel_unowned(self.store, run_id)
+                return
+            if row is not None and RunState(row.state).is_final:
+                # Canceled (through any server) between its claim and its start.
+                logger.info("run %s ended (%s) before it started here", run_id, row.state)
                 return
             logger.exception("run %s failed in the engine", run_id)
             self._ensure_final(
