@@ -118,7 +118,7 @@ class RunWorker:
         self._repo = RunRepository(store)
         self._running: dict[str, asyncio.Task[None]] = {}
         self._canceling: set[str] = set()
-        # Runs whose lease was lost: stopped here without recording anything.
+        # Runs whose lease was lost: stopped here and left RUNNING for their next holder.
         self._lost: set[str] = set()
         # Interrupted runs another process (`sluice runs resume`) was found executing.
         self._busy: set[str] = set()
@@ -263,7 +263,7 @@ class RunWorker:
         self._canceling.discard(run_id)
         if run_id in self._lost:
             self._lost.discard(run_id)
-            return  # another server may execute it now: record nothing
+            return  # another server may execute it now: leave it and its lease be
         if self._stopping:
             return  # stop() releases the leases once every run has stopped
         if canceled:

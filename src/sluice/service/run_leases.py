@@ -4,7 +4,9 @@ Several ``sluice server`` processes can share one PostgreSQL store: each server'
 claims runs with a lease (:mod:`sluice.store.leases`) and renews it every
 ``heartbeat_seconds``. A worker that cannot renew a lease (another server took the run
 over, or the database was unreachable for longer than the lease) stops executing that run
-without recording anything, since another server may be executing it by then.
+and leaves it RUNNING, as a stopping server does (the attempt whose process it killed
+ends CANCELED), since another server may be taking it over. The run's lock keeps that
+server from starting it before this one has finished writing.
 
 On SQLite the server's store lock (:func:`sluice.store.locks.lock_store_for_server`) keeps
 a second server away, so a worker there takes over any lease at once: its holder is dead.
