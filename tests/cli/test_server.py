@@ -78,3 +78,36 @@ def test_server_start_up_line_names_store_and_docs(tmp_path: Path) -> None:
         except subprocess.TimeoutExpired:
             os.killpg(proc.pid, signal.SIGKILL)
             proc.wait()
+
+
+@pytest.mark.parametrize(
+    ("args", "env", "says"),
+    [
+        (
+            ["--lease-seconds", "2", "--heartbeat-seconds", "2"],
+            {},
+            "must be shorter than the lease",
+        ),
+        ([], {"SLUICE_LEASE_SECONDS": "soon"}, "SLUICE_LEASE_SECONDS='soon' is not a number"),
+    ],
+)
+def test_a_lease_the_heartbeat_cannot_keep_is_refused_in_one_line(
+    tmp_path: Path, args: list[str], env: dict[str, str], says: str
+) -> None:
+    environment = {**os.environ, "SLUICE_HOME": str(tmp_path / "home"), **env}
+    for name in ("SLUICE_DB_URL", "SLUICE_TOKEN", "SLUICE_HEARTBEAT_SECONDS"):
+        environment.pop(name, None)
+    if "SLUICE_LEASE_SECONDS" not in env:
+        environment.pop("SLUICE_LEASE_SECONDS", None)
+    done = subprocess.run(
+        [sys.executable, "-m", "sluice", "server", "--port", "0", *args],
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 2, done.stderr
+    lines = done.stderr.splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: "), done.stderr
+    assert says in lines[0]
+    assert not (tmp_path / "home" / "sluice.db").exists()  # refused before the store opened

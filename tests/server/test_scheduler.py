@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 from collections.abc import Callable, Iterator
 from datetime import datetime, timedelta, timezone
@@ -315,3 +316,32 @@ def test_next_run_at_is_kept_as_slots_fire(store: Store, settings: Settings) -> 
     # Skipping what a paused schedule missed: the newest slot due by now.
     assert missed_until(paused, T0 + timedelta(hours=3, minutes=5)) == T0 + timedelta(hours=3)
     assert missed_until(paused, T0 + timedelta(minutes=5)) is None
+
+
+def test_two_servers_racing_for_a_slot_start_one_run(
+    store: Store, settings: Settings, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The second insert of a slot's run is refused by the database, not only by a check."""
+    rid = add_recurring(store, max_concurrency=10)
+    clock = Clock(T0 + timedelta(hours=1, seconds=1))
+    first, _ = make(store, settings, clock)
+    recorder = Recorder(store)
+
+    def late_submit(row: RecurringRunRow, slot: datetime) -> RunRow:
+        # The other server fires the slot after this one found no run for it.
+        first.tick()
+        return recorder(row, slot)
+
+    second = Scheduler(store, settings, submit=late_submit, now=clock)
+    with caplog.at_level(logging.INFO, logger="sluice.server.scheduler"):
+        second.tick()
+    assert len(recorder.calls) == 1  # it tried, and the unique index refused it
+    assert "fired by another server" in caplog.text
+    assert "scheduling failed" not in caplog.text
+    (run,) = store.list_runs()
+    assert as_utc(run.scheduled_at) == T0 + timedelta(hours=1)
+    row = recurring(store, rid)
+    assert as_utc(row.last_slot_at) == T0 + timedelta(hours=1)
+    assert row.runs_started == 1
+    second.tick()
+    assert len(store.list_runs()) == 1

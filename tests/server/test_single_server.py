@@ -1,8 +1,9 @@
-"""One server per store: a second `sluice server` is refused while the first lives.
+"""One server per SQLite store: a second `sluice server` is refused while the first lives.
 
 Real server processes: the first executes a run whose task waits; a second server on the
-same store exits 2 with one line naming the first one's pid, and so does `sluice runs
-resume` of the run. Once the first is killed with
+same SQLite store exits 2 with one line naming the first one's pid (on PostgreSQL it
+starts and shares the store: see test_multi_server.py), and `sluice runs resume` of the
+run is refused on both. Once the first is killed with
 SIGKILL its lock is gone: a new server starts, resumes the run, and records the killed
 attempt as abandoned, so no execution stays RUNNING.
 """
@@ -77,6 +78,9 @@ class _Servers:
             "SLUICE_HOME": str(home),
             "SLUICE_DB_URL": db_url,
             "PYTHONPATH": os.pathsep.join(sys.path),
+            # Short leases: on PostgreSQL a killed server's run is taken over once they expire.
+            "SLUICE_LEASE_SECONDS": "2",
+            "SLUICE_HEARTBEAT_SECONDS": "0.5",
         }
         self.env.pop("SLUICE_TOKEN", None)
         self.procs: list[subprocess.Popen[bytes]] = []
@@ -139,7 +143,7 @@ def _run(url: str, run_id: str) -> dict[str, Any]:
 
 
 @pytest.mark.slow
-def test_second_server_is_refused_and_a_killed_servers_run_is_resumed(
+def test_second_server_is_refused_on_sqlite_and_a_killed_servers_run_is_resumed(
     servers: _Servers, tmp_path: Path
 ) -> None:
     from sluice.spec.loader import load_pipeline
@@ -156,15 +160,22 @@ def test_second_server_is_refused_and_a_killed_servers_run_is_resumed(
     run_id = created.json()["run_id"]
     _wait_for(marker.exists, "the task to start")
 
-    second = subprocess.run(
-        servers.command(_free_port()), env=servers.env, capture_output=True, text=True, timeout=120
-    )
-    assert second.returncode == 2, second.stderr
-    lines = second.stderr.splitlines()
-    assert len(lines) == 1, second.stderr
-    assert lines[0].startswith(
-        f"error: another sluice server (pid {owner.pid}) is using this store"
-    )
+    if servers.env["SLUICE_DB_URL"].startswith("postgresql"):
+        servers.start()  # servers share a PostgreSQL store
+    else:
+        second = subprocess.run(
+            servers.command(_free_port()),
+            env=servers.env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        assert second.returncode == 2, second.stderr
+        lines = second.stderr.splitlines()
+        assert len(lines) == 1, second.stderr
+        assert lines[0].startswith(
+            f"error: another sluice server (pid {owner.pid}) is using this store"
+        )
     assert owner.poll() is None
 
     # The run is the server's while it executes it: a local resume is refused too.

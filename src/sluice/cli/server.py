@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Annotated, Any
 
 import typer
@@ -78,6 +79,25 @@ def server_command(
             "(default $SLUICE_RAY_ADDRESS, else $RAY_ADDRESS).",
         ),
     ] = None,
+    lease_seconds: Annotated[
+        float | None,
+        typer.Option(
+            "--lease-seconds",
+            metavar="S",
+            help="How long this server's lease on a run lasts unless renewed; on a shared "
+            "PostgreSQL another server takes a dead server's runs over once it expired "
+            "(default 15, or $SLUICE_LEASE_SECONDS).",
+        ),
+    ] = None,
+    heartbeat_seconds: Annotated[
+        float | None,
+        typer.Option(
+            "--heartbeat-seconds",
+            metavar="S",
+            help="How often the leases are renewed; shorter than the lease "
+            "(default 5, or $SLUICE_HEARTBEAT_SECONDS).",
+        ),
+    ] = None,
     emulate_gcs: Annotated[
         str | None,
         typer.Option(
@@ -103,6 +123,7 @@ def server_command(
             fg="yellow",
             err=True,
         )
+    from sluice.service.run_leases import check_lease_settings
     from sluice.service.stores import claim_store_for_server
 
     settings = Settings.from_env(db_url=db, executor=executor, ray_address=ray_address)
@@ -112,6 +133,15 @@ def server_command(
         max_concurrent_runs=max_concurrent_runs,
         emulate_gcs=emulate_gcs,
     )
+    # The flags win over the environment, which ServerConfig reads for its defaults.
+    config = dataclasses.replace(
+        config,
+        lease_seconds=config.lease_seconds if lease_seconds is None else lease_seconds,
+        heartbeat_seconds=(
+            config.heartbeat_seconds if heartbeat_seconds is None else heartbeat_seconds
+        ),
+    )
+    check_lease_settings(config.lease_seconds, config.heartbeat_seconds)
     from sluice.server.auth import configured_token
 
     if emulate_gcs is not None and port:  # port 0: announced once bound, below

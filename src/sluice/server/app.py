@@ -72,9 +72,10 @@ def create_app(config: ServerConfig, *, store_lock: HeldLock | None = None) -> F
     """The API over the store of ``config.settings``; background work starts with the app.
 
     A server executing runs (``config.background``) holds the store's server lock from
-    start to shutdown, so a second server on the same store cannot run the first one's
-    runs again. ``store_lock`` is that lock when the caller took it already (``sluice
-    server`` does, to refuse before starting uvicorn); the app releases it at shutdown.
+    start to shutdown, so a second server on the same SQLite store cannot run the first
+    one's runs again (servers on one PostgreSQL share the runs by leases instead).
+    ``store_lock`` is that lock when the caller took it already (``sluice server`` does,
+    to refuse before starting uvicorn); the app releases it at shutdown.
     """
     store = open_store(config.settings)
     state = ServerState(config=config, store=store)
@@ -89,7 +90,11 @@ def create_app(config: ServerConfig, *, store_lock: HeldLock | None = None) -> F
 
             lock = lock or lock_for_server(store)
             state.manager = RunManager(
-                store, config.settings, max_concurrent_runs=config.max_concurrent_runs
+                store,
+                config.settings,
+                max_concurrent_runs=config.max_concurrent_runs,
+                lease_seconds=config.lease_seconds,
+                heartbeat_seconds=config.heartbeat_seconds,
             )
             await state.manager.start()
             state.scheduler = Scheduler(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -10,6 +11,8 @@ from typing import TYPE_CHECKING
 from starlette.requests import Request
 
 from sluice.config import Settings
+from sluice.errors import UserInputError
+from sluice.service.run_leases import DEFAULT_HEARTBEAT_SECONDS, DEFAULT_LEASE_SECONDS
 from sluice.service.stores import Store
 from sluice.store.models import utcnow
 
@@ -18,6 +21,31 @@ if TYPE_CHECKING:
     from sluice.server.scheduler import Scheduler
 
 DEFAULT_MAX_UPLOAD_BYTES = 32 * 1024 * 1024
+
+
+def seconds_from_env(name: str, default: float) -> float:
+    """A duration in seconds from the environment variable ``name``, else ``default``.
+
+    Raises:
+        UserInputError: the variable is set to something that is not a number.
+    """
+    raw = os.environ.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        return float(raw)
+    except ValueError:
+        raise UserInputError(
+            f"{name}={raw!r} is not a number of seconds; set it to e.g. 15"
+        ) from None
+
+
+def _lease_seconds() -> float:
+    return seconds_from_env("SLUICE_LEASE_SECONDS", DEFAULT_LEASE_SECONDS)
+
+
+def _heartbeat_seconds() -> float:
+    return seconds_from_env("SLUICE_HEARTBEAT_SECONDS", DEFAULT_HEARTBEAT_SECONDS)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -40,6 +68,11 @@ class ServerConfig:
         emulate_gcs: serve the Cloud Storage JSON API over this backing store (a directory
             or fsspec URL; '' for ``$SLUICE_HOME/gcs``); None: no emulation
             (``sluice server --emulate-gcs``, :mod:`sluice.server.gcs`).
+        lease_seconds: how long the lease on a run this server executes lasts unless
+            renewed; another server on the same PostgreSQL takes the run over once it
+            expired (``--lease-seconds``, ``$SLUICE_LEASE_SECONDS``; docs/scale.md).
+        heartbeat_seconds: how often the leases are renewed (``--heartbeat-seconds``,
+            ``$SLUICE_HEARTBEAT_SECONDS``).
     """
 
     settings: Settings
@@ -51,6 +84,8 @@ class ServerConfig:
     events_heartbeat: float = 15.0
     events_poll: float = 0.5
     emulate_gcs: str | None = None
+    lease_seconds: float = field(default_factory=_lease_seconds)
+    heartbeat_seconds: float = field(default_factory=_heartbeat_seconds)
 
     @property
     def executor(self) -> str:

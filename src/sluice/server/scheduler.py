@@ -11,9 +11,13 @@ Rules (Kubeflow semantics, plus Vertex's ``max_run_count``):
   due slot *waits* (it is not skipped); it fires once a run ends.
 - ``max_run_count``: once ``runs_started`` reaches it nothing more fires. The status stays
   ENABLED (Vertex would say COMPLETED); the API shows ``runs_started``.
-- A slot never fires twice, across restarts too: ``last_slot_at`` is the newest slot handled,
-  and before submitting, the scheduler looks for a run with the same ``(recurring_run_id,
-  scheduled_at)``, so a crash between submitting and recording the slot does not repeat it.
+- A slot never fires twice, across restarts and across servers too: ``last_slot_at`` is the
+  newest slot handled, and before submitting, the scheduler looks for a run with the same
+  ``(recurring_run_id, scheduled_at)``, so a crash between submitting and recording the
+  slot does not repeat it. Several servers on one PostgreSQL each run a scheduler: the
+  database's unique index on ``(recurring_run_id, scheduled_at)`` refuses the second run
+  of a slot, and recording a slot counts it only once (``record_slot`` moves
+  ``last_slot_at`` forward only).
 - A slot whose submission fails on bad input (say the pipeline version was deleted) is
   logged and counted as handled, so a broken recurring run cannot spin; any other error is
   retried on the next pass.
@@ -32,7 +36,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sluice.config import Settings
-from sluice.errors import UserInputError
+from sluice.errors import StoreConflictError, UserInputError
 from sluice.server.cron import Trigger, parse_trigger, to_utc
 from sluice.service.recurring_runs import RecurringRunService
 from sluice.service.runs import RunService
@@ -274,6 +278,12 @@ class Scheduler:
         if existing is None:
             try:
                 self._submit(row, slot)
+                started = 1
+            except StoreConflictError:
+                if self._runs.of_slot(row.id, slot) is None:
+                    raise  # not the slot's unique index: retried on the next pass
+                # Another server fired this slot at the same moment: it is handled.
+                log.info("recurring run %s: slot %s fired by another server", row.id, slot)
                 started = 1
             except UserInputError as exc:
                 log.warning("recurring run %s could not start its %s run: %s", row.id, slot, exc)

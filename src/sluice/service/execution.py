@@ -1,12 +1,15 @@
 """Executing the server's runs: a bounded number at a time, in submission order, crash-safe.
 
 :class:`RunWorker` is what the server's worker process (:mod:`sluice.service.worker`) runs:
-it claims the store's PENDING server runs (``executed_by == "server"``) and executes them
-with :func:`sluice.engine.runner.execute_run` on its own event loop, never in the API's
-process. It keeps nothing that matters in memory: the store is the queue and the run
-locks (:mod:`sluice.store.locks`) say who executes what, so a worker killed at any moment
-is replaced by one that picks up where it was (see "Nothing is lost" in
-``docs/architecture.md``).
+it claims the store's server runs (``executed_by == "server"``) with a lease
+(:mod:`sluice.service.run_leases`) and executes them with
+:func:`sluice.engine.runner.execute_run` on its own event loop, never in the API's
+process. It keeps nothing that matters in memory: the store is the queue, the leases say
+which server executes what and the run locks (:mod:`sluice.store.locks`) keep two
+processes from executing one run, so a worker killed at any moment is replaced by one
+that picks up where it was, and on PostgreSQL another server takes over the runs of a
+server that died once their leases expire (see "Nothing is lost" in
+``docs/architecture.md`` and ``docs/scale.md``).
 
 A run ``sluice run`` or the Python API created (``executed_by == "local"``) is executed by
 that process; picking it up here too would run its tasks twice.
@@ -26,6 +29,12 @@ from sluice.engine.runner import ABANDONED_REASON, RunOptions, execute_run
 from sluice.errors import RunBusyError, UserInputError
 from sluice.executors import registry
 from sluice.executors.base import ExecutionRequest, ExecutionResult, Executor
+from sluice.service.run_leases import (
+    DEFAULT_HEARTBEAT_SECONDS,
+    DEFAULT_LEASE_SECONDS,
+    WorkerLeases,
+    new_owner_id,
+)
 from sluice.states import FINAL_RUN_STATES, RunState
 from sluice.store.locks import HeldLock, try_lock_run
 from sluice.store.repository import Store
@@ -82,6 +91,9 @@ class RunWorker:
         settings: where task working files and virtualenvs go.
         max_concurrent_runs: runs executing at once; the others wait PENDING, oldest first.
         poll_seconds: how often the store is checked without a :meth:`wake`.
+        owner: the lease owner id of this worker's server (default: a new one).
+        lease_seconds: how long a claimed run's lease lasts unless renewed.
+        heartbeat_seconds: how often the leases are renewed.
     """
 
     def __init__(
@@ -91,6 +103,9 @@ class RunWorker:
         *,
         max_concurrent_runs: int,
         poll_seconds: float = DEFAULT_POLL_SECONDS,
+        owner: str | None = None,
+        lease_seconds: float = DEFAULT_LEASE_SECONDS,
+        heartbeat_seconds: float = DEFAULT_HEARTBEAT_SECONDS,
     ) -> None:
         if max_concurrent_runs < 1:
             raise UserInputError(
@@ -103,8 +118,16 @@ class RunWorker:
         self._repo = RunRepository(store)
         self._running: dict[str, asyncio.Task[None]] = {}
         self._canceling: set[str] = set()
-        # Runs found RUNNING at start: resumed before any PENDING run is started.
-        self._recovered: list[str] = []
+        # Runs whose lease was lost: stopped here and left RUNNING for their next holder.
+        self._lost: set[str] = set()
+        # Interrupted runs another process (`sluice runs resume`) was found executing.
+        self._busy: set[str] = set()
+        self.leases = WorkerLeases(
+            store,
+            owner=owner or new_owner_id(),
+            lease_seconds=lease_seconds,
+            heartbeat_seconds=heartbeat_seconds,
+        )
         self._shared: dict[str, Executor] = {}
         self._stopping = False
         self._wake_event: asyncio.Event | None = None
@@ -116,24 +139,21 @@ class RunWorker:
         return list(self._running)
 
     async def start(self) -> None:
-        """Recover runs a dead process left behind, then start executing runs."""
+        """Close what dead processes left behind, then start claiming and executing runs.
+
+        Runs left RUNNING or CANCELING by a dead server are claimed like PENDING ones (and
+        before them) once their leases are free: see :meth:`_dispatch`.
+        """
         self._wake_event = asyncio.Event()
         self._stopping = False
-        self._recover()
-        self._dispatcher = asyncio.create_task(self._dispatch_loop(), name="sluice-run-worker")
-
-    def _recover(self) -> None:
-        # The server lock keeps other servers away, so a run still RUNNING or CANCELING now
-        # was left by a process that died, unless `sluice runs resume` is executing it
-        # (it holds the run's lock: execute_run refuses, and _execute leaves the run be).
-        for run_id, state in self._server_runs([RunState.RUNNING, RunState.CANCELING]):
-            if state is RunState.CANCELING:
-                if cancel_unowned(self.store, run_id):
-                    logger.info("run %s was being canceled when the server stopped", run_id)
-            else:
-                logger.info("resuming run %s, interrupted while RUNNING", run_id)
-                self._recovered.append(run_id)
         self._abandon_leftovers()
+        # The first claim before start() returns: a run a dead server left CANCELING is
+        # CANCELED by the time the server says it is ready (the loop retries on errors).
+        try:
+            self._dispatch()
+        except Exception:
+            logger.exception("could not dispatch runs")
+        self._dispatcher = asyncio.create_task(self._dispatch_loop(), name="sluice-run-worker")
 
     def _abandon_leftovers(self) -> None:
         """Record as abandoned the attempts left RUNNING inside runs that have ended.
@@ -161,6 +181,10 @@ class RunWorker:
         while not self._stopping:
             self._wake_event.clear()
             try:
+                self._heartbeat()
+            except Exception:
+                logger.exception("could not renew run leases")
+            try:
                 self._cancel_requested()
                 self._dispatch()
             except Exception:
@@ -169,6 +193,15 @@ class RunWorker:
                 logger.exception("could not dispatch runs")
             with contextlib.suppress(asyncio.TimeoutError):
                 await asyncio.wait_for(self._wake_event.wait(), timeout=self.poll_seconds)
+
+    def _heartbeat(self) -> None:
+        """Renew the leases of the runs executing here; stop those that were lost."""
+        for run_id in self.leases.beat(self._running):
+            task = self._running.get(run_id)
+            if task is not None and run_id not in self._lost:
+                logger.warning("run %s: lease lost; stopping it here", run_id)
+                self._lost.add(run_id)
+                task.cancel()
 
     def _cancel_requested(self) -> None:
         """Stop the runs executing here that the API moved to CANCELING."""
@@ -183,45 +216,34 @@ class RunWorker:
 
     def _dispatch(self) -> None:
         free = self.max_concurrent_runs - len(self._running)
-        while free > 0 and self._recovered:
-            run_id = self._recovered.pop(0)
-            if run_id not in self._running:
-                self._launch(run_id)
-                free -= 1
-        if free > 0:
-            free -= self._adopt_orphans(free)
         if free <= 0:
             return
-        # Runs launched but not yet RUNNING in the store are still PENDING: skip them.
-        limit = free + len(self._running)
-        for run_id, _state in self._server_runs([RunState.PENDING], limit=limit):
-            if free <= 0:
-                break
-            if run_id not in self._running:
+        # Claimed with a lease: no other server's worker starts these; interrupted runs
+        # (RUNNING or CANCELING, their last holder dead) come first.
+        for run_id, state in self.leases.claim(free, exclude=list(self._running)):
+            if state is RunState.PENDING:
                 self._launch(run_id)
-                free -= 1
+            elif state is RunState.CANCELING:
+                if cancel_unowned(self.store, run_id):
+                    logger.info("run %s was being canceled when its server stopped", run_id)
+                self.leases.release([run_id])
+            elif self._lock_free(run_id):
+                logger.info("resuming run %s, left RUNNING by a process that died", run_id)
+                self._launch(run_id)
+            else:
+                # `sluice runs resume` (or a dying worker) executes it: leave it be.
+                self.leases.release([run_id])
 
-    def _adopt_orphans(self, free: int) -> int:
-        """Resume RUNNING server runs whose executor died after this worker started.
-
-        A worker replacing one that was killed may look before the dying one's locks are
-        gone (a server killed and started again at once); such runs are found here, on a
-        later tick, once their lock is free. Returns how many were launched.
-        """
-        launched = 0
-        for run_id, _state in self._server_runs([RunState.RUNNING]):
-            if launched >= free:
-                break
-            if run_id in self._running:
-                continue
-            held = try_lock_run(self.store.engine, run_id)
-            if not isinstance(held, HeldLock):
-                continue  # `sluice runs resume` (or a dying worker) executes it
+    def _lock_free(self, run_id: str) -> bool:
+        held = try_lock_run(self.store.engine, run_id)
+        if isinstance(held, HeldLock):
             held.release()
-            logger.info("resuming run %s, left RUNNING by a process that died", run_id)
-            self._launch(run_id)
-            launched += 1
-        return launched
+            self._busy.discard(run_id)
+            return True
+        if run_id not in self._busy:  # said once, not on every tick
+            self._busy.add(run_id)
+            logger.warning("not executing run %s: %s executes it", run_id, held.describe())
+        return False
 
     def _server_runs(
         self, states: list[RunState], limit: int | None = None
@@ -239,14 +261,21 @@ class RunWorker:
         self._running.pop(run_id, None)
         canceled = run_id in self._canceling
         self._canceling.discard(run_id)
+        if run_id in self._lost:
+            self._lost.discard(run_id)
+            return  # another server may execute it now: leave it and its lease be
         if self._stopping:
-            return
+            return  # stop() releases the leases once every run has stopped
         if canceled:
             # Cancelled before execute_run began its own bookkeeping: record it here.
             try:
                 cancel_unowned(self.store, run_id)
             except Exception:
                 logger.exception("could not record run %s as canceled", run_id)
+        try:
+            self.leases.release([run_id])
+        except Exception:  # it expires on its own
+            logger.exception("could not release the lease of run %s", run_id)
         if self._wake_event is not None:
             self._wake_event.set()  # a slot is free: start the next waiting run
 
@@ -271,7 +300,7 @@ class RunWorker:
                 run_id,
                 settings=self.settings,
                 executor=self._executor_for(run_id),
-                leave_running_on_cancel=self._leave_running,
+                leave_running_on_cancel=lambda: self._stopping or run_id in self._lost,
             )
         except asyncio.CancelledError:
             raise
@@ -287,13 +316,14 @@ class RunWorker:
                 # Asked to cancel as it started (the transition to RUNNING was refused).
                 cancel_unowned(self.store, run_id)
                 return
+            if row is not None and RunState(row.state).is_final:
+                # Canceled (through any server) between its claim and its start.
+                logger.info("run %s ended (%s) before it started here", run_id, row.state)
+                return
             logger.exception("run %s failed in the engine", run_id)
             self._ensure_final(
                 run_id, RunState.FAILED, f"sluice internal error: {type(exc).__name__}: {exc}"
             )
-
-    def _leave_running(self) -> bool:
-        return self._stopping
 
     def _ensure_final(self, run_id: str, state: RunState, error: str) -> None:
         row = self.store.get_run(run_id)
@@ -308,11 +338,15 @@ class RunWorker:
             await asyncio.gather(self._dispatcher, return_exceptions=True)
             self._dispatcher = None
         tasks = list(self._running.values())
+        stopped = [run_id for run_id in self._running if run_id not in self._lost]
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
         self._running.clear()
-        self._recovered.clear()
+        self._lost.clear()
+        # Another server may resume them at once instead of waiting for the leases.
+        with contextlib.suppress(Exception):
+            self.leases.release(stopped)
         shared, self._shared = list(self._shared.values()), {}
         for executor in shared:
             with contextlib.suppress(Exception):

@@ -15,7 +15,11 @@ same store, sharing one fork worker across all its runs.
   killed outright closes the pipe: the worker sees end-of-file and stops the same way.
 * **Cancel** goes through the store: :meth:`WorkerSupervisor.terminate` moves a run the
   worker executes to CANCELING and wakes it; the worker stops the run's tasks and records
-  it CANCELED.
+  it CANCELED. A run another server's worker holds the lease of is moved to CANCELING the
+  same way: that worker sees it on its next poll.
+* **Leases**: the worker claims runs under this server's owner id
+  (:mod:`sluice.service.run_leases`), which a restarted worker keeps, so it resumes its
+  predecessor's runs at once; other servers wait for the leases to expire.
 """
 
 from __future__ import annotations
@@ -37,6 +41,13 @@ from sluice.config import Settings
 from sluice.errors import ExecutorError, RunBusyError, RunNotFoundError, UserInputError
 from sluice.service.execution import DEFAULT_POLL_SECONDS, RunWorker, cancel_unowned
 from sluice.service.gcs_bridge import install_from_environment as install_gcs_bridge
+from sluice.service.run_leases import (
+    DEFAULT_HEARTBEAT_SECONDS,
+    DEFAULT_LEASE_SECONDS,
+    WorkerLeases,
+    check_lease_settings,
+    new_owner_id,
+)
 from sluice.states import IllegalTransitionError, RunState, can_transition_run
 from sluice.store.locks import HeldLock, Owner, try_lock_run
 from sluice.store.models import RunRow
@@ -72,6 +83,8 @@ class WorkerSupervisor:
         poll_seconds: how often the worker looks at the store without a wake-up.
         log_path: where the worker's output goes (default: the server's stderr).
         stop_timeout: seconds a stopping worker gets before SIGKILL.
+        lease_seconds: how long the worker's lease on a run lasts unless renewed.
+        heartbeat_seconds: how often the worker renews its leases.
     """
 
     def __init__(
@@ -83,11 +96,24 @@ class WorkerSupervisor:
         poll_seconds: float = DEFAULT_POLL_SECONDS,
         log_path: Path | None = None,
         stop_timeout: float = 30.0,
+        lease_seconds: float = DEFAULT_LEASE_SECONDS,
+        heartbeat_seconds: float = DEFAULT_HEARTBEAT_SECONDS,
     ) -> None:
         if max_concurrent_runs < 1:
             raise UserInputError(
                 f"max concurrent runs must be at least 1, not {max_concurrent_runs}"
             )
+        check_lease_settings(lease_seconds, heartbeat_seconds)
+        self.lease_seconds = lease_seconds
+        self.heartbeat_seconds = heartbeat_seconds
+        # One id for the server's life: every worker it starts holds leases under it.
+        self.owner = new_owner_id()
+        self._leases = WorkerLeases(
+            store,
+            owner=self.owner,
+            lease_seconds=lease_seconds,
+            heartbeat_seconds=heartbeat_seconds,
+        )
         self.store = store
         self.settings = settings
         self.max_concurrent_runs = max_concurrent_runs
@@ -125,6 +151,9 @@ class WorkerSupervisor:
             *("--executor", self.settings.executor),
             *("--max-concurrent-runs", str(self.max_concurrent_runs)),
             *("--poll-seconds", str(self.poll_seconds)),
+            *("--owner", self.owner),
+            *("--lease-seconds", str(self.lease_seconds)),
+            *("--heartbeat-seconds", str(self.heartbeat_seconds)),
             *("--wake-fd", str(wake_fd), "--ready-fd", str(ready_fd)),
         ]
 
@@ -291,13 +320,18 @@ class WorkerSupervisor:
                 # Nobody executes it (PENDING, or left by a dead process): cancel it here.
                 if cancel_unowned(self.store, row.id):
                     return self._get(row.id)
-            elif owner_known(held) and not self._is_worker(held):
+            elif (
+                owner_known(held)
+                and not self._is_worker(held)
+                and not self._leases.held_by_another(row.id)
+            ):
                 raise RunBusyError(
                     f"run {row.name} is being executed by another process, not this server; "
                     "stop that process to cancel it"
                 )
             elif row.state == RunState.RUNNING.value and not asked:
-                # CANCELING first, so readers see the request while task processes wind down.
+                # CANCELING first, so readers see the request while task processes wind down;
+                # the worker executing it (this server's or, by its lease, another's) stops it.
                 with contextlib.suppress(IllegalTransitionError):
                     self.store.transition_run(row.id, RunState.CANCELING)
                     asked = True
@@ -349,6 +383,9 @@ def _arguments(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--executor", default="local")
     parser.add_argument("--max-concurrent-runs", type=int, required=True)
     parser.add_argument("--poll-seconds", type=float, default=DEFAULT_POLL_SECONDS)
+    parser.add_argument("--owner", default=None)
+    parser.add_argument("--lease-seconds", type=float, default=DEFAULT_LEASE_SECONDS)
+    parser.add_argument("--heartbeat-seconds", type=float, default=DEFAULT_HEARTBEAT_SECONDS)
     parser.add_argument("--wake-fd", type=int, required=True)
     parser.add_argument("--ready-fd", type=int, required=True)
     return parser.parse_args(argv)
@@ -361,6 +398,9 @@ async def _serve(args: argparse.Namespace) -> None:
         settings,
         max_concurrent_runs=args.max_concurrent_runs,
         poll_seconds=args.poll_seconds,
+        owner=args.owner,
+        lease_seconds=args.lease_seconds,
+        heartbeat_seconds=args.heartbeat_seconds,
     )
     loop = asyncio.get_running_loop()
     stop = asyncio.Event()

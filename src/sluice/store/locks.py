@@ -283,12 +283,28 @@ def try_lock(engine: Engine, name: str, *, remove_when_released: bool = False) -
     return _try_file_lock(lock_dir / name, remove=remove_when_released)
 
 
+def store_is_shared(engine: Engine) -> bool:
+    """Whether several servers may share this store: PostgreSQL, where runs are leased
+    (:mod:`sluice.store.leases`); a SQLite file serves one server at a time."""
+    return engine.dialect.name == "postgresql"
+
+
+class _NoLock(HeldLock):
+    def release(self) -> None:
+        """Nothing to give up."""
+
+
 def lock_store_for_server(engine: Engine) -> HeldLock:
     """The server's lock on the whole store, held for the server's life.
 
+    On PostgreSQL any number of servers share the store (their workers lease the runs),
+    so nothing is locked; a SQLite store is one server's.
+
     Raises:
-        StoreBusyError: another server holds it.
+        StoreBusyError: another server holds a SQLite store.
     """
+    if store_is_shared(engine):
+        return _NoLock()
     got = try_lock(engine, "server")
     if isinstance(got, HeldLock):
         return got
@@ -298,7 +314,8 @@ def lock_store_for_server(engine: Engine) -> HeldLock:
     raise StoreBusyError(
         f"another sluice server ({who}) is using this store "
         f"({engine.url.render_as_string(hide_password=True)}); stop it first, or give this "
-        "one another store with --db or SLUICE_HOME"
+        "one another store with --db or SLUICE_HOME (several servers can share a PostgreSQL "
+        "store)"
     )
 
 

@@ -146,6 +146,8 @@ class RunRow(Base):
     # The worker's queue query: a server's runs in some states, oldest first.
     __table_args__ = (
         Index("ix_runs_executed_by_state_created_at", "executed_by", "state", "created_at"),
+        # One run per slot of a recurring run, whichever server fires it (migration 0010).
+        Index("uq_runs_recurring_slot", "recurring_run_id", "scheduled_at", unique=True),
     )
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
@@ -190,6 +192,10 @@ class RunRow(Base):
     labels: Mapped[dict[str, Any]] = mapped_column(default=dict)
     location: Mapped[str | None] = mapped_column(String(512), default=None, index=True)
     failure_policy: Mapped[str | None] = mapped_column(String(16), default=None)
+    # The lease of the server worker executing the run (:mod:`sluice.store.leases`): who
+    # holds it and until when; another server takes the run over once it has expired.
+    lease_owner: Mapped[str | None] = mapped_column(String(128), default=None)
+    lease_expires_at: Mapped[datetime | None] = mapped_column(default=None)
 
 
 class TaskRow(Base):

@@ -145,6 +145,8 @@ class RunWrites:
             "labels": {},
             "location": None,
             "failure_policy": None,
+            "lease_owner": None,
+            "lease_expires_at": None,
         }
         unknown = set(fields) - set(values)
         if unknown:
