@@ -4,6 +4,27 @@
  */
 
 export interface paths {
+    "/apis/sluice/v1/cron:preview": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The next fire times of a cron trigger
+         * @description The first ``n`` slots after ``start``, computed by the scheduler's own cron module;
+         *     a 400 names what is wrong with the expression or the zone.
+         */
+        get: operations["preview_cron_apis_sluice_v1_cron_preview_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/apis/sluice/v1/events": {
         parameters: {
             query?: never;
@@ -21,6 +42,27 @@ export interface paths {
          *     A `: keepalive` comment comes after 15 s without an event.
          */
         get: operations["stream_events_apis_sluice_v1_events_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/apis/sluice/v1/pipelines/{pipeline_id}/versions/{version_id}/graph": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A pipeline version's graph, before any run
+         * @description The tasks of every level of the version's pipeline and the edges between them, with
+         *     the node ids a run of this version has in its run graph (no states, no iterations).
+         */
+        get: operations["get_version_graph_apis_sluice_v1_pipelines__pipeline_id__versions__version_id__graph_get"];
         put?: never;
         post?: never;
         delete?: never;
@@ -288,6 +330,24 @@ export interface components {
             task_path: string | null;
         };
         /**
+         * CronPreview
+         * @description The next fire times of a recurring run's trigger, as the scheduler computes them.
+         */
+        CronPreview: {
+            /** Cron */
+            cron: string;
+            /**
+             * Times
+             * @description ISO 8601 UTC, earliest first.
+             */
+            times: string[];
+            /**
+             * Tz
+             * @description The zone the expression is read in (null: UTC).
+             */
+            tz: string | null;
+        };
+        /**
          * GraphEdge
          * @description ``source`` must end before ``target`` starts; both are in the same sub-DAG.
          *
@@ -357,6 +417,20 @@ export interface components {
         HTTPValidationError: {
             /** Detail */
             detail?: components["schemas"]["ValidationError"][];
+        };
+        /**
+         * PipelineGraph
+         * @description A pipeline version's graph before any run: a run's graph has the same node ids.
+         */
+        PipelineGraph: {
+            /** Edges */
+            edges: components["schemas"]["GraphEdge"][];
+            /** Nodes */
+            nodes: components["schemas"]["GraphNode"][];
+            /** Pipeline Id */
+            pipeline_id: string;
+            /** Version Id */
+            version_id: string;
         };
         /**
          * RunDetail
@@ -643,6 +717,44 @@ export interface components {
 }
 export type $defs = Record<string, never>;
 export interface operations {
+    preview_cron_apis_sluice_v1_cron_preview_get: {
+        parameters: {
+            query: {
+                /** @description A cron expression as a recurring run takes it (5 or 6 fields, @daily, @every 1h, an optional TZ= prefix). */
+                cron: string;
+                /** @description An IANA zone (default UTC). */
+                tz?: string | null;
+                /** @description RFC 3339; the times are after it (default now). */
+                start?: string | null;
+                /** @description How many times. */
+                n?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CronPreview"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
     stream_events_apis_sluice_v1_events_get: {
         parameters: {
             query?: {
@@ -679,6 +791,38 @@ export interface operations {
             };
         };
     };
+    get_version_graph_apis_sluice_v1_pipelines__pipeline_id__versions__version_id__graph_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                pipeline_id: string;
+                version_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PipelineGraph"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
     list_run_summaries_apis_sluice_v1_runs_get: {
         parameters: {
             query?: {
@@ -687,6 +831,8 @@ export interface operations {
                 /** @description Display name substring. */
                 q?: string | null;
                 experiment_id?: string | null;
+                /** @description Only the runs this recurring run started. */
+                recurring_run_id?: string | null;
                 /** @description Archived runs instead of available ones. */
                 archived?: boolean;
                 /** @description Runs per page (20 if unset, at most 200). */

@@ -70,6 +70,9 @@ def list_run_summaries(
     ),
     q: str | None = Query(None, max_length=256, description="Display name substring."),
     experiment_id: str | None = Query(None, max_length=64),
+    recurring_run_id: str | None = Query(
+        None, max_length=64, description="Only the runs this recurring run started."
+    ),
     archived: bool = Query(False, description="Archived runs instead of available ones."),
     page_size: int | None = Query(None, description="Runs per page (20 if unset, at most 200)."),
     page_token: str | None = Query(None, max_length=256),
@@ -91,6 +94,8 @@ def list_run_summaries(
         predicates.append(Predicate("display_name", "IS_SUBSTRING", q))
     if experiment_id:
         predicates.append(Predicate("experiment_id", "EQUALS", experiment_id))
+    if recurring_run_id:
+        predicates.append(Predicate("recurring_run_id", "EQUALS", recurring_run_id))
     query = ListQuery(
         predicates=predicates,
         sort_key="created_at",

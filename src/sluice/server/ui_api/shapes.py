@@ -122,6 +122,23 @@ class RunGraph(BaseModel):
     )
 
 
+class PipelineGraph(BaseModel):
+    """A pipeline version's graph before any run: a run's graph has the same node ids."""
+
+    pipeline_id: str
+    version_id: str
+    nodes: list[GraphNode]
+    edges: list[GraphEdge]
+
+
+class CronPreview(BaseModel):
+    """The next fire times of a recurring run's trigger, as the scheduler computes them."""
+
+    cron: str
+    tz: str | None = Field(description="The zone the expression is read in (null: UTC).")
+    times: list[str] = Field(description="ISO 8601 UTC, earliest first.")
+
+
 class Attempt(BaseModel):
     """One attempt of a task (an execution)."""
 
