@@ -17,6 +17,7 @@ from sluice.service.experiments import ExperimentService
 from sluice.service.metadata import MetadataService
 from sluice.service.tasks import TaskService
 from sluice.store.history import HistoryRepository
+from sluice.store.metadata_queries import metrics_of_runs
 from sluice.store.models import (
     ArtifactRow,
     ExecutionRow,
@@ -78,6 +79,17 @@ class RunViewService:
                 if task.kind in ("container", "importer")
             )
         return counts
+
+    def scalar_metrics(self, run_ids: Iterable[str]) -> dict[str, dict[str, float]]:
+        """For each run, the numbers its ``system.Metrics`` artifacts logged, by name; a name
+        two of its artifacts log keeps the first one's value."""
+        metrics: dict[str, dict[str, float]] = {}
+        for artifact in metrics_of_runs(self.store, run_ids):
+            values = metrics.setdefault(artifact.run_id or "", {})
+            for name, value in sorted((artifact.metadata_ or {}).items()):
+                if isinstance(value, int | float) and not isinstance(value, bool):
+                    values.setdefault(name, float(value))
+        return metrics
 
     def experiments(self, ids: Iterable[str]) -> dict[str, ExperimentRow]:
         """The experiments with these ids (those that exist), by id."""

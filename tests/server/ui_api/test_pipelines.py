@@ -10,6 +10,7 @@ import httpx
 import kfp
 import pytest
 from tests.server.conftest import RunningServer
+from tests.ui.form_pipelines import typed
 from tests.ui.pipelines import compile_to, retried, showcase
 
 pytestmark = pytest.mark.filterwarnings("ignore::FutureWarning")
@@ -156,3 +157,49 @@ def test_run_summaries_of_one_recurring_run(server: RunningServer, tmp_path: Pat
     client.disable_recurring_run(recurring.recurring_run_id)
     runs = started()
     assert runs and all(run["display_name"] != "by-hand" for run in runs)
+    assert all(run["scheduled_at"] for run in runs)
+
+
+def test_parse_a_pasted_package(server: RunningServer, tmp_path: Path) -> None:
+    text = Path(compile_to(retried, str(tmp_path / "retried.yaml"))).read_text()
+    response = httpx.post(
+        f"{server.url}{UI}/pipelines:parse", json={"yaml": text}, headers={"X-Sluice-Request": "1"}
+    )
+    assert response.status_code == 200, response.text
+    parsed = response.json()
+    assert parsed["name"] == "ui-retry"
+    inputs = parsed["pipeline_spec"]["root"]["inputDefinitions"]["parameters"]
+    assert inputs["marker"]["parameterType"] == "STRING"
+
+
+def test_parse_rejects_what_is_not_a_pipeline(server: RunningServer) -> None:
+    response = httpx.post(
+        f"{server.url}{UI}/pipelines:parse",
+        json={"yaml": "just: [a, mapping"},
+        headers={"X-Sluice-Request": "1"},
+    )
+    assert response.status_code == 400
+    assert "\n" not in response.json()["message"]
+
+
+def test_summaries_carry_scalar_metrics_and_scheduled_at(
+    server: RunningServer, tmp_path: Path
+) -> None:
+    client = kfp.Client(host=server.url)
+    run = client.create_run_from_pipeline_package(
+        compile_to(typed, str(tmp_path / "typed.yaml")),
+        arguments={"rate": 0.5},
+        run_name="metrics-summary",
+    )
+    _wait(
+        lambda: (
+            httpx.get(f"{server.url}/apis/v2beta1/runs/{run.run_id}").json()["state"]
+            in {"SUCCEEDED", "FAILED"}
+        )
+    )
+    detail = httpx.get(f"{server.url}{UI}/runs/{run.run_id}").json()
+    assert detail["state"] == "SUCCEEDED", detail
+    assert detail["metrics"] == {"accuracy": 0.5, "count": 3.0}
+    assert detail["scheduled_at"] is None
+    listed = httpx.get(f"{server.url}{UI}/runs", params={"q": "metrics-summary"}).json()
+    assert listed["runs"][0]["metrics"] == {"accuracy": 0.5, "count": 3.0}

@@ -71,6 +71,28 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/apis/sluice/v1/pipelines:parse": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Read a pasted pipeline package
+         * @description The compiled pipeline in ``yaml`` (KFP's YAML or JSON, as ``upload`` takes it), so the
+         *     New run form can build its parameter form and submit it as the run's ``pipeline_spec``;
+         *     a 400 names what is wrong with it. Nothing is stored.
+         */
+        post: operations["parse_package_text_apis_sluice_v1_pipelines_parse_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/apis/sluice/v1/runs": {
         parameters: {
             query?: never;
@@ -419,6 +441,33 @@ export interface components {
             detail?: components["schemas"]["ValidationError"][];
         };
         /**
+         * PackageText
+         * @description A compiled pipeline package as text.
+         */
+        PackageText: {
+            /**
+             * Yaml
+             * @description The package's YAML (or JSON), as `kfp compile` writes it.
+             */
+            yaml: string;
+        };
+        /**
+         * ParsedPackage
+         * @description A pipeline package read, not stored.
+         */
+        ParsedPackage: {
+            /** Name */
+            name: string;
+            /** Pipeline Spec */
+            pipeline_spec: {
+                [key: string]: unknown;
+            };
+            /** Platform Spec */
+            platform_spec: {
+                [key: string]: unknown;
+            } | null;
+        };
+        /**
          * PipelineGraph
          * @description A pipeline version's graph before any run: a run's graph has the same node ids.
          */
@@ -452,6 +501,13 @@ export interface components {
             /** Finished At */
             finished_at: string | null;
             /**
+             * Metrics
+             * @description The numbers the run's system.Metrics artifacts logged, by name (the first artifact's value when two log the same name).
+             */
+            metrics?: {
+                [key: string]: number;
+            };
+            /**
              * Outputs
              * @description The pipeline's output parameters, by name.
              */
@@ -473,6 +529,11 @@ export interface components {
             recurring_run_id: string | null;
             /** Run Id */
             run_id: string;
+            /**
+             * Scheduled At
+             * @description The slot a recurring run started this run for (null otherwise).
+             */
+            scheduled_at?: string | null;
             /** Started At */
             started_at: string | null;
             /** State */
@@ -537,10 +598,22 @@ export interface components {
             experiment_name: string | null;
             /** Finished At */
             finished_at: string | null;
+            /**
+             * Metrics
+             * @description The numbers the run's system.Metrics artifacts logged, by name (the first artifact's value when two log the same name).
+             */
+            metrics?: {
+                [key: string]: number;
+            };
             /** Pipeline Name */
             pipeline_name: string;
             /** Run Id */
             run_id: string;
+            /**
+             * Scheduled At
+             * @description The slot a recurring run started this run for (null otherwise).
+             */
+            scheduled_at?: string | null;
             /** Started At */
             started_at: string | null;
             /** State */
@@ -810,6 +883,39 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["PipelineGraph"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    parse_package_text_apis_sluice_v1_pipelines_parse_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PackageText"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ParsedPackage"];
                 };
             };
             /** @description Validation Error */

@@ -1,5 +1,5 @@
-"""N2 (pipeline versions) and N9: a version's static graph, and a cron trigger's next fire
-times for the New run and Recurring run forms."""
+"""N2 (pipeline versions), N9 and the New run form's YAML: a version's static graph, a cron
+trigger's next fire times, and a pasted pipeline package read as the server reads uploads."""
 
 from __future__ import annotations
 
@@ -10,9 +10,11 @@ from fastapi import APIRouter, Depends, Query, Request
 from sluice.server.auth import require_token
 from sluice.server.config import state_of
 from sluice.server.cron import LATEST_TIME, parse_cron, parse_time
+from sluice.server.errors import ApiError
+from sluice.server.routers.pipelines import parse_off_loop
 from sluice.server.serialize import precise_ts
 from sluice.server.ui_api.graph import pipeline_graph
-from sluice.server.ui_api.shapes import CronPreview, PipelineGraph
+from sluice.server.ui_api.shapes import CronPreview, PackageText, ParsedPackage, PipelineGraph
 from sluice.service.pipelines import PipelineService
 
 router = APIRouter(tags=["ui"], dependencies=[Depends(require_token)])
@@ -57,3 +59,21 @@ def preview_cron(
             break
         times.append(precise_ts(instant) or "")
     return CronPreview(cron=cron, tz=tz or None, times=times)
+
+
+@router.post("/pipelines:parse", summary="Read a pasted pipeline package")
+async def parse_package_text(body: PackageText, request: Request) -> ParsedPackage:
+    """The compiled pipeline in ``yaml`` (KFP's YAML or JSON, as ``upload`` takes it), so the
+    New run form can build its parameter form and submit it as the run's ``pipeline_spec``;
+    a 400 names what is wrong with it. Nothing is stored."""
+    data = body.yaml.encode()
+    limit = state_of(request).config.max_upload_bytes
+    if len(data) > limit:
+        raise ApiError(413, f"the pipeline package is larger than {limit} bytes")
+    name, stored = await parse_off_loop(request, data)
+    platform = stored.get("platform_spec")
+    return ParsedPackage(
+        name=name,
+        pipeline_spec=dict(stored["pipeline_spec"]),
+        platform_spec=dict(platform) if isinstance(platform, dict) else None,
+    )

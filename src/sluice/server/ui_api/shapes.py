@@ -44,6 +44,14 @@ class RunSummary(BaseModel):
     task_counts: dict[str, int] = Field(
         description="How many container and importer tasks are in each state."
     )
+    scheduled_at: str | None = Field(
+        None, description="The slot a recurring run started this run for (null otherwise)."
+    )
+    metrics: dict[str, float] = Field(
+        default_factory=dict,
+        description="The numbers the run's system.Metrics artifacts logged, by name (the "
+        "first artifact's value when two log the same name).",
+    )
 
 
 class RunDetail(RunSummary):
@@ -137,6 +145,20 @@ class CronPreview(BaseModel):
     cron: str
     tz: str | None = Field(description="The zone the expression is read in (null: UTC).")
     times: list[str] = Field(description="ISO 8601 UTC, earliest first.")
+
+
+class PackageText(BaseModel):
+    """A compiled pipeline package as text."""
+
+    yaml: str = Field(description="The package's YAML (or JSON), as `kfp compile` writes it.")
+
+
+class ParsedPackage(BaseModel):
+    """A pipeline package read, not stored."""
+
+    name: str
+    pipeline_spec: dict[str, Any]
+    platform_spec: dict[str, Any] | None
 
 
 class Attempt(BaseModel):
