@@ -5,7 +5,13 @@ import { useEffect, useState } from "react";
 import { Link, NavLink, Navigate, Route, Routes } from "react-router";
 import { api, UI_API, type Session } from "./api/client";
 import { Login } from "./Login";
+import { ExperimentDetails } from "./pages/ExperimentDetails";
 import { Experiments } from "./pages/Experiments";
+import { NewRun } from "./pages/NewRun";
+import { PipelineDetails } from "./pages/PipelineDetails";
+import { Pipelines } from "./pages/Pipelines";
+import { Recurring } from "./pages/Recurring";
+import { RecurringDetails } from "./pages/RecurringDetails";
 import { RunDetails } from "./pages/RunDetails";
 import { RunList } from "./pages/RunList";
 import { useTheme } from "./theme";
@@ -77,6 +83,9 @@ export function App() {
           Sluice
         </Link>
         <span className="spacer" />
+        <Link to="/runs/new" className="ghost">
+          New run
+        </Link>
         <button type="button" className="ghost" onClick={() => setHelp(true)} aria-label="Keyboard shortcuts">
           ?
         </button>
@@ -103,11 +112,14 @@ export function App() {
           <Routes>
             <Route path="/" element={<Navigate to="/runs" replace />} />
             <Route path="/runs" element={<RunList />} />
+            <Route path="/runs/new" element={<NewRun />} />
             <Route path="/runs/:runId" element={<RunDetails />} />
             <Route path="/experiments" element={<Experiments />} />
-            <Route path="/experiments/*" element={<NotYet title="Experiment" />} />
-            <Route path="/pipelines/*" element={<NotYet title="Pipelines" />} />
-            <Route path="/recurring/*" element={<NotYet title="Recurring runs" />} />
+            <Route path="/experiments/:experimentId" element={<ExperimentDetails />} />
+            <Route path="/pipelines" element={<Pipelines />} />
+            <Route path="/pipelines/:pipelineId" element={<PipelineDetails />} />
+            <Route path="/recurring" element={<Recurring />} />
+            <Route path="/recurring/:recurringId" element={<RecurringDetails />} />
             <Route path="/artifacts/*" element={<NotYet title="Artifacts" />} />
             <Route path="/executions/*" element={<NotYet title="Executions" />} />
             <Route path="*" element={<NotYet title="Not found" />} />

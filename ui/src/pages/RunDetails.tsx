@@ -323,6 +323,9 @@ function RunActions({ run }: { run: RunDetail }) {
           Retry
         </button>
       ) : null}
+      <Link className="button" to={`/runs/new?clone=${encodeURIComponent(run.run_id)}`}>
+        Clone
+      </Link>
       {run.storage_state === "ARCHIVED" ? (
         <button type="button" onClick={() => void act("unarchive")}>
           Restore
