@@ -35,3 +35,15 @@ def typed(
     return score(count=count, rate=rate, flag=flag, name=name, items=items, config=config).outputs[
         "Output"
     ]
+
+
+def upload(client: object, pipeline: object, folder: str, name: str) -> tuple[str, str]:
+    """Compile ``pipeline`` and upload it through ``client`` (a ``kfp.Client``) as ``name``;
+    returns the pipeline id and its first version's id."""
+    from kfp import compiler
+
+    path = f"{folder}/{name}.yaml"
+    compiler.Compiler().compile(pipeline, path)  # type: ignore[arg-type]
+    made = client.upload_pipeline(path, pipeline_name=name)  # type: ignore[attr-defined]
+    versions = client.list_pipeline_versions(made.pipeline_id)  # type: ignore[attr-defined]
+    return str(made.pipeline_id), str(versions.pipeline_versions[0].pipeline_version_id)

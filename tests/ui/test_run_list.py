@@ -83,7 +83,7 @@ def test_experiments_page_and_filter(ui_server: UiServer, page: Page) -> None:
     )
     page.goto("/experiments")
     table = page.get_by_role("table", name="Experiments")
-    expect(table.get_by_role("link", name="Default")).to_be_visible()
+    expect(table.get_by_role("link", name="Default", exact=True)).to_be_visible()
     table.get_by_role("link", name="Runs of ui-experiment").click()
     expect(page).to_have_url(re.compile(r"/runs\?experiment="))
     expect(page.get_by_role("combobox", name="Experiment filter")).to_have_value(re.compile(".+"))

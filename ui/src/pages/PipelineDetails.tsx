@@ -30,8 +30,8 @@ function DeleteDialog({ pipeline, versions, onClose }: { pipeline: Pipeline; ver
   const remove = async () => {
     try {
       await api<unknown>(`${KFP_API}/pipelines/${encodeURIComponent(pipeline.pipeline_id)}`, { method: "DELETE" }, { cascade: "true" });
-      await client.invalidateQueries({ queryKey: ["pipelines"] });
       await navigate("/pipelines");
+      await client.invalidateQueries({ queryKey: ["pipelines"] });
     } catch (caught) {
       setError(caught instanceof Error ? caught.message : String(caught));
     }

@@ -89,8 +89,10 @@ function DeleteDialog({ item, started, onClose }: { item: RecurringRun; started:
   const remove = async () => {
     try {
       await api<unknown>(`${KFP_API}/recurringruns/${encodeURIComponent(item.recurring_run_id)}`, { method: "DELETE" });
-      await client.invalidateQueries({ queryKey: ["recurring"] });
+      // Leave first: refetching this page's own query would only get a 404.
+      client.removeQueries({ queryKey: ["recurring", "one", item.recurring_run_id] });
       await navigate("/recurring");
+      await client.invalidateQueries({ queryKey: ["recurring", "list"] });
     } catch (caught) {
       setError(message(caught));
     }
