@@ -3,13 +3,14 @@ against a real server; pipelines, runs and recurring runs made with the unmodifi
 ``kfp.Client``."""
 
 import time
+from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
 
 import httpx
 import kfp
 import pytest
-from tests.server.conftest import RunningServer
+from tests.server.conftest import RunningServer, start_server
 from tests.ui.form_pipelines import typed
 from tests.ui.pipelines import compile_to, retried, showcase
 
@@ -203,3 +204,32 @@ def test_summaries_carry_scalar_metrics_and_scheduled_at(
     assert detail["scheduled_at"] is None
     listed = httpx.get(f"{server.url}{UI}/runs", params={"q": "metrics-summary"}).json()
     assert listed["runs"][0]["metrics"] == {"accuracy": 0.5, "count": 3.0}
+
+
+@pytest.fixture(scope="module")
+def token_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningServer]:
+    """An API-only server requiring a token."""
+    running, stop = start_server(
+        Path(tmp_path_factory.mktemp("ui-forms-auth")), background=False, token="t0ken"
+    )
+    try:
+        yield running
+    finally:
+        stop()
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "body"),
+    [
+        ("GET", "/pipelines/p/versions/v/graph", None),
+        ("GET", "/cron:preview?cron=@daily", None),
+        ("POST", "/pipelines:parse", {"yaml": "a: b"}),
+    ],
+)
+def test_new_endpoints_are_behind_the_token(
+    token_server: RunningServer, method: str, path: str, body: dict[str, str] | None
+) -> None:
+    url = f"{token_server.url}{UI}{path}"
+    assert httpx.request(method, url, json=body).status_code == 401
+    authorized = httpx.request(method, url, json=body, headers={"Authorization": "Bearer t0ken"})
+    assert authorized.status_code in (200, 400, 404), authorized.text

@@ -77,11 +77,11 @@ export function NewRun() {
     setExperimentId(cloned.experiment_id ?? "");
     setPipelineRoot(cloned.runtime_config?.pipeline_root ?? "");
   }, [cloned]);
-  const specKey = fields.map((field) => `${field.name}:${field.type}`).join("|") + `@${source}:${versionId}`;
+  const specKey = fields.map((field) => `${field.name}:${field.type}`).join("|") + `@${source}:${versionId}:${parsed?.name ?? ""}`;
   useEffect(() => {
     // specKey names the fields: a new spec (or the clone's arguments arriving) starts over.
     setTexts(initialTexts(fields, source === "clone" ? (cloned?.runtime_config?.parameters ?? {}) : {}));
-  }, [specKey, cloned]); // eslint-disable-line react-hooks/exhaustive-deps
+  }, [specKey, cloned]);
   const named = useRef(false);
   useEffect(() => {
     if (named.current || cloneId || !spec) return;
