@@ -136,6 +136,10 @@ def test_delete_keeps_the_runs_it_started(
     expect(table.locator("tbody tr")).to_have_count(len(started))
     page.get_by_role("button", name="Delete").click()
     dialog = page.get_by_role("dialog", name="Delete recurring run")
+    expect(dialog).to_be_visible()
+    page.keyboard.press("Escape")  # Esc closes it, nothing deleted
+    expect(dialog).to_be_hidden()
+    page.get_by_role("button", name="Delete").click()
     expect(dialog).to_contain_text(re.compile(r"The \d+ runs? it started (is|are) kept"))
     dialog.get_by_role("button", name="Delete recurring run").click()
     expect(page).to_have_url(re.compile(r"/recurring$"))

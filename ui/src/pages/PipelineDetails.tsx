@@ -8,6 +8,7 @@ import { Link, useNavigate, useParams, useSearchParams } from "react-router";
 import { api, KFP_API, UI_API, type RunGraph } from "../api/client";
 import type { components } from "../api/schema";
 import { when } from "../format";
+import { useEscape } from "../forms/FormParts";
 import { uploadPackage, useVersion, useVersions, type Pipeline, type PipelineVersion } from "../forms/kfp";
 import { formatValue, paramFields } from "../forms/params";
 import { toYaml } from "../forms/yaml";
@@ -27,6 +28,7 @@ function DeleteDialog({ pipeline, versions, onClose }: { pipeline: Pipeline; ver
   const navigate = useNavigate();
   const client = useQueryClient();
   const [error, setError] = useState<string | null>(null);
+  useEscape(onClose);
   const remove = async () => {
     try {
       await api<unknown>(`${KFP_API}/pipelines/${encodeURIComponent(pipeline.pipeline_id)}`, { method: "DELETE" }, { cascade: "true" });

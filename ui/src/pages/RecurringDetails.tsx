@@ -7,7 +7,7 @@ import { Link, useNavigate, useParams } from "react-router";
 import { api, KFP_API } from "../api/client";
 import { valueText, when } from "../format";
 import { triggerInWords } from "../forms/cron";
-import { TriggerFields } from "../forms/FormParts";
+import { TriggerFields, useEscape } from "../forms/FormParts";
 import type { RecurringRun } from "../forms/kfp";
 import { draftOf, triggerOf, type TriggerDraft } from "../forms/trigger";
 import { ModeChip, RunTable, useStartedRuns } from "./Recurring";
@@ -86,6 +86,7 @@ function DeleteDialog({ item, started, onClose }: { item: RecurringRun; started:
   const navigate = useNavigate();
   const client = useQueryClient();
   const [error, setError] = useState<string | null>(null);
+  useEscape(onClose);
   const remove = async () => {
     try {
       await api<unknown>(`${KFP_API}/recurringruns/${encodeURIComponent(item.recurring_run_id)}`, { method: "DELETE" });
