@@ -89,6 +89,11 @@ def test_edit_in_place_then_disable_and_enable(
     page.get_by_role("button", name="Edit").click()
     page.get_by_label("Cron").fill("30 8 * * *")
     page.get_by_label("Max concurrency").fill("3")
+    count = page.get_by_label("count", exact=True)
+    expect(count).to_have_value("3")  # the spec's default: the schedule was made without it
+    count.fill("x")
+    expect(page.get_by_role("button", name="Save")).to_be_disabled()
+    count.fill("11")
     page.get_by_role("button", name="Save").click()
     expect(page.get_by_test_id("trigger-words")).to_have_text("08:30 every day, Europe/Paris")
     expect(page.get_by_test_id("max-concurrency")).to_have_text("3")
@@ -97,6 +102,7 @@ def test_edit_in_place_then_disable_and_enable(
     stored = httpx.get(f"{ui_server.server.api}/recurringruns/{weekday_schedule}").json()
     assert stored["max_concurrency"] == "3"
     assert stored["trigger"]["cron_schedule"]["cron"] == "30 8 * * *"
+    assert stored["runtime_config"]["parameters"]["count"] == 11
 
     chip = page.locator("header .chip")
     expect(chip).to_have_attribute("data-mode", "DISABLE")

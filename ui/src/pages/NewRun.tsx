@@ -298,6 +298,13 @@ export function NewRun() {
             </label>
           </div>
           <div className="form-row">
+            <label htmlFor="run-recurring">Schedule</label>
+            <label>
+              <input id="run-recurring" type="checkbox" aria-label="Run on a schedule" checked={recurring} onChange={(event) => setParam("recurring", event.target.checked ? "1" : "")} />{" "}
+              run on a schedule (a recurring run)
+            </label>
+          </div>
+          <div className="form-row">
             <label htmlFor="run-root">Pipeline root</label>
             <input id="run-root" aria-label="Pipeline root" placeholder="the server's default" value={pipelineRoot} onChange={(event) => setPipelineRoot(event.target.value)} />
           </div>

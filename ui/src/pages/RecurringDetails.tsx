@@ -2,13 +2,14 @@
 // Sluice's addition: the id stays), enable / disable, delete (the runs it started stay),
 // and the runs it started with the slot each was for.
 import { useQuery, useQueryClient } from "@tanstack/react-query";
-import { useCallback, useState } from "react";
+import { useCallback, useEffect, useMemo, useState } from "react";
 import { Link, useNavigate, useParams } from "react-router";
 import { api, KFP_API } from "../api/client";
 import { valueText, when } from "../format";
 import { triggerInWords } from "../forms/cron";
-import { TriggerFields, useEscape } from "../forms/FormParts";
-import type { RecurringRun } from "../forms/kfp";
+import { ParamInputs, TriggerFields, useEscape } from "../forms/FormParts";
+import { useVersion, useVersions, type RecurringRun } from "../forms/kfp";
+import { collect, initialTexts, paramFields } from "../forms/params";
 import { draftOf, triggerOf, type TriggerDraft } from "../forms/trigger";
 import { ModeChip, RunTable, useStartedRuns } from "./Recurring";
 
@@ -24,8 +25,23 @@ function Editor({ item, onDone }: { item: RecurringRun; onDone: () => void }) {
   const [valid, setValid] = useState(true);
   const [error, setError] = useState<string | null>(null);
   const onValidity = useCallback((ok: boolean) => setValid(ok), []);
+  // The parameters' form needs the spec: the version's, or the recurring run's own copy.
+  const ref = item.pipeline_version_reference;
+  // Without a version id it runs the pipeline's newest version, as KFP does.
+  const versions = useVersions(item.pipeline_spec ? "" : (ref?.pipeline_id ?? ""));
+  const versionId = ref?.pipeline_version_id || (versions.data?.pipeline_versions?.[0]?.pipeline_version_id ?? "");
+  const version = useVersion(ref?.pipeline_id ?? "", versionId);
+  const spec = item.pipeline_spec ?? version.data?.pipeline_spec;
+  const fields = useMemo(() => (spec ? paramFields(spec) : []), [spec]);
+  const [texts, setTexts] = useState<Record<string, string> | null>(null);
+  useEffect(() => {
+    if (spec && texts === null) setTexts(initialTexts(fields, item.runtime_config?.parameters ?? {}));
+  }, [spec, fields, texts, item.runtime_config]);
+  const params = texts ? collect(fields, texts) : null;
+  const paramsValid = params === null || Object.keys(params.errors).length === 0;
   const save = async () => {
     setError(null);
+    if (!paramsValid) return;
     try {
       await api<RecurringRun>(`${KFP_API}/recurringruns/${encodeURIComponent(item.recurring_run_id)}`, {
         method: "PATCH",
@@ -36,6 +52,7 @@ function Editor({ item, onDone }: { item: RecurringRun; onDone: () => void }) {
           max_concurrency: draft.maxConcurrency.trim(),
           no_catchup: draft.noCatchup,
           max_run_count: draft.maxRunCount.trim() || null,
+          ...(params ? { runtime_config: { parameters: params.values } } : {}),
         }),
       });
       await client.invalidateQueries({ queryKey: ["recurring"] });
@@ -65,8 +82,14 @@ function Editor({ item, onDone }: { item: RecurringRun; onDone: () => void }) {
         </div>
       </fieldset>
       <TriggerFields draft={draft} onChange={setDraft} onValidity={onValidity} />
+      {texts && params ? (
+        <fieldset>
+          <legend>Parameters</legend>
+          <ParamInputs fields={fields} texts={texts} errors={params.errors} onChange={(key, text) => setTexts((old) => ({ ...(old ?? {}), [key]: text }))} />
+        </fieldset>
+      ) : null}
       <div className="toolbar">
-        <button type="submit" className="primary" disabled={!valid || !name.trim()}>
+        <button type="submit" className="primary" disabled={!valid || !paramsValid || !name.trim()}>
           Save
         </button>
         <button type="button" onClick={onDone}>
