@@ -39,6 +39,11 @@ def test_experiment_details_metrics_and_archive(ui_server: UiServer, page: Page)
     expect(rows.first.locator('[data-metric="accuracy"]')).to_have_text("0.9")
     expect(rows.first.locator('[data-metric="count"]')).to_have_text("3")
 
+    page.goto("/experiments")
+    recent = page.locator(f'tr[data-experiment-id="{experiment_id}"]').get_by_test_id("recent-runs")
+    expect(recent).to_have_attribute("data-total", "1")
+    expect(recent.get_by_role("link", name="scored-run: succeeded")).to_be_visible()
+    page.goto(f"/experiments/{experiment_id}")
     page.get_by_role("button", name="Archive").click()
     expect(page.get_by_role("button", name="Restore")).to_be_visible()
     expect(rows).to_have_count(0)  # its runs were archived with it

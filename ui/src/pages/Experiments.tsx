@@ -1,9 +1,11 @@
-// Experiments: KFP's list (GET /apis/v2beta1/experiments), archived ones behind a checkbox,
-// and a form to create one; each opens its page (ExperimentDetails).
+// Experiments: KFP's list (GET /apis/v2beta1/experiments) with each one's run count and its
+// last 5 runs' states, archived ones behind a checkbox, and a form to create one; each opens
+// its page (ExperimentDetails).
 import { useQuery, useQueryClient } from "@tanstack/react-query";
 import { useState } from "react";
 import { Link, useNavigate, useSearchParams } from "react-router";
-import { api, KFP_API } from "../api/client";
+import { api, KFP_API, UI_API, type RunSummaryPage } from "../api/client";
+import { StateBadge } from "../StateBadge";
 import { when } from "../format";
 
 export interface Experiment {
@@ -27,6 +29,25 @@ export function useExperiments() {
     queryFn: () => api<ExperimentPage>(`${KFP_API}/experiments`, {}, { page_size: 200, sort_by: "created_at desc" }),
     staleTime: 30_000,
   });
+}
+
+/** An experiment's run count and its last 5 runs' states (newest first). */
+function RecentRuns({ id, archived }: { id: string; archived: boolean }) {
+  const runs = useQuery({
+    queryKey: ["runs", "recent", id, archived],
+    queryFn: () => api<RunSummaryPage>(`${UI_API}/runs`, {}, { experiment_id: id, page_size: 5, archived: archived ? "true" : undefined }),
+  });
+  if (!runs.data) return <td />;
+  return (
+    <td className="recent" data-testid="recent-runs" data-total={runs.data.total_size}>
+      <span className="muted">{runs.data.total_size} </span>
+      {runs.data.runs.map((run) => (
+        <Link key={run.run_id} to={`/runs/${run.run_id}`} title={run.display_name} aria-label={`${run.display_name}: ${run.state.toLowerCase()}`}>
+          <StateBadge state={run.state} />
+        </Link>
+      ))}
+    </td>
+  );
 }
 
 function NewExperiment() {
@@ -92,6 +113,7 @@ export function Experiments() {
             <th>Description</th>
             <th>Created</th>
             <th>Last run</th>
+            <th>Runs (last 5)</th>
             <th />
           </tr>
         </thead>
@@ -105,6 +127,7 @@ export function Experiments() {
               <td>{experiment.description ?? ""}</td>
               <td>{when(experiment.created_at)}</td>
               <td>{when(experiment.last_run_created_at)}</td>
+              <RecentRuns id={experiment.experiment_id} archived={archived} />
               <td>
                 <Link to={`/runs?experiment=${encodeURIComponent(experiment.experiment_id)}`} aria-label={`Runs of ${experiment.display_name}`}>
                   runs
