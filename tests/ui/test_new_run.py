@@ -60,6 +60,14 @@ def test_clone_prefills_and_submits_the_changed_value(
     assert made["pipeline_version_reference"]["pipeline_version_id"] == version_id
     assert ui_server.wait_run(run_id) == "SUCCEEDED"
 
+    # Leaving a clone for a blank New run keeps nothing of it.
+    page.goto(f"/runs/new?clone={source.run_id}")
+    expect(page.get_by_label("Run name")).to_have_value("Clone of clone-source")
+    page.get_by_role("banner").get_by_role("link", name="New run").click()
+    expect(page.get_by_role("radio", name="a stored pipeline")).to_be_checked()
+    expect(page.get_by_role("combobox", name="Pipeline")).to_have_value("")
+    expect(page.get_by_label("Run name")).to_have_value("")
+
 
 def test_wrong_types_are_rejected_inline_and_defaults_come_from_the_spec(
     ui_server: UiServer, typed_pipeline: tuple[str, str], page: Page

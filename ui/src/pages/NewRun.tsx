@@ -20,7 +20,14 @@ function message(caught: unknown): string {
   return caught instanceof Error ? caught.message : String(caught);
 }
 
+/** The form, started afresh for each run it clones (or none): leaving a clone for a blank
+ * New run keeps nothing of it. */
 export function NewRun() {
+  const [params] = useSearchParams();
+  return <NewRunForm key={params.get("clone") ?? ""} />;
+}
+
+function NewRunForm() {
   const [params, setParams] = useSearchParams();
   const cloneId = params.get("clone") ?? "";
   const recurring = params.get("recurring") === "1";
