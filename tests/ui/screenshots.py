@@ -58,6 +58,16 @@ def main() -> int:
         failed = client.create_run_from_pipeline_package(
             compile_to(failing, str(folder / "failing.yaml")), run_name="broken-features"
         ).run_id
+        pipeline = client.upload_pipeline(package, pipeline_name="nightly-training")
+        client.create_recurring_run(
+            experiment_id=client.get_experiment(experiment_name="Default").experiment_id,
+            job_name="weekday-mornings",
+            cron_expression="0 0 9 * * 1-5",
+            pipeline_id=pipeline.pipeline_id,
+            version_id=client.list_pipeline_versions(pipeline.pipeline_id)
+            .pipeline_versions[0]
+            .pipeline_version_id,
+        )
         trained = client.create_run_from_pipeline_package(
             compile_to(meta_train, str(folder / "train.yaml")), run_name="train-model"
         ).run_id
@@ -70,6 +80,9 @@ def main() -> int:
             "failed": f"/runs/{failed}",
             "artifacts": "/artifacts?filter=metadata.accuracy.number_value%3E0.5",
             "lineage": f"/lineage?artifact={model}&dir=both",
+            "pipeline": f"/pipelines/{pipeline.pipeline_id}?expand=all",
+            "new-run": f"/runs/new?pipeline={pipeline.pipeline_id}&recurring=1",
+            "recurring": "/recurring",
         }
         with sync_playwright() as playwright:
             browser = playwright.chromium.launch(executable_path=browser_path)

@@ -10,7 +10,13 @@ import { LineageExplorer } from "./lineage/LineageExplorer";
 import { Palette } from "./palette/Palette";
 import { ArtifactDetails, ArtifactList } from "./pages/Artifacts";
 import { ExecutionDetails, ExecutionList } from "./pages/Executions";
+import { ExperimentDetails } from "./pages/ExperimentDetails";
 import { Experiments } from "./pages/Experiments";
+import { NewRun } from "./pages/NewRun";
+import { PipelineDetails } from "./pages/PipelineDetails";
+import { Pipelines } from "./pages/Pipelines";
+import { Recurring } from "./pages/Recurring";
+import { RecurringDetails } from "./pages/RecurringDetails";
 import { RunDetails } from "./pages/RunDetails";
 import { RunList } from "./pages/RunList";
 import { useTheme } from "./theme";
@@ -37,11 +43,13 @@ function isTyping(target: EventTarget | null): boolean {
   return target instanceof HTMLElement && (target.isContentEditable || ["INPUT", "TEXTAREA", "SELECT"].includes(target.tagName));
 }
 
-function NotYet({ title }: { title: string }) {
+function NotFound() {
   return (
     <section className="page">
-      <h1>{title}</h1>
-      <p className="muted">This page is not built yet; see docs/ui.md for what the UI has today.</p>
+      <h1>Not found</h1>
+      <p className="muted">
+        No page has this address. <Link to="/runs">Go to the runs</Link>.
+      </p>
     </section>
   );
 }
@@ -96,6 +104,9 @@ export function App() {
         <button type="button" className="ghost" onClick={() => setPalette(true)} aria-label="Search" title="Search ( / or Ctrl-K )">
           Search <kbd>/</kbd>
         </button>
+        <Link to="/runs/new" className="ghost">
+          New run
+        </Link>
         <button type="button" className="ghost" onClick={() => setHelp(true)} aria-label="Keyboard shortcuts">
           ?
         </button>
@@ -122,18 +133,21 @@ export function App() {
           <Routes>
             <Route path="/" element={<Navigate to="/runs" replace />} />
             <Route path="/runs" element={<RunList />} />
+            <Route path="/runs/new" element={<NewRun />} />
             <Route path="/runs/:runId" element={<RunDetails />} />
             <Route path="/compare" element={<Compare />} />
             <Route path="/experiments" element={<Experiments />} />
-            <Route path="/experiments/*" element={<NotYet title="Experiment" />} />
-            <Route path="/pipelines/*" element={<NotYet title="Pipelines" />} />
-            <Route path="/recurring/*" element={<NotYet title="Recurring runs" />} />
+            <Route path="/experiments/:experimentId" element={<ExperimentDetails />} />
+            <Route path="/pipelines" element={<Pipelines />} />
+            <Route path="/pipelines/:pipelineId" element={<PipelineDetails />} />
+            <Route path="/recurring" element={<Recurring />} />
+            <Route path="/recurring/:recurringId" element={<RecurringDetails />} />
             <Route path="/artifacts" element={<ArtifactList />} />
             <Route path="/artifacts/:artifactId" element={<ArtifactDetails />} />
             <Route path="/executions" element={<ExecutionList />} />
             <Route path="/executions/:executionId" element={<ExecutionDetails />} />
             <Route path="/lineage" element={<LineageExplorer />} />
-            <Route path="*" element={<NotYet title="Not found" />} />
+            <Route path="*" element={<NotFound />} />
           </Routes>
         )}
       </main>

@@ -18,6 +18,7 @@ from sluice.service.listing import ListQuery, Predicate
 from sluice.service.metadata import MetadataService
 from sluice.service.tasks import TaskService
 from sluice.store.history import HistoryRepository
+from sluice.store.metadata_queries import metrics_of_runs
 from sluice.store.models import (
     ArtifactRow,
     ExecutionRow,
@@ -73,6 +74,17 @@ class RunViewService:
         only: a DAG task's state repeats its children's), in one query for all of them."""
         counts = self.store.task_state_counts(list(dict.fromkeys(run_ids)))
         return {run_id: Counter(by_state) for run_id, by_state in counts.items()}
+
+    def scalar_metrics(self, run_ids: Iterable[str]) -> dict[str, dict[str, float]]:
+        """For each run, the numbers its ``system.Metrics`` artifacts logged, by name; a name
+        two of its artifacts log keeps the first one's value."""
+        metrics: dict[str, dict[str, float]] = {}
+        for artifact in metrics_of_runs(self.store, run_ids):
+            values = metrics.setdefault(artifact.run_id or "", {})
+            for name, value in sorted((artifact.metadata_ or {}).items()):
+                if isinstance(value, int | float) and not isinstance(value, bool):
+                    values.setdefault(name, float(value))
+        return metrics
 
     def experiments(self, ids: Iterable[str]) -> dict[str, ExperimentRow]:
         """The experiments with these ids (those that exist: a run whose experiment was

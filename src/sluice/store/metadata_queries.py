@@ -309,6 +309,20 @@ def artifacts_of_execution(
         return list(session.scalars(query).all())
 
 
+def metrics_of_runs(store: Store, run_ids: Iterable[str]) -> list[ArtifactRow]:
+    """The ``system.Metrics`` artifacts the runs ``run_ids`` produced, oldest first."""
+    ids = list(run_ids)
+    if not ids:
+        return []
+    query = (
+        select(ArtifactRow)
+        .where(ArtifactRow.run_id.in_(ids), ArtifactRow.schema_title == "system.Metrics")
+        .order_by(ArtifactRow.id)
+    )
+    with store.session() as session:
+        return list(session.scalars(query).all())
+
+
 def artifacts_of_context(store: Store, context_id: int) -> list[ArtifactRow]:
     """Artifacts attributed to a context, oldest first."""
     query = (

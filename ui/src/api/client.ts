@@ -43,7 +43,7 @@ export async function api<T>(path: string, init: RequestInit = {}, params?: Reco
   headers.set("Accept", "application/json");
   const method = (init.method ?? "GET").toUpperCase();
   if (method !== "GET" && method !== "HEAD") headers.set("X-Sluice-Request", "1");
-  if (init.body !== undefined && !headers.has("Content-Type")) headers.set("Content-Type", "application/json");
+  if (init.body !== undefined && !(init.body instanceof FormData) && !headers.has("Content-Type")) headers.set("Content-Type", "application/json");
   const response = await fetch(apiUrl(path, params), { ...init, headers, credentials: "same-origin" });
   if (!response.ok) {
     let message = `${response.status} ${response.statusText}`;

@@ -191,6 +191,27 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/apis/sluice/v1/cron:preview": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The next fire times of a cron trigger
+         * @description The first ``n`` slots after ``start``, computed by the scheduler's own cron module;
+         *     a 400 names what is wrong with the expression or the zone.
+         */
+        get: operations["preview_cron_apis_sluice_v1_cron_preview_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/apis/sluice/v1/events": {
         parameters: {
             query?: never;
@@ -291,6 +312,49 @@ export interface paths {
         get: operations["export_execution_lineage_apis_sluice_v1_executions__execution_id__lineage_export_get"];
         put?: never;
         post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/apis/sluice/v1/pipelines/{pipeline_id}/versions/{version_id}/graph": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A pipeline version's graph, before any run
+         * @description The tasks of every level of the version's pipeline and the edges between them, with
+         *     the node ids a run of this version has in its run graph (no states, no iterations).
+         */
+        get: operations["get_version_graph_apis_sluice_v1_pipelines__pipeline_id__versions__version_id__graph_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/apis/sluice/v1/pipelines:parse": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Read a pasted pipeline package
+         * @description The compiled pipeline in ``yaml`` (KFP's YAML or JSON, as ``upload`` takes it), so the
+         *     New run form can build its parameter form and submit it as the run's ``pipeline_spec``;
+         *     a 400 names what is wrong with it. Nothing is stored.
+         */
+        post: operations["parse_package_text_apis_sluice_v1_pipelines_parse_post"];
         delete?: never;
         options?: never;
         head?: never;
@@ -804,6 +868,24 @@ export interface components {
             schema_title: string;
         };
         /**
+         * CronPreview
+         * @description The next fire times of a recurring run's trigger, as the scheduler computes them.
+         */
+        CronPreview: {
+            /** Cron */
+            cron: string;
+            /**
+             * Times
+             * @description ISO 8601 UTC, earliest first.
+             */
+            times: string[];
+            /**
+             * Tz
+             * @description The zone the expression is read in (null: UTC).
+             */
+            tz: string | null;
+        };
+        /**
          * DirectoryEntryView
          * @description A file or directory inside a directory artifact.
          */
@@ -1017,6 +1099,47 @@ export interface components {
             root: string;
         };
         /**
+         * PackageText
+         * @description A compiled pipeline package as text.
+         */
+        PackageText: {
+            /**
+             * Yaml
+             * @description The package's YAML (or JSON), as `kfp compile` writes it.
+             */
+            yaml: string;
+        };
+        /**
+         * ParsedPackage
+         * @description A pipeline package read, not stored.
+         */
+        ParsedPackage: {
+            /** Name */
+            name: string;
+            /** Pipeline Spec */
+            pipeline_spec: {
+                [key: string]: unknown;
+            };
+            /** Platform Spec */
+            platform_spec: {
+                [key: string]: unknown;
+            } | null;
+        };
+        /**
+         * PipelineGraph
+         * @description A pipeline version's graph before any run: a run's graph has the same node ids.
+         */
+        PipelineGraph: {
+            /** Edges */
+            edges: components["schemas"]["GraphEdge"][];
+            /** Nodes */
+            nodes: components["schemas"]["GraphNode"][];
+            /** Pipeline Id */
+            pipeline_id: string;
+            /** Version Id */
+            version_id: string;
+        };
+        /**
          * RunDetail
          * @description What the run page shows beyond its list row: arguments, outputs, where it writes.
          */
@@ -1035,6 +1158,13 @@ export interface components {
             experiment_name: string | null;
             /** Finished At */
             finished_at: string | null;
+            /**
+             * Metrics
+             * @description The numbers the run's system.Metrics artifacts logged, by name (the first artifact's value when two log the same name).
+             */
+            metrics?: {
+                [key: string]: number;
+            };
             /**
              * Outputs
              * @description The pipeline's output parameters, by name.
@@ -1057,6 +1187,11 @@ export interface components {
             recurring_run_id: string | null;
             /** Run Id */
             run_id: string;
+            /**
+             * Scheduled At
+             * @description The slot a recurring run started this run for (null otherwise).
+             */
+            scheduled_at?: string | null;
             /** Started At */
             started_at: string | null;
             /** State */
@@ -1121,10 +1256,22 @@ export interface components {
             experiment_name: string | null;
             /** Finished At */
             finished_at: string | null;
+            /**
+             * Metrics
+             * @description The numbers the run's system.Metrics artifacts logged, by name (the first artifact's value when two log the same name).
+             */
+            metrics?: {
+                [key: string]: number;
+            };
             /** Pipeline Name */
             pipeline_name: string;
             /** Run Id */
             run_id: string;
+            /**
+             * Scheduled At
+             * @description The slot a recurring run started this run for (null otherwise).
+             */
+            scheduled_at?: string | null;
             /** Started At */
             started_at: string | null;
             /** State */
@@ -1681,6 +1828,44 @@ export interface operations {
             };
         };
     };
+    preview_cron_apis_sluice_v1_cron_preview_get: {
+        parameters: {
+            query: {
+                /** @description A cron expression as a recurring run takes it (5 or 6 fields, @daily, @every 1h, an optional TZ= prefix). */
+                cron: string;
+                /** @description An IANA zone (default UTC). */
+                tz?: string | null;
+                /** @description RFC 3339; the times are after it (default now). */
+                start?: string | null;
+                /** @description How many times. */
+                n?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CronPreview"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
     stream_events_apis_sluice_v1_events_get: {
         parameters: {
             query?: {
@@ -1860,6 +2045,71 @@ export interface operations {
             };
         };
     };
+    get_version_graph_apis_sluice_v1_pipelines__pipeline_id__versions__version_id__graph_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                pipeline_id: string;
+                version_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PipelineGraph"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    parse_package_text_apis_sluice_v1_pipelines_parse_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PackageText"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ParsedPackage"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
     list_run_summaries_apis_sluice_v1_runs_get: {
         parameters: {
             query?: {
@@ -1868,6 +2118,8 @@ export interface operations {
                 /** @description Display name substring. */
                 q?: string | null;
                 experiment_id?: string | null;
+                /** @description Only the runs this recurring run started. */
+                recurring_run_id?: string | null;
                 /** @description Archived runs instead of available ones. */
                 archived?: boolean;
                 /** @description Runs per page (20 if unset, at most 200). */

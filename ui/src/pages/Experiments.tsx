@@ -1,8 +1,11 @@
-// Experiments: KFP's list (GET /apis/v2beta1/experiments); each opens the run list filtered
-// to it. Run counts, archive and the details page come later (docs/ui.md).
-import { useQuery } from "@tanstack/react-query";
-import { Link } from "react-router";
-import { api, KFP_API } from "../api/client";
+// Experiments: KFP's list (GET /apis/v2beta1/experiments) with each one's run count and its
+// last 5 runs' states, archived ones behind a checkbox, and a form to create one; each opens
+// its page (ExperimentDetails).
+import { useQuery, useQueryClient } from "@tanstack/react-query";
+import { useState } from "react";
+import { Link, useNavigate, useSearchParams } from "react-router";
+import { api, KFP_API, UI_API, type RunSummaryPage } from "../api/client";
+import { StateBadge } from "../StateBadge";
 import { when } from "../format";
 
 export interface Experiment {
@@ -28,12 +31,76 @@ export function useExperiments() {
   });
 }
 
+/** An experiment's run count and its last 5 runs' states (newest first). */
+function RecentRuns({ id, archived }: { id: string; archived: boolean }) {
+  const runs = useQuery({
+    queryKey: ["runs", "recent", id, archived],
+    queryFn: () => api<RunSummaryPage>(`${UI_API}/runs`, {}, { experiment_id: id, page_size: 5, archived: archived ? "true" : undefined }),
+  });
+  if (!runs.data) return <td />;
+  return (
+    <td className="recent" data-testid="recent-runs" data-total={runs.data.total_size}>
+      <span className="muted">{runs.data.total_size} </span>
+      {runs.data.runs.map((run) => (
+        <Link key={run.run_id} to={`/runs/${run.run_id}`} title={run.display_name} aria-label={`${run.display_name}: ${run.state.toLowerCase()}`}>
+          <StateBadge state={run.state} />
+        </Link>
+      ))}
+    </td>
+  );
+}
+
+function NewExperiment() {
+  const [name, setName] = useState("");
+  const [error, setError] = useState<string | null>(null);
+  const client = useQueryClient();
+  const navigate = useNavigate();
+  const create = async () => {
+    setError(null);
+    try {
+      const made = await api<Experiment>(`${KFP_API}/experiments`, { method: "POST", body: JSON.stringify({ display_name: name.trim() }) });
+      await client.invalidateQueries({ queryKey: ["experiments"] });
+      await navigate(`/experiments/${made.experiment_id}`);
+    } catch (caught) {
+      setError(caught instanceof Error ? caught.message : String(caught));
+    }
+  };
+  return (
+    <form
+      className="toolbar"
+      onSubmit={(event) => {
+        event.preventDefault();
+        if (name.trim()) void create();
+      }}
+    >
+      <input aria-label="New experiment name" placeholder="New experiment name" value={name} onChange={(event) => setName(event.target.value)} />
+      <button type="submit" disabled={!name.trim()}>
+        Create experiment
+      </button>
+      {error ? (
+        <span role="alert" className="error">
+          {error}
+        </span>
+      ) : null}
+    </form>
+  );
+}
+
 export function Experiments() {
   const experiments = useExperiments();
-  const rows = experiments.data?.experiments ?? [];
+  const [params, setParams] = useSearchParams();
+  const archived = params.get("archived") === "1";
+  // As in Kubeflow, an archived experiment leaves the default list.
+  const rows = (experiments.data?.experiments ?? []).filter((item) => (item.storage_state === "ARCHIVED") === archived);
   return (
     <section className="page">
       <h1>Experiments</h1>
+      <div className="toolbar">
+        <NewExperiment />
+        <label>
+          <input type="checkbox" checked={archived} onChange={(event) => setParams(event.target.checked ? { archived: "1" } : {}, { replace: true })} /> Archived
+        </label>
+      </div>
       {experiments.error ? (
         <p role="alert" className="error">
           {experiments.error.message}
@@ -46,23 +113,31 @@ export function Experiments() {
             <th>Description</th>
             <th>Created</th>
             <th>Last run</th>
+            <th>Runs (last 5)</th>
+            <th />
           </tr>
         </thead>
         <tbody>
           {rows.map((experiment) => (
-            <tr key={experiment.experiment_id}>
+            <tr key={experiment.experiment_id} data-experiment-id={experiment.experiment_id}>
               <td>
-                <Link to={`/runs?experiment=${encodeURIComponent(experiment.experiment_id)}`}>{experiment.display_name}</Link>
+                <Link to={`/experiments/${encodeURIComponent(experiment.experiment_id)}`}>{experiment.display_name}</Link>
                 {experiment.storage_state === "ARCHIVED" ? <span className="chip">archived</span> : null}
               </td>
               <td>{experiment.description ?? ""}</td>
               <td>{when(experiment.created_at)}</td>
               <td>{when(experiment.last_run_created_at)}</td>
+              <RecentRuns id={experiment.experiment_id} archived={archived} />
+              <td>
+                <Link to={`/runs?experiment=${encodeURIComponent(experiment.experiment_id)}`} aria-label={`Runs of ${experiment.display_name}`}>
+                  runs
+                </Link>
+              </td>
             </tr>
           ))}
         </tbody>
       </table>
-      {experiments.data && rows.length === 0 ? <p className="muted">No experiments yet.</p> : null}
+      {experiments.data && rows.length === 0 ? <p className="muted">{archived ? "No archived experiments." : "No experiments yet."}</p> : null}
     </section>
   );
 }

@@ -328,6 +328,9 @@ function RunActions({ run }: { run: RunDetail }) {
           Retry
         </button>
       ) : null}
+      <Link className="button" to={`/runs/new?clone=${encodeURIComponent(run.run_id)}`}>
+        Clone
+      </Link>
       <CompareWithPrevious run={run} />
       {run.storage_state === "ARCHIVED" ? (
         <button type="button" onClick={() => void act("unarchive")}>

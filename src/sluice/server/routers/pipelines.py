@@ -46,9 +46,14 @@ def _parse_upload(data: bytes, limit: int) -> tuple[str, dict[str, Any]]:
 
 
 async def _read_package(request: Request, upload: UploadFile) -> tuple[str, dict[str, Any]]:
+    return await parse_off_loop(request, await _read_upload(request, upload))
+
+
+async def parse_off_loop(request: Request, data: bytes) -> tuple[str, dict[str, Any]]:
+    """The pipeline name and stored form of the package ``data``, parsed in a worker thread
+    (at most PARALLEL_PARSES at once)."""
     state = state_of(request)
     limit = state.config.max_upload_bytes
-    data = await _read_upload(request, upload)
     limiter = state.extras.get("package_parsers")
     if not isinstance(limiter, anyio.CapacityLimiter):
         limiter = state.extras["package_parsers"] = anyio.CapacityLimiter(PARALLEL_PARSES)

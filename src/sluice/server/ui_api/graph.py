@@ -13,7 +13,7 @@ from __future__ import annotations
 from kfp.pipeline_spec import pipeline_spec_pb2
 
 from sluice.server.serialize import precise_ts
-from sluice.server.ui_api.shapes import GraphEdge, GraphNode, NodeKind, RunGraph
+from sluice.server.ui_api.shapes import GraphEdge, GraphNode, NodeKind, PipelineGraph, RunGraph
 from sluice.spec.graph import dependencies
 from sluice.spec.loader import LoadedPipeline
 from sluice.store.models import RunRow, TaskRow
@@ -72,8 +72,8 @@ def _fed_inputs(task: pipeline_spec_pb2.PipelineTaskSpec, producer: str) -> list
 
 
 class _Builder:
-    def __init__(self, run: RunRow, tasks: list[TaskRow]) -> None:
-        self.loaded = LoadedPipeline.from_dict(run.pipeline_spec)
+    def __init__(self, loaded: LoadedPipeline, tasks: list[TaskRow]) -> None:
+        self.loaded = loaded
         self.by_path = {task.path: task for task in tasks}
         self.iterations: dict[str, list[TaskRow]] = {}
         for task in tasks:
@@ -150,7 +150,7 @@ class _Builder:
 def run_graph(run: RunRow, tasks: list[TaskRow], event_id: int) -> RunGraph:
     """The graph of ``run`` with the state of each of its ``tasks``; ``event_id`` is the
     last event read before them."""
-    builder = _Builder(run, tasks)
+    builder = _Builder(LoadedPipeline.from_dict(run.pipeline_spec), tasks)
     builder.level(builder.loaded.spec.root.dag, "", None)
     return RunGraph(
         run_id=run.id,
@@ -158,4 +158,14 @@ def run_graph(run: RunRow, tasks: list[TaskRow], event_id: int) -> RunGraph:
         nodes=builder.nodes,
         edges=builder.edges,
         event_id=event_id,
+    )
+
+
+def pipeline_graph(loaded: LoadedPipeline, pipeline_id: str, version_id: str) -> PipelineGraph:
+    """The static graph of a pipeline version: the nodes a run of it would draw, under the
+    same ids, with no state (a loop has no iterations until it runs)."""
+    builder = _Builder(loaded, [])
+    builder.level(loaded.spec.root.dag, "", None)
+    return PipelineGraph(
+        pipeline_id=pipeline_id, version_id=version_id, nodes=builder.nodes, edges=builder.edges
     )

@@ -42,7 +42,10 @@ def _views(request: Request) -> RunViewService:
 
 
 def summary_of(
-    row: RunRow, counts: Mapping[str, Mapping[str, int]], experiments: Mapping[str, ExperimentRow]
+    row: RunRow,
+    counts: Mapping[str, Mapping[str, int]],
+    experiments: Mapping[str, ExperimentRow],
+    metrics: Mapping[str, Mapping[str, float]] | None = None,
 ) -> RunSummary:
     """A run as a row of the run list."""
     experiment = experiments.get(row.experiment_id) if row.experiment_id else None
@@ -59,6 +62,8 @@ def summary_of(
         finished_at=precise_ts(row.finished_at),
         error=row.error,
         task_counts=dict(counts.get(row.id, {})),
+        scheduled_at=precise_ts(row.scheduled_at),
+        metrics=dict((metrics or {}).get(row.id, {})),
     )
 
 
@@ -70,6 +75,9 @@ def list_run_summaries(
     ),
     q: str | None = Query(None, max_length=256, description="Display name substring."),
     experiment_id: str | None = Query(None, max_length=64),
+    recurring_run_id: str | None = Query(
+        None, max_length=64, description="Only the runs this recurring run started."
+    ),
     archived: bool = Query(False, description="Archived runs instead of available ones."),
     page_size: int | None = Query(None, description="Runs per page (20 if unset, at most 200)."),
     page_token: str | None = Query(None, max_length=256),
@@ -91,6 +99,8 @@ def list_run_summaries(
         predicates.append(Predicate("display_name", "IS_SUBSTRING", q))
     if experiment_id:
         predicates.append(Predicate("experiment_id", "EQUALS", experiment_id))
+    if recurring_run_id:
+        predicates.append(Predicate("recurring_run_id", "EQUALS", recurring_run_id))
     query = ListQuery(
         predicates=predicates,
         sort_key="created_at",
@@ -104,7 +114,8 @@ def list_run_summaries(
     page = RunService(server.store, server.config.settings).list(query)
     counts = views.task_counts(row.id for row in page.rows)
     experiments = views.experiments(row.experiment_id for row in page.rows if row.experiment_id)
-    runs = [summary_of(row, counts, experiments) for row in page.rows]
+    metrics = views.scalar_metrics(row.id for row in page.rows)
+    runs = [summary_of(row, counts, experiments, metrics) for row in page.rows]
     token = token_of(page.next_offset) if page.next_offset is not None else None
     return RunSummaryPage(
         runs=runs, total_size=page.total_size, next_page_token=token, event_id=event_id
@@ -118,7 +129,9 @@ def get_run_detail(run_id: str, request: Request) -> RunDetail:
     views = _views(request)
     row = views.details(run_id).run
     experiments = views.experiments([row.experiment_id] if row.experiment_id else [])
-    summary = summary_of(row, views.task_counts([row.id]), experiments)
+    summary = summary_of(
+        row, views.task_counts([row.id]), experiments, views.scalar_metrics([row.id])
+    )
     outputs = (row.outputs or {}).get("parameters") or {}
     return RunDetail(
         **summary.model_dump(),

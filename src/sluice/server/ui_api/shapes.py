@@ -44,6 +44,14 @@ class RunSummary(BaseModel):
     task_counts: dict[str, int] = Field(
         description="How many container and importer tasks are in each state."
     )
+    scheduled_at: str | None = Field(
+        None, description="The slot a recurring run started this run for (null otherwise)."
+    )
+    metrics: dict[str, float] = Field(
+        default_factory=dict,
+        description="The numbers the run's system.Metrics artifacts logged, by name (the "
+        "first artifact's value when two log the same name).",
+    )
 
 
 class RunDetail(RunSummary):
@@ -120,6 +128,37 @@ class RunGraph(BaseModel):
     event_id: int = Field(
         description="Follow /apis/sluice/v1/events?run_id= after this id for later changes."
     )
+
+
+class PipelineGraph(BaseModel):
+    """A pipeline version's graph before any run: a run's graph has the same node ids."""
+
+    pipeline_id: str
+    version_id: str
+    nodes: list[GraphNode]
+    edges: list[GraphEdge]
+
+
+class CronPreview(BaseModel):
+    """The next fire times of a recurring run's trigger, as the scheduler computes them."""
+
+    cron: str
+    tz: str | None = Field(description="The zone the expression is read in (null: UTC).")
+    times: list[str] = Field(description="ISO 8601 UTC, earliest first.")
+
+
+class PackageText(BaseModel):
+    """A compiled pipeline package as text."""
+
+    yaml: str = Field(description="The package's YAML (or JSON), as `kfp compile` writes it.")
+
+
+class ParsedPackage(BaseModel):
+    """A pipeline package read, not stored."""
+
+    name: str
+    pipeline_spec: dict[str, Any]
+    platform_spec: dict[str, Any] | None
 
 
 class Attempt(BaseModel):

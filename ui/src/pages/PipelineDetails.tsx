@@ -1,0 +1,215 @@
+// A pipeline: /pipelines/<id>?version=&view=graph|parameters|spec&expand=. The version
+// picker, Upload version, the static graph (N2: the node ids a run of it has), the
+// parameters with their defaults, the spec as YAML, Create run, and Delete (with its
+// versions, after a confirmation; runs keep their own copy of the spec).
+import { useQuery, useQueryClient } from "@tanstack/react-query";
+import { useCallback, useMemo, useState } from "react";
+import { Link, useNavigate, useParams, useSearchParams } from "react-router";
+import { api, KFP_API, UI_API, type RunGraph } from "../api/client";
+import type { components } from "../api/schema";
+import { when } from "../format";
+import { useEscape } from "../forms/FormParts";
+import { uploadPackage, useVersion, useVersions, type Pipeline, type PipelineVersion } from "../forms/kfp";
+import { formatValue, paramFields } from "../forms/params";
+import { toYaml } from "../forms/yaml";
+import { formatExpansion, parseExpansion, toggleBox } from "../graph/layout";
+import { RunGraphView } from "../graph/RunGraphView";
+import { DropZone } from "./Pipelines";
+
+type PipelineGraph = components["schemas"]["PipelineGraph"];
+
+const VIEWS = [
+  ["graph", "Graph"],
+  ["parameters", "Parameters"],
+  ["spec", "Spec"],
+] as const;
+
+function DeleteDialog({ pipeline, versions, onClose }: { pipeline: Pipeline; versions: number; onClose: () => void }) {
+  const navigate = useNavigate();
+  const client = useQueryClient();
+  const [error, setError] = useState<string | null>(null);
+  useEscape(onClose);
+  const remove = async () => {
+    try {
+      await api<unknown>(`${KFP_API}/pipelines/${encodeURIComponent(pipeline.pipeline_id)}`, { method: "DELETE" }, { cascade: "true" });
+      await navigate("/pipelines");
+      await client.invalidateQueries({ queryKey: ["pipelines"] });
+    } catch (caught) {
+      setError(caught instanceof Error ? caught.message : String(caught));
+    }
+  };
+  return (
+    <div className="overlay" onClick={onClose}>
+      <div role="dialog" aria-modal="true" aria-label="Delete pipeline" className="dialog" onClick={(event) => event.stopPropagation()}>
+        <h2>Delete {pipeline.display_name}?</h2>
+        <p>
+          This deletes the pipeline and its {versions} version{versions === 1 ? "" : "s"}. Runs made from it are kept (each has its own copy of the
+          spec).
+        </p>
+        {error ? (
+          <p role="alert" className="error">
+            {error}
+          </p>
+        ) : null}
+        <div className="toolbar">
+          <button type="button" className="danger" onClick={() => void remove()}>
+            Delete pipeline and versions
+          </button>
+          <button type="button" onClick={onClose}>
+            Cancel
+          </button>
+        </div>
+      </div>
+    </div>
+  );
+}
+
+export function PipelineDetails() {
+  const { pipelineId = "" } = useParams();
+  const [params, setParams] = useSearchParams();
+  const client = useQueryClient();
+  const view = params.get("view") ?? "graph";
+  const expansion = parseExpansion(params.get("expand"));
+  const [selected, setSelected] = useState<string | null>(null);
+  const [deleting, setDeleting] = useState(false);
+  const pipeline = useQuery({
+    queryKey: ["pipeline", pipelineId],
+    queryFn: () => api<Pipeline>(`${KFP_API}/pipelines/${encodeURIComponent(pipelineId)}`),
+  });
+  const versions = useVersions(pipelineId);
+  const list: PipelineVersion[] = versions.data?.pipeline_versions ?? [];
+  const versionId = params.get("version") || (list[0]?.pipeline_version_id ?? "");
+  const version = useVersion(pipelineId, versionId);
+  const graph = useQuery({
+    queryKey: ["version-graph", pipelineId, versionId],
+    enabled: versionId !== "",
+    staleTime: Infinity,
+    queryFn: () => api<PipelineGraph>(`${UI_API}/pipelines/${encodeURIComponent(pipelineId)}/versions/${encodeURIComponent(versionId)}/graph`),
+  });
+  // The run graph's view draws it: no run, no states, the same ids.
+  const asRunGraph: RunGraph | undefined = useMemo(
+    () => (graph.data ? { run_id: "", state: "", event_id: 0, nodes: graph.data.nodes, edges: graph.data.edges } : undefined),
+    [graph.data],
+  );
+  const update = useCallback(
+    (changes: Record<string, string>) => {
+      setParams(
+        (old) => {
+          const next = new URLSearchParams(old);
+          for (const [key, value] of Object.entries(changes)) {
+            if (value) next.set(key, value);
+            else next.delete(key);
+          }
+          return next;
+        },
+        { replace: "expand" in changes },
+      );
+    },
+    [setParams],
+  );
+  const onToggle = useCallback((id: string) => update({ expand: formatExpansion(toggleBox(expansion, id, graph.data?.nodes ?? [])) }), [expansion, graph.data, update]);
+  const uploadVersion = async (file: File) => {
+    const made = (await uploadPackage(file, pipelineId)) as PipelineVersion;
+    await client.invalidateQueries({ queryKey: ["versions", pipelineId] });
+    update({ version: made.pipeline_version_id });
+  };
+  const fields = version.data?.pipeline_spec ? paramFields(version.data.pipeline_spec) : [];
+  const node = selected ? graph.data?.nodes.find((item) => item.id === selected) : undefined;
+  const error = pipeline.error ?? versions.error ?? version.error ?? graph.error;
+  const runLink = `pipeline=${encodeURIComponent(pipelineId)}&version=${encodeURIComponent(versionId)}`;
+  return (
+    <section className="page run-page">
+      <nav aria-label="Breadcrumb" className="muted">
+        <Link to="/pipelines">Pipelines</Link> / {pipeline.data?.display_name ?? pipelineId}
+      </nav>
+      <header className="run-header">
+        <h1>{pipeline.data?.display_name ?? pipelineId}</h1>
+        <label>
+          Version{" "}
+          <select aria-label="Version" value={versionId} onChange={(event) => update({ version: event.target.value, expand: "" })}>
+            {list.map((item) => (
+              <option key={item.pipeline_version_id} value={item.pipeline_version_id}>
+                {item.display_name} ({when(item.created_at)})
+              </option>
+            ))}
+          </select>
+        </label>
+        <span className="muted">{list.length} version{list.length === 1 ? "" : "s"}</span>
+        <span className="spacer" />
+        <Link className="button primary" to={`/runs/new?${runLink}`}>
+          Create run
+        </Link>
+        <Link className="button" to={`/runs/new?${runLink}&recurring=1`}>
+          Create recurring run
+        </Link>
+        <button type="button" className="danger" onClick={() => setDeleting(true)} disabled={!pipeline.data}>
+          Delete
+        </button>
+      </header>
+      {pipeline.data?.description ? <p>{pipeline.data.description}</p> : null}
+      <DropZone label="Upload version" onFile={uploadVersion} />
+      {error ? (
+        <p role="alert" className="error">
+          {error.message}
+        </p>
+      ) : null}
+      <div role="tablist" className="tabs" aria-label="Pipeline views">
+        {VIEWS.map(([key, label]) => (
+          <button key={key} type="button" role="tab" aria-selected={view === key} onClick={() => update({ view: key === "graph" ? "" : key })}>
+            {label}
+          </button>
+        ))}
+      </div>
+      {view === "graph" ? (
+        <div className="run-body">
+          {asRunGraph ? <RunGraphView graph={asRunGraph} expansion={expansion} selected={selected} onSelect={setSelected} onToggle={onToggle} /> : <p className="pad muted">Loading the graph…</p>}
+          {node ? (
+            <aside className="panel" aria-label="Task">
+              <div className="panel-header">
+                <h2>{node.display_name}</h2>
+                <span className="spacer" />
+                <button type="button" className="ghost" aria-label="Close" onClick={() => setSelected(null)}>
+                  ×
+                </button>
+              </div>
+              <dl className="facts panel-body">
+                <dt>Path</dt>
+                <dd>{node.id}</dd>
+                <dt>Kind</dt>
+                <dd>{node.kind}</dd>
+                <dt>Component</dt>
+                <dd>{node.component}</dd>
+              </dl>
+            </aside>
+          ) : null}
+        </div>
+      ) : null}
+      {view === "parameters" ? (
+        <table className="grid" aria-label="Parameters">
+          <thead>
+            <tr>
+              <th>Name</th>
+              <th>Type</th>
+              <th>Default</th>
+            </tr>
+          </thead>
+          <tbody>
+            {fields.map((field) => (
+              <tr key={field.name}>
+                <td>{field.name}</td>
+                <td>{field.type}</td>
+                <td className="code">{field.hasDefault ? formatValue(field.type, field.defaultValue) : <span className="muted">required</span>}</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      ) : null}
+      {view === "spec" && version.data?.pipeline_spec ? (
+        <pre className="log" aria-label="Pipeline spec">
+          {toYaml(version.data.pipeline_spec)}
+        </pre>
+      ) : null}
+      {deleting && pipeline.data ? <DeleteDialog pipeline={pipeline.data} versions={list.length} onClose={() => setDeleting(false)} /> : null}
+    </section>
+  );
+}
