@@ -36,6 +36,7 @@ from sluice.engine.staging import localize_inputs
 from sluice.engine.states import TaskState
 from sluice.errors import SluiceError
 from sluice.executors.base import ExecutionRequest, ExecutionResult, Resources
+from sluice.executors.gpu_pool import NO_GPUS, reserve_gpus
 from sluice.executors.processes import append_log_line
 from sluice.store.models import TaskRow
 from sluice.store.repository import Transaction
@@ -123,6 +124,7 @@ async def run_container_task(call: TaskCall) -> TaskResult:
         # before the run): the task fails without an attempt, not the engine.
         resources, failure, max_attempts = Resources(), _Failed(str(exc)), 0
     for number in range(1, max_attempts + 1):
+        devices = NO_GPUS
         # The task is RUNNING only once a process slot is its: a task waiting for one
         # stays as it was (PENDING, or RUNNING between retries) and shows no attempt. A
         # cancel while it waits (for its backoff, its inputs or a slot) ends it CANCELED.
@@ -130,11 +132,17 @@ async def run_container_task(call: TaskCall) -> TaskResult:
             if number > 1:
                 await asyncio.sleep(_backoff_seconds(policy, number - 1))
             attempt = await _build(this, previous + number, first=number == 1, resources=resources)
+            # GPUs first, then a slot: a task waiting for devices holds no process slot.
+            devices = await reserve_gpus(
+                ctx.executor, resources, waiting=lambda: ctx.store.write_deferred_task(record.id)
+            )
+            attempt = replace(attempt, request=devices.confine(attempt.request))
             if ctx.slots.locked():
                 # It waits for a slot: it shows PENDING meanwhile (its row may be deferred).
                 ctx.store.write_deferred_task(record.id)
             await ctx.slots.acquire()
         except asyncio.CancelledError:
+            devices.release()
             _record_canceled(this)
             raise
         try:
@@ -142,6 +150,7 @@ async def run_container_task(call: TaskCall) -> TaskResult:
             outcome = await _execute(this, attempt, execution_id)
         finally:
             ctx.slots.release()
+            devices.release()
         if isinstance(outcome, _Failed):
             failure = outcome
             continue
