@@ -34,7 +34,7 @@ from sluice.engine.notices import unused_image_notice
 from sluice.engine.outputs import cheap_digests, collect_container_outputs, publish_outputs
 from sluice.engine.staging import localize_inputs
 from sluice.engine.states import TaskState
-from sluice.errors import SluiceError
+from sluice.errors import ArtifactTransferError, SluiceError
 from sluice.executors.base import ExecutionRequest, ExecutionResult, Resources
 from sluice.executors.gpu_pool import NO_GPUS, reserve_gpus
 from sluice.executors.processes import append_log_line
@@ -145,6 +145,9 @@ async def run_container_task(call: TaskCall) -> TaskResult:
             devices.release()
             _record_canceled(this)
             raise
+        except ArtifactTransferError as exc:  # an input could not be staged: retries apply
+            failure = _Failed(str(exc))
+            continue
         try:
             execution_id = _record_start(this, attempt)
             outcome = await _execute(this, attempt, execution_id)
@@ -365,7 +368,14 @@ async def _record_outputs(
     # only add latency (about 0.2 ms a task, far more in a busy fan-out).
     digests = await asyncio.to_thread(cheap_digests, produced) if produced else {}
     if ctx.layout.remote_root:
-        produced = await publish_outputs(produced, task_root=ctx.layout.task_root(record.path))
+        try:
+            produced = await publish_outputs(produced, task_root=ctx.layout.task_root(record.path))
+        except ArtifactTransferError as exc:
+            error = str(exc)
+            ctx.store.finish_execution(
+                execution_id, state="FAILED", exit_code=0, how=outcome.how, error=error
+            )
+            return _Failed(error)
     for item in produced:
         artifact_id = ctx.store.create_artifact(
             uri=item.uri,

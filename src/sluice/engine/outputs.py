@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -11,7 +10,7 @@ from typing import Any
 from kfp.pipeline_spec import pipeline_spec_pb2
 
 from sluice.engine.model import ArtifactRef, TaskResult
-from sluice.engine.staging import is_remote, upload
+from sluice.engine.staging import is_remote, publish
 from sluice.errors import ComponentError
 from sluice.executors.base import ExecutorOutput
 from sluice.names import safe_component, under
@@ -100,7 +99,7 @@ async def publish_outputs(
     published = []
     for item in produced:
         remote = under(task_root, safe_component(item.output_name))
-        await asyncio.to_thread(upload, Path(item.uri), remote)
+        await publish(Path(item.uri), remote, what=f"output artifact '{item.output_name}'")
         published.append(replace(item, uri=remote))
     return published
 
