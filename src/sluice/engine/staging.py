@@ -11,20 +11,26 @@ The store always records the remote URI.
 from __future__ import annotations
 
 import asyncio
-import shutil
 from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 from sluice.engine.model import ArtifactRef
-from sluice.errors import ArtifactTransferError, InvalidArgumentError, SluiceError
-from sluice.names import safe_component
+from sluice.errors import InvalidArgumentError
+from sluice.names import safe_component, under
+from sluice.objectstore import download, is_remote, transfer, upload
 
-
-def is_remote(uri: str) -> bool:
-    """Whether ``uri`` names something that is not a local path."""
-    return "://" in uri and not uri.startswith("file://")
+__all__ = [
+    "check_pipeline_root",
+    "download",
+    "fetch_artifact",
+    "is_remote",
+    "localize_inputs",
+    "publish_artifact",
+    "staged_outputs",
+    "upload",
+]
 
 
 def check_pipeline_root(root: str) -> None:
@@ -67,82 +73,7 @@ def check_pipeline_root(root: str) -> None:
             ) from None
 
 
-def _filesystem(uri: str) -> tuple[Any, str]:
-    import fsspec
-
-    try:
-        return fsspec.core.url_to_fs(uri)  # type: ignore[no-any-return]
-    except (ImportError, ValueError) as exc:
-        scheme = uri.split("://", 1)[0]
-        raise InvalidArgumentError(
-            f"cannot use {scheme}:// URIs: {exc}; install the fsspec driver for it "
-            f"(e.g. `pip install s3fs` or `pip install gcsfs`)"
-        ) from exc
-
-
-#: How much of an artifact is in memory at once while it moves: one part of an upload
-#: (S3's multipart minimum is 5 MiB), one ranged read of a download (fewer, larger reads
-#: cost less per byte on an object store). A 1 GiB model streams through, never held whole.
-UPLOAD_PART_BYTES = 8 << 20
-DOWNLOAD_BLOCK_BYTES = 32 << 20
-
-
-def upload(local: Path, uri: str) -> None:
-    """Copy a local file or directory to ``uri``, streamed in :data:`UPLOAD_PART_BYTES` parts."""
-    fs, path = _filesystem(uri)
-    if local.is_dir():
-        base = path.rstrip("/")
-        for file in sorted(local.rglob("*")):
-            if file.is_file():
-                _put(fs, file, f"{base}/{file.relative_to(local).as_posix()}")
-    elif local.exists():
-        _put(fs, local, path)
-
-
-def _put(fs: Any, local: Path, path: str) -> None:
-    # fsspec's put_file would do: but s3fs's uploads its parts concurrently, holding ten
-    # 50 MiB parts at once; a file object writes one part at a time.
-    with local.open("rb") as source, fs.open(path, "wb", block_size=UPLOAD_PART_BYTES) as target:
-        shutil.copyfileobj(source, target, UPLOAD_PART_BYTES)
-
-
-def download(uri: str, local: Path) -> None:
-    """Copy ``uri`` (file or directory) to a local path, in :data:`DOWNLOAD_BLOCK_BYTES` reads.
-
-    The copy appears at ``local`` only once complete (written beside it, then renamed):
-    a process killed mid-download leaves no truncated input that a resumed run would
-    take for the artifact.
-    """
-    fs, path = _filesystem(uri)
-    local.parent.mkdir(parents=True, exist_ok=True)
-    partial = local.with_name(local.name + ".partial")
-    if partial.is_dir():
-        shutil.rmtree(partial)
-    if fs.isdir(path):
-        base = path.rstrip("/")
-        partial.mkdir()
-        for remote in fs.find(base):
-            relative = str(remote)[len(base) :].lstrip("/")
-            if relative:  # not the directory's own placeholder object
-                _get(fs, str(remote), partial / relative)
-    else:
-        _get(fs, path, partial)
-    if local.is_dir() and not local.is_symlink():
-        shutil.rmtree(local)  # an earlier copy (an importer run again): this one replaces it
-    partial.replace(local)
-
-
-def _get(fs: Any, path: str, local: Path) -> None:
-    local.parent.mkdir(parents=True, exist_ok=True)
-    # No read-ahead cache: each read is one ranged request, copied out at once.
-    with (
-        fs.open(path, "rb", block_size=DOWNLOAD_BLOCK_BYTES, cache_type="none") as source,
-        local.open("wb") as target,
-    ):
-        shutil.copyfileobj(source, target, DOWNLOAD_BLOCK_BYTES)
-
-
-async def fetch(uri: str, local: Path, *, what: str) -> None:
+async def fetch_artifact(uri: str, local: Path, *, what: str) -> None:
     """:func:`download`, off the event loop.
 
     Raises:
@@ -151,7 +82,7 @@ async def fetch(uri: str, local: Path, *, what: str) -> None:
     await _transfer(download, uri, local, f"{what}: cannot download it from {uri}")
 
 
-async def publish(local: Path, uri: str, *, what: str) -> None:
+async def publish_artifact(local: Path, uri: str, *, what: str) -> None:
     """:func:`upload`, off the event loop.
 
     Raises:
@@ -161,21 +92,20 @@ async def publish(local: Path, uri: str, *, what: str) -> None:
 
 
 async def _transfer(copy: Callable[[Any, Any], None], first: Any, second: Any, what: str) -> None:
-    try:
-        await asyncio.to_thread(copy, first, second)
-    except SluiceError:
-        raise
-    except Exception as exc:  # the store's own errors: botocore's, aiohttp's, OSError
-        text = str(exc).strip()
-        reason = text.splitlines()[0] if text else "no reason given"
-        raise ArtifactTransferError(f"{what}: {type(exc).__name__}: {reason}") from exc
+    await asyncio.to_thread(transfer, copy, first, second, what)
 
 
 async def localize_inputs(
-    artifacts: dict[str, list[ArtifactRef]], staging: Path
-) -> dict[str, list[ArtifactRef]]:
-    """The input artifacts with remote ones replaced by local copies (downloaded once)."""
+    artifacts: dict[str, list[ArtifactRef]], staging: Path, *, fetch: bool = True
+) -> tuple[dict[str, list[ArtifactRef]], tuple[tuple[str, Path], ...]]:
+    """The input artifacts with remote ones replaced by local copies (downloaded once),
+    and the ``(uri, local path)`` of each of those.
+
+    ``fetch=False`` only names the local paths: the executor downloads them where the
+    attempt runs (see :class:`~sluice.executors.base.ArtifactStaging`).
+    """
     localized: dict[str, list[ArtifactRef]] = {}
+    staged: list[tuple[str, Path]] = []
     for name, refs in artifacts.items():
         items = []
         for ref in refs:
@@ -183,8 +113,18 @@ async def localize_inputs(
                 items.append(ref)
                 continue
             local = staging / "inputs" / str(ref.id) / safe_component(ref.name)
-            if not local.exists():
-                await fetch(ref.uri, local, what=f"input artifact '{name}'")
+            staged.append((ref.uri, local))
+            if fetch and not local.exists():
+                await fetch_artifact(ref.uri, local, what=f"input artifact '{name}'")
             items.append(replace(ref, uri=str(local)))
         localized[name] = items
-    return localized
+    return localized, tuple(staged)
+
+
+def staged_outputs(executor_input: dict[str, Any], task_root: str) -> tuple[tuple[Path, str], ...]:
+    """``(local path, uri)`` of each output artifact of an attempt under a remote root."""
+    outputs = (executor_input.get("outputs") or {}).get("artifacts") or {}
+    return tuple(
+        (Path(spec["artifacts"][0]["uri"]), under(task_root, safe_component(name)))
+        for name, spec in outputs.items()
+    )
