@@ -83,7 +83,7 @@ def run_big_pipeline(
         text=True,
         timeout=600,
     )
-    assert result.returncode == 0, result.stderr[-3000:]
+    assert result.returncode == 0, (result.stdout[-3000:], result.stderr[-3000:])
     line = [x for x in result.stderr.splitlines() if x.startswith("maxrss_kib ")][-1]
     run: dict[str, Any] = json.loads(result.stdout)
     assert run["state"] == "SUCCEEDED", run

@@ -6,6 +6,7 @@ records the ``s3://`` URIs. No ``from __future__ import annotations``: kfp reads
 components' real annotations.
 """
 
+import json
 import os
 import re
 from collections.abc import Iterator
@@ -15,9 +16,14 @@ import pytest
 from kfp import dsl
 from tests.large_artifacts import run_big_pipeline
 from tests.s3_server import S3Server, apply_environment, s3_server
+from typer.testing import CliRunner
 
 import sluice
+import sluice.metadata
+from sluice.cli.main import app
 from sluice.engine import staging
+
+runner = CliRunner()
 
 
 @pytest.fixture(scope="module")
@@ -92,6 +98,28 @@ def test_artifacts_move_between_tasks_through_s3(on_s3: S3Server) -> None:
     ]
     assert fs.cat(base + "report") == b"trained on 3"
     assert fs.cat(base + "model/weights.bin") == bytes(range(256)) * 3
+
+
+def test_sluice_artifacts_download_copies_from_s3(
+    on_s3: S3Server, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    run = sluice.run(train_and_evaluate, pipeline_root="s3://pipes/dl", enable_caching=False)
+    assert run.state == "SUCCEEDED", run.error
+    model = run.task("train").outputs["model"]
+    report = run.task("train").outputs["report"]
+    monkeypatch.chdir(tmp_path)
+    result = runner.invoke(app, ["artifacts", "download", model.uri])
+    assert result.exit_code == 0, result.output
+    assert (tmp_path / "model" / "weights.bin").read_bytes() == bytes(range(256)) * 3
+    assert json.loads((tmp_path / "model" / "meta" / "config.json").read_text()) == {"rows": 3}
+    artifact_id = sluice.metadata.Artifact.get(report.uri).id
+    result = runner.invoke(app, ["artifacts", "download", str(artifact_id), "r.txt"])
+    assert result.exit_code == 0, result.output
+    assert (tmp_path / "r.txt").read_text() == "trained on 3"
+    # Never over an existing file: one line, exit 2, the file untouched.
+    result = runner.invoke(app, ["artifacts", "download", str(artifact_id), "r.txt"])
+    assert result.exit_code == 2
+    assert result.stderr.strip() == "error: r.txt already exists; remove it or name another DEST"
 
 
 def test_a_download_is_complete_or_absent(on_s3: S3Server, tmp_path: Path) -> None:
