@@ -19,12 +19,15 @@ class Settings:
         ray_address: the Ray cluster of the ``ray`` executor (``$SLUICE_RAY_ADDRESS``,
             ``--ray-address``; None: ``$RAY_ADDRESS``, else a Ray instance of the process's
             own); see docs/scale.md.
+        gpus: the GPUs the ``local`` executor hands to tasks (``$SLUICE_GPUS``, ``--gpus``:
+            ``0,1,2,3``, ``none``, ``all``; None: detected); see :mod:`sluice.devices`.
     """
 
     home: Path
     db_url: str
     executor: str = "local"
     ray_address: str | None = None
+    gpus: str | None = None
 
     @classmethod
     def from_env(
@@ -34,6 +37,7 @@ class Settings:
         db_url: str | None = None,
         executor: str | None = None,
         ray_address: str | None = None,
+        gpus: str | None = None,
     ) -> Settings:
         """Settings from arguments, else the environment, else the defaults."""
         home_path = Path(home or os.environ.get("SLUICE_HOME") or Path.home() / ".sluice")
@@ -41,7 +45,8 @@ class Settings:
         url = db_url or os.environ.get("SLUICE_DB_URL") or f"sqlite:///{home_path / 'sluice.db'}"
         name = executor or os.environ.get("SLUICE_EXECUTOR") or "local"
         ray = ray_address or os.environ.get("SLUICE_RAY_ADDRESS") or None
-        return cls(home=home_path, db_url=url, executor=name, ray_address=ray)
+        declared = gpus if gpus is not None else os.environ.get("SLUICE_GPUS")
+        return cls(home=home_path, db_url=url, executor=name, ray_address=ray, gpus=declared)
 
     @property
     def artifacts_dir(self) -> Path:

@@ -71,6 +71,10 @@ class ExecutorError(SluiceError):
     """Sluice could not start or supervise a task's process (not the component's own failure)."""
 
 
+class ArtifactTransferError(SluiceError):
+    """An artifact could not be copied to or from its object store (a failed attempt)."""
+
+
 class ComponentTraceback(SluiceError):
     """A component's own exception, as recorded where it ran (another process, or a server).
 

@@ -74,6 +74,26 @@ def test_build_run_command(tmp_path: Path) -> None:
     ]  # fmt: skip
 
 
+def test_the_gcs_emulation_is_passed_to_containers(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    engine = ContainerEngine("docker", "docker")
+    monkeypatch.setenv("STORAGE_EMULATOR_HOST", "http://127.0.0.1:8765")
+    monkeypatch.setenv("GCSFS_EXPERIMENTAL_ZB_HNS_SUPPORT", "false")
+    argv = build_run_command(engine, request_for(tmp_path), name="g1")
+    assert argv[argv.index("--network") + 1] == "host"  # the host's loopback
+    envs = [argv[i + 1] for i, flag in enumerate(argv) if flag == "--env"]
+    assert envs == [
+        "STORAGE_EMULATOR_HOST=http://127.0.0.1:8765",
+        "GCSFS_EXPERIMENTAL_ZB_HNS_SUPPORT=false",
+        "A=1",
+        "B=two words",
+    ]
+    monkeypatch.setenv("STORAGE_EMULATOR_HOST", "http://10.0.0.5:8765")
+    argv = build_run_command(engine, request_for(tmp_path), name="g2")
+    assert "--network" not in argv and "--env" in argv
+
+
 def test_resources_become_run_flags(tmp_path: Path) -> None:
     resources = Resources(
         cpu_request=0.5,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Iterable
+from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
@@ -162,6 +163,41 @@ def show_artifact_command(
         typer.echo(dumps(data))
         return
     _print_artifact(make_console(), found, producer, events, executions, names)
+
+
+@artifacts_app.command("download")
+@cli_errors
+def download_artifact_command(
+    artifact: Annotated[
+        str,
+        typer.Argument(metavar="ID_OR_URI", help="Artifact id or uri.", show_default=False),
+    ],
+    dest: Annotated[
+        Path | None,
+        typer.Argument(
+            metavar="[DEST]",
+            help="Where to put it (default: its name, in this directory).",
+            show_default=False,
+        ),
+    ] = None,
+) -> None:
+    """Copy a recorded artifact (a file or a directory) here, from its object store or path.
+
+    The copy is streamed (an artifact of any size moves through a fixed amount of memory)
+    and appears at DEST only once complete. An existing DEST is never overwritten.
+    """
+    import sluice.metadata as md
+    from sluice.errors import InvalidArgumentError
+    from sluice.objectstore import download, transfer
+
+    found = md.Artifact.get(artifact)
+    uri = found.uri
+    target = dest if dest is not None else Path(uri.rstrip("/").rsplit("/", 1)[-1] or "artifact")
+    if target.exists() or target.is_symlink():
+        raise InvalidArgumentError(f"{target} already exists; remove it or name another DEST")
+    source = uri.removeprefix("file://")
+    transfer(download, source, target, f"artifact {found.id} ({uri}): cannot download it")
+    typer.echo(f"{uri} -> {target}")
 
 
 def _print_artifact(

@@ -171,6 +171,15 @@ def run_command(
             "(default $SLUICE_RAY_ADDRESS, else $RAY_ADDRESS).",
         ),
     ] = None,
+    gpus: Annotated[
+        str | None,
+        typer.Option(
+            "--gpus",
+            metavar="IDS",
+            help="GPUs the tasks get, each exclusively: 0,1,2,3, none, or all (default "
+            "$SLUICE_GPUS, else the NVIDIA GPUs detected). A task waits for busy ones.",
+        ),
+    ] = None,
     max_parallel: Annotated[
         int | None,
         typer.Option("--max-parallel", metavar="N", min=1, help="Task processes running at once."),
@@ -205,6 +214,16 @@ def run_command(
     if ray_address:
         # Read where the settings are made (and by a run resumed from this process).
         os.environ["SLUICE_RAY_ADDRESS"] = ray_address
+    if gpus is not None:
+        if host:
+            raise UserInputError(
+                "--gpus cannot be used with --host (the server's own --gpus applies); "
+                "drop it or run locally"
+            )
+        from sluice.devices import GPUS_VARIABLE, parse_gpus
+
+        parse_gpus(gpus)  # a malformed list: one line, exit 2, before anything is written
+        os.environ[GPUS_VARIABLE] = gpus
     with _sigterm_as_ctrl_c():
         try:
             _run(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import os
 from typing import Annotated, Any
 
 import typer
@@ -98,6 +99,15 @@ def server_command(
             "(default 5, or $SLUICE_HEARTBEAT_SECONDS).",
         ),
     ] = None,
+    gpus: Annotated[
+        str | None,
+        typer.Option(
+            "--gpus",
+            metavar="IDS",
+            help="GPUs the local executor's tasks get, each exclusively: 0,1,2,3, none, or all "
+            "(default $SLUICE_GPUS, else the NVIDIA GPUs detected).",
+        ),
+    ] = None,
     emulate_gcs: Annotated[
         str | None,
         typer.Option(
@@ -126,7 +136,13 @@ def server_command(
     from sluice.service.run_leases import check_lease_settings
     from sluice.service.stores import claim_store_for_server
 
-    settings = Settings.from_env(db_url=db, executor=executor, ray_address=ray_address)
+    if gpus is not None:
+        from sluice.devices import GPUS_VARIABLE, parse_gpus
+
+        parse_gpus(gpus)  # a malformed list: one line, exit 2, before the server starts
+        # The API process checks new runs against it; its worker process inherits it.
+        os.environ[GPUS_VARIABLE] = gpus
+    settings = Settings.from_env(db_url=db, executor=executor, ray_address=ray_address, gpus=gpus)
     config = ServerConfig(
         settings=settings,
         token=token,

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass, replace
+from pathlib import Path
 from typing import Any
 
 from kfp.pipeline_spec import pipeline_spec_pb2
@@ -32,10 +33,11 @@ from sluice.engine.layout import AttemptLayout
 from sluice.engine.model import ArtifactRef, TaskResult, artifact_ids
 from sluice.engine.notices import unused_image_notice
 from sluice.engine.outputs import cheap_digests, collect_container_outputs, publish_outputs
-from sluice.engine.staging import localize_inputs
+from sluice.engine.staging import localize_inputs, staged_outputs
 from sluice.engine.states import TaskState
-from sluice.errors import SluiceError
-from sluice.executors.base import ExecutionRequest, ExecutionResult, Resources
+from sluice.errors import ArtifactTransferError, SluiceError
+from sluice.executors.base import ArtifactStaging, ExecutionRequest, ExecutionResult, Resources
+from sluice.executors.gpu_pool import NO_GPUS, reserve_gpus
 from sluice.executors.processes import append_log_line
 from sluice.store.models import TaskRow
 from sluice.store.repository import Transaction
@@ -123,6 +125,7 @@ async def run_container_task(call: TaskCall) -> TaskResult:
         # before the run): the task fails without an attempt, not the engine.
         resources, failure, max_attempts = Resources(), _Failed(str(exc)), 0
     for number in range(1, max_attempts + 1):
+        devices = NO_GPUS
         # The task is RUNNING only once a process slot is its: a task waiting for one
         # stays as it was (PENDING, or RUNNING between retries) and shows no attempt. A
         # cancel while it waits (for its backoff, its inputs or a slot) ends it CANCELED.
@@ -130,18 +133,28 @@ async def run_container_task(call: TaskCall) -> TaskResult:
             if number > 1:
                 await asyncio.sleep(_backoff_seconds(policy, number - 1))
             attempt = await _build(this, previous + number, first=number == 1, resources=resources)
+            # GPUs first, then a slot: a task waiting for devices holds no process slot.
+            devices = await reserve_gpus(
+                ctx.executor, resources, waiting=lambda: ctx.store.write_deferred_task(record.id)
+            )
+            attempt = replace(attempt, request=devices.confine(attempt.request))
             if ctx.slots.locked():
                 # It waits for a slot: it shows PENDING meanwhile (its row may be deferred).
                 ctx.store.write_deferred_task(record.id)
             await ctx.slots.acquire()
         except asyncio.CancelledError:
+            devices.release()
             _record_canceled(this)
             raise
+        except ArtifactTransferError as exc:  # an input could not be staged: retries apply
+            failure = _Failed(str(exc))
+            continue
         try:
             execution_id = _record_start(this, attempt)
             outcome = await _execute(this, attempt, execution_id)
         finally:
             ctx.slots.release()
+            devices.release()
         if isinstance(outcome, _Failed):
             failure = outcome
             continue
@@ -225,12 +238,23 @@ async def _build(this: _Task, number: int, *, first: bool, resources: Resources)
     files = ctx.layout.attempt(record.path, number)
     files.work.mkdir(parents=True, exist_ok=True)
     inputs = this.inputs
+    staged_in: tuple[tuple[str, Path], ...] = ()
     if ctx.layout.remote_root:
         ctx.store.write_deferred_task(record.id)  # staging can take a while: show PENDING
-        inputs = replace(
-            inputs, artifacts=await localize_inputs(inputs.artifacts, ctx.layout.staging_dir)
+        # An executor that runs attempts elsewhere downloads them there (Ray): not here too.
+        fetch = not getattr(ctx.executor, "stages_artifacts", False)
+        artifacts, staged_in = await localize_inputs(
+            inputs.artifacts, ctx.layout.staging_dir, fetch=fetch
         )
+        inputs = replace(inputs, artifacts=artifacts)
     executor_input = build_executor_input(ctx, this.component, inputs, record.path, files)
+    staging = None
+    if ctx.layout.remote_root:
+        staging = ArtifactStaging(
+            staging_dir=ctx.layout.staging_dir,
+            inputs=staged_in,
+            outputs=staged_outputs(executor_input, ctx.layout.task_root(record.path)),
+        )
     job = ctx.job_context(task_name=record.name, task_id=record.id)
     line = resolve_command(
         this.container, this.component, inputs, executor_input=executor_input, job=job
@@ -246,6 +270,7 @@ async def _build(this: _Task, number: int, *, first: bool, resources: Resources)
         resources=resources,
         mounts=(ctx.layout.local_pipeline_root, files.directory),
         exception_path=files.exception,
+        staging=staging,
     )
     return _Attempt(
         number=number,
@@ -354,9 +379,22 @@ async def _record_outputs(
     artifacts: dict[str, list[ArtifactRef]] = {}
     # Hashing files belongs off the event loop; with nothing to hash, the thread hop would
     # only add latency (about 0.2 ms a task, far more in a busy fan-out).
-    digests = await asyncio.to_thread(cheap_digests, produced) if produced else {}
+    # Outputs an executor staged where the attempt ran are not on this machine.
+    staged_there = ctx.layout.remote_root and getattr(ctx.executor, "stages_artifacts", False)
+    digests = (
+        await asyncio.to_thread(cheap_digests, produced) if produced and not staged_there else {}
+    )
     if ctx.layout.remote_root:
-        produced = await publish_outputs(produced, task_root=ctx.layout.task_root(record.path))
+        try:
+            produced = await publish_outputs(
+                produced, task_root=ctx.layout.task_root(record.path), uploaded=staged_there
+            )
+        except ArtifactTransferError as exc:
+            error = str(exc)
+            ctx.store.finish_execution(
+                execution_id, state="FAILED", exit_code=0, how=outcome.how, error=error
+            )
+            return _Failed(error)
     for item in produced:
         artifact_id = ctx.store.create_artifact(
             uri=item.uri,

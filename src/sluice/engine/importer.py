@@ -18,6 +18,7 @@ from google.protobuf import json_format
 from sluice.engine.context import json_ready, ref_from_row
 from sluice.engine.kinds import TaskCall
 from sluice.engine.model import ArtifactRef, TaskResult, artifact_ids
+from sluice.engine.staging import download
 from sluice.engine.states import TaskState
 from sluice.errors import InvalidArgumentError, UnsupportedFeatureError
 from sluice.spec.placeholders import resolve_placeholders
@@ -133,16 +134,9 @@ def _download(uri: str, task_root: str) -> str:
             f"importing {uri}: oci:// artifacts need a container registry; copy the model "
             "to a local path or an fsspec URI and import that"
         )
-    import fsspec
-
     target = Path(task_root) / "artifact"
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fs, path = fsspec.core.url_to_fs(uri)
     try:
-        if fs.isdir(path):
-            fs.get(path, str(target), recursive=True)
-        else:
-            fs.get(path, str(target))
+        download(uri, target)  # streamed: an imported model is never held in memory
     except FileNotFoundError as exc:
         raise InvalidArgumentError(f"importer: {uri} does not exist") from exc
     return str(target)

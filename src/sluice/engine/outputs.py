@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -11,7 +10,7 @@ from typing import Any
 from kfp.pipeline_spec import pipeline_spec_pb2
 
 from sluice.engine.model import ArtifactRef, TaskResult
-from sluice.engine.staging import is_remote, upload
+from sluice.engine.staging import is_remote, publish_artifact
 from sluice.errors import ComponentError
 from sluice.executors.base import ExecutorOutput
 from sluice.names import safe_component, under
@@ -94,13 +93,19 @@ def cheap_digests(produced: list[ProducedArtifact]) -> dict[str, str | None]:
 
 
 async def publish_outputs(
-    produced: list[ProducedArtifact], *, task_root: str
+    produced: list[ProducedArtifact], *, task_root: str, uploaded: bool = False
 ) -> list[ProducedArtifact]:
-    """Upload staged outputs under a remote ``task_root``; returns them with remote URIs."""
+    """Upload staged outputs under a remote ``task_root``; returns them with remote URIs.
+
+    ``uploaded``: the executor uploaded them where the attempt ran (Ray): only the URIs
+    change.
+    """
     published = []
     for item in produced:
         remote = under(task_root, safe_component(item.output_name))
-        await asyncio.to_thread(upload, Path(item.uri), remote)
+        if not uploaded:
+            what = f"output artifact '{item.output_name}'"
+            await publish_artifact(Path(item.uri), remote, what=what)
         published.append(replace(item, uri=remote))
     return published
 

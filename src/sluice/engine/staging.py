@@ -11,17 +11,26 @@ The store always records the remote URI.
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 from sluice.engine.model import ArtifactRef
 from sluice.errors import InvalidArgumentError
-from sluice.names import safe_component
+from sluice.names import safe_component, under
+from sluice.objectstore import download, is_remote, transfer, upload
 
-
-def is_remote(uri: str) -> bool:
-    """Whether ``uri`` names something that is not a local path."""
-    return "://" in uri and not uri.startswith("file://")
+__all__ = [
+    "check_pipeline_root",
+    "download",
+    "fetch_artifact",
+    "is_remote",
+    "localize_inputs",
+    "publish_artifact",
+    "staged_outputs",
+    "upload",
+]
 
 
 def check_pipeline_root(root: str) -> None:
@@ -64,43 +73,39 @@ def check_pipeline_root(root: str) -> None:
             ) from None
 
 
-def _filesystem(uri: str) -> tuple[object, str]:
-    import fsspec
+async def fetch_artifact(uri: str, local: Path, *, what: str) -> None:
+    """:func:`download`, off the event loop.
 
-    try:
-        return fsspec.core.url_to_fs(uri)  # type: ignore[no-any-return]
-    except (ImportError, ValueError) as exc:
-        scheme = uri.split("://", 1)[0]
-        raise InvalidArgumentError(
-            f"cannot use {scheme}:// URIs: {exc}; install the fsspec driver for it "
-            f"(e.g. `pip install s3fs` or `pip install gcsfs`)"
-        ) from exc
+    Raises:
+        ArtifactTransferError: the store failed (the attempt fails; its retries apply).
+    """
+    await _transfer(download, uri, local, f"{what}: cannot download it from {uri}")
 
 
-def upload(local: Path, uri: str) -> None:
-    """Copy a local file or directory to ``uri``."""
-    fs, path = _filesystem(uri)
-    if local.is_dir():
-        fs.put(str(local), path, recursive=True)  # type: ignore[attr-defined]
-    elif local.exists():
-        fs.put_file(str(local), path)  # type: ignore[attr-defined]
+async def publish_artifact(local: Path, uri: str, *, what: str) -> None:
+    """:func:`upload`, off the event loop.
+
+    Raises:
+        ArtifactTransferError: the store failed (the attempt fails; its retries apply).
+    """
+    await _transfer(upload, local, uri, f"{what}: cannot upload it to {uri}")
 
 
-def download(uri: str, local: Path) -> None:
-    """Copy ``uri`` (file or directory) to a local path."""
-    fs, path = _filesystem(uri)
-    local.parent.mkdir(parents=True, exist_ok=True)
-    if fs.isdir(path):  # type: ignore[attr-defined]
-        fs.get(path, str(local), recursive=True)  # type: ignore[attr-defined]
-    else:
-        fs.get_file(path, str(local))  # type: ignore[attr-defined]
+async def _transfer(copy: Callable[[Any, Any], None], first: Any, second: Any, what: str) -> None:
+    await asyncio.to_thread(transfer, copy, first, second, what)
 
 
 async def localize_inputs(
-    artifacts: dict[str, list[ArtifactRef]], staging: Path
-) -> dict[str, list[ArtifactRef]]:
-    """The input artifacts with remote ones replaced by local copies (downloaded once)."""
+    artifacts: dict[str, list[ArtifactRef]], staging: Path, *, fetch: bool = True
+) -> tuple[dict[str, list[ArtifactRef]], tuple[tuple[str, Path], ...]]:
+    """The input artifacts with remote ones replaced by local copies (downloaded once),
+    and the ``(uri, local path)`` of each of those.
+
+    ``fetch=False`` only names the local paths: the executor downloads them where the
+    attempt runs (see :class:`~sluice.executors.base.ArtifactStaging`).
+    """
     localized: dict[str, list[ArtifactRef]] = {}
+    staged: list[tuple[str, Path]] = []
     for name, refs in artifacts.items():
         items = []
         for ref in refs:
@@ -108,8 +113,18 @@ async def localize_inputs(
                 items.append(ref)
                 continue
             local = staging / "inputs" / str(ref.id) / safe_component(ref.name)
-            if not local.exists():
-                await asyncio.to_thread(download, ref.uri, local)
+            staged.append((ref.uri, local))
+            if fetch and not local.exists():
+                await fetch_artifact(ref.uri, local, what=f"input artifact '{name}'")
             items.append(replace(ref, uri=str(local)))
         localized[name] = items
-    return localized
+    return localized, tuple(staged)
+
+
+def staged_outputs(executor_input: dict[str, Any], task_root: str) -> tuple[tuple[Path, str], ...]:
+    """``(local path, uri)`` of each output artifact of an attempt under a remote root."""
+    outputs = (executor_input.get("outputs") or {}).get("artifacts") or {}
+    return tuple(
+        (Path(spec["artifacts"][0]["uri"]), under(task_root, safe_component(name)))
+        for name, spec in outputs.items()
+    )

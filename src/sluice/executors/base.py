@@ -46,6 +46,26 @@ class Resources:
 
 
 @dataclass(frozen=True, kw_only=True)
+class ArtifactStaging:
+    """How an attempt's artifacts reach an object-store pipeline root (``s3://``, ``gs://``).
+
+    The component reads and writes local paths under ``staging_dir``. An executor whose
+    attempts run on other machines (``stages_artifacts = True``: Ray) moves them itself on
+    the node: it downloads ``inputs`` before the attempt and uploads ``outputs`` after a
+    successful one. For the others the engine does it on this machine.
+
+    Attributes:
+        staging_dir: the run's local staging directory (every path below is under it).
+        inputs: ``(uri, local path)`` of each input artifact kept in the store.
+        outputs: ``(local path, uri)`` of each output artifact.
+    """
+
+    staging_dir: Path
+    inputs: tuple[tuple[str, Path], ...] = ()
+    outputs: tuple[tuple[Path, str], ...] = ()
+
+
+@dataclass(frozen=True, kw_only=True)
 class ExecutionRequest:
     """One attempt of one container task, fully resolved.
 
@@ -65,6 +85,8 @@ class ExecutionRequest:
             or a remote machine must see the same paths.
         exception_path: a file this attempt's Python component may record an uncaught
             exception in (see :class:`ComponentException`); None: not recorded.
+        staging: with an object-store pipeline root, where its artifacts are staged
+            (:class:`ArtifactStaging`); None: a local root.
     """
 
     task_name: str
@@ -77,6 +99,7 @@ class ExecutionRequest:
     resources: Resources = field(default_factory=Resources)
     mounts: tuple[Path, ...] = ()
     exception_path: Path | None = None
+    staging: ArtifactStaging | None = None
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -96,8 +96,8 @@ def build_run_command(
     """The ``<engine> run`` command line for ``request``.
 
     The resolved command becomes the entrypoint and its arguments; ``request.env`` is passed
-    (not the host's environment); every mount and the work dir appear at the same path inside,
-    so resolved paths in the command stay valid.
+    (not the host's environment, but for :data:`PASSED_THROUGH`); every mount and the work
+    dir appear at the same path inside, so resolved paths in the command stay valid.
     """
     argv = [engine.path, "run", "--rm", "--name", name, "--workdir", str(request.work_dir)]
     mounts: list[Path] = list(dict.fromkeys(request.mounts))
@@ -105,7 +105,12 @@ def build_run_command(
         mounts.append(request.work_dir)
     for mount in mounts:
         argv += ["--volume", f"{mount}:{mount}"]
-    for key, value in request.env.items():
+    passed = _passed_through()
+    if _on_loopback(passed.get("STORAGE_EMULATOR_HOST", "")):
+        # The emulation listens on this host's loopback, which a container reaches only on
+        # the host's network.
+        argv += ["--network", "host"]
+    for key, value in {**passed, **request.env}.items():
         argv += ["--env", f"{key}={value}"]
     argv += resource_flags(request.resources)
     if request.command:
@@ -113,6 +118,21 @@ def build_run_command(
     else:
         argv.append(request.image)  # no command: the image's own entrypoint runs
     return argv
+
+
+#: Variables of this process a container gets too (it gets no other of the host's): where
+#: `sluice server --emulate-gcs` serves gs://, so that a task's own google-cloud-storage or
+#: gcsfs calls reach it, as a local task's do.
+PASSED_THROUGH = ("STORAGE_EMULATOR_HOST", "GCSFS_EXPERIMENTAL_ZB_HNS_SUPPORT")
+
+
+def _passed_through() -> dict[str, str]:
+    return {key: os.environ[key] for key in PASSED_THROUGH if os.environ.get(key)}
+
+
+def _on_loopback(url: str) -> bool:
+    host = url.split("://", 1)[-1].split("/", 1)[0].rsplit(":", 1)[0].strip("[]")
+    return host in ("127.0.0.1", "localhost", "::1") or host.startswith("127.")
 
 
 def resource_flags(resources: Resources) -> list[str]:

@@ -18,6 +18,7 @@ import functools
 import importlib.util
 import os
 import sys
+from collections.abc import Sequence
 from pathlib import Path
 
 from sluice.executors.base import (
@@ -26,6 +27,7 @@ from sluice.executors.base import (
     read_component_exception,
     read_executor_output,
 )
+from sluice.executors.gpu_pool import GpuPool
 from sluice.executors.lightweight import (
     LightweightCommand,
     host_kfp_available,
@@ -55,13 +57,20 @@ class LocalExecutor:
             (the engine passes ``$SLUICE_HOME/venvs``).
         use_fork_worker: run lightweight components in forks of a warm worker (fast); when
             False they run as ``python -m kfp.dsl.executor_main`` subprocesses.
+        gpus: the machine's GPUs to hand out, each to one attempt at a time (the engine
+            reserves them through :attr:`gpu_pool`; see :mod:`sluice.executors.gpu_pool`).
+            Empty: tasks get no devices of their own (as on a Ray node, where Ray assigns them).
     """
 
     # Tasks run on the host, not in their images (the engine says so once per image).
     uses_images = False
 
-    def __init__(self, *, venv_root: Path, use_fork_worker: bool = True) -> None:
+    def __init__(
+        self, *, venv_root: Path, use_fork_worker: bool = True, gpus: Sequence[str] = ()
+    ) -> None:
         self.venvs = VenvCache(venv_root)
+        # Shared by every executor of the process: two runs never get the same device.
+        self.gpu_pool: GpuPool | None = GpuPool.shared(gpus) if gpus else None
         self.use_fork_worker = use_fork_worker
         # Kept warm between runs: a process's next run forks from the same worker.
         self._worker = ForkWorker(keep_warm=True)

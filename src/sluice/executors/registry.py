@@ -44,9 +44,10 @@ class UnknownExecutorError(UserInputError):
 
 
 def _local(settings: Settings) -> Executor:
+    from sluice.devices import machine_gpus
     from sluice.executors.local import LocalExecutor
 
-    return LocalExecutor(venv_root=settings.venvs_dir)
+    return LocalExecutor(venv_root=settings.venvs_dir, gpus=machine_gpus(settings.gpus).devices)
 
 
 def _docker(settings: Settings) -> Executor:

@@ -60,6 +60,10 @@ class _Borrowed:
     def __init__(self, executor: Executor) -> None:
         self._executor = executor
         self.uses_images = executor.uses_images
+        # What the engine asks an executor besides execute(): its GPU pool (local), whether
+        # it stages object-store artifacts where the attempt runs (ray).
+        self.gpu_pool = getattr(executor, "gpu_pool", None)
+        self.stages_artifacts = bool(getattr(executor, "stages_artifacts", False))
 
     async def execute(self, request: ExecutionRequest) -> ExecutionResult:
         """Run the attempt in the shared executor."""

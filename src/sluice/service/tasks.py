@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from sluice.engine.staging import is_remote
-from sluice.errors import NotFoundError, RunNotFoundError
-from sluice.names import safe_component
+from sluice.errors import InvalidArgumentError, NotFoundError, RunNotFoundError
+from sluice.names import safe_component, under
 from sluice.spec.placeholders import local_path_for_uri
 from sluice.store.models import ArtifactRow, RunRow, TaskRow
 from sluice.store.repository import Store
@@ -26,6 +27,41 @@ class TaskArtifact:
     task: TaskRow
     artifact: ArtifactRow
     producer: RunRow | None
+
+    def remote_roots(self) -> list[str]:
+        """Where in its object store the artifact may be: the run's (and, for a cache hit,
+        the producer's) ``<pipeline root>/<run name>/``; empty for local roots."""
+        runs = [self.run] + ([self.producer] if self.producer is not None else [])
+        return [
+            under(r.pipeline_root, safe_component(r.name)) + "/"
+            for r in runs
+            if is_remote(r.pipeline_root)
+        ]
+
+    def open_remote(self) -> tuple[Any, str, int]:
+        """The filesystem, path and size of an artifact in an object store.
+
+        Only an object under :meth:`remote_roots` is opened: a crafted URI cannot make the
+        server read elsewhere with its credentials.
+
+        Raises:
+            InvalidArgumentError: the URI is not under the roots.
+            NotFoundError: there is no such object, or it is a directory.
+        """
+        import fsspec
+
+        uri = self.artifact.uri
+        inside = any(uri.startswith(root) for root in self.remote_roots())
+        if not inside or "/../" in uri or uri.endswith("/.."):
+            raise InvalidArgumentError("artifact is outside the run's artifact root")
+        fs, path = fsspec.core.url_to_fs(uri)
+        try:
+            info = fs.info(path)
+        except FileNotFoundError as exc:
+            raise NotFoundError(f"artifact {uri} is not in its store") from exc
+        if info.get("type") == "directory":
+            raise NotFoundError("artifact is a directory; read its files from the store")
+        return fs, path, int(info.get("size") or 0)
 
     def roots(self, home: Path) -> list[Path]:
         """Where on this machine the artifact's file may be: the output roots of ``run``

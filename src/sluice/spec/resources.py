@@ -11,15 +11,13 @@ from __future__ import annotations
 
 import os
 import re
-import shutil
-import subprocess
 from collections.abc import Sequence
 from dataclasses import dataclass
-from pathlib import Path
 from typing import TypeAlias
 
 from kfp.pipeline_spec import pipeline_spec_pb2
 
+from sluice.devices import is_gpu_type, machine_gpus
 from sluice.errors import InvalidPipelineError, ResourceUnavailableError
 from sluice.spec.graph import executor_users
 from sluice.spec.loader import LoadedPipeline
@@ -72,11 +70,18 @@ class ResourceRequest:
 
 @dataclass(frozen=True)
 class MachineResources:
-    """What this machine has (``memory_bytes`` is ``None`` where it cannot be read)."""
+    """What this machine has (``memory_bytes`` is ``None`` where it cannot be read).
+
+    ``nvidia_gpus`` counts the GPUs tasks may get: detected NVIDIA ones, or those declared
+    with ``--gpus`` / ``$SLUICE_GPUS`` (``gpu_devices``, ``gpus_declared``), which serve a
+    request for any GPU type (see :mod:`sluice.devices`).
+    """
 
     cpus: int
     memory_bytes: int | None
     nvidia_gpus: int
+    gpu_devices: tuple[str, ...] = ()
+    gpus_declared: bool = False
 
 
 def _is_placeholder(text: str) -> bool:
@@ -168,29 +173,24 @@ def task_resources(loaded: LoadedPipeline) -> dict[str, ResourceRequest]:
     return result
 
 
-def _count_nvidia_gpus() -> int:
-    gpus = Path("/proc/driver/nvidia/gpus")
-    if gpus.is_dir():
-        return sum(1 for _ in gpus.iterdir())
-    smi = shutil.which("nvidia-smi")
-    if smi is None:
-        return 0
-    try:
-        out = subprocess.run([smi, "-L"], capture_output=True, text=True, timeout=10, check=False)
-    except (OSError, subprocess.SubprocessError):
-        return 0
-    return sum(1 for line in out.stdout.splitlines() if line.startswith("GPU "))
-
-
 def machine_resources() -> MachineResources:
-    """CPUs, physical memory and NVIDIA GPUs of this machine (cheap to call)."""
+    """CPUs, physical memory and GPUs of this machine (cheap to call).
+
+    Raises:
+        UserInputError: ``$SLUICE_GPUS`` is malformed.
+    """
     memory: int | None = None
     try:
         memory = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
     except (AttributeError, ValueError, OSError):
         memory = None
+    gpus = machine_gpus()
     return MachineResources(
-        cpus=os.cpu_count() or 1, memory_bytes=memory, nvidia_gpus=_count_nvidia_gpus()
+        cpus=os.cpu_count() or 1,
+        memory_bytes=memory,
+        nvidia_gpus=len(gpus.devices),
+        gpu_devices=gpus.devices,
+        gpus_declared=gpus.source != "detected",
     )
 
 
@@ -202,15 +202,25 @@ def _human_bytes(n: float) -> str:
 
 
 def _accelerator_problem(kind: str | None, count: int, have: MachineResources) -> str | None:
-    # Only NVIDIA GPUs are detected; an unknown (run-time) type may be one of them.
-    nvidia = kind is None or "nvidia" in kind.lower() or kind.upper().startswith("TESLA")
-    available = have.nvidia_gpus if nvidia else 0
+    # Detected GPUs are NVIDIA ones; declared GPUs serve any GPU type. An unknown (run-time)
+    # type may be one of them. Only the machine's total is checked: a task whose GPUs are
+    # busy waits for them (executors/gpu_pool.py).
+    if have.gpus_declared:
+        usable = is_gpu_type(kind)
+    else:
+        usable = kind is None or "nvidia" in kind.lower() or kind.upper().startswith("TESLA")
+    available = have.nvidia_gpus if usable else 0
     if count <= available:
         return None
     what = kind or "accelerator"
-    if not nvidia:
+    if not usable:
         return f"asks for {count} {what} but Sluice finds none on this machine"
-    return f"asks for {count} {what} but this machine has {available or 'none'}"
+    if not available:
+        return f"asks for {count} {what} but this machine has none"
+    names = ",".join(have.gpu_devices) if have.gpu_devices else ""
+    source = "--gpus/$SLUICE_GPUS" if have.gpus_declared else "detected"
+    detail = f"GPUs {names}, {source}" if names else source
+    return f"asks for {count} {what} but this machine has {available} ({detail})"
 
 
 def check_resources(

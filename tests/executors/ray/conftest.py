@@ -67,7 +67,14 @@ def ray_cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RayCluster
     temp_dir = Path(tempfile.mkdtemp(prefix="sluice-ray-"))
     with pytest.MonkeyPatch.context() as env:
         # Raylets and their workers inherit this process's environment at start.
-        for key, value in {**ray_env(temp_dir), "SLUICE_HOME": str(node_home)}.items():
+        # Dummy AWS credentials: the nodes' own, as on a real cluster, for the s3:// tests
+        # (test_object_store.py); the store's endpoint comes from the driver.
+        aws = {
+            "AWS_ACCESS_KEY_ID": "testing",
+            "AWS_SECRET_ACCESS_KEY": "testing",
+            "AWS_DEFAULT_REGION": "us-east-1",
+        }
+        for key, value in {**ray_env(temp_dir), "SLUICE_HOME": str(node_home), **aws}.items():
             env.setenv(key, value)
         cluster = Cluster(
             initialize_head=True, head_node_args={"num_cpus": 1, "include_dashboard": False}

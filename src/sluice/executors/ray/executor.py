@@ -25,7 +25,7 @@ from sluice.executors.processes import append_log_line, open_log
 from sluice.executors.ray.connection import connect, import_ray, resolve_address
 from sluice.executors.ray.resources import RayRequest, infeasible_reason, ray_request
 
-__all__ = ["AUTOSCALER_VARIABLE", "RayExecutor"]
+__all__ = ["AUTOSCALER_VARIABLE", "STORE_ENDPOINT_VARIABLES", "RayExecutor"]
 
 #: Set to 1 when an autoscaler may add nodes (KubeRay): a request no alive node can meet
 #: then waits for one instead of failing.
@@ -50,6 +50,22 @@ _LOST = (
 )
 
 
+#: Where the object store of an ``s3://`` / ``gs://`` pipeline root is: passed on to the
+#: node that stages a task's artifacts (credentials are not: they are the nodes' own, from
+#: their environment, instance role or workload identity).
+STORE_ENDPOINT_VARIABLES = (
+    "AWS_ENDPOINT_URL",
+    "AWS_ENDPOINT_URL_S3",
+    "FSSPEC_S3_ENDPOINT_URL",
+    "STORAGE_EMULATOR_HOST",
+    "GCSFS_EXPERIMENTAL_ZB_HNS_SUPPORT",
+)
+
+
+def _store_environment() -> dict[str, str]:
+    return {k: os.environ[k] for k in STORE_ENDPOINT_VARIABLES if os.environ.get(k)}
+
+
 def autoscaling() -> bool:
     """Whether ``$SLUICE_RAY_AUTOSCALER`` says nodes may be added on demand."""
     return os.environ.get(AUTOSCALER_VARIABLE, "").strip().lower() in ("1", "true", "yes")
@@ -69,6 +85,9 @@ class RayExecutor:
     # Tasks run on the Ray nodes' hosts, not in their images (a Ray runtime_env with a
     # container is a later step).
     uses_images = False
+    # With an object-store root, the node downloads the inputs and uploads the outputs
+    # itself (remote.stage_in/stage_out): the artifacts never pass through the driver.
+    stages_artifacts = True
 
     def __init__(
         self,
@@ -111,6 +130,8 @@ class RayExecutor:
         # this log already holds (the engine's notices).
         offset = request.log_path.stat().st_size if request.log_path.exists() else 0
         options = wanted.options()
+        if request.staging is not None and (store_env := _store_environment()):
+            options["runtime_env"] = {"env_vars": store_env}
         stream = remote.options(**options, name=f"sluice:{request.task_name}").remote(request)
         try:
             return await self._follow(stream, request, wanted, offset)

@@ -74,6 +74,7 @@ def run_attempt(request: ExecutionRequest) -> Iterator[tuple[str, Any]]:
     node = ray.get_runtime_context().get_node_id()
     yield ("started", {"node": node, "host": socket.gethostname(), "pid": os.getpid()})
     scratch: Path | None = None
+    stage: Path | None = None
     fd, log_name = tempfile.mkstemp(prefix="sluice-attempt-", suffix=".log")
     os.close(fd)
     log = Path(log_name)
@@ -82,6 +83,16 @@ def run_attempt(request: ExecutionRequest) -> Iterator[tuple[str, Any]]:
         if not attempt_dir.is_dir():
             scratch = Path(tempfile.mkdtemp(prefix="sluice-attempt-"))
             request = _relocate(request, attempt_dir, scratch)
+        if request.staging is not None:
+            # An object-store root: the artifacts go through the store, never through the
+            # driver's disk (which this node may not see), staged in a directory of its own.
+            stage = Path(tempfile.mkdtemp(prefix="sluice-stage-"))
+            request = _relocate(request, request.staging.staging_dir, stage)
+            try:
+                stage_in(request)
+            except SluiceError as exc:
+                yield ("error", str(exc))
+                return
         request = dataclasses.replace(
             request, log_path=log, env={**request.env, NODE_ID_VARIABLE: node}
         )
@@ -96,14 +107,17 @@ def run_attempt(request: ExecutionRequest) -> Iterator[tuple[str, Any]]:
                     break
         try:
             result: ExecutionResult = future.result()
+            if result.exit_code == 0 and request.staging is not None:
+                stage_out(request)
         except SluiceError as exc:
             yield ("error", str(exc))
             return
         yield ("result", result)
     finally:
         log.unlink(missing_ok=True)
-        if scratch is not None:
-            shutil.rmtree(scratch, ignore_errors=True)
+        for directory in (scratch, stage):
+            if directory is not None:
+                shutil.rmtree(directory, ignore_errors=True)
 
 
 def _wait(future: concurrent.futures.Future[Any]) -> bool:
@@ -125,6 +139,14 @@ def _relocate(request: ExecutionRequest, old: Path, new: Path) -> ExecutionReque
         return Path(moved(str(path)))
 
     executor_input = json.loads(moved(json.dumps(request.executor_input)))
+    staging = request.staging
+    if staging is not None:
+        staging = dataclasses.replace(
+            staging,
+            staging_dir=moved_path(staging.staging_dir),
+            inputs=tuple((uri, moved_path(local)) for uri, local in staging.inputs),
+            outputs=tuple((moved_path(local), uri) for local, uri in staging.outputs),
+        )
     relocated = dataclasses.replace(
         request,
         command=[moved(part) for part in request.command],
@@ -133,9 +155,42 @@ def _relocate(request: ExecutionRequest, old: Path, new: Path) -> ExecutionReque
         executor_input=executor_input,
         exception_path=moved_path(request.exception_path) if request.exception_path else None,
         mounts=tuple(moved_path(m) for m in request.mounts),
+        staging=staging,
     )
     relocated.work_dir.mkdir(parents=True, exist_ok=True)
-    for spec in (executor_input.get("outputs") or {}).get("parameters", {}).values():
-        if spec.get("outputFile"):
-            Path(spec["outputFile"]).parent.mkdir(parents=True, exist_ok=True)
+    outputs = executor_input.get("outputs") or {}
+    # The parents of every output path, as the driver (and the Go launcher) makes them.
+    files = [spec.get("outputFile") for spec in outputs.get("parameters", {}).values()]
+    files += [a["artifacts"][0]["uri"] for a in outputs.get("artifacts", {}).values()]
+    files.append(outputs.get("outputFile"))
+    for file in files:
+        if file and "://" not in file:
+            Path(file).parent.mkdir(parents=True, exist_ok=True)
     return relocated
+
+
+def stage_in(request: ExecutionRequest) -> None:
+    """Download the attempt's input artifacts from the store to its staged paths.
+
+    Raises:
+        ArtifactTransferError: the store failed (the attempt fails; its retries apply).
+    """
+    from sluice.objectstore import download, transfer
+
+    assert request.staging is not None
+    for uri, local in request.staging.inputs:
+        transfer(download, uri, local, f"input artifact at {uri}: cannot download it")
+
+
+def stage_out(request: ExecutionRequest) -> None:
+    """Upload the output artifacts the attempt wrote to the store.
+
+    Raises:
+        ArtifactTransferError: the store failed (the attempt fails; its retries apply).
+    """
+    from sluice.objectstore import transfer, upload
+
+    assert request.staging is not None
+    for local, uri in request.staging.outputs:
+        if local.exists():  # an output the component did not write stays unwritten
+            transfer(upload, local, uri, f"output artifact '{local.name}': cannot upload it")

@@ -13,11 +13,12 @@ from typing import Any
 
 from fastapi import APIRouter, Depends, Request
 
-from sluice.errors import UserInputError
+from sluice.errors import InvalidArgumentError, NotFoundError, UserInputError
+from sluice.objectstore import is_remote
 from sluice.server.auth import require_token
 from sluice.server.config import state_of
 from sluice.server.errors import ApiError, bad_request, not_found
-from sluice.service.tasks import TaskService
+from sluice.service.tasks import TaskArtifact, TaskService
 from sluice.spec.placeholders import local_path_for_uri
 
 router = APIRouter(tags=["artifacts"], dependencies=[Depends(require_token)])
@@ -56,8 +57,27 @@ def read_artifact(
     """The content (base64 ``data``) of a task's output artifact file."""
     state = state_of(request)
     found = TaskService(state.store).output_artifact(run_id, node_id, artifact_name)
+    if is_remote(found.artifact.uri):
+        return {"data": base64.b64encode(_read_remote(found)).decode()}
     # A cache hit republishes an earlier run's artifact: that run's root is allowed too.
     path = safe_artifact_path(found.artifact.uri, found.roots(state.config.settings.home))
     if path.stat().st_size > MAX_READ_BYTES:
         raise ApiError(413, f"artifact is larger than {MAX_READ_BYTES} bytes; read it from {path}")
     return {"data": base64.b64encode(path.read_bytes()).decode()}
+
+
+def _read_remote(found: TaskArtifact) -> bytes:
+    """An artifact under an object-store root, read from the store (in bounded reads)."""
+    try:
+        fs, path, size = found.open_remote()
+    except InvalidArgumentError as exc:
+        raise bad_request(str(exc)) from exc
+    except NotFoundError as exc:
+        raise not_found(str(exc)) from exc
+    if size > MAX_READ_BYTES:
+        raise ApiError(
+            413,
+            f"artifact is larger than {MAX_READ_BYTES} bytes; read it from {found.artifact.uri}",
+        )
+    with fs.open(path, "rb") as source:
+        return bytes(source.read(MAX_READ_BYTES + 1)[:MAX_READ_BYTES])
