@@ -51,12 +51,22 @@ class ExecutionWrites:
         cached_execution_id: int | None = None,
         input_artifacts: dict[str, list[int]] | None = None,
         cache_key: dict[str, Any] | None = None,
+        outputs: tuple[dict[str, Any], dict[str, list[int]]] | None = None,
     ) -> int:
-        """Record an execution with its INPUT events and run contexts; returns its id."""
+        """Record an execution with its INPUT events and run contexts; returns its id.
+
+        ``outputs`` (parameters, artifact ids): an execution recorded already ended (a
+        cache hit), with its OUTPUT events, as :meth:`finish_execution` would write them
+        (one statement fewer than inserting it and then finishing it).
+        """
         self.write_deferred(task_id)
+        ended: dict[str, Any] = {}
+        if outputs is not None:
+            ended = {"output_parameters": outputs[0], "finished_at": utcnow()}
         result = self.connection.execute(
             _INSERT_EXECUTION,
             {
+                **ended,
                 "run_id": run_id,
                 "task_id": task_id,
                 "pipeline_name": pipeline_name,
@@ -80,6 +90,8 @@ class ExecutionWrites:
                 [{"context_id": c, "execution_id": execution_id} for c in sorted(contexts)],
             )
         self._events(execution_id, "INPUT", input_artifacts)
+        if outputs is not None:
+            self._events(execution_id, "OUTPUT", outputs[1])
         return execution_id
 
     def finish_execution(

@@ -13,7 +13,8 @@ hit with its move to CACHED. A container task's row can be created *deferred*
 (:func:`task_values` builds it, ``Store.create_task(deferred=True)`` holds it): it is then
 inserted, with its PENDING history row, by the first write that names the task, in that
 write's transaction, so a task's creation and its start (or its cache hit) cost one commit,
-not two. Each group commits before the engine acts on it (before the
+not two; when that write is the task's first move, the row is inserted already moved (after
+the same check against the state table), with its creation's and its move's history rows. Each group commits before the engine acts on it (before the
 process starts, before the next task reads the outputs), so a killed process still finds
 every state change it acted on. These are Core statements on a plain connection: the ORM's
 unit of work and session synchronisation cost several times the statements themselves on
@@ -168,7 +169,7 @@ class Transaction(ExecutionWrites, RunWrites):
     ) -> TaskStateChanged:
         """Move a task to ``to``, if the table allows it; see ``Store.transition_task``."""
         to = TaskState(to)
-        self.write_deferred(task_id)
+        deferred = self._unwritten.get(task_id)
         now = utcnow()
         if started:
             fields["started_at"] = now
@@ -176,7 +177,13 @@ class Transaction(ExecutionWrites, RunWrites):
         if finished:
             fields["finished_at"] = now
         fields["state"] = to.value
-        found = move_task(self.connection, task_id, to, fields)
+        if deferred is not None:
+            # Its first move: the row is inserted already moved, with both history rows.
+            if deferred["state"] not in TASK_SOURCES[to]:
+                raise refused("task", task_id, deferred["state"], to.value)
+            found: Any = self._insert_task(self._unwritten.pop(task_id), moved=fields)
+        else:
+            found = move_task(self.connection, task_id, to, fields)
         seq = self._history(found.run_id, task_id, to.value, message, now)
         event = task_event(seq, found.run_id, task_id, found, to, message, now)
         self.pending.append(event)
@@ -218,16 +225,29 @@ class Transaction(ExecutionWrites, RunWrites):
             self.wrote_deferred.append(values)
             self._insert_task(values)
 
-    def _insert_task(self, values: dict[str, Any]) -> None:
+    def _insert_task(
+        self, values: dict[str, Any], moved: dict[str, Any] | None = None
+    ) -> SimpleNamespace:
+        """Insert a new row (its creation's history row and event too); what a move's
+        event reads of it.
+
+        ``moved``: the fields of the row's first move (already checked against the state
+        table), written by the same INSERT. The caller writes the move's history row: the
+        task's history is its creation, then the move, as if an UPDATE had followed, and
+        one statement is saved on every container task's start or cache hit.
+        """
         # A child's row needs its parent's (a foreign key).
         self.write_deferred(values["parent_id"])
-        self.connection.execute(_INSERT_TASK, values)
+        if moved is not None:
+            self.wrote_deferred.append(values)  # a rollback puts back the row as created
+        self.connection.execute(_INSERT_TASK, values if moved is None else {**values, **moved})
         seq = self._history(
             values["run_id"], values["id"], values["state"], values["error"], values["created_at"]
         )
         state = TaskState(values["state"])
         # The event reads four fields; an ORM row would cost more than the INSERT itself.
         fields = SimpleNamespace(
+            run_id=values["run_id"],
             path=values["path"],
             display_name=values["display_name"],
             kind=values["kind"],
@@ -244,6 +264,9 @@ class Transaction(ExecutionWrites, RunWrites):
                 values["created_at"],
             )
         )
+        if moved is not None:
+            fields.attempts = moved.get("attempts", values["attempts"])
+        return fields
 
     def publish(self) -> None:
         """Publish what was written (call only after the commit)."""
