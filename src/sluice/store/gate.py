@@ -14,11 +14,13 @@ hit with its move to CACHED. A container task's row can be created *deferred*
 inserted, with its PENDING history row, by the first write that names the task, in that
 write's transaction, so a task's creation and its start (or its cache hit) cost one commit,
 not two; when that write is the task's first move, the row is inserted already moved (after
-the same check against the state table), with its creation's and its move's history rows. Each group commits before the engine acts on it (before the
-process starts, before the next task reads the outputs), so a killed process still finds
-every state change it acted on. These are Core statements on a plain connection: the ORM's
-unit of work and session synchronisation cost several times the statements themselves on
-the engine's most frequent writes.
+the same check against the state table), with its creation's and its move's history rows.
+Each group commits before the engine acts on it (before the process starts, before the next
+task reads the outputs), so a killed process still finds every state change it acted on.
+These are Core statements on a plain connection: the ORM's unit of work and session
+synchronisation cost several times the statements themselves on the engine's most frequent
+writes; on SQLite the hottest of them skip Core's per-execution work too
+(:mod:`sluice.store.hot`).
 """
 
 from __future__ import annotations
@@ -30,7 +32,7 @@ from datetime import datetime
 from types import SimpleNamespace
 from typing import TYPE_CHECKING, Any, cast
 
-from sqlalchemy import Table, Update, bindparam, func, insert, select, update
+from sqlalchemy import Table, bindparam, func, insert, select, update
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
@@ -43,7 +45,8 @@ from sluice.states import (
     RunState,
     TaskState,
 )
-from sluice.store.execution_writes import ExecutionWrites, inserted_id
+from sluice.store.execution_writes import ExecutionWrites
+from sluice.store.hot import HotStatement
 from sluice.store.models import (
     RunRow,
     StateTransitionRow,
@@ -67,14 +70,15 @@ _HISTORY = cast(Table, StateTransitionRow.__table__)
 # (coercing every value into a bound parameter, then computing its cache key) cost more
 # than running it.
 _TASK_ID = "gate_task_id"
-_INSERT_TASK = insert(_TASKS)
-_INSERT_HISTORY = insert(_HISTORY)
+# On SQLite they run on the DBAPI cursor, compiled once (sluice.store.hot).
+_INSERT_TASK = HotStatement(insert(_TASKS))
+_INSERT_HISTORY = HotStatement(insert(_HISTORY))
 
 
 @functools.cache
-def _move_task_statement(to: TaskState) -> Update:
+def _move_task_statement(to: TaskState) -> HotStatement:
     """The guarded UPDATE of a task's move to ``to``: legal only from ``TASK_SOURCES[to]``."""
-    return (
+    return HotStatement(
         update(_TASKS)
         .where(_TASKS.c.id == bindparam(_TASK_ID), _TASKS.c.state.in_(TASK_SOURCES[to]))
         .returning(
@@ -204,11 +208,10 @@ class Transaction(ExecutionWrites, RunWrites):
         self, run_id: str, task_id: str | None, state: str, message: str | None, at: datetime
     ) -> int:
         """Write one history row; its id is the event's ``seq``."""
-        result = self.connection.execute(
-            _INSERT_HISTORY,
+        return _INSERT_HISTORY.insert(
+            self.connection,
             {"run_id": run_id, "task_id": task_id, "state": state, "message": message, "at": at},
         )
-        return inserted_id(result)
 
     # -- tasks ------------------------------------------------------------------------------
 
@@ -240,7 +243,7 @@ class Transaction(ExecutionWrites, RunWrites):
         self.write_deferred(values["parent_id"])
         if moved is not None:
             self.wrote_deferred.append(values)  # a rollback puts back the row as created
-        self.connection.execute(_INSERT_TASK, values if moved is None else {**values, **moved})
+        _INSERT_TASK.execute(self.connection, values if moved is None else {**values, **moved})
         seq = self._history(
             values["run_id"], values["id"], values["state"], values["error"], values["created_at"]
         )
@@ -357,9 +360,11 @@ def move_task(
 ) -> Any:
     """The gate's guarded UPDATE of one task; returns what its event needs."""
     # One statement checks, writes and reads back.
-    found = connection.execute(
-        _move_task_statement(to), {**values, _TASK_ID: task_id}
-    ).one_or_none()
+    statement, params = _move_task_statement(to), {**values, _TASK_ID: task_id}
+    if isinstance(connection, Session):
+        found = connection.execute(statement.statement, params).one_or_none()
+    else:
+        found = statement.one_or_none(connection, params)
     if found is None:
         current = connection.scalar(select(_TASKS.c.state).where(_TASKS.c.id == task_id))
         raise refused("task", task_id, current, to.value)
