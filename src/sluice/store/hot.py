@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from types import SimpleNamespace
 from typing import Any
 
-from sqlalchemy import Column
+from sqlalchemy import Column, Select
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.sql.dml import UpdateBase
@@ -41,12 +41,14 @@ class _Compiled:
     defaults: tuple[tuple[str, Any], ...]
     # Names of the RETURNING columns, if any.
     returning: tuple[str, ...]
+    # A SELECT's result processors (None: the value as the driver gives it), by column.
+    results: tuple[Any, ...] = ()
 
 
 class HotStatement:
-    """A DML statement that skips Core's per-execution work on SQLite (see the module)."""
+    """A statement that skips Core's per-execution work on SQLite (see the module)."""
 
-    def __init__(self, statement: UpdateBase) -> None:
+    def __init__(self, statement: UpdateBase | Select[Any]) -> None:
         self.statement = statement
         self._compiled: dict[tuple[str, ...], _Compiled | None] = {}
 
@@ -84,6 +86,22 @@ class HotStatement:
         assert len(rows) == 1, "one_or_none: more than one row"
         return SimpleNamespace(**dict(zip(compiled.returning, rows[0], strict=True)))
 
+    def first(self, connection: Connection, params: dict[str, Any]) -> tuple[Any, ...] | None:
+        """Run a SELECT; its first row as a tuple of values Core would give, or None."""
+        compiled = self._for(connection, params)
+        if compiled is None:
+            row = connection.execute(self.statement, params).first()
+            return None if row is None else tuple(row)
+        cursor = self._run(connection, compiled, params)
+        raw = cursor.fetchone()
+        cursor.close()
+        if raw is None:
+            return None
+        return tuple(
+            value if process is None else process(value)
+            for value, process in zip(raw, compiled.results, strict=True)
+        )
+
     # -- internals -------------------------------------------------------------------------
 
     def _for(self, connection: Connection, params: dict[str, Any]) -> _Compiled | None:
@@ -99,10 +117,14 @@ class HotStatement:
     def _compile(self, connection: Connection, keys: tuple[str, ...]) -> _Compiled | None:
         """SQLAlchemy's compilation of the statement for these keys, or None to use Core."""
         compiled: Any = self.statement.compile(dialect=connection.dialect, column_keys=list(keys))
-        if connection.dialect.paramstyle != "qmark" or compiled.postfetch:
+        if connection.dialect.paramstyle != "qmark" or getattr(compiled, "postfetch", None):
             return None  # server-side defaults to read back: Core knows how
         defaults: list[tuple[str, Any]] = []
-        for column in [*compiled.insert_prefetch, *compiled.update_prefetch]:
+        prefetch = [
+            *getattr(compiled, "insert_prefetch", ()),
+            *getattr(compiled, "update_prefetch", ()),
+        ]
+        for column in prefetch:
             default = _default_of(column, insert=column in compiled.insert_prefetch)
             if default is None:
                 return None
@@ -117,6 +139,13 @@ class HotStatement:
         if any(name not in given and name not in constants for name in order):
             return None
         returning = tuple(column.key for column in compiled.effective_returning or ())
+        results: tuple[Any, ...] = ()
+        if isinstance(self.statement, Select):
+            dialect = connection.dialect
+            results = tuple(
+                column.type._cached_result_processor(dialect, None)
+                for column in self.statement.selected_columns
+            )
         return _Compiled(
             sql=expanded.statement,
             order=order,
@@ -124,6 +153,7 @@ class HotStatement:
             constants=constants,
             defaults=tuple(defaults),
             returning=returning,
+            results=results,
         )
 
     @staticmethod
