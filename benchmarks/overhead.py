@@ -196,11 +196,19 @@ def default_parallelism() -> int:
 
 
 class ProcTree:
-    """This process's descendants, found through the parent ids in ``/proc/*/stat``.
+    """This process's descendants, read from ``/proc``.
 
-    Parent ids are cached per pid (a process keeps its parent until it is orphaned, and then
-    it is no longer ours), so a scan reads only the stat files of new pids and of the tree.
+    Where the kernel lists each thread's children (``/proc/<pid>/task/<tid>/children``),
+    a scan walks down from the root reading only the tree's own files: a few dozen small
+    reads, where scanning every pid of a busy machine cost milliseconds per sample, long
+    enough to hold the GIL against the run being measured (a cached 100-task run's wall
+    time was 1.8x what it is without the sampler). Elsewhere it finds the tree through the
+    parent ids in ``/proc/*/stat``, cached per pid (a process keeps its parent until it is
+    orphaned, and then it is no longer ours), so a scan reads only the stat files of new
+    pids and of the tree.
     """
+
+    HAS_CHILDREN_FILES = os.path.exists(f"/proc/{os.getpid()}/task/{os.getpid()}/children")
 
     def __init__(self, root: int) -> None:
         self.root = root
@@ -218,8 +226,41 @@ class ProcTree:
             return None
         return data[data.rindex(b")") + 2 :].decode().split()
 
+    @staticmethod
+    def children(pid: int) -> list[int]:
+        """The children of every thread of ``pid`` ([] if it is gone)."""
+        found: list[int] = []
+        try:
+            threads = os.listdir(f"/proc/{pid}/task")
+        except OSError:
+            return found
+        for tid in threads:
+            try:
+                with open(f"/proc/{pid}/task/{tid}/children", "rb") as f:
+                    found.extend(int(child) for child in f.read().split())
+            except OSError:
+                continue  # the thread ended meanwhile
+        return found
+
+    def walk(self) -> dict[int, list[str]]:
+        """Stat fields of the root and of every live descendant, walking the children files."""
+        found: dict[int, list[str]] = {}
+        todo = [self.root]
+        while todo:
+            pid = todo.pop()
+            if pid in self.excluded or pid in found:
+                continue
+            fields = self.stat(pid)
+            if fields is None:
+                continue
+            found[pid] = fields
+            todo.extend(self.children(pid))
+        return found
+
     def scan(self) -> dict[int, list[str]]:
         """Stat fields of the root and of every live descendant."""
+        if self.HAS_CHILDREN_FILES:
+            return self.walk()
         live: set[int] = set()
         with os.scandir("/proc") as entries:
             for entry in entries:

@@ -185,9 +185,23 @@ def _reuse_cached(this: _Task) -> TaskResult | None:
         return None
     execution, source_task = hit
     outputs = source_task.outputs or {}
-    # The execution, its outputs and the move to CACHED commit together.
+    # The execution, its outputs and the move to CACHED commit together. The move comes
+    # first: a deferred row is then inserted already CACHED (one statement, not two).
     with ctx.store.transaction() as tx:
-        cached_id = tx.create_execution(
+        tx.transition_task(
+            record.id,
+            TaskState.CACHED,
+            outputs=outputs,
+            inputs=this.recorded_inputs,
+            fingerprint=this.fingerprint,
+            cached_from_task_id=source_task.id,
+            started=True,
+            finished=True,
+            message=f"cache hit: execution {execution.id}",
+        )
+        # The reused artifacts are this execution's outputs too, so lineage through a
+        # cached run is as complete as through the run that produced them.
+        tx.create_execution(
             run_id=ctx.run_id,
             task_id=record.id,
             pipeline_name=ctx.pipeline_name,
@@ -201,25 +215,7 @@ def _reuse_cached(this: _Task) -> TaskResult | None:
             cached_execution_id=execution.id,
             input_artifacts=this.recorded_inputs["artifacts"],
             cache_key=this.key,
-        )
-        # The reused artifacts are this execution's outputs too, so lineage through a
-        # cached run is as complete as through the run that produced them.
-        tx.finish_execution(
-            cached_id,
-            state="CACHED",
-            output_parameters=outputs.get("parameters", {}),
-            output_artifacts=outputs.get("artifacts", {}),
-        )
-        tx.transition_task(
-            record.id,
-            TaskState.CACHED,
-            outputs=outputs,
-            inputs=this.recorded_inputs,
-            fingerprint=this.fingerprint,
-            cached_from_task_id=source_task.id,
-            started=True,
-            finished=True,
-            message=f"cache hit: execution {execution.id}",
+            outputs=(outputs.get("parameters", {}), outputs.get("artifacts", {})),
         )
     return TaskResult(
         state=TaskState.CACHED,
@@ -289,7 +285,19 @@ def _record_start(this: _Task, attempt: _Attempt) -> int:
     notice = unused_image_notice(ctx, record.path, this.container)
     notices: dict[str, Any] = {"notices": [notice]} if notice else {}
     # The execution and the move to RUNNING commit together, before the process starts.
+    # The move comes first: a deferred row is then inserted already RUNNING.
     with ctx.store.transaction() as tx:
+        started = tx.transition_task(
+            record.id,
+            TaskState.RUNNING,
+            attempts=attempt.number,
+            log_path=log_path,
+            started=attempt.first,
+            message=f"attempt {attempt.number}",
+            inputs=this.recorded_inputs,
+            fingerprint=this.fingerprint,
+            **notices,
+        )
         execution_id = tx.create_execution(
             run_id=ctx.run_id,
             task_id=record.id,
@@ -304,17 +312,6 @@ def _record_start(this: _Task, attempt: _Attempt) -> int:
             log_path=log_path,
             input_artifacts=artifact_ids(attempt.inputs.artifacts),
             cache_key=this.key,
-        )
-        started = tx.transition_task(
-            record.id,
-            TaskState.RUNNING,
-            attempts=attempt.number,
-            log_path=log_path,
-            started=attempt.first,
-            message=f"attempt {attempt.number}",
-            inputs=this.recorded_inputs,
-            fingerprint=this.fingerprint,
-            **notices,
         )
     if notice:
         append_log_line(attempt.files.log, f"sluice: {notice}")

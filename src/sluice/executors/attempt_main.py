@@ -27,14 +27,41 @@ __all__ = ["component_traceback", "run_main", "run_module"]
 _ZYGOTE_FILE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "zygote.py")
 
 
+# Modules found ahead of time by the fork worker (name -> runpy's spec and code object):
+# its children run them without searching sys.path and unmarshalling the .pyc again.
+_FOUND: dict[str, tuple[Any, Any]] = {}
+
+
+def find_ahead(module: str) -> None:
+    """Find ``module`` (not importing it) for :func:`run_module` in forked children.
+
+    Only what ``runpy.run_module`` itself does first, in the worker instead of in every
+    child; a module runpy cannot find this way is simply found by each child as before.
+    """
+    import runpy
+
+    details = getattr(runpy, "_get_module_details", None)
+    if details is None or not hasattr(runpy, "_run_module_code"):
+        return  # another Python's runpy: children use run_module
+    try:
+        _, spec, code = details(module)
+    except BaseException:
+        return
+    _FOUND[module] = (spec, code)
+
+
 def run_module(module: str, argv: list[str], exception_file: str | None) -> int:
     """Run ``module`` as ``__main__`` like ``python3 -m module argv``; the exit code."""
     import runpy
 
     sys.argv = ["-m", *argv]  # runpy replaces argv[0] with the module's file
     watch = _OutputStart() if exception_file else None
+    found = _FOUND.get(module)
     try:
-        runpy.run_module(module, run_name="__main__", alter_sys=True)
+        if found is None:
+            runpy.run_module(module, run_name="__main__", alter_sys=True)
+        else:  # what run_module does once it has found the module
+            runpy._run_module_code(found[1], None, "__main__", found[0])  # type: ignore[attr-defined]
     except SystemExit as exc:
         return _exit_code(exc)
     except BaseException as exc:

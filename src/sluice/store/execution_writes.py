@@ -10,6 +10,7 @@ from sqlalchemy import Table, bindparam, insert, select, update
 from sqlalchemy.engine import Connection, CursorResult
 from sqlalchemy.orm import Session
 
+from sluice.store.hot import HotStatement
 from sluice.store.models import AssociationRow, EventRow, ExecutionRow, RunRow, utcnow
 
 _RUNS = cast(Table, RunRow.__table__)
@@ -17,10 +18,13 @@ _EXECUTIONS = cast(Table, ExecutionRow.__table__)
 _EVENTS = cast(Table, EventRow.__table__)
 _ASSOCIATIONS = cast(Table, AssociationRow.__table__)
 _EXECUTION_ID = "gate_execution_id"
-_INSERT_EXECUTION = insert(_EXECUTIONS)
-_INSERT_ASSOCIATION = insert(_ASSOCIATIONS)
+# On SQLite they run on the DBAPI cursor, compiled once (sluice.store.hot).
+_INSERT_EXECUTION = HotStatement(insert(_EXECUTIONS))
+_INSERT_ASSOCIATION = HotStatement(insert(_ASSOCIATIONS))
 _INSERT_EVENT = insert(_EVENTS)
-_UPDATE_EXECUTION = update(_EXECUTIONS).where(_EXECUTIONS.c.id == bindparam(_EXECUTION_ID))
+_UPDATE_EXECUTION = HotStatement(
+    update(_EXECUTIONS).where(_EXECUTIONS.c.id == bindparam(_EXECUTION_ID))
+)
 
 
 class ExecutionWrites:
@@ -51,12 +55,22 @@ class ExecutionWrites:
         cached_execution_id: int | None = None,
         input_artifacts: dict[str, list[int]] | None = None,
         cache_key: dict[str, Any] | None = None,
+        outputs: tuple[dict[str, Any], dict[str, list[int]]] | None = None,
     ) -> int:
-        """Record an execution with its INPUT events and run contexts; returns its id."""
+        """Record an execution with its INPUT events and run contexts; returns its id.
+
+        ``outputs`` (parameters, artifact ids): an execution recorded already ended (a
+        cache hit), with its OUTPUT events, as :meth:`finish_execution` would write them
+        (one statement fewer than inserting it and then finishing it).
+        """
         self.write_deferred(task_id)
-        result = self.connection.execute(
-            _INSERT_EXECUTION,
+        ended: dict[str, Any] = {}
+        if outputs is not None:
+            ended = {"output_parameters": outputs[0], "finished_at": utcnow()}
+        execution_id = _INSERT_EXECUTION.insert(
+            self.connection,
             {
+                **ended,
                 "run_id": run_id,
                 "task_id": task_id,
                 "pipeline_name": pipeline_name,
@@ -72,14 +86,15 @@ class ExecutionWrites:
                 "cache_key": cache_key,
             },
         )
-        execution_id = inserted_id(result)
         contexts = self.contexts_of_run(run_id)
         if contexts:
-            self.connection.execute(
-                _INSERT_ASSOCIATION,
-                [{"context_id": c, "execution_id": execution_id} for c in sorted(contexts)],
-            )
+            for context_id in sorted(contexts):
+                _INSERT_ASSOCIATION.execute(
+                    self.connection, {"context_id": context_id, "execution_id": execution_id}
+                )
         self._events(execution_id, "INPUT", input_artifacts)
+        if outputs is not None:
+            self._events(execution_id, "OUTPUT", outputs[1])
         return execution_id
 
     def finish_execution(
@@ -104,7 +119,7 @@ class ExecutionWrites:
         if output_parameters is not None:
             values["output_parameters"] = output_parameters
         values[_EXECUTION_ID] = execution_id
-        self.connection.execute(_UPDATE_EXECUTION, values)
+        _UPDATE_EXECUTION.execute(self.connection, values)
         self._events(execution_id, "OUTPUT", output_artifacts)
 
     def _events(

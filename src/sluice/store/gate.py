@@ -13,11 +13,14 @@ hit with its move to CACHED. A container task's row can be created *deferred*
 (:func:`task_values` builds it, ``Store.create_task(deferred=True)`` holds it): it is then
 inserted, with its PENDING history row, by the first write that names the task, in that
 write's transaction, so a task's creation and its start (or its cache hit) cost one commit,
-not two. Each group commits before the engine acts on it (before the
-process starts, before the next task reads the outputs), so a killed process still finds
-every state change it acted on. These are Core statements on a plain connection: the ORM's
-unit of work and session synchronisation cost several times the statements themselves on
-the engine's most frequent writes.
+not two; when that write is the task's first move, the row is inserted already moved (after
+the same check against the state table), with its creation's and its move's history rows.
+Each group commits before the engine acts on it (before the process starts, before the next
+task reads the outputs), so a killed process still finds every state change it acted on.
+These are Core statements on a plain connection: the ORM's unit of work and session
+synchronisation cost several times the statements themselves on the engine's most frequent
+writes; on SQLite the hottest of them skip Core's per-execution work too
+(:mod:`sluice.store.hot`).
 """
 
 from __future__ import annotations
@@ -29,7 +32,7 @@ from datetime import datetime
 from types import SimpleNamespace
 from typing import TYPE_CHECKING, Any, cast
 
-from sqlalchemy import Table, Update, bindparam, func, insert, select, update
+from sqlalchemy import Table, bindparam, func, insert, select, update
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
@@ -42,7 +45,8 @@ from sluice.states import (
     RunState,
     TaskState,
 )
-from sluice.store.execution_writes import ExecutionWrites, inserted_id
+from sluice.store.execution_writes import ExecutionWrites
+from sluice.store.hot import HotStatement
 from sluice.store.models import (
     RunRow,
     StateTransitionRow,
@@ -66,14 +70,15 @@ _HISTORY = cast(Table, StateTransitionRow.__table__)
 # (coercing every value into a bound parameter, then computing its cache key) cost more
 # than running it.
 _TASK_ID = "gate_task_id"
-_INSERT_TASK = insert(_TASKS)
-_INSERT_HISTORY = insert(_HISTORY)
+# On SQLite they run on the DBAPI cursor, compiled once (sluice.store.hot).
+_INSERT_TASK = HotStatement(insert(_TASKS))
+_INSERT_HISTORY = HotStatement(insert(_HISTORY))
 
 
 @functools.cache
-def _move_task_statement(to: TaskState) -> Update:
+def _move_task_statement(to: TaskState) -> HotStatement:
     """The guarded UPDATE of a task's move to ``to``: legal only from ``TASK_SOURCES[to]``."""
-    return (
+    return HotStatement(
         update(_TASKS)
         .where(_TASKS.c.id == bindparam(_TASK_ID), _TASKS.c.state.in_(TASK_SOURCES[to]))
         .returning(
@@ -168,7 +173,7 @@ class Transaction(ExecutionWrites, RunWrites):
     ) -> TaskStateChanged:
         """Move a task to ``to``, if the table allows it; see ``Store.transition_task``."""
         to = TaskState(to)
-        self.write_deferred(task_id)
+        deferred = self._unwritten.get(task_id)
         now = utcnow()
         if started:
             fields["started_at"] = now
@@ -176,7 +181,13 @@ class Transaction(ExecutionWrites, RunWrites):
         if finished:
             fields["finished_at"] = now
         fields["state"] = to.value
-        found = move_task(self.connection, task_id, to, fields)
+        if deferred is not None:
+            # Its first move: the row is inserted already moved, with both history rows.
+            if deferred["state"] not in TASK_SOURCES[to]:
+                raise refused("task", task_id, deferred["state"], to.value)
+            found: Any = self._insert_task(self._unwritten.pop(task_id), moved=fields)
+        else:
+            found = move_task(self.connection, task_id, to, fields)
         seq = self._history(found.run_id, task_id, to.value, message, now)
         event = task_event(seq, found.run_id, task_id, found, to, message, now)
         self.pending.append(event)
@@ -197,11 +208,10 @@ class Transaction(ExecutionWrites, RunWrites):
         self, run_id: str, task_id: str | None, state: str, message: str | None, at: datetime
     ) -> int:
         """Write one history row; its id is the event's ``seq``."""
-        result = self.connection.execute(
-            _INSERT_HISTORY,
+        return _INSERT_HISTORY.insert(
+            self.connection,
             {"run_id": run_id, "task_id": task_id, "state": state, "message": message, "at": at},
         )
-        return inserted_id(result)
 
     # -- tasks ------------------------------------------------------------------------------
 
@@ -218,16 +228,29 @@ class Transaction(ExecutionWrites, RunWrites):
             self.wrote_deferred.append(values)
             self._insert_task(values)
 
-    def _insert_task(self, values: dict[str, Any]) -> None:
+    def _insert_task(
+        self, values: dict[str, Any], moved: dict[str, Any] | None = None
+    ) -> SimpleNamespace:
+        """Insert a new row (its creation's history row and event too); what a move's
+        event reads of it.
+
+        ``moved``: the fields of the row's first move (already checked against the state
+        table), written by the same INSERT. The caller writes the move's history row: the
+        task's history is its creation, then the move, as if an UPDATE had followed, and
+        one statement is saved on every container task's start or cache hit.
+        """
         # A child's row needs its parent's (a foreign key).
         self.write_deferred(values["parent_id"])
-        self.connection.execute(_INSERT_TASK, values)
+        if moved is not None:
+            self.wrote_deferred.append(values)  # a rollback puts back the row as created
+        _INSERT_TASK.execute(self.connection, values if moved is None else {**values, **moved})
         seq = self._history(
             values["run_id"], values["id"], values["state"], values["error"], values["created_at"]
         )
         state = TaskState(values["state"])
         # The event reads four fields; an ORM row would cost more than the INSERT itself.
         fields = SimpleNamespace(
+            run_id=values["run_id"],
             path=values["path"],
             display_name=values["display_name"],
             kind=values["kind"],
@@ -244,6 +267,9 @@ class Transaction(ExecutionWrites, RunWrites):
                 values["created_at"],
             )
         )
+        if moved is not None:
+            fields.attempts = moved.get("attempts", values["attempts"])
+        return fields
 
     def publish(self) -> None:
         """Publish what was written (call only after the commit)."""
@@ -334,9 +360,11 @@ def move_task(
 ) -> Any:
     """The gate's guarded UPDATE of one task; returns what its event needs."""
     # One statement checks, writes and reads back.
-    found = connection.execute(
-        _move_task_statement(to), {**values, _TASK_ID: task_id}
-    ).one_or_none()
+    statement, params = _move_task_statement(to), {**values, _TASK_ID: task_id}
+    if isinstance(connection, Session):
+        found = connection.execute(statement.statement, params).one_or_none()
+    else:
+        found = statement.one_or_none(connection, params)
     if found is None:
         current = connection.scalar(select(_TASKS.c.state).where(_TASKS.c.id == task_id))
         raise refused("task", task_id, current, to.value)

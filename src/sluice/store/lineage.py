@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from sluice.store.execution_writes import contexts_of_run
 from sluice.store.gate import Transaction
+from sluice.store.hot import HotStatement
 from sluice.store.models import (
     ArtifactRow,
     AttributionRow,
@@ -37,7 +38,8 @@ _CACHED = (
     .order_by(_EXECUTIONS.c.id.desc())
     .limit(1)
 )
-_CACHED_NEWER = _CACHED.where(_EXECUTIONS.c.finished_at >= bindparam("newer_than"))
+_CACHED_NEWER = HotStatement(_CACHED.where(_EXECUTIONS.c.finished_at >= bindparam("newer_than")))
+_CACHED_ANY = HotStatement(_CACHED)
 
 
 class LineageMixin:
@@ -185,12 +187,12 @@ class LineageMixin:
         ``id`` and ``finished_at``, the task's ``id`` and ``outputs``; the rows returned are
         attached to no session and hold only those columns.
         """
-        query = _CACHED_NEWER if newer_than is not None else _CACHED
+        query = _CACHED_NEWER if newer_than is not None else _CACHED_ANY
         params: dict[str, Any] = {"fingerprint": fingerprint, "pipeline_name": pipeline_name}
         if newer_than is not None:
             params["newer_than"] = newer_than
         with self.transaction() as tx:
-            row = tx.connection.execute(query, params).first()
+            row = query.first(tx.connection, params)
         if row is None:
             return None
         execution_id, finished_at, task_id, outputs = row
