@@ -19,6 +19,7 @@ from sluice.cli.logs import logs_command
 from sluice.cli.run import run_command
 from sluice.cli.runs import runs_app
 from sluice.cli.server import bare_emulate_gcs, server_command
+from sluice.cli.validate import validate_command
 
 app = typer.Typer(
     name="sluice",
@@ -31,6 +32,7 @@ app = typer.Typer(
 )
 app.command("run")(run_command)
 app.command("compile")(compile_command)
+app.command("validate")(validate_command)
 app.command("logs")(logs_command)
 app.add_typer(runs_app, name="runs")
 app.add_typer(artifacts_app, name="artifacts")
