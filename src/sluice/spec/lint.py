@@ -119,18 +119,15 @@ def _constant_arguments(spec: pipeline_spec_pb2.PipelineSpec) -> Iterator[Findin
             for key in sorted(task.inputs.parameters):
                 given = task.inputs.parameters[key]
                 declared = inputs.parameters.get(key)
+                # kfp passes a task inputs its component does not declare (pipeline channels,
+                # resource quantities set from a parameter); the backends ignore them.
                 if declared is None:
-                    if key.startswith("pipelinechannel--") or task.trigger_policy.condition:
-                        continue
-                    yield Finding(
-                        task_name,
-                        f"passes '{key}', which its component does not declare",
-                        "remove the argument or add the input to the component",
-                    )
                     continue
                 if given.WhichOneof("kind") != "runtime_value":
                     continue
                 value = json_format.MessageToDict(given.runtime_value.constant)
+                if isinstance(value, str) and "{{$" in value:
+                    continue  # filled in at run time
                 if not _matches(value, declared.parameter_type):
                     yield Finding(
                         task_name,
@@ -147,13 +144,16 @@ def _missing_inputs(
     component: pipeline_spec_pb2.ComponentSpec,
 ) -> Iterator[Finding]:
     declared = component.input_definitions
+    # A loop's item is given by its iterator, not by an argument.
+    iterated = {task.parameter_iterator.item_input, task.artifact_iterator.item_input} - {""}
     for key in sorted(declared.parameters):
         spec = declared.parameters[key]
-        if spec.is_optional or spec.HasField("default_value") or key in task.inputs.parameters:
+        given = key in task.inputs.parameters or key in iterated
+        if spec.is_optional or spec.HasField("default_value") or given:
             continue
         yield Finding(task_name, f"input '{key}' has no value and no default", "pass it a value")
     for key in sorted(declared.artifacts):
-        if declared.artifacts[key].is_optional or key in task.inputs.artifacts:
+        if declared.artifacts[key].is_optional or key in task.inputs.artifacts or key in iterated:
             continue
         yield Finding(
             task_name, f"input artifact '{key}' has no value", "pass it an upstream output"
