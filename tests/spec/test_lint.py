@@ -2,7 +2,7 @@
 
 # No `from __future__ import annotations`: kfp reads component annotations at runtime.
 
-from typing import Any
+from typing import Any, NamedTuple
 
 from kfp import dsl
 from kfp.dsl import Dataset, Input, Model, Output, OutputPath
@@ -59,6 +59,26 @@ def mistakes() -> None:
     no_return(rows=3)
 
 
+SCALE = 3
+
+
+class Result(NamedTuple):
+    value: int
+
+
+@dsl.component(base_image=IMAGE)
+def outside_names(rows: int) -> Result:  # type: ignore[valid-type]
+    import math
+
+    helper = [math.floor(rows * SCALE)]
+    return Result(value=sum(n for n in helper))
+
+
+@dsl.pipeline
+def undefined() -> None:
+    outside_names(rows=1)
+
+
 @dsl.pipeline
 def greedy() -> None:
     make(rows=1).set_cpu_limit("8").set_memory_limit("64Gi")
@@ -88,6 +108,14 @@ def test_output_str_forgotten_outputs_and_missing_returns_are_found() -> None:
     assert "output parameter 'path'" in forgotten[1]
     assert "no return statement" in by_task["no-return"].problem
     assert len(findings) == 4
+
+
+def test_names_from_the_module_the_component_was_written_in() -> None:
+    """Only the function's source ships: SCALE and Result are NameErrors in the task."""
+    findings = _lint(undefined)
+    assert len(findings) == 1, findings
+    assert findings[0].task == "outside-names"
+    assert "uses Result, SCALE, which its shipped source does not define" in findings[0].problem
 
 
 def test_resources_the_target_cannot_satisfy() -> None:

@@ -231,13 +231,13 @@ def _placeholders(loaded: LoadedPipeline) -> Iterator[Finding]:
 
 def _function_sources(loaded: LoadedPipeline) -> Iterator[Finding]:
     for tasks, comp, command, args in _executors_by_component(loaded):
-        function = embedded_function(command, args)
-        if function is None:
+        embedded = embedded_function(command, args)
+        if embedded is None:
             continue
         outputs = comp.output_definitions
         for problem in source_problems(
-            function,
+            embedded,
             output_parameters=sorted(outputs.parameters),
             output_artifacts=sorted(outputs.artifacts),
         ):
-            yield Finding(tasks, f"{function.name}() {problem.problem}", problem.fix)
+            yield Finding(tasks, f"{embedded.function.name}() {problem.problem}", problem.fix)

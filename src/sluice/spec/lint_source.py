@@ -7,7 +7,10 @@ compile cleanly and fail (or silently produce nothing) at run time:
   *parameter*, but the function is handed no path to write it to, so the task fails with
   the parameter not produced;
 * a declared output artifact or ``OutputPath`` the function never touches: the task
-  succeeds and a downstream task reads an empty file.
+  succeeds and a downstream task reads an empty file;
+* a name the function uses but its embedded source does not define (a module-level
+  constant, helper or ``NamedTuple`` class of the file the component was written in): only
+  the function's own source is shipped, so it fails with a ``NameError``.
 
 We look at the function with :mod:`ast` and never import or run it. Anything we cannot
 parse (a container component, a function built dynamically) is left alone.
@@ -16,10 +19,12 @@ parse (a container component, a function built dynamically) is left alone.
 from __future__ import annotations
 
 import ast
+import builtins
+import functools
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
-__all__ = ["SourceProblem", "embedded_function", "source_problems"]
+__all__ = ["EmbeddedFunction", "SourceProblem", "embedded_function", "source_problems"]
 
 _BUILTIN_TYPES = {"str", "int", "float", "bool", "list", "dict"}
 
@@ -32,7 +37,15 @@ class SourceProblem:
     fix: str
 
 
-def embedded_function(command: Sequence[str], args: Sequence[str]) -> ast.FunctionDef | None:
+@dataclass(frozen=True)
+class EmbeddedFunction:
+    """A component's function and the whole program it is shipped in."""
+
+    function: ast.FunctionDef
+    program: ast.Module
+
+
+def embedded_function(command: Sequence[str], args: Sequence[str]) -> EmbeddedFunction | None:
     """The function a lightweight component runs, parsed from its command, or ``None``.
 
     The function's name follows ``--function_to_execute`` in the arguments; its source is the
@@ -54,8 +67,64 @@ def embedded_function(command: Sequence[str], args: Sequence[str]) -> ast.Functi
             continue
         for node in tree.body:
             if isinstance(node, ast.FunctionDef) and node.name == name:
-                return node
+                return EmbeddedFunction(node, tree)
     return None
+
+
+@functools.cache
+def _star_imported(module: str) -> frozenset[str]:
+    """Names a ``from module import *`` of the program's header binds."""
+    import importlib
+
+    try:
+        imported = importlib.import_module(module)
+    except ImportError:
+        return frozenset()
+    names = getattr(imported, "__all__", None)
+    if names is None:
+        names = [n for n in dir(imported) if not n.startswith("_")]
+    return frozenset(names)
+
+
+def _bound_names(program: ast.Module) -> set[str] | None:
+    """Every name the program binds anywhere; ``None`` when that cannot be known statically."""
+    bound: set[str] = set()
+    for node in ast.walk(program):
+        if isinstance(node, ast.ImportFrom) and any(a.name == "*" for a in node.names):
+            names = _star_imported(node.module or "")
+            if not names:
+                return None  # an unknown star import may bind anything
+            bound |= names
+        elif isinstance(node, (ast.Import, ast.ImportFrom)):
+            bound |= {(a.asname or a.name).split(".")[0] for a in node.names}
+        elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            bound.add(node.name)
+        elif isinstance(node, ast.arg):
+            bound.add(node.arg)
+        elif isinstance(node, ast.Name) and not isinstance(node.ctx, ast.Load):
+            bound.add(node.id)
+        elif isinstance(node, ast.ExceptHandler) and node.name:
+            bound.add(node.name)
+        elif isinstance(node, (ast.Global, ast.Nonlocal)):
+            bound |= set(node.names)
+        elif isinstance(node, (ast.MatchAs, ast.MatchStar)) and node.name:
+            bound.add(node.name)
+        elif isinstance(node, ast.MatchMapping) and node.rest:
+            bound.add(node.rest)
+    return bound
+
+
+def _undefined_names(embedded: EmbeddedFunction) -> list[str]:
+    bound = _bound_names(embedded.program)
+    if bound is None:
+        return []
+    known = bound | set(dir(builtins)) | {"__name__", "__file__", "__builtins__"}
+    used = {
+        node.id
+        for node in ast.walk(embedded.function)
+        if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load)
+    }
+    return sorted(used - known)
 
 
 def _subscript_of(annotation: ast.expr | None, wrapper: str) -> ast.expr | None:
@@ -91,19 +160,30 @@ def _all_args(function: ast.FunctionDef) -> Iterator[ast.arg]:
 
 
 def source_problems(
-    function: ast.FunctionDef,
+    embedded: EmbeddedFunction,
     *,
     output_parameters: Sequence[str],
     output_artifacts: Sequence[str],
 ) -> list[SourceProblem]:
-    """Mistakes in ``function`` given the outputs its component declares.
+    """Mistakes in a component's function given the outputs its component declares.
 
     Args:
-        function: the parsed component function.
+        embedded: the parsed component function and its program.
         output_parameters: the component's declared output parameters.
         output_artifacts: the component's declared output artifacts.
     """
+    function = embedded.function
     problems: list[SourceProblem] = []
+    undefined = _undefined_names(embedded)
+    if undefined:
+        names = ", ".join(undefined)
+        problems.append(
+            SourceProblem(
+                f"uses {names}, which its shipped source does not define (only the function "
+                "itself runs in the task, so this is a NameError)",
+                "import or define it inside the function, or pass it in as an input",
+            )
+        )
     used = _names_used(function)
     for arg in _all_args(function):
         inner = _subscript_of(arg.annotation, "Output")
