@@ -64,7 +64,7 @@ for metrics in aiplatform.Artifact.list(filter='schema_title="system.Metrics"'):
 
 models = aiplatform.Model.list(filter='display_name="arr-coc-quality-adapter"')
 for model in models:
-    print(f"model {model.resource_name} version {model.version_id}: {model.artifact_uri}")
+    print(f"model {model.resource_name} version {model.version_id}: {model.uri}")
 
 for endpoint in aiplatform.Endpoint.list(filter='display_name="arr-coc"'):
     deployed = [m.model for m in endpoint.list_models()]
