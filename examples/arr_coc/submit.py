@@ -59,7 +59,9 @@ job.submit(service_account=f"pipelines@{PROJECT_ID}.iam.gserviceaccount.com")
 job.wait()
 print(f"job {job.resource_name}: {job.state.name}")
 
-for metrics in aiplatform.Artifact.list(filter='schema_title="system.Metrics"'):
+# The job's own artifacts: its pipeline-run context is named after the job.
+this_job = f'schema_title="system.Metrics" AND in_context("{job.name}")'
+for metrics in aiplatform.Artifact.list(filter=this_job):
     print(f"metrics {metrics.display_name}: {dict(metrics.metadata)}")
 
 models = aiplatform.Model.list(filter='display_name="arr-coc-quality-adapter"')

@@ -7,11 +7,13 @@ import importlib.util
 import os
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 from types import ModuleType
 
 import httpx
 import joblib
+import kfp
 import numpy as np
 import pytest
 from tests.server.server_process import ServerProcess
@@ -80,46 +82,70 @@ def test_the_pipeline_compiles_for_vertex_and_validates(tmp_path: Path) -> None:
     assert lint_pipeline(loaded, machine=none) == []
 
 
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
+    """One real ``sluice server --emulate-gcs`` for the tests that need a server."""
+    home = tmp_path_factory.mktemp("arr-coc") / "server"
+    with ServerProcess(home, cli_args=["--emulate-gcs"]) as running:
+        yield running
+
+
+def test_training_on_a_server_through_kfp_client(server: ServerProcess) -> None:
+    """The loop, Collected, the GPU/CPU branch and OneOf work on the server as in-process."""
+    module = _pipeline_module()
+    client = kfp.Client(host=server.url)
+    created = client.create_run_from_pipeline_func(
+        module.training, arguments={"num_images": 40}, enable_caching=False
+    )
+    done = client.wait_for_run_completion(created.run_id, timeout=300, sleep_duration=1)
+    assert done.state == "SUCCEEDED", done.error
+    states = {t.display_name: t.state for t in done.run_details.task_details}
+    assert states["train-quality-adapter-gpu"] == "SKIPPED"
+    assert states["train-quality-adapter"] == "SUCCEEDED"
+    run = sluice.Client(host=server.url).get_run(created.run_id)
+    metrics = run.task("evaluate-adapter").outputs["metrics"].metadata
+    assert metrics["test_patches"] == 10 * 16 and metrics["accuracy"] > 0.85
+
+
 def _has_model_registry(url: str) -> bool:
     answer = httpx.get(f"{url}/v1/projects/my-project/locations/us-central1/models", timeout=10)
     return answer.status_code == 200
 
 
-def test_end_to_end_on_a_server_registers_deploys_and_predicts(tmp_path: Path) -> None:
+def test_end_to_end_on_a_server_registers_deploys_and_predicts(
+    server: ServerProcess, tmp_path: Path
+) -> None:
     """submit.py as a user runs it: the job succeeds, the adapter is registered, deployed and
     answers predictions, from inside the pipeline and from the client."""
-    with ServerProcess(tmp_path / "server", cli_args=["--emulate-gcs"]) as server:
-        if not _has_model_registry(server.url):
-            # REGISTRY: the Model Registry and Endpoints API comes from branch sess4/registry.
-            pytest.skip("this server has no Vertex Model Registry (branch sess4/registry)")
-        env = {**os.environ, "STORAGE_EMULATOR_HOST": server.url, "ARR_COC_IMAGES": "60"}
-        done = subprocess.run(
-            [sys.executable, str(EXAMPLE / "submit.py")],
-            cwd=tmp_path,
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=600,
-        )
-        assert done.returncode == 0, done.stderr[-4000:]
-        lines = done.stdout.splitlines()
-        assert any(line.endswith(": PIPELINE_STATE_SUCCEEDED") for line in lines), done.stdout
-        metrics = [
-            ast.literal_eval(line.split(": ", 1)[1])
-            for line in lines
-            if line.startswith("metrics ")
-        ]
-        evaluation = next(m for m in metrics if "accuracy" in m)
-        assert evaluation["accuracy"] > 0.85 and evaluation["test_patches"] == 15 * 16
-        served = next(m for m in metrics if "endpoint_accuracy" in m)
-        assert served["instances"] == 16 and served["endpoint_accuracy"] > 0.8
-        # The SDK stages the adapter's directory to the staging bucket when the component
-        # hands it a local path (on Vertex the artifact's gs:// uri goes up as it is).
-        models = [line for line in lines if line.startswith("model ")]
-        assert len(models) == 1 and " version 1: gs://" in models[0], lines
-        model_name = models[0].split()[1]
-        endpoints = [line for line in lines if line.startswith("endpoint ")]
-        assert len(endpoints) == 1 and endpoints[0].endswith(f": ['{model_name}']"), lines
-        predictions = [line for line in lines if line.startswith("prediction ")]
-        assert len(predictions) == 1, lines
-        assert ast.literal_eval(predictions[0].split(" ", 1)[1]) in ([0], [1]), lines
+    if not _has_model_registry(server.url):
+        # REGISTRY: the Model Registry and Endpoints API comes from branch sess4/registry.
+        pytest.skip("this server has no Vertex Model Registry (branch sess4/registry)")
+    env = {**os.environ, "STORAGE_EMULATOR_HOST": server.url, "ARR_COC_IMAGES": "60"}
+    done = subprocess.run(
+        [sys.executable, str(EXAMPLE / "submit.py")],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert done.returncode == 0, done.stderr[-4000:]
+    lines = done.stdout.splitlines()
+    assert any(line.endswith(": PIPELINE_STATE_SUCCEEDED") for line in lines), done.stdout
+    metrics = [
+        ast.literal_eval(line.split(": ", 1)[1]) for line in lines if line.startswith("metrics ")
+    ]
+    evaluation = next(m for m in metrics if "accuracy" in m)
+    assert evaluation["accuracy"] > 0.85 and evaluation["test_patches"] == 15 * 16
+    served = next(m for m in metrics if "endpoint_accuracy" in m)
+    assert served["instances"] == 16 and served["endpoint_accuracy"] > 0.8
+    # The SDK stages the adapter's directory to the staging bucket when the component
+    # hands it a local path (on Vertex the artifact's gs:// uri goes up as it is).
+    models = [line for line in lines if line.startswith("model ")]
+    assert len(models) == 1 and " version 1: gs://" in models[0], lines
+    model_name = models[0].split()[1]
+    endpoints = [line for line in lines if line.startswith("endpoint ")]
+    assert len(endpoints) == 1 and endpoints[0].endswith(f": ['{model_name}']"), lines
+    predictions = [line for line in lines if line.startswith("prediction ")]
+    assert len(predictions) == 1, lines
+    assert ast.literal_eval(predictions[0].split(" ", 1)[1]) in ([0], [1]), lines
