@@ -132,3 +132,58 @@ def test_a_pipeline_with_a_mistake_stops_the_check_job(tmp_path: Path) -> None:
     assert failed is not None and failed.returncode == 1
     assert "fit: fit() never writes its declared output artifact 'metrics'" in failed.stdout
     assert not (work / "pipeline.yaml").exists()
+
+
+def test_the_vertex_step_submits_waits_and_fails_on_a_failed_job(tmp_path: Path) -> None:
+    """submit_vertex.py, the workflow's Vertex alternative, on a Sluice server."""
+    work = _workspace(tmp_path)
+    compiled = work / "pipeline.yaml"
+    done = subprocess.run(
+        [
+            str(tmp_path / "bin" / "sluice"),
+            "compile",
+            "examples/ci/pipeline.py",
+            "-o",
+            str(compiled),
+        ],
+        cwd=work,
+        env={**os.environ, "PYTHONPATH": str(REPO / "src")},
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stderr
+    with ServerProcess(tmp_path / "server", cli_args=["--emulate-gcs"]) as server:
+        env = {**os.environ, "STORAGE_EMULATOR_HOST": server.url, "VERTEX_API_ENDPOINT": server.url}
+        command = [
+            sys.executable,
+            "examples/ci/submit_vertex.py",
+            "--package",
+            str(compiled),
+            "--display-name",
+            "ci-example",
+            "--project",
+            "my-project",
+            "--service-account",
+            "ci@my-project.iam.gserviceaccount.com",
+        ]
+
+        def submit(arguments: str, bucket: str) -> subprocess.CompletedProcess[str]:
+            # A bucket of its own each time: for a bucket that exists the SDK asks Cloud
+            # Resource Manager who owns it, which offline takes a minute to fail.
+            root = f"gs://{bucket}/pipeline_root"
+            return subprocess.run(
+                [*command, "--pipeline-root", root, "--arguments", arguments],
+                cwd=work,
+                env=env,
+                capture_output=True,
+                text=True,
+                timeout=300,
+            )
+
+        good = submit('{"rows": 30}', "my-project-ci-good")
+        assert good.returncode == 0, good.stderr[-3000:]
+        assert good.stdout.strip().endswith(": PIPELINE_STATE_SUCCEEDED")
+        bad = submit('{"rows": 30, "noise": 5.0}', "my-project-ci-bad")
+        assert bad.returncode == 1
+        assert "failed" in bad.stderr and "below the required" in bad.stderr
