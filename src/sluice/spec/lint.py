@@ -77,7 +77,8 @@ def lint_pipeline(
         problems = [str(exc)]
     for problem in problems:
         task, _, rest = problem.partition(" asks for ")
-        name = task.removeprefix("task ").strip("'") if rest else _PIPELINE
+        # "task 'a', 'b'" (the tasks sharing the executor) -> "a, b"
+        name = task.removeprefix("task ").replace("'", "") if rest else _PIPELINE
         findings.append(
             Finding(
                 name,
