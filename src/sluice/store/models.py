@@ -481,3 +481,8 @@ class RecurringRunRow(Base):
     catch_up: Mapped[bool] = mapped_column(Boolean, default=False)
     last_pause_at: Mapped[datetime | None] = mapped_column(default=None)
     last_resume_at: Mapped[datetime | None] = mapped_column(default=None)
+
+
+# The registry's tables live in their own module; importing it here puts them in
+# ``Base.metadata`` wherever the models are loaded (migrations, fresh schemas).
+from sluice.store import registry_models  # noqa: E402,F401
