@@ -202,8 +202,11 @@ class EndpointService:
         spec = self._spec(deployed, version, kind, directory)
         try:
             self.supervisor.serve(spec)
-        except (ExecutorError, UnsupportedFeatureError):
+        except (ExecutorError, UnsupportedFeatureError) as exc:
             rows.undeploy(self.store, endpoint.id, deployed.id, endpoint.traffic_split)
+            if isinstance(exc, ExecutorError):
+                # The model's files or code could not be loaded: the caller's to fix.
+                raise InvalidArgumentError(f"the model cannot be served: {exc}") from exc
             raise
         return Deployment(deployed, version, self.get(location, endpoint_id))
 
@@ -294,10 +297,15 @@ class EndpointService:
             try:
                 import fsspec
 
-                fs, path = fsspec.core.url_to_fs(version.artifact_uri)
+                fs, root = fsspec.core.url_to_fs(version.artifact_uri)
+                root = root.rstrip("/")
                 partial = target.with_name(target.name + ".partial")
                 shutil.rmtree(partial, ignore_errors=True)
-                fs.get(path.rstrip("/") + "/", str(partial) + "/", recursive=True)
+                for name in fs.find(root):
+                    local = partial / str(name)[len(root) :].lstrip("/")
+                    local.parent.mkdir(parents=True, exist_ok=True)
+                    fs.get_file(name, str(local))
+                partial.mkdir(parents=True, exist_ok=True)
                 partial.rename(target)
             except Exception as exc:  # any fsspec backend's error, reported in one line
                 raise InvalidArgumentError(

@@ -47,7 +47,7 @@ def _handler(served: Served, predict_route: str, health_route: str) -> type:
 
         def do_GET(self) -> None:
             if self.path.split("?", 1)[0] == health_route:
-                self._answer(200, {})
+                self._answer(200, {"pid": os.getpid()})  # which process answers, for operators
             else:
                 self._answer(404, {"error": f"no route {self.path}"})
 
