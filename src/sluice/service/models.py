@@ -94,6 +94,10 @@ class ModelService:
             )
         return registry.add_version(self.store, location, model_id, new, parent=False)
 
+    def everywhere(self) -> list[RegisteredModelRow]:
+        """Every version of every model in every location (``sluice models list``)."""
+        return registry.all_versions(self.store)
+
     def get(self, location: str, name: str) -> RegisteredModelRow:
         """A version by ``{id}``, ``{id}@{version}`` or ``{id}@{alias}``.
 

@@ -121,6 +121,20 @@ def versions(store: Store, location: str, model_id: str) -> list[RegisteredModel
         )
 
 
+def all_versions(store: Store) -> list[RegisteredModelRow]:
+    """Every version of every model in every location, by model then version."""
+    with store.session() as session:
+        return list(
+            session.scalars(
+                select(RegisteredModelRow).order_by(
+                    RegisteredModelRow.location,
+                    RegisteredModelRow.model_id,
+                    RegisteredModelRow.version_id,
+                )
+            ).all()
+        )
+
+
 def add_version(
     store: Store, location: str, model_id: str | None, new: NewVersion, *, parent: bool
 ) -> RegisteredModelRow:

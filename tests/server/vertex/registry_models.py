@@ -72,8 +72,7 @@ def registry_server(home: Path, db_url: str | None = None) -> Iterator[VertexSer
     ``Model.upload`` stages a local ``artifact_uri`` in Cloud Storage (the SDK always does),
     so the emulated storage is on and ``STORAGE_EMULATOR_HOST`` names it.
     """
-    env = {"SLUICE_DB_URL": db_url} if db_url else {}
-    with ServerProcess(home / "server", cli_args=["--emulate-gcs"], env=env) as server:
+    with ServerProcess(home / "server", cli_args=["--emulate-gcs"], db_url=db_url) as server:
         saved = os.environ.get("STORAGE_EMULATOR_HOST")
         os.environ["STORAGE_EMULATOR_HOST"] = server.url
         try:

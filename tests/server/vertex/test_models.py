@@ -10,8 +10,10 @@ from pathlib import Path
 import pytest
 from google.api_core import exceptions
 from google.cloud import aiplatform
+from tests.server.pipelines import compile_to
 from tests.server.vertex.conftest import VertexServer
-from tests.server.vertex.registry_models import registry_server, sklearn_model
+from tests.server.vertex.registry_models import STAGING_BUCKET, registry_server, sklearn_model
+from tests.server.vertex.registry_pipelines import train_model
 
 IMAGE = "us-docker.pkg.dev/vertex-ai/prediction/sklearn-cpu.1-3:latest"
 
@@ -128,3 +130,34 @@ def test_a_model_is_an_ml_metadata_artifact(registry: VertexServer, tmp_path: Pa
     assert artifact.metadata["resourceName"] == f"{model.resource_name}@1"
     listed = aiplatform.Artifact.list(filter='schema_title="google.VertexModel"')
     assert artifact.resource_name in {a.resource_name for a in listed}
+
+
+def test_lineage_back_to_the_run_that_trained_it(registry: VertexServer) -> None:
+    if registry.server.db_url is not None:
+        pytest.skip("a pipeline run per store is slow; the lineage rows are the same SQL")
+    template = compile_to(train_model, str(registry.home / "train-model.yaml"))
+    job = aiplatform.PipelineJob(
+        display_name="train",
+        template_path=template,
+        pipeline_root=f"gs://{STAGING_BUCKET}/root",
+    )
+    job.submit()
+    job.wait()
+    detail = next(t for t in job.gca_resource.job_detail.task_details if t.task_name == "train")
+    produced = aiplatform.Artifact(detail.outputs["model"].artifacts[0].name)
+    assert produced.uri.startswith("gs://")
+
+    model = aiplatform.Model.upload(
+        display_name="trained", artifact_uri=produced.uri, serving_container_image_uri=IMAGE
+    )
+    registered = aiplatform.Artifact(model.gca_resource.metadata_artifact)
+    graph = registered.api_client.query_artifact_lineage_subgraph(
+        request={"artifact": registered.resource_name}
+    )
+    titles = {a.schema_title for a in graph.artifacts}
+    assert titles == {"google.VertexModel", "system.Model"}
+    assert "train" in {e.display_name for e in graph.executions}
+    # The registered model is in the run's context beside what the run produced.
+    run_context = job.gca_resource.job_detail.pipeline_run_context.name
+    in_run = aiplatform.Artifact.list(filter=f'in_context("{run_context}")')
+    assert registered.resource_name in {a.resource_name for a in in_run}
