@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import os
+import socket
 import sys
 import threading
 import time
@@ -36,6 +37,12 @@ def _exit_with_parent(parent: int) -> None:
 def _handler(served: Served, predict_route: str, health_route: str) -> type:
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"  # keep-alive: the server reuses its connection
+
+        def setup(self) -> None:
+            super().setup()
+            # Headers and body go out in two writes: without this, Nagle's algorithm holds
+            # the body until the client's delayed ACK (40 ms a request).
+            self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
 
         def _answer(self, status: int, body: Any) -> None:
             data = json.dumps(body).encode()
