@@ -27,12 +27,8 @@ def _service() -> Any:
 
 
 def _deployments() -> dict[int, list[dict[str, Any]]]:
-    from sluice.config import Settings
-    from sluice.service.stores import open_store
-    from sluice.store import endpoints
-
     out: dict[int, list[dict[str, Any]]] = {}
-    for d in endpoints.deployments(open_store(Settings.from_env())):
+    for d in _service().deployments():
         route = str(d.model.container_spec.get("predictRoute") or "/predict")
         out.setdefault(d.model.id, []).append(
             {

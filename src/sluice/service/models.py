@@ -14,13 +14,15 @@ from dataclasses import dataclass
 from typing import Any
 
 from sluice.errors import FailedPreconditionError, InvalidArgumentError, NotFoundError
+from sluice.store import endpoints as endpoint_rows
 from sluice.store import model_registry as registry
+from sluice.store.endpoints import Deployment
 from sluice.store.filters import compile_filter, compile_order_by
 from sluice.store.model_registry import DEFAULT_ALIAS, NewVersion
 from sluice.store.registry_models import RegisteredModelRow
 from sluice.store.repository import Store
 
-__all__ = ["ModelService", "NewVersion", "split_name"]
+__all__ = ["Deployment", "ModelService", "NewVersion", "split_name"]
 
 _ALIAS = re.compile(r"^[a-z][a-z0-9-]{0,126}[a-z0-9]$|^[a-z]$")
 _MODEL_ID = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
@@ -93,6 +95,11 @@ class ModelService:
                 f"model_id {model_id!r} is invalid: 1-63 of lowercase letters, digits and '-'"
             )
         return registry.add_version(self.store, location, model_id, new, parent=False)
+
+    def deployments(self, row: RegisteredModelRow | None = None) -> list[Deployment]:
+        """Where a version (or every version) is deployed, oldest first."""
+        found = endpoint_rows.deployments(self.store)
+        return found if row is None else [d for d in found if d.model.id == row.id]
 
     def everywhere(self) -> list[RegisteredModelRow]:
         """Every version of every model in every location (``sluice models list``)."""

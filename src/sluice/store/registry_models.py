@@ -18,7 +18,7 @@ from typing import Any
 from sqlalchemy import ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from sluice.store.models import Base, utcnow
+from sluice.store.base import Base, utcnow
 
 
 class RegisteredModelRow(Base):

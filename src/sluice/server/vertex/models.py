@@ -23,7 +23,6 @@ from sluice.server.vertex.errors import VertexRoute
 from sluice.server.vertex.paging import page_size
 from sluice.server.vertex.pipeline_jobs import PREFIX, location_of
 from sluice.service.models import ModelService, NewVersion, split_name
-from sluice.store import endpoints as endpoint_rows
 from sluice.store.registry_models import RegisteredModelRow
 
 router = APIRouter(route_class=VertexRoute)
@@ -67,11 +66,9 @@ def _service(request: Request) -> ModelService:
 
 
 def _json(request: Request, row: RegisteredModelRow) -> dict[str, Any]:
-    store = state_of(request).store
-    service = ModelService(store)
+    service = _service(request)
     first = service.versions(row.location, row.model_id)[0]
-    deployed = [d for d in endpoint_rows.deployments(store) if d.model.id == row.id]
-    return rshapes.model_json(row, first, deployed)
+    return rshapes.model_json(row, first, service.deployments(row))
 
 
 @router.post(PREFIX + "/models:upload")

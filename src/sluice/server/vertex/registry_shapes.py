@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from sluice.server.vertex import shapes
-from sluice.store.endpoints import Deployment
+from sluice.service.endpoints import Deployment
 from sluice.store.registry_models import EndpointRow, RegisteredModelRow
 
 TYPE = "type.googleapis.com/google.cloud.aiplatform.v1."
