@@ -11,6 +11,7 @@ and forwards the request body to its process.
 
 from __future__ import annotations
 
+import logging
 import random
 import shutil
 from collections.abc import Mapping
@@ -43,6 +44,7 @@ from sluice.store.repository import Store
 __all__ = ["Deployment", "EndpointService", "Prediction"]
 
 _CHOICE = random.Random()
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -244,16 +246,17 @@ class EndpointService:
         count = 0
         for deployment in rows.deployments(self.store):
             version = deployment.model
+            deployed = deployment.deployed
             try:
                 directory = self._materialize(version)
                 kind = self._kind(version, directory)
-            except (UnsupportedFeatureError, InvalidArgumentError):
+                if deployed.port is None:
+                    deployed.port = free_port()
+                    rows.set_port(self.store, deployed.id, deployed.port)
+                self.supervisor.serve(self._spec(deployed, version, kind, directory), wait=False)
+            except Exception as exc:  # one deployment that cannot start must not stop the rest
+                log.error("cannot serve deployed model %d again: %s", deployed.id, exc)
                 continue
-            deployed = deployment.deployed
-            if deployed.port is None:
-                deployed.port = free_port()
-                rows.set_port(self.store, deployed.id, deployed.port)
-            self.supervisor.serve(self._spec(deployed, version, kind, directory), wait=False)
             count += 1
         return count
 
