@@ -78,7 +78,7 @@ def test_a_predictor_named_by_the_variable(supervisor: ServingSupervisor, tmp_pa
 def test_a_model_that_cannot_load_says_why(supervisor: ServingSupervisor, tmp_path: Path) -> None:
     empty = tmp_path / "empty"
     empty.mkdir()
-    with pytest.raises(ExecutorError, match="holds none of model.joblib"):
+    with pytest.raises(ExecutorError, match=r"holds none of model\.joblib"):
         supervisor.serve(_spec(empty, "sklearn"))
     assert not supervisor.serving(1)
 
