@@ -96,3 +96,23 @@ def test_kinds(tmp_path: Path) -> None:
     assert kind_of("example.com/team/cpr:1", {}, routine) == "cpr"
     with pytest.raises(UnsupportedFeatureError, match="tf2"):
         kind_of(prebuilt.format("tf2-cpu.2-15"), {}, None)
+
+
+def test_a_lightgbm_booster(supervisor: ServingSupervisor, tmp_path: Path) -> None:
+    import lightgbm
+    import numpy as np
+
+    directory = tmp_path / "lgb"
+    directory.mkdir()
+    features = np.array([[0.0, 0.1], [0.1, 0.0], [0.2, 0.1], [1.0, 0.9], [0.9, 1.0], [1.1, 1.0]])
+    data = lightgbm.Dataset(features, label=[0, 0, 0, 1, 1, 1], params={"min_data_in_bin": 1})
+    params = {"objective": "binary", "min_data_in_leaf": 1, "verbose": -1}
+    lightgbm.train(params, data, num_boost_round=5).save_model(str(directory / "model.bst"))
+    assert kind_of("us-docker.pkg.dev/vertex-ai/prediction/lightgbm-cpu:1", {}, directory) == (
+        "lightgbm"
+    )
+    supervisor.serve(_spec(directory, "lightgbm"))
+    status, answer = supervisor.predict(1, {"instances": INSTANCES})
+    assert status == 200
+    low, high = answer["predictions"]
+    assert low < 0.5 < high
