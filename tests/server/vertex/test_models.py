@@ -163,3 +163,14 @@ def test_lineage_back_to_the_run_that_trained_it(registry: VertexServer) -> None
     run_context = job.gca_resource.job_detail.pipeline_run_context.name
     in_run = aiplatform.Artifact.list(filter=f'in_context("{run_context}")')
     assert registered.resource_name in {a.resource_name for a in in_run}
+
+
+def test_the_upload_operation_polls_again(registry: VertexServer, tmp_path: Path) -> None:
+    import httpx
+
+    model = _upload(sklearn_model(tmp_path / "m"), display_name="polled")
+    name = f"{model.resource_name}/operations/upload-1"
+    answer = httpx.get(f"{registry.url}/ui/{name}").json()
+    assert answer["done"] is True
+    assert answer["response"]["@type"].endswith("v1.UploadModelResponse")
+    assert answer["response"]["modelVersionId"] == "1"
