@@ -16,6 +16,7 @@ from sluice.cli.compare import compare_command
 from sluice.cli.compile import compile_command
 from sluice.cli.lineage import lineage_command
 from sluice.cli.logs import logs_command
+from sluice.cli.models import models_app
 from sluice.cli.run import run_command
 from sluice.cli.runs import runs_app
 from sluice.cli.server import bare_emulate_gcs, server_command
@@ -37,6 +38,7 @@ app.command("logs")(logs_command)
 app.add_typer(runs_app, name="runs")
 app.add_typer(artifacts_app, name="artifacts")
 app.add_typer(executions_app, name="executions")
+app.add_typer(models_app, name="models")
 app.command("lineage")(lineage_command)
 app.command("compare")(compare_command)
 app.add_typer(cache_app, name="cache")
