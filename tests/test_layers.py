@@ -68,12 +68,12 @@ def test_the_service_layer_does_not_import_the_interfaces() -> None:
 
 # The interfaces (the CLI, the Python API, the REST servers, ``sluice.metadata``) reach the
 # engine, the executors and the store only through ``sluice.service``. The one exception is
-# ``sluice.store.models``: the row types the service returns are read-only records an
-# interface may name in its annotations and render.
+# ``sluice.store.models`` (and ``registry_models``, the Model Registry's rows): the row types
+# the service returns are read-only records an interface may name in its annotations and render.
 INTERFACE_PACKAGES = ("cli", "client", "server")
 INTERFACE_MODULES = (Path("metadata.py"),)
 BELOW_THE_SERVICE = ("sluice.store", "sluice.engine", "sluice.executors")
-RECORD_TYPES = {"sluice.store.models"}
+RECORD_TYPES = {"sluice.store.models", "sluice.store.registry_models"}
 
 
 def _imports_below_the_service(path: Path) -> list[str]:

@@ -16,9 +16,11 @@ from sluice.cli.compare import compare_command
 from sluice.cli.compile import compile_command
 from sluice.cli.lineage import lineage_command
 from sluice.cli.logs import logs_command
+from sluice.cli.models import models_app
 from sluice.cli.run import run_command
 from sluice.cli.runs import runs_app
 from sluice.cli.server import bare_emulate_gcs, server_command
+from sluice.cli.validate import validate_command
 
 app = typer.Typer(
     name="sluice",
@@ -31,10 +33,12 @@ app = typer.Typer(
 )
 app.command("run")(run_command)
 app.command("compile")(compile_command)
+app.command("validate")(validate_command)
 app.command("logs")(logs_command)
 app.add_typer(runs_app, name="runs")
 app.add_typer(artifacts_app, name="artifacts")
 app.add_typer(executions_app, name="executions")
+app.add_typer(models_app, name="models")
 app.command("lineage")(lineage_command)
 app.command("compare")(compare_command)
 app.add_typer(cache_app, name="cache")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from datetime import datetime
@@ -68,6 +69,17 @@ class UploadLimit:
         await self.app(scope, receive, send)
 
 
+async def _start_serving(state: ServerState) -> None:
+    """Serve the deployed models again (in the background: the API does not wait for them)."""
+    from sluice.service.endpoints import EndpointService
+    from sluice.serving.supervisor import ServingSupervisor
+
+    state.serving = ServingSupervisor()
+    state.serving.start_watching()
+    service = EndpointService(state.store, state.config.settings, state.serving)
+    await asyncio.to_thread(service.serve_all)
+
+
 def create_app(config: ServerConfig, *, store_lock: HeldLock | None = None) -> FastAPI:
     """The API over the store of ``config.settings``; background work starts with the app.
 
@@ -101,9 +113,12 @@ def create_app(config: ServerConfig, *, store_lock: HeldLock | None = None) -> F
                 store, config.settings, submit=_scheduler_submit(state), now=config.clock
             )
             await state.scheduler.start()
+            await _start_serving(state)
         try:
             yield
         finally:
+            if state.serving is not None:
+                await asyncio.to_thread(state.serving.close)
             if state.scheduler is not None:
                 await state.scheduler.stop()
             if state.manager is not None:

@@ -19,6 +19,7 @@ from sluice.store.models import utcnow
 if TYPE_CHECKING:
     from sluice.server.manager import RunManager
     from sluice.server.scheduler import Scheduler
+    from sluice.serving.supervisor import ServingSupervisor
 
 DEFAULT_MAX_UPLOAD_BYTES = 32 * 1024 * 1024
 
@@ -101,6 +102,7 @@ class ServerState:
     store: Store
     manager: RunManager | None = None
     scheduler: Scheduler | None = None
+    serving: ServingSupervisor | None = None
     extras: dict[str, object] = field(default_factory=dict)
 
 

@@ -19,14 +19,13 @@ history of both.
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import (
     JSON,
     BigInteger,
     Boolean,
-    DateTime,
     Float,
     ForeignKey,
     Index,
@@ -35,31 +34,17 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
 )
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column
 
-
-def utcnow() -> datetime:
-    """The current time, timezone-aware UTC."""
-    return datetime.now(timezone.utc)
-
-
-def as_utc(value: datetime | None) -> datetime | None:
-    """A row's time as timezone-aware UTC (SQLite returns naive datetimes; all are UTC)."""
-    if value is None or value.tzinfo is not None:
-        return value
-    return value.replace(tzinfo=timezone.utc)
-
+# Re-exported: every module names them from here.
+from sluice.store.base import Base as Base
+from sluice.store.base import as_utc as as_utc
+from sluice.store.base import utcnow as utcnow
 
 # Who executes a run (``RunRow.executed_by``): the server's worker process, or the process
 # that created the run (`sluice run`, the Python API).
 EXECUTED_BY_SERVER = "server"
 EXECUTED_LOCALLY = "local"
-
-
-class Base(DeclarativeBase):
-    """Base of every store model."""
-
-    type_annotation_map = {dict[str, Any]: JSON, list[Any]: JSON, datetime: DateTime(timezone=True)}
 
 
 class ContextRow(Base):
@@ -487,3 +472,8 @@ class RecurringRunRow(Base):
     catch_up: Mapped[bool] = mapped_column(Boolean, default=False)
     last_pause_at: Mapped[datetime | None] = mapped_column(default=None)
     last_resume_at: Mapped[datetime | None] = mapped_column(default=None)
+
+
+# The registry's tables live in their own module; importing it here puts them in
+# ``Base.metadata`` wherever the models are loaded (migrations, fresh schemas).
+from sluice.store import registry_models  # noqa: E402,F401

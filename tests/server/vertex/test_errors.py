@@ -56,7 +56,9 @@ def test_errors_have_googles_shape(server: ServerProcess) -> None:
     headers = {"Authorization": f"Bearer {TOKEN}"}
     with httpx.Client(base_url=server.url, headers=headers) as http:
         missing = http.get(f"{JOBS}/missing")
-        unsupported = http.post(f"/v1/projects/{PROJECT}/locations/{LOCATION}/endpoints", json={})
+        unsupported = http.post(
+            f"/v1/projects/{PROJECT}/locations/{LOCATION}/batchPredictionJobs", json={}
+        )
         invalid = http.post(JOBS, content=b"not json", headers={"content-type": "application/json"})
         operation = http.get(f"/ui/projects/{PROJECT}/locations/{LOCATION}/operations/delete-1")
         anonymous = httpx.get(server.url + JOBS)
@@ -68,7 +70,7 @@ def test_errors_have_googles_shape(server: ServerProcess) -> None:
     assert unsupported.json()["error"] == {
         "code": 501,
         "message": "Sluice does not serve the Vertex AI call POST "
-        f"/v1/projects/{PROJECT}/locations/{LOCATION}/endpoints "
+        f"/v1/projects/{PROJECT}/locations/{LOCATION}/batchPredictionJobs "
         "(docs/vertex.md lists the calls it serves)",
         "status": "UNIMPLEMENTED",
     }

@@ -177,6 +177,6 @@ def test_error_answers(vertex: VertexServer) -> None:
     with pytest.raises(exceptions.BadRequest, match=r"near '\"yesterday\"'.*RFC 3339"):
         aiplatform.PipelineJob.list(filter='create_time>"yesterday"')
     with pytest.raises(exceptions.MethodNotImplemented, match="does not serve the Vertex AI call"):
-        aiplatform.Model.list()
+        aiplatform.BatchPredictionJob.list()
     with pytest.raises(exceptions.BadRequest, match="parameter"):
         vertex.job("rows", parameter_values={"n": "many"}).submit()

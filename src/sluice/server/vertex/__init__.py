@@ -15,8 +15,10 @@ from sluice.server.auth import require_token
 from sluice.server.vertex import (
     artifacts,
     contexts,
+    endpoints,
     executions,
     metadata,
+    models,
     operations,
     pipeline_jobs,
     schedules,
@@ -45,6 +47,8 @@ def _build() -> APIRouter:
         executions,
         contexts,
         tensorboards,
+        models,
+        endpoints,
         operations,
     ):
         built.include_router(module.router)
