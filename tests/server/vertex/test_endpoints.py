@@ -177,12 +177,18 @@ def test_deployments_come_back_after_a_server_restart(tmp_path: Path) -> None:
         endpoint = model.deploy()
         url = endpoint.list_models()[0].private_endpoints.predict_http_uri
         assert endpoint.predict(instances=INSTANCES).predictions == [0, 1]
+        # Killed outright: no shutdown stops the model's process; it sees its parent gone.
+        assert first.server.proc is not None
+        os.killpg(first.server.proc.pid, signal.SIGKILL)
         first.server.__exit__(None, None, None)
-        # The server is gone, and so is the process it served the model with.
         _until(lambda: _refused(url), timeout=30)
         first.server.__enter__()
         first.init(staging_bucket="gs://sluice-staging")
         _until(lambda: endpoint.predict(instances=INSTANCES).predictions == [0, 1])
+        # Back on the port it had, so its direct URL still holds.
+        again = aiplatform.Endpoint(endpoint.resource_name).list_models()[0]
+        assert again.private_endpoints.predict_http_uri == url
+        assert httpx.post(url, json={"instances": INSTANCES}).json() == {"predictions": [0, 1]}
         endpoint.undeploy_all()
 
 
