@@ -11,7 +11,7 @@ root and downloads it for ``consume``, which checks its digest. Reported per sto
   task ends once its outputs are in the store);
 * ``download_s``: from ``produce``'s recorded end to ``consume``'s recorded start: the
   download (and the engine's bookkeeping between the two tasks);
-* ``peak_rss_mib``: the ``sluice run`` process's peak resident memory (``ru_maxrss``): the
+* ``peak_rss_mib``: the ``sluice run`` process's peak resident memory (``VmHWM``): the
   orchestrator's only, the components are other processes.
 
 Usage::
