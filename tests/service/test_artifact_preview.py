@@ -75,3 +75,16 @@ def test_directory_listing_is_capped(tmp_path: Path, monkeypatch: pytest.MonkeyP
     monkeypatch.setattr(artifact_preview, "MAX_ENTRIES", 3)
     shown = preview(folder)
     assert len(shown.entries) == 3 and shown.truncated
+
+
+def test_parquet_head_only(tmp_path: Path) -> None:
+    pq = pytest.importorskip("pyarrow.parquet")  # a dev dependency; the `parquet` extra
+    import pyarrow as pa
+
+    table = pa.table({"n": list(range(250)), "name": [f"row {i}" for i in range(250)]})
+    path = tmp_path / "data.parquet"
+    pq.write_table(table, path, row_group_size=50)
+    shown = preview(path, rows=100)
+    assert shown.kind == "table" and shown.columns == ["n", "name"]
+    assert shown.column_types == ["number", "string"]
+    assert len(shown.rows) == 100 and shown.rows[99] == [99, "row 99"] and shown.truncated
