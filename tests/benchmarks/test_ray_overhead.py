@@ -49,7 +49,8 @@ def test_ray_overhead_smoke(tmp_path: Path) -> None:
     assert data["ok"] is True and data["errors"] == []
     assert data["nodes"] == 3 and data["cpus_per_node"] == 1
     assert data["chain"]["tasks"] == 2 and data["chain"]["repeat"] == 1
+    # The ratio is taken before the wall times are rounded for printing: close, not equal.
     assert data["chain"]["ray_to_local_ratio"] == pytest.approx(
-        data["chain"]["ray_wall_s"] / data["chain"]["local_wall_s"], abs=0.01
+        data["chain"]["ray_wall_s"] / data["chain"]["local_wall_s"], rel=0.1
     )
     assert data["fanout"]["width"] == 3 and data["fanout"]["tasks"] == 4

@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy import select, update
 
 from sluice.errors import AlreadyExistsError, StoreConflictError
-from sluice.store.model_registry import numbered
+from sluice.store.model_registry import numbered, update_columns
 from sluice.store.models import utcnow
 from sluice.store.registry_models import DeployedModelRow, EndpointRow, RegisteredModelRow
 from sluice.store.repository import Store
@@ -90,15 +90,7 @@ def list_endpoints(store: Store, location: str) -> list[EndpointRow]:
 
 def update_endpoint(store: Store, row_id: int, changes: Mapping[str, Any]) -> EndpointRow:
     """Set these columns of an endpoint (display name, description, labels, traffic split)."""
-    with store.session() as session:
-        row = session.get(EndpointRow, row_id, with_for_update=True)
-        assert row is not None, row_id
-        for key, value in changes.items():
-            setattr(row, key, value)
-        row.updated_at = utcnow()
-        session.flush()
-        session.expunge(row)
-    return row
+    return update_columns(store, EndpointRow, row_id, changes)
 
 
 def delete_endpoint(store: Store, row_id: int) -> None:

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from types import MappingProxyType
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
@@ -28,8 +28,11 @@ from sluice.store.models import (
     ExecutionRow,
     utcnow,
 )
-from sluice.store.registry_models import DeployedModelRow, RegisteredModelRow
+from sluice.store.registry_models import DeployedModelRow, EndpointRow, RegisteredModelRow
 from sluice.store.repository import Store
+
+# A registry row with an ``updated_at`` column (:func:`update_columns`).
+_Updatable = TypeVar("_Updatable", RegisteredModelRow, EndpointRow)
 
 DEFAULT_ALIAS = "default"
 NUMBER_BASE = 1000
@@ -313,8 +316,16 @@ def list_default_versions(
 
 def update(store: Store, row_id: int, changes: Mapping[str, Any]) -> RegisteredModelRow:
     """Set these columns of a version (``display_name``, ``labels``, ``description``...)."""
+    return update_columns(store, RegisteredModelRow, row_id, changes)
+
+
+def update_columns(
+    store: Store, kind: type[_Updatable], row_id: int, changes: Mapping[str, Any]
+) -> _Updatable:
+    """Set these columns of one registry row (a model version, an endpoint) and its
+    ``updated_at``, under a row lock; the row, detached."""
     with store.session() as session:
-        row = session.get(RegisteredModelRow, row_id, with_for_update=True)
+        row = session.get(kind, row_id, with_for_update=True)
         assert row is not None, row_id
         for key, value in changes.items():
             setattr(row, key, value)

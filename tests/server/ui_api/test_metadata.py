@@ -1,7 +1,6 @@
 """N10 metadata lists and details, N11 lineage and N12 search, against a real server
 executing runs submitted by the unmodified ``kfp.Client``."""
 
-import time
 from pathlib import Path
 from typing import Any
 
@@ -9,21 +8,11 @@ import httpx
 import kfp
 import pytest
 from tests.server.conftest import RunningServer
+from tests.server.ui_api.runs_helpers import UI, wait_run
 from tests.ui.meta_pipelines import meta_train
 from tests.ui.pipelines import compile_to, failing
 
 pytestmark = pytest.mark.filterwarnings("ignore::FutureWarning")
-
-UI = "/apis/sluice/v1"
-
-
-def _wait_run(server: RunningServer, run_id: str, timeout: float = 90) -> str:
-    deadline = time.monotonic() + timeout
-    while True:
-        state = httpx.get(f"{server.url}/apis/v2beta1/runs/{run_id}").json()["state"]
-        if state in {"SUCCEEDED", "FAILED", "CANCELED"} or time.monotonic() > deadline:
-            return str(state)
-        time.sleep(0.2)
 
 
 @pytest.fixture(scope="module")
@@ -41,9 +30,9 @@ def runs(server: RunningServer, tmp_path_factory: pytest.TempPathFactory) -> dic
     fail = client.create_run_from_pipeline_package(
         compile_to(failing, str(folder / "failing.yaml")), run_name="meta-failing"
     )
-    assert _wait_run(server, good.run_id) == "SUCCEEDED"
-    assert _wait_run(server, bad.run_id) == "SUCCEEDED"
-    assert _wait_run(server, fail.run_id) == "FAILED"
+    assert wait_run(server, good.run_id) == "SUCCEEDED"
+    assert wait_run(server, bad.run_id) == "SUCCEEDED"
+    assert wait_run(server, fail.run_id) == "FAILED"
     return {"good": good.run_id, "bad": bad.run_id, "failing": fail.run_id}
 
 

@@ -10,20 +10,10 @@ import httpx
 import kfp
 import pytest
 from tests.server.conftest import RunningServer
+from tests.server.ui_api.runs_helpers import UI, wait_run
 from tests.ui.pipelines import compile_to, failing, showcase
 
 pytestmark = pytest.mark.filterwarnings("ignore::FutureWarning")
-
-UI = "/apis/sluice/v1"
-
-
-def _wait_run(server: RunningServer, run_id: str, timeout: float = 90) -> str:
-    deadline = time.monotonic() + timeout
-    while True:
-        state = httpx.get(f"{server.url}/apis/v2beta1/runs/{run_id}").json()["state"]
-        if state in {"SUCCEEDED", "FAILED", "CANCELED"} or time.monotonic() > deadline:
-            return str(state)
-        time.sleep(0.2)
 
 
 @pytest.fixture(scope="module")
@@ -41,8 +31,8 @@ def finished(server: RunningServer, tmp_path_factory: pytest.TempPathFactory) ->
     fail = client.create_run_from_pipeline_package(
         compile_to(failing, str(folder / "failing.yaml")), run_name="failing-api"
     )
-    assert _wait_run(server, show.run_id) == "SUCCEEDED"
-    assert _wait_run(server, fail.run_id) == "FAILED"
+    assert wait_run(server, show.run_id) == "SUCCEEDED"
+    assert wait_run(server, fail.run_id) == "FAILED"
     return {"showcase": show.run_id, "failing": fail.run_id}
 
 
@@ -227,7 +217,7 @@ def test_log_stream_follows_a_running_task(
                 break
     assert "event: end" in seen
     assert '"state":"SUCCEEDED"' in "".join(seen)
-    assert _wait_run(server, run.run_id) == "SUCCEEDED"
+    assert wait_run(server, run.run_id) == "SUCCEEDED"
 
 
 def test_log_stream_errors(server: RunningServer, finished: dict[str, str]) -> None:

@@ -3,7 +3,6 @@ submitted by the unmodified ``kfp.Client``."""
 
 import hashlib
 import os
-import time
 from pathlib import Path
 from typing import Any
 
@@ -11,20 +10,10 @@ import httpx
 import kfp
 import pytest
 from tests.server.conftest import RunningServer
+from tests.server.ui_api.runs_helpers import UI, wait_run
 from tests.ui.pipelines import compile_to, viewers
 
 pytestmark = pytest.mark.filterwarnings("ignore::FutureWarning")
-
-UI = "/apis/sluice/v1"
-
-
-def _wait_run(server: RunningServer, run_id: str, timeout: float = 90) -> str:
-    deadline = time.monotonic() + timeout
-    while True:
-        state = httpx.get(f"{server.url}/apis/v2beta1/runs/{run_id}").json()["state"]
-        if state in {"SUCCEEDED", "FAILED", "CANCELED"} or time.monotonic() > deadline:
-            return str(state)
-        time.sleep(0.1)
 
 
 @pytest.fixture(scope="module")
@@ -42,7 +31,7 @@ def runs(server: RunningServer, tmp_path_factory: pytest.TempPathFactory) -> lis
         for seed in (1, 2, 3)
     ]
     for run_id in ids:
-        assert _wait_run(server, run_id) == "SUCCEEDED"
+        assert wait_run(server, run_id) == "SUCCEEDED"
     return ids
 
 

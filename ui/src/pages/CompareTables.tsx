@@ -3,6 +3,7 @@
 import { valueText } from "../format";
 import { bestIndexes, delta, formatNumber, lowerIsBetter } from "../viewers/logic";
 import { ParallelCoordinates } from "../viewers/ParallelCoordinates";
+import { useDraft } from "../useDraft";
 import type { Comparison } from "../viewers/RunOutputs";
 
 function cellText(value: unknown): string {
@@ -28,13 +29,22 @@ export function CompareTables({
   const runs = comparison.runs;
   const base = baseline ? runs.findIndex((run) => run.run_id === baseline) : -1;
   const all = tab === "params" ? comparison.parameters : comparison.metrics;
-  const rows = tab === "params" && onlyDiff ? all.filter((row) => row.differs) : all;
+  const [onlyDiffDraft, setOnlyDiffDraft] = useDraft(onlyDiff);
+  const rows = tab === "params" && onlyDiffDraft ? all.filter((row) => row.differs) : all;
   return (
     <div>
       <div className="toolbar">
         {tab === "params" ? (
           <label>
-            <input type="checkbox" checked={onlyDiff} onChange={(event) => onOnlyDiff(event.target.checked)} /> Only differences
+            <input
+              type="checkbox"
+              checked={onlyDiffDraft}
+              onChange={(event) => {
+                setOnlyDiffDraft(event.target.checked);
+                onOnlyDiff(event.target.checked);
+              }}
+            />{" "}
+            Only differences
           </label>
         ) : (
           <label>
@@ -50,7 +60,7 @@ export function CompareTables({
           </label>
         )}
         <span className="muted">
-          {tab === "params" && onlyDiff ? `${rows.length} of ${all.length} parameters differ` : `${rows.length} ${tab === "params" ? "parameters" : "metrics"}`}
+          {tab === "params" && onlyDiffDraft ? `${rows.length} of ${all.length} parameters differ` : `${rows.length} ${tab === "params" ? "parameters" : "metrics"}`}
         </span>
       </div>
       {rows.length === 0 ? (

@@ -8,11 +8,13 @@ import { api, KFP_API, UI_API, type RunSummaryPage } from "../api/client";
 import { when } from "../format";
 import type { Experiment } from "./Experiments";
 import { RecurringTable, RunTable, useRecurringRuns } from "./Recurring";
+import { useDraft } from "../useDraft";
 
 export function ExperimentDetails() {
   const { experimentId = "" } = useParams();
   const [params, setParams] = useSearchParams();
   const archivedRuns = params.get("archived") === "1";
+  const [archivedDraft, setArchivedDraft] = useDraft(archivedRuns);
   const client = useQueryClient();
   const [error, setError] = useState<string | null>(null);
   const experiment = useQuery({
@@ -74,8 +76,11 @@ export function ExperimentDetails() {
         <label>
           <input
             type="checkbox"
-            checked={archivedRuns}
-            onChange={(event) => setParams(event.target.checked ? { archived: "1" } : {}, { replace: true })}
+            checked={archivedDraft}
+            onChange={(event) => {
+              setArchivedDraft(event.target.checked);
+              setParams(event.target.checked ? { archived: "1" } : {}, { replace: true });
+            }}
           />{" "}
           Archived runs
         </label>

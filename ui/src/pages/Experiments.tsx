@@ -7,6 +7,7 @@ import { Link, useNavigate, useSearchParams } from "react-router";
 import { api, KFP_API, UI_API, type RunSummaryPage } from "../api/client";
 import { StateBadge } from "../StateBadge";
 import { when } from "../format";
+import { useDraft } from "../useDraft";
 
 export interface Experiment {
   experiment_id: string;
@@ -90,6 +91,7 @@ export function Experiments() {
   const experiments = useExperiments();
   const [params, setParams] = useSearchParams();
   const archived = params.get("archived") === "1";
+  const [archivedDraft, setArchivedDraft] = useDraft(archived);
   // As in Kubeflow, an archived experiment leaves the default list.
   const rows = (experiments.data?.experiments ?? []).filter((item) => (item.storage_state === "ARCHIVED") === archived);
   return (
@@ -98,7 +100,15 @@ export function Experiments() {
       <div className="toolbar">
         <NewExperiment />
         <label>
-          <input type="checkbox" checked={archived} onChange={(event) => setParams(event.target.checked ? { archived: "1" } : {}, { replace: true })} /> Archived
+          <input
+            type="checkbox"
+            checked={archivedDraft}
+            onChange={(event) => {
+              setArchivedDraft(event.target.checked);
+              setParams(event.target.checked ? { archived: "1" } : {}, { replace: true });
+            }}
+          />{" "}
+          Archived
         </label>
       </div>
       {experiments.error ? (

@@ -12,6 +12,7 @@ import { usePipelines, useVersion, useVersions, type KfpRun, type RecurringRun, 
 import { collect, initialTexts, paramFields, withoutCaching } from "../forms/params";
 import { EMPTY_TRIGGER, triggerOf, type TriggerDraft } from "../forms/trigger";
 import { useExperiments } from "./Experiments";
+import { useDraft } from "../useDraft";
 
 type ParsedPackage = components["schemas"]["ParsedPackage"];
 type Source = "version" | "package" | "clone";
@@ -30,7 +31,8 @@ export function NewRun() {
 function NewRunForm() {
   const [params, setParams] = useSearchParams();
   const cloneId = params.get("clone") ?? "";
-  const recurring = params.get("recurring") === "1";
+  const recurringInUrl = params.get("recurring") === "1";
+  const [recurring, setRecurring] = useDraft(recurringInUrl);
   const navigate = useNavigate();
   const client = useQueryClient();
   const pipelines = usePipelines();
@@ -307,7 +309,7 @@ function NewRunForm() {
           <div className="form-row">
             <label htmlFor="run-recurring">Schedule</label>
             <label>
-              <input id="run-recurring" type="checkbox" aria-label="Run on a schedule" checked={recurring} onChange={(event) => setParam("recurring", event.target.checked ? "1" : "")} />{" "}
+              <input id="run-recurring" type="checkbox" aria-label="Run on a schedule" checked={recurring} onChange={(event) => { setRecurring(event.target.checked); setParam("recurring", event.target.checked ? "1" : ""); }} />{" "}
               run on a schedule (a recurring run)
             </label>
           </div>

@@ -9,6 +9,7 @@ import { StateBadge } from "../StateBadge";
 import { setSelectedRuns, toggleSelectedRun, useSelectedRuns } from "../palette/selection";
 import { BulkActions } from "./BulkActions";
 import { useExperiments } from "./Experiments";
+import { useDraft } from "../useDraft";
 
 const PROGRESS_STATES = ["SUCCEEDED", "CACHED", "RUNNING", "FAILED", "SKIPPED", "CANCELED", "PENDING"];
 
@@ -40,10 +41,7 @@ export function RunList() {
   const [focus, setFocus] = useState(0);
   const [draft, setDraft] = useState(q);
   useEffect(() => setDraft(q), [q]);
-  // The URL is the truth, but a navigation commits in a transition: without a local copy
-  // the controlled box would spring back until it does.
-  const [archivedDraft, setArchivedDraft] = useState(archived);
-  useEffect(() => setArchivedDraft(archived), [archived]);
+  const [archivedDraft, setArchivedDraft] = useDraft(archived);
 
   const key = ["runs", state, q, page, archived, experiment];
   const runs = useQuery({
