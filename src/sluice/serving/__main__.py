@@ -6,4 +6,5 @@ import sys
 
 from sluice.serving.process import main
 
-sys.exit(main())
+if __name__ == "__main__":  # importing the module (docs, tools) serves nothing
+    sys.exit(main())

@@ -90,6 +90,13 @@ def main() -> int:
         threading.Thread(
             target=_exit_with_parent, args=(int(env[PARENT_VARIABLE]),), daemon=True
         ).start()
+    if not env.get("AIP_STORAGE_URI"):
+        print(
+            "sluice-serving: AIP_STORAGE_URI is not set; it names the model's directory "
+            "(Sluice sets it when it deploys a model: see docs/models.md)",
+            file=sys.stderr,
+        )
+        return 2
     directory = Path(env["AIP_STORAGE_URI"])
     try:
         served = load(env.get(KIND_VARIABLE, "sklearn"), directory, env)
