@@ -137,6 +137,19 @@ export function ExecutionLinks({ label, executions }: { label: string; execution
   );
 }
 
+/** A details page before its data: the error that stopped it (named after the page), or busy. */
+export function DetailPending({ title, error }: { title: string; error: Error | null }) {
+  if (!error) return <section className="page" aria-busy="true" />;
+  return (
+    <section className="page">
+      <h1>{title}</h1>
+      <p role="alert" className="error">
+        {error.message}
+      </p>
+    </section>
+  );
+}
+
 export function ArtifactDetails() {
   const { artifactId = "" } = useParams();
   const detail = useQuery({
@@ -144,17 +157,8 @@ export function ArtifactDetails() {
     queryFn: () => api<ArtifactDetail>(`${UI_API}/artifacts/${encodeURIComponent(artifactId)}`),
     retry: false,
   });
-  if (detail.error)
-    return (
-      <section className="page">
-        <h1>Artifact {artifactId}</h1>
-        <p role="alert" className="error">
-          {detail.error.message}
-        </p>
-      </section>
-    );
   const data = detail.data;
-  if (!data) return <section className="page" aria-busy="true" />;
+  if (detail.error || !data) return <DetailPending title={`Artifact ${artifactId}`} error={detail.error} />;
   const a = data.artifact;
   return (
     <section className="page">

@@ -5,7 +5,7 @@ import { Link, useParams } from "react-router";
 import { api, UI_API } from "../api/client";
 import { duration, valueText, when } from "../format";
 import { StateBadge } from "../StateBadge";
-import { taskLink, useFilterParam, usePaging } from "./Artifacts";
+import { DetailPending, taskLink, useFilterParam, usePaging } from "./Artifacts";
 import { Facets, MetadataFilter } from "./MetadataFilter";
 import type { ArtifactView, ExecutionDetail, ExecutionPage } from "./metadataApi";
 import "./metadata.css";
@@ -128,17 +128,8 @@ export function ExecutionDetails() {
     queryFn: () => api<ExecutionDetail>(`${UI_API}/executions/${encodeURIComponent(executionId)}`),
     retry: false,
   });
-  if (detail.error)
-    return (
-      <section className="page">
-        <h1>Execution {executionId}</h1>
-        <p role="alert" className="error">
-          {detail.error.message}
-        </p>
-      </section>
-    );
   const data = detail.data;
-  if (!data) return <section className="page" aria-busy="true" />;
+  if (detail.error || !data) return <DetailPending title={`Execution ${executionId}`} error={detail.error} />;
   const e = data.execution;
   const link = taskLink(e);
   return (
