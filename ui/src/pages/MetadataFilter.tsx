@@ -1,6 +1,7 @@
 // The AIP-160 filter box of the metadata pages: field autocomplete (Tab or click takes a
 // suggestion), the filter in the URL, and facets that add or drop one `field="value"`.
-import { useEffect, useRef, useState } from "react";
+import { useRef, useState } from "react";
+import { useDraft } from "../useDraft";
 import { complete, facetValue, suggest, toggleFacet } from "./filter";
 
 interface Props {
@@ -11,11 +12,10 @@ interface Props {
 }
 
 export function MetadataFilter({ label, value, fields, onApply }: Props) {
-  const [draft, setDraft] = useState(value);
+  const [draft, setDraft] = useDraft(value);
   const [open, setOpen] = useState(false);
   const [active, setActive] = useState(0);
   const input = useRef<HTMLInputElement>(null);
-  useEffect(() => setDraft(value), [value]);
   const options = open ? suggest(draft, fields) : [];
 
   const take = (field: string) => {

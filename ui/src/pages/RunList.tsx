@@ -39,8 +39,7 @@ export function RunList() {
   const navigate = useNavigate();
   const filterRef = useRef<HTMLInputElement>(null);
   const [focus, setFocus] = useState(0);
-  const [draft, setDraft] = useState(q);
-  useEffect(() => setDraft(q), [q]);
+  const [draft, setDraft] = useDraft(q);
   const [archivedDraft, setArchivedDraft] = useDraft(archived);
 
   const key = ["runs", state, q, page, archived, experiment];
