@@ -160,10 +160,13 @@ def server_command(
     check_lease_settings(config.lease_seconds, config.heartbeat_seconds)
     from sluice.server.auth import configured_token
 
+    # What the API will require (--token, else $SLUICE_TOKEN): tasks reach the storage
+    # emulation with it.
+    required_token = configured_token(token)
     if emulate_gcs is not None and port:  # port 0: announced once bound, below
         from sluice.server.gcs import announce
 
-        announce(host, port, token=configured_token(token))
+        announce(host, port, token=required_token)
 
     class _Server(uvicorn.Server):
         """uvicorn's server, saying once it listens which store it serves and where."""
@@ -175,7 +178,7 @@ def server_command(
                 if emulate_gcs is not None:
                     from sluice.server.gcs import announce, masked, store_url
 
-                    url = announce(host, int(bound), token=configured_token(token))
+                    url = announce(host, int(bound), token=required_token)
                     typer.echo(
                         f"sluice server: Cloud Storage emulation over "
                         f"{store_url(settings, emulate_gcs)}; STORAGE_EMULATOR_HOST={masked(url)}",
