@@ -21,7 +21,17 @@ from setuptools.command.sdist import sdist
 ROOT = Path(__file__).resolve().parent
 UI = ROOT / "ui"
 DIST_INDEX = ROOT / "src" / "sluice" / "server" / "ui_dist" / "index.html"
-UI_INPUTS = ("src", "public", "index.html", "package.json", "package-lock.json", "vite.config.ts")
+# The same inputs as the Makefile's UI_SOURCES (and its lockfile): a change to any of them
+# rebuilds the UI here too.
+UI_INPUTS = (
+    "src",
+    "public",
+    "index.html",
+    "package.json",
+    "package-lock.json",
+    "vite.config.ts",
+    "tsconfig.json",
+)
 
 
 def _newest_source_mtime() -> float:
