@@ -23,6 +23,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from typing import Any
 
 from sluice.config import Settings
 from sluice.engine.runner import ABANDONED_REASON, RunOptions, execute_run
@@ -60,10 +61,13 @@ class _Borrowed:
     def __init__(self, executor: Executor) -> None:
         self._executor = executor
         self.uses_images = executor.uses_images
-        # What the engine asks an executor besides execute(): its GPU pool (local), whether
-        # it stages object-store artifacts where the attempt runs (ray).
-        self.gpu_pool = getattr(executor, "gpu_pool", None)
-        self.stages_artifacts = bool(getattr(executor, "stages_artifacts", False))
+
+    def __getattr__(self, name: str) -> Any:
+        # Whatever else the engine asks an executor besides execute() (its GPU pool, whether
+        # it stages object-store artifacts where the attempt runs) is the shared one's.
+        if name == "_executor":  # not set yet: no recursion
+            raise AttributeError(name)
+        return getattr(self._executor, name)
 
     async def execute(self, request: ExecutionRequest) -> ExecutionResult:
         """Run the attempt in the shared executor."""
