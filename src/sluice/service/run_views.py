@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import Literal
 
 from sluice.errors import MetadataNotFoundError, RunNotFoundError
 from sluice.service.cache import CacheExplanation, explain_task
@@ -28,6 +29,7 @@ from sluice.store.models import (
     TaskRow,
 )
 from sluice.store.repository import Store
+from sluice.store.run_filters import RunGroup, latest_runs
 from sluice.store.runs import RunDetails, RunRepository
 
 
@@ -85,6 +87,24 @@ class RunViewService:
                 if isinstance(value, int | float) and not isinstance(value, bool):
                     values.setdefault(name, float(value))
         return metrics
+
+    def latest_runs(
+        self,
+        by: Literal["experiment_id", "recurring_run_id"],
+        keys: Iterable[str],
+        *,
+        per_group: int,
+        archived: bool = False,
+    ) -> list[RunGroup]:
+        """The newest ``per_group`` runs of each experiment or recurring run, with their
+        counts, in one query: the experiments and recurring-runs lists' last runs."""
+        return latest_runs(
+            self.store,
+            by,
+            list(keys),
+            per_group=per_group,
+            storage_state="ARCHIVED" if archived else "AVAILABLE",
+        )
 
     def experiments(self, ids: Iterable[str]) -> dict[str, ExperimentRow]:
         """The experiments with these ids (those that exist: a run whose experiment was
