@@ -52,9 +52,7 @@ class RunSummary(BaseModel):
         description="The numbers the run's system.Metrics artifacts logged, by name (the "
         "first artifact's value when two log the same name).",
     )
-    parameters: dict[str, Any] = Field(
-        default_factory=dict, description="The run's arguments, by input name."
-    )
+    parameters: dict[str, Any] = Field(description="The run's arguments, by input name.")
 
 
 class RunDetail(RunSummary):
