@@ -17,12 +17,13 @@ from types import MappingProxyType
 from typing import Any, Literal
 
 from sqlalchemy import func, or_, select
+from sqlalchemy.sql import functions
 from sqlalchemy.sql.elements import ColumnElement
 
 from sluice.store.filters_compile import FilterField, FilterTarget
 from sluice.store.filters_sql import json_value
 from sluice.store.metadata_queries import Page, entity_page
-from sluice.store.models import ArtifactRow, RunRow
+from sluice.store.models import ArtifactRow, EventRow, ExecutionRow, RunRow
 from sluice.store.repository import Store
 
 METRIC_PREFIX = "metrics."
@@ -113,15 +114,48 @@ def list_pipeline_jobs(
     )
 
 
-def run_metric(name: str) -> ColumnElement[Any]:
-    """A run's scalar metric ``name``: the number the first of its ``system.Metrics``
-    artifacts (by id) that logs ``name`` as a number logged, else NULL.
+def _reused_metrics(runs: ColumnElement[bool]) -> Any:
+    """The ``system.Metrics`` artifacts the cached tasks of the ``runs`` (a condition on
+    ``ExecutionRow.run_id``) reused, their CACHED executions' outputs: a cache hit logs no
+    artifact of its own."""
+    return (
+        select(ArtifactRow)
+        .join(EventRow, EventRow.artifact_id == ArtifactRow.id)
+        .join(ExecutionRow, ExecutionRow.id == EventRow.execution_id)
+        .where(
+            runs,
+            ExecutionRow.state == "CACHED",
+            EventRow.type == "OUTPUT",
+            ArtifactRow.schema_title == "system.Metrics",
+        )
+    )
 
-    The same value ``RunViewService.scalar_metrics`` shows, so a filter or sort on it
-    agrees with the column the page draws. Correlated to the outer query's run.
+
+def reused_metrics_of_runs(store: Store, run_ids: Sequence[str]) -> list[tuple[str, ArtifactRow]]:
+    """(run id, artifact) for the ``system.Metrics`` artifacts the runs' cached tasks
+    reused, oldest artifact first, in one query for all the runs."""
+    if not run_ids:
+        return []
+    query = (
+        _reused_metrics(ExecutionRow.run_id.in_(list(run_ids)))
+        .add_columns(ExecutionRow.run_id)
+        .order_by(ArtifactRow.id)
+    )
+    with store.session() as session:
+        return [(str(run_id), artifact) for artifact, run_id in session.execute(query).all()]
+
+
+def run_metric(name: str) -> ColumnElement[Any]:
+    """A run's scalar metric ``name``: the number the first of its own ``system.Metrics``
+    artifacts (by id) that logs ``name`` as a number logged, else the first of those its
+    cached tasks reused; NULL if none does.
+
+    The value ``RunViewService.scalar_metrics`` shows, so a filter or sort on it agrees
+    with the column the page draws. Correlated to the outer query's run; each half is
+    one index lookup (artifacts by run, executions by run), not a scan per run.
     """
     value = json_value("number", ArtifactRow.__table__.c.metadata, name)
-    found: ColumnElement[Any] = (
+    own = (
         select(value)
         .where(
             ArtifactRow.run_id == RunRow.id,
@@ -132,6 +166,15 @@ def run_metric(name: str) -> ColumnElement[Any]:
         .limit(1)
         .scalar_subquery()
     )
+    reused = (
+        _reused_metrics(ExecutionRow.run_id == RunRow.id)
+        .with_only_columns(value)
+        .where(value.is_not(None))
+        .order_by(ArtifactRow.id)
+        .limit(1)
+        .scalar_subquery()
+    )
+    found: ColumnElement[Any] = functions.coalesce(own, reused)
     return found
 
 

@@ -14,7 +14,7 @@ from sqlalchemy import insert
 from sluice.config import Settings
 from sluice.server.app import create_app
 from sluice.server.config import ServerConfig
-from sluice.store.models import ArtifactRow, RunRow
+from sluice.store.models import ArtifactRow, EventRow, ExecutionRow, RunRow
 from sluice.store.repository import Store
 
 UI = "/apis/sluice/v1"
@@ -68,6 +68,8 @@ def seed(store: Store) -> None:
                 _run("r3", 3, experiment_id="B", recurring_run_id="rr1"),
                 _run("r4", 4, experiment_id="B", recurring_run_id="rr1"),
                 _run("r5", 5, experiment_id="A", storage_state="ARCHIVED"),
+                # A cache hit of r2's task: it logs nothing, its metrics are r2's.
+                _run("r6", 6, experiment_id="C"),
             ],
         )
         # r4's first Metrics artifact logs accuracy as a string: its number is the second's.
@@ -80,6 +82,25 @@ def seed(store: Store) -> None:
         ):
             # The Core table: its column is "metadata" (the ORM attribute is metadata_).
             connection.execute(insert(ArtifactRow.__table__), [artifact])
+        reused = connection.execute(
+            insert(ExecutionRow).returning(ExecutionRow.id),
+            [
+                {
+                    "run_id": "r6",
+                    "pipeline_name": "lists",
+                    "component_name": "train",
+                    "type": "system.ContainerExecution",
+                    "state": "CACHED",
+                }
+            ],
+        ).scalar_one()
+        r2_metrics = connection.execute(
+            ArtifactRow.__table__.select().where(ArtifactRow.run_id == "r2")
+        ).one()
+        connection.execute(
+            insert(EventRow),
+            [{"artifact_id": r2_metrics.id, "execution_id": reused, "type": "OUTPUT", "name": "m"}],
+        )
 
 
 @pytest.fixture(scope="module", params=["sqlite", "postgresql"])
@@ -106,11 +127,11 @@ def _ids(client: TestClient, **params: Any) -> list[str]:
 def test_metric_predicate_keeps_the_matching_runs(client: TestClient) -> None:
     assert _ids(client, metric="accuracy > 0.5") == ["r4", "r1"]
     assert _ids(client, metric="accuracy>0.5 AND loss<0.2") == ["r1"]
-    assert _ids(client, metric="accuracy >= 0.4 and accuracy <= 0.6") == ["r4", "r2"]
-    assert _ids(client, metric="accuracy = 0.4") == ["r2"]
+    assert _ids(client, metric="accuracy >= 0.4 and accuracy <= 0.6") == ["r6", "r4", "r2"]
+    assert _ids(client, metric="accuracy = 0.4") == ["r6", "r2"]
     # A run that logged no accuracy (r3) matches no clause on it, != included.
     assert _ids(client, metric="accuracy != 0.4") == ["r4", "r1"]
-    assert _ids(client, metric='"loss" < 1') == ["r2", "r1"]
+    assert _ids(client, metric='"loss" < 1') == ["r6", "r2", "r1"]
     assert _ids(client, metric="flag > 0") == []  # a boolean is not a number
     assert _ids(client, metric="accuracy > 0.5", archived="true") == ["r5"]
 
@@ -121,6 +142,7 @@ def test_the_rows_carry_the_values_the_predicate_compared(client: TestClient) ->
         "r1": 0.9,
         "r2": 0.4,
         "r4": 0.6,
+        "r6": 0.4,  # the cache hit shows the metrics of the task it reused
     }
     assert runs[0]["parameters"] == {"lr": 0.1}
 
@@ -145,9 +167,10 @@ def test_a_bad_predicate_is_a_400_naming_it(client: TestClient, metric: str, nam
 
 
 def test_sort_by_a_metric_puts_runs_without_it_last(client: TestClient) -> None:
-    assert _ids(client, sort="-metrics.accuracy") == ["r1", "r4", "r2", "r3"]
-    assert _ids(client, sort="metrics.accuracy") == ["r2", "r4", "r1", "r3"]
-    assert _ids(client, sort="display_name") == ["r1", "r2", "r3", "r4"]
+    # Ties (r2 and its cache hit r6) keep the id order.
+    assert _ids(client, sort="-metrics.accuracy") == ["r1", "r4", "r2", "r6", "r3"]
+    assert _ids(client, sort="metrics.accuracy") == ["r2", "r6", "r4", "r1", "r3"]
+    assert _ids(client, sort="display_name") == ["r1", "r2", "r3", "r4", "r6"]
     response = client.get(f"{UI}/runs", params={"sort": "-pipeline_spec"})
     assert response.status_code == 400
     assert "sort: cannot sort on 'pipeline_spec'" in response.json()["message"]
@@ -160,7 +183,7 @@ def test_pipeline_recurring_and_created_range(client: TestClient) -> None:
     day2 = (DAY1 + timedelta(days=2)).date().isoformat()
     day4 = (DAY1 + timedelta(days=4)).date().isoformat()
     assert _ids(client, created_after=day2, created_before=day4) == ["r3", "r2"]
-    assert _ids(client, created_after=f"{day2}T00:00:00Z") == ["r4", "r3", "r2"]
+    assert _ids(client, created_after=f"{day2}T00:00:00Z") == ["r6", "r4", "r3", "r2"]
     response = client.get(f"{UI}/runs", params={"created_after": "yesterday"})
     assert response.status_code == 400
     assert response.json()["message"].startswith("created_after: 'yesterday' is not a time")
@@ -173,12 +196,12 @@ def test_filtered_pages_hold_every_match_once(client: TestClient) -> None:
         page = client.get(
             f"{UI}/runs", params={"metric": "accuracy > 0", "page_size": 1, "page_token": token}
         ).json()
-        assert page["total_size"] == 3
+        assert page["total_size"] == 4
         seen += [run["run_id"] for run in page["runs"]]
         token = page["next_page_token"]
         if not token:
             break
-    assert seen == ["r4", "r2", "r1"]
+    assert seen == ["r6", "r4", "r2", "r1"]
 
 
 def test_latest_runs_of_many_experiments_in_one_call(client: TestClient) -> None:
