@@ -6,7 +6,9 @@ the graph. Then, in Debian's Chromium through Playwright:
 
 - run list: from navigation to the first page's rows drawn, and the next page's;
 - graph: from navigation to every node of the wide run drawn, all boxes open;
-- the API calls behind them (``/apis/sluice/v1/runs``, ``.../graph``), from Python.
+- the API calls behind them (``/apis/sluice/v1/runs``, ``.../graph``), from Python: the
+  first, second and last page of runs, and a first page filtered by a metric predicate
+  and one sorted by a metric (every run logs one ``system.Metrics`` artifact).
 
 Times are printed, never asserted (design budgets: first page under 1 s with 10,000 runs,
 a 500-task graph under 3 s).
@@ -38,9 +40,10 @@ sys.path.insert(0, str(ROOT))  # tests.server.server_process: the server in its 
 
 from tests.server.server_process import ServerProcess  # noqa: E402
 
+from sluice.server.kfp_filters import token_of  # noqa: E402
 from sluice.server.ui_static import ui_dist  # noqa: E402
 from sluice.spec.loader import load_pipeline  # noqa: E402
-from sluice.store.models import RunRow, TaskRow  # noqa: E402
+from sluice.store.models import ArtifactRow, RunRow, TaskRow  # noqa: E402
 from sluice.store.repository import Store  # noqa: E402
 
 TASKS_PER_RUN = 5
@@ -109,16 +112,34 @@ def _task(
     }
 
 
+def _metrics(run_id: str, index: int, runs: int) -> dict[str, Any]:
+    return {
+        "uri": f"/tmp/ui-bench/{run_id}/metrics",
+        "name": "metrics",
+        "display_name": "metrics",
+        "schema_title": "system.Metrics",
+        "schema_version": "0.0.1",
+        # The Core table's column name (the ORM attribute is metadata_).
+        "metadata": {"accuracy": index / runs, "loss": 1 - index / runs},
+        "run_id": run_id,
+        "created_at": datetime(2026, 1, 1, tzinfo=timezone.utc),
+        "updated_at": datetime(2026, 1, 1, tzinfo=timezone.utc),
+    }
+
+
 def build(store: Store, runs: int, width: int) -> str:
-    """Write ``runs`` runs and the wide run; answers the wide run's id."""
+    """Write ``runs`` runs (each with a Metrics artifact) and the wide run; answers the
+    wide run's id."""
     start = datetime(2026, 1, 1, tzinfo=timezone.utc)
     with store.engine.begin() as connection:
         run_rows: list[dict[str, Any]] = []
         task_rows: list[dict[str, Any]] = []
+        metric_rows: list[dict[str, Any]] = []
         for index in range(runs):
             run_id = f"run{index:08d}"
             created = start + timedelta(seconds=index)
             run_rows.append(_run(run_id, f"bench-{index}", created, {}))
+            metric_rows.append(_metrics(run_id, index, runs))
             for step in range(TASKS_PER_RUN):
                 task_rows.append(
                     _task(run_id, f"{run_id}-{step}", f"step-{step}", "container", None, created)
@@ -126,10 +147,12 @@ def build(store: Store, runs: int, width: int) -> str:
             if len(task_rows) >= BATCH:
                 connection.execute(insert(RunRow), run_rows)
                 connection.execute(insert(TaskRow), task_rows)
-                run_rows, task_rows = [], []
+                connection.execute(insert(ArtifactRow.__table__), metric_rows)
+                run_rows, task_rows, metric_rows = [], [], []
         if run_rows:
             connection.execute(insert(RunRow), run_rows)
             connection.execute(insert(TaskRow), task_rows)
+            connection.execute(insert(ArtifactRow.__table__), metric_rows)
         spec = wide_pipeline(width)
         root = spec["pipeline_spec"]["root"]["dag"]["tasks"]
         loop_name = next(iter(root))
@@ -193,7 +216,21 @@ def main(argv: list[str] | None = None) -> int:
         result["seed_s"] = round(time.perf_counter() - began, 2)
         with ServerProcess(home) as server:
             ui = f"{server.url}/apis/sluice/v1"
-            result["api_runs_first_page_ms"] = round(_api_ms(f"{ui}/runs?page_size=50", 5), 1)
+            runs_url = f"{ui}/runs?page_size=50"
+            result["api_runs_first_page_ms"] = round(_api_ms(runs_url, 5), 1)
+            result["api_runs_next_page_ms"] = round(
+                _api_ms(f"{runs_url}&page_token={token_of(50)}", 5), 1
+            )
+            last = max(args.runs - 50, 0)
+            result["api_runs_last_page_ms"] = round(
+                _api_ms(f"{runs_url}&page_token={token_of(last)}", 5), 1
+            )
+            result["api_runs_metric_filter_ms"] = round(
+                _api_ms(f"{runs_url}&metric=accuracy%20%3E%200.5%20AND%20loss%20%3C%200.9", 5), 1
+            )
+            result["api_runs_metric_sort_ms"] = round(
+                _api_ms(f"{runs_url}&sort=-metrics.accuracy", 5), 1
+            )
             result["api_graph_ms"] = round(_api_ms(f"{ui}/runs/{wide}/graph", 3), 1)
             with sync_playwright() as playwright:
                 browser = playwright.chromium.launch(executable_path=chromium)

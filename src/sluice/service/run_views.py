@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import Literal
 
 from sluice.errors import MetadataNotFoundError, RunNotFoundError
 from sluice.service.cache import CacheExplanation, explain_task
@@ -28,6 +29,7 @@ from sluice.store.models import (
     TaskRow,
 )
 from sluice.store.repository import Store
+from sluice.store.run_filters import RunGroup, latest_runs, reused_metrics_of_runs
 from sluice.store.runs import RunDetails, RunRepository
 
 
@@ -76,15 +78,37 @@ class RunViewService:
         return {run_id: Counter(by_state) for run_id, by_state in counts.items()}
 
     def scalar_metrics(self, run_ids: Iterable[str]) -> dict[str, dict[str, float]]:
-        """For each run, the numbers its ``system.Metrics`` artifacts logged, by name; a name
-        two of its artifacts log keeps the first one's value."""
+        """For each run, the numbers its ``system.Metrics`` artifacts logged, by name: its
+        own artifacts first, then those its cached tasks reused (a cache hit logs none of
+        its own). A name two artifacts log keeps the first one's value, as the run list's
+        metric filter and sort do (``sluice.store.run_filters.run_metric``)."""
+        ids = list(dict.fromkeys(run_ids))
         metrics: dict[str, dict[str, float]] = {}
-        for artifact in metrics_of_runs(self.store, run_ids):
-            values = metrics.setdefault(artifact.run_id or "", {})
+        own = [(artifact.run_id or "", artifact) for artifact in metrics_of_runs(self.store, ids)]
+        for run_id, artifact in own + reused_metrics_of_runs(self.store, ids):
+            values = metrics.setdefault(run_id, {})
             for name, value in sorted((artifact.metadata_ or {}).items()):
                 if isinstance(value, int | float) and not isinstance(value, bool):
                     values.setdefault(name, float(value))
         return metrics
+
+    def latest_runs(
+        self,
+        by: Literal["experiment_id", "recurring_run_id"],
+        keys: Iterable[str],
+        *,
+        per_group: int,
+        archived: bool = False,
+    ) -> list[RunGroup]:
+        """The newest ``per_group`` runs of each experiment or recurring run, with their
+        counts, in one query: the experiments and recurring-runs lists' last runs."""
+        return latest_runs(
+            self.store,
+            by,
+            list(keys),
+            per_group=per_group,
+            storage_state="ARCHIVED" if archived else "AVAILABLE",
+        )
 
     def experiments(self, ids: Iterable[str]) -> dict[str, ExperimentRow]:
         """The experiments with these ids (those that exist: a run whose experiment was

@@ -8,19 +8,25 @@ on are the keys of its column map, which the repositories export (``LIST_KEYS``)
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any, Generic, TypeVar
 
-from sqlalchemy import DateTime, Select, func, select
+from sqlalchemy import DateTime, Float, Select, func, select
 from sqlalchemy.orm import InstrumentedAttribute
+from sqlalchemy.sql.elements import ColumnElement
 
 from sluice.errors import InvalidFilterError
 from sluice.store.repository import Store
 
 T = TypeVar("T")
 Columns = Mapping[str, InstrumentedAttribute[Any]]
+# Keys beyond a resource's columns (a run's ``metrics.<name>``): the key's SQL
+# expression, or None when the key is not one of them.
+Computed = Callable[[str], ColumnElement[Any] | None]
+# A column or a computed key's expression: what a predicate compares.
+Operand = InstrumentedAttribute[Any] | ColumnElement[Any]
 
 # KFP's operation names; the parser maps numbers and names onto these.
 OPERATIONS = (
@@ -80,29 +86,37 @@ def _timestamp(value: object) -> datetime:
     raise InvalidFilterError(f"filter: invalid time {value!r}")
 
 
-def _coerce(column: InstrumentedAttribute[Any], key: str, value: object) -> object:
+def _coerce(column: Operand, key: str, value: object) -> object:
     if isinstance(column.type, DateTime):
         # UTC; SQLite's type processor drops the zone on both sides of the comparison.
         return _timestamp(value)
     if isinstance(value, (dict, list)) or value is None:
         raise InvalidFilterError(f"filter: invalid value for '{key}'")
+    if isinstance(column.type, Float):
+        try:
+            return float(value)  # type: ignore[arg-type]
+        except (TypeError, ValueError) as exc:
+            raise InvalidFilterError(f"filter: '{key}' takes a number, not {value!r}") from exc
     if key == "storage_state" and isinstance(value, str):
         return value.removeprefix("STORAGESTATE_")  # the v1 API's enum names
     return value if isinstance(value, str) else str(value)
 
 
-def _column(columns: Columns, key: str) -> InstrumentedAttribute[Any]:
-    if key not in columns:
+def _column(columns: Columns, key: str, computed: Computed | None = None) -> Operand:
+    if key in columns:
+        return columns[key]
+    expression = computed(key) if computed is not None else None
+    if expression is None:
         raise InvalidFilterError(
             f"filter: cannot filter on {key!r}; keys: {', '.join(sorted(columns))}"
         )
-    return columns[key]
+    return expression
 
 
-def condition(columns: Columns, predicate: Predicate) -> Any:
+def condition(columns: Columns, predicate: Predicate, computed: Computed | None = None) -> Any:
     """The SQL condition of one predicate; InvalidFilterError for a key or value it refuses."""
     key, op, value = predicate.key, predicate.operation, predicate.value
-    column = _column(columns, key)
+    column = _column(columns, key, computed)
     if op == "IN":
         items = value if predicate.is_list and isinstance(value, list) else [value]
         return column.in_([_coerce(column, key, v) for v in items])
@@ -134,23 +148,30 @@ def list_page(
     *,
     tiebreak: InstrumentedAttribute[Any],
     where: Sequence[Any] = (),
+    computed: Computed | None = None,
 ) -> Page[T]:
     """One page of ``model`` rows matching ``query``, ordered by its sort key then ``tiebreak``.
 
-    ``where`` holds the repository's own conditions (a namespace, a parent id).
+    ``where`` holds the repository's own conditions (a namespace, a parent id);
+    ``computed`` the keys beyond ``columns`` that can be filtered and sorted on.
 
     Raises:
         InvalidFilterError: a predicate or the sort key names no column, or a value does
             not fit its column.
     """
     statement: Select[Any] = select(model).where(*where)
-    statement = statement.where(*(condition(columns, p) for p in query.predicates))
-    if query.sort_key not in columns:
-        raise InvalidFilterError(
-            f"sort_by {query.sort_key!r} is invalid; use one of {', '.join(sorted(columns))}"
-        )
-    sort = columns[query.sort_key]
-    order = sort.desc() if query.descending else sort.asc()
+    statement = statement.where(*(condition(columns, p, computed) for p in query.predicates))
+    if query.sort_key in columns:
+        sort: Operand = columns[query.sort_key]
+        order = sort.desc() if query.descending else sort.asc()
+    else:
+        found = computed(query.sort_key) if computed is not None else None
+        if found is None:
+            raise InvalidFilterError(
+                f"sort_by {query.sort_key!r} is invalid; use one of {', '.join(sorted(columns))}"
+            )
+        # Rows without the value (a run that logged no such metric) last, either way.
+        order = (found.desc() if query.descending else found.asc()).nulls_last()
     with store.session() as session:
         total = session.scalar(select(func.count()).select_from(statement.subquery())) or 0
         rows = list(

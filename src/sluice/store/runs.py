@@ -21,6 +21,7 @@ from sluice.store.models import (
     TaskRow,
 )
 from sluice.store.repository import Store
+from sluice.store.run_filters import run_list_key
 
 COLUMNS = {
     "run_id": RunRow.id,
@@ -77,7 +78,15 @@ class RunRepository:
             where.append(RunRow.experiment_id == experiment_id)
         if namespace:
             where.append(RunRow.namespace == namespace)
-        return list_page(self.store, RunRow, COLUMNS, query, tiebreak=RunRow.id, where=where)
+        return list_page(
+            self.store,
+            RunRow,
+            COLUMNS,
+            query,
+            tiebreak=RunRow.id,
+            where=where,
+            computed=run_list_key,
+        )
 
     def details(self, run: RunRow) -> RunDetails:
         """``run`` with its tasks, executions by task id, and state history split by task."""

@@ -370,8 +370,9 @@ export interface paths {
         };
         /**
          * Run summaries for the run list
-         * @description One page of runs, newest first, each with its task counts by state and its
-         *     experiment's name: everything a row shows, in one call.
+         * @description One page of runs (newest first unless ``sort`` says), each with its task counts by
+         *     state, its experiment's name, its scalar metrics and its parameters: everything a
+         *     row shows, in one call. Every filter applies in the database, before paging.
          */
         get: operations["list_run_summaries_apis_sluice_v1_runs_get"];
         put?: never;
@@ -523,6 +524,28 @@ export interface paths {
          *     state history: what the task side panel shows.
          */
         get: operations["get_task_detail_apis_sluice_v1_runs__run_id__tasks__task__get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/apis/sluice/v1/runs:latest": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The newest runs of many experiments or recurring runs
+         * @description For each id, its run count and newest runs (run-list rows), in one call and one
+         *     grouped query: the experiments list's last 5 runs and the recurring-runs list's last
+         *     run, without one request per row.
+         */
+        get: operations["list_latest_runs_apis_sluice_v1_runs_latest_get"];
         put?: never;
         post?: never;
         delete?: never;
@@ -1141,7 +1164,7 @@ export interface components {
         };
         /**
          * RunDetail
-         * @description What the run page shows beyond its list row: arguments, outputs, where it writes.
+         * @description What the run page shows beyond its list row: outputs, where it writes.
          */
         RunDetail: {
             /** Created At */
@@ -1226,6 +1249,35 @@ export interface components {
             state: string;
         };
         /**
+         * RunGroupSummary
+         * @description One experiment's or recurring run's run count and newest runs.
+         */
+        RunGroupSummary: {
+            /**
+             * Id
+             * @description The experiment's or recurring run's id, as asked for.
+             */
+            id: string;
+            /**
+             * Runs
+             * @description Its newest runs, newest first.
+             */
+            runs: components["schemas"]["RunSummary"][];
+            /**
+             * Total Size
+             * @description How many runs it has (in the storage state asked).
+             */
+            total_size: number;
+        };
+        /**
+         * RunGroupSummaryPage
+         * @description The groups of ``GET /runs:latest``, in the order of the ids asked for.
+         */
+        RunGroupSummaryPage: {
+            /** Groups */
+            groups: components["schemas"]["RunGroupSummary"][];
+        };
+        /**
          * RunSpec
          * @description The compiled pipeline a run runs (KFP's IR), as stored.
          */
@@ -1262,6 +1314,13 @@ export interface components {
              */
             metrics?: {
                 [key: string]: number;
+            };
+            /**
+             * Parameters
+             * @description The run's arguments, by input name.
+             */
+            parameters: {
+                [key: string]: unknown;
             };
             /** Pipeline Name */
             pipeline_name: string;
@@ -2120,6 +2179,18 @@ export interface operations {
                 experiment_id?: string | null;
                 /** @description Only the runs this recurring run started. */
                 recurring_run_id?: string | null;
+                /** @description Runs of this pipeline. */
+                pipeline_id?: string | null;
+                /** @description Runs of this pipeline version. */
+                pipeline_version_id?: string | null;
+                /** @description Only runs created at or after this time (RFC 3339). */
+                created_after?: string | null;
+                /** @description Only runs created before this time (RFC 3339). */
+                created_before?: string | null;
+                /** @description Scalar-metric predicate: `accuracy > 0.5 AND loss <= 0.2` (> >= < <= = !=); a run without the metric does not match. */
+                metric?: string | null;
+                /** @description created_at, display_name, finished_at, state or metrics.<name>; a leading '-' sorts descending (default -created_at). Runs without the metric come last. */
+                sort?: string | null;
                 /** @description Archived runs instead of available ones. */
                 archived?: boolean;
                 /** @description Runs per page (20 if unset, at most 200). */
@@ -2374,6 +2445,44 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["TaskDetail"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    list_latest_runs_apis_sluice_v1_runs_latest_get: {
+        parameters: {
+            query: {
+                /** @description Group the runs by experiment or by the recurring run that started them. */
+                group_by: "experiment" | "recurring_run";
+                /** @description The experiments' or recurring runs' ids, comma-separated (at most 200). */
+                ids: string;
+                /** @description Runs per group, newest first. */
+                per_group?: number;
+                /** @description Count and list archived runs instead. */
+                archived?: boolean;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RunGroupSummaryPage"];
                 };
             };
             /** @description Validation Error */

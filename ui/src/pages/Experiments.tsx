@@ -1,13 +1,15 @@
 // Experiments: KFP's list (GET /apis/v2beta1/experiments) with each one's run count and its
-// last 5 runs' states, archived ones behind a checkbox, and a form to create one; each opens
-// its page (ExperimentDetails).
+// last 5 runs' states (one GET /runs:latest for the whole list, not one call per row),
+// archived ones behind a checkbox, and a form to create one; each opens its page
+// (ExperimentDetails).
 import { useQuery, useQueryClient } from "@tanstack/react-query";
 import { useState } from "react";
 import { Link, useNavigate, useSearchParams } from "react-router";
-import { api, KFP_API, UI_API, type RunSummaryPage } from "../api/client";
+import { api, KFP_API } from "../api/client";
 import { StateBadge } from "../StateBadge";
 import { when } from "../format";
 import { useDraft } from "../useDraft";
+import { type RunGroupSummary, useLatestRuns } from "./runListState";
 
 export interface Experiment {
   experiment_id: string;
@@ -33,16 +35,12 @@ export function useExperiments() {
 }
 
 /** An experiment's run count and its last 5 runs' states (newest first). */
-function RecentRuns({ id, archived }: { id: string; archived: boolean }) {
-  const runs = useQuery({
-    queryKey: ["runs", "recent", id, archived],
-    queryFn: () => api<RunSummaryPage>(`${UI_API}/runs`, {}, { experiment_id: id, page_size: 5, archived: archived ? "true" : undefined }),
-  });
-  if (!runs.data) return <td />;
+function RecentRuns({ group }: { group: RunGroupSummary | undefined }) {
+  if (!group) return <td />;
   return (
-    <td className="recent" data-testid="recent-runs" data-total={runs.data.total_size}>
-      <span className="muted">{runs.data.total_size} </span>
-      {runs.data.runs.map((run) => (
+    <td className="recent" data-testid="recent-runs" data-total={group.total_size}>
+      <span className="muted">{group.total_size} </span>
+      {group.runs.map((run) => (
         <Link key={run.run_id} to={`/runs/${run.run_id}`} title={run.display_name} aria-label={`${run.display_name}: ${run.state.toLowerCase()}`}>
           <StateBadge state={run.state} />
         </Link>
@@ -94,6 +92,12 @@ export function Experiments() {
   const [archivedDraft, setArchivedDraft] = useDraft(archived);
   // As in Kubeflow, an archived experiment leaves the default list.
   const rows = (experiments.data?.experiments ?? []).filter((item) => (item.storage_state === "ARCHIVED") === archived);
+  const recent = useLatestRuns(
+    "experiment",
+    rows.map((item) => item.experiment_id),
+    5,
+    archived,
+  );
   return (
     <section className="page">
       <h1>Experiments</h1>
@@ -137,7 +141,7 @@ export function Experiments() {
               <td>{experiment.description ?? ""}</td>
               <td>{when(experiment.created_at)}</td>
               <td>{when(experiment.last_run_created_at)}</td>
-              <RecentRuns id={experiment.experiment_id} archived={archived} />
+              <RecentRuns group={recent.data?.get(experiment.experiment_id)} />
               <td>
                 <Link to={`/runs?experiment=${encodeURIComponent(experiment.experiment_id)}`} aria-label={`Runs of ${experiment.display_name}`}>
                   runs

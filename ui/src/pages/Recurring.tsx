@@ -1,5 +1,6 @@
 // Recurring runs: the list (enabled, trigger in words, next fire time, the last run's
-// state), and the run history table the details and experiment pages share.
+// state, all rows' last runs in one GET /runs:latest), and the run history table the
+// details and experiment pages share.
 import { useQuery } from "@tanstack/react-query";
 import { Link } from "react-router";
 import { api, KFP_API, UI_API, type RunSummary, type RunSummaryPage } from "../api/client";
@@ -8,6 +9,7 @@ import { triggerInWords } from "../forms/cron";
 import type { RecurringRun } from "../forms/kfp";
 import { StateBadge } from "../StateBadge";
 import "../forms/forms.css";
+import { type RunGroupSummary, useLatestRuns } from "./runListState";
 
 /** Recurring runs, newest first (of one experiment when ``experimentId`` is set). */
 export function useRecurringRuns(experimentId?: string) {
@@ -31,10 +33,9 @@ export function useStartedRuns(recurringRunId: string, pageSize = 50) {
   });
 }
 
-function LastRun({ id }: { id: string }) {
-  const runs = useStartedRuns(id, 1);
-  const last = runs.data?.runs[0];
-  if (!last) return <span className="muted">{runs.data ? "none yet" : ""}</span>;
+function LastRun({ group, loaded }: { group: RunGroupSummary | undefined; loaded: boolean }) {
+  const last = group?.runs[0];
+  if (!last) return <span className="muted">{loaded ? "none yet" : ""}</span>;
   return (
     <Link to={`/runs/${last.run_id}`} aria-label={`Last run: ${last.state.toLowerCase()}`}>
       <StateBadge state={last.state} />
@@ -54,6 +55,11 @@ export function ModeChip({ item }: { item: RecurringRun }) {
 
 /** A table of recurring runs (the list page and an experiment's page). */
 export function RecurringTable({ rows }: { rows: RecurringRun[] }) {
+  const last = useLatestRuns(
+    "recurring_run",
+    rows.map((item) => item.recurring_run_id),
+    1,
+  );
   return (
     <table className="grid" aria-label="Recurring runs">
       <thead>
@@ -78,7 +84,7 @@ export function RecurringTable({ rows }: { rows: RecurringRun[] }) {
             <td data-testid="trigger-words">{triggerInWords(item.trigger)}</td>
             <td>{when(item.next_run_time) || <span className="muted">—</span>}</td>
             <td>
-              <LastRun id={item.recurring_run_id} />
+              <LastRun group={last.data?.get(item.recurring_run_id)} loaded={last.data !== undefined} />
             </td>
             <td>{item.runs_started ?? "0"}</td>
           </tr>

@@ -1,15 +1,17 @@
-// The run list: newest first, live (SSE), filters and page in the URL, j/k/Enter to move.
+// The run list: newest first (or by a pinned metric), live (SSE), filters, sort and page in
+// the URL (applied by the server), up to 3 pinned metric columns, j/k/Enter to move.
 import { keepPreviousData, useQuery, useQueryClient } from "@tanstack/react-query";
-import { useEffect, useMemo, useRef, useState } from "react";
+import { useEffect, useMemo, useState } from "react";
 import { Link, useNavigate, useSearchParams } from "react-router";
-import { api, UI_API, type RunSummary, type RunSummaryPage } from "../api/client";
+import { ApiError, api, UI_API, type RunSummary, type RunSummaryPage } from "../api/client";
 import { throttle, useEvents } from "../api/events";
-import { duration, RUN_STATES, when } from "../format";
+import { duration, when } from "../format";
 import { StateBadge } from "../StateBadge";
 import { setSelectedRuns, toggleSelectedRun, useSelectedRuns } from "../palette/selection";
 import { BulkActions } from "./BulkActions";
-import { useExperiments } from "./Experiments";
-import { useDraft } from "../useDraft";
+import { filtersOf, RunListFilters } from "./RunListFilters";
+import "./runList.css";
+import { dayStart, MAX_PINNED, metricCell, metricNames, nextSort, parameterChips, sortArrow, togglePinned, usePinnedMetrics } from "./runListState";
 
 const PROGRESS_STATES = ["SUCCEEDED", "CACHED", "RUNNING", "FAILED", "SKIPPED", "CANCELED", "PENDING"];
 
@@ -27,35 +29,84 @@ function Progress({ counts }: { counts: Record<string, number> }) {
   );
 }
 
+/** A run's parameters as up to 3 chips. */
+function ParameterChips({ parameters }: { parameters: Record<string, unknown> | undefined }) {
+  const { chips, more } = parameterChips(parameters);
+  return (
+    <span className="param-chips" title={JSON.stringify(parameters ?? {})}>
+      {chips.map((chip) => (
+        <span key={chip} className="chip">
+          {chip}
+        </span>
+      ))}
+      {more ? <span className="muted"> +{more}</span> : null}
+    </span>
+  );
+}
+
+/** Which metrics get a column (up to 3), kept for this experiment or for all runs. */
+function ColumnPicker({ names, pinned, setPinned }: { names: string[]; pinned: string[]; setPinned: (next: string[]) => void }) {
+  return (
+    <details className="column-picker">
+      <summary>Metric columns ({pinned.length}/{MAX_PINNED})</summary>
+      {names.length === 0 ? <p className="muted">The runs on this page logged no metrics.</p> : null}
+      {names.map((name) => (
+        <label key={name}>
+          <input
+            type="checkbox"
+            aria-label={`Pin metric ${name}`}
+            checked={pinned.includes(name)}
+            disabled={!pinned.includes(name) && pinned.length >= MAX_PINNED}
+            onChange={() => setPinned(togglePinned(pinned, name))}
+          />{" "}
+          {name}
+        </label>
+      ))}
+    </details>
+  );
+}
+
 export function RunList() {
   const [params, setParams] = useSearchParams();
-  const state = params.get("state") ?? "";
-  const q = params.get("q") ?? "";
+  const filters = filtersOf(params);
   const page = params.get("page") ?? "";
-  const archived = params.get("archived") === "1";
-  const experiment = params.get("experiment") ?? "";
-  const experiments = useExperiments();
+  const sort = params.get("sort") ?? "";
+  const archived = filters.archived === "1";
   const client = useQueryClient();
   const navigate = useNavigate();
-  const filterRef = useRef<HTMLInputElement>(null);
   const [focus, setFocus] = useState(0);
-  const [draft, setDraft] = useDraft(q);
-  const [archivedDraft, setArchivedDraft] = useDraft(archived);
+  const [pinned, setPinned] = usePinnedMetrics(filters.experiment);
 
-  const key = ["runs", state, q, page, archived, experiment];
+  const query = {
+    state: filters.state,
+    q: filters.q,
+    experiment_id: filters.experiment,
+    pipeline_id: filters.pipeline,
+    pipeline_version_id: filters.version,
+    recurring_run_id: filters.recurring,
+    created_after: dayStart(filters.from),
+    created_before: dayStart(filters.to, 1),
+    metric: filters.metric,
+    sort,
+    archived: archived ? "true" : undefined,
+    page_token: page,
+    page_size: 50,
+  };
   const runs = useQuery({
-    queryKey: key,
-    queryFn: () =>
-      api<RunSummaryPage>(`${UI_API}/runs`, {}, { state, q, page_token: page, page_size: 50, archived: archived ? "true" : undefined, experiment_id: experiment }),
+    queryKey: ["runs", query],
+    queryFn: () => api<RunSummaryPage>(`${UI_API}/runs`, {}, query),
     placeholderData: keepPreviousData,
+    retry: (count, error) => !(error instanceof ApiError && error.status < 500) && count < 3,
   });
+  const metricError = runs.error instanceof ApiError && runs.error.message.startsWith("metric:") ? runs.error.message : null;
 
   const refresh = useMemo(() => throttle(() => void client.invalidateQueries({ queryKey: ["runs"] }), 300), [client]);
   useEvents(null, runs.data?.event_id, (event) => {
     if (event.type === "run_state" || event.type === "task_state") refresh();
   });
 
-  const rows: RunSummary[] = runs.data?.runs ?? [];
+  const rows: RunSummary[] = runs.error ? [] : (runs.data?.runs ?? []);
+  const names = metricNames(rows, pinned);
   const selected = useSelectedRuns();
   const allSelected = rows.length > 0 && rows.every((run) => selected.includes(run.run_id));
   const update = (changes: Record<string, string>) => {
@@ -93,58 +144,16 @@ export function RunList() {
   return (
     <section className="page">
       <h1>Runs</h1>
+      <RunListFilters filters={filters} update={update} metricError={metricError} total={runs.error ? undefined : runs.data?.total_size} />
       <div className="toolbar">
-        <label>
-          State{" "}
-          <select aria-label="State filter" value={state} onChange={(event) => update({ state: event.target.value })}>
-            <option value="">any</option>
-            {RUN_STATES.map((name) => (
-              <option key={name} value={name}>
-                {name.toLowerCase()}
-              </option>
-            ))}
-          </select>
-        </label>
-        <label>
-          Experiment{" "}
-          <select aria-label="Experiment filter" value={experiment} onChange={(event) => update({ experiment: event.target.value })}>
-            <option value="">any</option>
-            {(experiments.data?.experiments ?? []).map((item) => (
-              <option key={item.experiment_id} value={item.experiment_id}>
-                {item.display_name}
-              </option>
-            ))}
-          </select>
-        </label>
-        <form
-          onSubmit={(event) => {
-            event.preventDefault();
-            update({ q: draft });
-          }}
-        >
-          <input
-            ref={filterRef}
-            type="search"
-            aria-label="Filter by name"
-            placeholder="Filter by name"
-            value={draft}
-            onChange={(event) => setDraft(event.target.value)}
-          />
-        </form>
-        <label>
-          <input
-            type="checkbox"
-            checked={archivedDraft}
-            onChange={(event) => {
-              setArchivedDraft(event.target.checked);
-              update({ archived: event.target.checked ? "1" : "" });
-            }}
-          />{" "}
-          Archived
-        </label>
-        <span className="muted">{runs.data ? `${runs.data.total_size} runs` : ""}</span>
+        <ColumnPicker names={names} pinned={pinned} setPinned={setPinned} />
+        {sort ? (
+          <button type="button" onClick={() => update({ sort: "" })}>
+            Newest first
+          </button>
+        ) : null}
       </div>
-      {runs.error ? (
+      {runs.error && !metricError ? (
         <p role="alert" className="error">
           {runs.error.message}
         </p>
@@ -172,6 +181,14 @@ export function RunList() {
             <th>Created</th>
             <th>Duration</th>
             <th>Tasks</th>
+            {pinned.map((name) => (
+              <th key={name} className="num" data-metric-column={name}>
+                <button type="button" className="link" aria-label={`Sort by ${name}`} onClick={() => update({ sort: nextSort(sort, `metrics.${name}`) })}>
+                  {name} {sortArrow(sort, `metrics.${name}`)}
+                </button>
+              </th>
+            ))}
+            <th>Parameters</th>
           </tr>
         </thead>
         <tbody>
@@ -201,11 +218,19 @@ export function RunList() {
               <td>
                 <Progress counts={run.task_counts} />
               </td>
+              {pinned.map((name) => (
+                <td key={name} className="num" data-metric={name}>
+                  {metricCell(run.metrics?.[name])}
+                </td>
+              ))}
+              <td>
+                <ParameterChips parameters={run.parameters} />
+              </td>
             </tr>
           ))}
         </tbody>
       </table>
-      {runs.data && rows.length === 0 ? <p className="muted">No runs match.</p> : null}
+      {runs.data && !runs.error && rows.length === 0 ? <p className="muted">No runs match.</p> : null}
       <div className="toolbar">
         {page ? (
           <button type="button" onClick={() => update({ page: "" })}>

@@ -1,9 +1,11 @@
-"""N1, N2, N4: run summaries for the run list, a run's graph, one task's detail."""
+"""N1, N2, N4: run summaries for the run list (and the newest runs of many experiments or
+recurring runs at once), a run's graph, one task's detail."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from datetime import datetime, timezone
+from typing import Any, Literal
 
 from fastapi import APIRouter, Depends, Query, Request
 
@@ -19,6 +21,8 @@ from sluice.server.ui_api.shapes import (
     CacheSource,
     RunDetail,
     RunGraph,
+    RunGroupSummary,
+    RunGroupSummaryPage,
     RunSpec,
     RunSummary,
     RunSummaryPage,
@@ -26,7 +30,7 @@ from sluice.server.ui_api.shapes import (
     TaskArtifactView,
     TaskDetail,
 )
-from sluice.service.listing import ListQuery, Predicate
+from sluice.service.listing import ListQuery, Predicate, metric_key, metric_predicates
 from sluice.service.run_views import RunViewService
 from sluice.service.runs import RunService
 from sluice.states import RunState
@@ -35,6 +39,9 @@ from sluice.store.models import ExperimentRow, RunRow
 router = APIRouter(tags=["ui"], dependencies=[Depends(require_token)])
 
 _STATES = {state.value for state in RunState}
+# What the run list sorts on besides ``metrics.<name>`` (a "-" in front: descending).
+_SORT_KEYS = ("created_at", "display_name", "finished_at", "state")
+MAX_GROUPS = 200
 
 
 def _views(request: Request) -> RunViewService:
@@ -64,7 +71,44 @@ def summary_of(
         task_counts=dict(counts.get(row.id, {})),
         scheduled_at=precise_ts(row.scheduled_at),
         metrics=dict((metrics or {}).get(row.id, {})),
+        parameters=dict(row.arguments or {}),
     )
+
+
+def _sort_of(sort: str | None) -> tuple[str, bool]:
+    """``-created_at`` (the default), ``display_name``, ``-metrics.accuracy``, ... as
+    (list key, descending)."""
+    text = (sort or "-created_at").strip()
+    descending = text.startswith("-")
+    key = text.removeprefix("-").strip()
+    if key.startswith("metrics.") and len(key) > len("metrics."):
+        return metric_key(key.removeprefix("metrics.")), descending
+    if key not in _SORT_KEYS:
+        raise bad_request(
+            f"sort: cannot sort on {key!r}; use one of {', '.join(_SORT_KEYS)} or "
+            "metrics.<name>, with a leading '-' for descending"
+        )
+    return key, descending
+
+
+def _instant(name: str, text: str) -> str:
+    """An RFC 3339 time (or a date: its midnight, UTC) as the store's filters read it."""
+    try:
+        parsed = datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
+    except ValueError as exc:
+        raise bad_request(
+            f"{name}: {text!r} is not a time; use RFC 3339, e.g. 2026-01-31T00:00:00Z"
+        ) from exc
+    return (parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)).isoformat()
+
+
+def _summaries(request: Request, rows: list[RunRow]) -> list[RunSummary]:
+    """Rows as run-list rows: task counts, experiment names and metrics in one query each."""
+    views = _views(request)
+    counts = views.task_counts(row.id for row in rows)
+    experiments = views.experiments(row.experiment_id for row in rows if row.experiment_id)
+    metrics = views.scalar_metrics(row.id for row in rows)
+    return [summary_of(row, counts, experiments, metrics) for row in rows]
 
 
 @router.get("/runs", summary="Run summaries for the run list")
@@ -78,12 +122,36 @@ def list_run_summaries(
     recurring_run_id: str | None = Query(
         None, max_length=64, description="Only the runs this recurring run started."
     ),
+    pipeline_id: str | None = Query(None, max_length=64, description="Runs of this pipeline."),
+    pipeline_version_id: str | None = Query(
+        None, max_length=64, description="Runs of this pipeline version."
+    ),
+    created_after: str | None = Query(
+        None, max_length=64, description="Only runs created at or after this time (RFC 3339)."
+    ),
+    created_before: str | None = Query(
+        None, max_length=64, description="Only runs created before this time (RFC 3339)."
+    ),
+    metric: str | None = Query(
+        None,
+        max_length=1024,
+        description="Scalar-metric predicate: `accuracy > 0.5 AND loss <= 0.2` "
+        "(> >= < <= = !=); a run without the metric does not match.",
+    ),
+    sort: str | None = Query(
+        None,
+        max_length=300,
+        description="created_at, display_name, finished_at, state or metrics.<name>; "
+        "a leading '-' sorts descending (default -created_at). Runs without the "
+        "metric come last.",
+    ),
     archived: bool = Query(False, description="Archived runs instead of available ones."),
     page_size: int | None = Query(None, description="Runs per page (20 if unset, at most 200)."),
     page_token: str | None = Query(None, max_length=256),
 ) -> RunSummaryPage:
-    """One page of runs, newest first, each with its task counts by state and its
-    experiment's name: everything a row shows, in one call."""
+    """One page of runs (newest first unless ``sort`` says), each with its task counts by
+    state, its experiment's name, its scalar metrics and its parameters: everything a
+    row shows, in one call. Every filter applies in the database, before paging."""
     predicates: list[Predicate] = [
         Predicate("storage_state", "EQUALS", "ARCHIVED" if archived else "AVAILABLE")
     ]
@@ -101,24 +169,74 @@ def list_run_summaries(
         predicates.append(Predicate("experiment_id", "EQUALS", experiment_id))
     if recurring_run_id:
         predicates.append(Predicate("recurring_run_id", "EQUALS", recurring_run_id))
+    if pipeline_id:
+        predicates.append(Predicate("pipeline_id", "EQUALS", pipeline_id))
+    if pipeline_version_id:
+        predicates.append(Predicate("pipeline_version_id", "EQUALS", pipeline_version_id))
+    if created_after:
+        predicates.append(
+            Predicate("created_at", "GREATER_THAN_EQUALS", _instant("created_after", created_after))
+        )
+    if created_before:
+        predicates.append(
+            Predicate("created_at", "LESS_THAN", _instant("created_before", created_before))
+        )
+    if metric and metric.strip():
+        predicates.extend(metric_predicates(metric))
+    sort_key, descending = _sort_of(sort)
     query = ListQuery(
         predicates=predicates,
-        sort_key="created_at",
-        descending=True,
+        sort_key=sort_key,
+        descending=descending,
         offset=offset_of(page_token),
         limit=page_size_of(page_size),
     )
     server = state_of(request)
-    views = _views(request)
-    event_id = views.last_event_id()
+    event_id = _views(request).last_event_id()
     page = RunService(server.store, server.config.settings).list(query)
-    counts = views.task_counts(row.id for row in page.rows)
-    experiments = views.experiments(row.experiment_id for row in page.rows if row.experiment_id)
-    metrics = views.scalar_metrics(row.id for row in page.rows)
-    runs = [summary_of(row, counts, experiments, metrics) for row in page.rows]
+    runs = _summaries(request, page.rows)
     token = token_of(page.next_offset) if page.next_offset is not None else None
     return RunSummaryPage(
         runs=runs, total_size=page.total_size, next_page_token=token, event_id=event_id
+    )
+
+
+@router.get("/runs:latest", summary="The newest runs of many experiments or recurring runs")
+def list_latest_runs(
+    request: Request,
+    group_by: Literal["experiment", "recurring_run"] = Query(
+        ..., description="Group the runs by experiment or by the recurring run that started them."
+    ),
+    ids: str = Query(
+        ...,
+        max_length=20_000,
+        description=f"The experiments' or recurring runs' ids, comma-separated (at most "
+        f"{MAX_GROUPS}).",
+    ),
+    per_group: int = Query(5, ge=1, le=50, description="Runs per group, newest first."),
+    archived: bool = Query(False, description="Count and list archived runs instead."),
+) -> RunGroupSummaryPage:
+    """For each id, its run count and newest runs (run-list rows), in one call and one
+    grouped query: the experiments list's last 5 runs and the recurring-runs list's last
+    run, without one request per row."""
+    keys = list(dict.fromkeys(part.strip() for part in ids.split(",") if part.strip()))
+    if len(keys) > MAX_GROUPS:
+        raise bad_request(f"ids: at most {MAX_GROUPS} ids per call (got {len(keys)})")
+    column: Literal["experiment_id", "recurring_run_id"] = (
+        "experiment_id" if group_by == "experiment" else "recurring_run_id"
+    )
+    groups = _views(request).latest_runs(column, keys, per_group=per_group, archived=archived)
+    rows = [row for group in groups for row in group.runs]
+    by_id = {summary.run_id: summary for summary in _summaries(request, rows)}
+    return RunGroupSummaryPage(
+        groups=[
+            RunGroupSummary(
+                id=group.key,
+                total_size=group.total_size,
+                runs=[by_id[row.id] for row in group.runs],
+            )
+            for group in groups
+        ]
     )
 
 
@@ -136,7 +254,6 @@ def get_run_detail(run_id: str, request: Request) -> RunDetail:
     return RunDetail(
         **summary.model_dump(),
         description=row.description,
-        parameters=dict(row.arguments or {}),
         outputs=dict(outputs) if isinstance(outputs, dict) else {},
         pipeline_root=row.pipeline_root,
         recurring_run_id=row.recurring_run_id,

@@ -52,13 +52,13 @@ class RunSummary(BaseModel):
         description="The numbers the run's system.Metrics artifacts logged, by name (the "
         "first artifact's value when two log the same name).",
     )
+    parameters: dict[str, Any] = Field(description="The run's arguments, by input name.")
 
 
 class RunDetail(RunSummary):
-    """What the run page shows beyond its list row: arguments, outputs, where it writes."""
+    """What the run page shows beyond its list row: outputs, where it writes."""
 
     description: str | None
-    parameters: dict[str, Any] = Field(description="The run's arguments, by input name.")
     outputs: dict[str, Any] = Field(description="The pipeline's output parameters, by name.")
     pipeline_root: str
     recurring_run_id: str | None
@@ -80,6 +80,20 @@ class RunSummaryPage(BaseModel):
     event_id: int = Field(
         description="Follow /apis/sluice/v1/events after this id to hear of later changes."
     )
+
+
+class RunGroupSummary(BaseModel):
+    """One experiment's or recurring run's run count and newest runs."""
+
+    id: str = Field(description="The experiment's or recurring run's id, as asked for.")
+    total_size: int = Field(description="How many runs it has (in the storage state asked).")
+    runs: list[RunSummary] = Field(description="Its newest runs, newest first.")
+
+
+class RunGroupSummaryPage(BaseModel):
+    """The groups of ``GET /runs:latest``, in the order of the ids asked for."""
+
+    groups: list[RunGroupSummary]
 
 
 class GraphNode(BaseModel):
