@@ -1,0 +1,174 @@
+// The task panel's Logs tab: the live tail of one attempt (N5) with follow, search, ANSI
+// colours, download, the attempt picker and the 4 MiB truncation notice; a cached task
+// says where its log is instead.
+import { useEffect, useLayoutEffect, useMemo, useRef, useState } from "react";
+import { Link } from "react-router";
+import { api, apiUrl, KFP_API, UI_API, type TaskDetail } from "../api/client";
+import { ansiSegments, splitMatches } from "./ansi";
+import { sourceLink, useCache } from "./CacheTab";
+
+/** The log of one attempt over the log stream (N5): whole file (or its last 4 MiB), then
+ * live lines while the attempt runs, until `end`. */
+function useLogStream(runId: string, taskId: string, attempt: number | null) {
+  const [text, setText] = useState("");
+  const [skipped, setSkipped] = useState(0);
+  const [ended, setEnded] = useState<{ state: string; attempt: number } | null>(null);
+  const [error, setError] = useState<string | null>(null);
+  useEffect(() => {
+    setText("");
+    setSkipped(0);
+    setEnded(null);
+    setError(null);
+    const url = apiUrl(`${UI_API}/runs/${encodeURIComponent(runId)}/logs:stream`, { task: taskId, attempt: attempt ?? undefined });
+    const source = new EventSource(url);
+    let opened = false;
+    source.onopen = () => {
+      opened = true;
+    };
+    source.addEventListener("log", (event) => {
+      const data = JSON.parse((event as MessageEvent<string>).data) as { text: string };
+      setText((old) => old + data.text);
+    });
+    source.addEventListener("truncated", (event) => {
+      setSkipped((JSON.parse((event as MessageEvent<string>).data) as { skipped: number }).skipped);
+    });
+    source.addEventListener("end", (event) => {
+      setEnded(JSON.parse((event as MessageEvent<string>).data) as { state: string; attempt: number });
+      source.close();
+    });
+    source.onerror = () => {
+      // A stream that never opened was refused (no log yet, no such attempt): say why.
+      if (!opened) {
+        source.close();
+        api<unknown>(`${KFP_API}/runs/${encodeURIComponent(runId)}/nodes/${encodeURIComponent(taskId)}/logs`, {}, { attempt: attempt ?? undefined }).then(
+          () => setError("The log is not available yet."),
+          (caught: unknown) => setError(caught instanceof Error ? caught.message : String(caught)),
+        );
+      }
+    };
+    return () => source.close();
+  }, [runId, taskId, attempt]);
+  return { text, skipped, ended, error };
+}
+
+function CachedLog({ task }: { task: TaskDetail }) {
+  const cache = useCache(task, true);
+  const link = cache.data ? sourceLink(cache.data, "logs") : null;
+  return (
+    <p className="muted">
+      No log: taken from the cache.{" "}
+      {link ? <Link to={link}>Open the log of the task it reused.</Link> : null}
+    </p>
+  );
+}
+
+/** The log's text with its ANSI colours, the matches of `query` marked. */
+function LogText({ text, query }: { text: string; query: string }) {
+  const segments = useMemo(() => ansiSegments(text), [text]);
+  let key = 0;
+  return (
+    <>
+      {segments.map((segment) => {
+        const classes = [segment.fg ? `ansi-${segment.fg}` : "", segment.bold ? "ansi-bold" : ""].filter(Boolean).join(" ");
+        const parts = splitMatches(segment.text, query).map((part, index) =>
+          index % 2 === 1 ? <mark key={key++}>{part}</mark> : part ? <span key={key++}>{part}</span> : null,
+        );
+        return classes ? (
+          <span key={key++} className={classes}>
+            {parts}
+          </span>
+        ) : (
+          parts
+        );
+      })}
+    </>
+  );
+}
+
+export function Logs({ task, attempt, onAttempt }: { task: TaskDetail; attempt: number | null; onAttempt: (attempt: number | null) => void }) {
+  if (task.state === "CACHED") return <CachedLog task={task} />;
+  return <LiveLog task={task} attempt={attempt} onAttempt={onAttempt} />;
+}
+
+function LiveLog({ task, attempt, onAttempt }: { task: TaskDetail; attempt: number | null; onAttempt: (attempt: number | null) => void }) {
+  const log = useLogStream(task.run_id, task.task_id, attempt);
+  const [query, setQuery] = useState("");
+  // Follow: keep the end in view as lines arrive; scrolling up pauses it, back down resumes.
+  const [follow, setFollow] = useState(true);
+  const pre = useRef<HTMLPreElement>(null);
+  useLayoutEffect(() => {
+    if (follow && pre.current) pre.current.scrollTop = pre.current.scrollHeight;
+  }, [log.text, follow]);
+  const download = apiUrl(`${UI_API}/runs/${encodeURIComponent(task.run_id)}/logs:download`, {
+    task: task.task_id,
+    attempt: attempt ?? undefined,
+  });
+  const matches = useMemo(() => (query ? splitMatches(log.text, query).length >> 1 : 0), [log.text, query]);
+  const picker =
+    task.attempts.length > 1 ? (
+      <label>
+        Attempt{" "}
+        <select
+          aria-label="Attempt"
+          value={attempt ?? task.attempts[task.attempts.length - 1]?.attempt ?? ""}
+          onChange={(event) => {
+            const chosen = Number(event.target.value);
+            onAttempt(chosen === task.attempts[task.attempts.length - 1]?.attempt ? null : chosen);
+          }}
+        >
+          {task.attempts.map((item) => (
+            <option key={item.attempt} value={item.attempt}>
+              {item.attempt} ({item.state.toLowerCase()})
+            </option>
+          ))}
+        </select>
+      </label>
+    ) : null;
+  const chosen = task.attempts.find((item) => item.attempt === (attempt ?? task.attempts[task.attempts.length - 1]?.attempt));
+  if (log.error) return <div>{picker}<p className="muted">{log.error}</p></div>;
+  return (
+    <div>
+      {picker}
+      {chosen?.error ? (
+        <p role="alert" className="error">
+          {chosen.error}
+        </p>
+      ) : null}
+      {log.skipped ? (
+        <p className="notice">
+          Truncated: showing the last 4 MiB ({log.skipped} bytes before them are not shown).{" "}
+          <a href={download} download>
+            Download the whole file
+          </a>
+        </p>
+      ) : null}
+      <p className="muted">
+        {log.ended ? `Attempt ${log.ended.attempt} ended (${log.ended.state.toLowerCase()}).` : "Following the log…"}
+      </p>
+      <div className="toolbar">
+        <input type="search" aria-label="Search the log" placeholder="Search the log" value={query} onChange={(event) => setQuery(event.target.value)} />
+        {query ? <span className="muted" data-testid="log-matches">{matches === 1 ? "1 match" : `${matches} matches`}</span> : null}
+        <label>
+          <input type="checkbox" checked={follow} onChange={(event) => setFollow(event.target.checked)} /> Follow
+        </label>
+        <a href={download} download>
+          Download
+        </a>
+      </div>
+      <pre
+        ref={pre}
+        className="log"
+        aria-label="Log"
+        data-testid="log"
+        data-ended={log.ended !== null}
+        onScroll={(event) => {
+          const box = event.currentTarget;
+          const atEnd = box.scrollHeight - box.scrollTop - box.clientHeight < 24;
+          if (atEnd !== follow) setFollow(atEnd);
+        }}
+      >
+        <LogText text={log.text} query={query} />
+      </pre>
+    </div>
+  );
+}
