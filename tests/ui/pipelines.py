@@ -199,3 +199,10 @@ def fixable_run(flag: str = "/nonexistent") -> None:
     a retry that kept the first task did so because the run kept it, not the cache."""
     first = shout(text="before the fix").set_caching_options(False)
     fixable(flag=flag).after(first).set_caching_options(False)
+
+
+@dsl.pipeline(name="ui-echo")
+def echo(text: str = "echo") -> None:
+    """One shout of ``text``: a run with a text of its own is a cache source no other run
+    shares."""
+    shout(text=text)

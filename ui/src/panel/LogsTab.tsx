@@ -51,14 +51,29 @@ function useLogStream(runId: string, taskId: string, attempt: number | null) {
   return { text, skipped, ended, error };
 }
 
+/** A cache hit ran nothing, so it has no log of its own: say so (never an error) and link
+ * to the log of the task it reused, in that task's run. */
 function CachedLog({ task }: { task: TaskDetail }) {
   const cache = useCache(task, true);
   const link = cache.data ? sourceLink(cache.data, "logs") : null;
+  const source = cache.data?.source;
+  // The source's run can have been deleted since: the log is then gone, which is worth
+  // one line, not an error.
+  const gone = cache.data !== undefined && link === null;
   return (
-    <p className="muted">
-      No log: taken from the cache.{" "}
-      {link ? <Link to={link}>Open the log of the task it reused.</Link> : null}
-    </p>
+    <div data-testid="cached-log">
+      <p className="muted">
+        No log: taken from the cache.{" "}
+        {link ? <Link to={link}>Open the log of the task it reused.</Link> : null}
+      </p>
+      {link && source ? (
+        <p className="muted">
+          It reused task <code>{source.task_path}</code> of run {source.run_name ?? source.run_id}.
+        </p>
+      ) : gone ? (
+        <p className="muted">The task it reused is no longer stored (its run was deleted), and its log with it.</p>
+      ) : null}
+    </div>
   );
 }
 
