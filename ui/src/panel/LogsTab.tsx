@@ -1,38 +1,91 @@
 // The task panel's Logs tab: the live tail of one attempt (N5) with follow, search, ANSI
 // colours, download, the attempt picker and the 4 MiB truncation notice; a cached task
 // says where its log is instead.
-import { useEffect, useLayoutEffect, useMemo, useRef, useState } from "react";
+import { memo, useEffect, useLayoutEffect, useMemo, useRef, useState } from "react";
 import { Link } from "react-router";
 import { api, apiUrl, KFP_API, UI_API, type TaskDetail } from "../api/client";
-import { ansiSegments, splitMatches } from "./ansi";
+import { ansiEndState, ansiSegments, PLAIN, splitMatches, type AnsiState } from "./ansi";
 import { sourceLink, useCache } from "./CacheTab";
 
+/** A piece of the log (whole lines, at most BLOCK_LINES), with the ANSI state it starts in. */
+interface LogChunk {
+  key: number;
+  text: string;
+  lines: number;
+  start: AnsiState;
+}
+
+const BLOCK_LINES = 500;
+
+/** Cut `text` into pieces of at most BLOCK_LINES lines (the last may be a partial line). */
+function blocks(text: string): { text: string; lines: number }[] {
+  const out: { text: string; lines: number }[] = [];
+  let from = 0;
+  while (from < text.length) {
+    let at = from;
+    let lines = 0;
+    while (lines < BLOCK_LINES) {
+      const newline = text.indexOf("\n", at);
+      if (newline < 0) {
+        at = text.length;
+        lines++;
+        break;
+      }
+      at = newline + 1;
+      lines++;
+    }
+    out.push({ text: text.slice(from, at), lines });
+    from = at;
+  }
+  return out;
+}
+
 /** The log of one attempt over the log stream (N5): whole file (or its last 4 MiB), then
- * live lines while the attempt runs, until `end`. */
+ * live lines while the attempt runs, until `end`. What arrives within one animation frame
+ * is added at once, in blocks of BLOCK_LINES lines: a 4 MiB tail is 64 events, and drawing
+ * the whole text again for each made the last lines of a 50 MB log take seconds to show
+ * (benchmarks/ui.py --log-mb). */
 function useLogStream(runId: string, taskId: string, attempt: number | null) {
-  const [text, setText] = useState("");
+  const [chunks, setChunks] = useState<LogChunk[]>([]);
   const [skipped, setSkipped] = useState(0);
   const [ended, setEnded] = useState<{ state: string; attempt: number } | null>(null);
   const [error, setError] = useState<string | null>(null);
   useEffect(() => {
-    setText("");
+    setChunks([]);
     setSkipped(0);
     setEnded(null);
     setError(null);
     const url = apiUrl(`${UI_API}/runs/${encodeURIComponent(runId)}/logs:stream`, { task: taskId, attempt: attempt ?? undefined });
     const source = new EventSource(url);
     let opened = false;
+    let pending = "";
+    let frame = 0;
+    let state = PLAIN;
+    let next = 0;
+    const flush = () => {
+      frame = 0;
+      if (!pending) return;
+      const added: LogChunk[] = [];
+      for (const block of blocks(pending)) {
+        added.push({ key: next++, text: block.text, lines: block.lines, start: state });
+        state = ansiEndState(block.text, state);
+      }
+      pending = "";
+      setChunks((old) => [...old, ...added]);
+    };
     source.onopen = () => {
       opened = true;
     };
     source.addEventListener("log", (event) => {
-      const data = JSON.parse((event as MessageEvent<string>).data) as { text: string };
-      setText((old) => old + data.text);
+      pending += (JSON.parse((event as MessageEvent<string>).data) as { text: string }).text;
+      if (!frame) frame = window.requestAnimationFrame(flush);
     });
     source.addEventListener("truncated", (event) => {
       setSkipped((JSON.parse((event as MessageEvent<string>).data) as { skipped: number }).skipped);
     });
     source.addEventListener("end", (event) => {
+      window.cancelAnimationFrame(frame);
+      flush();
       setEnded(JSON.parse((event as MessageEvent<string>).data) as { state: string; attempt: number });
       source.close();
     });
@@ -46,9 +99,12 @@ function useLogStream(runId: string, taskId: string, attempt: number | null) {
         );
       }
     };
-    return () => source.close();
+    return () => {
+      window.cancelAnimationFrame(frame);
+      source.close();
+    };
   }, [runId, taskId, attempt]);
-  return { text, skipped, ended, error };
+  return { chunks, skipped, ended, error };
 }
 
 /** A cache hit ran nothing, so it has no log of its own: say so (never an error) and link
@@ -77,12 +133,14 @@ function CachedLog({ task }: { task: TaskDetail }) {
   );
 }
 
-/** The log's text with its ANSI colours, the matches of `query` marked. */
-function LogText({ text, query }: { text: string; query: string }) {
-  const segments = useMemo(() => ansiSegments(text), [text]);
+/** One block of the log with its ANSI colours, the matches of `query` marked. Memoised, so
+ * a new block renders alone; `content-visibility: auto` lets the browser skip laying out
+ * the blocks out of view (most of a 4 MiB tail), sized meanwhile by their line count. */
+const LogChunkText = memo(function LogChunkText({ text, lines, start, query }: { text: string; lines: number; start: AnsiState; query: string }) {
+  const segments = useMemo(() => ansiSegments(text, start), [text, start]);
   let key = 0;
   return (
-    <>
+    <span className="log-chunk" style={{ display: "block", contentVisibility: "auto", containIntrinsicSize: `auto ${(lines * 1.2).toFixed(1)}em` }}>
       {segments.map((segment) => {
         const classes = [segment.fg ? `ansi-${segment.fg}` : "", segment.bold ? "ansi-bold" : ""].filter(Boolean).join(" ");
         const parts = splitMatches(segment.text, query).map((part, index) =>
@@ -96,9 +154,9 @@ function LogText({ text, query }: { text: string; query: string }) {
           parts
         );
       })}
-    </>
+    </span>
   );
-}
+});
 
 export function Logs({ task, attempt, onAttempt }: { task: TaskDetail; attempt: number | null; onAttempt: (attempt: number | null) => void }) {
   if (task.state === "CACHED") return <CachedLog task={task} />;
@@ -113,12 +171,12 @@ function LiveLog({ task, attempt, onAttempt }: { task: TaskDetail; attempt: numb
   const pre = useRef<HTMLPreElement>(null);
   useLayoutEffect(() => {
     if (follow && pre.current) pre.current.scrollTop = pre.current.scrollHeight;
-  }, [log.text, follow]);
+  }, [log.chunks, follow]);
   const download = apiUrl(`${UI_API}/runs/${encodeURIComponent(task.run_id)}/logs:download`, {
     task: task.task_id,
     attempt: attempt ?? undefined,
   });
-  const matches = useMemo(() => (query ? splitMatches(log.text, query).length >> 1 : 0), [log.text, query]);
+  const matches = useMemo(() => (query ? log.chunks.reduce((sum, chunk) => sum + (splitMatches(chunk.text, query).length >> 1), 0) : 0), [log.chunks, query]);
   const picker =
     task.attempts.length > 1 ? (
       <label>
@@ -182,7 +240,9 @@ function LiveLog({ task, attempt, onAttempt }: { task: TaskDetail; attempt: numb
           if (atEnd !== follow) setFollow(atEnd);
         }}
       >
-        <LogText text={log.text} query={query} />
+        {log.chunks.map((chunk) => (
+          <LogChunkText key={chunk.key} text={chunk.text} lines={chunk.lines} start={chunk.start} query={query} />
+        ))}
       </pre>
     </div>
   );
