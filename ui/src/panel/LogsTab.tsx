@@ -16,6 +16,8 @@ interface LogChunk {
 }
 
 const BLOCK_LINES = 500;
+// The blocks at the end that are always laid out (more than a screen of lines).
+const EAGER_BLOCKS = 2;
 
 /** Cut `text` into pieces of at most BLOCK_LINES lines (the last may be a partial line). */
 function blocks(text: string): { text: string; lines: number }[] {
@@ -134,13 +136,15 @@ function CachedLog({ task }: { task: TaskDetail }) {
 }
 
 /** One block of the log with its ANSI colours, the matches of `query` marked. Memoised, so
- * a new block renders alone; `content-visibility: auto` lets the browser skip laying out
- * the blocks out of view (most of a 4 MiB tail), sized meanwhile by their line count. */
-const LogChunkText = memo(function LogChunkText({ text, lines, start, query }: { text: string; lines: number; start: AnsiState; query: string }) {
+ * a new block renders alone. A `lazy` block has `content-visibility: auto`: the browser
+ * skips laying it out while it is out of view (most of a 4 MiB tail), sizing it by its
+ * line count meanwhile. The last blocks are never lazy, so the end that Follow scrolls to
+ * is where the real end is, not an estimate. */
+const LogChunkText = memo(function LogChunkText({ text, lines, start, query, lazy }: { text: string; lines: number; start: AnsiState; query: string; lazy: boolean }) {
   const segments = useMemo(() => ansiSegments(text, start), [text, start]);
   let key = 0;
   return (
-    <span className="log-chunk" style={{ display: "block", contentVisibility: "auto", containIntrinsicSize: `auto ${(lines * 1.2).toFixed(1)}em` }}>
+    <span className="log-chunk" style={lazy ? { display: "block", contentVisibility: "auto", containIntrinsicSize: `auto ${(lines * 1.2).toFixed(1)}em` } : { display: "block" }}>
       {segments.map((segment) => {
         const classes = [segment.fg ? `ansi-${segment.fg}` : "", segment.bold ? "ansi-bold" : ""].filter(Boolean).join(" ");
         const parts = splitMatches(segment.text, query).map((part, index) =>
@@ -240,8 +244,8 @@ function LiveLog({ task, attempt, onAttempt }: { task: TaskDetail; attempt: numb
           if (atEnd !== follow) setFollow(atEnd);
         }}
       >
-        {log.chunks.map((chunk) => (
-          <LogChunkText key={chunk.key} text={chunk.text} lines={chunk.lines} start={chunk.start} query={query} />
+        {log.chunks.map((chunk, index) => (
+          <LogChunkText key={chunk.key} text={chunk.text} lines={chunk.lines} start={chunk.start} query={query} lazy={index < log.chunks.length - EAGER_BLOCKS} />
         ))}
       </pre>
     </div>
