@@ -4,49 +4,18 @@
 import { memo, useEffect, useLayoutEffect, useMemo, useRef, useState } from "react";
 import { Link } from "react-router";
 import { api, apiUrl, KFP_API, UI_API, type TaskDetail } from "../api/client";
-import { ansiEndState, ansiSegments, PLAIN, splitMatches, type AnsiState } from "./ansi";
+import { ansiSegments, splitMatches, type AnsiState } from "./ansi";
 import { sourceLink, useCache } from "./CacheTab";
+import { appendLog, START, type LogChunk } from "./logBlocks";
 
-/** A piece of the log (whole lines, at most BLOCK_LINES), with the ANSI state it starts in. */
-interface LogChunk {
-  key: number;
-  text: string;
-  lines: number;
-  start: AnsiState;
-}
-
-const BLOCK_LINES = 500;
 // The blocks at the end that are always laid out (more than a screen of lines).
 const EAGER_BLOCKS = 2;
 
-/** Cut `text` into pieces of at most BLOCK_LINES lines (the last may be a partial line). */
-function blocks(text: string): { text: string; lines: number }[] {
-  const out: { text: string; lines: number }[] = [];
-  let from = 0;
-  while (from < text.length) {
-    let at = from;
-    let lines = 0;
-    while (lines < BLOCK_LINES) {
-      const newline = text.indexOf("\n", at);
-      if (newline < 0) {
-        at = text.length;
-        lines++;
-        break;
-      }
-      at = newline + 1;
-      lines++;
-    }
-    out.push({ text: text.slice(from, at), lines });
-    from = at;
-  }
-  return out;
-}
-
 /** The log of one attempt over the log stream (N5): whole file (or its last 4 MiB), then
  * live lines while the attempt runs, until `end`. What arrives within one animation frame
- * is added at once, in blocks of BLOCK_LINES lines: a 4 MiB tail is 64 events, and drawing
- * the whole text again for each made the last lines of a 50 MB log take seconds to show
- * (benchmarks/ui.py --log-mb). */
+ * is added at once, in blocks of BLOCK_LINES lines (logBlocks.ts): a 4 MiB tail is 64
+ * events, and drawing the whole text again for each made the last lines of a 50 MB log
+ * take seconds to show (benchmarks/ui.py --log-mb). */
 function useLogStream(runId: string, taskId: string, attempt: number | null) {
   const [chunks, setChunks] = useState<LogChunk[]>([]);
   const [skipped, setSkipped] = useState(0);
@@ -62,18 +31,14 @@ function useLogStream(runId: string, taskId: string, attempt: number | null) {
     let opened = false;
     let pending = "";
     let frame = 0;
-    let state = PLAIN;
-    let next = 0;
+    let cursor = START;
     const flush = () => {
       frame = 0;
       if (!pending) return;
-      const added: LogChunk[] = [];
-      for (const block of blocks(pending)) {
-        added.push({ key: next++, text: block.text, lines: block.lines, start: state });
-        state = ansiEndState(block.text, state);
-      }
+      const { cursor: after, added, replaceLast } = appendLog(cursor, pending);
+      cursor = after;
       pending = "";
-      setChunks((old) => [...old, ...added]);
+      setChunks((old) => [...(replaceLast ? old.slice(0, -1) : old), ...added]);
     };
     source.onopen = () => {
       opened = true;
