@@ -10,11 +10,21 @@ the graph. Then, in Debian's Chromium through Playwright:
   first, second and last page of runs, and a first page filtered by a metric predicate
   and one sorted by a metric (every run logs one ``system.Metrics`` artifact).
 
+With ``--live N`` and ``--log-mb M``, a second server that executes runs (its own store):
+
+- live: a chain of N gate tasks, each released by a file; for every RUNNING and SUCCEEDED
+  the time from the store's timestamp of that change (the task's state history) to the
+  page's node showing it, seen by a MutationObserver (one machine, one clock);
+- log: one task that prints M MiB; from navigation to its Logs tab until the log's last
+  lines are drawn (the stream starts at the last 4 MiB), and until the first text is.
+
 Times are printed, never asserted (design budgets: first page under 1 s with 10,000 runs,
-a 500-task graph under 3 s).
+a 500-task graph under 3 s, a state change on the page within 1 s of being committed, the
+first screen of a 50 MB log under 1 s).
 
     python benchmarks/ui.py                      # 10,000 runs, a 500-wide loop
     python benchmarks/ui.py --runs 100 --width 20 --json
+    python benchmarks/ui.py --runs 100 --width 5 --live 10 --log-mb 50
 """
 
 # No `from __future__ import annotations`: kfp reads the components' real annotations.
@@ -22,6 +32,7 @@ a 500-task graph under 3 s).
 import argparse
 import json
 import os
+import random
 import shutil
 import statistics
 import sys
@@ -192,12 +203,207 @@ def _api_ms(url: str, repeat: int) -> float:
     return statistics.median(times)
 
 
+# -- live latency and the big log (a second server, one that executes runs) ---------------
+
+
+@dsl.component
+def wait_for(path: str) -> str:
+    """Wait until the file ``path`` exists: the benchmark decides when the task ends."""
+    import os
+    import time
+
+    while not os.path.exists(path):
+        time.sleep(0.02)
+    return path
+
+
+@dsl.component
+def print_mib(megabytes: int) -> None:
+    """Print ``megabytes`` MiB of numbered lines, then a marker line."""
+    import sys
+
+    line = "x" * 90
+    for i in range(megabytes * 1024 * 1024 // 100 + 1):
+        sys.stdout.write(f"{i:08d} {line}\n")
+    print("the last line of the big log", flush=True)
+
+
+def _gate_chain(folder: Path, changes: int) -> Any:
+    @dsl.pipeline(name="ui-bench-live")
+    def live() -> None:
+        previous = None
+        for index in range(changes):
+            task = wait_for(path=str(folder / f"gate-{index}")).set_caching_options(False)
+            if previous is not None:
+                task.after(previous)
+            previous = task
+
+    return live
+
+
+@dsl.pipeline(name="ui-bench-big-log")
+def _big_log(megabytes: int = 50) -> None:
+    print_mib(megabytes=megabytes).set_caching_options(False)
+
+
+# Records, in the page, when each graph node first shows each state (Date.now(): the same
+# clock as the server's timestamps on this machine).
+_OBSERVER = """
+window.__seen = {};
+new MutationObserver(() => {
+  const now = Date.now();
+  for (const node of document.querySelectorAll('[data-testid^="node-"][data-state]')) {
+    const key = node.dataset.testid.slice(5) + '|' + node.dataset.state;
+    if (!(key in window.__seen)) window.__seen[key] = now;
+  }
+}).observe(document, {subtree: true, childList: true, attributes: true,
+                      attributeFilter: ['data-state']});
+"""
+
+
+def _wait_state(ui: str, run_id: str, states: set[str], timeout: float = 600) -> str:
+    deadline = time.monotonic() + timeout
+    while True:
+        state = str(httpx.get(f"{ui}/runs/{run_id}", timeout=30).json()["state"])
+        if state in states or time.monotonic() > deadline:
+            return state
+        time.sleep(0.2)
+
+
+def _seconds(at: str) -> float:
+    moment = datetime.fromisoformat(at.replace("Z", "+00:00"))
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=timezone.utc)
+    return moment.timestamp()
+
+
+def measure_live(server: ServerProcess, browser: Any, folder: Path, changes: int) -> dict[str, Any]:
+    """Latency from a task's state change in the store to the run page showing it."""
+    import kfp
+    from kfp import compiler
+
+    package = folder / "live.yaml"
+    compiler.Compiler().compile(_gate_chain(folder, changes), str(package))
+    ui = f"{server.url}/apis/sluice/v1"
+    run_id = str(kfp.Client(host=server.url).create_run_from_pipeline_package(str(package)).run_id)
+    paths = ["wait-for"] + [f"wait-for-{index + 1}" for index in range(1, changes)]
+    page = browser.new_page(base_url=server.url)
+    page.add_init_script(_OBSERVER)
+    page.goto(f"/runs/{run_id}")
+    seen = "key => key in window.__seen"
+    for index, path in enumerate(paths):
+        page.wait_for_function(seen, arg=f"{path}|RUNNING", timeout=120_000)
+        # A random pause, so the releases do not keep step with the server's poll of the
+        # store (runs execute in the worker process; its changes reach the server's event
+        # stream through that poll).
+        time.sleep(random.uniform(0, 1))
+        (folder / f"gate-{index}").write_text("")
+        page.wait_for_function(seen, arg=f"{path}|SUCCEEDED", timeout=120_000)
+    marks: dict[str, int] = page.evaluate("window.__seen")
+    page.close()
+    assert _wait_state(ui, run_id, {"SUCCEEDED", "FAILED", "CANCELED"}) == "SUCCEEDED"
+    latencies: list[float] = []
+    for index, path in enumerate(paths):
+        history = httpx.get(f"{ui}/runs/{run_id}/tasks/{path}", timeout=30).json()["history"]
+        for change in history:
+            # The first task may be RUNNING before the page has opened: not a push.
+            if change["state"] not in ("RUNNING", "SUCCEEDED") or change["at"] is None:
+                continue
+            if index == 0 and change["state"] == "RUNNING":
+                continue
+            shown = marks[f"{path}|{change['state']}"] / 1000
+            latencies.append((shown - _seconds(change["at"])) * 1000)
+    latencies.sort()
+    p95 = latencies[min(len(latencies) - 1, round(0.95 * (len(latencies) - 1)))]
+    return {
+        "live_changes": len(latencies),
+        "live_median_ms": round(statistics.median(latencies), 1),
+        "live_p95_ms": round(p95, 1),
+        "live_max_ms": round(latencies[-1], 1),
+    }
+
+
+def measure_big_log(
+    server: ServerProcess, browser: Any, folder: Path, megabytes: int, repeat: int
+) -> dict[str, Any]:
+    """From navigation to a task's Logs tab until the last lines of its M MiB log are
+    drawn, and until its first text is."""
+    import kfp
+    from kfp import compiler
+
+    package = folder / "big-log.yaml"
+    compiler.Compiler().compile(_big_log, str(package))
+    ui = f"{server.url}/apis/sluice/v1"
+    client = kfp.Client(host=server.url)
+    run = client.create_run_from_pipeline_package(str(package), {"megabytes": megabytes})
+    run_id = str(run.run_id)
+    assert _wait_state(ui, run_id, {"SUCCEEDED", "FAILED", "CANCELED"}) == "SUCCEEDED"
+    page = browser.new_page(base_url=server.url)
+    url = f"/runs/{run_id}?task=print-mib&tab=logs"
+    page.goto(url)  # warm: the bundle is cached from here on
+    page.locator('[data-testid="log"][data-ended="true"]').wait_for(timeout=60_000)
+    first, last = [], []
+    for _ in range(repeat):
+        page.goto("about:blank")
+        began = time.perf_counter()
+        page.goto(url)
+        page.wait_for_function(
+            "document.querySelector('[data-testid=log]')?.firstChild != null",
+            polling=10,
+            timeout=60_000,
+        )
+        first.append((time.perf_counter() - began) * 1000)
+        page.locator('[data-testid="log"][data-ended="true"]').wait_for(timeout=60_000)
+        last.append((time.perf_counter() - began) * 1000)
+        shown = page.evaluate(
+            "(() => { const log = document.querySelector('[data-testid=log]');"
+            " return [log.textContent.includes('the last line of the big log'),"
+            " log.scrollHeight - log.scrollTop - log.clientHeight]; })()"
+        )
+        assert shown[0] and shown[1] < 24, f"the log's end is not in view: {shown}"
+    page.close()
+    return {
+        "log_mib": megabytes,
+        "log_first_text_ms": round(statistics.median(first), 1),
+        "log_last_lines_ms": round(statistics.median(last), 1),
+    }
+
+
+def measure_running(args: argparse.Namespace, chromium: str) -> dict[str, Any]:
+    """The cases that need runs to execute, on their own server and store."""
+    from playwright.sync_api import sync_playwright
+
+    result: dict[str, Any] = {}
+    with tempfile.TemporaryDirectory() as scratch:
+        home = Path(scratch) / "home"
+        folder = Path(scratch) / "files"
+        folder.mkdir()
+        with ServerProcess(home, background=True) as server, sync_playwright() as playwright:
+            browser = playwright.chromium.launch(executable_path=chromium)
+            try:
+                if args.live:
+                    result.update(measure_live(server, browser, folder, args.live))
+                if args.log_mb:
+                    result.update(
+                        measure_big_log(server, browser, folder, args.log_mb, args.repeat)
+                    )
+            finally:
+                browser.close()
+    return result
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--runs", type=int, default=10_000)
     parser.add_argument("--width", type=int, default=500)
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--json", action="store_true", help="print one JSON object")
+    parser.add_argument(
+        "--live", type=int, default=0, help="also time N live state changes (0: skip)"
+    )
+    parser.add_argument(
+        "--log-mb", type=int, default=0, help="also time the Logs tab of an M MiB log (0: skip)"
+    )
     args = parser.parse_args(argv)
     chromium = os.environ.get("SLUICE_CHROMIUM") or shutil.which("chromium")
     if chromium is None or not (ui_dist() / "index.html").is_file():
@@ -259,6 +465,8 @@ def main(argv: list[str] | None = None) -> int:
             result["run_list_first_page_ms"] = round(statistics.median(first), 1)
             result["run_list_next_page_ms"] = round(statistics.median(nxt), 1)
             result["graph_render_ms"] = round(statistics.median(graph), 1)
+    if args.live or args.log_mb:
+        result.update(measure_running(args, chromium))
     if args.json:
         print(json.dumps(result))
     else:

@@ -162,3 +162,47 @@ def viewers(seed: int = 1, rows: int = 150, lr: float = 0.1) -> None:
     evaluate(seed=seed)
     report(seed=seed)
     tables(rows=rows)
+
+
+@dsl.component
+def big_log(megabytes: int) -> None:
+    """Print ``megabytes`` MiB of numbered lines (the 4 MiB truncation notice's fixture)."""
+    import sys
+
+    line = "x" * 90
+    count = megabytes * 1024 * 1024 // 100 + 1
+    for i in range(count):
+        sys.stdout.write(f"{i:08d} {line}\n")
+    print("the last line of the big log", flush=True)
+
+
+@dsl.pipeline(name="ui-big-log")
+def big_logged(megabytes: int = 5) -> None:
+    """One task whose log is over 4 MiB."""
+    big_log(megabytes=megabytes).set_caching_options(False)
+
+
+@dsl.component
+def fixable(flag: str) -> str:
+    """Fail until the file ``flag`` exists (the fix a test applies before retrying)."""
+    import os
+
+    if not os.path.exists(flag):
+        raise RuntimeError(f"not fixed yet: {flag} is missing")
+    print("fixed", flush=True)
+    return "fixed"
+
+
+@dsl.pipeline(name="ui-fixable")
+def fixable_run(flag: str = "/nonexistent") -> None:
+    """A task that succeeds, then one that fails until a fix flag is set; caching off, so
+    a retry that kept the first task did so because the run kept it, not the cache."""
+    first = shout(text="before the fix").set_caching_options(False)
+    fixable(flag=flag).after(first).set_caching_options(False)
+
+
+@dsl.pipeline(name="ui-echo")
+def echo(text: str = "echo") -> None:
+    """One shout of ``text``: a run with a text of its own is a cache source no other run
+    shares."""
+    shout(text=text)

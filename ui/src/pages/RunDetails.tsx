@@ -2,9 +2,9 @@
 // URL (?task=<path>&tab=overview|logs&attempt=N&expand=all|<box ids>); the graph follows
 // the run's events live.
 import { useQuery, useQueryClient } from "@tanstack/react-query";
-import { useCallback, useEffect, useMemo, useState } from "react";
+import { useCallback, useEffect, useMemo } from "react";
 import { Link, useParams, useSearchParams } from "react-router";
-import { api, KFP_API, UI_API, type GraphNode, type RunDetail, type RunGraph, type RunSpec } from "../api/client";
+import { api, UI_API, type GraphNode, type RunDetail, type RunGraph, type RunSpec } from "../api/client";
 import { throttle, useEvents } from "../api/events";
 import { duration, valueText, when } from "../format";
 import { ancestors, formatExpansion, parseExpansion, toggleBox, type Expansion } from "../graph/layout";
@@ -13,7 +13,7 @@ import { timeline } from "../graph/timeline";
 import { PANEL_TABS, TaskPanel, type PanelTab } from "../panel/TaskPanel";
 import { StateBadge } from "../StateBadge";
 import { RunOutputs } from "../viewers/RunOutputs";
-import { CompareWithPrevious } from "./CompareLinks";
+import { RunActions } from "./RunActions";
 
 export function RunDetails() {
   const { runId = "" } = useParams();
@@ -297,55 +297,5 @@ function SpecView({ runId }: { runId: string }) {
         {text}
       </pre>
     </div>
-  );
-}
-
-/** Terminate a running run, retry a failed one, archive or restore it (KFP's calls). */
-function RunActions({ run }: { run: RunDetail }) {
-  const client = useQueryClient();
-  const [error, setError] = useState<string | null>(null);
-  const act = async (verb: "terminate" | "retry" | "archive" | "unarchive") => {
-    try {
-      await api<unknown>(`${KFP_API}/runs/${encodeURIComponent(run.run_id)}:${verb}`, { method: "POST" });
-      setError(null);
-    } catch (caught) {
-      setError(caught instanceof Error ? caught.message : String(caught));
-    }
-    await client.invalidateQueries({ queryKey: ["run", run.run_id] });
-    await client.invalidateQueries({ queryKey: ["runs"] });
-  };
-  const active = run.state === "PENDING" || run.state === "RUNNING";
-  const retryable = run.state === "FAILED" || run.state === "CANCELED";
-  return (
-    <span className="toolbar">
-      {active ? (
-        <button type="button" onClick={() => void act("terminate")}>
-          Terminate
-        </button>
-      ) : null}
-      {retryable ? (
-        <button type="button" onClick={() => void act("retry")}>
-          Retry
-        </button>
-      ) : null}
-      <Link className="button" to={`/runs/new?clone=${encodeURIComponent(run.run_id)}`}>
-        Clone
-      </Link>
-      <CompareWithPrevious run={run} />
-      {run.storage_state === "ARCHIVED" ? (
-        <button type="button" onClick={() => void act("unarchive")}>
-          Restore
-        </button>
-      ) : (
-        <button type="button" onClick={() => void act("archive")}>
-          Archive
-        </button>
-      )}
-      {error ? (
-        <span role="alert" className="error">
-          {error}
-        </span>
-      ) : null}
-    </span>
   );
 }

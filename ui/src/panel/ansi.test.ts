@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { ansiSegments, splitMatches } from "./ansi";
+import { ansiEndState, ansiSegments, splitMatches } from "./ansi";
 
 const ESC = "\u001b";
 
@@ -19,6 +19,16 @@ describe("ansiSegments", () => {
   });
   it("drops other control sequences and merges what is left", () => {
     expect(ansiSegments(`x${ESC}[2Ky${ESC}[?25lz`)).toEqual([{ text: "xyz", fg: null, bold: false }]);
+  });
+  it("carries a colour from one chunk of a log into the next", () => {
+    const first = `a ${ESC}[1;31mstill `;
+    const state = ansiEndState(first);
+    expect(state).toEqual({ fg: "red", bold: true });
+    expect(ansiSegments(`red${ESC}[0m plain`, state)).toEqual([
+      { text: "red", fg: "red", bold: true },
+      { text: " plain", fg: null, bold: false },
+    ]);
+    expect(ansiEndState(`red${ESC}[0m plain`, state)).toEqual({ fg: null, bold: false });
   });
 });
 

@@ -10,20 +10,23 @@ export interface Segment {
 const NAMES = ["black", "red", "green", "yellow", "blue", "magenta", "cyan", "white"];
 const CSI = new RegExp(String.raw`\u001b\[([0-9;?]*)([A-Za-z])`, "g");
 
-export function ansiSegments(text: string): Segment[] {
-  const out: Segment[] = [];
-  let fg: string | null = null;
-  let bold = false;
+/** The colour and weight in effect at a point of a log. */
+export interface AnsiState {
+  fg: string | null;
+  bold: boolean;
+}
+
+export const PLAIN: AnsiState = { fg: null, bold: false };
+
+/** Walk `text` from the state `start`: each run of text goes to `push` with the state it
+ * is drawn in; answers the state at the end (where the next chunk of the log starts). */
+function scan(text: string, start: AnsiState, push: (part: string, fg: string | null, bold: boolean) => void): AnsiState {
+  let fg = start.fg;
+  let bold = start.bold;
   let last = 0;
-  const push = (part: string) => {
-    if (!part) return;
-    const previous = out[out.length - 1];
-    if (previous && previous.fg === fg && previous.bold === bold) previous.text += part;
-    else out.push({ text: part, fg, bold });
-  };
   for (const match of text.matchAll(CSI)) {
     const index = match.index ?? 0;
-    push(text.slice(last, index));
+    push(text.slice(last, index), fg, bold);
     last = index + match[0].length;
     if (match[2] !== "m") continue;
     const codes = (match[1] ?? "") === "" ? [0] : (match[1] ?? "").split(";").map(Number);
@@ -38,8 +41,26 @@ export function ansiSegments(text: string): Segment[] {
       else if (code === 39) fg = null;
     }
   }
-  push(text.slice(last));
+  push(text.slice(last), fg, bold);
+  return { fg, bold };
+}
+
+/** `text` as styled segments, starting in the state `start` (plain unless a previous
+ * chunk of the same log left a colour on). */
+export function ansiSegments(text: string, start: AnsiState = PLAIN): Segment[] {
+  const out: Segment[] = [];
+  scan(text, start, (part, fg, bold) => {
+    if (!part) return;
+    const previous = out[out.length - 1];
+    if (previous && previous.fg === fg && previous.bold === bold) previous.text += part;
+    else out.push({ text: part, fg, bold });
+  });
   return out;
+}
+
+/** The state in effect after `text`, read from the state `start`. */
+export function ansiEndState(text: string, start: AnsiState = PLAIN): AnsiState {
+  return scan(text, start, () => undefined);
 }
 
 /** Split `text` around the case-insensitive matches of `query` (odd indices match). */

@@ -1,0 +1,126 @@
+// The task panel's Overview tab: facts, error, parameters, artifacts, attempts.
+import type { TaskDetail } from "../api/client";
+import { duration, valueText, when } from "../format";
+import { contentUrl } from "../viewers/types";
+import { CacheSourceLine } from "./CacheTab";
+
+function Parameters({ title, values }: { title: string; values: Record<string, unknown> }) {
+  const entries = Object.entries(values);
+  if (entries.length === 0) return null;
+  return (
+    <>
+      <h3>{title}</h3>
+      <table className="grid compact" aria-label={title}>
+        <tbody>
+          {entries.map(([name, value]) => (
+            <tr key={name}>
+              <th scope="row">{name}</th>
+              <td>
+                <code>{valueText(value)}</code>
+              </td>
+              <td className="muted">{Array.isArray(value) ? "list" : value === null ? "null" : typeof value === "object" ? "struct" : typeof value}</td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </>
+  );
+}
+
+export function Overview({ task }: { task: TaskDetail }) {
+  return (
+    <div>
+      <dl className="facts">
+        <dt>Path</dt>
+        <dd>
+          <code>{task.path}</code>
+        </dd>
+        <dt>Component</dt>
+        <dd>{task.component}</dd>
+        <dt>Started</dt>
+        <dd>{when(task.started_at)}</dd>
+        <dt>Duration</dt>
+        <dd>{duration(task.started_at, task.finished_at)}</dd>
+        {task.image ? (
+          <>
+            <dt>Image</dt>
+            <dd>
+              <code>{task.image}</code>
+            </dd>
+          </>
+        ) : null}
+        {task.state === "CACHED" ? (
+          <>
+            <dt>Cache</dt>
+            <dd>
+              <CacheSourceLine task={task} />
+            </dd>
+          </>
+        ) : null}
+      </dl>
+      {task.error ? (
+        <div role="alert" className="error-box">
+          <strong>Error</strong>
+          <pre>{task.error}</pre>
+          {typeof task.error_details?.traceback === "string" ? <pre className="traceback">{task.error_details.traceback}</pre> : null}
+        </div>
+      ) : null}
+      <Parameters title="Inputs" values={task.input_parameters} />
+      <Parameters title="Outputs" values={task.output_parameters} />
+      {task.artifacts.length ? (
+        <>
+          <h3>Artifacts</h3>
+          <table className="grid compact" aria-label="Artifacts">
+            <tbody>
+              {task.artifacts.map((artifact) => (
+                <tr key={`${artifact.direction}-${artifact.output_key}-${artifact.id}`}>
+                  <th scope="row">
+                    {artifact.direction} {artifact.output_key}
+                  </th>
+                  <td>{artifact.schema_title}</td>
+                  <td>
+                    <code>{artifact.uri}</code>
+                  </td>
+                  <td>
+                    <a href={contentUrl(artifact.id)} download>
+                      Download
+                    </a>
+                  </td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </>
+      ) : null}
+      {task.attempts.length ? (
+        <>
+          <h3>Attempts</h3>
+          <table className="grid compact" aria-label="Attempts">
+            <thead>
+              <tr>
+                <th>#</th>
+                <th>State</th>
+                <th>Started</th>
+                <th>Duration</th>
+                <th>Exit code</th>
+                <th>Error</th>
+              </tr>
+            </thead>
+            <tbody>
+              {task.attempts.map((attempt) => (
+                <tr key={attempt.attempt}>
+                  <td>{attempt.attempt}</td>
+                  <td>{attempt.state}</td>
+                  <td>{when(attempt.started_at)}</td>
+                  <td>{duration(attempt.started_at, attempt.finished_at)}</td>
+                  <td>{attempt.exit_code ?? ""}</td>
+                  <td>{attempt.error ?? ""}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </>
+      ) : null}
+    </div>
+  );
+}
