@@ -339,6 +339,28 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/apis/sluice/v1/pipelines/{pipeline_id}/versions:diff": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The diff between two versions
+         * @description The unified diff of the two versions' IR as YAML, with the tasks added, removed and
+         *     changed and the inputs whose default or type changed; 404 for a version that is not
+         *     this pipeline's.
+         */
+        get: operations["diff_versions_apis_sluice_v1_pipelines__pipeline_id__versions_diff_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/apis/sluice/v1/pipelines:parse": {
         parameters: {
             query?: never;
@@ -1077,6 +1099,28 @@ export interface components {
             detail?: components["schemas"]["ValidationError"][];
         };
         /**
+         * InputChangeView
+         * @description A pipeline input in both versions whose default or type differs.
+         */
+        InputChangeView: {
+            /**
+             * Base Default
+             * @description The default in the base version (null: none).
+             */
+            base_default: unknown;
+            /** Base Type */
+            base_type: string | null;
+            /**
+             * Head Default
+             * @description The default in the head version (null: none).
+             */
+            head_default: unknown;
+            /** Head Type */
+            head_type: string | null;
+            /** Name */
+            name: string;
+        };
+        /**
          * LineageGraphView
          * @description A lineage subgraph as Vertex's ``LineageSubgraph``, each list ordered by id;
          *     ``root`` is the node it was walked from (``a<id>`` or ``e<id>``).
@@ -1471,6 +1515,50 @@ export interface components {
             msg: string;
             /** Error Type */
             type: string;
+        };
+        /**
+         * VersionDiff
+         * @description What changed from the base version to the head version of a pipeline.
+         */
+        VersionDiff: {
+            /** Base Name */
+            base_name: string;
+            /** Base Version Id */
+            base_version_id: string;
+            /**
+             * Diff
+             * @description A unified diff (diff -u) of the two specs as YAML.
+             */
+            diff: string;
+            /** Head Name */
+            head_name: string;
+            /** Head Version Id */
+            head_version_id: string;
+            /** Identical */
+            identical: boolean;
+            /** Inputs Added */
+            inputs_added: string[];
+            /** Inputs Changed */
+            inputs_changed: components["schemas"]["InputChangeView"][];
+            /** Inputs Removed */
+            inputs_removed: string[];
+            /** Pipeline Id */
+            pipeline_id: string;
+            /**
+             * Tasks Added
+             * @description Task paths (outer/inner) only in head.
+             */
+            tasks_added: string[];
+            /**
+             * Tasks Changed
+             * @description Task paths in both whose task, component or executor differs.
+             */
+            tasks_changed: string[];
+            /**
+             * Tasks Removed
+             * @description Task paths only in base.
+             */
+            tasks_removed: string[];
         };
         /**
          * VisualArtifactView
@@ -2064,6 +2152,42 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["PipelineGraph"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    diff_versions_apis_sluice_v1_pipelines__pipeline_id__versions_diff_get: {
+        parameters: {
+            query: {
+                /** @description The version id diffed from. */
+                base: string;
+                /** @description The version id diffed to. */
+                head: string;
+            };
+            header?: never;
+            path: {
+                pipeline_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["VersionDiff"];
                 };
             };
             /** @description Validation Error */
