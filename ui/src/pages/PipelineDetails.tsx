@@ -1,7 +1,8 @@
-// A pipeline: /pipelines/<id>?version=&view=graph|parameters|spec&expand=. The version
-// picker, Upload version, the static graph (N2: the node ids a run of it has), the
-// parameters with their defaults, the spec as YAML, Create run, and Delete (with its
-// versions, after a confirmation; runs keep their own copy of the spec).
+// A pipeline: /pipelines/<id>?version=&view=graph|parameters|spec|diff&expand=&base=&head=.
+// The version picker, Upload version, the static graph (N2: the node ids a run of it has),
+// the parameters with their defaults, the spec as YAML, the diff between two versions,
+// Create run, and Delete (with its versions, after a confirmation; runs keep their own copy
+// of the spec).
 import { useQuery, useQueryClient } from "@tanstack/react-query";
 import { useCallback, useMemo, useState } from "react";
 import { Link, useNavigate, useParams, useSearchParams } from "react-router";
@@ -15,6 +16,7 @@ import { toYaml } from "../forms/yaml";
 import { formatExpansion, parseExpansion, toggleBox } from "../graph/layout";
 import { RunGraphView } from "../graph/RunGraphView";
 import { DropZone } from "./Pipelines";
+import { defaultPair, SpecDiff } from "./SpecDiff";
 
 type PipelineGraph = components["schemas"]["PipelineGraph"];
 
@@ -22,6 +24,7 @@ const VIEWS = [
   ["graph", "Graph"],
   ["parameters", "Parameters"],
   ["spec", "Spec"],
+  ["diff", "Diff versions"],
 ] as const;
 
 function DeleteDialog({ pipeline, versions, onClose }: { pipeline: Pipeline; versions: number; onClose: () => void }) {
@@ -116,6 +119,7 @@ export function PipelineDetails() {
   const fields = version.data?.pipeline_spec ? paramFields(version.data.pipeline_spec) : [];
   const node = selected ? graph.data?.nodes.find((item) => item.id === selected) : undefined;
   const error = pipeline.error ?? versions.error ?? version.error ?? graph.error;
+  const [diffBase, diffHead] = defaultPair(list, versionId, params.get("base"), params.get("head"));
   const runLink = `pipeline=${encodeURIComponent(pipelineId)}&version=${encodeURIComponent(versionId)}`;
   return (
     <section className="page run-page">
@@ -208,6 +212,15 @@ export function PipelineDetails() {
         <pre className="log" aria-label="Pipeline spec">
           {toYaml(version.data.pipeline_spec)}
         </pre>
+      ) : null}
+      {view === "diff" ? (
+        <SpecDiff
+          pipelineId={pipelineId}
+          versions={list}
+          base={diffBase}
+          head={diffHead}
+          onPick={(base, head) => update({ base, head })}
+        />
       ) : null}
       {deleting && pipeline.data ? <DeleteDialog pipeline={pipeline.data} versions={list.length} onClose={() => setDeleting(false)} /> : null}
     </section>
