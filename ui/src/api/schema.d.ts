@@ -180,7 +180,9 @@ export interface paths {
         };
         /**
          * One context with its artifacts and executions
-         * @description The context, the artifacts attributed to it and the executions associated with it.
+         * @description The context, the artifacts attributed to it and the executions associated with it
+         *     (the first ``limit`` of each; ``*_truncated`` says there are more: a pipeline's or an
+         *     experiment's context holds every run's).
          */
         get: operations["get_context_apis_sluice_v1_contexts__context_id__get"];
         put?: never;
@@ -841,9 +843,19 @@ export interface components {
         ContextDetail: {
             /** Artifacts */
             artifacts: components["schemas"]["ArtifactView"][];
+            /**
+             * Artifacts Truncated
+             * @description More artifacts than were listed.
+             */
+            artifacts_truncated: boolean;
             context: components["schemas"]["ContextView"];
             /** Executions */
             executions: components["schemas"]["ExecutionView"][];
+            /**
+             * Executions Truncated
+             * @description More executions than were listed.
+             */
+            executions_truncated: boolean;
         };
         /**
          * ContextPage
@@ -1887,7 +1899,10 @@ export interface operations {
     };
     get_context_apis_sluice_v1_contexts__context_id__get: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description Artifacts and executions to list, each (the oldest first; at most 1000). The rest are paged by the lists' filter in_context("<id>"). */
+                limit?: number;
+            };
             header?: never;
             path: {
                 context_id: number;
