@@ -3,14 +3,14 @@ annotations``: kfp reads the real annotations).
 
 ``versioned_v1`` and ``versioned_v2`` are two versions of one pipeline: v2 changes
 ``train``'s code, drops ``report``, adds ``publish``, changes the default of ``n``, drops
-the input ``label`` and adds ``rate``. ``evaluated`` writes a Vertex-style
+the input ``label`` and adds ``rate``. ``evaluated`` imports a Vertex-style
 ``google.ClassificationMetrics`` artifact (``confidenceMetrics`` with precision, recall and
 false positive rate per threshold, and a confusion matrix with bare rows), as the Google
-Cloud Pipeline Components' evaluation does.
+Cloud Pipeline Components' evaluation writes one.
 """
 
 from kfp import dsl
-from kfp.dsl import Artifact, Output
+from kfp.dsl import Artifact
 
 
 @dsl.component
@@ -71,31 +71,36 @@ class VertexClassificationMetrics(Artifact):
     schema_version = "0.0.1"
 
 
-@dsl.component
-def evaluate_vertex(metrics: Output[VertexClassificationMetrics]) -> None:
-    """Write evaluation metrics shaped as Vertex's ClassificationEvaluationMetrics."""
-    points = [
-        (0.0, 1.0, 0.5, 1.0),
-        (0.25, 0.95, 0.7, 0.4),
-        (0.5, 0.8, 0.85, 0.15),
-        (0.75, 0.6, 0.92, 0.05),
-        (1.0, 0.0, 1.0, 0.0),
-    ]
-    metrics.metadata["auPrc"] = 0.91
-    metrics.metadata["auRoc"] = 0.93
-    metrics.metadata["logLoss"] = 0.21
-    metrics.metadata["confidenceMetrics"] = [
+# What a Vertex evaluation puts in the artifact's metadata (ClassificationEvaluationMetrics).
+# The importer writes it as it is (a Python component would need the artifact class where
+# it runs; GCPC's evaluation runs a container).
+_POINTS = [
+    (0.0, 1.0, 0.5, 1.0),
+    (0.25, 0.95, 0.7, 0.4),
+    (0.5, 0.8, 0.85, 0.15),
+    (0.75, 0.6, 0.92, 0.05),
+    (1.0, 0.0, 1.0, 0.0),
+]
+VERTEX_METRICS = {
+    "auPrc": 0.91,
+    "auRoc": 0.93,
+    "logLoss": 0.21,
+    "confidenceMetrics": [
         {"confidenceThreshold": t, "recall": r, "precision": p, "falsePositiveRate": f}
-        for t, r, p, f in points
-    ]
-    metrics.metadata["confusionMatrix"] = {
+        for t, r, p, f in _POINTS
+    ],
+    "confusionMatrix": {
         "annotationSpecs": [{"displayName": "spam"}, {"displayName": "ham"}],
         "rows": [[40, 10], [5, 45]],
-    }
-    with open(metrics.path, "w") as handle:
-        handle.write("{}")
+    },
+}
 
 
 @dsl.pipeline(name="vertex-evaluation")
-def evaluated() -> None:
-    evaluate_vertex()
+def evaluated(uri: str) -> None:
+    dsl.importer(
+        artifact_uri=uri,
+        artifact_class=VertexClassificationMetrics,
+        metadata=VERTEX_METRICS,
+        reimport=True,
+    )
