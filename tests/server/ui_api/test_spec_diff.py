@@ -7,11 +7,12 @@ from typing import Any
 import httpx
 import kfp
 import pytest
+import yaml
 from tests.server.conftest import RunningServer
 from tests.ui.diff_pipelines import versioned_v1, versioned_v2
 from tests.ui.pipelines import compile_to
 
-from sluice.service.spec_diff import MAX_DIFF_LINES, diff_specs, unified_diff
+from sluice.service.spec_diff import MAX_DIFF_LINES, diff_specs, spec_yaml, unified_diff
 
 pytestmark = pytest.mark.filterwarnings("ignore::FutureWarning")
 
@@ -73,6 +74,26 @@ def test_the_same_spec_is_identical_and_a_package_diffs_its_platform_spec() -> N
     assert found.tasks_changed == []
 
 
+# Strings YAML could misread: blocks with odd ends or lead, tabs, reserved words, numbers.
+TRICKY = ["a\nb", "a\nb\n", "a\nb\n\n", " lead\nx", "\n  lead\nx", "x\n  \ny", "tab\tx\ny"]
+TRICKY += ["\n", "ends  \nz", "a\n#b\n", "- x\n: y", "yes", "1", "", " x", "a: b", "null", "~"]
+
+
+@pytest.mark.parametrize("text", TRICKY)
+def test_the_yaml_reads_back_as_the_spec(text: str) -> None:
+    value = {"k": text, "l": [{"m": text}, text, [text]], "e": [], "d": {}, "n": [None, 1.5, True]}
+    assert yaml.safe_load(spec_yaml(value)) == value
+
+
+def test_code_diffs_line_by_line(tmp_path: Path) -> None:
+    """A component's program (a list item of its command) is a literal block, so a changed
+    line of code is one changed line of the diff."""
+    spec = yaml.safe_load(Path(compile_to(versioned_v1, str(tmp_path / "v1.yaml"))).read_text())
+    text = spec_yaml(spec)
+    assert yaml.safe_load(text) == spec
+    assert any(line.strip() == "return x * 2" for line in text.splitlines())
+
+
 def test_a_huge_diff_is_cut_with_a_note() -> None:
     base = "\n".join(str(i) for i in range(MAX_DIFF_LINES))
     head = "\n".join(f"x{i}" for i in range(MAX_DIFF_LINES))
@@ -112,6 +133,9 @@ def test_diff_of_two_uploaded_versions(server: RunningServer, tmp_path: Path) ->
         }
     ]
     assert "+  comp-publish:" in body["diff"].splitlines()
+    # train's changed code is one changed line.
+    changed = [line for line in body["diff"].splitlines() if "return x *" in line]
+    assert [line[0] + line[1:].strip() for line in changed] == ["-return x * 2", "+return x * 3"]
 
     # A version of another pipeline, or none, is a 404 naming it.
     missing = httpx.get(
