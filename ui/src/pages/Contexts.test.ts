@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { contextTarget, memberFilter } from "./Contexts";
+import { contextTarget, memberFilter, runName } from "./Contexts";
 
 describe("contexts", () => {
   it("links a run's context to its run, other known types to their pages", () => {
@@ -7,6 +7,12 @@ describe("contexts", () => {
     expect(contextTarget({ schema_title: "system.Experiment", name: "e" })?.to).toBe("/experiments");
     expect(contextTarget({ schema_title: "system.Pipeline", name: "p" })?.to).toBe("/pipelines");
     expect(contextTarget({ schema_title: "my.Custom", name: "x" })).toBeNull();
+  });
+
+  it("names a run's context after its run", () => {
+    expect(runName({ schema_title: "system.PipelineRun", properties: { name: "train-1" } })).toBe("train-1");
+    expect(runName({ schema_title: "system.PipelineRun", properties: {} })).toBeNull();
+    expect(runName({ schema_title: "system.Pipeline", properties: { name: "p" } })).toBeNull();
   });
 
   it("filters the lists on a context's members by its id", () => {

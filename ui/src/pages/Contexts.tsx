@@ -25,6 +25,12 @@ export function contextTarget(context: Pick<ContextView, "schema_title" | "name"
   return null;
 }
 
+/** The run's name for a run's context (its `name` property), else null. */
+export function runName(context: Pick<ContextView, "schema_title" | "properties">): string | null {
+  const name = context.properties.name;
+  return context.schema_title === RUN_CONTEXT && typeof name === "string" && name ? name : null;
+}
+
 /** The lists' filter for a context's members (by id: names repeat across types). */
 export function memberFilter(contextId: number): string {
   return `in_context("${contextId}")`;
@@ -57,7 +63,7 @@ export function ContextList() {
             <th>Type</th>
             <th>Created</th>
             <th>Description</th>
-            <th />
+            <th>Run</th>
           </tr>
         </thead>
         <tbody>
@@ -71,7 +77,7 @@ export function ContextList() {
                 <td>{context.schema_title}</td>
                 <td>{when(context.created_at)}</td>
                 <td className="muted">{context.description ?? ""}</td>
-                <td>{target && context.schema_title === RUN_CONTEXT ? <Link to={target.to}>run</Link> : null}</td>
+                <td>{target && context.schema_title === RUN_CONTEXT ? <Link to={target.to}>{runName(context) ?? "run"}</Link> : null}</td>
               </tr>
             );
           })}
@@ -114,6 +120,7 @@ export function ContextDetails() {
   if (detail.error || !data) return <DetailPending title={`Context ${contextId}`} error={detail.error} />;
   const c = data.context;
   const target = contextTarget(c);
+  const run = runName(c);
   const filter = encodeURIComponent(memberFilter(c.id));
   const properties = Object.entries(c.properties);
   return (
@@ -121,7 +128,7 @@ export function ContextDetails() {
       <nav aria-label="Breadcrumb" className="muted">
         <Link to="/contexts">Contexts</Link> / {c.display_name}
       </nav>
-      <h1>{c.display_name}</h1>
+      <h1>{run ? `Run ${run}` : c.display_name}</h1>
       <div className="toolbar">
         <span className="chip">{c.schema_title}</span>
         {target ? (
