@@ -80,3 +80,21 @@ def test_an_unknown_context_says_so(
     page.goto("/contexts/999999999")
     expect(page.get_by_role("alert")).to_be_visible()
     expect(page.get_by_role("heading", name="Context 999999999")).to_be_visible()
+
+
+def test_a_pipelines_context_leads_to_its_runs_contexts(ui_server: UiServer, page: Page) -> None:
+    run_id = trained_runs(ui_server)["good"]
+    pipelines = httpx.get(
+        f"{ui_server.url}{UI}/contexts",
+        params={"filter": 'schema_title="system.Pipeline" AND name="meta-train"'},
+    ).json()["contexts"]
+    (pipeline,) = pipelines
+    page.goto(f"/contexts/{pipeline['id']}")
+    expect(page.get_by_role("heading", name="meta-train")).to_be_visible()
+    page.get_by_role("link", name="Its child contexts").click()
+    expect(page.get_by_role("combobox", name="Context filter")).to_have_value(
+        'parent_contexts:"meta-train"'
+    )
+    table = page.get_by_role("table", name="Contexts")
+    expect(table.get_by_role("link", name=run_id, exact=True)).to_be_visible()
+    expect(table.locator("tbody tr td:nth-child(2)").first).to_have_text("system.PipelineRun")

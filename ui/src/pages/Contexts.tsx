@@ -138,6 +138,7 @@ export function ContextDetails() {
         ) : null}
         <Link to={`/artifacts?filter=${filter}`}>Its artifacts in the Artifacts page</Link>
         <Link to={`/executions?filter=${filter}`}>Its executions in the Executions page</Link>
+        {run ? null : <Link to={`/contexts?filter=${encodeURIComponent(`parent_contexts:${JSON.stringify(c.name)}`)}`}>Its child contexts</Link>}
       </div>
       <dl className="meta-props">
         <dt>Id</dt>
