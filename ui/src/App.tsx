@@ -9,6 +9,7 @@ import { Compare } from "./pages/Compare";
 import { LineageExplorer } from "./lineage/LineageExplorer";
 import { Palette } from "./palette/Palette";
 import { ArtifactDetails, ArtifactList } from "./pages/Artifacts";
+import { ContextDetails, ContextList } from "./pages/Contexts";
 import { ExecutionDetails, ExecutionList } from "./pages/Executions";
 import { ExperimentDetails } from "./pages/ExperimentDetails";
 import { Experiments } from "./pages/Experiments";
@@ -28,6 +29,7 @@ const NAV = [
   { to: "/recurring", label: "Recurring runs" },
   { to: "/artifacts", label: "Artifacts" },
   { to: "/executions", label: "Executions" },
+  { to: "/contexts", label: "Contexts" },
 ];
 
 const SHORTCUTS: [string, string][] = [
@@ -146,6 +148,8 @@ export function App() {
             <Route path="/artifacts/:artifactId" element={<ArtifactDetails />} />
             <Route path="/executions" element={<ExecutionList />} />
             <Route path="/executions/:executionId" element={<ExecutionDetails />} />
+            <Route path="/contexts" element={<ContextList />} />
+            <Route path="/contexts/:contextId" element={<ContextDetails />} />
             <Route path="/lineage" element={<LineageExplorer />} />
             <Route path="*" element={<NotFound />} />
           </Routes>

@@ -174,13 +174,15 @@ class MetadataService:
         """The artifacts an execution took in or put out."""
         return queries.artifacts_of_execution(self.store, execution_id, event_type)
 
-    def artifacts_of_context(self, context_id: int) -> list[ArtifactRow]:
-        """The artifacts attributed to a context."""
-        return queries.artifacts_of_context(self.store, context_id)
+    def artifacts_of_context(self, context_id: int, limit: int | None = None) -> list[ArtifactRow]:
+        """The artifacts attributed to a context (oldest first, at most ``limit``)."""
+        return queries.artifacts_of_context(self.store, context_id, limit)
 
-    def executions_of_context(self, context_id: int) -> list[ExecutionEntry]:
-        """The executions associated with a context."""
-        return queries.executions_of_context(self.store, context_id)
+    def executions_of_context(
+        self, context_id: int, limit: int | None = None
+    ) -> list[ExecutionEntry]:
+        """The executions associated with a context (oldest first, at most ``limit``)."""
+        return queries.executions_of_context(self.store, context_id, limit)
 
     def lineage(
         self,

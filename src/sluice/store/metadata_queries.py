@@ -323,24 +323,30 @@ def metrics_of_runs(store: Store, run_ids: Iterable[str]) -> list[ArtifactRow]:
         return list(session.scalars(query).all())
 
 
-def artifacts_of_context(store: Store, context_id: int) -> list[ArtifactRow]:
-    """Artifacts attributed to a context, oldest first."""
+def artifacts_of_context(
+    store: Store, context_id: int, limit: int | None = None
+) -> list[ArtifactRow]:
+    """Artifacts attributed to a context, oldest first (the first ``limit`` of them)."""
     query = (
         select(ArtifactRow)
         .join(AttributionRow, AttributionRow.artifact_id == ArtifactRow.id)
         .where(AttributionRow.context_id == context_id)
         .order_by(ArtifactRow.id)
+        .limit(limit)
     )
     with store.session() as session:
         return list(session.scalars(query).all())
 
 
-def executions_of_context(store: Store, context_id: int) -> list[ExecutionEntry]:
-    """Executions associated with a context, oldest first."""
+def executions_of_context(
+    store: Store, context_id: int, limit: int | None = None
+) -> list[ExecutionEntry]:
+    """Executions associated with a context, oldest first (the first ``limit`` of them)."""
     query = (
         EXECUTIONS_WITH_PATH.join(AssociationRow, AssociationRow.execution_id == ExecutionRow.id)
         .where(AssociationRow.context_id == context_id)
         .order_by(ExecutionRow.id)
+        .limit(limit)
     )
     with store.session() as session:
         return [ExecutionEntry(row[0], row[1]) for row in session.execute(query).all()]

@@ -180,7 +180,9 @@ export interface paths {
         };
         /**
          * One context with its artifacts and executions
-         * @description The context, the artifacts attributed to it and the executions associated with it.
+         * @description The context, the artifacts attributed to it and the executions associated with it
+         *     (the first ``limit`` of each; ``*_truncated`` says there are more: a pipeline's or an
+         *     experiment's context holds every run's).
          */
         get: operations["get_context_apis_sluice_v1_contexts__context_id__get"];
         put?: never;
@@ -331,6 +333,28 @@ export interface paths {
          *     the node ids a run of this version has in its run graph (no states, no iterations).
          */
         get: operations["get_version_graph_apis_sluice_v1_pipelines__pipeline_id__versions__version_id__graph_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/apis/sluice/v1/pipelines/{pipeline_id}/versions:diff": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The diff between two versions
+         * @description The unified diff of the two versions' IR as YAML, with the tasks added, removed and
+         *     changed and the inputs whose default or type changed; 404 for a version that is not
+         *     this pipeline's.
+         */
+        get: operations["diff_versions_apis_sluice_v1_pipelines__pipeline_id__versions_diff_get"];
         put?: never;
         post?: never;
         delete?: never;
@@ -842,9 +866,19 @@ export interface components {
         ContextDetail: {
             /** Artifacts */
             artifacts: components["schemas"]["ArtifactView"][];
+            /**
+             * Artifacts Truncated
+             * @description More artifacts than were listed.
+             */
+            artifacts_truncated: boolean;
             context: components["schemas"]["ContextView"];
             /** Executions */
             executions: components["schemas"]["ExecutionView"][];
+            /**
+             * Executions Truncated
+             * @description More executions than were listed.
+             */
+            executions_truncated: boolean;
         };
         /**
          * ContextPage
@@ -1098,6 +1132,28 @@ export interface components {
         HTTPValidationError: {
             /** Detail */
             detail?: components["schemas"]["ValidationError"][];
+        };
+        /**
+         * InputChangeView
+         * @description A pipeline input in both versions whose default or type differs.
+         */
+        InputChangeView: {
+            /**
+             * Base Default
+             * @description The default in the base version (null: none).
+             */
+            base_default: unknown;
+            /** Base Type */
+            base_type: string | null;
+            /**
+             * Head Default
+             * @description The default in the head version (null: none).
+             */
+            head_default: unknown;
+            /** Head Type */
+            head_type: string | null;
+            /** Name */
+            name: string;
         };
         /**
          * LineageGraphView
@@ -1532,6 +1588,50 @@ export interface components {
             type: string;
         };
         /**
+         * VersionDiff
+         * @description What changed from the base version to the head version of a pipeline.
+         */
+        VersionDiff: {
+            /** Base Name */
+            base_name: string;
+            /** Base Version Id */
+            base_version_id: string;
+            /**
+             * Diff
+             * @description A unified diff (diff -u) of the two specs as YAML.
+             */
+            diff: string;
+            /** Head Name */
+            head_name: string;
+            /** Head Version Id */
+            head_version_id: string;
+            /** Identical */
+            identical: boolean;
+            /** Inputs Added */
+            inputs_added: string[];
+            /** Inputs Changed */
+            inputs_changed: components["schemas"]["InputChangeView"][];
+            /** Inputs Removed */
+            inputs_removed: string[];
+            /** Pipeline Id */
+            pipeline_id: string;
+            /**
+             * Tasks Added
+             * @description Task paths (outer/inner) only in head.
+             */
+            tasks_added: string[];
+            /**
+             * Tasks Changed
+             * @description Task paths in both whose task, component or executor differs.
+             */
+            tasks_changed: string[];
+            /**
+             * Tasks Removed
+             * @description Task paths only in base.
+             */
+            tasks_removed: string[];
+        };
+        /**
          * VisualArtifactView
          * @description An artifact a viewer shows; the same ``key`` in two runs lines them up.
          */
@@ -1858,7 +1958,10 @@ export interface operations {
     };
     get_context_apis_sluice_v1_contexts__context_id__get: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description Artifacts and executions to list, each (the oldest first; at most 1000). The rest are paged by the lists' filter in_context("<id>"). */
+                limit?: number;
+            };
             header?: never;
             path: {
                 context_id: number;
@@ -2123,6 +2226,42 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["PipelineGraph"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    diff_versions_apis_sluice_v1_pipelines__pipeline_id__versions_diff_get: {
+        parameters: {
+            query: {
+                /** @description The version id diffed from. */
+                base: string;
+                /** @description The version id diffed to. */
+                head: string;
+            };
+            header?: never;
+            path: {
+                pipeline_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["VersionDiff"];
                 };
             };
             /** @description Validation Error */

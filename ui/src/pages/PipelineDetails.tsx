@@ -1,7 +1,8 @@
-// A pipeline: /pipelines/<id>?version=&view=graph|parameters|spec&expand=. The version
-// picker, Upload version, the static graph (N2: the node ids a run of it has), the
-// parameters with their defaults, the spec as YAML, Create run, and Delete (with its
-// versions, after a confirmation; runs keep their own copy of the spec).
+// A pipeline: /pipelines/<id>?version=&view=graph|parameters|spec|diff&expand=&base=&head=.
+// The version picker, Upload version, the static graph (N2: the node ids a run of it has),
+// the parameters with their defaults, the spec as YAML, the diff between two versions,
+// Create run, Delete version, and Delete (with its versions, after a confirmation; runs
+// keep their own copy of the spec).
 import { useQuery, useQueryClient } from "@tanstack/react-query";
 import { useCallback, useMemo, useState } from "react";
 import { Link, useNavigate, useParams, useSearchParams } from "react-router";
@@ -15,6 +16,7 @@ import { toYaml } from "../forms/yaml";
 import { formatExpansion, parseExpansion, toggleBox } from "../graph/layout";
 import { RunGraphView } from "../graph/RunGraphView";
 import { DropZone } from "./Pipelines";
+import { defaultPair, SpecDiff } from "./SpecDiff";
 
 type PipelineGraph = components["schemas"]["PipelineGraph"];
 
@@ -22,6 +24,7 @@ const VIEWS = [
   ["graph", "Graph"],
   ["parameters", "Parameters"],
   ["spec", "Spec"],
+  ["diff", "Diff versions"],
 ] as const;
 
 function DeleteDialog({ pipeline, versions, onClose }: { pipeline: Pipeline; versions: number; onClose: () => void }) {
@@ -64,6 +67,42 @@ function DeleteDialog({ pipeline, versions, onClose }: { pipeline: Pipeline; ver
   );
 }
 
+function DeleteVersionDialog({ pipelineId, version, onDone, onClose }: { pipelineId: string; version: PipelineVersion; onDone: () => void; onClose: () => void }) {
+  const client = useQueryClient();
+  const [error, setError] = useState<string | null>(null);
+  useEscape(onClose);
+  const remove = async () => {
+    try {
+      await api<unknown>(`${KFP_API}/pipelines/${encodeURIComponent(pipelineId)}/versions/${encodeURIComponent(version.pipeline_version_id)}`, { method: "DELETE" });
+      await client.invalidateQueries({ queryKey: ["versions", pipelineId] });
+      onDone();
+    } catch (caught) {
+      setError(caught instanceof Error ? caught.message : String(caught));
+    }
+  };
+  return (
+    <div className="overlay" onClick={onClose}>
+      <div role="dialog" aria-modal="true" aria-label="Remove version" className="dialog" onClick={(event) => event.stopPropagation()}>
+        <h2>Remove version {version.display_name}?</h2>
+        <p>The pipeline and its other versions stay. Runs made from this version are kept (each has its own copy of the spec).</p>
+        {error ? (
+          <p role="alert" className="error">
+            {error}
+          </p>
+        ) : null}
+        <div className="toolbar">
+          <button type="button" className="danger" onClick={() => void remove()}>
+            Remove this version
+          </button>
+          <button type="button" onClick={onClose}>
+            Cancel
+          </button>
+        </div>
+      </div>
+    </div>
+  );
+}
+
 export function PipelineDetails() {
   const { pipelineId = "" } = useParams();
   const [params, setParams] = useSearchParams();
@@ -72,6 +111,7 @@ export function PipelineDetails() {
   const expansion = parseExpansion(params.get("expand"));
   const [selected, setSelected] = useState<string | null>(null);
   const [deleting, setDeleting] = useState(false);
+  const [deletingVersion, setDeletingVersion] = useState(false);
   const pipeline = useQuery({
     queryKey: ["pipeline", pipelineId],
     queryFn: () => api<Pipeline>(`${KFP_API}/pipelines/${encodeURIComponent(pipelineId)}`),
@@ -80,6 +120,7 @@ export function PipelineDetails() {
   const list: PipelineVersion[] = versions.data?.pipeline_versions ?? [];
   const versionId = params.get("version") || (list[0]?.pipeline_version_id ?? "");
   const version = useVersion(pipelineId, versionId);
+  const shownVersion = list.find((item) => item.pipeline_version_id === versionId);
   const graph = useQuery({
     queryKey: ["version-graph", pipelineId, versionId],
     enabled: versionId !== "",
@@ -116,6 +157,7 @@ export function PipelineDetails() {
   const fields = version.data?.pipeline_spec ? paramFields(version.data.pipeline_spec) : [];
   const node = selected ? graph.data?.nodes.find((item) => item.id === selected) : undefined;
   const error = pipeline.error ?? versions.error ?? version.error ?? graph.error;
+  const [diffBase, diffHead] = defaultPair(list, versionId, params.get("base"), params.get("head"));
   const runLink = `pipeline=${encodeURIComponent(pipelineId)}&version=${encodeURIComponent(versionId)}`;
   return (
     <section className="page run-page">
@@ -142,6 +184,9 @@ export function PipelineDetails() {
         <Link className="button" to={`/runs/new?${runLink}&recurring=1`}>
           Create recurring run
         </Link>
+        <button type="button" className="danger" onClick={() => setDeletingVersion(true)} disabled={!shownVersion || list.length < 2} title="Remove one version of the pipeline (it keeps at least one: Delete removes it whole)">
+          Remove version
+        </button>
         <button type="button" className="danger" onClick={() => setDeleting(true)} disabled={!pipeline.data}>
           Delete
         </button>
@@ -208,6 +253,26 @@ export function PipelineDetails() {
         <pre className="log" aria-label="Pipeline spec">
           {toYaml(version.data.pipeline_spec)}
         </pre>
+      ) : null}
+      {view === "diff" ? (
+        <SpecDiff
+          pipelineId={pipelineId}
+          versions={list}
+          base={diffBase}
+          head={diffHead}
+          onPick={(base, head) => update({ base, head })}
+        />
+      ) : null}
+      {deletingVersion && shownVersion ? (
+        <DeleteVersionDialog
+          pipelineId={pipelineId}
+          version={shownVersion}
+          onClose={() => setDeletingVersion(false)}
+          onDone={() => {
+            setDeletingVersion(false);
+            update({ version: "", base: "", head: "", expand: "" });
+          }}
+        />
       ) : null}
       {deleting && pipeline.data ? <DeleteDialog pipeline={pipeline.data} versions={list.length} onClose={() => setDeleting(false)} /> : null}
     </section>

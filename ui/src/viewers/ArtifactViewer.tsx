@@ -1,13 +1,15 @@
 // One artifact in the viewer its type calls for, with its download link: Metrics as a
-// sortable table, ClassificationMetrics as a confusion matrix and ROC curve, HTML in a
-// sandboxed iframe, Markdown rendered safely, anything else as a preview of its head.
+// sortable table, ClassificationMetrics (KFP's or Vertex's) as a confusion matrix and ROC
+// and precision-recall curves, HTML in a sandboxed iframe, Markdown rendered safely,
+// anything else as a preview of its head.
 import { useMemo } from "react";
 import { ConfusionMatrixView } from "./ConfusionMatrix";
 import { DatasetPreview, usePreview } from "./DatasetPreview";
 import { HtmlView, MarkdownView } from "./Documents";
-import { confusionMatrix, curvePoints } from "./logic";
+import { classificationMetadata, hasCurves, prPoints, rocPoints } from "./curves";
+import { confusionMatrix } from "./logic";
 import { MetricsTable } from "./MetricsTable";
-import { RocChart } from "./RocChart";
+import { PrChart, RocChart } from "./RocChart";
 import { contentUrl, type ViewerArtifact } from "./types";
 
 /** The text of an HTML or Markdown artifact (its head: a megabyte at most). */
@@ -31,26 +33,35 @@ export function DocumentView({ artifact, label }: { artifact: ViewerArtifact; la
 }
 
 export function ClassificationView({ artifact, label }: { artifact: ViewerArtifact; label: string }) {
-  const matrix = useMemo(() => confusionMatrix(artifact.metadata), [artifact.metadata]);
+  const matrix = useMemo(() => confusionMatrix(classificationMetadata(artifact.metadata)), [artifact.metadata]);
   // Memoized: a new curves array would draw the chart again.
-  const curves = useMemo(() => [{ label, points: curvePoints(artifact.metadata) }], [artifact.metadata, label]);
-  const points = curves[0]?.points ?? [];
+  const roc = useMemo(() => [{ label, points: rocPoints(artifact.metadata) }], [artifact.metadata, label]);
+  const pr = useMemo(() => [{ label, points: prPoints(artifact.metadata) }], [artifact.metadata, label]);
+  const hasRoc = (roc[0]?.points.length ?? 0) > 0;
+  const hasPr = (pr[0]?.points.length ?? 0) > 0;
   return (
     <div className="classification">
       {matrix ? <ConfusionMatrixView matrix={matrix} label={`Confusion matrix ${label}`} /> : null}
-      {points.length ? <RocChart curves={curves} label={`ROC curve ${label}`} /> : null}
-      {!matrix && !points.length ? <p className="muted">No confusion matrix or curve was logged.</p> : null}
+      {hasRoc ? <RocChart curves={roc} label={`ROC curve ${label}`} /> : null}
+      {hasPr ? <PrChart curves={pr} label={`Precision-recall curve ${label}`} /> : null}
+      {!matrix && !hasRoc && !hasPr ? <p className="muted">No confusion matrix or curve was logged.</p> : null}
     </div>
   );
 }
 
+/** Whether an artifact gets the classification viewer: KFP's and Vertex's classification
+ * types, and any other type whose metadata carries a curve. */
+export function isClassification(artifact: ViewerArtifact): boolean {
+  return ["system.ClassificationMetrics", "google.ClassificationMetrics"].includes(artifact.schema_title) || hasCurves(artifact.metadata);
+}
+
 export function ArtifactViewer({ artifact, label }: { artifact: ViewerArtifact; label: string }) {
   let body;
-  switch (artifact.schema_title) {
+  switch (isClassification(artifact) ? "classification" : artifact.schema_title) {
     case "system.Metrics":
       body = <MetricsTable metadata={artifact.metadata} label={`Metrics ${label}`} />;
       break;
-    case "system.ClassificationMetrics":
+    case "classification":
       body = <ClassificationView artifact={artifact} label={label} />;
       break;
     case "system.HTML":
@@ -60,6 +71,7 @@ export function ArtifactViewer({ artifact, label }: { artifact: ViewerArtifact; 
     default:
       body = artifact.id === null ? null : <DatasetPreview id={artifact.id} label={`Preview ${label}`} />;
   }
+  // KFP's metrics artifacts live in their metadata only; Vertex's evaluation writes a file.
   const hasFile = !["system.Metrics", "system.ClassificationMetrics"].includes(artifact.schema_title);
   return (
     <section className="viewer" aria-label={`Artifact ${label}`}>

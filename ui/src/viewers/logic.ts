@@ -23,12 +23,14 @@ function num(value: unknown): number | null {
   return typeof value === "number" && Number.isFinite(value) ? value : null;
 }
 
-/** The confusion matrix KFP's `log_confusion_matrix` wrote into an artifact's metadata. */
+/** The confusion matrix KFP's `log_confusion_matrix` (or a Vertex evaluation) wrote into an artifact's metadata. */
 export function confusionMatrix(metadata: Record<string, unknown>): ConfusionMatrix | null {
   const matrix = metadata.confusionMatrix;
   if (!isRecord(matrix) || !Array.isArray(matrix.annotationSpecs) || !Array.isArray(matrix.rows)) return null;
   const labels = matrix.annotationSpecs.map((spec, i) => (isRecord(spec) && typeof spec.displayName === "string" ? spec.displayName : String(i)));
-  const rows = matrix.rows.map((row) => (isRecord(row) && Array.isArray(row.row) ? row.row.map((cell) => num(cell) ?? 0) : []));
+  // KFP writes a row as {row: [...]}; Vertex's ConfusionMatrix schema as a bare list.
+  const cells = (row: unknown): unknown[] => (Array.isArray(row) ? row : isRecord(row) && Array.isArray(row.row) ? row.row : []);
+  const rows = matrix.rows.map((row) => cells(row).map((cell) => num(cell) ?? 0));
   return { labels, rows };
 }
 

@@ -153,15 +153,30 @@ def list_contexts(
     )
 
 
+_MEMBERS = Query(
+    200,
+    ge=0,
+    le=1000,
+    description="Artifacts and executions to list, each (the oldest first; at most 1000). "
+    'The rest are paged by the lists\' filter in_context("<id>").',
+)
+
+
 @router.get("/contexts/{context_id:int}", summary="One context with its artifacts and executions")
-def get_context(request: Request, context_id: ContextId) -> ContextDetail:
-    """The context, the artifacts attributed to it and the executions associated with it."""
+def get_context(request: Request, context_id: ContextId, limit: int = _MEMBERS) -> ContextDetail:
+    """The context, the artifacts attributed to it and the executions associated with it
+    (the first ``limit`` of each; ``*_truncated`` says there are more: a pipeline's or an
+    experiment's context holds every run's)."""
     service = _service(request)
     row = service.get_context(context_id)
+    artifacts = service.artifacts_of_context(row.id, limit + 1)
+    executions = service.executions_of_context(row.id, limit + 1)
     return ContextDetail(
         context=ContextView.of(row),
-        artifacts=[ArtifactView.of(a) for a in service.artifacts_of_context(row.id)],
-        executions=[ExecutionView.of(e) for e in service.executions_of_context(row.id)],
+        artifacts=[ArtifactView.of(a) for a in artifacts[:limit]],
+        executions=[ExecutionView.of(e) for e in executions[:limit]],
+        artifacts_truncated=len(artifacts) > limit,
+        executions_truncated=len(executions) > limit,
     )
 
 

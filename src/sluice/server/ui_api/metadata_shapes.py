@@ -196,6 +196,8 @@ class ContextDetail(BaseModel):
     context: ContextView
     artifacts: list[ArtifactView]
     executions: list[ExecutionView]
+    artifacts_truncated: bool = Field(description="More artifacts than were listed.")
+    executions_truncated: bool = Field(description="More executions than were listed.")
 
 
 class LineageGraphView(BaseModel):
