@@ -23,6 +23,7 @@ from sluice.events import EventBus
 from sluice.states import RunState
 from sluice.store.gate import Transaction
 from sluice.store.models import RunRow, StateTransitionRow, TaskRow
+from sluice.store.recurring_slots import hold_place
 
 # A run reference this long and all hex may be an id prefix (ids are 32 hex digits).
 _ID_PREFIX = re.compile(r"[0-9a-fA-F]{4,32}")
@@ -64,14 +65,24 @@ class RunRecords:
         run in a KFP experiment, the experiment's ``last_run_created_at``. The returned
         row holds every column and is attached to no session.
 
+        A run of a recurring run (``recurring_run_id`` in ``fields``, the scheduler's) is
+        counted against its ``max_concurrency`` in the same transaction, under a lock
+        every such insert takes (:mod:`sluice.store.recurring_slots`).
+
         Raises:
             IllegalTransitionError: ``state`` is not a state a run may start in.
+            ConcurrencyLimitError: a recurring run's run, and ``max_concurrency`` of its
+                runs are active; nothing is written.
             RunNameTakenError: another run has this ``name``; nothing is written. The
                 unique constraint decides (on SQLite and PostgreSQL alike), so two
                 concurrent writers of one name cannot both succeed.
         """
+        recurring_run_id = fields.get("recurring_run_id")
         try:
             with self.transaction() as tx:
+                if recurring_run_id is not None:
+                    # A slot's run: within max_concurrency across servers (recurring_slots).
+                    hold_place(tx.connection, recurring_run_id)
                 row, _history = tx.create_run(
                     name=name,
                     display_name=display_name,
@@ -87,7 +98,8 @@ class RunRecords:
             return row
         except StoreConflictError:
             # Only the name is unique among what this insert writes (the id and the run
-            # context are new); anything else is a bug and keeps its traceback.
+            # context are new), and a recurring run's slot, which the scheduler handles;
+            # anything else is a bug and keeps its traceback.
             if not self.run_name_taken(name):
                 raise
             raise RunNameTakenError(
