@@ -24,6 +24,7 @@ from sluice.states import RunState
 from sluice.store.gate import Transaction
 from sluice.store.models import RunRow, StateTransitionRow, TaskRow
 from sluice.store.recurring_slots import hold_place
+from sluice.store.run_executions import record_run_execution, stands_as_pipeline_job
 
 # A run reference this long and all hex may be an id prefix (ids are 32 hex digits).
 _ID_PREFIX = re.compile(r"[0-9a-fA-F]{4,32}")
@@ -63,7 +64,9 @@ class RunRecords:
         published as an event. Everything is one transaction of Core statements
         (:mod:`sluice.store.run_writes`): the run, its contexts, its history row and, for a
         run in a KFP experiment, the experiment's ``last_run_created_at``. The returned
-        row holds every column and is attached to no session.
+        row holds every column and is attached to no session. A server run in an
+        experiment stands as a Vertex AI pipeline job: its ``system.Run`` execution is
+        written with it (:mod:`sluice.store.run_executions`).
 
         A run of a recurring run (``recurring_run_id`` in ``fields``, the scheduler's) is
         counted against its ``max_concurrency`` in the same transaction, under a lock
@@ -95,6 +98,9 @@ class RunRecords:
                     experiment=experiment,
                     **fields,
                 )
+                if stands_as_pipeline_job(row):
+                    # Its row in get_experiment_df reads its parameters and state from it.
+                    record_run_execution(tx.connection, row)
             return row
         except StoreConflictError:
             # Only the name is unique among what this insert writes (the id and the run
