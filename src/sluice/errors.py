@@ -233,3 +233,8 @@ class FailedPreconditionError(SluiceError):
     (Retrying a run that is still RUNNING, deleting a pipeline that has versions.) The
     server answers 400 FAILED_PRECONDITION.
     """
+
+
+class ConcurrencyLimitError(FailedPreconditionError):
+    """A recurring run has ``max_concurrency`` runs active: the slot's run is not recorded,
+    and the slot waits for a place (the scheduler fires it once a run ends)."""

@@ -345,3 +345,29 @@ def test_two_servers_racing_for_a_slot_start_one_run(
     assert row.runs_started == 1
     second.tick()
     assert len(store.list_runs()) == 1
+
+
+def test_two_servers_firing_two_slots_keep_max_concurrency(
+    store: Store, settings: Settings, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Each server counts a free place, then each records a run of a different slot: the
+    store counts again under the recurring run's lock, and refuses the one too many."""
+    rid = add_recurring(store, max_concurrency=1, no_catchup=True)
+    # The other server's clock is an hour on: it fires the latest slot, 02:00.
+    ahead, _ = make(store, settings, Clock(T0 + timedelta(hours=2, seconds=1)))
+    recorder = Recorder(store)
+
+    def late_submit(row: RecurringRunRow, slot: datetime) -> RunRow:
+        # This server counted no active run and is about to record the 01:00 slot's.
+        ahead.tick()
+        return recorder(row, slot)
+
+    behind = Scheduler(
+        store, settings, submit=late_submit, now=Clock(T0 + timedelta(hours=1, seconds=1))
+    )
+    with caplog.at_level(logging.INFO, logger="sluice.server.scheduler"):
+        behind.tick()
+    assert "scheduling failed" not in caplog.text
+    (run,) = store.list_runs()  # the 01:00 run was refused: one active run, not two
+    assert as_utc(run.scheduled_at) == T0 + timedelta(hours=2)
+    assert recurring(store, rid).runs_started == 1

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import logging
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
+import sqlalchemy as sa
 from sqlalchemy import create_engine, text
 
 from sluice.store.db import MIGRATIONS_DIR
+from sluice.store.models import as_utc
 from sluice.store.repository import Store
 
 
@@ -100,3 +104,61 @@ def test_0007_keeps_recurring_runs_and_their_trigger_window(db_url: str) -> None
     assert str(as_utc(windowed.end_at)) == "2031-01-01 00:00:00+00:00"
     assert (open_ended.start_at, open_ended.end_at, open_ended.location) == (None, None, None)
     assert open_ended.labels == {} and open_ended.catch_up is False
+
+
+def test_0010_keeps_every_run_of_a_slot_fired_twice(
+    db_url: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Two runs of one recurring-run slot would fail 0010's unique index: the first-created
+    keeps the slot, the others move a microsecond aside; none is deleted."""
+    _upgrade(db_url, "0009")
+    slot = datetime(2026, 11, 30, 2, 0, tzinfo=timezone.utc)
+    runs = sa.table(
+        "runs",
+        sa.column("id", sa.String()),
+        sa.column("recurring_run_id", sa.String()),
+        sa.column("scheduled_at", sa.DateTime(timezone=True)),
+        sa.column("created_at", sa.DateTime(timezone=True)),
+    )
+    fired = [  # (run, recurring run, slot, created)
+        ("first", "nightly", slot, slot + timedelta(seconds=1)),
+        ("again", "nightly", slot, slot + timedelta(seconds=2)),
+        ("third", "nightly", slot, slot + timedelta(seconds=3)),
+        # the instant just after the slot is taken already: the moved runs skip it
+        ("next-to-it", "nightly", slot + timedelta(microseconds=1), slot),
+        ("other-schedule", "hourly", slot, slot),
+    ]
+    for run_id, *_ in fired:
+        _insert_run(db_url, run_id, "exp")
+    engine = create_engine(db_url)
+    try:
+        with engine.begin() as connection:
+            for run_id, recurring_run_id, scheduled_at, created_at in fired:
+                connection.execute(
+                    sa.update(runs)
+                    .where(runs.c.id == run_id)
+                    .values(
+                        recurring_run_id=recurring_run_id,
+                        scheduled_at=scheduled_at,
+                        created_at=created_at,
+                    )
+                )
+    finally:
+        engine.dispose()
+
+    with caplog.at_level(logging.WARNING, logger="sluice.store.migrations"):
+        store = Store(db_url)  # opening migrates to the newest revision
+
+    def slot_of(run_id: str) -> datetime | None:
+        row = store.get_run(run_id)
+        assert row is not None, f"run {run_id} was lost"
+        return as_utc(row.scheduled_at)
+
+    assert slot_of("first") == slot
+    assert slot_of("again") == slot + timedelta(microseconds=2)
+    assert slot_of("third") == slot + timedelta(microseconds=3)
+    assert slot_of("next-to-it") == slot + timedelta(microseconds=1)
+    assert slot_of("other-schedule") == slot
+    moves = [r.getMessage() for r in caplog.records if r.name == "sluice.store.migrations"]
+    assert len(moves) == 2 and all("(run first keeps it)" in m for m in moves)
+    assert "run again" in moves[0] and "run third" in moves[1]

@@ -12,7 +12,7 @@ killed at any moment picks up where it was when it starts again (see "Nothing is
 
 from __future__ import annotations
 
-from sluice.service.worker import WorkerSupervisor
+from sluice.service.worker_supervisor import WorkerSupervisor
 
 __all__ = ["RunManager"]
 
@@ -20,5 +20,5 @@ __all__ = ["RunManager"]
 class RunManager(WorkerSupervisor):
     """The run manager of one server: its supervised worker process.
 
-    See :class:`sluice.service.worker.WorkerSupervisor` for the arguments.
+    See :class:`sluice.service.worker_supervisor.WorkerSupervisor` for the arguments.
     """

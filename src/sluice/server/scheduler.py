@@ -8,7 +8,10 @@ Rules (Kubeflow semantics, plus Vertex's ``max_run_count``):
   recurring run was disabled fires once, oldest first. With ``no_catchup`` only the latest
   missed slot fires and the older ones are dropped.
 - ``max_concurrency``: while that many of its runs are PENDING, RUNNING or CANCELING, the
-  due slot *waits* (it is not skipped); it fires once a run ends.
+  due slot *waits* (it is not skipped); it fires once a run ends. The scheduler counts
+  first, and the store counts again in the transaction that records the slot's run, under
+  a lock on the recurring run (:mod:`sluice.store.recurring_slots`): two servers firing
+  two slots at once cannot both take the last place.
 - ``max_run_count``: once ``runs_started`` reaches it nothing more fires. The status stays
   ENABLED (Vertex would say COMPLETED); the API shows ``runs_started``.
 - A slot never fires twice, across restarts and across servers too: ``last_slot_at`` is the
@@ -36,7 +39,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sluice.config import Settings
-from sluice.errors import StoreConflictError, UserInputError
+from sluice.errors import ConcurrencyLimitError, StoreConflictError, UserInputError
 from sluice.server.cron import Trigger, parse_trigger, to_utc
 from sluice.service.recurring_runs import RecurringRunService
 from sluice.service.runs import RunService
@@ -259,7 +262,11 @@ class Scheduler:
             if previous is not None and slot <= previous:
                 # The slot was not recorded (someone else advanced it); never loop on it.
                 return now + timedelta(seconds=self._max_sleep)
-            self._fire(row, slot)
+            try:
+                self._fire(row, slot)
+            except ConcurrencyLimitError:
+                # Another server's run took the last place since the count above: wait.
+                return now + timedelta(seconds=self._max_sleep)
             previous = slot
 
     def _note_next(self, row: RecurringRunRow, at: datetime | None) -> None:

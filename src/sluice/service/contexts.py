@@ -25,6 +25,7 @@ from sluice.store.lineage_subgraph import LineageRows
 from sluice.store.metadata_queries import Page
 from sluice.store.models import ContextRow, RunRow
 from sluice.store.repository import Store
+from sluice.store.run_executions import pipeline_parameters
 from sluice.store.runs import RunRepository
 
 EXPERIMENT = "system.Experiment"
@@ -219,8 +220,4 @@ class ContextService:
 
 def parameters_of(run: RunRow) -> dict[str, Any]:
     """The run's arguments that are parameters of its pipeline (not input artifacts)."""
-    stored = run.pipeline_spec or {}
-    spec = stored.get("pipeline_spec") if "pipeline_spec" in stored else stored
-    root = (spec or {}).get("root") or {}
-    declared = (root.get("inputDefinitions") or {}).get("parameters") or {}
-    return {k: v for k, v in (run.arguments or {}).items() if k in declared}
+    return pipeline_parameters(run.pipeline_spec, run.arguments)

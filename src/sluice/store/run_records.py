@@ -23,6 +23,8 @@ from sluice.events import EventBus
 from sluice.states import RunState
 from sluice.store.gate import Transaction
 from sluice.store.models import RunRow, StateTransitionRow, TaskRow
+from sluice.store.recurring_slots import hold_place
+from sluice.store.run_executions import record_run_execution, stands_as_pipeline_job
 
 # A run reference this long and all hex may be an id prefix (ids are 32 hex digits).
 _ID_PREFIX = re.compile(r"[0-9a-fA-F]{4,32}")
@@ -62,16 +64,28 @@ class RunRecords:
         published as an event. Everything is one transaction of Core statements
         (:mod:`sluice.store.run_writes`): the run, its contexts, its history row and, for a
         run in a KFP experiment, the experiment's ``last_run_created_at``. The returned
-        row holds every column and is attached to no session.
+        row holds every column and is attached to no session. A server run in an
+        experiment stands as a Vertex AI pipeline job: its ``system.Run`` execution is
+        written with it (:mod:`sluice.store.run_executions`).
+
+        A run of a recurring run (``recurring_run_id`` in ``fields``, the scheduler's) is
+        counted against its ``max_concurrency`` in the same transaction, under a lock
+        every such insert takes (:mod:`sluice.store.recurring_slots`).
 
         Raises:
             IllegalTransitionError: ``state`` is not a state a run may start in.
+            ConcurrencyLimitError: a recurring run's run, and ``max_concurrency`` of its
+                runs are active; nothing is written.
             RunNameTakenError: another run has this ``name``; nothing is written. The
                 unique constraint decides (on SQLite and PostgreSQL alike), so two
                 concurrent writers of one name cannot both succeed.
         """
+        recurring_run_id = fields.get("recurring_run_id")
         try:
             with self.transaction() as tx:
+                if recurring_run_id is not None:
+                    # A slot's run: within max_concurrency across servers (recurring_slots).
+                    hold_place(tx.connection, recurring_run_id)
                 row, _history = tx.create_run(
                     name=name,
                     display_name=display_name,
@@ -84,10 +98,14 @@ class RunRecords:
                     experiment=experiment,
                     **fields,
                 )
+                if stands_as_pipeline_job(row):
+                    # Its row in get_experiment_df reads its parameters and state from it.
+                    record_run_execution(tx.connection, row)
             return row
         except StoreConflictError:
             # Only the name is unique among what this insert writes (the id and the run
-            # context are new); anything else is a bug and keeps its traceback.
+            # context are new), and a recurring run's slot, which the scheduler handles;
+            # anything else is a bug and keeps its traceback.
             if not self.run_name_taken(name):
                 raise
             raise RunNameTakenError(

@@ -127,10 +127,11 @@ def test_a_jobs_contexts_are_the_runs(vertex: VertexServer) -> None:
     runs = aiplatform.Context.list(filter='schema_title="system.PipelineRun"')
     assert "ctx-job" in _ids(runs)
 
-    # Its lineage: the task's execution and the dataset it wrote.
+    # Its lineage: the job's own system.Run execution, the task's, and the dataset it wrote.
     lineage = run_context.query_lineage_subgraph()
     assert [a.schema_title for a in lineage.artifacts] == ["system.Dataset"]
-    assert [e.display_name for e in lineage.executions] == ["make-rows"]
+    assert sorted(e.display_name for e in lineage.executions) == ["ctx-job", "make-rows"]
+    (task,) = [e for e in lineage.executions if e.display_name == "make-rows"]
     assert [(e.artifact, e.type_.name) for e in lineage.events] == [
         (lineage.artifacts[0].name, "OUTPUT")
     ]
@@ -139,15 +140,15 @@ def test_a_jobs_contexts_are_the_runs(vertex: VertexServer) -> None:
     group = aiplatform.Context.create(schema_title="sluice.Group", resource_id="ctx-members")
     group.add_artifacts_and_executions(
         artifact_resource_names=[lineage.artifacts[0].name],
-        execution_resource_names=[lineage.executions[0].name],
+        execution_resource_names=[task.name],
     )
     group.add_artifacts_and_executions(artifact_resource_names=[lineage.artifacts[0].name])
     inside = group.query_lineage_subgraph()
     assert [a.name for a in inside.artifacts] == [lineage.artifacts[0].name]
     assert len(inside.events) == 1
     assert [a.resource_name for a in group.get_artifacts()] == [lineage.artifacts[0].name]
-    assert [e.resource_name for e in group.get_executions()] == [lineage.executions[0].name]
-    assert [e.display_name for e in run_context.get_executions()] == ["make-rows"]
+    assert [e.resource_name for e in group.get_executions()] == [task.name]
+    assert sorted(e.display_name for e in run_context.get_executions()) == ["ctx-job", "make-rows"]
     with pytest.raises(exceptions.BadRequest, match="ctx-job"):
         run_context.delete()
 

@@ -125,9 +125,16 @@ def test_a_runs_attempts_are_executions(vertex: VertexServer) -> None:
     job.submit()
     job.wait()
     context = job.gca_resource.job_detail.pipeline_run_context.name
-    found = aiplatform.Execution.list(filter=f'in_context("{context}")')
-    assert [e.display_name for e in found] == ["make-rows"]
-    execution = found[0]
+    found = {
+        e.display_name: e for e in aiplatform.Execution.list(filter=f'in_context("{context}")')
+    }
+    # The job itself, as Vertex records one (its parameters and state), and its task's attempt.
+    assert sorted(found) == ["make-rows", "rows-for-executions"]
+    job_execution = found["rows-for-executions"]
+    assert job_execution.schema_title == "system.Run"
+    assert job_execution.state == State.COMPLETE
+    assert job_execution.metadata["input:n"] == 2
+    execution = found["make-rows"]
     assert execution.state == State.COMPLETE
     assert execution.metadata["input:n"] == 2
     outputs = execution.get_output_artifacts()

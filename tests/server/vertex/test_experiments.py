@@ -125,3 +125,22 @@ def test_time_series_metrics_with_the_default_tensorboard(vertex: VertexServer) 
     assert list(frame["run_name"]) == ["curve"]
     assert frame["time_series_metric.loss"].iloc[0] == 0.25
     assert frame["metric.accuracy"].iloc[0] == 0.8
+
+
+def test_kfp_api_runs_are_rows_with_their_parameters(vertex: VertexServer, tmp_path: Path) -> None:
+    """A run created through the KFP API in an experiment is a row of it, with its
+    parameters and state (from its system.Run execution, written with the run)."""
+    client = kfp.Client(host=vertex.url)
+    run = client.create_run_from_pipeline_package(
+        compile_to(scored, str(tmp_path / "scored.yaml")),
+        arguments={"lr": 0.125},
+        run_name="from-kfp",
+        experiment_name="exp-kfp-api",
+    )
+    client.wait_for_run_completion(run.run_id, timeout=120)
+
+    frame = aiplatform.Experiment("exp-kfp-api").get_data_frame()
+    assert list(frame["run_type"]) == ["system.PipelineRun"]
+    assert frame["param.lr"].iloc[0] == 0.125
+    assert frame["metric.accuracy"].iloc[0] == 0.875
+    assert frame["state"].iloc[0] == "COMPLETE"
