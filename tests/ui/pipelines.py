@@ -162,3 +162,16 @@ def viewers(seed: int = 1, rows: int = 150, lr: float = 0.1) -> None:
     evaluate(seed=seed)
     report(seed=seed)
     tables(rows=rows)
+
+
+@dsl.component
+def echo_index(i: int) -> int:
+    """Answer ``i`` (one iteration of the wide loop)."""
+    return i
+
+
+@dsl.pipeline(name="ui-wide-loop")
+def wide_loop() -> None:
+    """A ParallelFor of 500 trivial iterations: the summarised loop (test 19)."""
+    with dsl.ParallelFor(list(range(500))) as item:
+        echo_index(i=item)

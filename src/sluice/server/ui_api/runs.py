@@ -161,7 +161,7 @@ def get_run_graph(run_id: str, request: Request) -> RunGraph:
     views = _views(request)
     event_id = views.last_event_id(run_id)
     details = views.details(run_id)
-    return run_graph(details.run, details.tasks, event_id)
+    return run_graph(details.run, details.tasks, event_id, details.executions)
 
 
 @router.get("/runs/{run_id}/tasks/{task:path}", summary="One task with its attempts")
