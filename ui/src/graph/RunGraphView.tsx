@@ -67,7 +67,10 @@ function BoxNode({ data, selected }: NodeProps<Node<NodeData>>) {
   const kind = node.kind === "exit_handler" ? "exit handler" : node.kind;
   const count = data.childCount;
   const summary = data.summary;
-  const progress = summary ? (
+  // A loop that has not started (or a pipeline's static graph) has a size, not progress.
+  const progress = summary && node.state === null && summary.finished === 0 ? (
+    `${summary.total} iteration${summary.total === 1 ? "" : "s"}`
+  ) : summary ? (
     <span className="loop-progress" data-testid={`progress-${node.id}`} title={`${summary.finished} of ${summary.total} iterations ended`}>
       {summary.finished}/{summary.total}
     </span>
@@ -240,7 +243,8 @@ export function RunGraphView({
       >
         <Background />
         <Controls showInteractive={false} />
-        <MiniMap pannable zoomable ariaLabel="Minimap" nodeClassName={(node) => `minimap-node state-${String((node.data as NodeData).node.state ?? "none").toLowerCase()}`} />
+        <MiniMap pannable zoomable ariaLabel="Minimap" nodeClassName={(node) => `state-${String((node.data as NodeData).node.state ?? "none").toLowerCase()}${node.type === "box" ? " minimap-box" : ""}`}
+          style={{ width: 160, height: 110 }} />
         <FitOnChange shape={shape} focus={focus} />
       </ReactFlow>
     </div>

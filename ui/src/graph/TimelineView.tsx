@@ -5,6 +5,13 @@ import { duration } from "../format";
 import { segmentTitle, timeline } from "./timeline";
 import "./graph.css";
 
+/** The loop iteration a task is in (its innermost), to tell apart the rows of one task
+ * name that every iteration has. */
+function iterationOf(id: string): string | null {
+  const match = /\[(\d+)\](?!.*\[)/.exec(id);
+  return match ? (match[1] ?? null) : null;
+}
+
 export function TimelineView({ graph, selected, onSelect }: { graph: RunGraph; selected: string | null; onSelect: (id: string) => void }) {
   const { rows, spanMs } = timeline(graph.nodes);
   if (rows.length === 0) return <p className="muted pad">No task has started yet.</p>;
@@ -32,6 +39,7 @@ export function TimelineView({ graph, selected, onSelect }: { graph: RunGraph; s
           >
             <span className="timeline-label" title={row.node.id}>
               {row.node.display_name}
+              {iterationOf(row.node.id) !== null ? <span className="muted"> [{iterationOf(row.node.id)}]</span> : null}
               {attempts > 1 ? <span className="muted"> · {attempts} attempts</span> : null}
             </span>
             <span className="timeline-track">
