@@ -15,7 +15,7 @@ import httpx
 import pytest
 from playwright.sync_api import Page, expect
 from tests.ui.conftest import UiServer
-from tests.ui.pipelines import compile_to, wide_loop
+from tests.ui.pipelines import compile_to, wide_failing_loop, wide_loop
 
 pytestmark = pytest.mark.filterwarnings("ignore::FutureWarning")
 
@@ -98,6 +98,27 @@ def test_a_deep_link_into_a_big_loop_opens_its_iteration(page: Page, wide_run: s
     expect(page.locator('[data-testid^="node-for-loop-2["][data-testid$="]"]')).to_have_count(1)
 
 
+def test_a_failed_big_loop_opens_on_its_failed_iteration(ui_server: UiServer, page: Page) -> None:
+    package = compile_to(wide_failing_loop, str(ui_server.folder / "wide-failing.yaml"))
+    run = ui_server.client.create_run_from_pipeline_package(package, run_name="wide-failing")
+    assert ui_server.wait_run(str(run.run_id), timeout=120) == "FAILED"
+    loop = "for-loop-2"
+    failed = f"{loop}[5]/fail-on"
+    # A failed run opens on its first failed task: inside iteration 5, which is picked.
+    page.goto(f"/runs/{run.run_id}")
+    expect(node(page, failed)).to_have_attribute("data-state", "FAILED")
+    panel = page.get_by_role("complementary", name="Task details")
+    expect(panel.get_by_role("alert")).to_contain_text("iteration item 5 fails on purpose")
+    box = node(page, loop)
+    expect(box.get_by_test_id("loop-count-FAILED")).to_have_text("1 failed")
+    # "Next failed" goes to it too, after the panel is closed and the iteration collapsed.
+    page.keyboard.press("Escape")
+    page.get_by_role("button", name="Collapse iteration 5").click()
+    expect(node(page, f"{loop}[5]")).to_have_count(0)
+    box.get_by_role("button", name="Next failed (1)").click()
+    expect(node(page, failed)).to_be_visible()
+
+
 def test_node_finder_depth_and_minimap(ui_server: UiServer, page: Page) -> None:
     page.goto(f"/runs/{ui_server.runs['done']}")
     expect(node(page, "exit-handler-1")).to_be_visible()
@@ -135,6 +156,26 @@ def test_node_finder_depth_and_minimap(ui_server: UiServer, page: Page) -> None:
     expect(node(page, f"{LOOP}[1]/inner")).to_have_attribute("data-expanded", "false")
     # A small loop keeps a box per iteration, and shows its progress.
     expect(page.get_by_test_id(f"progress-{LOOP}")).to_have_text("3/3")
+
+
+def test_timeline_follows_a_running_task(ui_server: UiServer, page: Page) -> None:
+    gate = ui_server.folder / "gate-live-timeline"
+    run_id = ui_server.submit_showcase("showcase-live-timeline", gate)
+    page.goto(f"/runs/{run_id}?view=timeline")
+    bar = page.get_by_test_id("bar-exit-handler-1/gate")
+    try:
+        expect(bar.get_by_test_id("attempt")).to_have_attribute(
+            "data-state", "RUNNING", timeout=60_000
+        )
+        gate.write_text("")
+        # No reload: the Timeline reads the attempts again on the task's event.
+        expect(bar.get_by_test_id("attempt")).to_have_attribute("data-state", "SUCCEEDED")
+        expect(bar.get_by_test_id("attempt")).to_have_attribute(
+            "title", re.compile(r"^attempt 1 · succeeded · .* · exit code 0$")
+        )
+    finally:
+        gate.write_text("")
+    assert ui_server.wait_run(run_id) == "SUCCEEDED"
 
 
 def test_timeline_draws_attempts_as_segments(ui_server: UiServer, page: Page) -> None:

@@ -2,7 +2,7 @@
 // URL (?task=<path>&tab=overview|logs&attempt=N&expand=all|<box ids>); the graph follows
 // the run's events live.
 import { useQuery, useQueryClient } from "@tanstack/react-query";
-import { useCallback, useEffect, useMemo, useState } from "react";
+import { useCallback, useEffect, useMemo, useRef, useState } from "react";
 import { Link, useParams, useSearchParams } from "react-router";
 import { api, KFP_API, UI_API, type GraphNode, type RunDetail, type RunGraph, type RunSpec } from "../api/client";
 import { throttle, useEvents } from "../api/events";
@@ -90,12 +90,17 @@ export function RunDetails() {
     [setParams],
   );
 
-  // A failed run opens on its first failed task, so the error is one look away.
+  // A failed run opens on its first failed task, so the error is one look away (also
+  // when it fails while watched); once per run: closing the panel must not reopen it, nor
+  // may it override a task the user chose.
+  const openedOn = useRef<string | null>(null);
   useEffect(() => {
-    if (task || !graph.data || graph.data.state !== "FAILED") return;
+    if (!graph.data || openedOn.current === runId) return;
+    if (task || ["SUCCEEDED", "CANCELED", "FAILED"].includes(graph.data.state)) openedOn.current = runId;
+    if (task || graph.data.state !== "FAILED") return;
     const failed = graph.data.nodes.find((node) => node.state === "FAILED" && (node.kind === "container" || node.kind === "importer"));
     if (failed) update({ task: failed.id, expand: openFor(expansion, failed.id, byId) }, true);
-  }, [graph.data, task, expansion, byId, update]);
+  }, [graph.data, task, expansion, byId, update, runId]);
 
   // A deep-linked task inside closed boxes opens them (a big loop's iteration is picked).
   useEffect(() => {
