@@ -43,7 +43,8 @@ export function GraphToolbar({
       </button>
       <label>
         Depth{" "}
-        <select aria-label="Depth" defaultValue="" onChange={(event) => event.target.value && onDepth(Number(event.target.value))}>
+        {/* Always shows "open to…": it is an action, and the boxes change in other ways too. */}
+        <select aria-label="Depth" value="" onChange={(event) => event.target.value && onDepth(Number(event.target.value))}>
           <option value="" disabled>
             open to…
           </option>
