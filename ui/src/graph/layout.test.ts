@@ -4,6 +4,9 @@ import {
   ancestors,
   BIG_LOOP,
   boxesToOpen,
+  expandToDepth,
+  findNodes,
+  maxDepth,
   formatExpansion,
   isBigLoop,
   iterationId,
@@ -179,5 +182,32 @@ describe("big loops", () => {
     });
     // Iterations not started yet still count in the total.
     expect(loopSummary({ ...big[0]!, iteration_total: 600 }, big).total).toBe(600);
+  });
+});
+
+describe("depth and the node finder", () => {
+  // loop[0]/x is a nested pipeline holding one task.
+  const nested: GraphNode[] = [
+    ...nodes.map((item) => (item.id === "loop[0]/x" ? node("loop[0]/x", "dag", "loop[0]") : item)),
+    node("loop[0]/x/deep", "container", "loop[0]/x"),
+  ];
+
+  it("counts levels without the iterations that open with their loop", () => {
+    expect(maxDepth(nodes)).toBe(2); // a, loop, b; then x and y in the iterations
+    expect(maxDepth([node("a", "container")])).toBe(1);
+  });
+
+  it("opens the boxes above the chosen depth", () => {
+    expect(formatExpansion(expandToDepth(nodes, 1))).toBe("");
+    expect(formatExpansion(expandToDepth(nodes, 2))).toBe("loop");
+    expect(formatExpansion(expandToDepth(nested, 3))).toBe("loop,loop[0]/x");
+    expect(maxDepth(nested)).toBe(3);
+  });
+
+  it("finds nodes by name or path, names that start with the text first", () => {
+    const found = findNodes([...nodes, { ...node("z", "container"), display_name: "x-ray" }], "x");
+    expect(found.map((item) => item.id)).toEqual(["z", "loop[0]/x", "loop[1]/x"]);
+    expect(findNodes(nodes, "LOOP[1]").map((item) => item.id)).toEqual(["loop[1]", "loop[1]/x", "loop[1]/y"]);
+    expect(findNodes(nodes, "  ")).toEqual([]);
   });
 });
