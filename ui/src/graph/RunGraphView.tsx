@@ -99,7 +99,8 @@ function BoxNode({ data, selected }: NodeProps<Node<NodeData>>) {
           {data.expanded ? "▾" : "▸"}
         </button>
         <span className="flow-title">{label(node)}</span>
-        <span className="chip">{kind}</span>
+        {/* "iteration 7" says its kind already. */}
+        {node.kind === "iteration" ? null : <span className="chip">{kind}</span>}
         <span className="muted">{progress}</span>
       </div>
       {data.expanded ? null : <div className="flow-meta state-text">{(node.state ?? "not started").toLowerCase()}</div>}
