@@ -16,7 +16,7 @@ import {
 import { useEffect, useMemo } from "react";
 import type { GraphNode, RunGraph } from "../api/client";
 import { duration } from "../format";
-import { isBigLoop, layoutGraph, loopSummary, type Expansion, type LoopSummary } from "./layout";
+import { BIG_LOOP, isBigLoop, layoutGraph, loopSummary, type Expansion, type LoopSummary } from "./layout";
 import { LoopPicker } from "./LoopPicker";
 import "./graph.css";
 
@@ -104,14 +104,19 @@ function BoxNode({ data, selected }: NodeProps<Node<NodeData>>) {
         <span className="muted">{progress}</span>
       </div>
       {data.expanded ? null : <div className="flow-meta state-text">{(node.state ?? "not started").toLowerCase()}</div>}
-      {data.expanded && summary && data.onPick && isBigLoop(node) ? (
-        <LoopPicker
-          loopName={label(node)}
-          summary={summary}
-          picked={data.picked ?? []}
-          started={data.started ?? new Set()}
-          onPick={(index) => data.onPick?.(node.id, index)}
-        />
+      {data.expanded && summary && isBigLoop(node) ? (
+        data.onPick ? (
+          <LoopPicker
+            loopName={label(node)}
+            summary={summary}
+            picked={data.picked ?? []}
+            started={data.started ?? new Set()}
+            onPick={(index) => data.onPick?.(node.id, index)}
+          />
+        ) : (
+          // A pipeline's static graph: no iterations exist before a run.
+          <p className="loop-summary muted">Over {BIG_LOOP} iterations: a run's page summarises them and opens the ones you pick.</p>
+        )
       ) : null}
       <Handle type="source" position={Position.Bottom} />
     </div>
