@@ -18,7 +18,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 pytestmark = pytest.mark.slow
 
-TINY = ("--runs", "60", "--width", "2", "--repeat", "1", "--live", "2", "--log-mb", "5")
+TINY = ("--runs", "60", "--width", "25", "--repeat", "1", "--live", "2", "--log-mb", "5")
 LIVE_KEYS = {"live_changes", "live_median_ms", "live_p95_ms", "live_max_ms"}
 LOG_KEYS = {"log_mib", "log_first_text_ms", "log_last_lines_ms"}
 

@@ -206,3 +206,31 @@ def echo(text: str = "echo") -> None:
     """One shout of ``text``: a run with a text of its own is a cache source no other run
     shares."""
     shout(text=text)
+
+
+@dsl.component
+def echo_index(i: int) -> int:
+    """Answer ``i`` (one iteration of the wide loop)."""
+    return i
+
+
+@dsl.pipeline(name="ui-wide-loop")
+def wide_loop() -> None:
+    """A ParallelFor of 500 trivial iterations: the summarised loop (test 19)."""
+    with dsl.ParallelFor(list(range(500))) as item:
+        echo_index(i=item)
+
+
+@dsl.component
+def fail_on(i: int, bad: int) -> int:
+    """Fail for the item ``bad``; answer ``i`` for the others."""
+    if i == bad:
+        raise RuntimeError(f"iteration item {i} fails on purpose")
+    return i
+
+
+@dsl.pipeline(name="ui-wide-failing-loop")
+def wide_failing_loop(bad: int = 5) -> None:
+    """A ParallelFor of 25 iterations (summarised) in which the item ``bad`` fails."""
+    with dsl.ParallelFor(list(range(25))) as item:
+        fail_on(i=item, bad=bad).set_caching_options(False)

@@ -37,6 +37,7 @@ const SHORTCUTS: [string, string][] = [
   ["j / k", "Next / previous run in the list"],
   ["Enter", "Open the focused run"],
   ["x", "Select the focused run (for bulk actions and Compare)"],
+  ["f", "Find a task in the run graph"],
   ["Esc", "Close the side panel or this dialog"],
   ["?", "Show these shortcuts"],
 ];

@@ -121,8 +121,8 @@ class RunViewService:
         )
         return {row.id: row for row in ExperimentService(self.store).list(query).rows}
 
-    def details(self, run_id: str) -> RunDetails:
-        """A run with its tasks, their attempts and its state history.
+    def run(self, run_id: str) -> RunRow:
+        """The run's own row, without its tasks (the run page's header and spec).
 
         Raises:
             RunNotFoundError: there is no such run.
@@ -130,7 +130,15 @@ class RunViewService:
         row = self.repo.get(run_id)
         if row is None:
             raise RunNotFoundError(f"no run '{run_id}'; list runs with GET /apis/sluice/v1/runs")
-        return self.repo.details(row)
+        return row
+
+    def details(self, run_id: str) -> RunDetails:
+        """A run with its tasks, their attempts and its state history.
+
+        Raises:
+            RunNotFoundError: there is no such run.
+        """
+        return self.repo.details(self.run(run_id))
 
     def task(self, run_id: str, reference: str) -> TaskView:
         """One task of a run by id, path or unique name, with its attempts and history.

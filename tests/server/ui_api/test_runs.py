@@ -82,6 +82,23 @@ def test_graph_has_every_level_with_states(server: RunningServer, finished: dict
         assert parents[source] == parents[target]
 
 
+def test_graph_has_loop_totals_and_attempt_spans(
+    server: RunningServer, finished: dict[str, str]
+) -> None:
+    nodes = {node["id"]: node for node in _graph(server, finished["showcase"])["nodes"]}
+    assert nodes["exit-handler-1/for-loop-3"]["iteration_total"] == 3
+    assert nodes["shout"]["iteration_total"] is None
+    square = nodes["exit-handler-1/for-loop-3[0]/inner/square"]
+    [span] = square["attempt_spans"]
+    assert (span["attempt"], span["state"], span["exit_code"]) == (1, "COMPLETE", 0)
+    # Queued from when it was recorded, then its attempt; both inside the task's times.
+    assert square["created_at"] <= span["started_at"] <= span["finished_at"]
+    assert nodes["exit-handler-1"]["attempt_spans"] == []  # a sub-DAG has no attempts
+    failed = {node["name"]: node for node in _graph(server, finished["failing"])["nodes"]}
+    assert [s["state"] for s in failed["fail"]["attempt_spans"]] == ["FAILED"]
+    assert failed["fail"]["attempt_spans"][0]["exit_code"] not in (None, 0)
+
+
 def test_graph_of_missing_run_is_404(server: RunningServer) -> None:
     response = httpx.get(f"{server.url}{UI}/runs/no-such-run/graph")
     assert response.status_code == 404

@@ -774,6 +774,22 @@ export interface components {
             state: string;
         };
         /**
+         * AttemptSpan
+         * @description When one attempt of a task ran (the Timeline draws each as a segment).
+         */
+        AttemptSpan: {
+            /** Attempt */
+            attempt: number;
+            /** Exit Code */
+            exit_code: number | null;
+            /** Finished At */
+            finished_at: string | null;
+            /** Started At */
+            started_at: string | null;
+            /** State */
+            state: string;
+        };
+        /**
          * CacheInfo
          * @description Why a task was or was not a cache hit (what ``sluice cache explain`` says).
          */
@@ -1088,12 +1104,22 @@ export interface components {
          *     (``task_id`` null, ``state`` null). ``id`` is the task's path, unique in the run.
          */
         GraphNode: {
+            /**
+             * Attempt Spans
+             * @description Its attempts (executions), oldest first; empty for sub-DAGs and tasks that have not run.
+             */
+            attempt_spans: components["schemas"]["AttemptSpan"][];
             /** Attempts */
             attempts: number;
             /** Cached From Task Id */
             cached_from_task_id: string | null;
             /** Component */
             component: string;
+            /**
+             * Created At
+             * @description When the task was recorded, ready to run: the Timeline's queued time runs from here to its first attempt.
+             */
+            created_at: string | null;
             /** Display Name */
             display_name: string;
             /** Error */
@@ -1104,6 +1130,11 @@ export interface components {
             id: string;
             /** Iteration Index */
             iteration_index: number | null;
+            /**
+             * Iteration Total
+             * @description For a loop: how many iterations it has in all, once its items are known (a raw list from the spec, else the list the loop read when it started); else null.
+             */
+            iteration_total: number | null;
             /**
              * Iterations
              * @description For a loop: how many iterations have started (null for other kinds).

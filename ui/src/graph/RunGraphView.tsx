@@ -3,6 +3,7 @@
 import {
   Background,
   Controls,
+  MiniMap,
   Handle,
   Position,
   ReactFlow,
@@ -15,13 +16,21 @@ import {
 import { useEffect, useMemo } from "react";
 import type { GraphNode, RunGraph } from "../api/client";
 import { duration } from "../format";
-import { layoutGraph, type Expansion } from "./layout";
+import { BIG_LOOP, isBigLoop, layoutGraph, loopSummary, type Expansion, type LoopSummary } from "./layout";
+import { LoopPicker } from "./LoopPicker";
+import "./graph.css";
 
 interface NodeData extends Record<string, unknown> {
   node: GraphNode;
   expanded: boolean;
   childCount: number;
   onToggle: (id: string) => void;
+  /** Loops: progress and counts by state. */
+  summary?: LoopSummary;
+  /** Big loops: the iterations shown, the ones started, and how to open one. */
+  picked?: number[];
+  started?: Set<number>;
+  onPick?: (loop: string, index: number) => void;
 }
 
 function label(node: GraphNode): string {
@@ -56,8 +65,18 @@ function BoxNode({ data, selected }: NodeProps<Node<NodeData>>) {
   const node = data.node;
   const state = node.state ?? "none";
   const kind = node.kind === "exit_handler" ? "exit handler" : node.kind;
-  const count = node.kind === "loop" ? (node.iterations ?? 0) : data.childCount;
-  const progress = `${count} ${node.kind === "loop" ? "iteration" : "task"}${count === 1 ? "" : "s"}`;
+  const count = data.childCount;
+  const summary = data.summary;
+  // A loop that has not started (or a pipeline's static graph) has a size, not progress.
+  const progress = summary && node.state === null && summary.finished === 0 ? (
+    `${summary.total} iteration${summary.total === 1 ? "" : "s"}`
+  ) : summary ? (
+    <span className="loop-progress" data-testid={`progress-${node.id}`} title={`${summary.finished} of ${summary.total} iterations ended`}>
+      {summary.finished}/{summary.total}
+    </span>
+  ) : (
+    `${count} task${count === 1 ? "" : "s"}`
+  );
   return (
     <div
       className={`flow-box state-${state.toLowerCase()}${data.expanded ? " open" : ""}${selected ? " selected" : ""}`}
@@ -80,10 +99,25 @@ function BoxNode({ data, selected }: NodeProps<Node<NodeData>>) {
           {data.expanded ? "▾" : "▸"}
         </button>
         <span className="flow-title">{label(node)}</span>
-        <span className="chip">{kind}</span>
+        {/* "iteration 7" says its kind already. */}
+        {node.kind === "iteration" ? null : <span className="chip">{kind}</span>}
         <span className="muted">{progress}</span>
       </div>
       {data.expanded ? null : <div className="flow-meta state-text">{(node.state ?? "not started").toLowerCase()}</div>}
+      {data.expanded && summary && isBigLoop(node) ? (
+        data.onPick ? (
+          <LoopPicker
+            loopName={label(node)}
+            summary={summary}
+            picked={data.picked ?? []}
+            started={data.started ?? new Set()}
+            onPick={(index) => data.onPick?.(node.id, index)}
+          />
+        ) : (
+          // A pipeline's static graph: no iterations exist before a run.
+          <p className="loop-summary muted">Over {BIG_LOOP} iterations: a run's page summarises them and opens the ones you pick.</p>
+        )
+      ) : null}
       <Handle type="source" position={Position.Bottom} />
     </div>
   );
@@ -94,16 +128,23 @@ const NODE_TYPES = { task: TaskNode, box: BoxNode };
 /** Fit the view whenever the layout's shape changes (a box opened or closed) or the pane's
  * size does (the side panel opened), so what was opened is on screen; a state change keeps
  * the user's pan and zoom. */
-function FitOnChange({ shape }: { shape: string }) {
+function FitOnChange({ shape, focus }: { shape: string; focus: string | null }) {
   const flow = useReactFlow();
   const width = useStore((store) => store.width);
   const height = useStore((store) => store.height);
   useEffect(() => {
-    const frame = requestAnimationFrame(() => void flow.fitView({ padding: 0.1, maxZoom: 1.2 }));
+    // A node found or picked is centred instead (once it is laid out).
+    const frame = requestAnimationFrame(() =>
+      void (focus !== null && flow.getNode(focus)
+        ? flow.fitView({ nodes: [{ id: focus }], padding: 0.3, maxZoom: 1.2 })
+        : flow.fitView({ padding: 0.1, maxZoom: 1.2 })),
+    );
     return () => cancelAnimationFrame(frame);
-  }, [shape, width, height, flow]);
+  }, [shape, width, height, flow, focus]);
   return null;
 }
+
+const NO_PINS: ReadonlySet<string> = new Set();
 
 export function RunGraphView({
   graph,
@@ -111,18 +152,50 @@ export function RunGraphView({
   selected,
   onSelect,
   onToggle,
+  onPick,
+  pinned = NO_PINS,
+  focus = null,
 }: {
   graph: RunGraph;
   expansion: Expansion;
   selected: string | null;
   onSelect: (id: string) => void;
   onToggle: (id: string) => void;
+  /** Open iteration `index` of a big loop in place (the run page puts it in the URL). */
+  onPick?: (loop: string, index: number) => void;
+  /** Boxes shown whatever the expansion (those the selected task is in). */
+  pinned?: ReadonlySet<string>;
+  /** A node to centre the view on (found with `f`, or an iteration just picked). */
+  focus?: string | null;
 }) {
-  const layout = useMemo(() => layoutGraph(graph.nodes, graph.edges, expansion), [graph, expansion]);
+  const layout = useMemo(() => layoutGraph(graph.nodes, graph.edges, expansion, pinned), [graph, expansion, pinned]);
+  // Per loop: its summary, the iterations started and the ones shown.
+  const loops = useMemo(() => {
+    const out = new Map<string, { summary: LoopSummary; started: Set<number>; picked: number[] }>();
+    const shown = new Set(layout.nodes.map((placed) => placed.node.id));
+    const byLoop = new Map<string, GraphNode[]>();
+    for (const node of graph.nodes) {
+      if (node.kind !== "iteration" || node.parent === null) continue;
+      const list = byLoop.get(node.parent) ?? [];
+      list.push(node);
+      byLoop.set(node.parent, list);
+    }
+    for (const loop of graph.nodes) {
+      if (loop.kind !== "loop") continue;
+      const iterations = byLoop.get(loop.id) ?? [];
+      out.set(loop.id, {
+        summary: loopSummary(loop, iterations),
+        started: new Set(iterations.map((node) => node.iteration_index ?? -1)),
+        picked: iterations.filter((node) => shown.has(node.id)).map((node) => node.iteration_index ?? -1),
+      });
+    }
+    return out;
+  }, [graph, layout]);
   const nodes: Node<NodeData>[] = useMemo(
     () =>
       layout.nodes.map((placed) => {
         const box = placed.childCount > 0 || ["dag", "loop", "iteration", "condition", "exit_handler"].includes(placed.node.kind);
+        const loop = loops.get(placed.node.id);
         return {
           id: placed.node.id,
           type: box ? "box" : "task",
@@ -136,10 +209,17 @@ export function RunGraphView({
           selected: placed.node.id === selected,
           draggable: false,
           connectable: false,
-          data: { node: placed.node, expanded: placed.expanded, childCount: placed.childCount, onToggle },
+          data: {
+            node: placed.node,
+            expanded: placed.expanded,
+            childCount: placed.childCount,
+            onToggle,
+            ...(loop ? { summary: loop.summary, started: loop.started, picked: loop.picked } : {}),
+            ...(onPick ? { onPick } : {}),
+          },
         };
       }),
-    [layout, selected, onToggle],
+    [layout, selected, onToggle, onPick, loops],
   );
   const shape = useMemo(() => layout.nodes.map((placed) => placed.node.id).join("|"), [layout]);
   const edges: Edge[] = useMemo(
@@ -169,7 +249,9 @@ export function RunGraphView({
       >
         <Background />
         <Controls showInteractive={false} />
-        <FitOnChange shape={shape} />
+        <MiniMap pannable zoomable ariaLabel="Minimap" nodeClassName={(node) => `state-${String((node.data as NodeData).node.state ?? "none").toLowerCase()}${node.type === "box" ? " minimap-box" : ""}`}
+          style={{ width: 160, height: 110 }} />
+        <FitOnChange shape={shape} focus={focus} />
       </ReactFlow>
     </div>
   );

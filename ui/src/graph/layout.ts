@@ -9,6 +9,12 @@ export const TASK_WIDTH = 200;
 export const TASK_HEIGHT = 56;
 export const BOX_PADDING = 16;
 export const BOX_HEADER = 36;
+/** A loop with more iterations than this is summarised: progress, counts by state and an
+ * iteration picker instead of a box per iteration (design §3.3). */
+export const BIG_LOOP = 20;
+/** The summary row and picker of a big loop, under its header. */
+export const LOOP_SUMMARY_HEIGHT = 64;
+export const LOOP_SUMMARY_WIDTH = 460;
 
 export type Expansion = "all" | ReadonlySet<string>;
 
@@ -39,10 +45,27 @@ export function isBox(node: GraphNode): boolean {
   return BOX_KINDS.has(node.kind);
 }
 
+/** Whether a loop is summarised (more than BIG_LOOP iterations, started or to come). */
+export function isBigLoop(node: GraphNode | undefined): boolean {
+  return node !== undefined && node.kind === "loop" && Math.max(node.iteration_total ?? 0, node.iterations ?? 0) > BIG_LOOP;
+}
+
+/** Whether a node is an iteration of a summarised loop: shown only when picked. */
+export function isPickedKind(node: GraphNode | undefined, byId: ReadonlyMap<string, GraphNode>): boolean {
+  return node !== undefined && node.kind === "iteration" && node.parent !== null && isBigLoop(byId.get(node.parent));
+}
+
 /** Whether a box shows its children: "all", or its id was expanded; a loop's iterations
- * open with their loop. */
-export function isExpanded(node: GraphNode, expansion: Expansion, byId: ReadonlyMap<string, GraphNode>): boolean {
+ * open with their loop, except a big loop's, which open when picked (their id is in the
+ * expansion, or `pinned` holds it: the boxes the selected task is in). */
+export function isExpanded(
+  node: GraphNode,
+  expansion: Expansion,
+  byId: ReadonlyMap<string, GraphNode>,
+  pinned: ReadonlySet<string> = NONE,
+): boolean {
   if (!isBox(node)) return false;
+  if (isPickedKind(node, byId)) return pinned.has(node.id) || (expansion !== "all" && expansion.has(node.id));
   if (expansion === "all") return true;
   if (expansion.has(node.id)) return true;
   if (node.kind === "iteration" && node.parent !== null) {
@@ -51,6 +74,8 @@ export function isExpanded(node: GraphNode, expansion: Expansion, byId: Readonly
   }
   return false;
 }
+
+const NONE: ReadonlySet<string> = new Set();
 
 /** The ids of a node's ancestors, nearest first (to open the boxes a deep link is in). */
 export function ancestors(id: string, byId: ReadonlyMap<string, GraphNode>): string[] {
@@ -76,16 +101,83 @@ export function formatExpansion(expansion: Expansion): string {
 
 /** Open or close one box. Closing one under "all" opens every other box explicitly. */
 export function toggleBox(expansion: Expansion, id: string, nodes: readonly GraphNode[]): Expansion {
-  const open = expansion === "all" ? new Set(nodes.filter(isBox).map((node) => node.id)) : new Set(expansion);
+  const byId = new Map(nodes.map((node) => [node.id, node]));
+  // A big loop's iterations are picks, not boxes "all" opens.
+  const open = expansion === "all" ? new Set(nodes.filter((node) => isBox(node) && !isPickedKind(node, byId)).map((node) => node.id)) : new Set(expansion);
   if (open.has(id)) open.delete(id);
   else open.add(id);
   return open;
 }
 
-export function layoutGraph(nodes: readonly GraphNode[], edges: readonly GraphEdge[], expansion: Expansion): Layout {
+/** Open one iteration of a big loop in place (and the boxes it is in); closing is toggleBox. */
+export function pickIteration(expansion: Expansion, id: string, nodes: readonly GraphNode[]): Expansion {
+  const byId = new Map(nodes.map((node) => [node.id, node]));
+  const open = new Set(toggleBox(expansion, id, nodes));
+  open.add(id);
+  if (expansion !== "all") for (const box of ancestors(id, byId)) if (!isPickedKind(byId.get(box), byId)) open.add(box);
+  return open;
+}
+
+/** The boxes a deep link to `id` must open: its ancestors, except the iterations that open
+ * with their loop (a big loop's iteration is picked, so it is listed). */
+export function boxesToOpen(id: string, byId: ReadonlyMap<string, GraphNode>): string[] {
+  return ancestors(id, byId).filter((box) => {
+    const node = byId.get(box);
+    return node?.kind !== "iteration" || isPickedKind(node, byId);
+  });
+}
+
+export interface LoopSummary {
+  /** Iterations that have ended (any final state), and how many there are in all. */
+  finished: number;
+  total: number;
+  /** Started iterations by state. */
+  counts: [string, number][];
+  /** Failed iterations' indexes, ascending. */
+  failed: number[];
+}
+
+const FINAL = new Set(["SUCCEEDED", "CACHED", "FAILED", "SKIPPED", "CANCELED"]);
+const STATE_ORDER = ["FAILED", "RUNNING", "PENDING", "CANCELED", "SKIPPED", "CACHED", "SUCCEEDED"];
+
+/** Progress and counts of a loop's iterations (from its iteration nodes, so live updates
+ * of their states show at once). */
+export function loopSummary(loop: GraphNode, nodes: readonly GraphNode[]): LoopSummary {
+  const iterations = nodes.filter((node) => node.parent === loop.id && node.kind === "iteration");
+  const counts = new Map<string, number>();
+  for (const node of iterations) counts.set(node.state ?? "PENDING", (counts.get(node.state ?? "PENDING") ?? 0) + 1);
+  const rank = (state: string) => (STATE_ORDER.indexOf(state) + STATE_ORDER.length + 1) % (STATE_ORDER.length + 1);
+  return {
+    finished: iterations.filter((node) => FINAL.has(node.state ?? "")).length,
+    total: Math.max(loop.iteration_total ?? 0, iterations.length),
+    counts: [...counts.entries()].sort((a, b) => rank(a[0]) - rank(b[0]) || a[0].localeCompare(b[0])),
+    failed: iterations
+      .filter((node) => node.state === "FAILED")
+      .map((node) => node.iteration_index ?? -1)
+      .sort((a, b) => a - b),
+  };
+}
+
+/** The path of iteration `index` of `loop` (as the engine names it). */
+export function iterationId(loop: string, index: number): string {
+  return `${loop}[${index}]`;
+}
+
+export function layoutGraph(
+  nodes: readonly GraphNode[],
+  edges: readonly GraphEdge[],
+  expansion: Expansion,
+  pinned: ReadonlySet<string> = NONE,
+): Layout {
   const byId = new Map(nodes.map((node) => [node.id, node]));
   const children = new Map<string | null, GraphNode[]>();
+  const hidden = new Set<string>();
   for (const node of nodes) {
+    // A big loop's iterations are laid out only when picked (and so is what they hold).
+    if ((node.parent !== null && hidden.has(node.parent)) || (isPickedKind(node, byId) && !isExpanded(node, expansion, byId, pinned))) {
+      hidden.add(node.id);
+      continue;
+    }
     const key = node.parent !== null && byId.has(node.parent) ? node.parent : null;
     const list = children.get(key) ?? [];
     list.push(node);
@@ -96,6 +188,7 @@ export function layoutGraph(nodes: readonly GraphNode[], edges: readonly GraphEd
     const source = byId.get(edge.source);
     const target = byId.get(edge.target);
     if (!source || !target || source.parent !== target.parent) continue;
+    if (hidden.has(source.id) || hidden.has(target.id)) continue;
     const key = source.parent !== null && byId.has(source.parent) ? source.parent : null;
     const list = edgesOf.get(key) ?? [];
     list.push(edge);
@@ -113,13 +206,14 @@ export function layoutGraph(nodes: readonly GraphNode[], edges: readonly GraphEd
     graph.setGraph({ rankdir: "TB", nodesep: 24, ranksep: 48, marginx: 0, marginy: 0 });
     graph.setDefaultEdgeLabel(() => ({}));
     for (const node of members) {
-      const expanded = isExpanded(node, expansion, byId);
+      const expanded = isExpanded(node, expansion, byId, pinned);
       let width = TASK_WIDTH;
       let height = TASK_HEIGHT;
       if (expanded) {
+        const summary = isBigLoop(node);
         const inner = level(node.id);
-        width = Math.max(TASK_WIDTH, inner.width + 2 * BOX_PADDING);
-        height = BOX_HEADER + inner.height + BOX_PADDING;
+        width = Math.max(summary ? LOOP_SUMMARY_WIDTH : TASK_WIDTH, inner.width + 2 * BOX_PADDING);
+        height = headerOf(node) + inner.height + BOX_PADDING;
       }
       placed.set(node.id, {
         node,
@@ -140,7 +234,8 @@ export function layoutGraph(nodes: readonly GraphNode[], edges: readonly GraphEd
     let width = 0;
     let height = 0;
     const offsetX = parent === null ? 0 : BOX_PADDING;
-    const offsetY = parent === null ? 0 : BOX_HEADER;
+    const parentNode = parent === null ? undefined : byId.get(parent);
+    const offsetY = parentNode === undefined ? 0 : headerOf(parentNode);
     for (const node of members) {
       const spot = graph.node(node.id);
       const box = placed.get(node.id);
@@ -152,6 +247,8 @@ export function layoutGraph(nodes: readonly GraphNode[], edges: readonly GraphEd
     }
     return { width, height };
   };
+
+  const headerOf = (node: GraphNode) => BOX_HEADER + (isBigLoop(node) ? LOOP_SUMMARY_HEIGHT : 0);
 
   const size = level(null);
   // Parents first: React Flow needs a parent node before its children.
@@ -168,4 +265,33 @@ export function layoutGraph(nodes: readonly GraphNode[], edges: readonly GraphEd
     width: size.width,
     height: size.height,
   };
+}
+
+/** How deep a node sits: its boxes, not counting the iterations that open with their loop. */
+export function depthOf(id: string, byId: ReadonlyMap<string, GraphNode>): number {
+  return boxesToOpen(id, byId).filter((box) => byId.get(box)?.kind !== "iteration").length;
+}
+
+/** The deepest level of tasks (1: the top level only). */
+export function maxDepth(nodes: readonly GraphNode[]): number {
+  const byId = new Map(nodes.map((node) => [node.id, node]));
+  return nodes.reduce((deepest, node) => Math.max(deepest, depthOf(node.id, byId) + 1), 1);
+}
+
+/** Open the boxes so that `depth` levels show (1: the top level only). A big loop's
+ * iterations stay picks. */
+export function expandToDepth(nodes: readonly GraphNode[], depth: number): Expansion {
+  const byId = new Map(nodes.map((node) => [node.id, node]));
+  return new Set(
+    nodes.filter((node) => isBox(node) && node.kind !== "iteration" && depthOf(node.id, byId) + 1 < depth).map((node) => node.id),
+  );
+}
+
+/** The nodes whose name or path holds `query` (any case): names that start with it first. */
+export function findNodes(nodes: readonly GraphNode[], query: string, limit = 30): GraphNode[] {
+  const wanted = query.trim().toLowerCase();
+  if (wanted === "") return [];
+  const hits = nodes.filter((node) => node.display_name.toLowerCase().includes(wanted) || node.id.toLowerCase().includes(wanted));
+  const rank = (node: GraphNode) => (node.display_name.toLowerCase().startsWith(wanted) ? 0 : node.display_name.toLowerCase().includes(wanted) ? 1 : 2);
+  return hits.sort((a, b) => rank(a) - rank(b) || a.id.length - b.id.length || a.id.localeCompare(b.id)).slice(0, limit);
 }

@@ -2,14 +2,15 @@
 // URL (?task=<path>&tab=overview|logs&attempt=N&expand=all|<box ids>); the graph follows
 // the run's events live.
 import { useQuery, useQueryClient } from "@tanstack/react-query";
-import { useCallback, useEffect, useMemo } from "react";
+import { useCallback, useEffect, useMemo, useRef, useState } from "react";
 import { Link, useParams, useSearchParams } from "react-router";
 import { api, UI_API, type GraphNode, type RunDetail, type RunGraph, type RunSpec } from "../api/client";
 import { throttle, useEvents } from "../api/events";
 import { duration, valueText, when } from "../format";
-import { ancestors, formatExpansion, parseExpansion, toggleBox, type Expansion } from "../graph/layout";
+import { GraphToolbar } from "../graph/GraphTools";
+import { ancestors, boxesToOpen, expandToDepth, formatExpansion, iterationId, parseExpansion, pickIteration, toggleBox, type Expansion } from "../graph/layout";
 import { RunGraphView } from "../graph/RunGraphView";
-import { timeline } from "../graph/timeline";
+import { TimelineView } from "../graph/TimelineView";
 import { PANEL_TABS, TaskPanel, type PanelTab } from "../panel/TaskPanel";
 import { StateBadge } from "../StateBadge";
 import { RunOutputs } from "../viewers/RunOutputs";
@@ -59,7 +60,8 @@ export function RunDetails() {
         });
         return known ? { ...old, nodes } : old;
       });
-      if (!known) refetch();
+      // The Timeline draws attempts' times, which events do not carry: read them again.
+      if (!known || view === "timeline") refetch();
       void client.invalidateQueries({ queryKey: ["task", runId, event.path] });
       void client.invalidateQueries({ queryKey: ["run", runId] });
     } else if (event.type === "run_state") {
@@ -88,19 +90,28 @@ export function RunDetails() {
     [setParams],
   );
 
-  // A failed run opens on its first failed task, so the error is one look away.
+  // A failed run opens on its first failed task, so the error is one look away (also
+  // when it fails while watched); once per run: closing the panel must not reopen it, nor
+  // may it override a task the user chose.
+  const openedOn = useRef<string | null>(null);
   useEffect(() => {
-    if (task || !graph.data || graph.data.state !== "FAILED") return;
+    if (!graph.data || openedOn.current === runId) return;
+    if (task || ["SUCCEEDED", "CANCELED", "FAILED"].includes(graph.data.state)) openedOn.current = runId;
+    if (task || graph.data.state !== "FAILED") return;
     const failed = graph.data.nodes.find((node) => node.state === "FAILED" && (node.kind === "container" || node.kind === "importer"));
     if (failed) update({ task: failed.id, expand: openFor(expansion, failed.id, byId) }, true);
-  }, [graph.data, task, expansion, byId, update]);
+  }, [graph.data, task, expansion, byId, update, runId]);
 
-  // A deep-linked task inside closed boxes opens them.
+  // A deep-linked task inside closed boxes opens them (a big loop's iteration is picked).
   useEffect(() => {
     if (!task || !byId.has(task) || expansion === "all") return;
-    const missing = ancestors(task, byId).filter((id) => byId.get(id)?.kind !== "iteration" && !expansion.has(id));
+    const missing = boxesToOpen(task, byId).filter((id) => !expansion.has(id));
     if (missing.length) update({ expand: openFor(expansion, task, byId) }, true);
   }, [task, byId, expansion, update]);
+  // The boxes the selected task is in stay drawn (under "all", a big loop's iteration is
+  // shown only when picked: this shows the selected task's).
+  const pinned = useMemo(() => new Set(task && byId.has(task) ? ancestors(task, byId) : []), [task, byId]);
+  const [focus, setFocus] = useState<string | null>(null);
 
   useEffect(() => {
     const onKey = (event: KeyboardEvent) => {
@@ -111,7 +122,18 @@ export function RunDetails() {
   }, [task, update]);
 
   const onToggle = useCallback(
-    (id: string) => update({ expand: formatExpansion(toggleBox(expansion, id, graph.data?.nodes ?? [])) }),
+    (id: string) => {
+      setFocus(null);
+      update({ expand: formatExpansion(toggleBox(expansion, id, graph.data?.nodes ?? [])) });
+    },
+    [expansion, graph.data, update],
+  );
+  const onPick = useCallback(
+    (loop: string, index: number) => {
+      const id = iterationId(loop, index);
+      setFocus(id);
+      update({ expand: formatExpansion(pickIteration(expansion, id, graph.data?.nodes ?? [])) });
+    },
     [expansion, graph.data, update],
   );
   const onSelect = useCallback((id: string) => update({ task: id, attempt: null }), [update]);
@@ -153,14 +175,25 @@ export function RunDetails() {
         ))}
       </div>
       {view === "graph" ? (
-        <div className="toolbar">
-          <button type="button" onClick={() => update({ expand: "all" })}>
-            Expand all
-          </button>
-          <button type="button" onClick={() => update({ expand: null })}>
-            Collapse all
-          </button>
-        </div>
+        <GraphToolbar
+          nodes={graph.data?.nodes ?? []}
+          onExpandAll={() => {
+            setFocus(null);
+            update({ expand: "all" });
+          }}
+          onCollapseAll={() => {
+            setFocus(null);
+            update({ expand: null });
+          }}
+          onDepth={(depth) => {
+            setFocus(null);
+            update({ expand: formatExpansion(expandToDepth(graph.data?.nodes ?? [], depth)) });
+          }}
+          onFind={(id) => {
+            setFocus(id);
+            update({ task: id, attempt: null, expand: openFor(expansion, id, byId) });
+          }}
+        />
       ) : null}
       <div className="run-body">
         {view === "timeline" && graph.data ? (
@@ -172,7 +205,16 @@ export function RunDetails() {
         ) : view === "spec" ? (
           <SpecView runId={runId} />
         ) : graph.data ? (
-          <RunGraphView graph={graph.data} expansion={expansion} selected={task} onSelect={onSelect} onToggle={onToggle} />
+          <RunGraphView
+            graph={graph.data}
+            expansion={expansion}
+            selected={task}
+            onSelect={onSelect}
+            onToggle={onToggle}
+            onPick={onPick}
+            pinned={pinned}
+            focus={focus}
+          />
         ) : (
           <div className="graph muted">Loading the graph…</div>
         )}
@@ -195,11 +237,8 @@ export function RunDetails() {
 function openFor(expansion: Expansion, id: string, byId: Map<string, GraphNode>): string {
   if (expansion === "all") return "all";
   const open = new Set(expansion);
-  for (const box of ancestors(id, byId)) {
-    const node = byId.get(box);
-    // An iteration opens with its loop.
-    if (node?.kind !== "iteration") open.add(box);
-  }
+  // A small loop's iterations open with it; a big loop's is picked.
+  for (const box of boxesToOpen(id, byId)) open.add(box);
   return formatExpansion(open);
 }
 
@@ -211,37 +250,6 @@ const VIEWS: [RunView, string][] = [
   ["parameters", "Parameters"],
   ["spec", "Spec"],
 ];
-
-function TimelineView({ graph, selected, onSelect }: { graph: RunGraph; selected: string | null; onSelect: (id: string) => void }) {
-  const { rows, spanMs } = timeline(graph.nodes);
-  if (rows.length === 0) return <p className="muted pad">No task has started yet.</p>;
-  return (
-    <div className="timeline" aria-label="Timeline">
-      <p className="muted">{duration(new Date(0).toISOString(), new Date(spanMs).toISOString())} from the first task's start to the last one's end</p>
-      {rows.map((row) => (
-        <button
-          key={row.node.id}
-          type="button"
-          className={`timeline-row${row.node.id === selected ? " selected" : ""}`}
-          data-testid={`bar-${row.node.id}`}
-          onClick={() => onSelect(row.node.id)}
-        >
-          <span className="timeline-label" title={row.node.id}>
-            {row.node.display_name}
-          </span>
-          <span className="timeline-track">
-            <span
-              className={`timeline-bar bar state-${(row.node.state ?? "none").toLowerCase()}`}
-              style={{ left: `${row.offset * 100}%`, width: `${row.width * 100}%` }}
-              title={`${row.node.state ?? ""} ${duration(row.node.started_at, row.node.finished_at)}`}
-            />
-          </span>
-          <span className="muted">{duration(row.node.started_at, row.node.finished_at)}</span>
-        </button>
-      ))}
-    </div>
-  );
-}
 
 function ValueTable({ title, values }: { title: string; values: Record<string, unknown> }) {
   const entries = Object.entries(values);

@@ -10,13 +10,24 @@ on its own.
 
 from __future__ import annotations
 
+import json
+from collections.abc import Mapping, Sequence
+from typing import Any
+
 from kfp.pipeline_spec import pipeline_spec_pb2
 
 from sluice.server.serialize import precise_ts
-from sluice.server.ui_api.shapes import GraphEdge, GraphNode, NodeKind, PipelineGraph, RunGraph
+from sluice.server.ui_api.shapes import (
+    AttemptSpan,
+    GraphEdge,
+    GraphNode,
+    NodeKind,
+    PipelineGraph,
+    RunGraph,
+)
 from sluice.spec.graph import dependencies
 from sluice.spec.loader import LoadedPipeline
-from sluice.store.models import RunRow, TaskRow
+from sluice.store.models import ExecutionRow, RunRow, TaskRow
 
 _KINDS: frozenset[str] = frozenset(
     {"container", "importer", "dag", "loop", "iteration", "condition", "exit_handler"}
@@ -71,9 +82,34 @@ def _fed_inputs(task: pipeline_spec_pb2.PipelineTaskSpec, producer: str) -> list
     return sorted(names)
 
 
+def iteration_total(task: pipeline_spec_pb2.PipelineTaskSpec, row: TaskRow | None) -> int | None:
+    """How many items a loop iterates over: its raw list's length, else the length of the
+    items input its row recorded when it started; None while that is not known."""
+    items = task.parameter_iterator.items
+    source: Any
+    if items.WhichOneof("kind") == "raw":
+        source = items.raw
+    elif row is not None and items.input_parameter:
+        source = ((row.inputs or {}).get("parameters") or {}).get(items.input_parameter)
+    else:
+        return None
+    if isinstance(source, str):
+        try:
+            source = json.loads(source)
+        except json.JSONDecodeError:
+            return None
+    return len(source) if isinstance(source, list) else None
+
+
 class _Builder:
-    def __init__(self, loaded: LoadedPipeline, tasks: list[TaskRow]) -> None:
+    def __init__(
+        self,
+        loaded: LoadedPipeline,
+        tasks: list[TaskRow],
+        executions: Mapping[str, Sequence[ExecutionRow]] | None = None,
+    ) -> None:
         self.loaded = loaded
+        self.executions = executions or {}
         self.by_path = {task.path: task for task in tasks}
         self.iterations: dict[str, list[TaskRow]] = {}
         for task in tasks:
@@ -91,7 +127,9 @@ class _Builder:
         row: TaskRow | None,
         component: str,
         iterations: int | None = None,
+        total: int | None = None,
     ) -> None:
+        attempts = self.executions.get(row.id, ()) if row is not None else ()
         self.nodes.append(
             GraphNode(
                 id=path,
@@ -109,6 +147,18 @@ class _Builder:
                 finished_at=precise_ts(row.finished_at) if row else None,
                 error=row.error if row else None,
                 iterations=iterations,
+                iteration_total=total,
+                created_at=precise_ts(row.created_at) if row else None,
+                attempt_spans=[
+                    AttemptSpan(
+                        attempt=execution.attempt,
+                        state=execution.state,
+                        started_at=precise_ts(execution.started_at),
+                        finished_at=precise_ts(execution.finished_at),
+                        exit_code=execution.exit_code,
+                    )
+                    for execution in attempts
+                ],
             )
         )
 
@@ -126,7 +176,8 @@ class _Builder:
                     self.iterations.get(row.id, []) if row else [],
                     key=lambda it: it.iteration_index or 0,
                 )
-                self.node(path, name, kind, parent, row, component_name, len(started))
+                total = iteration_total(task, row)
+                self.node(path, name, kind, parent, row, component_name, len(started), total)
                 for iteration in started:
                     self.node(iteration.path, name, "iteration", path, iteration, component_name)
                     self.level(component.dag, iteration.path, iteration.path)
@@ -147,10 +198,15 @@ class _Builder:
                 )
 
 
-def run_graph(run: RunRow, tasks: list[TaskRow], event_id: int) -> RunGraph:
-    """The graph of ``run`` with the state of each of its ``tasks``; ``event_id`` is the
-    last event read before them."""
-    builder = _Builder(LoadedPipeline.from_dict(run.pipeline_spec), tasks)
+def run_graph(
+    run: RunRow,
+    tasks: list[TaskRow],
+    event_id: int,
+    executions: Mapping[str, Sequence[ExecutionRow]] | None = None,
+) -> RunGraph:
+    """The graph of ``run`` with the state of each of its ``tasks`` and their attempts
+    (``executions`` by task id); ``event_id`` is the last event read before them."""
+    builder = _Builder(LoadedPipeline.from_dict(run.pipeline_spec), tasks, executions)
     builder.level(builder.loaded.spec.root.dag, "", None)
     return RunGraph(
         run_id=run.id,

@@ -245,7 +245,8 @@ def get_run_detail(run_id: str, request: Request) -> RunDetail:
     """What the run page's header and Parameters tab show: the run list's row of this run,
     with its arguments and outputs."""
     views = _views(request)
-    row = views.details(run_id).run
+    # The row alone: a 500-task run's tasks and attempts are the graph call's to read.
+    row = views.run(run_id)
     experiments = views.experiments([row.experiment_id] if row.experiment_id else [])
     summary = summary_of(
         row, views.task_counts([row.id]), experiments, views.scalar_metrics([row.id])
@@ -263,7 +264,7 @@ def get_run_detail(run_id: str, request: Request) -> RunDetail:
 @router.get("/runs/{run_id}/spec", summary="The compiled pipeline a run runs")
 def get_run_spec(run_id: str, request: Request) -> RunSpec:
     """The run's pipeline spec (and platform spec, if any), as the Spec tab shows it."""
-    stored = _views(request).details(run_id).run.pipeline_spec or {}
+    stored = _views(request).run(run_id).pipeline_spec or {}
     platform = stored.get("platform_spec")
     return RunSpec(
         pipeline_spec=dict(stored.get("pipeline_spec") or {}),
@@ -278,7 +279,7 @@ def get_run_graph(run_id: str, request: Request) -> RunGraph:
     views = _views(request)
     event_id = views.last_event_id(run_id)
     details = views.details(run_id)
-    return run_graph(details.run, details.tasks, event_id)
+    return run_graph(details.run, details.tasks, event_id, details.executions)
 
 
 @router.get("/runs/{run_id}/tasks/{task:path}", summary="One task with its attempts")

@@ -96,6 +96,16 @@ class RunGroupSummaryPage(BaseModel):
     groups: list[RunGroupSummary]
 
 
+class AttemptSpan(BaseModel):
+    """When one attempt of a task ran (the Timeline draws each as a segment)."""
+
+    attempt: int
+    state: str
+    started_at: str | None
+    finished_at: str | None
+    exit_code: int | None
+
+
 class GraphNode(BaseModel):
     """A task of the run graph, or one of the pipeline's tasks that has not started yet
     (``task_id`` null, ``state`` null). ``id`` is the task's path, unique in the run."""
@@ -116,6 +126,18 @@ class GraphNode(BaseModel):
     error: str | None
     iterations: int | None = Field(
         description="For a loop: how many iterations have started (null for other kinds)."
+    )
+    iteration_total: int | None = Field(
+        description="For a loop: how many iterations it has in all, once its items are known "
+        "(a raw list from the spec, else the list the loop read when it started); else null."
+    )
+    created_at: str | None = Field(
+        description="When the task was recorded, ready to run: the Timeline's queued time "
+        "runs from here to its first attempt."
+    )
+    attempt_spans: list[AttemptSpan] = Field(
+        description="Its attempts (executions), oldest first; empty for sub-DAGs and tasks "
+        "that have not run."
     )
 
 
