@@ -71,11 +71,15 @@ class AttemptLayout:
     def create(self) -> None:
         """Create the attempt's directory with its ``work/`` and ``outputs/``.
 
-        With ``os`` calls, not ``Path.mkdir(parents=True)``: that tries each missing
-        level first and recovers from the error, three failed calls more per attempt.
+        One ``mkdir`` per directory when the run's directory exists (the usual case), not
+        ``Path.mkdir(parents=True)``, which tries each missing level first and recovers
+        from the error: three failed calls more per attempt.
         """
-        os.makedirs(self.directory / "work", exist_ok=True)
-        make_dir(self.directory / "outputs")
+        directory = str(self.directory)
+        make_dir(os.path.dirname(directory))  # the task's directory
+        make_dir(directory)
+        make_dir(directory + "/work")
+        make_dir(directory + "/outputs")
 
 
 def attempt_log(log_path: Path, attempt: int) -> Path:
@@ -102,10 +106,12 @@ class RunLayout:
     # The run's unique name and its pipeline root: where its artifacts go.
     run_name: str
     pipeline_root: str
-    # local_task_root() by task path: each attempt asks for a few, and they never change.
+    # local_task_root() and the attempts' parent by task path: each attempt asks for
+    # them, and they never change.
     _local_roots: dict[str, Path] = field(
         default_factory=dict, init=False, repr=False, compare=False
     )
+    _task_dirs: dict[str, str] = field(default_factory=dict, init=False, repr=False, compare=False)
 
     @property
     def run_dir(self) -> Path:
@@ -114,9 +120,10 @@ class RunLayout:
 
     def attempt(self, path: str, number: int) -> AttemptLayout:
         """The files of attempt ``number`` of the task at ``path``."""
-        return AttemptLayout(
-            Path(under(str(self.run_dir), safe_task_path(path), f"{_ATTEMPT_PREFIX}{number}"))
-        )
+        task_dir = self._task_dirs.get(path)
+        if task_dir is None:
+            task_dir = self._task_dirs[path] = under(str(self.run_dir), safe_task_path(path))
+        return AttemptLayout(Path(f"{task_dir}/{_ATTEMPT_PREFIX}{int(number)}"))
 
     def holds(self, file: Path) -> bool:
         """Whether ``file`` (resolved, links followed) is inside the run's working directory."""
