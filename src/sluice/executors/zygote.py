@@ -9,6 +9,8 @@ run by :class:`sluice.executors.zygote_client.ForkWorker`. Protocol, one JSON ob
   ``env_unset`` (names) removed and ``env_set`` (name to value) set.
 * stdout ``{"id": n, "pid": p}`` once forked, ``{"id": n, "exit": code}`` when it ended
   (negative: killed by that signal), ``{"id": n, "error": text}`` if it could not fork.
+  The pid is sent with the exit when the child ends within :data:`PID_DELAY` seconds (one
+  write and one wake-up of the orchestrator per attempt, not two), else at that delay.
 
 EOF on stdin or SIGTERM kills every running child and exits. The worker also gets SIGTERM
 when the orchestrator dies (a parent-death signal on Linux), and every child gets SIGKILL
@@ -31,6 +33,7 @@ import os
 import selectors
 import signal
 import sys
+import time
 from types import ModuleType
 from typing import Any
 
@@ -94,8 +97,14 @@ def _warm_argparse() -> None:
     )
 
 
-def _send(fd: int, message: dict[str, Any]) -> None:
-    data = (json.dumps(message) + "\n").encode()
+#: Seconds a child's pid waits to be sent with its exit. The orchestrator needs the pid only
+#: if this worker dies, and then the child dies too (its parent-death signal) and its
+#: descendants are found by their marker.
+PID_DELAY = 0.05
+
+
+def _send(fd: int, *messages: dict[str, Any]) -> None:
+    data = "".join(json.dumps(message) + "\n" for message in messages).encode()
     while data:
         data = data[os.write(fd, data) :]
 
@@ -112,6 +121,8 @@ class _Zygote:
         self.children: dict[int, int] = {}  # pid -> request id
         self.pids: dict[int, int] = {}  # request id -> pid
         self.markers: dict[int, str] = {}  # pid -> the attempt's SLUICE_ATTEMPT_ID
+        self.unsent_pids: dict[int, dict[str, Any]] = {}  # request id -> its pid message
+        self.pids_due: float | None = None  # when the oldest unsent pid must go
         self.buffer = b""
 
     def serve(self) -> dict[str, Any] | None:
@@ -125,7 +136,13 @@ class _Zygote:
         selector.register(self.wake_r, selectors.EVENT_READ)
         try:
             while True:
-                for key, _ in selector.select():
+                timeout = None
+                if self.pids_due is not None:
+                    timeout = max(0.0, self.pids_due - time.monotonic())
+                events = selector.select(timeout)
+                if not events:
+                    self._send_pids()
+                for key, _ in events:
                     if key.fd == self.wake_r:
                         signals = os.read(self.wake_r, 4096)
                         self._reap()
@@ -168,8 +185,16 @@ class _Zygote:
         marker = message["env_set"].get(_reaper.MARKER_VAR)
         if marker:
             self.markers[pid] = marker
-        _send(self.out_fd, {"id": message["id"], "pid": pid})
+        self.unsent_pids[message["id"]] = {"id": message["id"], "pid": pid}
+        if self.pids_due is None:
+            self.pids_due = time.monotonic() + PID_DELAY
         return None
+
+    def _send_pids(self) -> None:
+        """Send the pids not sent yet (their children run longer than the delay)."""
+        unsent, self.unsent_pids, self.pids_due = self.unsent_pids, {}, None
+        if unsent:
+            _send(self.out_fd, *unsent.values())
 
     def _reap(self) -> None:
         # Orphans reparented here (we are a subreaper) are reaped too, and otherwise ignored.
@@ -190,7 +215,11 @@ class _Zygote:
             marker = self.markers.pop(pid, None)
             if marker:
                 self._sweep(marker)
-            _send(self.out_fd, {"id": request_id, "exit": os.waitstatus_to_exitcode(status)})
+            exited = {"id": request_id, "exit": os.waitstatus_to_exitcode(status)}
+            started = self.unsent_pids.pop(request_id, None)
+            if not self.unsent_pids:
+                self.pids_due = None
+            _send(self.out_fd, *([started] if started else []), exited)
 
     def _sweep(self, marker: str) -> None:
         """Kill the attempt's descendants that left its group and were reparented here."""
