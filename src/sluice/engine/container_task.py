@@ -231,8 +231,7 @@ async def _build(this: _Task, number: int, *, first: bool, resources: Resources)
     Nothing is recorded yet: what fails here fails the task before any attempt starts.
     """
     ctx, record = this.ctx, this.record
-    files = ctx.layout.attempt(record.path, number)
-    files.work.mkdir(parents=True, exist_ok=True)
+    files = ctx.layout.attempt(record.path, number)  # build_executor_input creates it
     inputs = this.inputs
     staged_in: tuple[tuple[str, Path], ...] = ()
     if ctx.layout.remote_root:

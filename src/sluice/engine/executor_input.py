@@ -7,6 +7,8 @@ executor gets the same (see "How to add a DSL feature" in docs/architecture.md).
 
 from __future__ import annotations
 
+import contextlib
+import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -15,7 +17,7 @@ from kfp.pipeline_spec import pipeline_spec_pb2
 
 from sluice.engine.context import RunContext, json_ready
 from sluice.engine.inputs import ResolvedInputs
-from sluice.engine.layout import AttemptLayout
+from sluice.engine.layout import AttemptLayout, make_dir
 from sluice.errors import InvalidPipelineError
 from sluice.executors.base import Resources
 from sluice.names import safe_component, under
@@ -94,10 +96,11 @@ def build_executor_input(
     path: str,
     files: AttemptLayout,
 ) -> dict[str, Any]:
-    """The executor input of one attempt, with output locations created."""
+    """The executor input of one attempt, with output locations (and the attempt's
+    directories) created."""
     task_root = str(ctx.layout.local_task_root(path))
     params_dir = files.outputs
-    params_dir.mkdir(parents=True, exist_ok=True)
+    files.create()
     out_artifacts: dict[str, Any] = {}
     for name, spec in component.output_definitions.artifacts.items():
         # Output names come from the spec; "../x" must not write beside the task's root.
@@ -119,8 +122,9 @@ def build_executor_input(
             ]
         }
     output_file = ctx.layout.executor_output(path)
-    output_file.parent.mkdir(parents=True, exist_ok=True)
-    output_file.unlink(missing_ok=True)  # a retry must not read the last attempt's output
+    make_dir(output_file.parent)
+    with contextlib.suppress(FileNotFoundError):
+        os.unlink(output_file)  # a retry must not read the last attempt's output
     return {
         "inputs": {
             "parameterValues": json_ready(inputs.parameters),

@@ -17,7 +17,8 @@ through :class:`RunLayout`, so the two never disagree.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import os
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from sluice.config import Settings
@@ -27,6 +28,18 @@ from sluice.spec.placeholders import local_path_for_uri
 
 _ATTEMPT_PREFIX = "attempt-"
 _LOG_NAME = "log.txt"
+
+
+def make_dir(path: Path | str) -> None:
+    """``Path(path).mkdir(parents=True, exist_ok=True)`` in one call when the parent exists
+    (the usual case), without building paths or recovering from errors on the way."""
+    try:
+        os.mkdir(path)
+    except FileExistsError:
+        if not os.path.isdir(path):
+            raise
+    except FileNotFoundError:
+        os.makedirs(path, exist_ok=True)
 
 
 @dataclass(frozen=True)
@@ -55,6 +68,19 @@ class AttemptLayout:
         """Where a Python component records the exception it raised."""
         return self.directory / "exception.json"
 
+    def create(self) -> None:
+        """Create the attempt's directory with its ``work/`` and ``outputs/``.
+
+        One ``mkdir`` per directory when the run's directory exists (the usual case), not
+        ``Path.mkdir(parents=True)``, which tries each missing level first and recovers
+        from the error: three failed calls more per attempt.
+        """
+        directory = str(self.directory)
+        make_dir(os.path.dirname(directory))  # the task's directory
+        make_dir(directory)
+        make_dir(directory + "/work")
+        make_dir(directory + "/outputs")
+
 
 def attempt_log(log_path: Path, attempt: int) -> Path:
     """The log of attempt ``attempt`` of the task whose (last) log is ``log_path``."""
@@ -80,6 +106,12 @@ class RunLayout:
     # The run's unique name and its pipeline root: where its artifacts go.
     run_name: str
     pipeline_root: str
+    # local_task_root() and the attempts' parent by task path: each attempt asks for
+    # them, and they never change.
+    _local_roots: dict[str, Path] = field(
+        default_factory=dict, init=False, repr=False, compare=False
+    )
+    _task_dirs: dict[str, str] = field(default_factory=dict, init=False, repr=False, compare=False)
 
     @property
     def run_dir(self) -> Path:
@@ -88,9 +120,10 @@ class RunLayout:
 
     def attempt(self, path: str, number: int) -> AttemptLayout:
         """The files of attempt ``number`` of the task at ``path``."""
-        return AttemptLayout(
-            Path(under(str(self.run_dir), safe_task_path(path), f"{_ATTEMPT_PREFIX}{number}"))
-        )
+        task_dir = self._task_dirs.get(path)
+        if task_dir is None:
+            task_dir = self._task_dirs[path] = under(str(self.run_dir), safe_task_path(path))
+        return AttemptLayout(Path(f"{task_dir}/{_ATTEMPT_PREFIX}{int(number)}"))
 
     def holds(self, file: Path) -> bool:
         """Whether ``file`` (resolved, links followed) is inside the run's working directory."""
@@ -125,9 +158,14 @@ class RunLayout:
 
     def local_task_root(self, path: str) -> Path:
         """Where a task writes its outputs on this machine."""
-        if self.remote_root:
-            return Path(under(str(self.staging_dir), safe_task_path(path)))
-        return Path(local_path_for_uri(self.task_root(path)))
+        root = self._local_roots.get(path)
+        if root is None:
+            if self.remote_root:
+                root = Path(under(str(self.staging_dir), safe_task_path(path)))
+            else:
+                root = Path(local_path_for_uri(self.task_root(path)))
+            self._local_roots[path] = root
+        return root
 
     @property
     def local_pipeline_root(self) -> Path:

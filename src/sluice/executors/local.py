@@ -88,11 +88,12 @@ class LocalExecutor:
             ComponentError: the attempt exited with 0 but its executor output is not JSON.
         """
         # Absolute paths: the fork child changes directory before it opens anything.
-        request = dataclasses.replace(
-            request, log_path=request.log_path.absolute(), work_dir=request.work_dir.absolute()
-        )
-        request.log_path.parent.mkdir(parents=True, exist_ok=True)
-        request.work_dir.mkdir(parents=True, exist_ok=True)
+        if not (request.log_path.is_absolute() and request.work_dir.is_absolute()):
+            request = dataclasses.replace(
+                request, log_path=request.log_path.absolute(), work_dir=request.work_dir.absolute()
+            )
+        _ensure_dir(request.log_path.parent)
+        _ensure_dir(request.work_dir)
         lightweight = strip_lightweight_prelude(request.command)
         if lightweight is None:
             result = await self._run_verbatim(request)
@@ -122,7 +123,7 @@ class LocalExecutor:
             # Scanning installed distributions costs milliseconds; a run asks about the same few
             # package lists over and over.
             missing = self._missing[command.packages] = unsatisfied_requirements(command.packages)
-        env = {**os.environ, **request.env, "_KFP_RUNTIME": "true"}
+        env = {**host_environment(), **request.env, "_KFP_RUNTIME": "true"}
         command = dataclasses.replace(command, module=_executor_module(command.module))
         source_path = request.work_dir / _SOURCE_FILE
         argv = ["--component_module_path", str(source_path), *command.args]
@@ -204,7 +205,7 @@ class LocalExecutor:
         argv = list(request.command)
         if argv[0] in ("python3", "python"):
             argv[0] = sys.executable  # as kfp.local does: the interpreter running Sluice
-        env = {**os.environ, **request.env}
+        env = {**host_environment(), **request.env}
         try:
             code = await run_logged(argv, cwd=request.work_dir, env=env, log_path=request.log_path)
         except FileNotFoundError:
@@ -219,6 +220,36 @@ class LocalExecutor:
             append_log_line(request.log_path, f"sluice: cannot execute '{argv[0]}': {exc}")
             return ExecutionResult(exit_code=126, how="subprocess")
         return ExecutionResult(exit_code=code, how="subprocess")
+
+
+def _ensure_dir(path: Path) -> None:
+    """Create ``path`` (and its parents) unless it is a directory already, as the engine's
+    attempts' are: one ``stat``, rather than a failed ``mkdir`` and its exception."""
+    if not os.path.isdir(path):
+        path.mkdir(parents=True, exist_ok=True)
+
+
+# os.environ's raw bytes when host_environment() last decoded them, and the result.
+_environment: tuple[dict[bytes, bytes], dict[str, str]] | None = None
+
+
+def host_environment() -> dict[str, str]:
+    """``dict(os.environ)``, which callers must not change.
+
+    Every attempt starts from this process's environment, and decoding all of it costs
+    about 0.1 ms: the last copy is reused for as long as ``os.environ``'s raw data (which
+    every change to ``os.environ`` updates) compares equal.
+    """
+    global _environment
+    raw = getattr(os.environ, "_data", None)
+    if not isinstance(raw, dict):
+        return dict(os.environ)
+    cached = _environment
+    if cached is not None and cached[0] == raw:
+        return cached[1]
+    decoded = dict(os.environ)
+    _environment = (dict(raw), decoded)
+    return decoded
 
 
 def _forkable(component_env: dict[str, str]) -> bool:

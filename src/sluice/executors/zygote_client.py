@@ -62,6 +62,20 @@ ZYGOTE_PATH = _ZYGOTE_PATH
 ATTEMPT_MAIN_PATH = str(Path(__file__).resolve().with_name("attempt_main.py"))
 
 
+def _environment_change(started_with: dict[str, str], env: dict[str, str]) -> dict[str, Any]:
+    """How an attempt's ``env`` differs from the worker's own: the request's ``env_set`` and
+    ``env_unset``.
+
+    Most of an attempt's environment is the orchestrator's, as the worker's is: sending
+    only the difference keeps each request small, and a child that changes only what
+    differs touches little of the memory it shares with the worker.
+    """
+    return {
+        "env_set": {k: v for k, v in env.items() if started_with.get(k) != v},
+        "env_unset": [k for k in started_with if k not in env],
+    }
+
+
 def _consume(future: asyncio.Future[int]) -> None:
     """Mark a future's exception as seen: it may fail after its waiter was cancelled."""
     if not future.cancelled():
@@ -139,7 +153,8 @@ class ForkWorker:
         """
         loop = asyncio.get_running_loop()
         self._ensure_started(loop)
-        log_path.parent.mkdir(parents=True, exist_ok=True)
+        if not os.path.isdir(log_path.parent):
+            log_path.parent.mkdir(parents=True, exist_ok=True)
         attempt_id = next(self._ids)
         future: asyncio.Future[int] = loop.create_future()
         future.add_done_callback(_consume)
@@ -149,7 +164,7 @@ class ForkWorker:
             "op": "run",
             "id": attempt_id,
             "cwd": str(cwd),
-            "env": {**env, MARKER_VAR: marker},
+            **_environment_change(self._env, {**env, MARKER_VAR: marker}),
             "log": str(log_path),
             "source": source,
             "source_path": str(source_path),
@@ -195,8 +210,10 @@ class ForkWorker:
         if self._proc is not None:
             return
         env = dict(os.environ, _KFP_RUNTIME="true")
-        proc = zygote_pool.take(env) if self._keep_warm else None
-        if proc is None:
+        taken = zygote_pool.take(env) if self._keep_warm else None
+        if taken is not None:
+            proc, env = taken  # requests are relative to the environment it started with
+        else:
             try:
                 proc = zygote_pool.spawn(
                     # Our pid: the worker asks for a signal when we die, and checks we live.

@@ -8,7 +8,8 @@ here when it is closed idle, and the next one started in this process (the next
 One worker is kept at most; it is taken only if it still runs and was started with the
 environment the new one would get (a worker's ``sys.path`` and imports come from the
 environment it started in), Sluice's own ``SLUICE_*`` settings aside: neither the worker
-nor kfp reads them, and every attempt gets its whole environment with its request.
+nor kfp reads them, and every attempt's request says how its environment differs from the
+one the worker started with (which :func:`take` hands back with the worker).
 
 A worker asks the kernel for a signal when the *thread* that started it ends
 (``PR_SET_PDEATHSIG`` is per thread), and a run's event loop thread ends with the run. So a
@@ -30,7 +31,7 @@ from concurrent.futures import ThreadPoolExecutor
 __all__ = ["park", "spawn", "take"]
 
 _lock = threading.Lock()
-_parked: tuple[subprocess.Popen[bytes], dict[str, str]] | None = None
+_parked: tuple[subprocess.Popen[bytes], dict[str, str]] | None = None  # a worker, its env
 _starter: ThreadPoolExecutor | None = None
 
 
@@ -61,26 +62,30 @@ def spawn(argv: list[str], env: dict[str, str], *, keep_warm: bool) -> subproces
 
 
 def park(proc: subprocess.Popen[bytes], env: dict[str, str]) -> None:
-    """Keep an idle worker (nothing running in it, nothing unread) for the next one."""
+    """Keep an idle worker (nothing running in it, nothing unread) for the next one.
+
+    ``env`` is the environment the worker was started with.
+    """
     global _parked
     with _lock:
-        previous, _parked = _parked, (proc, _key(env))
+        previous, _parked = _parked, (proc, env)
     if previous is not None:
         _close(previous[0])
 
 
-def take(env: dict[str, str]) -> subprocess.Popen[bytes] | None:
-    """The kept worker, if it still runs and was started with ``env``; else None."""
+def take(env: dict[str, str]) -> tuple[subprocess.Popen[bytes], dict[str, str]] | None:
+    """The kept worker and the environment it was started with, if it still runs and that
+    environment is ``env`` (``SLUICE_*`` aside); else None."""
     global _parked
     with _lock:
         parked, _parked = _parked, None
     if parked is None:
         return None
     proc, started_with = parked
-    if proc.poll() is not None or started_with != _key(env):
+    if proc.poll() is not None or _key(started_with) != _key(env):
         _close(proc)
         return None
-    return proc
+    return proc, started_with
 
 
 def _key(env: dict[str, str]) -> dict[str, str]:
