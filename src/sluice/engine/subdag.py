@@ -36,7 +36,9 @@ async def run_child_dag(
     (a loop iteration does not store its loop's whole list again).
     """
     shown = inputs if recorded is None else recorded
-    ctx.store.transition_task(
+    # A held-back row (a loop iteration's) moves with its first task's first write: it
+    # shows RUNNING once a task in it has started (or been cached, skipped, failed).
+    ctx.store.defer_transition_task(
         row.id,
         TaskState.RUNNING,
         started=True,

@@ -28,6 +28,7 @@ from __future__ import annotations
 import functools
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import datetime
 from types import SimpleNamespace
 from typing import TYPE_CHECKING, Any, cast
@@ -174,20 +175,32 @@ class Transaction(ExecutionWrites, RunWrites):
         """Move a task to ``to``, if the table allows it; see ``Store.transition_task``."""
         to = TaskState(to)
         deferred = self._unwritten.get(task_id)
+        if deferred is not None and DEFERRED_MOVE in deferred:
+            self.write_deferred(task_id)  # its deferred move first, then this one
+            deferred = None
         now = utcnow()
-        if started:
-            fields["started_at"] = now
-            fields["finished_at"] = None
-        if finished:
-            fields["finished_at"] = now
-        fields["state"] = to.value
+        move_fields(fields, to, started=started, finished=finished, now=now)
         if deferred is not None:
             # Its first move: the row is inserted already moved, with both history rows.
             if deferred["state"] not in TASK_SOURCES[to]:
                 raise refused("task", task_id, deferred["state"], to.value)
-            found: Any = self._insert_task(self._unwritten.pop(task_id), moved=fields)
+            values = self._unwritten.pop(task_id)
+            self.wrote_deferred.append(values)  # a rollback puts back the row as created
+            found: Any = self._insert_task(values, moved=fields)
         else:
             found = move_task(self.connection, task_id, to, fields)
+        return self._moved(found, task_id, to, message, now, fields)
+
+    def _moved(
+        self,
+        found: Any,
+        task_id: str,
+        to: TaskState,
+        message: str | None,
+        now: datetime,
+        fields: dict[str, Any],
+    ) -> TaskStateChanged:
+        """A task's move is written: its history row and events (``found``: its row's)."""
         seq = self._history(found.run_id, task_id, to.value, message, now)
         event = task_event(seq, found.run_id, task_id, found, to, message, now)
         self.pending.append(event)
@@ -224,9 +237,17 @@ class Transaction(ExecutionWrites, RunWrites):
     def write_deferred(self, task_id: str | None) -> None:
         """Insert the task's deferred row (see the module docstring), if it has one."""
         values = self._unwritten.pop(task_id, None) if task_id is not None else None
-        if values is not None:
-            self.wrote_deferred.append(values)
+        if values is None:
+            return
+        self.wrote_deferred.append(values)
+        move: DeferredMove | None = values.get(DEFERRED_MOVE)
+        if move is None:
             self._insert_task(values)
+            return
+        # Its move, made while it was held back: inserted already moved (as in
+        # transition_task), with its move's history row stamped when it was made.
+        found = self._insert_task(values, moved=move.fields)
+        self._moved(found, values["id"], move.to, move.message, move.at, move.fields)
 
     def _insert_task(
         self, values: dict[str, Any], moved: dict[str, Any] | None = None
@@ -242,8 +263,9 @@ class Transaction(ExecutionWrites, RunWrites):
         # A child's row needs its parent's (a foreign key).
         self.write_deferred(values["parent_id"])
         if moved is not None:
-            self.wrote_deferred.append(values)  # a rollback puts back the row as created
-        _INSERT_TASK.execute(self.connection, values if moved is None else {**values, **moved})
+            row = {k: v for k, v in values.items() if k != DEFERRED_MOVE}
+            row.update(moved)
+        _INSERT_TASK.execute(self.connection, values if moved is None else row)
         seq = self._history(
             values["run_id"], values["id"], values["state"], values["error"], values["created_at"]
         )
@@ -353,6 +375,32 @@ def task_values(
         "started_at": None,
         "finished_at": now if finished else None,
     }
+
+
+@dataclass(frozen=True)
+class DeferredMove:
+    """A move of a task whose row is held back (``Store.defer_transition_task``)."""
+
+    to: TaskState
+    message: str | None
+    at: datetime
+    fields: dict[str, Any]
+
+
+# The key of a held-back row's DeferredMove among its values (not a column).
+DEFERRED_MOVE = "__deferred_move__"
+
+
+def move_fields(
+    fields: dict[str, Any], to: TaskState, *, started: bool, finished: bool, now: datetime
+) -> None:
+    """Add what every move of a task writes beside ``fields``: its state and times."""
+    if started:
+        fields["started_at"] = now
+        fields["finished_at"] = None
+    if finished:
+        fields["finished_at"] = now
+    fields["state"] = to.value
 
 
 def move_task(

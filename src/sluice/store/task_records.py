@@ -12,8 +12,16 @@ from typing import Any
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
-from sluice.states import TaskState
-from sluice.store.gate import Transaction, task_values
+from sluice.events import TaskStateChanged
+from sluice.states import TASK_SOURCES, TaskState
+from sluice.store.gate import (
+    DEFERRED_MOVE,
+    DeferredMove,
+    Transaction,
+    move_fields,
+    refused,
+    task_values,
+)
 from sluice.store.models import ExecutionRow, StateTransitionRow, TaskRow, utcnow
 
 
@@ -26,6 +34,18 @@ class TaskRecords:
         raise NotImplementedError
 
     def transaction(self) -> AbstractContextManager[Transaction]:  # provided by Store
+        raise NotImplementedError
+
+    def transition_task(
+        self,
+        task_id: str,
+        to: TaskState,
+        *,
+        message: str | None = None,
+        started: bool = False,
+        finished: bool = False,
+        **fields: Any,
+    ) -> TaskStateChanged:  # provided by Store
         raise NotImplementedError
 
     def create_task(
@@ -97,6 +117,41 @@ class TaskRecords:
         if task_id in self._unwritten:
             with self.transaction() as tx:
                 tx.write_deferred(task_id)
+
+    def defer_transition_task(
+        self,
+        task_id: str,
+        to: TaskState,
+        *,
+        message: str | None = None,
+        started: bool = False,
+        finished: bool = False,
+        **fields: Any,
+    ) -> None:
+        """Move a task whose row is held back (created ``deferred``) with its row: the
+        move is checked now and written, with its history row and event, by the write
+        that inserts the row (a child task's start inserts its parent's first).
+
+        So a sub-DAG's start (a loop iteration's RUNNING) commits with its first task's,
+        before that task's process starts, and a task shows RUNNING only once something in
+        it has started. A task whose row is written, or that already has a held-back
+        move, moves at once (:meth:`transition_task`).
+
+        Raises:
+            IllegalTransitionError: its state may not move to ``to``; nothing is kept.
+        """
+        to = TaskState(to)
+        values = self._unwritten.get(task_id)
+        if values is None or DEFERRED_MOVE in values:
+            self.transition_task(
+                task_id, to, message=message, started=started, finished=finished, **fields
+            )
+            return
+        if values["state"] not in TASK_SOURCES[to]:
+            raise refused("task", task_id, values["state"], to.value)
+        now = utcnow()
+        move_fields(fields, to, started=started, finished=finished, now=now)
+        values[DEFERRED_MOVE] = DeferredMove(to=to, message=message, at=now, fields=fields)
 
     def update_task(self, task_id: str, **fields: Any) -> None:
         """Change a task's fields other than its state (that is :meth:`transition_task`'s).
