@@ -69,6 +69,17 @@ class RunContext:
             self._slots = asyncio.Semaphore(self.max_parallel_tasks)
         return self._slots
 
+    def show_waiting(self, record: TaskRow) -> None:
+        """Write a held-back task's row, PENDING, as it starts waiting for a process slot.
+
+        Not inside a held-back parent (a loop iteration none of whose tasks has started):
+        that would show the iteration RUNNING before anything in it runs, and cost a commit
+        per waiting task of a wide loop, whose window (``ITERATIONS_PER_SLOT``) keeps
+        such waits short anyway.
+        """
+        if record.parent_id is None or not self.store.is_held_back(record.parent_id):
+            self.store.write_deferred_task(record.id)
+
     def notice(self, started: TaskStateChanged, message: str) -> None:
         """Tell live views a line about the attempt that just ``started`` (one event)."""
         self.store.events.publish(

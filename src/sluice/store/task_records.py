@@ -112,6 +112,10 @@ class TaskRecords:
                 finished=finished,
             )
 
+    def is_held_back(self, task_id: str) -> bool:
+        """Whether the task's row was created ``deferred`` and is not written yet."""
+        return task_id in self._unwritten
+
     def write_deferred_task(self, task_id: str) -> None:
         """Insert the task's deferred row now (a no-op if it has none or it is written)."""
         if task_id in self._unwritten:
