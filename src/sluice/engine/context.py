@@ -51,6 +51,8 @@ class RunContext:
     # Images a notice was given about in this run: one notice per image per run.
     noticed_images: set[str] = field(default_factory=set)
     _slots: asyncio.Semaphore | None = None
+    # The graphs of the run's DAGs, by id of their DagSpec (sluice.engine.dag.dag_plan).
+    dag_plans: dict[int, tuple[Any, Any]] = field(default_factory=dict)
     # Where this run's files live (attempt directories, task output roots).
     layout: RunLayout = field(init=False)
 
