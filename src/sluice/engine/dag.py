@@ -60,7 +60,8 @@ def dag_plan(ctx: RunContext, dag: pipeline_spec_pb2.DagSpec) -> DagPlan:
     key = id(dag)
     cached = ctx.dag_plans.get(key)
     if cached is not None and cached[0] is dag:
-        return cached[1]
+        found: DagPlan = cached[1]
+        return found
     deps = dependencies(dag)
     downstream: dict[str, list[str]] = {name: [] for name in deps}
     for name in sorted(deps):
@@ -143,11 +144,11 @@ async def run_dag(
             await wake.wait()
             wake.clear()
             while ended:
-                job = ended.pop(0)
-                settle(running.pop(job), job.result())
+                finished = ended.pop(0)
+                settle(running.pop(finished), finished.result())
     except asyncio.CancelledError:
-        for job in running:
-            job.cancel()
+        for pending in running:
+            pending.cancel()
         await asyncio.gather(*running, return_exceptions=True)
         raise
 
