@@ -18,6 +18,7 @@ from sluice.store.gate import (
     DEFERRED_MOVE,
     DeferredMove,
     Transaction,
+    detached_task_row,
     move_fields,
     refused,
     task_values,
@@ -94,7 +95,7 @@ class TaskRecords:
                 finished=finished,
             )
             self._unwritten[values["id"]] = values
-            return TaskRow(**values)
+            return detached_task_row(values)
         with self.transaction() as tx:
             return tx.create_task(
                 run_id=run_id,
