@@ -150,3 +150,31 @@ def test_a_deferred_move_is_checked_at_once_and_kept_through_a_rollback(store: S
     assert task.state == "SUCCEEDED"
     history = [h.state for h in store.state_history(run_id, row.id)]
     assert history == ["PENDING", "RUNNING", "SUCCEEDED"]
+
+
+def test_a_held_move_is_written_first_by_the_next_transaction(store: Store) -> None:
+    run_id = _run(store)
+    first, second = _deferred(store, run_id, "a"), _deferred(store, run_id, "b")
+    store.transition_task(first.id, TaskState.RUNNING, started=True)
+    store.hold_transition_task(first.id, TaskState.SUCCEEDED, finished=True, outputs={"o": 1})
+    assert {t.path: t.state for t in store.tasks_of_run(run_id)} == {"a": "RUNNING"}
+    # A rolled-back transaction keeps it held; the next one writes it, before its own writes.
+    with pytest.raises(IllegalTransitionError), store.transaction() as tx:
+        tx.transition_task(second.id, TaskState.SUCCEEDED, finished=True)
+    assert {t.path: t.state for t in store.tasks_of_run(run_id)} == {"a": "RUNNING"}
+    store.transition_task(second.id, TaskState.RUNNING, started=True)
+    tasks = {t.path: t for t in store.tasks_of_run(run_id)}
+    assert tasks["a"].state == "SUCCEEDED" and tasks["a"].outputs == {"o": 1}
+    assert tasks["a"].finished_at is not None
+    history = store.state_history(run_id, first.id) + store.state_history(run_id, second.id)
+    assert [(h.task_id == first.id, h.state) for h in sorted(history, key=lambda h: h.id)] == [
+        (True, "PENDING"),
+        (True, "RUNNING"),
+        (True, "SUCCEEDED"),
+        (False, "PENDING"),
+        (False, "RUNNING"),
+    ]
+    store.hold_transition_task(second.id, TaskState.SUCCEEDED, finished=True)
+    store.flush_held()
+    store.flush_held()  # nothing left: no transaction
+    assert {t.path: t.state for t in store.tasks_of_run(run_id)}["b"] == "SUCCEEDED"

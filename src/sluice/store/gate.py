@@ -175,12 +175,23 @@ class Transaction(ExecutionWrites, RunWrites):
     ) -> TaskStateChanged:
         """Move a task to ``to``, if the table allows it; see ``Store.transition_task``."""
         to = TaskState(to)
+        now = utcnow()
+        move_fields(fields, to, started=started, finished=finished, now=now)
+        return self._move(task_id, to, message, now, fields)
+
+    def _move(
+        self,
+        task_id: str,
+        to: TaskState,
+        message: str | None,
+        now: datetime,
+        fields: dict[str, Any],
+    ) -> TaskStateChanged:
+        """Write a move whose ``fields`` are complete (``move_fields``), made at ``now``."""
         deferred = self._unwritten.get(task_id)
         if deferred is not None and DEFERRED_MOVE in deferred:
             self.write_deferred(task_id)  # its deferred move first, then this one
             deferred = None
-        now = utcnow()
-        move_fields(fields, to, started=started, finished=finished, now=now)
         if deferred is not None:
             # Its first move: the row is inserted already moved, with both history rows.
             if deferred["state"] not in TASK_SOURCES[to]:
@@ -307,19 +318,28 @@ def transaction(
     run_contexts: dict[str, set[int]],
     events: EventBus,
     unwritten: dict[str, dict[str, Any]] | None = None,
+    held: list[HeldMove] | None = None,
 ) -> Iterator[Transaction]:
     """A :class:`Transaction` on ``connection_source.begin()`` (an Engine): commits on
     success, rolls back on error, publishes the events after the commit. ``unwritten``
-    holds the deferred task rows (see the module docstring)."""
+    holds the deferred task rows (see the module docstring); ``held`` the held moves,
+    written first."""
     tx: Transaction | None = None
+    taken: list[HeldMove] = []
     try:
         with connection_source.begin() as connection:
             tx = Transaction(connection, run_contexts, events, unwritten)
+            if held:  # moves held back (Store.hold_transition_task) go first
+                taken[:], held[:] = held, []
+                for move in taken:
+                    tx._move(move.task_id, move.to, move.message, move.at, dict(move.fields))
             yield tx
     except BaseException:
         if tx is not None:  # rolled back: the deferred rows it wrote are still to write
             for values in tx.wrote_deferred:
                 tx._unwritten.setdefault(values["id"], values)
+        if held is not None:
+            held[:0] = taken  # ...and the held moves still to make
         raise
     tx.publish()
 
@@ -382,6 +402,17 @@ def task_values(
 class DeferredMove:
     """A move of a task whose row is held back (``Store.defer_transition_task``)."""
 
+    to: TaskState
+    message: str | None
+    at: datetime
+    fields: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class HeldMove:
+    """A move of a written task held for the next transaction (``Store.hold_transition_task``)."""
+
+    task_id: str
     to: TaskState
     message: str | None
     at: datetime

@@ -56,6 +56,8 @@ class Store(RunRecords, TaskRecords, LineageMixin):
         # Task rows created deferred, by id, until the first write naming the task inserts
         # them (see sluice.store.gate); only this Store's transactions know them.
         self._unwritten: dict[str, dict[str, Any]] = {}
+        # Moves held for this Store's next transaction (Store.hold_transition_task).
+        self._held: list[gate.HeldMove] = []
 
     @contextmanager
     def session(self) -> Iterator[Session]:
@@ -76,7 +78,9 @@ class Store(RunRecords, TaskRecords, LineageMixin):
         """
         with (
             store_errors(self.url),
-            gate.transaction(self.engine, self._run_contexts, self.events, self._unwritten) as tx,
+            gate.transaction(
+                self.engine, self._run_contexts, self.events, self._unwritten, self._held
+            ) as tx,
         ):
             yield tx
 

@@ -17,6 +17,7 @@ from sluice.states import TASK_SOURCES, TaskState
 from sluice.store.gate import (
     DEFERRED_MOVE,
     DeferredMove,
+    HeldMove,
     Transaction,
     detached_task_row,
     move_fields,
@@ -30,6 +31,7 @@ class TaskRecords:
     """Methods of :class:`sluice.store.repository.Store` for the ``tasks`` table."""
 
     _unwritten: dict[str, dict[str, Any]]  # provided by Store
+    _held: list[HeldMove]  # provided by Store
 
     def session(self) -> AbstractContextManager[Session]:  # provided by Store
         raise NotImplementedError
@@ -112,6 +114,37 @@ class TaskRecords:
                 resources=resources,
                 finished=finished,
             )
+
+    def hold_transition_task(
+        self,
+        task_id: str,
+        to: TaskState,
+        *,
+        message: str | None = None,
+        started: bool = False,
+        finished: bool = False,
+        **fields: Any,
+    ) -> None:
+        """Move a task with this Store's next transaction, whichever it is, or at
+        :meth:`flush_held`: first in it, stamped now, through the gate as ever.
+
+        For a move nothing acts on until something is written anyway: a loop iteration's
+        end is read only by its loop's own end (a later transaction) and by views, so it
+        joins the next task's start instead of costing a commit of its own. A process that
+        dies first leaves the task as it was (RUNNING, with every task in it ended): a
+        resumed run finds those tasks done and ends it again.
+        """
+        now = utcnow()
+        move_fields(fields, TaskState(to), started=started, finished=finished, now=now)
+        self._held.append(
+            HeldMove(task_id=task_id, to=TaskState(to), message=message, at=now, fields=fields)
+        )
+
+    def flush_held(self) -> None:
+        """Write the held moves now (a no-op without any)."""
+        if self._held:
+            with self.transaction():
+                pass  # the transaction writes them first
 
     def is_held_back(self, task_id: str) -> bool:
         """Whether the task's row was created ``deferred`` and is not written yet."""
