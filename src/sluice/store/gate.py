@@ -10,14 +10,19 @@ on the store's event bus (:mod:`sluice.events`) once it has committed.
 A :class:`Transaction` also groups the writes of one step of a task: recording an
 attempt's execution with its move to RUNNING, its end with the move to SUCCEEDED, a cache
 hit with its move to CACHED. A container task's row can be created *deferred*
-(:func:`task_values` builds it, ``Store.create_task(deferred=True)`` holds it): it is then
-inserted, with its PENDING history row, by the first write that names the task, in that
-write's transaction, so a task's creation and its start (or its cache hit) cost one commit,
-not two; when that write is the task's first move, the row is inserted already moved (after
-the same check against the state table), with its creation's and its move's history rows.
-Each group commits before the engine acts on it (before the process starts, before the next
-task reads the outputs), so a killed process still finds every state change it acted on.
-These are Core statements on a plain connection: the ORM's unit of work and session
+(:func:`~sluice.store.task_rows.task_values` builds it,
+``Store.create_task(deferred=True)`` holds it): it is then inserted, with its PENDING
+history row, by the first write that names the task, in that write's transaction, so a
+task's creation and its start (or its cache hit) cost one commit, not two; when that write
+is the task's first move, the row is inserted already moved (after the same check against
+the state table), with its creation's and its move's history rows. A held-back row can be
+moved too (``Store.defer_transition_task``: a loop iteration's start): the move is checked
+at once and written with the row. A written row's move that nothing acts on before the
+next write can be held (``Store.hold_transition_task``: a loop iteration's end): the next
+transaction writes it first. Both live in :mod:`sluice.store.task_rows`. Each group
+commits before the engine acts on it (before the process starts, before the next task
+reads the outputs), so a killed process still finds every state change it acted on. These
+are Core statements on a plain connection: the ORM's unit of work and session
 synchronisation cost several times the statements themselves on the engine's most frequent
 writes; on SQLite the hottest of them skip Core's per-execution work too
 (:mod:`sluice.store.hot`).
@@ -28,7 +33,6 @@ from __future__ import annotations
 import functools
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
 from datetime import datetime
 from types import SimpleNamespace
 from typing import TYPE_CHECKING, Any, cast
@@ -36,11 +40,9 @@ from typing import TYPE_CHECKING, Any, cast
 from sqlalchemy import Table, bindparam, func, insert, select, update
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
-from sqlalchemy.orm.attributes import manager_of_class
 
 from sluice.events import Event, RunStateChanged, TaskLogAvailable, TaskStateChanged
 from sluice.states import (
-    INITIAL_TASK_STATES,
     RUN_SOURCES,
     TASK_SOURCES,
     IllegalTransitionError,
@@ -56,7 +58,15 @@ from sluice.store.models import (
     utcnow,
 )
 from sluice.store.run_executions import MIRROR_STATE, mirror_parameters
-from sluice.store.run_writes import RunWrites, new_id
+from sluice.store.run_writes import RunWrites
+from sluice.store.task_rows import (
+    DEFERRED_MOVE,
+    DeferredMove,
+    HeldMove,
+    detached_task_row,
+    move_fields,
+    task_values,
+)
 
 if TYPE_CHECKING:
     from sluice.events import EventBus
@@ -342,112 +352,6 @@ def transaction(
             held[:0] = taken  # ...and the held moves still to make
         raise
     tx.publish()
-
-
-def task_values(
-    *,
-    run_id: str,
-    parent_id: str | None,
-    name: str,
-    path: str,
-    display_name: str,
-    kind: str,
-    component_name: str,
-    state: TaskState = TaskState.PENDING,
-    iteration_index: int | None = None,
-    error: str | None = None,
-    image: str | None = None,
-    resources: dict[str, Any] | None = None,
-    finished: bool = False,
-) -> dict[str, Any]:
-    """Every column of a new task's row (a new id, created now), checked: the row to insert.
-
-    Raises:
-        IllegalTransitionError: ``state`` is not a state a task may start in.
-    """
-    state = TaskState(state)
-    if state not in INITIAL_TASK_STATES:
-        raise IllegalTransitionError(f"a task cannot be created {state.value}")
-    now = utcnow()
-    # Every column, so the row built from them (attached to no session) is complete.
-    return {
-        "id": new_id(),
-        "run_id": run_id,
-        "parent_id": parent_id,
-        "name": name,
-        "path": path,
-        "display_name": display_name,
-        "kind": kind,
-        "component_name": component_name,
-        "iteration_index": iteration_index,
-        "state": state.value,
-        "attempts": 0,
-        "inputs": {},
-        "outputs": {},
-        "fingerprint": None,
-        "cached_from_task_id": None,
-        "image": image,
-        "resources": resources or {},
-        "error": error,
-        "error_details": None,
-        "notices": [],
-        "log_path": None,
-        "created_at": now,
-        "started_at": None,
-        "finished_at": now if finished else None,
-    }
-
-
-@dataclass(frozen=True)
-class DeferredMove:
-    """A move of a task whose row is held back (``Store.defer_transition_task``)."""
-
-    to: TaskState
-    message: str | None
-    at: datetime
-    fields: dict[str, Any]
-
-
-@dataclass(frozen=True)
-class HeldMove:
-    """A move of a written task held for the next transaction (``Store.hold_transition_task``)."""
-
-    task_id: str
-    to: TaskState
-    message: str | None
-    at: datetime
-    fields: dict[str, Any]
-
-
-# The key of a held-back row's DeferredMove among its values (not a column).
-DEFERRED_MOVE = "__deferred_move__"
-
-
-def move_fields(
-    fields: dict[str, Any], to: TaskState, *, started: bool, finished: bool, now: datetime
-) -> None:
-    """Add what every move of a task writes beside ``fields``: its state and times."""
-    if started:
-        fields["started_at"] = now
-        fields["finished_at"] = None
-    if finished:
-        fields["finished_at"] = now
-    fields["state"] = to.value
-
-
-_TASK_ROWS = manager_of_class(TaskRow)
-
-
-def detached_task_row(values: dict[str, Any]) -> TaskRow:
-    """A TaskRow of ``values`` (every column), attached to no session.
-
-    Built as the ORM builds a row it loads (the columns set in its ``__dict__``):
-    ``TaskRow(**values)`` fires an attribute event per column, ten times the cost, twice
-    for every task of a loop iteration.
-    """
-    row: TaskRow = _TASK_ROWS.new_instance()
-    row.__dict__.update(values)
-    return row
 
 
 def move_task(

@@ -37,6 +37,7 @@ from sluice.store.models import as_utc as as_utc  # re-exported: the engine impo
 from sluice.store.run_records import RunRecords
 from sluice.store.run_writes import new_id
 from sluice.store.task_records import TaskRecords
+from sluice.store.task_rows import HeldMove
 
 __all__ = ["Store", "Transaction", "as_utc", "new_id"]
 
@@ -57,7 +58,7 @@ class Store(RunRecords, TaskRecords, LineageMixin):
         # them (see sluice.store.gate); only this Store's transactions know them.
         self._unwritten: dict[str, dict[str, Any]] = {}
         # Moves held for this Store's next transaction (Store.hold_transition_task).
-        self._held: list[gate.HeldMove] = []
+        self._held: list[HeldMove] = []
 
     @contextmanager
     def session(self) -> Iterator[Session]:

@@ -14,17 +14,16 @@ from sqlalchemy.orm import Session
 
 from sluice.events import TaskStateChanged
 from sluice.states import TASK_SOURCES, TaskState
-from sluice.store.gate import (
+from sluice.store.gate import Transaction, refused
+from sluice.store.models import ExecutionRow, StateTransitionRow, TaskRow, utcnow
+from sluice.store.task_rows import (
     DEFERRED_MOVE,
     DeferredMove,
     HeldMove,
-    Transaction,
     detached_task_row,
     move_fields,
-    refused,
     task_values,
 )
-from sluice.store.models import ExecutionRow, StateTransitionRow, TaskRow, utcnow
 
 
 class TaskRecords:
