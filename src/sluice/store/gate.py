@@ -339,10 +339,13 @@ def transaction(
     try:
         with connection_source.begin() as connection:
             tx = Transaction(connection, run_contexts, events, unwritten)
-            if held:  # moves held back (Store.hold_transition_task) go first
-                taken[:], held[:] = held, []
-                for move in taken:
-                    tx._move(move.task_id, move.to, move.message, move.at, dict(move.fields))
+            while held:  # moves held back (Store.hold_transition_task) go first
+                try:  # one at a time: each pop is atomic, should another thread hold one
+                    taken.append(held.pop(0))
+                except IndexError:
+                    break
+            for move in taken:
+                tx._move(move.task_id, move.to, move.message, move.at, dict(move.fields))
             yield tx
     except BaseException:
         if tx is not None:  # rolled back: the deferred rows it wrote are still to write
