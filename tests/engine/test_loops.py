@@ -125,3 +125,22 @@ def test_a_resumed_wide_loop_reuses_the_iterations_that_finished(
     assert (tmp_path / "ran-7").read_text() == "xx"
     paths = [t.path for t in store.tasks_of_run(resumed.id)]
     assert len(paths) == len(set(paths))  # no duplicate rows
+
+
+def test_an_iteration_shows_running_only_with_its_task_s_start(
+    store: Store, tmp_path: Path
+) -> None:
+    run = sluice.run(
+        wide, {"marker_dir": str(tmp_path)}, enable_caching=False, max_parallel_tasks=SLOTS
+    )
+    assert run.state == "SUCCEEDED", run.error
+    events = _task_events(store, run.id)
+    paths = {e.task_id: e.path for e in events}
+    for at, event in enumerate(events):
+        if event.kind == "iteration" and event.state == TaskState.RUNNING:
+            # Written by its task's start, in the same transaction: the next history rows
+            # are that task's creation and its move to RUNNING (its attempt's start).
+            created, started = events[at + 1], events[at + 2]
+            assert paths[created.task_id].startswith(event.path + "/")
+            assert (created.state, started.state) == (TaskState.PENDING, TaskState.RUNNING)
+            assert started.task_id == created.task_id and started.kind == "container"

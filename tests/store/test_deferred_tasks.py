@@ -105,3 +105,76 @@ def test_a_child_task_writes_its_deferred_parent_first(store: Store) -> None:
         component_name="comp-c",
     )
     assert sorted(t.path for t in store.tasks_of_run(run_id)) == ["p", "p/c"]
+
+
+def test_a_deferred_move_is_written_with_the_first_write_inside_the_task(store: Store) -> None:
+    run_id = _run(store)
+    seen: list[object] = []
+    with store.events.subscribe(seen.append):
+        parent = _deferred(store, run_id, "p")
+        store.defer_transition_task(parent.id, TaskState.RUNNING, started=True, inputs={"x": 1})
+        assert store.tasks_of_run(run_id) == [] and seen == []  # the move waits with the row
+        child = _deferred(store, run_id, "p/c", parent_id=parent.id)
+        # The child's start inserts the parent already moved, in one transaction.
+        store.transition_task(child.id, TaskState.RUNNING, attempts=1, started=True)
+    tasks = {t.path: t for t in store.tasks_of_run(run_id)}
+    assert tasks["p"].state == "RUNNING" and tasks["p"].inputs == {"x": 1}
+    assert tasks["p"].started_at is not None
+    assert tasks["p/c"].state == "RUNNING"
+    assert [h.state for h in store.state_history(run_id, parent.id)] == ["PENDING", "RUNNING"]
+    states = [(e.path, e.state) for e in seen if isinstance(e, TaskStateChanged)]
+    assert states == [
+        ("p", TaskState.PENDING),
+        ("p", TaskState.RUNNING),
+        ("p/c", TaskState.PENDING),
+        ("p/c", TaskState.RUNNING),
+    ]
+    # Written: later moves are made at once, through the gate.
+    store.defer_transition_task(parent.id, TaskState.SUCCEEDED, finished=True)
+    assert {t.path: t.state for t in store.tasks_of_run(run_id)}["p"] == "SUCCEEDED"
+
+
+def test_a_deferred_move_is_checked_at_once_and_kept_through_a_rollback(store: Store) -> None:
+    run_id = _run(store)
+    row = _deferred(store, run_id)
+    with pytest.raises(IllegalTransitionError, match="PENDING -> SUCCEEDED"):
+        store.defer_transition_task(row.id, TaskState.SUCCEEDED, finished=True)
+    store.defer_transition_task(row.id, TaskState.RUNNING, started=True)
+    with pytest.raises(IllegalTransitionError), store.transaction() as tx:
+        tx.write_deferred(row.id)
+        raise IllegalTransitionError("rolled back")
+    assert store.tasks_of_run(run_id) == []
+    # A move of its own writes the held-back one first.
+    store.transition_task(row.id, TaskState.SUCCEEDED, finished=True)
+    [task] = store.tasks_of_run(run_id)
+    assert task.state == "SUCCEEDED"
+    history = [h.state for h in store.state_history(run_id, row.id)]
+    assert history == ["PENDING", "RUNNING", "SUCCEEDED"]
+
+
+def test_a_held_move_is_written_first_by_the_next_transaction(store: Store) -> None:
+    run_id = _run(store)
+    first, second = _deferred(store, run_id, "a"), _deferred(store, run_id, "b")
+    store.transition_task(first.id, TaskState.RUNNING, started=True)
+    store.hold_transition_task(first.id, TaskState.SUCCEEDED, finished=True, outputs={"o": 1})
+    assert {t.path: t.state for t in store.tasks_of_run(run_id)} == {"a": "RUNNING"}
+    # A rolled-back transaction keeps it held; the next one writes it, before its own writes.
+    with pytest.raises(IllegalTransitionError), store.transaction() as tx:
+        tx.transition_task(second.id, TaskState.SUCCEEDED, finished=True)
+    assert {t.path: t.state for t in store.tasks_of_run(run_id)} == {"a": "RUNNING"}
+    store.transition_task(second.id, TaskState.RUNNING, started=True)
+    tasks = {t.path: t for t in store.tasks_of_run(run_id)}
+    assert tasks["a"].state == "SUCCEEDED" and tasks["a"].outputs == {"o": 1}
+    assert tasks["a"].finished_at is not None
+    history = store.state_history(run_id, first.id) + store.state_history(run_id, second.id)
+    assert [(h.task_id == first.id, h.state) for h in sorted(history, key=lambda h: h.id)] == [
+        (True, "PENDING"),
+        (True, "RUNNING"),
+        (True, "SUCCEEDED"),
+        (False, "PENDING"),
+        (False, "RUNNING"),
+    ]
+    store.hold_transition_task(second.id, TaskState.SUCCEEDED, finished=True)
+    store.flush_held()
+    store.flush_held()  # nothing left: no transaction
+    assert {t.path: t.state for t in store.tasks_of_run(run_id)}["b"] == "SUCCEEDED"

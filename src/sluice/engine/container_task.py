@@ -139,8 +139,7 @@ async def run_container_task(call: TaskCall) -> TaskResult:
             )
             attempt = replace(attempt, request=devices.confine(attempt.request))
             if ctx.slots.locked():
-                # It waits for a slot: it shows PENDING meanwhile (its row may be deferred).
-                ctx.store.write_deferred_task(record.id)
+                ctx.show_waiting(record)  # it waits for a slot: it shows PENDING meanwhile
             await ctx.slots.acquire()
         except asyncio.CancelledError:
             devices.release()

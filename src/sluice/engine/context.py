@@ -19,6 +19,9 @@ from sluice.spec.placeholders import JobContext
 from sluice.store.models import ArtifactRow, TaskRow
 from sluice.store.repository import Store
 
+# How long a held move (a loop iteration's end) may wait for another write to take it.
+HELD_MOVES_SECONDS = 0.05
+
 
 @dataclass(kw_only=True)
 class RunContext:
@@ -51,6 +54,9 @@ class RunContext:
     # Images a notice was given about in this run: one notice per image per run.
     noticed_images: set[str] = field(default_factory=set)
     _slots: asyncio.Semaphore | None = None
+    _flush: asyncio.TimerHandle | None = None
+    # The graphs of the run's DAGs, by id of their DagSpec (sluice.engine.dag.dag_plan).
+    dag_plans: dict[int, tuple[Any, Any]] = field(default_factory=dict)
     # Where this run's files live (attempt directories, task output roots).
     layout: RunLayout = field(init=False)
 
@@ -68,6 +74,29 @@ class RunContext:
         if self._slots is None:
             self._slots = asyncio.Semaphore(self.max_parallel_tasks)
         return self._slots
+
+    def flush_soon(self) -> None:
+        """Write the store's held moves within ``HELD_MOVES_SECONDS``, if no other write
+        takes them first (see ``Store.hold_transition_task``)."""
+        if self._flush is None:
+            self._flush = asyncio.get_running_loop().call_later(
+                HELD_MOVES_SECONDS, self._flush_held
+            )
+
+    def _flush_held(self) -> None:
+        self._flush = None
+        self.store.flush_held()
+
+    def show_waiting(self, record: TaskRow) -> None:
+        """Write a held-back task's row, PENDING, as it starts waiting for a process slot.
+
+        Not inside a held-back parent (a loop iteration none of whose tasks has started):
+        that would show the iteration RUNNING before anything in it runs, and cost a commit
+        per waiting task of a wide loop, whose window (``ITERATIONS_PER_SLOT``) keeps
+        such waits short anyway.
+        """
+        if record.parent_id is None or not self.store.is_held_back(record.parent_id):
+            self.store.write_deferred_task(record.id)
 
     def notice(self, started: TaskStateChanged, message: str) -> None:
         """Tell live views a line about the attempt that just ``started`` (one event)."""

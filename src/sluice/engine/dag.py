@@ -21,7 +21,9 @@ Each task is handed to the handler that ``handlers`` gives for its kind
 from __future__ import annotations
 
 import asyncio
+import heapq
 import logging
+from dataclasses import dataclass
 
 from kfp.pipeline_spec import pipeline_spec_pb2
 
@@ -42,6 +44,38 @@ _ALL_COMPLETED = pipeline_spec_pb2.PipelineTaskSpec.TriggerPolicy.TriggerStrateg
 )
 
 
+@dataclass(frozen=True)
+class DagPlan:
+    """The graph of one DAG component, worked out once per run (every iteration of a loop
+    runs the same DAG): what each task waits for, and who waits for each task."""
+
+    # Task names in the order ready tasks are started (by name, as before).
+    names: tuple[str, ...]
+    upstream: dict[str, frozenset[str]]
+    downstream: dict[str, tuple[str, ...]]
+
+
+def dag_plan(ctx: RunContext, dag: pipeline_spec_pb2.DagSpec) -> DagPlan:
+    """The plan of ``dag``, cached in ``ctx`` (the spec's messages live as long as the run)."""
+    key = id(dag)
+    cached = ctx.dag_plans.get(key)
+    if cached is not None and cached[0] is dag:
+        found: DagPlan = cached[1]
+        return found
+    deps = dependencies(dag)
+    downstream: dict[str, list[str]] = {name: [] for name in deps}
+    for name in sorted(deps):
+        for producer in deps[name]:
+            downstream[producer].append(name)
+    plan = DagPlan(
+        names=tuple(sorted(deps)),
+        upstream={name: frozenset(wants) for name, wants in deps.items()},
+        downstream={name: tuple(users) for name, users in downstream.items()},
+    )
+    ctx.dag_plans[key] = (dag, plan)  # the DAG is kept: its id stays its own
+    return plan
+
+
 async def run_dag(
     ctx: RunContext,
     component: pipeline_spec_pb2.ComponentSpec,
@@ -52,56 +86,75 @@ async def run_dag(
     """Run every task of a DAG component; results land in ``scope.results``.
 
     Returns the DAG's own result (its outputs are resolved by the caller).
+
+    Readiness is counted, not rescanned: each task keeps how many of its upstream tasks
+    have not ended, and a task's end visits only the tasks waiting for it, so a DAG of
+    N tasks costs O(N + edges) to schedule rather than O(N) per task that ends.
     """
     tasks = component.dag.tasks
-    deps = dependencies(component.dag)
-    waiting = set(tasks)
-    running: dict[asyncio.Task[TaskResult], str] = {}
+    plan = dag_plan(ctx, component.dag)
+    unmet = {name: len(plan.upstream[name]) for name in plan.names}
+    ready = [name for name in plan.names if unmet[name] == 0]
+    heapq.heapify(ready)
+    running: dict[asyncio.Future[TaskResult], str] = {}
+    ended: list[asyncio.Future[TaskResult]] = []
+    wake = asyncio.Event()
     first_failure: TaskResult | None = None
 
+    def job_ended(job: asyncio.Future[TaskResult]) -> None:
+        ended.append(job)
+        wake.set()
+
+    def settle(name: str, result: TaskResult) -> None:
+        nonlocal first_failure
+        scope.results[name] = result
+        if result.state in (TaskState.FAILED, TaskState.CANCELED) and first_failure is None:
+            first_failure = result
+        for user in plan.downstream[name]:
+            unmet[user] -= 1
+            if unmet[user] == 0:
+                heapq.heappush(ready, user)
+
     try:
-        while waiting or running:
-            for name in sorted(waiting):
-                upstream = deps.get(name, set())
-                if not all(u in scope.results for u in upstream):
-                    continue
+        while ready or running:
+            while ready:
+                name = heapq.heappop(ready)
                 spec = tasks[name]
                 runs_anyway = spec.trigger_policy.strategy == _ALL_COMPLETED
-                not_ok = [u for u in sorted(upstream) if not scope.results[u].ok]
+                not_ok = sorted(u for u in plan.upstream[name] if not scope.results[u].ok)
                 reason = None
                 if not_ok and not runs_anyway:
                     reason = f"upstream task '{not_ok[0]}' did not succeed"
                 elif first_failure is not None and ctx.fail_fast and not runs_anyway:
                     reason = f"not started: task '{first_failure.failed_task}' failed"
-                waiting.discard(name)
                 if reason is not None:
-                    scope.results[name] = skip_task(ctx, name, spec, scope, reason)
+                    settle(name, skip_task(ctx, name, spec, scope, reason))
                     continue
-                job = asyncio.ensure_future(run_task(ctx, name, spec, scope, handlers=handlers))
+                call = run_task(ctx, name, spec, scope, handlers=handlers)
+                if not running and not ready:
+                    # The only task that can run now (a loop iteration's body, a chain):
+                    # awaited here, without a task and a wait of its own.
+                    settle(name, await call)
+                    continue
+                job = asyncio.ensure_future(call)
+                job.add_done_callback(job_ended)
                 running[job] = name
             if not running:
-                if waiting:  # only unreachable tasks remain (cannot happen in a valid DAG)
-                    for name in sorted(waiting):
-                        scope.results[name] = skip_task(
-                            ctx, name, tasks[name], scope, "unreachable"
-                        )
-                    waiting.clear()
                 break
-            done, _ = await asyncio.wait(running, return_when=asyncio.FIRST_COMPLETED)
-            for job in done:
-                name = running.pop(job)
-                result = job.result()
-                scope.results[name] = result
-                if result.state in (TaskState.FAILED, TaskState.CANCELED) and (
-                    first_failure is None
-                ):
-                    first_failure = result
+            await wake.wait()
+            wake.clear()
+            while ended:
+                finished = ended.pop(0)
+                settle(running.pop(finished), finished.result())
     except asyncio.CancelledError:
-        for job in running:
-            job.cancel()
+        for pending in running:
+            pending.cancel()
         await asyncio.gather(*running, return_exceptions=True)
         raise
 
+    unreachable = [name for name in plan.names if name not in scope.results]
+    for name in unreachable:  # only in a graph with a cycle (validation refuses those)
+        scope.results[name] = skip_task(ctx, name, tasks[name], scope, "unreachable")
     if first_failure is not None:
         return TaskResult(
             state=TaskState.FAILED, error=first_failure.error, failed_task=first_failure.failed_task

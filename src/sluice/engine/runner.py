@@ -301,6 +301,8 @@ async def _execute_locked(
     except asyncio.CancelledError:
         if leave_running_on_cancel is None or not leave_running_on_cancel():
             store.transition_run(run.id, RunState.CANCELED, error="canceled", finished=True)
+        else:
+            store.flush_held()  # the run goes on later: what ended is recorded ended
         raise
     except Exception as exc:
         # Never leave a run RUNNING: record the engine's own failure, then surface it.

@@ -7,7 +7,7 @@ from kfp.pipeline_spec import pipeline_spec_pb2
 from sluice.engine.context import RunContext, json_ready
 from sluice.engine.dag import run_dag
 from sluice.engine.inputs import ResolvedInputs
-from sluice.engine.kinds import Handlers, TaskCall
+from sluice.engine.kinds import Handlers, TaskCall, TaskKind
 from sluice.engine.model import Scope, TaskResult, artifact_ids
 from sluice.engine.outputs import dag_outputs
 from sluice.engine.states import TaskState
@@ -36,7 +36,9 @@ async def run_child_dag(
     (a loop iteration does not store its loop's whole list again).
     """
     shown = inputs if recorded is None else recorded
-    ctx.store.transition_task(
+    # A held-back row (a loop iteration's) moves with its first task's first write: it
+    # shows RUNNING once a task in it has started (or been cached, skipped, failed).
+    ctx.store.defer_transition_task(
         row.id,
         TaskState.RUNNING,
         started=True,
@@ -55,12 +57,16 @@ async def run_child_dag(
     if result.state == TaskState.SUCCEEDED:
         parameters, artifacts = dag_outputs(component, scope.results)
         result.parameters, result.artifacts = parameters, artifacts
-        ctx.store.transition_task(
-            row.id,
-            TaskState.SUCCEEDED,
-            finished=True,
-            outputs={"parameters": json_ready(parameters), "artifacts": artifact_ids(artifacts)},
-        )
+        outputs = {"parameters": json_ready(parameters), "artifacts": artifact_ids(artifacts)}
+        if row.kind == TaskKind.ITERATION.value:
+            # Only its loop's end acts on it, in a later transaction: it is written with
+            # the next write (another iteration's start), or soon (RunContext.flush_soon).
+            ctx.store.hold_transition_task(
+                row.id, TaskState.SUCCEEDED, finished=True, outputs=outputs
+            )
+            ctx.flush_soon()
+        else:
+            ctx.store.transition_task(row.id, TaskState.SUCCEEDED, finished=True, outputs=outputs)
     else:
         ctx.store.transition_task(
             row.id,

@@ -10,14 +10,19 @@ on the store's event bus (:mod:`sluice.events`) once it has committed.
 A :class:`Transaction` also groups the writes of one step of a task: recording an
 attempt's execution with its move to RUNNING, its end with the move to SUCCEEDED, a cache
 hit with its move to CACHED. A container task's row can be created *deferred*
-(:func:`task_values` builds it, ``Store.create_task(deferred=True)`` holds it): it is then
-inserted, with its PENDING history row, by the first write that names the task, in that
-write's transaction, so a task's creation and its start (or its cache hit) cost one commit,
-not two; when that write is the task's first move, the row is inserted already moved (after
-the same check against the state table), with its creation's and its move's history rows.
-Each group commits before the engine acts on it (before the process starts, before the next
-task reads the outputs), so a killed process still finds every state change it acted on.
-These are Core statements on a plain connection: the ORM's unit of work and session
+(:func:`~sluice.store.task_rows.task_values` builds it,
+``Store.create_task(deferred=True)`` holds it): it is then inserted, with its PENDING
+history row, by the first write that names the task, in that write's transaction, so a
+task's creation and its start (or its cache hit) cost one commit, not two; when that write
+is the task's first move, the row is inserted already moved (after the same check against
+the state table), with its creation's and its move's history rows. A held-back row can be
+moved too (``Store.defer_transition_task``: a loop iteration's start): the move is checked
+at once and written with the row. A written row's move that nothing acts on before the
+next write can be held (``Store.hold_transition_task``: a loop iteration's end): the next
+transaction writes it first. Both live in :mod:`sluice.store.task_rows`. Each group
+commits before the engine acts on it (before the process starts, before the next task
+reads the outputs), so a killed process still finds every state change it acted on. These
+are Core statements on a plain connection: the ORM's unit of work and session
 synchronisation cost several times the statements themselves on the engine's most frequent
 writes; on SQLite the hottest of them skip Core's per-execution work too
 (:mod:`sluice.store.hot`).
@@ -38,7 +43,6 @@ from sqlalchemy.orm import Session
 
 from sluice.events import Event, RunStateChanged, TaskLogAvailable, TaskStateChanged
 from sluice.states import (
-    INITIAL_TASK_STATES,
     RUN_SOURCES,
     TASK_SOURCES,
     IllegalTransitionError,
@@ -54,7 +58,15 @@ from sluice.store.models import (
     utcnow,
 )
 from sluice.store.run_executions import MIRROR_STATE, mirror_parameters
-from sluice.store.run_writes import RunWrites, new_id
+from sluice.store.run_writes import RunWrites
+from sluice.store.task_rows import (
+    DEFERRED_MOVE,
+    DeferredMove,
+    HeldMove,
+    detached_task_row,
+    move_fields,
+    task_values,
+)
 
 if TYPE_CHECKING:
     from sluice.events import EventBus
@@ -173,21 +185,44 @@ class Transaction(ExecutionWrites, RunWrites):
     ) -> TaskStateChanged:
         """Move a task to ``to``, if the table allows it; see ``Store.transition_task``."""
         to = TaskState(to)
-        deferred = self._unwritten.get(task_id)
         now = utcnow()
-        if started:
-            fields["started_at"] = now
-            fields["finished_at"] = None
-        if finished:
-            fields["finished_at"] = now
-        fields["state"] = to.value
+        move_fields(fields, to, started=started, finished=finished, now=now)
+        return self._move(task_id, to, message, now, fields)
+
+    def _move(
+        self,
+        task_id: str,
+        to: TaskState,
+        message: str | None,
+        now: datetime,
+        fields: dict[str, Any],
+    ) -> TaskStateChanged:
+        """Write a move whose ``fields`` are complete (``move_fields``), made at ``now``."""
+        deferred = self._unwritten.get(task_id)
+        if deferred is not None and DEFERRED_MOVE in deferred:
+            self.write_deferred(task_id)  # its deferred move first, then this one
+            deferred = None
         if deferred is not None:
             # Its first move: the row is inserted already moved, with both history rows.
             if deferred["state"] not in TASK_SOURCES[to]:
                 raise refused("task", task_id, deferred["state"], to.value)
-            found: Any = self._insert_task(self._unwritten.pop(task_id), moved=fields)
+            values = self._unwritten.pop(task_id)
+            self.wrote_deferred.append(values)  # a rollback puts back the row as created
+            found: Any = self._insert_task(values, moved=fields)
         else:
             found = move_task(self.connection, task_id, to, fields)
+        return self._moved(found, task_id, to, message, now, fields)
+
+    def _moved(
+        self,
+        found: Any,
+        task_id: str,
+        to: TaskState,
+        message: str | None,
+        now: datetime,
+        fields: dict[str, Any],
+    ) -> TaskStateChanged:
+        """A task's move is written: its history row and events (``found``: its row's)."""
         seq = self._history(found.run_id, task_id, to.value, message, now)
         event = task_event(seq, found.run_id, task_id, found, to, message, now)
         self.pending.append(event)
@@ -219,14 +254,22 @@ class Transaction(ExecutionWrites, RunWrites):
         """Record a new task with its first history row; see ``Store.create_task``."""
         values = task_values(**task)
         self._insert_task(values)
-        return TaskRow(**values)
+        return detached_task_row(values)
 
     def write_deferred(self, task_id: str | None) -> None:
         """Insert the task's deferred row (see the module docstring), if it has one."""
         values = self._unwritten.pop(task_id, None) if task_id is not None else None
-        if values is not None:
-            self.wrote_deferred.append(values)
+        if values is None:
+            return
+        self.wrote_deferred.append(values)
+        move: DeferredMove | None = values.get(DEFERRED_MOVE)
+        if move is None:
             self._insert_task(values)
+            return
+        # Its move, made while it was held back: inserted already moved (as in
+        # transition_task), with its move's history row stamped when it was made.
+        found = self._insert_task(values, moved=move.fields)
+        self._moved(found, values["id"], move.to, move.message, move.at, move.fields)
 
     def _insert_task(
         self, values: dict[str, Any], moved: dict[str, Any] | None = None
@@ -242,8 +285,9 @@ class Transaction(ExecutionWrites, RunWrites):
         # A child's row needs its parent's (a foreign key).
         self.write_deferred(values["parent_id"])
         if moved is not None:
-            self.wrote_deferred.append(values)  # a rollback puts back the row as created
-        _INSERT_TASK.execute(self.connection, values if moved is None else {**values, **moved})
+            row = {k: v for k, v in values.items() if k != DEFERRED_MOVE}
+            row.update(moved)
+        _INSERT_TASK.execute(self.connection, values if moved is None else row)
         seq = self._history(
             values["run_id"], values["id"], values["state"], values["error"], values["created_at"]
         )
@@ -284,75 +328,33 @@ def transaction(
     run_contexts: dict[str, set[int]],
     events: EventBus,
     unwritten: dict[str, dict[str, Any]] | None = None,
+    held: list[HeldMove] | None = None,
 ) -> Iterator[Transaction]:
     """A :class:`Transaction` on ``connection_source.begin()`` (an Engine): commits on
     success, rolls back on error, publishes the events after the commit. ``unwritten``
-    holds the deferred task rows (see the module docstring)."""
+    holds the deferred task rows (see the module docstring); ``held`` the held moves,
+    written first."""
     tx: Transaction | None = None
+    taken: list[HeldMove] = []
     try:
         with connection_source.begin() as connection:
             tx = Transaction(connection, run_contexts, events, unwritten)
+            while held:  # moves held back (Store.hold_transition_task) go first
+                try:  # one at a time: each pop is atomic, should another thread hold one
+                    taken.append(held.pop(0))
+                except IndexError:
+                    break
+            for move in taken:
+                tx._move(move.task_id, move.to, move.message, move.at, dict(move.fields))
             yield tx
     except BaseException:
         if tx is not None:  # rolled back: the deferred rows it wrote are still to write
             for values in tx.wrote_deferred:
                 tx._unwritten.setdefault(values["id"], values)
+        if held is not None:
+            held[:0] = taken  # ...and the held moves still to make
         raise
     tx.publish()
-
-
-def task_values(
-    *,
-    run_id: str,
-    parent_id: str | None,
-    name: str,
-    path: str,
-    display_name: str,
-    kind: str,
-    component_name: str,
-    state: TaskState = TaskState.PENDING,
-    iteration_index: int | None = None,
-    error: str | None = None,
-    image: str | None = None,
-    resources: dict[str, Any] | None = None,
-    finished: bool = False,
-) -> dict[str, Any]:
-    """Every column of a new task's row (a new id, created now), checked: the row to insert.
-
-    Raises:
-        IllegalTransitionError: ``state`` is not a state a task may start in.
-    """
-    state = TaskState(state)
-    if state not in INITIAL_TASK_STATES:
-        raise IllegalTransitionError(f"a task cannot be created {state.value}")
-    now = utcnow()
-    # Every column, so the row built from them (attached to no session) is complete.
-    return {
-        "id": new_id(),
-        "run_id": run_id,
-        "parent_id": parent_id,
-        "name": name,
-        "path": path,
-        "display_name": display_name,
-        "kind": kind,
-        "component_name": component_name,
-        "iteration_index": iteration_index,
-        "state": state.value,
-        "attempts": 0,
-        "inputs": {},
-        "outputs": {},
-        "fingerprint": None,
-        "cached_from_task_id": None,
-        "image": image,
-        "resources": resources or {},
-        "error": error,
-        "error_details": None,
-        "notices": [],
-        "log_path": None,
-        "created_at": now,
-        "started_at": None,
-        "finished_at": now if finished else None,
-    }
 
 
 def move_task(

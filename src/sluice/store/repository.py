@@ -37,6 +37,7 @@ from sluice.store.models import as_utc as as_utc  # re-exported: the engine impo
 from sluice.store.run_records import RunRecords
 from sluice.store.run_writes import new_id
 from sluice.store.task_records import TaskRecords
+from sluice.store.task_rows import HeldMove
 
 __all__ = ["Store", "Transaction", "as_utc", "new_id"]
 
@@ -56,6 +57,8 @@ class Store(RunRecords, TaskRecords, LineageMixin):
         # Task rows created deferred, by id, until the first write naming the task inserts
         # them (see sluice.store.gate); only this Store's transactions know them.
         self._unwritten: dict[str, dict[str, Any]] = {}
+        # Moves held for this Store's next transaction (Store.hold_transition_task).
+        self._held: list[HeldMove] = []
 
     @contextmanager
     def session(self) -> Iterator[Session]:
@@ -76,7 +79,9 @@ class Store(RunRecords, TaskRecords, LineageMixin):
         """
         with (
             store_errors(self.url),
-            gate.transaction(self.engine, self._run_contexts, self.events, self._unwritten) as tx,
+            gate.transaction(
+                self.engine, self._run_contexts, self.events, self._unwritten, self._held
+            ) as tx,
         ):
             yield tx
 

@@ -12,20 +12,42 @@ from typing import Any
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
-from sluice.states import TaskState
-from sluice.store.gate import Transaction, task_values
+from sluice.events import TaskStateChanged
+from sluice.states import TASK_SOURCES, TaskState
+from sluice.store.gate import Transaction, refused
 from sluice.store.models import ExecutionRow, StateTransitionRow, TaskRow, utcnow
+from sluice.store.task_rows import (
+    DEFERRED_MOVE,
+    DeferredMove,
+    HeldMove,
+    detached_task_row,
+    move_fields,
+    task_values,
+)
 
 
 class TaskRecords:
     """Methods of :class:`sluice.store.repository.Store` for the ``tasks`` table."""
 
     _unwritten: dict[str, dict[str, Any]]  # provided by Store
+    _held: list[HeldMove]  # provided by Store
 
     def session(self) -> AbstractContextManager[Session]:  # provided by Store
         raise NotImplementedError
 
     def transaction(self) -> AbstractContextManager[Transaction]:  # provided by Store
+        raise NotImplementedError
+
+    def transition_task(
+        self,
+        task_id: str,
+        to: TaskState,
+        *,
+        message: str | None = None,
+        started: bool = False,
+        finished: bool = False,
+        **fields: Any,
+    ) -> TaskStateChanged:  # provided by Store
         raise NotImplementedError
 
     def create_task(
@@ -74,7 +96,7 @@ class TaskRecords:
                 finished=finished,
             )
             self._unwritten[values["id"]] = values
-            return TaskRow(**values)
+            return detached_task_row(values)
         with self.transaction() as tx:
             return tx.create_task(
                 run_id=run_id,
@@ -92,11 +114,81 @@ class TaskRecords:
                 finished=finished,
             )
 
+    def hold_transition_task(
+        self,
+        task_id: str,
+        to: TaskState,
+        *,
+        message: str | None = None,
+        started: bool = False,
+        finished: bool = False,
+        **fields: Any,
+    ) -> None:
+        """Move a task with this Store's next transaction, whichever it is, or at
+        :meth:`flush_held`: first in it, stamped now, through the gate as ever.
+
+        For a move nothing acts on until something is written anyway: a loop iteration's
+        end is read only by its loop's own end (a later transaction) and by views, so it
+        joins the next task's start instead of costing a commit of its own. A process that
+        dies first leaves the task as it was (RUNNING, with every task in it ended): a
+        resumed run finds those tasks done and ends it again.
+        """
+        now = utcnow()
+        move_fields(fields, TaskState(to), started=started, finished=finished, now=now)
+        self._held.append(
+            HeldMove(task_id=task_id, to=TaskState(to), message=message, at=now, fields=fields)
+        )
+
+    def flush_held(self) -> None:
+        """Write the held moves now (a no-op without any)."""
+        if self._held:
+            with self.transaction():
+                pass  # the transaction writes them first
+
+    def is_held_back(self, task_id: str) -> bool:
+        """Whether the task's row was created ``deferred`` and is not written yet."""
+        return task_id in self._unwritten
+
     def write_deferred_task(self, task_id: str) -> None:
         """Insert the task's deferred row now (a no-op if it has none or it is written)."""
         if task_id in self._unwritten:
             with self.transaction() as tx:
                 tx.write_deferred(task_id)
+
+    def defer_transition_task(
+        self,
+        task_id: str,
+        to: TaskState,
+        *,
+        message: str | None = None,
+        started: bool = False,
+        finished: bool = False,
+        **fields: Any,
+    ) -> None:
+        """Move a task whose row is held back (created ``deferred``) with its row: the
+        move is checked now and written, with its history row and event, by the write
+        that inserts the row (a child task's start inserts its parent's first).
+
+        So a sub-DAG's start (a loop iteration's RUNNING) commits with its first task's,
+        before that task's process starts, and a task shows RUNNING only once something in
+        it has started. A task whose row is written, or that already has a held-back
+        move, moves at once (:meth:`transition_task`).
+
+        Raises:
+            IllegalTransitionError: its state may not move to ``to``; nothing is kept.
+        """
+        to = TaskState(to)
+        values = self._unwritten.get(task_id)
+        if values is None or DEFERRED_MOVE in values:
+            self.transition_task(
+                task_id, to, message=message, started=started, finished=finished, **fields
+            )
+            return
+        if values["state"] not in TASK_SOURCES[to]:
+            raise refused("task", task_id, values["state"], to.value)
+        now = utcnow()
+        move_fields(fields, to, started=started, finished=finished, now=now)
+        values[DEFERRED_MOVE] = DeferredMove(to=to, message=message, at=now, fields=fields)
 
     def update_task(self, task_id: str, **fields: Any) -> None:
         """Change a task's fields other than its state (that is :meth:`transition_task`'s).
