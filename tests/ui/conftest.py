@@ -22,7 +22,7 @@ from urllib.parse import urlsplit
 import httpx
 import kfp
 import pytest
-from playwright.sync_api import Browser, BrowserContext, Page, Route, sync_playwright
+from playwright.sync_api import Browser, BrowserContext, Page, Route, expect, sync_playwright
 from tests.server.server_process import ServerProcess
 from tests.ui.pipelines import compile_to, failing, retried, showcase
 
@@ -189,6 +189,9 @@ def page(context: BrowserContext, browser_log: BrowserLog) -> Iterator[Page]:
     context.route("**/*", record)
     page = context.new_page()
     page.set_default_timeout(10_000)
+    # Assertions wait as long as actions do: under the full suite on 2 cores a shared
+    # server executing a 500-iteration run can take over expect's default 5 s to answer.
+    expect.set_options(timeout=10_000)
     page.on(
         "console",
         lambda message: (

@@ -52,6 +52,5 @@ def test_experiment_details_metrics_and_archive(ui_server: UiServer, page: Page)
     expect(page.get_by_role("link", name="scored-experiment", exact=True)).to_have_count(0)
     page.get_by_role("checkbox", name="Archived").check()
     expect(page.get_by_role("link", name="scored-experiment", exact=True)).to_be_visible()
-    page.goto("/runs")
-    expect(page.get_by_role("link", name="showcase-done")).to_be_visible()
-    expect(page.get_by_role("link", name="scored-run")).to_have_count(0)
+    page.goto("/runs?q=scored-run")  # by name: other modules' runs fill the first page
+    expect(page.get_by_text("No runs match.")).to_be_visible()
