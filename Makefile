@@ -50,7 +50,7 @@ demo: setup
 
 test: setup
 	cd ui && npm test --silent
-	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) --dist loadgroup tests
+	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) --dist loadgroup --durations=15 tests
 
 # All three checks run even if one fails, so one pass shows every problem.
 lint: setup

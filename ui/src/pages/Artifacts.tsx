@@ -1,12 +1,12 @@
 // Artifacts: the filtered list (AIP-160 filter in the URL, type facets, metadata columns)
 // and one artifact's page (metadata, producing task, consumers, download, lineage).
-import { keepPreviousData, useQuery } from "@tanstack/react-query";
-import { Link, useParams, useSearchParams } from "react-router";
+import { useQuery } from "@tanstack/react-query";
+import { Link, useParams } from "react-router";
 import { api, apiUrl, UI_API } from "../api/client";
 import { when } from "../format";
 import { StateBadge } from "../StateBadge";
 import { cell, metadataColumns } from "./filter";
-import { Facets, MetadataFilter } from "./MetadataFilter";
+import { MetadataListShell, useMetadataList } from "./metadataList";
 import type { ArtifactDetail, ArtifactPage, ExecutionView } from "./metadataApi";
 import "./metadata.css";
 
@@ -17,59 +17,12 @@ export function taskLink(execution: ExecutionView): string | null {
   return `/runs/${execution.run_id}${task}`;
 }
 
-/** Paging state in the URL: `page` is the token of the shown page, `prev` the tokens before it. */
-export function usePaging(): { token: string; next: (token: string) => void; first: () => void } {
-  const [params, setParams] = useSearchParams();
-  const token = params.get("page") ?? "";
-  return {
-    token,
-    next: (value) => {
-      const nextParams = new URLSearchParams(params);
-      nextParams.set("page", value);
-      setParams(nextParams);
-    },
-    first: () => {
-      const nextParams = new URLSearchParams(params);
-      nextParams.delete("page");
-      setParams(nextParams);
-    },
-  };
-}
-
-export function useFilterParam(): [string, (filter: string) => void] {
-  const [params, setParams] = useSearchParams();
-  const filter = params.get("filter") ?? "";
-  const apply = (value: string) => {
-    const next = new URLSearchParams(params);
-    if (value) next.set("filter", value);
-    else next.delete("filter");
-    next.delete("page");
-    setParams(next);
-  };
-  return [filter, apply];
-}
-
 export function ArtifactList() {
-  const [filter, apply] = useFilterParam();
-  const paging = usePaging();
-  const page = useQuery({
-    queryKey: ["artifacts", filter, paging.token],
-    queryFn: () => api<ArtifactPage>(`${UI_API}/artifacts`, {}, { filter, page_token: paging.token, page_size: 50 }),
-    placeholderData: keepPreviousData,
-    retry: false,
-  });
-  const rows = page.error ? [] : (page.data?.artifacts ?? []);
+  const list = useMetadataList<ArtifactPage>("artifacts");
+  const rows = list.page.error ? [] : (list.page.data?.artifacts ?? []);
   const columns = metadataColumns(rows);
   return (
-    <section className="page">
-      <h1>Artifacts</h1>
-      <MetadataFilter label="Artifact filter" value={filter} fields={page.data?.filter_fields ?? []} onApply={apply} />
-      <Facets label="Artifact types" field="schema_title" facets={page.data?.facets ?? {}} filter={filter} onApply={apply} />
-      {page.error ? (
-        <p role="alert" className="error">
-          {page.error.message}
-        </p>
-      ) : null}
+    <MetadataListShell title="Artifacts" noun="Artifact" facets={{ label: "Artifact types", field: "schema_title" }} list={list} rowCount={rows.length}>
       <table className="grid" aria-label="Artifacts">
         <thead>
           <tr>
@@ -100,20 +53,7 @@ export function ArtifactList() {
           ))}
         </tbody>
       </table>
-      {page.data && !page.error && rows.length === 0 ? <p className="muted">No artifacts match.</p> : null}
-      <div className="toolbar">
-        {paging.token ? (
-          <button type="button" onClick={paging.first}>
-            First page
-          </button>
-        ) : null}
-        {page.data?.next_page_token && !page.error ? (
-          <button type="button" onClick={() => paging.next(page.data?.next_page_token ?? "")}>
-            Next page
-          </button>
-        ) : null}
-      </div>
-    </section>
+    </MetadataListShell>
   );
 }
 

@@ -1,14 +1,14 @@
 // Contexts: the filtered list (the AIP-160 filter box, type facets: runs, pipelines,
 // experiments...) and one context's page (its properties, its artifacts and executions as
 // linked tables, the run it is the context of, lineage from each member).
-import { keepPreviousData, useQuery } from "@tanstack/react-query";
+import { useQuery } from "@tanstack/react-query";
 import { Link, useParams } from "react-router";
 import { api, UI_API } from "../api/client";
 import type { components } from "../api/schema";
 import { duration, valueText, when } from "../format";
 import { StateBadge } from "../StateBadge";
-import { DetailPending, taskLink, useFilterParam, usePaging } from "./Artifacts";
-import { Facets, MetadataFilter } from "./MetadataFilter";
+import { DetailPending, taskLink } from "./Artifacts";
+import { MetadataListShell, useMetadataList } from "./metadataList";
 import "./metadata.css";
 
 type ContextView = components["schemas"]["ContextView"];
@@ -37,25 +37,10 @@ export function memberFilter(contextId: number): string {
 }
 
 export function ContextList() {
-  const [filter, apply] = useFilterParam();
-  const paging = usePaging();
-  const page = useQuery({
-    queryKey: ["contexts", filter, paging.token],
-    queryFn: () => api<ContextPage>(`${UI_API}/contexts`, {}, { filter, page_token: paging.token, page_size: 50 }),
-    placeholderData: keepPreviousData,
-    retry: false,
-  });
-  const rows = page.error ? [] : (page.data?.contexts ?? []);
+  const list = useMetadataList<ContextPage>("contexts");
+  const rows = list.page.error ? [] : (list.page.data?.contexts ?? []);
   return (
-    <section className="page">
-      <h1>Contexts</h1>
-      <MetadataFilter label="Context filter" value={filter} fields={page.data?.filter_fields ?? []} onApply={apply} />
-      <Facets label="Context types" field="schema_title" facets={page.data?.facets ?? {}} filter={filter} onApply={apply} />
-      {page.error ? (
-        <p role="alert" className="error">
-          {page.error.message}
-        </p>
-      ) : null}
+    <MetadataListShell title="Contexts" noun="Context" facets={{ label: "Context types", field: "schema_title" }} list={list} rowCount={rows.length}>
       <table className="grid" aria-label="Contexts">
         <thead>
           <tr>
@@ -83,20 +68,7 @@ export function ContextList() {
           })}
         </tbody>
       </table>
-      {page.data && !page.error && rows.length === 0 ? <p className="muted">No contexts match.</p> : null}
-      <div className="toolbar">
-        {paging.token ? (
-          <button type="button" onClick={paging.first}>
-            First page
-          </button>
-        ) : null}
-        {page.data?.next_page_token && !page.error ? (
-          <button type="button" onClick={() => paging.next(page.data?.next_page_token ?? "")}>
-            Next page
-          </button>
-        ) : null}
-      </div>
-    </section>
+    </MetadataListShell>
   );
 }
 

@@ -1,35 +1,20 @@
 // Executions: the filtered list (state facets) and one execution's page (parameters,
 // inputs and outputs, its task in the run graph, lineage).
-import { keepPreviousData, useQuery } from "@tanstack/react-query";
+import { useQuery } from "@tanstack/react-query";
 import { Link, useParams } from "react-router";
 import { api, UI_API } from "../api/client";
 import { duration, valueText, when } from "../format";
 import { StateBadge } from "../StateBadge";
-import { DetailPending, taskLink, useFilterParam, usePaging } from "./Artifacts";
-import { Facets, MetadataFilter } from "./MetadataFilter";
+import { DetailPending, taskLink } from "./Artifacts";
+import { MetadataListShell, useMetadataList } from "./metadataList";
 import type { ArtifactView, ExecutionDetail, ExecutionPage } from "./metadataApi";
 import "./metadata.css";
 
 export function ExecutionList() {
-  const [filter, apply] = useFilterParam();
-  const paging = usePaging();
-  const page = useQuery({
-    queryKey: ["executions", filter, paging.token],
-    queryFn: () => api<ExecutionPage>(`${UI_API}/executions`, {}, { filter, page_token: paging.token, page_size: 50 }),
-    placeholderData: keepPreviousData,
-    retry: false,
-  });
-  const rows = page.error ? [] : (page.data?.executions ?? []);
+  const list = useMetadataList<ExecutionPage>("executions");
+  const rows = list.page.error ? [] : (list.page.data?.executions ?? []);
   return (
-    <section className="page">
-      <h1>Executions</h1>
-      <MetadataFilter label="Execution filter" value={filter} fields={page.data?.filter_fields ?? []} onApply={apply} />
-      <Facets label="Execution states" field="state" facets={page.data?.facets ?? {}} filter={filter} onApply={apply} />
-      {page.error ? (
-        <p role="alert" className="error">
-          {page.error.message}
-        </p>
-      ) : null}
+    <MetadataListShell title="Executions" noun="Execution" facets={{ label: "Execution states", field: "state" }} list={list} rowCount={rows.length}>
       <table className="grid" aria-label="Executions">
         <thead>
           <tr>
@@ -68,20 +53,7 @@ export function ExecutionList() {
           })}
         </tbody>
       </table>
-      {page.data && !page.error && rows.length === 0 ? <p className="muted">No executions match.</p> : null}
-      <div className="toolbar">
-        {paging.token ? (
-          <button type="button" onClick={paging.first}>
-            First page
-          </button>
-        ) : null}
-        {page.data?.next_page_token && !page.error ? (
-          <button type="button" onClick={() => paging.next(page.data?.next_page_token ?? "")}>
-            Next page
-          </button>
-        ) : null}
-      </div>
-    </section>
+    </MetadataListShell>
   );
 }
 
