@@ -53,9 +53,13 @@ def test_delete_asks_then_returns_to_the_run_list(ui_server: UiServer, page: Pag
     expect(cancel).to_be_focused()
     page.keyboard.press("Shift+Tab")
     expect(dialog.get_by_role("button", name="Delete the run")).to_be_focused()
-    # Esc cancels, and the focus goes back to the button that opened it.
+    # Esc cancels, and the focus goes back to the button that opened it. The failed run
+    # opened on its failed task: the Esc was the dialog's, so the side panel stays.
+    panel = page.get_by_role("complementary", name="Task details")
+    expect(panel).to_be_visible()
     page.keyboard.press("Escape")
     expect(dialog).to_have_count(0)
+    expect(panel).to_be_visible()
     expect(actions.get_by_role("button", name="Delete", exact=True)).to_be_focused()
     actions.get_by_role("button", name="Delete", exact=True).click()
     dialog.get_by_role("button", name="Cancel").click()
