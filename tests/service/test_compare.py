@@ -53,3 +53,30 @@ def test_visual_artifacts_are_keyed_by_task_and_output() -> None:
         ("train.scores", "system.Metrics"),
     ]
     assert unique_ids([" a", "b", "", "a "]) == ["a", "b"]
+
+
+def test_vertex_classification_metrics_are_shown_and_their_scalars_compared() -> None:
+    """GCPC's evaluation artifact (``google.ClassificationMetrics``): its curves go to the
+    viewers, its scalars (auRoc, logLoss) to the metrics, its lists and matrix do not."""
+    evaluation = ComparedArtifact(
+        uri="/r/a/evaluation",
+        schema_title="google.ClassificationMetrics",
+        metadata={
+            "auRoc": 0.93,
+            "logLoss": 0.21,
+            "confidenceMetrics": [{"confidenceThreshold": 0.5, "recall": 0.8, "precision": 0.9}],
+            "confusionMatrix": {"rows": [[1, 0], [0, 1]]},
+        },
+    )
+    run = ComparedRun(
+        id="a",
+        name="a",
+        pipeline_name="p",
+        state="SUCCEEDED",
+        arguments={},
+        outputs={},
+        tasks=[ComparedTask("evaluate", {"evaluation_metrics": evaluation})],
+    )
+    assert [v.key for v in visual_artifacts(run)] == ["evaluate.evaluation_metrics"]
+    metrics = compare_runs([run])["metrics"]
+    assert sorted(metrics) == ["evaluate.auRoc", "evaluate.logLoss"]

@@ -81,6 +81,10 @@ def test_curves_matrices_and_documents_side_by_side(
     expect(chart.locator("canvas").first).to_be_visible()
     legend = chart.locator(".u-legend .u-series .u-label")
     expect(legend).to_have_text(["FPR", "compare-01", "compare-02", "compare-03"])
+    # KFP's log_roc_curve writes no precision: the PR switch says so instead of a chart.
+    page.get_by_role("group", name="Curve").get_by_role("button", name="Precision-recall").click()
+    expect(page).to_have_url(re.compile("curve=pr"))
+    expect(page.get_by_text("None of these runs logged a precision-recall curve")).to_be_visible()
     page.get_by_role("tab", name="Confusion matrices").click()
     expect(page).to_have_url(re.compile("tab=cm"))
     for seed in (1, 2, 3):

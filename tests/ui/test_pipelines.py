@@ -65,7 +65,7 @@ def test_drop_upload_then_a_version_and_the_picker(ui_server: UiServer, page: Pa
     expect(page.get_by_label("Pipeline spec")).to_contain_text("pipelineInfo:")
 
     page.get_by_role("button", name="Delete").click()
-    dialog = page.get_by_role("dialog", name="Delete pipeline")
+    dialog = page.get_by_role("alertdialog", name="Delete pipeline")
     expect(dialog).to_contain_text("its 2 versions")
     expect(dialog).to_contain_text("Runs made from it are kept")
     dialog.get_by_role("button", name="Delete pipeline and versions").click()

@@ -141,7 +141,7 @@ def test_delete_keeps_the_runs_it_started(
     table = page.get_by_role("table", name="Runs started")
     expect(table.locator("tbody tr")).to_have_count(len(started))
     page.get_by_role("button", name="Delete").click()
-    dialog = page.get_by_role("dialog", name="Delete recurring run")
+    dialog = page.get_by_role("alertdialog", name="Delete recurring run")
     expect(dialog).to_be_visible()
     page.keyboard.press("Escape")  # Esc closes it, nothing deleted
     expect(dialog).to_be_hidden()

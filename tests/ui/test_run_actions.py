@@ -42,7 +42,26 @@ def test_delete_asks_then_returns_to_the_run_list(ui_server: UiServer, page: Pag
     actions = _actions(page)
     actions.get_by_role("button", name="Delete", exact=True).click()
     dialog = actions.get_by_role("alertdialog", name="Confirm delete")
-    expect(dialog).to_contain_text(f"Delete run {name}? This cannot be undone.")
+    expect(dialog.get_by_role("heading")).to_have_text(f"Delete run {name}?")
+    expect(dialog).to_contain_text("This cannot be undone.")
+    # The one confirmation component: the focus starts on Cancel and Tab stays inside.
+    cancel = dialog.get_by_role("button", name="Cancel")
+    expect(cancel).to_be_focused()
+    page.keyboard.press("Tab")
+    expect(dialog.get_by_role("button", name="Delete the run")).to_be_focused()
+    page.keyboard.press("Tab")
+    expect(cancel).to_be_focused()
+    page.keyboard.press("Shift+Tab")
+    expect(dialog.get_by_role("button", name="Delete the run")).to_be_focused()
+    # Esc cancels, and the focus goes back to the button that opened it. The failed run
+    # opened on its failed task: the Esc was the dialog's, so the side panel stays.
+    panel = page.get_by_role("complementary", name="Task details")
+    expect(panel).to_be_visible()
+    page.keyboard.press("Escape")
+    expect(dialog).to_have_count(0)
+    expect(panel).to_be_visible()
+    expect(actions.get_by_role("button", name="Delete", exact=True)).to_be_focused()
+    actions.get_by_role("button", name="Delete", exact=True).click()
     dialog.get_by_role("button", name="Cancel").click()
     expect(dialog).to_have_count(0)
     assert httpx.get(f"{ui_server.server.api}/runs/{run_id}").status_code == 200

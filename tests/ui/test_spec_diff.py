@@ -83,7 +83,7 @@ def test_create_run_from_an_older_version_then_remove_it(ui_server: UiServer, pa
     # Remove that version after a confirmation: the pipeline keeps v2, the run stays.
     page.goto(f"/pipelines/{pipeline.pipeline_id}?version={v1.pipeline_version_id}")
     page.get_by_role("button", name="Remove version").click()
-    dialog = page.get_by_role("dialog", name="Remove version")
+    dialog = page.get_by_role("alertdialog", name="Remove version")
     expect(dialog).to_contain_text("Runs made from this version are kept")
     dialog.get_by_role("button", name="Remove this version").click()
     picker = page.get_by_role("combobox", name="Version")

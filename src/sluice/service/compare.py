@@ -20,8 +20,12 @@ from sluice.store.models import ArtifactRow
 SECTIONS = ("parameters", "metrics", "outputs")
 METRICS = "system.Metrics"
 CLASSIFICATION = "system.ClassificationMetrics"
+# Vertex's evaluation artifacts (Google Cloud Pipeline Components): the same confusion
+# matrix and ``confidenceMetrics`` list, with precision too (so a PR curve as well as ROC).
+VERTEX_CLASSIFICATION = "google.ClassificationMetrics"
+CLASSIFICATIONS = (CLASSIFICATION, VERTEX_CLASSIFICATION)
 # Artifacts the Compare page shows side by side.
-VISUAL = (METRICS, CLASSIFICATION, "system.HTML", "system.Markdown")
+VISUAL = (METRICS, *CLASSIFICATIONS, "system.HTML", "system.Markdown")
 # Far more than KFP's 10; the page stays usable and the query bounded.
 MAX_RUNS = 50
 
@@ -90,7 +94,8 @@ def run_metrics(run: ComparedRun) -> dict[str, Any]:
     """Every metric the run's tasks logged, keyed ``<task path>.<metric>``.
 
     The metadata values of ``system.Metrics`` artifacts, and the scalar values of
-    ``system.ClassificationMetrics`` ones (their matrices and curves are not compared).
+    ``system.ClassificationMetrics`` and ``google.ClassificationMetrics`` ones (``auRoc``,
+    ``logLoss``...; their matrices and curves are not compared, the viewers draw them).
     A task with several metrics outputs keys them ``<task path>.<output>.<metric>``.
     """
     metrics: dict[str, Any] = {}
@@ -99,13 +104,13 @@ def run_metrics(run: ComparedRun) -> dict[str, Any]:
             (output, artifact)
             for output, value in sorted(task.outputs.items())
             for artifact in artifacts_in(value)
-            if artifact.schema_title in (METRICS, CLASSIFICATION)
+            if artifact.schema_title in (METRICS, *CLASSIFICATIONS)
         ]
         outputs = {output for output, _ in found}
         for output, artifact in found:
             prefix = task.path if len(outputs) == 1 else f"{task.path}.{output}"
             for name, value in (artifact.metadata or {}).items():
-                if artifact.schema_title == CLASSIFICATION and not _scalar(value):
+                if artifact.schema_title in CLASSIFICATIONS and not _scalar(value):
                     continue
                 metrics[f"{prefix}.{name}"] = value
     return metrics

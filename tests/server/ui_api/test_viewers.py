@@ -11,6 +11,7 @@ import kfp
 import pytest
 from tests.server.conftest import RunningServer
 from tests.server.ui_api.runs_helpers import UI, wait_run
+from tests.ui.diff_pipelines import VERTEX_METRICS, evaluated
 from tests.ui.pipelines import compile_to, viewers
 
 pytestmark = pytest.mark.filterwarnings("ignore::FutureWarning")
@@ -145,3 +146,41 @@ def test_compare_input_errors(server: RunningServer, runs: list[str]) -> None:
     assert get(f"{runs[0]},nosuchrun").status_code == 404
     # Repeats collapse; one run is a valid comparison (the run page's Outputs tab).
     assert len(get(f"{runs[0]},{runs[0]}").json()["runs"]) == 1
+
+
+def test_compare_lines_up_vertex_classification_metrics(
+    server: RunningServer, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    """``google.ClassificationMetrics`` (GCPC's evaluation) joins the viewers' artifacts with
+    its curves and matrix, and its scalars (auRoc, logLoss...) join the metrics."""
+    folder = Path(tmp_path_factory.mktemp("vertex-eval"))
+    target = folder / "evaluation_metrics.json"
+    target.write_text("{}")
+    package = compile_to(evaluated, str(folder / "evaluated.yaml"))
+    client = kfp.Client(host=server.url)
+    ids = [
+        str(
+            client.create_run_from_pipeline_package(
+                package, arguments={"uri": str(target)}, run_name=f"vertex-eval-{n}"
+            ).run_id
+        )
+        for n in (1, 2)
+    ]
+    for run_id in ids:
+        assert wait_run(server, run_id) == "SUCCEEDED"
+    response = httpx.get(f"{server.url}{UI}/compare", params={"run_ids": ",".join(ids)})
+    assert response.status_code == 200, response.text
+    data = response.json()
+    shown = [a for a in data["artifacts"] if a["schema_title"] == "google.ClassificationMetrics"]
+    assert [a["run_id"] for a in shown] == ids
+    assert {a["key"] for a in shown} == {"importer.artifact"}
+    for artifact in shown:
+        assert artifact["metadata"]["confidenceMetrics"] == VERTEX_METRICS["confidenceMetrics"]
+        assert artifact["metadata"]["confusionMatrix"]["rows"] == [[40, 10], [5, 45]]
+    metrics = {row["name"]: row for row in data["metrics"]}
+    assert metrics["importer.auRoc"] == {
+        "name": "importer.auRoc",
+        "values": [0.93, 0.93],
+        "differs": False,
+    }
+    assert "importer.confidenceMetrics" not in metrics  # curves go to the viewers only

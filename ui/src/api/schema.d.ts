@@ -863,7 +863,7 @@ export interface components {
         Comparison: {
             /**
              * Artifacts
-             * @description Metrics, ClassificationMetrics, HTML and Markdown artifacts of the runs.
+             * @description Metrics, ClassificationMetrics (KFP's system. and Vertex's google. types), HTML and Markdown artifacts of the runs.
              */
             artifacts: components["schemas"]["VisualArtifactView"][];
             /** Metrics */

@@ -77,17 +77,6 @@ export function ParamInputs({
   );
 }
 
-/** Call ``onClose`` when Esc is pressed (the dialogs of the pipeline and recurring pages). */
-export function useEscape(onClose: () => void): void {
-  useEffect(() => {
-    const onKey = (event: KeyboardEvent) => {
-      if (event.key === "Escape") onClose();
-    };
-    window.addEventListener("keydown", onKey);
-    return () => window.removeEventListener("keydown", onKey);
-  }, [onClose]);
-}
-
 function useDebounced<T>(value: T, ms: number): T {
   const [settled, setSettled] = useState(value);
   useEffect(() => {

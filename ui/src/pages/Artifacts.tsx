@@ -1,10 +1,12 @@
 // Artifacts: the filtered list (AIP-160 filter in the URL, type facets, metadata columns)
-// and one artifact's page (metadata, producing task, consumers, download, lineage).
+// and one artifact's page (its viewer, metadata, producing task, consumers, download,
+// lineage).
 import { useQuery } from "@tanstack/react-query";
 import { Link, useParams } from "react-router";
 import { api, apiUrl, UI_API } from "../api/client";
 import { when } from "../format";
 import { StateBadge } from "../StateBadge";
+import { ArtifactViewer } from "../viewers/ArtifactViewer";
 import { cell, metadataColumns } from "./filter";
 import { MetadataListShell, useMetadataList } from "./metadataList";
 import type { ArtifactDetail, ArtifactPage, ExecutionView } from "./metadataApi";
@@ -128,6 +130,9 @@ export function ArtifactDetails() {
         <dt>Created</dt>
         <dd>{when(a.created_at)}</dd>
       </dl>
+      <h2>Visualization</h2>
+      {/* The viewer of the task panel's Visualizations tab: the same component. */}
+      <ArtifactViewer artifact={{ id: a.id, name: a.name, schema_title: a.schema_title, uri: a.uri, metadata: a.metadata }} label={a.display_name} download={false} />
       <h2>Metadata</h2>
       <pre className="meta-json" aria-label="Metadata JSON">
         {JSON.stringify(a.metadata, null, 2)}

@@ -4,6 +4,7 @@ import { useQueryClient } from "@tanstack/react-query";
 import { useState } from "react";
 import { useNavigate } from "react-router";
 import { api, KFP_API, type RunSummary } from "../api/client";
+import { ConfirmDialog } from "../components/ConfirmDialog";
 import { FINAL_RUN_STATES } from "../format";
 import { compareUrl, setSelectedRuns, useSelectedRuns } from "../palette/selection";
 import "./metadata.css";
@@ -74,21 +75,20 @@ export function BulkActions({ rows, archived }: { rows: readonly RunSummary[]; a
           <button type="button" disabled={busy || !anyRetryable} onClick={() => void act("retry")}>
             Retry
           </button>
+          <button type="button" disabled={busy} onClick={() => setConfirming(true)}>
+            Delete
+          </button>
           {confirming ? (
-            <span role="alertdialog" aria-label="Confirm delete">
-              Delete {plural(selected.length)}? This cannot be undone.{" "}
-              <button type="button" onClick={() => void act("delete")}>
-                Delete {plural(selected.length)}
-              </button>{" "}
-              <button type="button" onClick={() => setConfirming(false)}>
-                Cancel
-              </button>
-            </span>
-          ) : (
-            <button type="button" disabled={busy} onClick={() => setConfirming(true)}>
-              Delete
-            </button>
-          )}
+            <ConfirmDialog
+              label="Confirm delete"
+              title={`Delete ${plural(selected.length)}?`}
+              confirmLabel={`Delete ${plural(selected.length)}`}
+              onConfirm={() => act("delete")}
+              onCancel={() => setConfirming(false)}
+            >
+              <p>Their tasks, logs and outputs go with them. This cannot be undone.</p>
+            </ConfirmDialog>
+          ) : null}
           <button type="button" className="ghost" onClick={() => setSelectedRuns([])}>
             Clear selection
           </button>

@@ -1,37 +1,30 @@
 // The Compare page: /compare?runs=a,b,c&only_diff=1&tab=params|metrics|roc|cm|html&baseline=<run>.
 // Parameters (differences only by default), scalar metrics with the best value marked and
-// deltas against a baseline run, ROC curves overlaid, confusion matrices and HTML/Markdown
-// side by side. Up to 50 runs (KFP stops at 10).
+// deltas against a baseline run, ROC or precision-recall curves overlaid (`curve=pr`; KFP's
+// and Vertex's classification artifacts), confusion matrices and HTML/Markdown side by
+// side. Up to 50 runs (KFP stops at 10).
 import { useMemo, useState } from "react";
 import { Link, useSearchParams } from "react-router";
 import { StateBadge } from "../StateBadge";
 import { DocumentView } from "../viewers/ArtifactViewer";
 import { ConfusionMatrixView } from "../viewers/ConfusionMatrix";
-import { confusionMatrix, curvePoints, parseRunIds } from "../viewers/logic";
-import { RocChart } from "../viewers/RocChart";
+import { classificationMetadata, prPoints, rocPoints } from "../viewers/curves";
+import { confusionMatrix, parseRunIds } from "../viewers/logic";
+import { PrChart, RocChart } from "../viewers/RocChart";
 import { useComparison, type Comparison } from "../viewers/RunOutputs";
+import { byKey, CLASSIFICATION, curveGroups } from "./compareCurves";
 import { CompareTables } from "./CompareTables";
 
 type CompareTab = "params" | "metrics" | "roc" | "cm" | "html";
 const TABS: [CompareTab, string][] = [
   ["params", "Parameters"],
   ["metrics", "Metrics"],
-  ["roc", "ROC curves"],
+  ["roc", "ROC and PR curves"],
   ["cm", "Confusion matrices"],
   ["html", "HTML and Markdown"],
 ];
 
-type VisualArtifact = Comparison["artifacts"][number];
-
-/** The artifacts of these schema titles, grouped by key (task path and output), in order. */
-function byKey(comparison: Comparison, titles: string[]): [string, VisualArtifact[]][] {
-  const groups = new Map<string, VisualArtifact[]>();
-  for (const artifact of comparison.artifacts) {
-    if (!titles.includes(artifact.schema_title)) continue;
-    groups.set(artifact.key, [...(groups.get(artifact.key) ?? []), artifact]);
-  }
-  return [...groups.entries()];
-}
+type CurveName = "roc" | "pr";
 
 export function Compare() {
   const [params, setParams] = useSearchParams();
@@ -40,6 +33,7 @@ export function Compare() {
   const tabName = params.get("tab");
   const tab: CompareTab = TABS.some(([name]) => name === tabName) ? (tabName as CompareTab) : "params";
   const baseline = params.get("baseline");
+  const curve: CurveName = params.get("curve") === "pr" ? "pr" : "roc";
   const comparison = useComparison(runIds);
   const [adding, setAdding] = useState("");
 
@@ -107,9 +101,9 @@ export function Compare() {
           onBaseline={(id) => update({ baseline: id })}
         />
       ) : tab === "roc" ? (
-        <Curves comparison={data} names={names} />
+        <Curves comparison={data} names={names} curve={curve} onCurve={(name) => update({ curve: name === "roc" ? null : name })} />
       ) : tab === "cm" ? (
-        <SideBySide comparison={data} names={names} titles={["system.ClassificationMetrics"]} />
+        <SideBySide comparison={data} names={names} titles={CLASSIFICATION} />
       ) : (
         <SideBySide comparison={data} names={names} titles={["system.HTML", "system.Markdown"]} />
       )}
@@ -117,29 +111,51 @@ export function Compare() {
   );
 }
 
-function Curves({ comparison, names }: { comparison: Comparison; names: Map<string, string> }) {
-  const groups = useMemo(
-    () =>
-      byKey(comparison, ["system.ClassificationMetrics"])
-        .map(([key, artifacts]) => [key, artifacts.map((a) => ({ label: names.get(a.run_id) ?? a.run_id, points: curvePoints(a.metadata) })).filter((c) => c.points.length)] as const)
-        .filter(([, curves]) => curves.length),
-    [comparison, names],
-  );
-  if (groups.length === 0) return <p className="muted">None of these runs logged a ROC curve.</p>;
+function Curves({ comparison, names, curve, onCurve }: { comparison: Comparison; names: Map<string, string>; curve: CurveName; onCurve: (name: CurveName) => void }) {
+  // Memoized: a new curves array would draw the charts again.
+  const roc = useMemo(() => curveGroups(comparison.artifacts, names, rocPoints), [comparison, names]);
+  const pr = useMemo(() => curveGroups(comparison.artifacts, names, prPoints), [comparison, names]);
   return (
     <>
-      {groups.map(([key, curves]) => (
-        <section key={key} aria-label={`ROC ${key}`}>
-          <h2>{key}</h2>
-          <RocChart curves={curves} label={`ROC curves ${key}`} />
-        </section>
-      ))}
+      <div className="toolbar" role="group" aria-label="Curve">
+        {(
+          [
+            ["roc", "ROC"],
+            ["pr", "Precision-recall"],
+          ] as const
+        ).map(([name, title]) => (
+          <button key={name} type="button" aria-pressed={curve === name} onClick={() => onCurve(name)}>
+            {title}
+          </button>
+        ))}
+      </div>
+      {curve === "roc" ? (
+        roc.length === 0 ? (
+          <p className="muted">None of these runs logged a ROC curve.</p>
+        ) : (
+          roc.map(([key, curves]) => (
+            <section key={key} aria-label={`ROC ${key}`}>
+              <h2>{key}</h2>
+              <RocChart curves={curves} label={`ROC curves ${key}`} />
+            </section>
+          ))
+        )
+      ) : pr.length === 0 ? (
+        <p className="muted">None of these runs logged a precision-recall curve (KFP’s log_roc_curve writes no precision; Vertex’s evaluation does).</p>
+      ) : (
+        pr.map(([key, curves]) => (
+          <section key={key} aria-label={`PR ${key}`}>
+            <h2>{key}</h2>
+            <PrChart curves={curves} label={`Precision-recall curves ${key}`} />
+          </section>
+        ))
+      )}
     </>
   );
 }
 
 function SideBySide({ comparison, names, titles }: { comparison: Comparison; names: Map<string, string>; titles: string[] }) {
-  const groups = byKey(comparison, titles);
+  const groups = byKey(comparison.artifacts, titles);
   if (groups.length === 0) return <p className="muted">None of these runs has such an output.</p>;
   return (
     <>
@@ -149,11 +165,11 @@ function SideBySide({ comparison, names, titles }: { comparison: Comparison; nam
           <div className="side-by-side">
             {artifacts.map((artifact) => {
               const name = names.get(artifact.run_id) ?? artifact.run_id;
-              const matrix = confusionMatrix(artifact.metadata);
+              const matrix = confusionMatrix(classificationMetadata(artifact.metadata));
               return (
                 <figure key={`${artifact.run_id}-${artifact.artifact_id ?? ""}`} className="side">
                   <figcaption>{name}</figcaption>
-                  {artifact.schema_title === "system.ClassificationMetrics" ? (
+                  {CLASSIFICATION.includes(artifact.schema_title) ? (
                     matrix ? (
                       <ConfusionMatrixView matrix={matrix} label={`Confusion matrix ${name}`} />
                     ) : (

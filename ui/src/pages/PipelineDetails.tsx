@@ -9,7 +9,7 @@ import { Link, useNavigate, useParams, useSearchParams } from "react-router";
 import { api, KFP_API, UI_API, type RunGraph } from "../api/client";
 import type { components } from "../api/schema";
 import { when } from "../format";
-import { useEscape } from "../forms/FormParts";
+import { ConfirmDialog } from "../components/ConfirmDialog";
 import { uploadPackage, useVersion, useVersions, type Pipeline, type PipelineVersion } from "../forms/kfp";
 import { formatValue, paramFields } from "../forms/params";
 import { toYaml } from "../forms/yaml";
@@ -30,76 +30,31 @@ const VIEWS = [
 function DeleteDialog({ pipeline, versions, onClose }: { pipeline: Pipeline; versions: number; onClose: () => void }) {
   const navigate = useNavigate();
   const client = useQueryClient();
-  const [error, setError] = useState<string | null>(null);
-  useEscape(onClose);
   const remove = async () => {
-    try {
-      await api<unknown>(`${KFP_API}/pipelines/${encodeURIComponent(pipeline.pipeline_id)}`, { method: "DELETE" }, { cascade: "true" });
-      await navigate("/pipelines");
-      await client.invalidateQueries({ queryKey: ["pipelines"] });
-    } catch (caught) {
-      setError(caught instanceof Error ? caught.message : String(caught));
-    }
+    await api<unknown>(`${KFP_API}/pipelines/${encodeURIComponent(pipeline.pipeline_id)}`, { method: "DELETE" }, { cascade: "true" });
+    await navigate("/pipelines");
+    await client.invalidateQueries({ queryKey: ["pipelines"] });
   };
   return (
-    <div className="overlay" onClick={onClose}>
-      <div role="dialog" aria-modal="true" aria-label="Delete pipeline" className="dialog" onClick={(event) => event.stopPropagation()}>
-        <h2>Delete {pipeline.display_name}?</h2>
-        <p>
-          This deletes the pipeline and its {versions} version{versions === 1 ? "" : "s"}. Runs made from it are kept (each has its own copy of the
-          spec).
-        </p>
-        {error ? (
-          <p role="alert" className="error">
-            {error}
-          </p>
-        ) : null}
-        <div className="toolbar">
-          <button type="button" className="danger" onClick={() => void remove()}>
-            Delete pipeline and versions
-          </button>
-          <button type="button" onClick={onClose}>
-            Cancel
-          </button>
-        </div>
-      </div>
-    </div>
+    <ConfirmDialog label="Delete pipeline" title={`Delete ${pipeline.display_name}?`} confirmLabel="Delete pipeline and versions" onConfirm={remove} onCancel={onClose}>
+      <p>
+        This deletes the pipeline and its {versions} version{versions === 1 ? "" : "s"}. Runs made from it are kept (each has its own copy of the spec).
+      </p>
+    </ConfirmDialog>
   );
 }
 
 function DeleteVersionDialog({ pipelineId, version, onDone, onClose }: { pipelineId: string; version: PipelineVersion; onDone: () => void; onClose: () => void }) {
   const client = useQueryClient();
-  const [error, setError] = useState<string | null>(null);
-  useEscape(onClose);
   const remove = async () => {
-    try {
-      await api<unknown>(`${KFP_API}/pipelines/${encodeURIComponent(pipelineId)}/versions/${encodeURIComponent(version.pipeline_version_id)}`, { method: "DELETE" });
-      await client.invalidateQueries({ queryKey: ["versions", pipelineId] });
-      onDone();
-    } catch (caught) {
-      setError(caught instanceof Error ? caught.message : String(caught));
-    }
+    await api<unknown>(`${KFP_API}/pipelines/${encodeURIComponent(pipelineId)}/versions/${encodeURIComponent(version.pipeline_version_id)}`, { method: "DELETE" });
+    await client.invalidateQueries({ queryKey: ["versions", pipelineId] });
+    onDone();
   };
   return (
-    <div className="overlay" onClick={onClose}>
-      <div role="dialog" aria-modal="true" aria-label="Remove version" className="dialog" onClick={(event) => event.stopPropagation()}>
-        <h2>Remove version {version.display_name}?</h2>
-        <p>The pipeline and its other versions stay. Runs made from this version are kept (each has its own copy of the spec).</p>
-        {error ? (
-          <p role="alert" className="error">
-            {error}
-          </p>
-        ) : null}
-        <div className="toolbar">
-          <button type="button" className="danger" onClick={() => void remove()}>
-            Remove this version
-          </button>
-          <button type="button" onClick={onClose}>
-            Cancel
-          </button>
-        </div>
-      </div>
-    </div>
+    <ConfirmDialog label="Remove version" title={`Remove version ${version.display_name}?`} confirmLabel="Remove this version" onConfirm={remove} onCancel={onClose}>
+      <p>The pipeline and its other versions stay. Runs made from this version are kept (each has its own copy of the spec).</p>
+    </ConfirmDialog>
   );
 }
 

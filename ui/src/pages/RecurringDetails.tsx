@@ -7,7 +7,8 @@ import { Link, useNavigate, useParams } from "react-router";
 import { api, KFP_API } from "../api/client";
 import { valueText, when } from "../format";
 import { triggerInWords } from "../forms/cron";
-import { ParamInputs, TriggerFields, useEscape } from "../forms/FormParts";
+import { ConfirmDialog } from "../components/ConfirmDialog";
+import { ParamInputs, TriggerFields } from "../forms/FormParts";
 import { useVersion, useVersions, type RecurringRun } from "../forms/kfp";
 import { collect, initialTexts, paramFields } from "../forms/params";
 import { draftOf, triggerOf, type TriggerDraft } from "../forms/trigger";
@@ -108,42 +109,19 @@ function Editor({ item, onDone }: { item: RecurringRun; onDone: () => void }) {
 function DeleteDialog({ item, started, onClose }: { item: RecurringRun; started: number; onClose: () => void }) {
   const navigate = useNavigate();
   const client = useQueryClient();
-  const [error, setError] = useState<string | null>(null);
-  useEscape(onClose);
   const remove = async () => {
-    try {
-      await api<unknown>(`${KFP_API}/recurringruns/${encodeURIComponent(item.recurring_run_id)}`, { method: "DELETE" });
-      // Leave first: refetching this page's own query would only get a 404.
-      client.removeQueries({ queryKey: ["recurring", "one", item.recurring_run_id] });
-      await navigate("/recurring");
-      await client.invalidateQueries({ queryKey: ["recurring", "list"] });
-    } catch (caught) {
-      setError(message(caught));
-    }
+    await api<unknown>(`${KFP_API}/recurringruns/${encodeURIComponent(item.recurring_run_id)}`, { method: "DELETE" });
+    // Leave first: refetching this page's own query would only get a 404.
+    client.removeQueries({ queryKey: ["recurring", "one", item.recurring_run_id] });
+    await navigate("/recurring");
+    await client.invalidateQueries({ queryKey: ["recurring", "list"] });
   };
   return (
-    <div className="overlay" onClick={onClose}>
-      <div role="dialog" aria-modal="true" aria-label="Delete recurring run" className="dialog" onClick={(event) => event.stopPropagation()}>
-        <h2>Delete {item.display_name}?</h2>
-        <p>
-          It will start no more runs. The {started} run{started === 1 ? "" : "s"} it started {started === 1 ? "is" : "are"} kept, with their logs and
-          outputs.
-        </p>
-        {error ? (
-          <p role="alert" className="error">
-            {error}
-          </p>
-        ) : null}
-        <div className="toolbar">
-          <button type="button" className="danger" onClick={() => void remove()}>
-            Delete recurring run
-          </button>
-          <button type="button" onClick={onClose}>
-            Cancel
-          </button>
-        </div>
-      </div>
-    </div>
+    <ConfirmDialog label="Delete recurring run" title={`Delete ${item.display_name}?`} confirmLabel="Delete recurring run" onConfirm={remove} onCancel={onClose}>
+      <p>
+        It will start no more runs. The {started} run{started === 1 ? "" : "s"} it started {started === 1 ? "is" : "are"} kept, with their logs and outputs.
+      </p>
+    </ConfirmDialog>
   );
 }
 

@@ -5,6 +5,7 @@ import { useQuery, useQueryClient } from "@tanstack/react-query";
 import { useEffect, useState } from "react";
 import { Link, useNavigate } from "react-router";
 import { api, KFP_API, UI_API, type RunDetail, type RunSummaryPage } from "../api/client";
+import { ConfirmDialog } from "../components/ConfirmDialog";
 import { compareUrl } from "./CompareLinks";
 
 type Verb = "terminate" | "retry" | "archive" | "unarchive";
@@ -25,14 +26,9 @@ export function RunActions({ run }: { run: RunDetail }) {
     await client.invalidateQueries({ queryKey: ["run", run.run_id] });
     await client.invalidateQueries({ queryKey: ["runs"] });
   };
+  // A failure shows in the confirmation, which stays open.
   const remove = async () => {
-    setConfirming(false);
-    try {
-      await api<unknown>(path, { method: "DELETE" });
-    } catch (caught) {
-      setError(caught instanceof Error ? caught.message : String(caught));
-      return;
-    }
+    await api<unknown>(path, { method: "DELETE" });
     client.removeQueries({ queryKey: ["run", run.run_id] });
     await client.invalidateQueries({ queryKey: ["runs"] });
     void navigate("/runs");
@@ -65,21 +61,14 @@ export function RunActions({ run }: { run: RunDetail }) {
         </button>
       )}
       <CopyId id={run.run_id} />
+      <button type="button" onClick={() => setConfirming(true)}>
+        Delete
+      </button>
       {confirming ? (
-        <span role="alertdialog" aria-label="Confirm delete">
-          Delete run {run.display_name}? This cannot be undone.{" "}
-          <button type="button" onClick={() => void remove()}>
-            Delete the run
-          </button>{" "}
-          <button type="button" onClick={() => setConfirming(false)}>
-            Cancel
-          </button>
-        </span>
-      ) : (
-        <button type="button" onClick={() => setConfirming(true)}>
-          Delete
-        </button>
-      )}
+        <ConfirmDialog label="Confirm delete" title={`Delete run ${run.display_name}?`} confirmLabel="Delete the run" onConfirm={remove} onCancel={() => setConfirming(false)}>
+          <p>Its tasks, logs and outputs go with it. This cannot be undone.</p>
+        </ConfirmDialog>
+      ) : null}
       {error ? (
         <span role="alert" className="error">
           {error}

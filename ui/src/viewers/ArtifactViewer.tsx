@@ -55,7 +55,9 @@ export function isClassification(artifact: ViewerArtifact): boolean {
   return ["system.ClassificationMetrics", "google.ClassificationMetrics"].includes(artifact.schema_title) || hasCurves(artifact.metadata);
 }
 
-export function ArtifactViewer({ artifact, label }: { artifact: ViewerArtifact; label: string }) {
+/** One artifact in its viewer; `download={false}` where the page has its own Download link
+ * (the artifact details page). */
+export function ArtifactViewer({ artifact, label, download = true }: { artifact: ViewerArtifact; label: string; download?: boolean }) {
   let body;
   switch (isClassification(artifact) ? "classification" : artifact.schema_title) {
     case "system.Metrics":
@@ -78,7 +80,7 @@ export function ArtifactViewer({ artifact, label }: { artifact: ViewerArtifact; 
       <header className="viewer-header">
         <strong>{label}</strong> <span className="chip">{artifact.schema_title}</span>
         <span className="spacer" />
-        {artifact.id !== null && hasFile ? (
+        {artifact.id !== null && hasFile && download ? (
           <a href={contentUrl(artifact.id)} download>
             Download
           </a>

@@ -81,5 +81,8 @@ class Comparison(BaseModel):
     metrics: list[CompareRow]
     outputs: list[CompareRow]
     artifacts: list[VisualArtifactView] = Field(
-        description="Metrics, ClassificationMetrics, HTML and Markdown artifacts of the runs."
+        description=(
+            "Metrics, ClassificationMetrics (KFP's system. and Vertex's google. types), HTML and"
+            " Markdown artifacts of the runs."
+        )
     )
