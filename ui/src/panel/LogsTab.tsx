@@ -183,7 +183,6 @@ function LiveLog({ task, attempt, onAttempt }: { task: TaskDetail; attempt: numb
     attempt: attempt ?? undefined,
   });
   const matches = useMemo(() => (query ? log.chunks.reduce((sum, chunk) => sum + (splitMatches(chunk.text, query).length >> 1), 0) : 0), [log.chunks, query]);
-  useEffect(() => setCurrent(-1), [query]);
   // Mark the current match and bring it into view (the marks are the memoised blocks'
   // own, so this touches the DOM rather than drawing every block again).
   useEffect(() => {
@@ -246,7 +245,10 @@ function LiveLog({ task, attempt, onAttempt }: { task: TaskDetail; attempt: numb
           aria-label="Search the log"
           placeholder="Search the log"
           value={query}
-          onChange={(event) => setQuery(event.target.value)}
+          onChange={(event) => {
+            setQuery(event.target.value);
+            setCurrent(-1);
+          }}
           onKeyDown={(event) => {
             if (event.key === "Enter") {
               event.preventDefault();
