@@ -73,8 +73,8 @@ def prepare(times: int) -> int:
 
 @dsl.component
 def greet(greeting: str, count: int) -> str:
-    """Say ``greeting`` ``count`` times."""
-    print(" ".join([greeting] * count), flush=True)
+    """Say ``greeting``, and how many times it was asked to."""
+    print(f"{greeting} (x{count})", flush=True)
     return greeting
 
 

@@ -35,9 +35,11 @@ def test_cache_hit_links_to_its_source_and_a_miss_names_the_changed_parameter(
     ui_server: UiServer, page: Page
 ) -> None:
     tag = uuid.uuid4().hex[:8]
-    greeting = f"hello-{tag}"  # no other run's key has it
-    source = _run(ui_server, f"cache-source-{tag}", greeting=greeting, times=3)
-    hit = _run(ui_server, f"cache-hit-{tag}", greeting=greeting, times=3)
+    # Values no other run's key has (a rerun of this test on the same server included).
+    greeting = f"hello-{tag}"
+    times = 2 + int(tag, 16) % 100_000
+    source = _run(ui_server, f"cache-source-{tag}", greeting=greeting, times=times)
+    hit = _run(ui_server, f"cache-hit-{tag}", greeting=greeting, times=times)
     page.goto(f"/runs/{hit}")
     node = page.get_by_test_id("node-greet")
     expect(node).to_have_attribute("data-state", "CACHED")
@@ -58,18 +60,18 @@ def test_cache_hit_links_to_its_source_and_a_miss_names_the_changed_parameter(
     expect(panel.get_by_role("heading", name="greet")).to_be_visible()
 
     # One parameter changed: both tasks miss, and the tab says why.
-    changed = _run(ui_server, f"cache-changed-{tag}", greeting=greeting, times=4)
+    changed = _run(ui_server, f"cache-changed-{tag}", greeting=greeting, times=times + 1)
     page.goto(f"/runs/{changed}?task=prepare&tab=cache")
     expect(cache).to_contain_text("NO CACHE HIT")
     expect(cache.get_by_test_id("cache-why")).to_have_text(
-        "Missed because input parameter times changed: 3 → 4."
+        f"Missed because input parameter times changed: {times} → {times + 1}."
     )
     changes = cache.get_by_role("table", name="What changed")
     expect(changes.locator("tbody tr")).to_have_count(1)
     row = changes.get_by_role("row", name=re.compile("input parameter times"))
     expect(row.get_by_role("cell").nth(0)).to_have_text("pipeline parameter 'times'")
-    expect(row.get_by_role("cell").nth(1)).to_have_text("3")
-    expect(row.get_by_role("cell").nth(2)).to_have_text("4")
+    expect(row.get_by_role("cell").nth(1)).to_have_text(str(times))
+    expect(row.get_by_role("cell").nth(2)).to_have_text(str(times + 1))
     # It was compared with an earlier run's same task, linked.
     expect(
         cache.get_by_role("link", name=re.compile(f"task prepare of run cache-(source|hit)-{tag}"))
@@ -77,7 +79,7 @@ def test_cache_hit_links_to_its_source_and_a_miss_names_the_changed_parameter(
     # Downstream, the same change arrives as prepare's output; its origin links to prepare.
     page.goto(f"/runs/{changed}?task=greet&tab=cache")
     expect(cache.get_by_test_id("cache-why")).to_have_text(
-        "Missed because input parameter count changed: 30 → 40."
+        f"Missed because input parameter count changed: {times * 10} → {(times + 1) * 10}."
     )
     origin = changes.get_by_role("link", name="output 'Output' of task 'prepare'")
     origin.click()
