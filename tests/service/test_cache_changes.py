@@ -91,3 +91,28 @@ def test_changed_code_shows_the_changed_lines_and_a_changed_image_both_values() 
     changes = {change.part: change for change in _changes(image.id, "step")}
     assert changes["image"].new == "python:3.12-slim"
     assert changes["image"].old != "python:3.12-slim"
+
+
+@dsl.pipeline(name="inner-prepare")
+def inner(x: int) -> int:
+    return prepare(times=x).output
+
+
+@dsl.pipeline(name="loop-origins")
+def looped(items: list = [1, 2]) -> None:  # noqa: B006 (kfp reads the default)
+    with dsl.ParallelFor(items) as item:
+        inner(x=item)
+
+
+def test_an_input_from_a_loop_item_is_traced_through_the_nested_pipeline() -> None:
+    run = sluice.run(looped, enable_caching=True)
+    paths = [task.path for task in run.tasks if task.path.endswith("/inner-prepare/prepare")]
+    assert len(paths) == 2
+    # The iteration that ran second missed against the first (same pipeline, same task).
+    explained = [explain_cache(run.id, path) for path in paths]
+    [missed] = [one for one in explained if one.changes]
+    [change] = missed.changes
+    assert (change.part, change.name, {change.old, change.new}) == ("parameter", "times", {1, 2})
+    index = missed.task_path.split("[", 1)[1].split("]", 1)[0]
+    loop = missed.task_path.split("[", 1)[0]
+    assert change.origin == f"item {index} of loop '{loop}'"

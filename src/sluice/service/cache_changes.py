@@ -121,6 +121,15 @@ def _sibling(segments: list[str], depth: int, producer: str) -> str:
     return "/".join([*segments[:depth], producer])
 
 
+def _loop_item(segments: list[str], depth: int) -> str:
+    """ "item 1 of loop 'a/for-loop-2'" for the iteration ``a/for-loop-2[1]``."""
+    loop = "/".join(segments[: depth + 1])
+    index = _ITERATION.search(loop)
+    if index is None:
+        return f"an item of loop '{loop}'"
+    return f"item {index.group(0)[1:-1]} of loop '{loop[: index.start()]}'"
+
+
 def _parameter_origin(
     levels: list[pipeline_spec_pb2.PipelineTaskSpec], segments: list[str], depth: int, name: str
 ) -> tuple[str, str | None]:
@@ -128,7 +137,7 @@ def _parameter_origin(
     if spec is None:
         # A loop body reads its item under a name the loop task does not list as an input.
         if levels[depth].WhichOneof("iterator"):
-            return f"an item of loop '{segments[depth]}'", None
+            return _loop_item(segments, depth), None
         return f"input '{name}' of '{'/'.join(segments[: depth + 1])}'", None
     kind = spec.WhichOneof("kind")
     if kind == "component_input_parameter":
@@ -154,7 +163,7 @@ def _artifact_origin(
     spec = levels[depth].inputs.artifacts.get(name)
     if spec is None:
         if levels[depth].WhichOneof("iterator"):
-            return f"an item of loop '{segments[depth]}'", None
+            return _loop_item(segments, depth), None
         return f"input '{name}' of '{'/'.join(segments[: depth + 1])}'", None
     kind = spec.WhichOneof("kind")
     if kind == "component_input_artifact":
