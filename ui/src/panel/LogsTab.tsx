@@ -183,13 +183,20 @@ function LiveLog({ task, attempt, onAttempt }: { task: TaskDetail; attempt: numb
     attempt: attempt ?? undefined,
   });
   const matches = useMemo(() => (query ? log.chunks.reduce((sum, chunk) => sum + (splitMatches(chunk.text, query).length >> 1), 0) : 0), [log.chunks, query]);
-  // Mark the current match and bring it into view (the marks are the memoised blocks'
-  // own, so this touches the DOM rather than drawing every block again).
+  // Mark the current match (the marks are the memoised blocks' own, so this touches the
+  // DOM rather than drawing every block again), and bring it into view when it is a new
+  // one: lines that arrive later must not pull the view back to it.
+  const shown = useRef("");
   useEffect(() => {
+    if (!query) return;
     const marks = pre.current?.querySelectorAll("mark");
     if (!marks) return;
     marks.forEach((mark, index) => mark.classList.toggle("current", index === current));
-    if (current >= 0) marks[current]?.scrollIntoView({ block: "center" });
+    const key = `${current}\u0000${query}`;
+    if (current >= 0 && shown.current !== key) {
+      shown.current = key;
+      marks[current]?.scrollIntoView({ block: "center" });
+    }
   }, [current, log.chunks, query]);
   const step = (by: number) => {
     if (!matches) return;
