@@ -169,6 +169,8 @@ function LiveLog({ task, attempt, onAttempt }: { task: TaskDetail; attempt: numb
   const [pausedAt, setPausedAt] = useState<number | null>(null);
   // The match stepped to with Enter / the arrows (its index among the marks), -1: none yet.
   const [current, setCurrent] = useState(-1);
+  // Counts the steps, so stepping to the same match again (the only one) shows it again.
+  const [steps, setSteps] = useState(0);
   const pre = useRef<HTMLPreElement>(null);
   const lines = useMemo(() => log.chunks.reduce((sum, chunk) => sum + chunk.lines, 0), [log.chunks]);
   const pause = (paused: boolean) => {
@@ -192,15 +194,16 @@ function LiveLog({ task, attempt, onAttempt }: { task: TaskDetail; attempt: numb
     const marks = pre.current?.querySelectorAll("mark");
     if (!marks) return;
     marks.forEach((mark, index) => mark.classList.toggle("current", index === current));
-    const key = `${current}\u0000${query}`;
+    const key = `${steps}\u0000${query}`;
     if (current >= 0 && shown.current !== key) {
       shown.current = key;
       marks[current]?.scrollIntoView({ block: "center" });
     }
-  }, [current, log.chunks, query]);
+  }, [current, steps, log.chunks, query]);
   const step = (by: number) => {
     if (!matches) return;
     pause(true);
+    setSteps((count) => count + 1);
     setCurrent((at) => (at < 0 ? (by > 0 ? 0 : matches - 1) : (at + by + matches) % matches));
   };
   const picker =
