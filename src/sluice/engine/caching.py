@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from dataclasses import dataclass
 from typing import Any
 
 from google.protobuf import json_format
@@ -96,6 +97,71 @@ def key_differences(current: dict[str, Any], earlier: dict[str, Any]) -> list[st
         else:
             differences.append(f"{label}: {_show(then)} -> {_show(now)}")
     return differences
+
+
+@dataclass(frozen=True)
+class KeyChange:
+    """One part of a cache key that differs between two executions.
+
+    Attributes:
+        part: which part: ``parameter`` and ``artifact`` (an input, by ``name``),
+            ``image``, ``command`` (the command and args: a Python component's code is
+            in them), ``output_artifact`` and ``output_parameter`` (an output's spec, by
+            ``name``), or ``cache_key`` (a ``cachingOptions.cacheKey``).
+        name: the input's or output's name; None for the image, command and cache key.
+        old / new: the value in the earlier key and in this one; None when absent.
+    """
+
+    part: str
+    name: str | None
+    old: Any
+    new: Any
+
+
+# The key's parts that hold one entry per input or output, and what a change is called.
+_NAMED_PARTS = {
+    "inputParameterValues": "parameter",
+    "inputArtifactNames": "artifact",
+    "outputArtifactsSpec": "output_artifact",
+    "outputParametersSpec": "output_parameter",
+}
+
+
+def key_changes(current: dict[str, Any], earlier: dict[str, Any]) -> list[KeyChange]:
+    """What differs between two cache keys, part by part: the inputs first (what changes
+    most often), then the image, the command, the output specs and a custom cache key."""
+    changes: list[KeyChange] = []
+    for part in ("inputParameterValues", "inputArtifactNames"):
+        changes += _named_changes(part, current.get(part), earlier.get(part))
+    now_container = current.get("containerSpec") or {}
+    then_container = earlier.get("containerSpec") or {}
+    for field_name, part in (("image", "image"), ("cmdArgs", "command")):
+        now, then = now_container.get(field_name), then_container.get(field_name)
+        if now != then:
+            changes.append(KeyChange(part=part, name=None, old=then, new=now))
+    for part in ("outputArtifactsSpec", "outputParametersSpec"):
+        changes += _named_changes(part, current.get(part), earlier.get(part))
+    if current.get("cacheKey") != earlier.get("cacheKey"):
+        changes.append(
+            KeyChange(
+                part="cache_key",
+                name=None,
+                old=earlier.get("cacheKey"),
+                new=current.get("cacheKey"),
+            )
+        )
+    return changes
+
+
+def _named_changes(part: str, now: Any, then: Any) -> list[KeyChange]:
+    kind = _NAMED_PARTS[part]
+    now_items = now if isinstance(now, dict) else {}
+    then_items = then if isinstance(then, dict) else {}
+    return [
+        KeyChange(part=kind, name=name, old=then_items.get(name), new=now_items.get(name))
+        for name in sorted(set(now_items) | set(then_items))
+        if now_items.get(name) != then_items.get(name)
+    ]
 
 
 def _show(value: Any) -> str:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 
 from sluice.engine.caching import key_differences
+from sluice.service.cache_changes import CacheChange, explain_changes
 from sluice.store.executions import ExecutionRepository
 from sluice.store.models import ExecutionRow
 from sluice.store.repository import Store
@@ -26,6 +27,8 @@ class CacheExplanation:
             or the one a miss was compared with.
         differences: for a miss, what differs from ``source_execution_id``'s cache key
             (a parameter value, an input artifact, the image or command, the output spec).
+        changes: the same differences part by part, with old and new values and where
+            each input came from (:class:`sluice.service.cache_changes.CacheChange`).
         fingerprint: the task's cache fingerprint.
     """
 
@@ -37,6 +40,7 @@ class CacheExplanation:
     source_execution_id: int | None = None
     source_run_name: str | None = None
     differences: list[str] = field(default_factory=list)
+    changes: list[CacheChange] = field(default_factory=list)
 
 
 def explain_task(
@@ -106,10 +110,18 @@ def _explain_miss(
             f"cache miss: execution {nearest.id} had the same key but was older than the "
             "run's cache max age"
         )
+    run = RunRepository(store).get(execution.run_id) if execution.run_id else None
+    changes = explain_changes(
+        current,
+        nearest.cache_key or {},
+        pipeline_spec=run.pipeline_spec if run is not None else None,
+        task_path=explained.task_path,
+    )
     return replace(
         explained,
         reason=reason,
         differences=differences,
+        changes=changes,
         source_execution_id=nearest.id,
         source_run_name=_run_name_of(store, nearest.id),
     )

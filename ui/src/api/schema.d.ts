@@ -790,10 +790,57 @@ export interface components {
             state: string;
         };
         /**
+         * CacheChange
+         * @description One part of a missed task's cache key that differs from the source's.
+         */
+        CacheChange: {
+            /**
+             * Diff
+             * @description A changed command's lines, as a unified diff.
+             */
+            diff: string[];
+            /**
+             * Name
+             * @description The input's or output's name.
+             */
+            name: string | null;
+            /**
+             * New
+             * @description This task's value (None for a command).
+             */
+            new: unknown;
+            /**
+             * Old
+             * @description The source's value (None for a command).
+             */
+            old: unknown;
+            /**
+             * Origin
+             * @description Where an input's value came from, in words.
+             */
+            origin: string | null;
+            /**
+             * Origin Task
+             * @description The path of the task (in this run) whose output it reads.
+             */
+            origin_task: string | null;
+            /**
+             * Part
+             * @description An input parameter or artifact, the image, the command (a Python component's code), an output's spec, or a custom cache key.
+             * @enum {string}
+             */
+            part: "parameter" | "artifact" | "image" | "command" | "output_artifact" | "output_parameter" | "cache_key";
+        };
+        /**
          * CacheInfo
          * @description Why a task was or was not a cache hit (what ``sluice cache explain`` says).
          */
         CacheInfo: {
+            /**
+             * Changes
+             * @description The same differences, part by part, with values.
+             */
+            changes: components["schemas"]["CacheChange"][];
             /**
              * Differences
              * @description For a miss: what differs from the source's key.

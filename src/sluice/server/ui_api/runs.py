@@ -17,6 +17,7 @@ from sluice.server.serialize import precise_ts
 from sluice.server.ui_api.graph import node_kind, run_graph
 from sluice.server.ui_api.shapes import (
     Attempt,
+    CacheChange,
     CacheInfo,
     CacheSource,
     RunDetail,
@@ -364,6 +365,18 @@ def get_task_cache(
         reason=explained.reason,
         fingerprint=explained.fingerprint,
         differences=list(explained.differences),
+        changes=[
+            CacheChange(
+                part=change.part,  # type: ignore[arg-type]
+                name=change.name,
+                old=change.old,
+                new=change.new,
+                origin=change.origin,
+                origin_task=change.origin_task,
+                diff=list(change.diff),
+            )
+            for change in explained.changes
+        ],
         source=(
             CacheSource(
                 execution_id=source.id,

@@ -267,6 +267,28 @@ class CacheSource(BaseModel):
     task_path: str | None
 
 
+CacheChangePart = Literal[
+    "parameter", "artifact", "image", "command", "output_artifact", "output_parameter", "cache_key"
+]
+
+
+class CacheChange(BaseModel):
+    """One part of a missed task's cache key that differs from the source's."""
+
+    part: CacheChangePart = Field(
+        description="An input parameter or artifact, the image, the command (a Python "
+        "component's code), an output's spec, or a custom cache key."
+    )
+    name: str | None = Field(description="The input's or output's name.")
+    old: Any = Field(description="The source's value (None for a command).")
+    new: Any = Field(description="This task's value (None for a command).")
+    origin: str | None = Field(description="Where an input's value came from, in words.")
+    origin_task: str | None = Field(
+        description="The path of the task (in this run) whose output it reads."
+    )
+    diff: list[str] = Field(description="A changed command's lines, as a unified diff.")
+
+
 class CacheInfo(BaseModel):
     """Why a task was or was not a cache hit (what ``sluice cache explain`` says)."""
 
@@ -274,4 +296,7 @@ class CacheInfo(BaseModel):
     reason: str
     fingerprint: str | None
     differences: list[str] = Field(description="For a miss: what differs from the source's key.")
+    changes: list[CacheChange] = Field(
+        description="The same differences, part by part, with values."
+    )
     source: CacheSource | None
