@@ -72,3 +72,22 @@ def artifact_pending() -> None:
     stop = refuse()
     data = make_rows(rows=1)
     fit(data=data.outputs["data"], lr=0.1).after(stop)
+
+
+@dsl.component
+def rows_after_gate(path: str, data: dsl.Output[dsl.Dataset]) -> None:
+    """Wait until the file ``path`` exists, then write ``data``: the artifact appears live."""
+    import os
+    import time
+
+    while not os.path.exists(path):
+        time.sleep(0.05)
+    with open(data.path, "w") as out:
+        out.write("x\n1\n")
+
+
+@dsl.pipeline(name="ui-artifact-live")
+def artifact_live(gate_file: str = "/nonexistent") -> None:
+    """A Dataset written once a test opens the gate, read by fit."""
+    written = rows_after_gate(path=gate_file).set_caching_options(False)
+    fit(data=written.outputs["data"], lr=0.1).set_caching_options(False)

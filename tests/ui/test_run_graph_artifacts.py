@@ -10,7 +10,7 @@ import re
 
 import pytest
 from playwright.sync_api import Page, expect
-from tests.ui.artifact_pipelines import artifact_flow, artifact_pending
+from tests.ui.artifact_pipelines import artifact_flow, artifact_live, artifact_pending
 from tests.ui.conftest import UiServer
 from tests.ui.pipelines import compile_to
 
@@ -47,7 +47,9 @@ def test_toggle_draws_artifacts_and_a_click_opens_one(
     expect(page.locator('[data-kind="artifact"]')).to_have_count(0)
     toggle = page.get_by_role("checkbox", name="Artifacts")
     expect(toggle).not_to_be_checked()
-    toggle.check()
+    # A click, then wait: the box is checked once the URL says so (a navigation).
+    toggle.click()
+    expect(toggle).to_be_checked()
     expect(page).to_have_url(re.compile(r"[?&]artifacts=1"))
     data = page.get_by_test_id("node-make-rows.data")
     expect(data).to_be_visible()
@@ -103,6 +105,25 @@ def test_toggle_draws_artifacts_and_a_click_opens_one(
     expect(page).to_have_url(re.compile(r"[?&]artifact=score\.metrics"))
 
 
+def test_an_artifact_node_fills_in_when_written(page: Page, ui_server: UiServer) -> None:
+    gate = ui_server.folder / "artifact-live-gate"
+    package = compile_to(artifact_live, str(ui_server.folder / "artifact-live.yaml"))
+    run = ui_server.client.create_run_from_pipeline_package(
+        package, arguments={"gate_file": str(gate)}, run_name="artifact-live"
+    )
+    page.goto(f"/runs/{run.run_id}?artifacts=1")
+    data = page.get_by_test_id("node-rows-after-gate.data")
+    expect(page.get_by_test_id("node-rows-after-gate")).to_have_attribute("data-state", "RUNNING")
+    expect(data).to_have_attribute("data-written", "false")
+    gate.write_text("")
+    # The run's events say the producer ended: the node fills in without a reload.
+    expect(data).to_have_attribute("data-written", "true", timeout=60_000)
+    expect(page.get_by_test_id("node-fit.model")).to_have_attribute(
+        "data-written", "true", timeout=60_000
+    )
+    assert ui_server.wait_run(str(run.run_id)) == "SUCCEEDED"
+
+
 def test_an_artifact_never_written_is_a_placeholder(
     page: Page, artifact_runs: dict[str, str]
 ) -> None:
@@ -121,7 +142,8 @@ def test_the_static_graph_has_artifacts_by_type(page: Page, artifact_runs: dict[
     page.goto(f"/pipelines/{artifact_runs['pipeline']}")
     expect(page.get_by_test_id("node-fit")).to_be_visible()
     expect(page.locator('[data-kind="artifact"]')).to_have_count(0)
-    page.get_by_role("checkbox", name="Artifacts").check()
+    page.get_by_role("checkbox", name="Artifacts").click()
+    expect(page.get_by_role("checkbox", name="Artifacts")).to_be_checked()
     model = page.get_by_test_id("node-fit.model")
     expect(model).to_have_attribute("data-written", "false")
     expect(model).to_contain_text("Model")
