@@ -144,7 +144,7 @@ function ArtifactNode({ data, selected }: NodeProps<Node<NodeData>>) {
       <span className="artifact-icon" aria-hidden="true">
         {look.icon}
       </span>
-      <span className="artifact-text">
+      <span className="artifact-label">
         <span className="flow-title">{node.display_name}</span>
         <span className="muted">{(artifact?.schema_title ?? "").replace(/^system\./, "")}{written ? "" : " · pending"}</span>
       </span>

@@ -98,6 +98,8 @@ describe("withArtifacts", () => {
     const inner = open.nodes.find((placed) => placed.node.id === "loop[0]/prep.data");
     expect(inner?.node.parent).toBe("loop[0]");
     expect([inner?.width, inner?.height]).toEqual([ARTIFACT_WIDTH, ARTIFACT_HEIGHT]);
+    // The box still says it holds two tasks.
+    expect(open.nodes.find((placed) => placed.node.id === "loop[0]")?.childCount).toBe(2);
     // Laid out between its producer and its reader (top to bottom).
     const y = (id: string) => open.nodes.find((placed) => placed.node.id === id)?.y ?? NaN;
     expect(y("prep")).toBeLessThan(y("prep.data"));

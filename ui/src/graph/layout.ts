@@ -34,7 +34,7 @@ export interface PlacedNode {
   height: number;
   /** The box (sub-DAG) is open and its children are placed inside it. */
   expanded: boolean;
-  /** How many nodes it holds (boxes only; 0 for a task). */
+  /** How many tasks and boxes it holds (boxes only; 0 for a task; artifacts not counted). */
   childCount: number;
 }
 
@@ -229,7 +229,8 @@ export function layoutGraph(
         width,
         height,
         expanded,
-        childCount: (children.get(node.id) ?? []).length,
+        // Its tasks and boxes: the artifacts drawn beside them are not counted as tasks.
+        childCount: (children.get(node.id) ?? []).filter((child) => child.kind !== "artifact").length,
       });
       graph.setNode(node.id, { width, height });
     }
