@@ -69,8 +69,13 @@ export function RunDetails() {
         return known ? { ...old, nodes } : old;
       });
       // The Timeline draws attempts' times, which events do not carry: read them again.
-      // A task that has ended has written its artifacts: their nodes fill in.
-      if (!known || view === "timeline" || (showArtifacts && ["SUCCEEDED", "CACHED"].includes(event.state))) refetch();
+      // A task that has ended has written its artifacts: their placeholders fill in (only
+      // a task with one to fill makes the graph be read again).
+      const written =
+        showArtifacts &&
+        ["SUCCEEDED", "CACHED"].includes(event.state) &&
+        (client.getQueryData<RunGraph>(graphKey)?.artifacts ?? []).some((item) => item.producer === event.path && item.artifact_id === null);
+      if (!known || view === "timeline" || written) refetch();
       void client.invalidateQueries({ queryKey: ["task", runId, event.path] });
       void client.invalidateQueries({ queryKey: ["run", runId] });
     } else if (event.type === "run_state") {
