@@ -103,6 +103,9 @@ def test_toggle_draws_artifacts_and_a_click_opens_one(
     page.get_by_role("combobox", name="Find a task").fill("score.metrics")
     page.keyboard.press("Enter")
     expect(page).to_have_url(re.compile(r"[?&]artifact=score\.metrics"))
+    # The panel shows the artifact in its viewer: a Metrics artifact's table.
+    metrics = page.get_by_role("complementary", name="Artifact")
+    expect(metrics.get_by_role("table", name="Metrics score.metrics")).to_contain_text("accuracy")
 
 
 def test_an_artifact_node_fills_in_when_written(page: Page, ui_server: UiServer) -> None:

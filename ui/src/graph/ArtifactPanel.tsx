@@ -1,9 +1,13 @@
 // The side panel of an artifact node (run graph, Artifacts toggle on): its type, URI, the
-// task that wrote it and the tasks that read it (a click selects them), with links to its
-// details page (preview, metadata, Download) and its lineage. A placeholder says which task
-// writes it.
+// task that wrote it and the tasks that read it (a click selects them), links to its
+// details page and its lineage, and, once written, its viewer (metrics, a curve, a
+// document, or the head of its file), read when the panel opens. A placeholder says which
+// task writes it.
+import { useQuery } from "@tanstack/react-query";
 import { Link } from "react-router";
-import type { GraphArtifact } from "../api/client";
+import { api, UI_API, type GraphArtifact } from "../api/client";
+import type { ArtifactDetail } from "../pages/metadataApi";
+import { ArtifactViewer } from "../viewers/ArtifactViewer";
 import { artifactLook } from "./artifacts";
 
 export function ArtifactPanel({
@@ -18,6 +22,13 @@ export function ArtifactPanel({
 }) {
   const look = artifactLook(artifact.schema_title);
   const written = artifact.artifact_id !== null;
+  // The artifact details page's call and cache key: its metadata feeds the viewer.
+  const detail = useQuery({
+    queryKey: ["artifact", String(artifact.artifact_id)],
+    enabled: written,
+    queryFn: () => api<ArtifactDetail>(`${UI_API}/artifacts/${artifact.artifact_id ?? 0}`),
+  });
+  const stored = detail.data?.artifact;
   return (
     <aside className="panel" aria-label="Artifact">
       <div className="panel-header">
@@ -71,6 +82,16 @@ export function ArtifactPanel({
             ))}
           </ul>
         )}
+        {stored ? (
+          <ArtifactViewer
+            artifact={{ id: stored.id, name: stored.name, schema_title: stored.schema_title, uri: stored.uri, metadata: stored.metadata }}
+            label={`${artifact.producer}.${artifact.output_key}`}
+          />
+        ) : detail.error ? (
+          <p role="alert" className="error">
+            {detail.error.message}
+          </p>
+        ) : null}
       </div>
     </aside>
   );
