@@ -478,6 +478,10 @@ def main(argv: list[str] | None = None) -> int:
                 _api_ms(f"{runs_url}&sort=-metrics.accuracy", 5), 1
             )
             result["api_graph_ms"] = round(_api_ms(f"{ui}/runs/{wide}/graph", 3), 1)
+            # With the artifact nodes asked for: one more query, and the IR's outputs walked.
+            result["api_graph_artifacts_ms"] = round(
+                _api_ms(f"{ui}/runs/{wide}/graph?artifacts=true", 3), 1
+            )
             with sync_playwright() as playwright:
                 browser = playwright.chromium.launch(executable_path=chromium)
                 page = browser.new_page(base_url=server.url)

@@ -30,6 +30,7 @@ KEYS = {
     "api_runs_metric_filter_ms",
     "api_runs_metric_sort_ms",
     "api_graph_ms",
+    "api_graph_artifacts_ms",
     "run_list_first_page_ms",
     "run_list_next_page_ms",
     "graph_render_ms",

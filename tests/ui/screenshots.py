@@ -2,10 +2,11 @@
 
 Rerun after changing a page (needs a built UI and Chromium, as the browser tests do)::
 
-    PYTHONPATH=src .venv/bin/python -m tests.ui.screenshots
+    PYTHONPATH=src .venv/bin/python -m tests.ui.screenshots [NAME ...]
 
-It starts a server over a fresh store, seeds it through ``kfp.Client`` with the browser
-tests' pipelines and writes ``docs/images/ui-*.png``.
+(names such as ``graph-artifacts`` retake only those pages). It starts a server over a
+fresh store, seeds it through ``kfp.Client`` with the browser tests' pipelines and writes
+``docs/images/ui-*.png``.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ import httpx
 import kfp
 from playwright.sync_api import sync_playwright
 from tests.server.server_process import ServerProcess
+from tests.ui.artifact_pipelines import artifact_flow
 from tests.ui.conftest import chromium_path
 from tests.ui.meta_pipelines import meta_train, model_id
 from tests.ui.pipelines import compile_to, failing, showcase
@@ -35,7 +37,7 @@ def _wait(server: ServerProcess, run_id: str) -> None:
         time.sleep(0.2)
 
 
-def main() -> int:
+def main(only: list[str] | None = None) -> int:
     browser_path = chromium_path()
     if browser_path is None:
         print("no Chromium: apt-get install -y chromium (or set SLUICE_CHROMIUM)")
@@ -71,12 +73,16 @@ def main() -> int:
         trained = client.create_run_from_pipeline_package(
             compile_to(meta_train, str(folder / "train.yaml")), run_name="train-model"
         ).run_id
-        for run_id in [*runs, failed, trained]:
+        flow = client.create_run_from_pipeline_package(
+            compile_to(artifact_flow, str(folder / "flow.yaml")), run_name="artifact-flow"
+        ).run_id
+        for run_id in [*runs, failed, trained, flow]:
             _wait(server, run_id)
         model = model_id(server.url, trained)
         pages = {
             "runs": "/runs",
             "graph": f"/runs/{runs[0]}?expand=all&task=exit-handler-1/for-loop-3[1]/inner/square",
+            "graph-artifacts": f"/runs/{flow}?artifacts=1&expand=all&artifact=fit.model",
             "failed": f"/runs/{failed}",
             "artifacts": "/artifacts?filter=metadata.accuracy.number_value%3E0.5",
             "lineage": f"/lineage?artifact={model}&dir=both",
@@ -84,6 +90,8 @@ def main() -> int:
             "new-run": f"/runs/new?pipeline={pipeline.pipeline_id}&recurring=1",
             "recurring": "/recurring",
         }
+        if only:
+            pages = {name: path for name, path in pages.items() if name in only}
         with sync_playwright() as playwright:
             browser = playwright.chromium.launch(executable_path=browser_path)
             for scheme in ("light", "dark"):
@@ -105,4 +113,4 @@ def main() -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(main(sys.argv[1:]))

@@ -140,6 +140,17 @@ class RunViewService:
         """
         return self.repo.details(self.run(run_id))
 
+    def output_artifacts(self, tasks: Iterable[TaskRow]) -> dict[int, ArtifactRow]:
+        """The artifacts the tasks' outputs name, by id, in one query (the run graph's
+        artifact nodes)."""
+        ids: list[int] = []
+        for task in tasks:
+            for value in ((task.outputs or {}).get("artifacts") or {}).values():
+                for item in value if isinstance(value, list) else [value]:
+                    if isinstance(item, int) or (isinstance(item, str) and item.isdigit()):
+                        ids.append(int(item))
+        return self.store.get_artifacts(sorted(set(ids)))
+
     def task(self, run_id: str, reference: str) -> TaskView:
         """One task of a run by id, path or unique name, with its attempts and history.
 

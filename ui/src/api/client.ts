@@ -10,6 +10,7 @@ export type RunSummaryPage = components["schemas"]["RunSummaryPage"];
 export type RunGraph = components["schemas"]["RunGraph"];
 export type GraphNode = components["schemas"]["GraphNode"];
 export type GraphEdge = components["schemas"]["GraphEdge"];
+export type GraphArtifact = components["schemas"]["GraphArtifact"];
 export type TaskDetail = components["schemas"]["TaskDetail"];
 export type Session = components["schemas"]["Session"];
 export type CacheInfo = components["schemas"]["CacheInfo"];

@@ -718,6 +718,22 @@ export interface components {
             uri: string;
         };
         /**
+         * ArtifactUse
+         * @description A task that reads an artifact, and the input it reads it as.
+         */
+        ArtifactUse: {
+            /**
+             * Input
+             * @description The consumer's input name.
+             */
+            input: string;
+            /**
+             * Task
+             * @description The consumer's node id (its task path).
+             */
+            task: string;
+        };
+        /**
          * ArtifactView
          * @description An artifact as the metadata pages show it.
          */
@@ -1126,6 +1142,51 @@ export interface components {
             task_path: string | null;
         };
         /**
+         * GraphArtifact
+         * @description An output artifact of a task, drawn (when asked for) between its producer and the
+         *     tasks of the same level that read it. Before its producer writes it (and always in a
+         *     version's static graph) it is a placeholder: ``artifact_id``, ``name`` and ``uri``
+         *     are null.
+         */
+        GraphArtifact: {
+            /**
+             * Artifact Id
+             * @description The stored artifact, once produced.
+             */
+            artifact_id: number | null;
+            /**
+             * Consumers
+             * @description Its readers at the same level.
+             */
+            consumers: components["schemas"]["ArtifactUse"][];
+            /**
+             * Id
+             * @description ``<producer path>.<output key>``, unique in the graph.
+             */
+            id: string;
+            /** Name */
+            name: string | null;
+            /** Output Key */
+            output_key: string;
+            /**
+             * Parent
+             * @description The sub-DAG box holding it (its producer's).
+             */
+            parent: string | null;
+            /**
+             * Producer
+             * @description The producing task's node id.
+             */
+            producer: string;
+            /**
+             * Schema Title
+             * @description Its type, e.g. ``system.Model``.
+             */
+            schema_title: string;
+            /** Uri */
+            uri: string | null;
+        };
+        /**
          * GraphEdge
          * @description ``source`` must end before ``target`` starts; both are in the same sub-DAG.
          *
@@ -1287,6 +1348,11 @@ export interface components {
          * @description A pipeline version's graph before any run: a run's graph has the same node ids.
          */
         PipelineGraph: {
+            /**
+             * Artifacts
+             * @description The tasks' output artifacts by name and type, with ?artifacts=true.
+             */
+            artifacts?: components["schemas"]["GraphArtifact"][];
             /** Edges */
             edges: components["schemas"]["GraphEdge"][];
             /** Nodes */
@@ -1368,6 +1434,11 @@ export interface components {
          * @description A run's tasks as a graph: every level of sub-DAGs, loop iterations as they start.
          */
         RunGraph: {
+            /**
+             * Artifacts
+             * @description The tasks' output artifacts, with ?artifacts=true (else empty).
+             */
+            artifacts?: components["schemas"]["GraphArtifact"][];
             /** Edges */
             edges: components["schemas"]["GraphEdge"][];
             /**
@@ -2287,7 +2358,10 @@ export interface operations {
     };
     get_version_graph_apis_sluice_v1_pipelines__pipeline_id__versions__version_id__graph_get: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description Also list each task's output artifacts (by name and type). */
+                artifacts?: boolean;
+            };
             header?: never;
             path: {
                 pipeline_id: string;
@@ -2507,7 +2581,10 @@ export interface operations {
     };
     get_run_graph_apis_sluice_v1_runs__run_id__graph_get: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description Also list each task's output artifacts and their readers (the graph's artifact nodes): one more query. */
+                artifacts?: boolean;
+            };
             header?: never;
             path: {
                 run_id: string;

@@ -1,9 +1,9 @@
-// The Graph tab's toolbar (Expand all, Collapse all, the depth control, Find) and the node
-// finder (`f`): type part of a task's name or path, Enter or a click selects it, which
-// opens the boxes it is in and centres the graph on it.
+// The Graph tab's toolbar (Expand all, Collapse all, the depth control, Find, the Artifacts
+// toggle) and the node finder (`f`): type part of a task's (or a shown artifact's) name or
+// path, Enter or a click selects it, which opens the boxes it is in and centres the graph
+// on it.
 import { useEffect, useMemo, useRef, useState } from "react";
-import type { GraphNode } from "../api/client";
-import { findNodes, maxDepth } from "./layout";
+import { findNodes, maxDepth, type LayoutNode } from "./layout";
 
 function isTyping(target: EventTarget | null): boolean {
   return target instanceof HTMLElement && (target.isContentEditable || ["INPUT", "TEXTAREA", "SELECT"].includes(target.tagName));
@@ -15,12 +15,17 @@ export function GraphToolbar({
   onCollapseAll,
   onDepth,
   onFind,
+  artifacts,
+  onArtifacts,
 }: {
-  nodes: readonly GraphNode[];
+  nodes: readonly LayoutNode[];
   onExpandAll: () => void;
   onCollapseAll: () => void;
   onDepth: (depth: number) => void;
   onFind: (id: string) => void;
+  /** Whether artifact nodes are drawn, and how to switch them (no toggle without it). */
+  artifacts?: boolean;
+  onArtifacts?: (on: boolean) => void;
 }) {
   const [finding, setFinding] = useState(false);
   const deepest = useMemo(() => maxDepth(nodes), [nodes]);
@@ -58,6 +63,12 @@ export function GraphToolbar({
       <button type="button" onClick={() => setFinding(true)} title="Find a task (f)">
         Find
       </button>
+      {onArtifacts ? (
+        <label className="artifacts-toggle" title="Draw each task's output artifacts between it and the tasks that read them">
+          <input type="checkbox" checked={artifacts ?? false} onChange={(event) => onArtifacts(event.target.checked)} />
+          Artifacts
+        </label>
+      ) : null}
       {finding ? (
         <NodeFinder
           nodes={nodes}
@@ -72,7 +83,7 @@ export function GraphToolbar({
   );
 }
 
-function NodeFinder({ nodes, onPick, onClose }: { nodes: readonly GraphNode[]; onPick: (id: string) => void; onClose: () => void }) {
+function NodeFinder({ nodes, onPick, onClose }: { nodes: readonly LayoutNode[]; onPick: (id: string) => void; onClose: () => void }) {
   const [query, setQuery] = useState("");
   const [active, setActive] = useState(0);
   const input = useRef<HTMLInputElement>(null);

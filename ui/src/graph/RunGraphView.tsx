@@ -1,5 +1,6 @@
-// The Graph tab: React Flow over the per-level layout (layout.ts). Tasks and sub-DAG boxes
-// are custom nodes, both with handles, so edges into and out of a box are drawn.
+// The Graph tab: React Flow over the per-level layout (layout.ts). Tasks, sub-DAG boxes and
+// (with the Artifacts toggle) artifacts are custom nodes, all with handles, so edges into
+// and out of a box are drawn.
 import {
   Background,
   Controls,
@@ -16,12 +17,13 @@ import {
 import { useEffect, useMemo } from "react";
 import type { GraphNode, RunGraph } from "../api/client";
 import { duration } from "../format";
-import { BIG_LOOP, isBigLoop, layoutGraph, loopSummary, type Expansion, type LoopSummary } from "./layout";
+import { artifactLook, withArtifacts } from "./artifacts";
+import { BIG_LOOP, isBigLoop, layoutGraph, loopSummary, type Expansion, type LayoutNode, type LoopSummary } from "./layout";
 import { LoopPicker } from "./LoopPicker";
 import "./graph.css";
 
 interface NodeData extends Record<string, unknown> {
-  node: GraphNode;
+  node: LayoutNode;
   expanded: boolean;
   childCount: number;
   onToggle: (id: string) => void;
@@ -33,7 +35,7 @@ interface NodeData extends Record<string, unknown> {
   onPick?: (loop: string, index: number) => void;
 }
 
-function label(node: GraphNode): string {
+function label(node: LayoutNode): string {
   if (node.kind === "iteration") return `iteration ${node.iteration_index ?? "?"}`;
   return node.display_name;
 }
@@ -123,7 +125,35 @@ function BoxNode({ data, selected }: NodeProps<Node<NodeData>>) {
   );
 }
 
-const NODE_TYPES = { task: TaskNode, box: BoxNode };
+/** An output artifact: its type's glyph and colour, its name, and whether it is written
+ * yet (a dashed placeholder until its producer writes it; always, in a static graph). */
+function ArtifactNode({ data, selected }: NodeProps<Node<NodeData>>) {
+  const node = data.node;
+  const artifact = node.artifact;
+  const look = artifactLook(artifact?.schema_title ?? "");
+  const written = artifact?.artifact_id != null;
+  return (
+    <div
+      className={`flow-artifact artifact-${look.kind}${written ? "" : " pending"}${selected ? " selected" : ""}`}
+      data-testid={`node-${node.id}`}
+      data-kind="artifact"
+      data-written={written}
+      title={`${artifact?.schema_title ?? ""} ${artifact?.uri ?? "(not written yet)"}`}
+    >
+      <Handle type="target" position={Position.Top} />
+      <span className="artifact-icon" aria-hidden="true">
+        {look.icon}
+      </span>
+      <span className="artifact-label">
+        <span className="flow-title">{node.display_name}</span>
+        <span className="muted">{(artifact?.schema_title ?? "").replace(/^system\./, "")}{written ? "" : " · pending"}</span>
+      </span>
+      <Handle type="source" position={Position.Bottom} />
+    </div>
+  );
+}
+
+const NODE_TYPES = { task: TaskNode, box: BoxNode, artifact: ArtifactNode };
 
 /** Fit the view whenever the layout's shape changes (a box opened or closed) or the pane's
  * size does (the side panel opened), so what was opened is on screen; a state change keeps
@@ -155,6 +185,8 @@ export function RunGraphView({
   onPick,
   pinned = NO_PINS,
   focus = null,
+  showArtifacts = false,
+  onSelectArtifact,
 }: {
   graph: RunGraph;
   expansion: Expansion;
@@ -167,8 +199,13 @@ export function RunGraphView({
   pinned?: ReadonlySet<string>;
   /** A node to centre the view on (found with `f`, or an iteration just picked). */
   focus?: string | null;
+  /** Draw the tasks' output artifacts between their producers and readers. */
+  showArtifacts?: boolean;
+  /** A click on an artifact node (a task's click is onSelect). */
+  onSelectArtifact?: (id: string) => void;
 }) {
-  const layout = useMemo(() => layoutGraph(graph.nodes, graph.edges, expansion, pinned), [graph, expansion, pinned]);
+  const drawn = useMemo(() => withArtifacts(graph.nodes, graph.edges, showArtifacts ? graph.artifacts : []), [graph, showArtifacts]);
+  const layout = useMemo(() => layoutGraph(drawn.nodes, drawn.edges, expansion, pinned), [drawn, expansion, pinned]);
   // Per loop: its summary, the iterations started and the ones shown.
   const loops = useMemo(() => {
     const out = new Map<string, { summary: LoopSummary; started: Set<number>; picked: number[] }>();
@@ -194,11 +231,12 @@ export function RunGraphView({
   const nodes: Node<NodeData>[] = useMemo(
     () =>
       layout.nodes.map((placed) => {
-        const box = placed.childCount > 0 || ["dag", "loop", "iteration", "condition", "exit_handler"].includes(placed.node.kind);
+        const artifact = placed.node.kind === "artifact";
+        const box = !artifact && (placed.childCount > 0 || ["dag", "loop", "iteration", "condition", "exit_handler"].includes(placed.node.kind));
         const loop = loops.get(placed.node.id);
         return {
           id: placed.node.id,
-          type: box ? "box" : "task",
+          type: artifact ? "artifact" : box ? "box" : "task",
           position: { x: placed.x, y: placed.y },
           ...(placed.node.parent !== null && layout.nodes.some((other) => other.node.id === placed.node.parent)
             ? { parentId: placed.node.parent, extent: "parent" as const }
@@ -240,7 +278,7 @@ export function RunGraphView({
         nodes={nodes}
         edges={edges}
         nodeTypes={NODE_TYPES}
-        onNodeClick={(_, node) => onSelect(node.id)}
+        onNodeClick={(_, node) => (node.type === "artifact" ? onSelectArtifact?.(node.id) : onSelect(node.id))}
         fitView
         minZoom={0.1}
         nodesDraggable={false}
@@ -249,7 +287,11 @@ export function RunGraphView({
       >
         <Background />
         <Controls showInteractive={false} />
-        <MiniMap pannable zoomable ariaLabel="Minimap" nodeClassName={(node) => `state-${String((node.data as NodeData).node.state ?? "none").toLowerCase()}${node.type === "box" ? " minimap-box" : ""}`}
+        <MiniMap pannable zoomable ariaLabel="Minimap" nodeClassName={(node) =>
+            node.type === "artifact"
+              ? `minimap-artifact artifact-${artifactLook(String((node.data as NodeData).node.component)).kind}`
+              : `state-${String((node.data as NodeData).node.state ?? "none").toLowerCase()}${node.type === "box" ? " minimap-box" : ""}`
+          }
           style={{ width: 160, height: 110 }} />
         <FitOnChange shape={shape} focus={focus} />
       </ReactFlow>

@@ -3,12 +3,19 @@
 // level like any task. The IR's edges join tasks of one level only, so this is exact.
 // Pure (no React): unit-tested in layout.test.ts.
 import dagre from "@dagrejs/dagre";
-import type { GraphEdge, GraphNode } from "../api/client";
+import type { GraphArtifact, GraphEdge, GraphNode } from "../api/client";
+
+/** What the layout places: a task or box of the graph, or (with artifacts shown) one of
+ * the tasks' output artifacts, which sits in its producer's box (artifacts.ts). */
+export type LayoutNode = Omit<GraphNode, "kind"> & { kind: GraphNode["kind"] | "artifact"; artifact?: GraphArtifact };
 
 export const TASK_WIDTH = 200;
 export const TASK_HEIGHT = 56;
 export const BOX_PADDING = 16;
 export const BOX_HEADER = 36;
+/** An artifact node: smaller than a task, so the data stays secondary to the work. */
+export const ARTIFACT_WIDTH = 170;
+export const ARTIFACT_HEIGHT = 40;
 /** A loop with more iterations than this is summarised: progress, counts by state and an
  * iteration picker instead of a box per iteration (design §3.3). */
 export const BIG_LOOP = 20;
@@ -19,7 +26,7 @@ export const LOOP_SUMMARY_WIDTH = 460;
 export type Expansion = "all" | ReadonlySet<string>;
 
 export interface PlacedNode {
-  node: GraphNode;
+  node: LayoutNode;
   /** Position relative to the parent box (or the canvas at the top level). */
   x: number;
   y: number;
@@ -27,7 +34,7 @@ export interface PlacedNode {
   height: number;
   /** The box (sub-DAG) is open and its children are placed inside it. */
   expanded: boolean;
-  /** How many nodes it holds (boxes only; 0 for a task). */
+  /** How many tasks and boxes it holds (boxes only; 0 for a task; artifacts not counted). */
   childCount: number;
 }
 
@@ -41,17 +48,17 @@ export interface Layout {
 const BOX_KINDS = new Set(["dag", "loop", "iteration", "condition", "exit_handler"]);
 
 /** Whether a node is a sub-DAG box (it may hold other nodes). */
-export function isBox(node: GraphNode): boolean {
+export function isBox(node: LayoutNode): boolean {
   return BOX_KINDS.has(node.kind);
 }
 
 /** Whether a loop is summarised (more than BIG_LOOP iterations, started or to come). */
-export function isBigLoop(node: GraphNode | undefined): boolean {
+export function isBigLoop(node: LayoutNode | undefined): boolean {
   return node !== undefined && node.kind === "loop" && Math.max(node.iteration_total ?? 0, node.iterations ?? 0) > BIG_LOOP;
 }
 
 /** Whether a node is an iteration of a summarised loop: shown only when picked. */
-export function isPickedKind(node: GraphNode | undefined, byId: ReadonlyMap<string, GraphNode>): boolean {
+export function isPickedKind(node: LayoutNode | undefined, byId: ReadonlyMap<string, LayoutNode>): boolean {
   return node !== undefined && node.kind === "iteration" && node.parent !== null && isBigLoop(byId.get(node.parent));
 }
 
@@ -59,9 +66,9 @@ export function isPickedKind(node: GraphNode | undefined, byId: ReadonlyMap<stri
  * open with their loop, except a big loop's, which open when picked (their id is in the
  * expansion, or `pinned` holds it: the boxes the selected task is in). */
 export function isExpanded(
-  node: GraphNode,
+  node: LayoutNode,
   expansion: Expansion,
-  byId: ReadonlyMap<string, GraphNode>,
+  byId: ReadonlyMap<string, LayoutNode>,
   pinned: ReadonlySet<string> = NONE,
 ): boolean {
   if (!isBox(node)) return false;
@@ -78,7 +85,7 @@ export function isExpanded(
 const NONE: ReadonlySet<string> = new Set();
 
 /** The ids of a node's ancestors, nearest first (to open the boxes a deep link is in). */
-export function ancestors(id: string, byId: ReadonlyMap<string, GraphNode>): string[] {
+export function ancestors(id: string, byId: ReadonlyMap<string, LayoutNode>): string[] {
   const out: string[] = [];
   let parent = byId.get(id)?.parent ?? null;
   while (parent !== null) {
@@ -100,7 +107,7 @@ export function formatExpansion(expansion: Expansion): string {
 }
 
 /** Open or close one box. Closing one under "all" opens every other box explicitly. */
-export function toggleBox(expansion: Expansion, id: string, nodes: readonly GraphNode[]): Expansion {
+export function toggleBox(expansion: Expansion, id: string, nodes: readonly LayoutNode[]): Expansion {
   const byId = new Map(nodes.map((node) => [node.id, node]));
   // A big loop's iterations are picks, not boxes "all" opens.
   const open = expansion === "all" ? new Set(nodes.filter((node) => isBox(node) && !isPickedKind(node, byId)).map((node) => node.id)) : new Set(expansion);
@@ -110,7 +117,7 @@ export function toggleBox(expansion: Expansion, id: string, nodes: readonly Grap
 }
 
 /** Open one iteration of a big loop in place (and the boxes it is in); closing is toggleBox. */
-export function pickIteration(expansion: Expansion, id: string, nodes: readonly GraphNode[]): Expansion {
+export function pickIteration(expansion: Expansion, id: string, nodes: readonly LayoutNode[]): Expansion {
   const byId = new Map(nodes.map((node) => [node.id, node]));
   const open = new Set(toggleBox(expansion, id, nodes));
   open.add(id);
@@ -120,7 +127,7 @@ export function pickIteration(expansion: Expansion, id: string, nodes: readonly 
 
 /** The boxes a deep link to `id` must open: its ancestors, except the iterations that open
  * with their loop (a big loop's iteration is picked, so it is listed). */
-export function boxesToOpen(id: string, byId: ReadonlyMap<string, GraphNode>): string[] {
+export function boxesToOpen(id: string, byId: ReadonlyMap<string, LayoutNode>): string[] {
   return ancestors(id, byId).filter((box) => {
     const node = byId.get(box);
     return node?.kind !== "iteration" || isPickedKind(node, byId);
@@ -142,7 +149,7 @@ const STATE_ORDER = ["FAILED", "RUNNING", "PENDING", "CANCELED", "SKIPPED", "CAC
 
 /** Progress and counts of a loop's iterations (from its iteration nodes, so live updates
  * of their states show at once). */
-export function loopSummary(loop: GraphNode, nodes: readonly GraphNode[]): LoopSummary {
+export function loopSummary(loop: LayoutNode, nodes: readonly LayoutNode[]): LoopSummary {
   const iterations = nodes.filter((node) => node.parent === loop.id && node.kind === "iteration");
   const counts = new Map<string, number>();
   for (const node of iterations) counts.set(node.state ?? "PENDING", (counts.get(node.state ?? "PENDING") ?? 0) + 1);
@@ -164,13 +171,13 @@ export function iterationId(loop: string, index: number): string {
 }
 
 export function layoutGraph(
-  nodes: readonly GraphNode[],
+  nodes: readonly LayoutNode[],
   edges: readonly GraphEdge[],
   expansion: Expansion,
   pinned: ReadonlySet<string> = NONE,
 ): Layout {
   const byId = new Map(nodes.map((node) => [node.id, node]));
-  const children = new Map<string | null, GraphNode[]>();
+  const children = new Map<string | null, LayoutNode[]>();
   const hidden = new Set<string>();
   for (const node of nodes) {
     // A big loop's iterations are laid out only when picked (and so is what they hold).
@@ -207,8 +214,8 @@ export function layoutGraph(
     graph.setDefaultEdgeLabel(() => ({}));
     for (const node of members) {
       const expanded = isExpanded(node, expansion, byId, pinned);
-      let width = TASK_WIDTH;
-      let height = TASK_HEIGHT;
+      let width = node.kind === "artifact" ? ARTIFACT_WIDTH : TASK_WIDTH;
+      let height = node.kind === "artifact" ? ARTIFACT_HEIGHT : TASK_HEIGHT;
       if (expanded) {
         const summary = isBigLoop(node);
         const inner = level(node.id);
@@ -222,7 +229,8 @@ export function layoutGraph(
         width,
         height,
         expanded,
-        childCount: (children.get(node.id) ?? []).length,
+        // Its tasks and boxes: the artifacts drawn beside them are not counted as tasks.
+        childCount: (children.get(node.id) ?? []).filter((child) => child.kind !== "artifact").length,
       });
       graph.setNode(node.id, { width, height });
     }
@@ -248,7 +256,7 @@ export function layoutGraph(
     return { width, height };
   };
 
-  const headerOf = (node: GraphNode) => BOX_HEADER + (isBigLoop(node) ? LOOP_SUMMARY_HEIGHT : 0);
+  const headerOf = (node: LayoutNode) => BOX_HEADER + (isBigLoop(node) ? LOOP_SUMMARY_HEIGHT : 0);
 
   const size = level(null);
   // Parents first: React Flow needs a parent node before its children.
@@ -268,19 +276,19 @@ export function layoutGraph(
 }
 
 /** How deep a node sits: its boxes, not counting the iterations that open with their loop. */
-export function depthOf(id: string, byId: ReadonlyMap<string, GraphNode>): number {
+export function depthOf(id: string, byId: ReadonlyMap<string, LayoutNode>): number {
   return boxesToOpen(id, byId).filter((box) => byId.get(box)?.kind !== "iteration").length;
 }
 
 /** The deepest level of tasks (1: the top level only). */
-export function maxDepth(nodes: readonly GraphNode[]): number {
+export function maxDepth(nodes: readonly LayoutNode[]): number {
   const byId = new Map(nodes.map((node) => [node.id, node]));
   return nodes.reduce((deepest, node) => Math.max(deepest, depthOf(node.id, byId) + 1), 1);
 }
 
 /** Open the boxes so that `depth` levels show (1: the top level only). A big loop's
  * iterations stay picks. */
-export function expandToDepth(nodes: readonly GraphNode[], depth: number): Expansion {
+export function expandToDepth(nodes: readonly LayoutNode[], depth: number): Expansion {
   const byId = new Map(nodes.map((node) => [node.id, node]));
   return new Set(
     nodes.filter((node) => isBox(node) && node.kind !== "iteration" && depthOf(node.id, byId) + 1 < depth).map((node) => node.id),
@@ -288,10 +296,10 @@ export function expandToDepth(nodes: readonly GraphNode[], depth: number): Expan
 }
 
 /** The nodes whose name or path holds `query` (any case): names that start with it first. */
-export function findNodes(nodes: readonly GraphNode[], query: string, limit = 30): GraphNode[] {
+export function findNodes(nodes: readonly LayoutNode[], query: string, limit = 30): LayoutNode[] {
   const wanted = query.trim().toLowerCase();
   if (wanted === "") return [];
   const hits = nodes.filter((node) => node.display_name.toLowerCase().includes(wanted) || node.id.toLowerCase().includes(wanted));
-  const rank = (node: GraphNode) => (node.display_name.toLowerCase().startsWith(wanted) ? 0 : node.display_name.toLowerCase().includes(wanted) ? 1 : 2);
+  const rank = (node: LayoutNode) => (node.display_name.toLowerCase().startsWith(wanted) ? 0 : node.display_name.toLowerCase().includes(wanted) ? 1 : 2);
   return hits.sort((a, b) => rank(a) - rank(b) || a.id.length - b.id.length || a.id.localeCompare(b.id)).slice(0, limit);
 }

@@ -1,4 +1,4 @@
-// A pipeline: /pipelines/<id>?version=&view=graph|parameters|spec|diff&expand=&base=&head=.
+// A pipeline: /pipelines/<id>?version=&view=graph|parameters|spec|diff&expand=&artifacts=1&base=&head=.
 // The version picker, Upload version, the static graph (N2: the node ids a run of it has),
 // the parameters with their defaults, the spec as YAML, the diff between two versions,
 // Create run, Delete version, and Delete (with its versions, after a confirmation; runs
@@ -13,6 +13,7 @@ import { ConfirmDialog } from "../components/ConfirmDialog";
 import { uploadPackage, useVersion, useVersions, type Pipeline, type PipelineVersion } from "../forms/kfp";
 import { formatValue, paramFields } from "../forms/params";
 import { toYaml } from "../forms/yaml";
+import { parseArtifacts } from "../graph/artifacts";
 import { formatExpansion, parseExpansion, toggleBox } from "../graph/layout";
 import { RunGraphView } from "../graph/RunGraphView";
 import { DropZone } from "./Pipelines";
@@ -64,6 +65,7 @@ export function PipelineDetails() {
   const client = useQueryClient();
   const view = params.get("view") ?? "graph";
   const expansion = parseExpansion(params.get("expand"));
+  const showArtifacts = parseArtifacts(params.get("artifacts"));
   const [selected, setSelected] = useState<string | null>(null);
   const [deleting, setDeleting] = useState(false);
   const [deletingVersion, setDeletingVersion] = useState(false);
@@ -77,14 +79,17 @@ export function PipelineDetails() {
   const version = useVersion(pipelineId, versionId);
   const shownVersion = list.find((item) => item.pipeline_version_id === versionId);
   const graph = useQuery({
-    queryKey: ["version-graph", pipelineId, versionId],
+    queryKey: ["version-graph", pipelineId, versionId, showArtifacts],
     enabled: versionId !== "",
     staleTime: Infinity,
-    queryFn: () => api<PipelineGraph>(`${UI_API}/pipelines/${encodeURIComponent(pipelineId)}/versions/${encodeURIComponent(versionId)}/graph`),
+    queryFn: () =>
+      api<PipelineGraph>(
+        `${UI_API}/pipelines/${encodeURIComponent(pipelineId)}/versions/${encodeURIComponent(versionId)}/graph${showArtifacts ? "?artifacts=true" : ""}`,
+      ),
   });
   // The run graph's view draws it: no run, no states, the same ids.
   const asRunGraph: RunGraph | undefined = useMemo(
-    () => (graph.data ? { run_id: "", state: "", event_id: 0, nodes: graph.data.nodes, edges: graph.data.edges } : undefined),
+    () => (graph.data ? { run_id: "", state: "", event_id: 0, nodes: graph.data.nodes, edges: graph.data.edges, artifacts: graph.data.artifacts ?? [] } : undefined),
     [graph.data],
   );
   const update = useCallback(
@@ -111,6 +116,7 @@ export function PipelineDetails() {
   };
   const fields = version.data?.pipeline_spec ? paramFields(version.data.pipeline_spec) : [];
   const node = selected ? graph.data?.nodes.find((item) => item.id === selected) : undefined;
+  const artifact = selected && showArtifacts ? graph.data?.artifacts?.find((item) => item.id === selected) : undefined;
   const error = pipeline.error ?? versions.error ?? version.error ?? graph.error;
   const [diffBase, diffHead] = defaultPair(list, versionId, params.get("base"), params.get("head"));
   const runLink = `pipeline=${encodeURIComponent(pipelineId)}&version=${encodeURIComponent(versionId)}`;
@@ -161,8 +167,39 @@ export function PipelineDetails() {
         ))}
       </div>
       {view === "graph" ? (
+        <div className="toolbar graph-toolbar">
+          <label className="artifacts-toggle" title="Draw each task's output artifacts (by name and type) between it and the tasks that read them">
+            <input type="checkbox" checked={showArtifacts} onChange={(event) => update({ artifacts: event.target.checked ? "1" : "" })} />
+            Artifacts
+          </label>
+        </div>
+      ) : null}
+      {view === "graph" ? (
         <div className="run-body">
-          {asRunGraph ? <RunGraphView graph={asRunGraph} expansion={expansion} selected={selected} onSelect={setSelected} onToggle={onToggle} /> : <p className="pad muted">Loading the graph…</p>}
+          {asRunGraph ? (
+            <RunGraphView graph={asRunGraph} expansion={expansion} selected={selected} onSelect={setSelected} onToggle={onToggle} showArtifacts={showArtifacts} onSelectArtifact={setSelected} />
+          ) : (
+            <p className="pad muted">Loading the graph…</p>
+          )}
+          {artifact ? (
+            <aside className="panel" aria-label="Artifact">
+              <div className="panel-header">
+                <h2>{artifact.output_key}</h2>
+                <span className="spacer" />
+                <button type="button" className="ghost" aria-label="Close" onClick={() => setSelected(null)}>
+                  ×
+                </button>
+              </div>
+              <dl className="facts panel-body">
+                <dt>Type</dt>
+                <dd>{artifact.schema_title}</dd>
+                <dt>Written by</dt>
+                <dd>{artifact.producer}</dd>
+                <dt>Read by</dt>
+                <dd>{artifact.consumers.map((use) => `${use.task} (${use.input.replace(/^pipelinechannel--/, "")})`).join(", ") || "no task at this level"}</dd>
+              </dl>
+            </aside>
+          ) : null}
           {node ? (
             <aside className="panel" aria-label="Task">
               <div className="panel-header">

@@ -1,14 +1,16 @@
 // A run's page: header, the Graph tab, and the task side panel. All view state is in the
-// URL (?task=<path>&tab=overview|logs&attempt=N&expand=all|<box ids>); the graph follows
-// the run's events live.
+// URL (?task=<path>&tab=overview|logs&attempt=N&expand=all|<box ids>&artifacts=1&artifact=<id>);
+// the graph follows the run's events live.
 import { useQuery, useQueryClient } from "@tanstack/react-query";
 import { useCallback, useEffect, useMemo, useRef, useState } from "react";
 import { Link, useParams, useSearchParams } from "react-router";
-import { api, UI_API, type GraphNode, type RunDetail, type RunGraph, type RunSpec } from "../api/client";
+import { api, UI_API, type RunDetail, type RunGraph, type RunSpec } from "../api/client";
 import { throttle, useEvents } from "../api/events";
 import { duration, valueText, when } from "../format";
+import { ArtifactPanel } from "../graph/ArtifactPanel";
+import { parseArtifacts, withArtifacts } from "../graph/artifacts";
 import { GraphToolbar } from "../graph/GraphTools";
-import { ancestors, boxesToOpen, expandToDepth, formatExpansion, iterationId, parseExpansion, pickIteration, toggleBox, type Expansion } from "../graph/layout";
+import { ancestors, boxesToOpen, expandToDepth, formatExpansion, iterationId, parseExpansion, pickIteration, toggleBox, type Expansion, type LayoutNode } from "../graph/layout";
 import { RunGraphView } from "../graph/RunGraphView";
 import { TimelineView } from "../graph/TimelineView";
 import { PANEL_TABS, TaskPanel, type PanelTab } from "../panel/TaskPanel";
@@ -28,14 +30,20 @@ export function RunDetails() {
   const expansion = useMemo(() => parseExpansion(params.get("expand")), [params]);
   const viewName = params.get("view");
   const view: RunView = VIEWS.some(([name]) => name === viewName) ? (viewName as RunView) : "graph";
+  const showArtifacts = parseArtifacts(params.get("artifacts"));
+  const artifactParam = params.get("artifact");
 
   const summary = useQuery({
     queryKey: ["run", runId],
     queryFn: () => api<RunDetail>(`${UI_API}/runs/${encodeURIComponent(runId)}`),
   });
+  // The artifacts come with the graph only when shown (one more query on the server).
+  const graphKey = useMemo(() => ["graph", runId, showArtifacts], [runId, showArtifacts]);
   const graph = useQuery({
-    queryKey: ["graph", runId],
-    queryFn: () => api<RunGraph>(`${UI_API}/runs/${encodeURIComponent(runId)}/graph`),
+    queryKey: graphKey,
+    queryFn: () => api<RunGraph>(`${UI_API}/runs/${encodeURIComponent(runId)}/graph${showArtifacts ? "?artifacts=true" : ""}`),
+    // Toggling artifacts keeps this run's graph drawn while the other shape loads.
+    placeholderData: (previous) => (previous?.run_id === runId ? previous : undefined),
   });
 
   const refetch = useMemo(
@@ -51,7 +59,7 @@ export function RunDetails() {
       // Patch the node at once; a node the graph does not have yet (a new loop
       // iteration) needs the graph read again.
       let known = false;
-      client.setQueryData<RunGraph>(["graph", runId], (old) => {
+      client.setQueryData<RunGraph>(graphKey, (old) => {
         if (!old) return old;
         const nodes = old.nodes.map((node) => {
           if (node.id !== event.path) return node;
@@ -61,7 +69,13 @@ export function RunDetails() {
         return known ? { ...old, nodes } : old;
       });
       // The Timeline draws attempts' times, which events do not carry: read them again.
-      if (!known || view === "timeline") refetch();
+      // A task that has ended has written its artifacts: their placeholders fill in (only
+      // a task with one to fill makes the graph be read again).
+      const written =
+        showArtifacts &&
+        ["SUCCEEDED", "CACHED"].includes(event.state) &&
+        (client.getQueryData<RunGraph>(graphKey)?.artifacts ?? []).some((item) => item.producer === event.path && item.artifact_id === null);
+      if (!known || view === "timeline" || written) refetch();
       void client.invalidateQueries({ queryKey: ["task", runId, event.path] });
       void client.invalidateQueries({ queryKey: ["run", runId] });
     } else if (event.type === "run_state") {
@@ -72,6 +86,14 @@ export function RunDetails() {
   });
 
   const byId = useMemo(() => new Map((graph.data?.nodes ?? []).map((node) => [node.id, node])), [graph.data]);
+  // What the graph draws: the tasks, and their artifacts when shown (the finder finds both).
+  const drawn = useMemo(
+    () => withArtifacts(graph.data?.nodes ?? [], graph.data?.edges ?? [], showArtifacts ? graph.data?.artifacts : []),
+    [graph.data, showArtifacts],
+  );
+  const drawnById = useMemo(() => new Map(drawn.nodes.map((node) => [node.id, node])), [drawn]);
+  const artifact = showArtifacts && artifactParam ? graph.data?.artifacts?.find((item) => item.id === artifactParam) : undefined;
+  const target = task ?? (artifact ? artifact.id : null);
 
   const update = useCallback(
     (changes: Record<string, string | null>, replace = false) => {
@@ -102,24 +124,25 @@ export function RunDetails() {
     if (failed) update({ task: failed.id, expand: openFor(expansion, failed.id, byId) }, true);
   }, [graph.data, task, expansion, byId, update, runId]);
 
-  // A deep-linked task inside closed boxes opens them (a big loop's iteration is picked).
+  // A deep-linked task (or artifact) inside closed boxes opens them (a big loop's iteration
+  // is picked).
   useEffect(() => {
-    if (!task || !byId.has(task) || expansion === "all") return;
-    const missing = boxesToOpen(task, byId).filter((id) => !expansion.has(id));
-    if (missing.length) update({ expand: openFor(expansion, task, byId) }, true);
-  }, [task, byId, expansion, update]);
+    if (!target || !drawnById.has(target) || expansion === "all") return;
+    const missing = boxesToOpen(target, drawnById).filter((id) => !expansion.has(id));
+    if (missing.length) update({ expand: openFor(expansion, target, drawnById) }, true);
+  }, [target, drawnById, expansion, update]);
   // The boxes the selected task is in stay drawn (under "all", a big loop's iteration is
   // shown only when picked: this shows the selected task's).
-  const pinned = useMemo(() => new Set(task && byId.has(task) ? ancestors(task, byId) : []), [task, byId]);
+  const pinned = useMemo(() => new Set(target && drawnById.has(target) ? ancestors(target, drawnById) : []), [target, drawnById]);
   const [focus, setFocus] = useState<string | null>(null);
 
   useEffect(() => {
     const onKey = (event: KeyboardEvent) => {
-      if (event.key === "Escape" && task) update({ task: null, tab: null, attempt: null });
+      if (event.key === "Escape" && (task || artifactParam)) update({ task: null, tab: null, attempt: null, artifact: null });
     };
     window.addEventListener("keydown", onKey);
     return () => window.removeEventListener("keydown", onKey);
-  }, [task, update]);
+  }, [task, artifactParam, update]);
 
   const onToggle = useCallback(
     (id: string) => {
@@ -136,7 +159,8 @@ export function RunDetails() {
     },
     [expansion, graph.data, update],
   );
-  const onSelect = useCallback((id: string) => update({ task: id, attempt: null }), [update]);
+  const onSelect = useCallback((id: string) => update({ task: id, attempt: null, artifact: null }), [update]);
+  const onSelectArtifact = useCallback((id: string) => update({ artifact: id, task: null, tab: null, attempt: null }), [update]);
 
   const run = summary.data;
   const selected = task ? byId.get(task) : undefined;
@@ -176,7 +200,9 @@ export function RunDetails() {
       </div>
       {view === "graph" ? (
         <GraphToolbar
-          nodes={graph.data?.nodes ?? []}
+          nodes={drawn.nodes}
+          artifacts={showArtifacts}
+          onArtifacts={(on) => update({ artifacts: on ? "1" : null, artifact: null }, true)}
           onExpandAll={() => {
             setFocus(null);
             update({ expand: "all" });
@@ -191,7 +217,9 @@ export function RunDetails() {
           }}
           onFind={(id) => {
             setFocus(id);
-            update({ task: id, attempt: null, expand: openFor(expansion, id, byId) });
+            const expand = openFor(expansion, id, drawnById);
+            if (drawnById.get(id)?.kind === "artifact") update({ artifact: id, task: null, tab: null, attempt: null, expand });
+            else update({ task: id, attempt: null, artifact: null, expand });
           }}
         />
       ) : null}
@@ -208,12 +236,14 @@ export function RunDetails() {
           <RunGraphView
             graph={graph.data}
             expansion={expansion}
-            selected={task}
+            selected={target}
             onSelect={onSelect}
             onToggle={onToggle}
             onPick={onPick}
             pinned={pinned}
             focus={focus}
+            showArtifacts={showArtifacts}
+            onSelectArtifact={onSelectArtifact}
           />
         ) : (
           <div className="graph muted">Loading the graph…</div>
@@ -228,13 +258,15 @@ export function RunDetails() {
             onAttempt={(chosen) => update({ attempt: chosen === null ? null : String(chosen) })}
             onClose={() => update({ task: null, tab: null, attempt: null })}
           />
+        ) : artifact && view === "graph" ? (
+          <ArtifactPanel artifact={artifact} onTask={onSelect} onClose={() => update({ artifact: null })} />
         ) : null}
       </div>
     </section>
   );
 }
 
-function openFor(expansion: Expansion, id: string, byId: Map<string, GraphNode>): string {
+function openFor(expansion: Expansion, id: string, byId: ReadonlyMap<string, LayoutNode>): string {
   if (expansion === "all") return "all";
   const open = new Set(expansion);
   // A small loop's iterations open with it; a big loop's is picked.

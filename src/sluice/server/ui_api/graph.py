@@ -17,8 +17,10 @@ from typing import Any
 from kfp.pipeline_spec import pipeline_spec_pb2
 
 from sluice.server.serialize import precise_ts
+from sluice.server.ui_api.graph_artifacts import level_artifacts
 from sluice.server.ui_api.shapes import (
     AttemptSpan,
+    GraphArtifact,
     GraphEdge,
     GraphNode,
     NodeKind,
@@ -27,7 +29,7 @@ from sluice.server.ui_api.shapes import (
 )
 from sluice.spec.graph import dependencies
 from sluice.spec.loader import LoadedPipeline
-from sluice.store.models import ExecutionRow, RunRow, TaskRow
+from sluice.store.models import ArtifactRow, ExecutionRow, RunRow, TaskRow
 
 _KINDS: frozenset[str] = frozenset(
     {"container", "importer", "dag", "loop", "iteration", "condition", "exit_handler"}
@@ -107,9 +109,12 @@ class _Builder:
         loaded: LoadedPipeline,
         tasks: list[TaskRow],
         executions: Mapping[str, Sequence[ExecutionRow]] | None = None,
+        artifacts: Mapping[int, ArtifactRow] | None = None,
     ) -> None:
         self.loaded = loaded
         self.executions = executions or {}
+        # None: the caller did not ask for artifact nodes (they are off by default).
+        self.stored_artifacts = artifacts
         self.by_path = {task.path: task for task in tasks}
         self.iterations: dict[str, list[TaskRow]] = {}
         for task in tasks:
@@ -117,6 +122,7 @@ class _Builder:
                 self.iterations.setdefault(task.parent_id, []).append(task)
         self.nodes: list[GraphNode] = []
         self.edges: list[GraphEdge] = []
+        self.artifacts: list[GraphArtifact] = []
 
     def node(
         self,
@@ -185,6 +191,10 @@ class _Builder:
                 self.node(path, name, kind, parent, row, component_name)
                 if component.WhichOneof("implementation") == "dag":
                     self.level(component.dag, path, path)
+        if self.stored_artifacts is not None:
+            self.artifacts += level_artifacts(
+                self.loaded, dag, prefix, parent, self.by_path, self.stored_artifacts
+            )
         for target, sources in sorted(dependencies(dag).items()):
             for source in sorted(sources):
                 fed = _fed_inputs(dag.tasks[target], source)
@@ -203,10 +213,13 @@ def run_graph(
     tasks: list[TaskRow],
     event_id: int,
     executions: Mapping[str, Sequence[ExecutionRow]] | None = None,
+    artifacts: Mapping[int, ArtifactRow] | None = None,
 ) -> RunGraph:
     """The graph of ``run`` with the state of each of its ``tasks`` and their attempts
-    (``executions`` by task id); ``event_id`` is the last event read before them."""
-    builder = _Builder(LoadedPipeline.from_dict(run.pipeline_spec), tasks, executions)
+    (``executions`` by task id); ``event_id`` is the last event read before them. With
+    ``artifacts`` (the stored artifacts the tasks' outputs name, by id) it also lists each
+    task's output artifacts."""
+    builder = _Builder(LoadedPipeline.from_dict(run.pipeline_spec), tasks, executions, artifacts)
     builder.level(builder.loaded.spec.root.dag, "", None)
     return RunGraph(
         run_id=run.id,
@@ -214,14 +227,22 @@ def run_graph(
         nodes=builder.nodes,
         edges=builder.edges,
         event_id=event_id,
+        artifacts=builder.artifacts,
     )
 
 
-def pipeline_graph(loaded: LoadedPipeline, pipeline_id: str, version_id: str) -> PipelineGraph:
+def pipeline_graph(
+    loaded: LoadedPipeline, pipeline_id: str, version_id: str, *, artifacts: bool = False
+) -> PipelineGraph:
     """The static graph of a pipeline version: the nodes a run of it would draw, under the
-    same ids, with no state (a loop has no iterations until it runs)."""
-    builder = _Builder(loaded, [])
+    same ids, with no state (a loop has no iterations until it runs); with ``artifacts``,
+    each task's output artifacts by name and type."""
+    builder = _Builder(loaded, [], artifacts={} if artifacts else None)
     builder.level(loaded.spec.root.dag, "", None)
     return PipelineGraph(
-        pipeline_id=pipeline_id, version_id=version_id, nodes=builder.nodes, edges=builder.edges
+        pipeline_id=pipeline_id,
+        version_id=version_id,
+        nodes=builder.nodes,
+        edges=builder.edges,
+        artifacts=builder.artifacts,
     )

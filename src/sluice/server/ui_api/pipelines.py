@@ -28,12 +28,21 @@ router = APIRouter(tags=["ui"], dependencies=[Depends(require_token)])
     "/pipelines/{pipeline_id}/versions/{version_id}/graph",
     summary="A pipeline version's graph, before any run",
 )
-def get_version_graph(pipeline_id: str, version_id: str, request: Request) -> PipelineGraph:
+def get_version_graph(
+    pipeline_id: str,
+    version_id: str,
+    request: Request,
+    artifacts: bool = Query(
+        False, description="Also list each task's output artifacts (by name and type)."
+    ),
+) -> PipelineGraph:
     """The tasks of every level of the version's pipeline and the edges between them, with
     the node ids a run of this version has in its run graph (no states, no iterations)."""
     source = PipelineService(state_of(request).store).run_source(pipeline_id, version_id)
     assert source is not None  # a version id was given
-    return pipeline_graph(source.pipeline, source.pipeline_id, source.version_id)
+    return pipeline_graph(
+        source.pipeline, source.pipeline_id, source.version_id, artifacts=artifacts
+    )
 
 
 class InputChangeView(BaseModel):

@@ -274,13 +274,22 @@ def get_run_spec(run_id: str, request: Request) -> RunSpec:
 
 
 @router.get("/runs/{run_id}/graph", summary="A run's graph with its tasks' states")
-def get_run_graph(run_id: str, request: Request) -> RunGraph:
+def get_run_graph(
+    run_id: str,
+    request: Request,
+    artifacts: bool = Query(
+        False,
+        description="Also list each task's output artifacts and their readers (the "
+        "graph's artifact nodes): one more query.",
+    ),
+) -> RunGraph:
     """Every task of the run, sub-DAGs and started loop iterations included, with edges
     between the tasks of each level (see the UI's Graph tab)."""
     views = _views(request)
     event_id = views.last_event_id(run_id)
     details = views.details(run_id)
-    return run_graph(details.run, details.tasks, event_id, details.executions)
+    stored = views.output_artifacts(details.tasks) if artifacts else None
+    return run_graph(details.run, details.tasks, event_id, details.executions, stored)
 
 
 @router.get("/runs/{run_id}/tasks/{task:path}", summary="One task with its attempts")

@@ -154,6 +154,30 @@ class GraphEdge(BaseModel):
     names: list[str]
 
 
+class ArtifactUse(BaseModel):
+    """A task that reads an artifact, and the input it reads it as."""
+
+    task: str = Field(description="The consumer's node id (its task path).")
+    input: str = Field(description="The consumer's input name.")
+
+
+class GraphArtifact(BaseModel):
+    """An output artifact of a task, drawn (when asked for) between its producer and the
+    tasks of the same level that read it. Before its producer writes it (and always in a
+    version's static graph) it is a placeholder: ``artifact_id``, ``name`` and ``uri``
+    are null."""
+
+    id: str = Field(description="``<producer path>.<output key>``, unique in the graph.")
+    producer: str = Field(description="The producing task's node id.")
+    output_key: str
+    parent: str | None = Field(description="The sub-DAG box holding it (its producer's).")
+    schema_title: str = Field(description="Its type, e.g. ``system.Model``.")
+    artifact_id: int | None = Field(description="The stored artifact, once produced.")
+    name: str | None
+    uri: str | None
+    consumers: list[ArtifactUse] = Field(description="Its readers at the same level.")
+
+
 class RunGraph(BaseModel):
     """A run's tasks as a graph: every level of sub-DAGs, loop iterations as they start."""
 
@@ -164,6 +188,10 @@ class RunGraph(BaseModel):
     event_id: int = Field(
         description="Follow /apis/sluice/v1/events?run_id= after this id for later changes."
     )
+    artifacts: list[GraphArtifact] = Field(
+        default_factory=list,
+        description="The tasks' output artifacts, with ?artifacts=true (else empty).",
+    )
 
 
 class PipelineGraph(BaseModel):
@@ -173,6 +201,10 @@ class PipelineGraph(BaseModel):
     version_id: str
     nodes: list[GraphNode]
     edges: list[GraphEdge]
+    artifacts: list[GraphArtifact] = Field(
+        default_factory=list,
+        description="The tasks' output artifacts by name and type, with ?artifacts=true.",
+    )
 
 
 class CronPreview(BaseModel):

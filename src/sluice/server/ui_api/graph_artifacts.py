@@ -1,0 +1,83 @@
+"""The run graph's artifact nodes: each task's output artifacts, at the level of the task.
+
+The IR names a task's outputs in its component's ``outputDefinitions`` and its readers in
+their sibling tasks' ``inputs.artifacts`` (``taskOutputArtifact``), so every artifact a
+level passes along can be drawn between its producer and its consumers without crossing a
+box. The stored artifact (name, URI, id) comes from the producer's row once it has written
+it; before that, and always in a version's static graph, the node is a placeholder with
+the name of its output and its type.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from kfp.pipeline_spec import pipeline_spec_pb2
+
+from sluice.server.ui_api.shapes import ArtifactUse, GraphArtifact
+from sluice.spec.loader import LoadedPipeline
+from sluice.store.models import ArtifactRow, TaskRow
+
+
+def _consumers(
+    dag: pipeline_spec_pb2.DagSpec, prefix: str, producer: str, key: str
+) -> list[ArtifactUse]:
+    """The tasks of ``dag`` that read output ``key`` of their sibling ``producer``."""
+    uses: list[ArtifactUse] = []
+    for name in sorted(dag.tasks):
+        for input_name, spec in sorted(dag.tasks[name].inputs.artifacts.items()):
+            if spec.WhichOneof("kind") != "task_output_artifact":
+                continue
+            source = spec.task_output_artifact
+            if source.producer_task == producer and source.output_artifact_key == key:
+                uses.append(
+                    ArtifactUse(task=f"{prefix}/{name}" if prefix else name, input=input_name)
+                )
+    return uses
+
+
+def first_artifact_id(row: TaskRow | None, key: str) -> int | None:
+    """The id of the (first) artifact a task's row recorded for output ``key``."""
+    if row is None:
+        return None
+    value = ((row.outputs or {}).get("artifacts") or {}).get(key)
+    for item in value if isinstance(value, list) else [value]:
+        if isinstance(item, int) or (isinstance(item, str) and item.isdigit()):
+            return int(item)
+    return None
+
+
+def level_artifacts(
+    loaded: LoadedPipeline,
+    dag: pipeline_spec_pb2.DagSpec,
+    prefix: str,
+    parent: str | None,
+    rows: Mapping[str, TaskRow],
+    stored: Mapping[int, ArtifactRow],
+) -> list[GraphArtifact]:
+    """The output artifacts of the tasks of ``dag`` (under ``prefix``, in box ``parent``),
+    with the stored artifact of each that ``rows`` (tasks by path) say was written."""
+    out: list[GraphArtifact] = []
+    for name in sorted(dag.tasks):
+        task = dag.tasks[name]
+        component = loaded.spec.components[task.component_ref.name]
+        path = f"{prefix}/{name}" if prefix else name
+        for key, definition in sorted(component.output_definitions.artifacts.items()):
+            artifact_id = first_artifact_id(rows.get(path), key)
+            artifact = stored.get(artifact_id) if artifact_id is not None else None
+            out.append(
+                GraphArtifact(
+                    id=f"{path}.{key}",
+                    producer=path,
+                    output_key=key,
+                    parent=parent,
+                    schema_title=(
+                        artifact.schema_title if artifact else definition.artifact_type.schema_title
+                    ),
+                    artifact_id=artifact.id if artifact else None,
+                    name=artifact.name if artifact else None,
+                    uri=artifact.uri if artifact else None,
+                    consumers=_consumers(dag, prefix, name, key),
+                )
+            )
+    return out
