@@ -28,7 +28,7 @@ from sluice.store.locks import Owner, advisory_key, sqlite_lock_dir, wait_file_l
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 # The newest migration; tests check it equals alembic's head. Comparing against a constant
 # keeps alembic (~100 ms to import and scan) off the path of every CLI call.
-SCHEMA_REVISION = "0011"
+SCHEMA_REVISION = "0012"
 # How long opening a new store waits for another process migrating it (a migration takes
 # well under a second; this only bounds a hung one).
 MIGRATION_WAIT_SECONDS = 120

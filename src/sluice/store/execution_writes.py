@@ -4,9 +4,10 @@ and why the statements are built once)."""
 
 from __future__ import annotations
 
+import functools
 from typing import Any, cast
 
-from sqlalchemy import Table, bindparam, insert, select, update
+from sqlalchemy import BindParameter, Table, bindparam, insert, select, update
 from sqlalchemy.engine import Connection, CursorResult
 from sqlalchemy.orm import Session
 
@@ -20,11 +21,22 @@ _ASSOCIATIONS = cast(Table, AssociationRow.__table__)
 _EXECUTION_ID = "gate_execution_id"
 # On SQLite they run on the DBAPI cursor, compiled once (sluice.store.hot).
 _INSERT_EXECUTION = HotStatement(insert(_EXECUTIONS))
-_INSERT_ASSOCIATION = HotStatement(insert(_ASSOCIATIONS))
+_EXECUTION_ID_VALUE = "association_execution_id"
 _INSERT_EVENT = insert(_EVENTS)
 _UPDATE_EXECUTION = HotStatement(
     update(_EXECUTIONS).where(_EXECUTIONS.c.id == bindparam(_EXECUTION_ID))
 )
+
+
+@functools.cache
+def _insert_associations(count: int) -> HotStatement:
+    """An INSERT of ``count`` association rows of one execution, in one statement."""
+    execution_id: BindParameter[int] = bindparam(_EXECUTION_ID_VALUE)
+    rows = [
+        {"context_id": bindparam(f"association_context_{index}"), "execution_id": execution_id}
+        for index in range(count)
+    ]
+    return HotStatement(insert(_ASSOCIATIONS).values(rows))
 
 
 class ExecutionWrites:
@@ -88,10 +100,11 @@ class ExecutionWrites:
         )
         contexts = self.contexts_of_run(run_id)
         if contexts:
-            for context_id in sorted(contexts):
-                _INSERT_ASSOCIATION.execute(
-                    self.connection, {"context_id": context_id, "execution_id": execution_id}
-                )
+            # One INSERT for all of them (a run has two or three), not one per context.
+            params: dict[str, Any] = {_EXECUTION_ID_VALUE: execution_id}
+            for index, context_id in enumerate(sorted(contexts)):
+                params[f"association_context_{index}"] = context_id
+            _insert_associations(len(contexts)).execute(self.connection, params)
         self._events(execution_id, "INPUT", input_artifacts)
         if outputs is not None:
             self._events(execution_id, "OUTPUT", outputs[1])

@@ -9,17 +9,10 @@ on the store's event bus (:mod:`sluice.events`) once it has committed.
 
 A :class:`Transaction` also groups the writes of one step of a task: recording an
 attempt's execution with its move to RUNNING, its end with the move to SUCCEEDED, a cache
-hit with its move to CACHED. A container task's row can be created *deferred*
-(:func:`~sluice.store.task_rows.task_values` builds it,
-``Store.create_task(deferred=True)`` holds it): it is then inserted, with its PENDING
-history row, by the first write that names the task, in that write's transaction, so a
-task's creation and its start (or its cache hit) cost one commit, not two; when that write
-is the task's first move, the row is inserted already moved (after the same check against
-the state table), with its creation's and its move's history rows. A held-back row can be
-moved too (``Store.defer_transition_task``: a loop iteration's start): the move is checked
-at once and written with the row. A written row's move that nothing acts on before the
-next write can be held (``Store.hold_transition_task``: a loop iteration's end): the next
-transaction writes it first. Both live in :mod:`sluice.store.task_rows`. Each group
+hit with its move to CACHED. A task's row may be held back until the first write naming
+it (a *deferred* row, :mod:`sluice.store.task_writes`), and a written row's move that
+nothing acts on before the next write can be held (``Store.hold_transition_task``: a loop
+iteration's end): the next transaction writes it first (:func:`transaction`). Each group
 commits before the engine acts on it (before the process starts, before the next task
 reads the outputs), so a killed process still finds every state change it acted on. These
 are Core statements on a plain connection: the ORM's unit of work and session
@@ -34,7 +27,6 @@ import functools
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime
-from types import SimpleNamespace
 from typing import TYPE_CHECKING, Any, cast
 
 from sqlalchemy import Table, bindparam, func, insert, select, update
@@ -59,14 +51,8 @@ from sluice.store.models import (
 )
 from sluice.store.run_executions import MIRROR_STATE, mirror_parameters
 from sluice.store.run_writes import RunWrites
-from sluice.store.task_rows import (
-    DEFERRED_MOVE,
-    DeferredMove,
-    HeldMove,
-    detached_task_row,
-    move_fields,
-    task_values,
-)
+from sluice.store.task_rows import DEFERRED_MOVE, HeldMove, move_fields
+from sluice.store.task_writes import TaskWrites, task_event
 
 if TYPE_CHECKING:
     from sluice.events import EventBus
@@ -82,8 +68,7 @@ _HISTORY = cast(Table, StateTransitionRow.__table__)
 # (coercing every value into a bound parameter, then computing its cache key) cost more
 # than running it.
 _TASK_ID = "gate_task_id"
-# On SQLite they run on the DBAPI cursor, compiled once (sluice.store.hot).
-_INSERT_TASK = HotStatement(insert(_TASKS))
+# On SQLite it runs on the DBAPI cursor, compiled once (sluice.store.hot).
 _INSERT_HISTORY = HotStatement(insert(_HISTORY))
 
 
@@ -99,11 +84,12 @@ def _move_task_statement(to: TaskState) -> HotStatement:
     )
 
 
-class Transaction(ExecutionWrites, RunWrites):
+class Transaction(TaskWrites, ExecutionWrites, RunWrites):
     """Writes that commit together; their events are published after the commit.
 
-    Beside the gate and tasks (here), executions (:mod:`sluice.store.execution_writes`)
-    and a run's creation (:mod:`sluice.store.run_writes`).
+    Beside the gate (here): task rows (:mod:`sluice.store.task_writes`), executions
+    (:mod:`sluice.store.execution_writes`) and a run's creation
+    (:mod:`sluice.store.run_writes`).
 
     Get one from ``Store.transaction()``. Nothing is published if the transaction rolls
     back; an :class:`IllegalTransitionError` raised by a move rolls back everything
@@ -163,8 +149,9 @@ class Transaction(ExecutionWrites, RunWrites):
         if moved is None:
             current = self.connection.scalar(select(_RUNS.c.state).where(_RUNS.c.id == run_id))
             raise refused("run", run_id, current, to.value)
-        # A pipeline job in a Vertex AI experiment stands as one system.Run execution too,
-        # whose state is the run's (get_experiment_df reads it); most runs have none.
+        # The run's system.Run execution follows its state (get_experiment_df reads it):
+        # every server run has one from its creation, a local run once it joins a Vertex
+        # AI experiment (sluice.store.run_executions); the UPDATE finds none otherwise.
         self.connection.execute(
             MIRROR_STATE, mirror_parameters(run_id, to.value, now if finished else None)
         )
@@ -248,73 +235,6 @@ class Transaction(ExecutionWrites, RunWrites):
             {"run_id": run_id, "task_id": task_id, "state": state, "message": message, "at": at},
         )
 
-    # -- tasks ------------------------------------------------------------------------------
-
-    def create_task(self, **task: Any) -> TaskRow:
-        """Record a new task with its first history row; see ``Store.create_task``."""
-        values = task_values(**task)
-        self._insert_task(values)
-        return detached_task_row(values)
-
-    def write_deferred(self, task_id: str | None) -> None:
-        """Insert the task's deferred row (see the module docstring), if it has one."""
-        values = self._unwritten.pop(task_id, None) if task_id is not None else None
-        if values is None:
-            return
-        self.wrote_deferred.append(values)
-        move: DeferredMove | None = values.get(DEFERRED_MOVE)
-        if move is None:
-            self._insert_task(values)
-            return
-        # Its move, made while it was held back: inserted already moved (as in
-        # transition_task), with its move's history row stamped when it was made.
-        found = self._insert_task(values, moved=move.fields)
-        self._moved(found, values["id"], move.to, move.message, move.at, move.fields)
-
-    def _insert_task(
-        self, values: dict[str, Any], moved: dict[str, Any] | None = None
-    ) -> SimpleNamespace:
-        """Insert a new row (its creation's history row and event too); what a move's
-        event reads of it.
-
-        ``moved``: the fields of the row's first move (already checked against the state
-        table), written by the same INSERT. The caller writes the move's history row: the
-        task's history is its creation, then the move, as if an UPDATE had followed, and
-        one statement is saved on every container task's start or cache hit.
-        """
-        # A child's row needs its parent's (a foreign key).
-        self.write_deferred(values["parent_id"])
-        if moved is not None:
-            row = {k: v for k, v in values.items() if k != DEFERRED_MOVE}
-            row.update(moved)
-        _INSERT_TASK.execute(self.connection, values if moved is None else row)
-        seq = self._history(
-            values["run_id"], values["id"], values["state"], values["error"], values["created_at"]
-        )
-        state = TaskState(values["state"])
-        # The event reads four fields; an ORM row would cost more than the INSERT itself.
-        fields = SimpleNamespace(
-            run_id=values["run_id"],
-            path=values["path"],
-            display_name=values["display_name"],
-            kind=values["kind"],
-            attempts=values["attempts"],
-        )
-        self.pending.append(
-            task_event(
-                seq,
-                values["run_id"],
-                values["id"],
-                fields,
-                state,
-                values["error"],
-                values["created_at"],
-            )
-        )
-        if moved is not None:
-            fields.attempts = moved.get("attempts", values["attempts"])
-        return fields
-
     def publish(self) -> None:
         """Publish what was written (call only after the commit)."""
         pending, self.pending = self.pending, []
@@ -379,28 +299,4 @@ def refused(entity: str, id_: str, current: str | None, to: str) -> IllegalTrans
         return IllegalTransitionError(f"no {entity} {id_} to move to {to}")
     return IllegalTransitionError(
         f"{entity} {id_} is {current}: the state table does not allow {current} -> {to}"
-    )
-
-
-def task_event(
-    seq: int,
-    run_id: str,
-    task_id: str,
-    task: Any,
-    state: TaskState,
-    message: str | None,
-    at: datetime | None,
-) -> TaskStateChanged:
-    """The event of a task's history row; ``task`` is its row or the gate's RETURNING."""
-    return TaskStateChanged(
-        seq=seq,
-        run_id=run_id,
-        task_id=task_id,
-        path=task.path,
-        display_name=task.display_name,
-        kind=task.kind,
-        state=state,
-        attempt=task.attempts or 0,
-        message=message,
-        at=at,
     )

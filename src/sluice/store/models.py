@@ -187,10 +187,11 @@ class TaskRow(Base):
     """One node of a run's graph, as it unfolded."""
 
     __tablename__ = "tasks"
+    # Its leading column serves every lookup by run (no index of run_id alone: 0012).
     __table_args__ = (UniqueConstraint("run_id", "path", name="uq_tasks_run_path"),)
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
-    run_id: Mapped[str] = mapped_column(ForeignKey("runs.id", ondelete="CASCADE"), index=True)
+    run_id: Mapped[str] = mapped_column(ForeignKey("runs.id", ondelete="CASCADE"))
     parent_id: Mapped[str | None] = mapped_column(
         ForeignKey("tasks.id", ondelete="CASCADE"), default=None, index=True
     )
