@@ -10,14 +10,13 @@ from __future__ import annotations
 import contextlib
 import os
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 from kfp.pipeline_spec import pipeline_spec_pb2
 
 from sluice.engine.context import RunContext, json_ready
 from sluice.engine.inputs import ResolvedInputs
-from sluice.engine.layout import AttemptLayout, make_dir
+from sluice.engine.layout import AttemptLayout
 from sluice.errors import InvalidPipelineError
 from sluice.executors.base import Resources
 from sluice.names import safe_component, under
@@ -100,14 +99,15 @@ def build_executor_input(
     directories) created."""
     task_root = str(ctx.layout.local_task_root(path))
     params_dir = files.outputs
-    files.create()
+    made = ctx.layout.made
+    files.create(made)
     out_artifacts: dict[str, Any] = {}
     for name, spec in component.output_definitions.artifacts.items():
         # Output names come from the spec; "../x" must not write beside the task's root.
         uri = under(task_root, safe_component(name))
         # The Go launcher creates the parent of every output path; container components
         # rely on it (they write straight to the path).
-        Path(uri).parent.mkdir(parents=True, exist_ok=True)
+        made.ensure(os.path.dirname(uri))
         out_artifacts[name] = {
             "artifacts": [
                 {
@@ -122,9 +122,9 @@ def build_executor_input(
             ]
         }
     output_file = ctx.layout.executor_output(path)
-    make_dir(output_file.parent)
-    with contextlib.suppress(FileNotFoundError):
-        os.unlink(output_file)  # a retry must not read the last attempt's output
+    if not made.ensure(str(output_file.parent)):
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(output_file)  # a retry must not read the last attempt's output
     return {
         "inputs": {
             "parameterValues": json_ready(inputs.parameters),
