@@ -251,7 +251,12 @@ async def _build(this: _Task, number: int, *, first: bool, resources: Resources)
         )
     job = ctx.job_context(task_name=record.name, task_id=record.id)
     line = resolve_command(
-        this.container, this.component, inputs, executor_input=executor_input, job=job
+        this.container,
+        this.component,
+        inputs,
+        executor_input=executor_input,
+        job=job,
+        shapes=ctx.command_shapes,
     )
     request = ExecutionRequest(
         task_name=record.path,
