@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 
 from sluice.config import Settings
@@ -79,26 +80,30 @@ class MadeDirs:
 
 @dataclass(frozen=True)
 class AttemptLayout:
-    """The files of one attempt of a container task (all inside :attr:`directory`)."""
+    """The files of one attempt of a container task (all inside :attr:`directory`).
+
+    Its paths, and a run's, are computed once each (``cached_property``): an attempt asks
+    for them several times, and each ``Path`` costs a parse.
+    """
 
     directory: Path
 
-    @property
+    @cached_property
     def log(self) -> Path:
         """The attempt's stdout and stderr."""
         return self.directory / _LOG_NAME
 
-    @property
+    @cached_property
     def work(self) -> Path:
         """The scratch directory the task's process starts in."""
         return self.directory / "work"
 
-    @property
+    @cached_property
     def outputs(self) -> Path:
         """Where the task writes its output parameter files."""
         return self.directory / "outputs"
 
-    @property
+    @cached_property
     def exception(self) -> Path:
         """Where a Python component records the exception it raised."""
         return self.directory / "exception.json"
@@ -154,7 +159,7 @@ class RunLayout:
     # The directories this run made or found (the engine's, one thread).
     made: MadeDirs = field(default_factory=MadeDirs, init=False, repr=False, compare=False)
 
-    @property
+    @cached_property
     def run_dir(self) -> Path:
         """The run's working directory: its attempts' logs and scratch files."""
         return self.settings.runs_dir / safe_component(self.run_id)
@@ -170,17 +175,17 @@ class RunLayout:
         """Whether ``file`` (resolved, links followed) is inside the run's working directory."""
         return file.resolve().is_relative_to(self.run_dir.resolve())
 
-    @property
+    @cached_property
     def workspace_dir(self) -> Path:
         """The run's ``dsl.WORKSPACE_PATH_PLACEHOLDER`` directory."""
         return self.settings.home / "workspaces" / self.run_id
 
-    @property
+    @cached_property
     def remote_root(self) -> bool:
         """Whether artifacts live in an object store (staged locally for tasks)."""
         return is_remote(self.pipeline_root)
 
-    @property
+    @cached_property
     def staging_dir(self) -> Path:
         """Local copies of a remote-rooted run's artifacts."""
         return self.settings.home / "staging" / self.run_id
@@ -208,7 +213,7 @@ class RunLayout:
             self._local_roots[path] = root
         return root
 
-    @property
+    @cached_property
     def local_pipeline_root(self) -> Path:
         """The local directory every task's outputs of this run are under."""
         return self.local_task_root("").parent
