@@ -59,3 +59,18 @@ def test_other_attempts_of_a_log(tmp_path: Path) -> None:
     last = layout.attempt("t", 4).log
     assert attempt_log(last, 2) == layout.attempt("t", 2).log
     assert attempts_with_log(last) == [1, 2, 4]
+
+
+def test_an_attempts_directories_are_made_with_their_missing_parents(tmp_path: Path) -> None:
+    layout = _layout(tmp_path, str(tmp_path / "artifacts"))
+    files = layout.attempt("for-loop-2[1]/square", 1)
+    files.create(layout.made)
+    assert files.work.is_dir() and files.outputs.is_dir()
+    again = layout.attempt("for-loop-2[1]/square", 2)
+    again.create(layout.made)  # the task's directory is known by now
+    assert again.work.is_dir()
+    root = str(layout.local_task_root("for-loop-2[1]/square"))
+    assert layout.made.ensure(root)  # made now: nothing in it to clear
+    assert not layout.made.ensure(root)
+    resumed = _layout(tmp_path, str(tmp_path / "artifacts"))  # another process, a resume
+    assert not resumed.made.ensure(root)

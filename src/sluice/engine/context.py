@@ -57,6 +57,8 @@ class RunContext:
     _flush: asyncio.TimerHandle | None = None
     # The graphs of the run's DAGs, by id of their DagSpec (sluice.engine.dag.dag_plan).
     dag_plans: dict[int, tuple[Any, Any]] = field(default_factory=dict)
+    # Each container's expanded command line (sluice.engine.executor_input.resolve_command).
+    command_shapes: dict[Any, Any] = field(default_factory=dict)
     # Where this run's files live (attempt directories, task output roots).
     layout: RunLayout = field(init=False)
 

@@ -10,14 +10,13 @@ from __future__ import annotations
 import contextlib
 import os
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 from kfp.pipeline_spec import pipeline_spec_pb2
 
 from sluice.engine.context import RunContext, json_ready
 from sluice.engine.inputs import ResolvedInputs
-from sluice.engine.layout import AttemptLayout, make_dir
+from sluice.engine.layout import AttemptLayout
 from sluice.errors import InvalidPipelineError
 from sluice.executors.base import Resources
 from sluice.names import safe_component, under
@@ -100,14 +99,15 @@ def build_executor_input(
     directories) created."""
     task_root = str(ctx.layout.local_task_root(path))
     params_dir = files.outputs
-    files.create()
+    made = ctx.layout.made
+    files.create(made)
     out_artifacts: dict[str, Any] = {}
     for name, spec in component.output_definitions.artifacts.items():
         # Output names come from the spec; "../x" must not write beside the task's root.
         uri = under(task_root, safe_component(name))
         # The Go launcher creates the parent of every output path; container components
         # rely on it (they write straight to the path).
-        Path(uri).parent.mkdir(parents=True, exist_ok=True)
+        made.ensure(os.path.dirname(uri))
         out_artifacts[name] = {
             "artifacts": [
                 {
@@ -122,9 +122,9 @@ def build_executor_input(
             ]
         }
     output_file = ctx.layout.executor_output(path)
-    make_dir(output_file.parent)
-    with contextlib.suppress(FileNotFoundError):
-        os.unlink(output_file)  # a retry must not read the last attempt's output
+    if not made.ensure(str(output_file.parent)):
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(output_file)  # a retry must not read the last attempt's output
     return {
         "inputs": {
             "parameterValues": json_ready(inputs.parameters),
@@ -152,6 +152,52 @@ class CommandLine:
     env: dict[str, str]
 
 
+# Command shapes kept per run (a run has one per component and set of present inputs).
+_MAX_SHAPES = 1024
+
+
+@dataclass(frozen=True)
+class _CommandShape:
+    """A container's command and arguments with ``Concat``/``IfPresent`` expanded for one
+    set of present inputs: the same for every task of that shape, so worked out once."""
+
+    args: tuple[str, ...]
+    # The indexes of the arguments that hold ``{{$...}}`` placeholders.
+    templated: tuple[int, ...]
+    optional: frozenset[str]
+
+
+def _command_shape(
+    container: ContainerSpec,
+    component: pipeline_spec_pb2.ComponentSpec,
+    present: frozenset[str],
+    shapes: dict[Any, Any] | None,
+) -> _CommandShape:
+    key = (id(container), id(component), present)
+    cached = shapes.get(key) if shapes is not None else None
+    if cached is not None and cached[0] is container and cached[1] is component:
+        found: _CommandShape = cached[2]
+        return found
+    definitions = component.input_definitions
+    optional = frozenset(
+        {n for n, p in definitions.parameters.items() if p.is_optional}
+        | {n for n, a in definitions.artifacts.items() if a.is_optional}
+    )
+    args = tuple(
+        expand_structured_args([*container.command, *container.args], present_inputs=present)
+    )
+    shape = _CommandShape(
+        args=args,
+        templated=tuple(i for i, arg in enumerate(args) if "{{$" in arg),
+        optional=optional,
+    )
+    if shapes is not None:  # the messages are kept: their ids stay their own
+        if len(shapes) >= _MAX_SHAPES:  # a bound, should messages ever be rebuilt per call
+            shapes.clear()
+        shapes[key] = (container, component, shape)
+    return shape
+
+
 def resolve_command(
     container: ContainerSpec,
     component: pipeline_spec_pb2.ComponentSpec,
@@ -159,20 +205,24 @@ def resolve_command(
     *,
     executor_input: dict[str, Any],
     job: JobContext,
+    shapes: dict[Any, Any] | None = None,
 ) -> CommandLine:
-    """The container's command, arguments and env with every placeholder substituted."""
+    """The container's command, arguments and env with every placeholder substituted.
+
+    ``shapes`` (``RunContext.command_shapes``) keeps each container's expanded arguments
+    for the run, so only the arguments with placeholders are resolved per attempt.
+    """
     # Go treats an input whose value is null as absent (IfPresent takes its Else branch).
-    present = {k for k, v in inputs.parameters.items() if v is not None} | set(inputs.artifacts)
-    definitions = component.input_definitions
-    optional = {n for n, p in definitions.parameters.items() if p.is_optional} | {
-        n for n, a in definitions.artifacts.items() if a.is_optional
-    }
-    command = [
-        resolve_placeholders(arg, executor_input=executor_input, job=job, optional_inputs=optional)
-        for arg in expand_structured_args(
-            [*container.command, *container.args], present_inputs=present
+    present = frozenset(
+        {k for k, v in inputs.parameters.items() if v is not None} | set(inputs.artifacts)
+    )
+    shape = _command_shape(container, component, present, shapes)
+    optional = shape.optional
+    command = list(shape.args)
+    for index in shape.templated:
+        command[index] = resolve_placeholders(
+            command[index], executor_input=executor_input, job=job, optional_inputs=optional
         )
-    ]
     env = {
         e.name: resolve_placeholders(
             e.value, executor_input=executor_input, job=job, optional_inputs=optional

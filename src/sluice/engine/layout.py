@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 
 from sluice.config import Settings
@@ -42,41 +43,84 @@ def make_dir(path: Path | str) -> None:
         os.makedirs(path, exist_ok=True)
 
 
+class MadeDirs:
+    """The directories one run has made or found, so that each is created once.
+
+    A loop's task lives two levels below the run's directory (``for-loop-2-0/add-one``),
+    and its outputs as deep under the pipeline root: ``make_dir`` would fail on the missing
+    parent and fall back to ``os.makedirs`` (a failed ``mkdir``, ``stat`` calls and more
+    ``mkdir`` calls) for every iteration. Only parents are kept (task directories, output
+    roots), not each attempt's own directories, so a 10,000-wide loop keeps ~20,000 paths.
+    """
+
+    def __init__(self) -> None:
+        self._known: set[str] = set()
+
+    def ensure(self, path: str) -> bool:
+        """Make directory ``path`` and any missing parents; whether ``path`` was created
+        now (so holds nothing yet)."""
+        if path in self._known:
+            return False
+        parent = os.path.dirname(path)
+        if parent != path and parent not in self._known:
+            if os.path.isdir(parent):
+                self._known.add(parent)
+            else:
+                self.ensure(parent)
+        try:
+            os.mkdir(path)
+            created = True
+        except FileExistsError:
+            if not os.path.isdir(path):
+                raise
+            created = False
+        self._known.add(path)
+        return created
+
+
 @dataclass(frozen=True)
 class AttemptLayout:
-    """The files of one attempt of a container task (all inside :attr:`directory`)."""
+    """The files of one attempt of a container task (all inside :attr:`directory`).
+
+    Its paths, and a run's, are computed once each (``cached_property``): an attempt asks
+    for them several times, and each ``Path`` costs a parse.
+    """
 
     directory: Path
 
-    @property
+    @cached_property
     def log(self) -> Path:
         """The attempt's stdout and stderr."""
         return self.directory / _LOG_NAME
 
-    @property
+    @cached_property
     def work(self) -> Path:
         """The scratch directory the task's process starts in."""
         return self.directory / "work"
 
-    @property
+    @cached_property
     def outputs(self) -> Path:
         """Where the task writes its output parameter files."""
         return self.directory / "outputs"
 
-    @property
+    @cached_property
     def exception(self) -> Path:
         """Where a Python component records the exception it raised."""
         return self.directory / "exception.json"
 
-    def create(self) -> None:
+    def create(self, made: MadeDirs | None = None) -> None:
         """Create the attempt's directory with its ``work/`` and ``outputs/``.
 
-        One ``mkdir`` per directory when the run's directory exists (the usual case), not
-        ``Path.mkdir(parents=True)``, which tries each missing level first and recovers
-        from the error: three failed calls more per attempt.
+        With ``made`` (the run's :class:`MadeDirs`), the task's directory and its parents
+        are created once per run and then known: one ``mkdir`` per new directory and no
+        failed calls; without it, one ``mkdir`` per directory when the run's directory
+        exists (the usual case).
         """
         directory = str(self.directory)
-        make_dir(os.path.dirname(directory))  # the task's directory
+        if made is not None:
+            made.ensure(os.path.dirname(directory))  # the task's directory
+        else:
+            make_dir(os.path.dirname(directory))
         make_dir(directory)
         make_dir(directory + "/work")
         make_dir(directory + "/outputs")
@@ -112,8 +156,10 @@ class RunLayout:
         default_factory=dict, init=False, repr=False, compare=False
     )
     _task_dirs: dict[str, str] = field(default_factory=dict, init=False, repr=False, compare=False)
+    # The directories this run made or found (the engine's, one thread).
+    made: MadeDirs = field(default_factory=MadeDirs, init=False, repr=False, compare=False)
 
-    @property
+    @cached_property
     def run_dir(self) -> Path:
         """The run's working directory: its attempts' logs and scratch files."""
         return self.settings.runs_dir / safe_component(self.run_id)
@@ -129,17 +175,17 @@ class RunLayout:
         """Whether ``file`` (resolved, links followed) is inside the run's working directory."""
         return file.resolve().is_relative_to(self.run_dir.resolve())
 
-    @property
+    @cached_property
     def workspace_dir(self) -> Path:
         """The run's ``dsl.WORKSPACE_PATH_PLACEHOLDER`` directory."""
         return self.settings.home / "workspaces" / self.run_id
 
-    @property
+    @cached_property
     def remote_root(self) -> bool:
         """Whether artifacts live in an object store (staged locally for tasks)."""
         return is_remote(self.pipeline_root)
 
-    @property
+    @cached_property
     def staging_dir(self) -> Path:
         """Local copies of a remote-rooted run's artifacts."""
         return self.settings.home / "staging" / self.run_id
@@ -167,7 +213,7 @@ class RunLayout:
             self._local_roots[path] = root
         return root
 
-    @property
+    @cached_property
     def local_pipeline_root(self) -> Path:
         """The local directory every task's outputs of this run are under."""
         return self.local_task_root("").parent

@@ -128,6 +128,24 @@ async def run_loop(call: TaskCall) -> TaskResult:
     window = iteration_window(ctx.max_parallel_tasks, task.iterator_policy.parallelism_limit)
     results: list[TaskResult | None] = [None] * len(items)
     running: dict[asyncio.Future[TaskResult], int] = {}
+    # Iterations that ended, told by a done callback: each end costs one callback, not an
+    # asyncio.wait over the whole window (callbacks added to and removed from every one).
+    ended: list[asyncio.Future[TaskResult]] = []
+    wake = asyncio.Event()
+
+    def job_ended(job: asyncio.Future[TaskResult]) -> None:
+        ended.append(job)
+        wake.set()
+
+    async def reap() -> None:
+        """Wait until at least one running iteration ends, and keep the ended ones' results."""
+        while not ended:
+            await wake.wait()
+            wake.clear()
+        while ended:
+            job = ended.pop(0)
+            results[running.pop(job)] = job.result()  # an engine error in it propagates
+
     try:
         for index, item in enumerate(items):
             stored = ctx.existing.get(f"{record.path}[{index}]")
@@ -135,10 +153,12 @@ async def run_loop(call: TaskCall) -> TaskResult:
                 results[index] = ctx.stored_result(stored)  # resumed: never run twice
                 continue
             while len(running) >= window:
-                await _reap(running, results)
-            running[asyncio.ensure_future(iteration(index, item))] = index
+                await reap()
+            started = asyncio.ensure_future(iteration(index, item))
+            started.add_done_callback(job_ended)
+            running[started] = index
         while running:
-            await _reap(running, results)
+            await reap()
     except BaseException:  # cancelled, or the engine failed: stop the iterations it started
         for job in running:
             job.cancel()
@@ -180,15 +200,6 @@ def iteration_window(max_parallel_tasks: int, parallelism_limit: int) -> int:
     """
     window = ITERATIONS_PER_SLOT * max(1, max_parallel_tasks)
     return min(window, parallelism_limit) if parallelism_limit > 0 else window
-
-
-async def _reap(
-    running: dict[asyncio.Future[TaskResult], int], results: list[TaskResult | None]
-) -> None:
-    """Wait until at least one running iteration ends, and keep its result."""
-    done, _ = await asyncio.wait(running, return_when=asyncio.FIRST_COMPLETED)
-    for job in done:
-        results[running.pop(job)] = job.result()  # an engine error in it propagates
 
 
 def collect(

@@ -12,6 +12,7 @@ there (see ``docs/architecture.md``, "How to add an executor").
 from __future__ import annotations
 
 import json
+import os
 import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -233,16 +234,16 @@ def read_executor_output(request: ExecutionRequest) -> ExecutorOutput:
     output_file = outputs.get("outputFile")
     if output_file:
         try:
-            text = Path(output_file).read_text()
+            text = _read_bytes(output_file)
         except FileNotFoundError:
-            text = ""
+            text = b""
         except OSError as exc:
             raise ComponentError(
                 request.task_name, f"executor output {output_file} cannot be read: {exc}"
             ) from exc
         try:
-            executor_output = json.loads(text or "{}")
-        except json.JSONDecodeError as exc:
+            executor_output = json.loads(text or b"{}")
+        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
             raise ComponentError(
                 request.task_name, f"executor output {output_file} is not JSON: {exc}"
             ) from exc
@@ -272,6 +273,19 @@ def read_executor_output(request: ExecutionRequest) -> ExecutorOutput:
                 uri = str(item["uri"])
         artifacts[name] = [OutputArtifact(uri=uri, metadata=metadata)]
     return ExecutorOutput(parameter_values=values, parameter_files=files, artifacts=artifacts)
+
+
+def _read_bytes(path: str) -> bytes:
+    """A file's bytes without a ``Path`` or a text file object (once per attempt; json
+    detects the encoding of bytes itself)."""
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        chunks = []
+        while chunk := os.read(fd, 1 << 16):
+            chunks.append(chunk)
+    finally:
+        os.close(fd)
+    return b"".join(chunks)
 
 
 def _copy_into(source: Path, target: Path) -> None:

@@ -161,6 +161,24 @@ def children_of(pid: int) -> list[int]:
     return found
 
 
+def read_children(path: str) -> list[int] | None:
+    """The pids in one ``/proc/<pid>/task/<tid>/children`` file, read without a file object
+    (the fork worker reads its own at every reap); None if it cannot be read."""
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except OSError:
+        return None
+    data = b""
+    try:
+        while chunk := os.read(fd, 65536):
+            data += chunk
+    except OSError:
+        return None
+    finally:
+        os.close(fd)
+    return [int(pid) for pid in data.split()]
+
+
 def has_marker(pid: int, marker: str) -> bool:
     """Whether process ``pid`` was started with ``SLUICE_ATTEMPT_ID=<marker>``."""
     try:

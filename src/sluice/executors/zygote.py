@@ -124,6 +124,8 @@ class _Zygote:
         self.unsent_pids: dict[int, dict[str, Any]] = {}  # request id -> its pid message
         self.pids_due: float | None = None  # when the oldest unsent pid must go
         self.buffer = b""
+        # Single-threaded: its thread's file lists every child (read at each reap).
+        self.children_file = f"/proc/{os.getpid()}/task/{os.getpid()}/children"
 
     def serve(self) -> dict[str, Any] | None:
         """Serve until told to stop (None) or, in a freshly forked child, return its request."""
@@ -223,11 +225,11 @@ class _Zygote:
 
     def _sweep(self, marker: str) -> None:
         """Kill the attempt's descendants that left its group and were reparented here."""
-        me = os.getpid()
         for _ in range(100):  # each round reaches one more generation; bounded all the same
+            found = _reaper.read_children(self.children_file)
             marked = [
                 pid
-                for pid in _reaper.children_of(me)
+                for pid in (found if found is not None else _reaper.children_of(os.getpid()))
                 if pid not in self.children and _reaper.has_marker(pid, marker)
             ]
             if not marked:
