@@ -160,20 +160,27 @@ def test_the_vertex_step_submits_waits_and_fails_on_a_failed_job(tmp_path: Path)
             "examples/ci/submit_vertex.py",
             "--package",
             str(compiled),
-            "--display-name",
-            "ci-example",
             "--project",
             "my-project",
             "--service-account",
             "ci@my-project.iam.gserviceaccount.com",
         ]
 
-        def submit(arguments: str, bucket: str) -> subprocess.Popen[str]:
+        def submit(name: str, arguments: str) -> subprocess.Popen[str]:
             # A bucket of its own each time: for a bucket that exists the SDK asks Cloud
-            # Resource Manager who owns it, which offline takes a minute to fail.
-            root = f"gs://{bucket}/pipeline_root"
+            # Resource Manager who owns it, which offline takes a minute to fail. A display
+            # name of its own too: the SDK makes the job id of it and the second it submits.
+            root = f"gs://my-project-{name}/pipeline_root"
             return subprocess.Popen(
-                [*command, "--pipeline-root", root, "--arguments", arguments],
+                [
+                    *command,
+                    "--display-name",
+                    name,
+                    "--pipeline-root",
+                    root,
+                    "--arguments",
+                    arguments,
+                ],
                 cwd=work,
                 env=env,
                 stdout=subprocess.PIPE,
@@ -183,8 +190,8 @@ def test_the_vertex_step_submits_waits_and_fails_on_a_failed_job(tmp_path: Path)
 
         # Both at once: two independent jobs, and most of each is the SDK's import and its
         # five-second polls.
-        good = submit('{"rows": 30}', "my-project-ci-good")
-        bad = submit('{"rows": 30, "noise": 5.0}', "my-project-ci-bad")
+        good = submit("ci-good", '{"rows": 30}')
+        bad = submit("ci-bad", '{"rows": 30, "noise": 5.0}')
         try:
             good_out, good_err = good.communicate(timeout=300)
             _, bad_err = bad.communicate(timeout=300)
