@@ -38,7 +38,9 @@ job = aiplatform.PipelineJob(
     parameter_values={"rows": 50, "epochs": 200, "learning_rate": 0.5},
     enable_caching=False,
 )
-job.submit()
+# A service account spares the SDK a call to Cloud Resource Manager when it creates the
+# pipeline bucket: offline, that call retries for a minute (docs/vertex.md, "gs:// paths").
+job.submit(service_account=f"pipelines@{PROJECT_ID}.iam.gserviceaccount.com")
 job.wait()
 print(f"job {job.resource_name}: {job.state.name}")
 

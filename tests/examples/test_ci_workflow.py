@@ -160,30 +160,47 @@ def test_the_vertex_step_submits_waits_and_fails_on_a_failed_job(tmp_path: Path)
             "examples/ci/submit_vertex.py",
             "--package",
             str(compiled),
-            "--display-name",
-            "ci-example",
             "--project",
             "my-project",
             "--service-account",
             "ci@my-project.iam.gserviceaccount.com",
         ]
 
-        def submit(arguments: str, bucket: str) -> subprocess.CompletedProcess[str]:
+        def submit(name: str, arguments: str) -> subprocess.Popen[str]:
             # A bucket of its own each time: for a bucket that exists the SDK asks Cloud
-            # Resource Manager who owns it, which offline takes a minute to fail.
-            root = f"gs://{bucket}/pipeline_root"
-            return subprocess.run(
-                [*command, "--pipeline-root", root, "--arguments", arguments],
+            # Resource Manager who owns it, which offline takes a minute to fail. A display
+            # name of its own too: the SDK makes the job id of it and the second it submits.
+            root = f"gs://my-project-{name}/pipeline_root"
+            return subprocess.Popen(
+                [
+                    *command,
+                    "--display-name",
+                    name,
+                    "--pipeline-root",
+                    root,
+                    "--arguments",
+                    arguments,
+                ],
                 cwd=work,
                 env=env,
-                capture_output=True,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
                 text=True,
-                timeout=300,
             )
 
-        good = submit('{"rows": 30}', "my-project-ci-good")
-        assert good.returncode == 0, good.stderr[-3000:]
-        assert good.stdout.strip().endswith(": PIPELINE_STATE_SUCCEEDED")
-        bad = submit('{"rows": 30, "noise": 5.0}', "my-project-ci-bad")
+        # Both at once: two independent jobs, and most of each is the SDK's import and its
+        # five-second polls.
+        good = submit("ci-good", '{"rows": 30}')
+        bad = submit("ci-bad", '{"rows": 30, "noise": 5.0}')
+        try:
+            good_out, good_err = good.communicate(timeout=300)
+            _, bad_err = bad.communicate(timeout=300)
+        finally:
+            for proc in (good, bad):
+                if proc.poll() is None:
+                    proc.kill()
+                    proc.wait()
+        assert good.returncode == 0, good_err[-3000:]
+        assert good_out.strip().endswith(": PIPELINE_STATE_SUCCEEDED")
         assert bad.returncode == 1
-        assert "failed" in bad.stderr and "below the required" in bad.stderr
+        assert "failed" in bad_err and "below the required" in bad_err

@@ -171,7 +171,7 @@ def test_a_server_with_the_ray_executor(on_ray: RayCluster, tmp_path: Path) -> N
     with ServerProcess(tmp_path / "server", cli_args=args) as server:
         client = kfp.Client(host=server.url)
         created = client.create_run_from_pipeline_func(placement, arguments={})
-        run = client.wait_for_run_completion(created.run_id, timeout=120)
+        run = client.wait_for_run_completion(created.run_id, timeout=120, sleep_duration=0.5)
         assert run.state == "SUCCEEDED", run.error
         with pytest.raises(ApiException) as caught:
             client.create_run_from_pipeline_func(too_big, arguments={})

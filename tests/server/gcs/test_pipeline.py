@@ -54,7 +54,7 @@ def test_a_gs_pipeline_root_stores_its_artifacts_in_the_emulation(
     created = client.create_run_from_pipeline_package(
         str(package), arguments={}, pipeline_root="gs://pipes/root"
     )
-    run = client.wait_for_run_completion(created.run_id, timeout=240)
+    run = client.wait_for_run_completion(created.run_id, timeout=240, sleep_duration=0.5)
     assert run.state == "SUCCEEDED", run.error
     reports = [b.name for b in storage_client.list_blobs("pipes", prefix="root/")]
     assert len(reports) == 1 and reports[0].endswith("/count-rows/out")
@@ -125,7 +125,7 @@ def test_with_the_emulation_the_server_needs_no_gcsfs(tmp_path: Path) -> None:
         created = client.create_run_from_pipeline_package(
             package, arguments={"text": "no gcsfs"}, pipeline_root="gs://plain/root"
         )
-        run = client.wait_for_run_completion(created.run_id, timeout=240)
+        run = client.wait_for_run_completion(created.run_id, timeout=240, sleep_duration=0.5)
         assert run.state == "SUCCEEDED", run.error
     outputs = list((home / "gcs" / "plain" / "root").glob("*/write-text/out"))
     assert [p.read_text() for p in outputs] == ["no gcsfs"]
@@ -152,7 +152,7 @@ def test_with_a_token_tasks_still_read_and_write_gs(tmp_path: Path) -> None:
         created = client.create_run_from_pipeline_package(
             str(package), arguments={}, pipeline_root="gs://pipes/root"
         )
-        run = client.wait_for_run_completion(created.run_id, timeout=240)
+        run = client.wait_for_run_completion(created.run_id, timeout=240, sleep_duration=0.5)
         assert run.state == "SUCCEEDED", run.error
         report = next(iter(holder.list_blobs("pipes", prefix="root/")))
         assert report.download_as_text().startswith("2 rows via http://sluice:")

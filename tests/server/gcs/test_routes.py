@@ -33,6 +33,28 @@ def test_bucket_round_trip_and_errors(storage_client: Any) -> None:
     assert not storage_client.bucket("round-trip").exists()
 
 
+def test_the_vertex_sdk_makes_its_pipeline_bucket_without_calling_google(
+    storage_client: Any,
+) -> None:
+    """``PipelineJob.submit``'s bucket step, the unmodified SDK function with a service
+    account: the emulation answers every call it sends (the probe's 404, the create, the IAM
+    read and write), so it never turns to Cloud Resource Manager. That call raises here if it
+    comes back: offline after a one-minute retry, online at once (anonymous callers are
+    refused). ``submit`` itself would only log the error, so the example test cannot see it."""
+    from google.auth.credentials import AnonymousCredentials
+    from google.cloud.aiplatform.utils import gcs_utils
+
+    root = gcs_utils.create_gcs_bucket_for_pipeline_artifacts_if_it_does_not_exist(
+        output_artifacts_gcs_dir="gs://vertex-pipeline-bucket/pipeline_root",
+        service_account="pipelines@test-project.iam.gserviceaccount.com",
+        project="test-project",
+        location="us-central1",
+        credentials=AnonymousCredentials(),
+    )
+    assert root == "gs://vertex-pipeline-bucket/pipeline_root"
+    assert storage_client.bucket("vertex-pipeline-bucket").exists()
+
+
 def test_objects_upload_download_metadata(storage_client: Any) -> None:
     bucket = storage_client.create_bucket("objects")
     blob = bucket.blob("dir/hello.txt")

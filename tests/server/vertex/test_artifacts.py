@@ -11,7 +11,7 @@ from google.cloud import aiplatform
 from google.cloud.aiplatform.metadata.schema.system import artifact_schema
 from google.cloud.aiplatform_v1.types import Artifact as GapicArtifact
 from google.protobuf import field_mask_pb2
-from tests.server.vertex.conftest import LOCATION, PROJECT, VertexServer
+from tests.server.vertex.conftest import LOCATION, PROJECT, VertexServer, wait
 
 STORE = f"projects/{PROJECT}/locations/{LOCATION}/metadataStores/default"
 
@@ -179,12 +179,12 @@ def test_a_runs_artifacts_are_vertex_artifacts(vertex: VertexServer) -> None:
     """The seed's Artifact.list lists what pipeline runs produced, however they were started."""
     job = vertex.job("rows", job_id="rows-for-artifacts", parameter_values={"n": 7})
     job.submit()
-    job.wait()
+    wait(job)
     client = kfp.Client(host=vertex.url)
     created = client.create_run_from_pipeline_package(
         vertex.templates["rows"], arguments={"n": 9}, run_name="rows-from-kfp"
     )
-    client.wait_for_run_completion(created.run_id, timeout=240)
+    client.wait_for_run_completion(created.run_id, timeout=240, sleep_duration=0.5)
 
     found = aiplatform.Artifact.list(
         filter='schema_title="system.Dataset"', order_by="create_time desc"

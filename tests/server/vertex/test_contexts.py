@@ -6,7 +6,7 @@ import pytest
 from google.api_core import exceptions
 from google.cloud import aiplatform
 from google.protobuf import field_mask_pb2
-from tests.server.vertex.conftest import LOCATION, PROJECT, VertexServer
+from tests.server.vertex.conftest import LOCATION, PROJECT, VertexServer, wait
 
 STORE = f"projects/{PROJECT}/locations/{LOCATION}/metadataStores/default"
 
@@ -117,7 +117,7 @@ def test_bad_filters_and_unknown_contexts(vertex: VertexServer) -> None:
 def test_a_jobs_contexts_are_the_runs(vertex: VertexServer) -> None:
     job = vertex.job("rows", job_id="ctx-job", parameter_values={"n": 2})
     job.submit()
-    job.wait()
+    wait(job)
     run_context = aiplatform.Context("ctx-job")
     assert run_context.schema_title == "system.PipelineRun"
     pipeline = job.gca_resource.job_detail.pipeline_context.name

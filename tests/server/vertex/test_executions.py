@@ -8,7 +8,7 @@ from google.auth.credentials import AnonymousCredentials
 from google.cloud import aiplatform
 from google.cloud.aiplatform_v1.types import Execution as GapicExecution
 from google.protobuf import field_mask_pb2
-from tests.server.vertex.conftest import LOCATION, PROJECT, VertexServer
+from tests.server.vertex.conftest import LOCATION, PROJECT, VertexServer, wait
 
 STORE = f"projects/{PROJECT}/locations/{LOCATION}/metadataStores/default"
 State = GapicExecution.State
@@ -123,7 +123,7 @@ def test_duplicate_ids_unknown_artifacts_and_bad_filters_are_refused(vertex: Ver
 def test_a_runs_attempts_are_executions(vertex: VertexServer) -> None:
     job = vertex.job("rows", job_id="rows-for-executions", parameter_values={"n": 2})
     job.submit()
-    job.wait()
+    wait(job)
     context = job.gca_resource.job_detail.pipeline_run_context.name
     found = {
         e.display_name: e for e in aiplatform.Execution.list(filter=f'in_context("{context}")')

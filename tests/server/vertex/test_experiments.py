@@ -12,7 +12,7 @@ from google.api_core import exceptions
 from google.cloud import aiplatform
 from google.cloud.aiplatform.metadata import metadata as tracking
 from tests.server.pipelines import compile_to
-from tests.server.vertex.conftest import VertexServer
+from tests.server.vertex.conftest import VertexServer, wait
 from tests.server.vertex.experiment_pipelines import scored
 
 
@@ -89,7 +89,7 @@ def test_pipeline_runs_are_rows_of_the_experiment(vertex: VertexServer, tmp_path
         parameter_values={"lr": 0.25},
     )
     job.submit(experiment="exp-pipes")
-    job.wait()
+    wait(job)
 
     frame = aiplatform.get_experiment_df().set_index("run_name")
     assert set(frame.index) == {"by-hand", "exp-pipes-job"}
@@ -137,7 +137,7 @@ def test_kfp_api_runs_are_rows_with_their_parameters(vertex: VertexServer, tmp_p
         run_name="from-kfp",
         experiment_name="exp-kfp-api",
     )
-    client.wait_for_run_completion(run.run_id, timeout=120)
+    client.wait_for_run_completion(run.run_id, timeout=120, sleep_duration=0.5)
 
     frame = aiplatform.Experiment("exp-kfp-api").get_data_frame()
     assert list(frame["run_type"]) == ["system.PipelineRun"]

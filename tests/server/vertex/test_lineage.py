@@ -9,7 +9,7 @@ import pytest
 from google.api_core import exceptions
 from google.cloud import aiplatform
 from tests.server.pipelines import compile_to
-from tests.server.vertex.conftest import VertexServer
+from tests.server.vertex.conftest import VertexServer, wait
 from tests.server.vertex.lineage_pipelines import rows_and_count
 
 
@@ -40,7 +40,7 @@ def counted(vertex: VertexServer) -> aiplatform.PipelineJob:
         parameter_values={"n": 3},
     )
     job.submit()
-    job.wait()
+    wait(job)
     return job
 
 

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import kfp
 from google.cloud import aiplatform
-from tests.server.vertex.conftest import VertexServer
+from tests.server.vertex.conftest import VertexServer, wait
 
 
 def test_submit_with_an_experiment_puts_the_run_in_it(vertex: VertexServer) -> None:
     job = vertex.job("rows", job_id="in-experiment", display_name="in experiment")
     job.submit(experiment="vertex-exp")
-    job.wait()
+    wait(job)
 
     experiment = aiplatform.Experiment("vertex-exp")
     assert experiment.name == "vertex-exp"

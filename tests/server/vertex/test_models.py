@@ -143,7 +143,8 @@ def test_lineage_back_to_the_run_that_trained_it(registry: VertexServer) -> None
     run = client.create_run_from_pipeline_package(
         template, pipeline_root=f"gs://{STAGING_BUCKET}/root", run_name="train"
     )
-    assert client.wait_for_run_completion(run.run_id, timeout=120).state == "SUCCEEDED"
+    done = client.wait_for_run_completion(run.run_id, timeout=120, sleep_duration=0.5)
+    assert done.state == "SUCCEEDED"
     job = aiplatform.PipelineJob.get(run.run_id)
     detail = next(t for t in job.gca_resource.job_detail.task_details if t.task_name == "train")
     produced = aiplatform.Artifact(detail.outputs["model"].artifacts[0].name)

@@ -12,7 +12,7 @@ import pytest
 from google.api_core import exceptions
 from google.cloud import aiplatform
 from google.cloud.aiplatform_v1.types import PipelineState
-from tests.server.vertex.conftest import LOCATION, PROJECT, VertexServer
+from tests.server.vertex.conftest import LOCATION, PROJECT, VertexServer, wait
 
 PARENT = f"projects/{PROJECT}/locations/{LOCATION}"
 
@@ -40,7 +40,7 @@ def test_a_submitted_job_runs_and_shows_its_tasks_in_all_three_apis(vertex: Vert
     )
     job.submit()
     assert job.resource_name == f"{PARENT}/pipelineJobs/rows-all-apis"
-    job.wait()
+    wait(job)
 
     assert job.state == PipelineState.PIPELINE_STATE_SUCCEEDED
     assert not job.has_failed
@@ -108,8 +108,9 @@ def test_failure_policy_decides_whether_independent_tasks_start(
         parameter_values={"api": f"{vertex.url}/v1/{PARENT}/pipelineJobs", "job": job_id},
         failure_policy=policy,
     )
+    job.submit()
     with pytest.raises(RuntimeError, match="Job failed with"):
-        job.run(sync=True)
+        wait(job)
     assert job.state == PipelineState.PIPELINE_STATE_FAILED
     assert "explode" in job.gca_resource.error.message
     states = {t.task_name: t.state.name for t in job.gca_resource.job_detail.task_details}
@@ -126,7 +127,7 @@ def test_cancel_and_delete(vertex: VertexServer) -> None:
         assert time.monotonic() < deadline, "the job never started"
         time.sleep(0.2)
     job.cancel()
-    job.wait()  # CANCELLED ends wait() without raising
+    wait(job)  # CANCELLED ends wait() without raising
     assert job.state == PipelineState.PIPELINE_STATE_CANCELLED
 
     job.delete()

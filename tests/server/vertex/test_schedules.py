@@ -10,7 +10,7 @@ import pytest
 from google.api_core import exceptions
 from google.cloud import aiplatform
 from google.cloud.aiplatform_v1.types import Schedule
-from tests.server.vertex.conftest import VertexServer
+from tests.server.vertex.conftest import VertexServer, wait
 
 UTC = timezone.utc
 
@@ -105,7 +105,7 @@ def test_a_schedule_fires_its_jobs_carry_its_labels_and_list_jobs_finds_them(
     (fired,) = schedule.list_jobs()
     assert fired.gca_resource.schedule_name == schedule.resource_name
     assert fired.gca_resource.labels == {"team": "nightly"}
-    fired.wait()
+    wait(fired)
     assert fired.state.name == "PIPELINE_STATE_SUCCEEDED"
     resource = _resource(schedule)
     assert resource.started_run_count == 1
