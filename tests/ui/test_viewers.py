@@ -143,9 +143,10 @@ def test_download_gives_the_exact_bytes(
         viewer.get_by_role("link", name="Download").click()
     saved = tmp_path / "data"
     download.value.save_as(saved)
-    uri = _outputs(ui_server, run_id, "tables")["data"]["uri"]
-    assert (
-        hashlib.sha256(saved.read_bytes()).digest()
-        == hashlib.sha256(Path(uri).read_bytes()).digest()
-    )
+    data = _outputs(ui_server, run_id, "tables")["data"]
+    got = hashlib.sha256(saved.read_bytes()).hexdigest()
+    assert got == hashlib.sha256(Path(data["uri"]).read_bytes()).hexdigest()
+    # The digest the store recorded when the task wrote it (what `sluice artifacts` shows).
+    stored = httpx.get(f"{ui_server.url}/apis/sluice/v1/artifacts/{data['id']}").json()
+    assert stored["artifact"]["digest"] == f"sha256:{got}"
     assert saved.stat().st_size > 0
