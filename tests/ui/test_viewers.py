@@ -5,7 +5,11 @@ unmodified ``kfp.Client``."""
 from __future__ import annotations
 
 import hashlib
+import json
+import os
 import re
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -48,7 +52,17 @@ def test_metrics_table_sorts(
     browser_log.allow_console_errors = True  # the Outputs tab holds the probing HTML report
     page.goto(f"/runs/{run_id}?task=evaluate&tab=viz")
     table = page.get_by_role("table", name="Metrics scores")
-    metadata = _outputs(ui_server, run_id, "evaluate")["scores"]["metadata"]
+    scores = _outputs(ui_server, run_id, "evaluate")["scores"]
+    metadata = scores["metadata"]
+    # What `sluice artifacts show` prints for it, read from the server's own store.
+    shown = subprocess.run(
+        [sys.executable, "-m", "sluice", "artifacts", "show", str(scores["id"]), "--json"],
+        env={**os.environ, "SLUICE_HOME": str(ui_server.server.home)},
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    assert json.loads(shown.stdout)["metadata"] == metadata
     expect(table.locator("tbody th")).to_have_text(sorted(metadata))
     expect(table.locator("tbody td")).to_have_text([str(metadata[k]) for k in sorted(metadata)])
     table.get_by_role("button", name=re.compile("^Value")).click()
