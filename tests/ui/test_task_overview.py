@@ -1,6 +1,6 @@
 """The task panel's Overview (design acceptance tests 20 and 23): parameter values of every
-type with their declared types, artifacts with type, URI and size, and a failed task's
-error with the last lines it printed."""
+type with their declared types, artifacts with type, URI and size (none for an imported
+file outside the run's root), and a failed task's error with the last lines it printed."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ import httpx
 import pytest
 from playwright.sync_api import Page, expect
 from tests.ui.conftest import UiServer
+from tests.ui.diff_pipelines import evaluated
 from tests.ui.panel_pipelines import DATA_BYTES, panel_failing, panel_typed
 from tests.ui.pipelines import compile_to
 
@@ -72,3 +73,18 @@ def test_a_failed_task_shows_its_error_and_last_log_lines(ui_server: UiServer, p
     expect(error.get_by_label("Last log lines")).to_have_text(
         re.compile(r"loud step 0 done\s+loud step 1 done\s+loud step 2 done")
     )
+
+
+def test_an_imported_file_outside_the_run_root_has_no_size(ui_server: UiServer) -> None:
+    """The importer's artifact is a file the run did not write (outside its artifact root):
+    the task still answers, with no size, rather than the root check's 400."""
+    target = ui_server.folder / "imported-for-size.json"
+    target.write_text("{}")
+    package = compile_to(evaluated, str(ui_server.folder / "evaluated-size.yaml"))
+    run = ui_server.client.create_run_from_pipeline_package(
+        package, arguments={"uri": str(target)}, run_name="imported-size"
+    )
+    assert ui_server.wait_run(str(run.run_id)) == "SUCCEEDED"
+    answer = httpx.get(f"{ui_server.url}/apis/sluice/v1/runs/{run.run_id}/tasks/importer")
+    assert answer.status_code == 200, answer.text
+    assert [artifact["size"] for artifact in answer.json()["artifacts"]] == [None]

@@ -10,8 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from fastapi import HTTPException
-
+from sluice.server.errors import ApiError
 from sluice.server.routers.artifacts import resolve_in_roots
 from sluice.service.tasks import run_artifact_root
 from sluice.store.models import ArtifactRow, RunRow
@@ -62,7 +61,7 @@ def artifact_sizes(store: Store, artifacts: list[ArtifactRow], home: Path) -> di
             continue
         try:
             path = resolve_in_roots(artifact.uri, [root])
-        except HTTPException:  # remote, or outside the root: no size to tell
+        except ApiError:  # remote, or outside the root (an imported file): no size to tell
             continue
         if path.is_file():
             sizes[artifact.id] = path.stat().st_size
