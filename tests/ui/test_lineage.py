@@ -60,6 +60,19 @@ def test_upstream_then_downstream_hop_by_hop(ui_server: UiServer, page: Page) ->
     side.get_by_role("button", name="Expand downstream").click()
     expect(graph.get_by_test_id(f"lineage-a{artifacts['metrics']}")).to_be_visible()
     expect(graph.get_by_test_id(f"lineage-a{artifacts['confusion']}")).to_be_visible()
+    # The selection and the hops added are in the URL: a reload shows the same graph.
+    expect(page).to_have_url(re.compile(rf"node=e{evaluate}"))
+    expect(page).to_have_url(re.compile(rf"more=a{model}%3Adown%2Ce{evaluate}%3Adown"))
+    page.reload()
+    expect(graph.get_by_test_id(f"lineage-a{artifacts['confusion']}")).to_be_visible()
+    expect(graph.get_by_test_id(f"lineage-e{preprocess}")).to_be_visible()
+    expect(side.get_by_role("heading", name="evaluate")).to_be_visible()
+    # Back undoes the last hop.
+    page.go_back()
+    expect(graph.get_by_test_id(f"lineage-a{artifacts['confusion']}")).to_have_count(0)
+    expect(graph.get_by_test_id(f"lineage-e{evaluate}")).to_be_visible()
+    page.go_forward()
+    expect(graph.get_by_test_id(f"lineage-a{artifacts['confusion']}")).to_be_visible()
     # Clicking opens the node's details.
     side.get_by_role("link", name="Open details").click()
     expect(page).to_have_url(f"{ui_server.url}/executions/{evaluate}")

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import re
 import time
+from datetime import datetime
+from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
@@ -51,6 +53,16 @@ def test_create_with_cron_and_zone(
     preview = page.get_by_role("list", name="Next fire times")
     expect(preview.locator("li")).to_have_count(5)
     expect(preview.locator("li").first).to_contain_text("9:00")
+    # The next 5 weekday mornings at 09:00 in Paris, one a day, in order.
+    paris = ZoneInfo("Europe/Paris")
+    fires = [
+        datetime.fromisoformat(str(stamp).replace("Z", "+00:00")).astimezone(paris)
+        for stamp in preview.locator("time").evaluate_all("ts => ts.map(t => t.dateTime)")
+    ]
+    assert len(fires) == 5
+    assert all((f.hour, f.minute, f.weekday() < 5) == (9, 0, True) for f in fires), fires
+    assert len({f.date() for f in fires}) == 5 and fires == sorted(fires)
+    assert fires[0] > datetime.now(paris)
     expect(page.get_by_test_id("cron-words")).to_have_text("09:00 on weekdays, Europe/Paris")
     page.get_by_role("button", name="Create recurring run").click()
     expect(page).to_have_url(re.compile(r"/recurring/[0-9a-f]{32}$"))

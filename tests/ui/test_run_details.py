@@ -18,6 +18,17 @@ LOOP = "exit-handler-1/for-loop-3"
 BRANCHES = "exit-handler-1/condition-branches-4"
 
 
+# Each node's (state, left border colour, the colour of var(--s-<state>)).
+STATE_COLOURS = """nodes => nodes.map(node => {
+    const probe = document.createElement("span");
+    probe.style.color = `var(--s-${node.dataset.state.toLowerCase()})`;
+    document.body.appendChild(probe);
+    const wanted = getComputedStyle(probe).color;
+    probe.remove();
+    return [node.dataset.state, getComputedStyle(node).borderLeftColor, wanted];
+})"""
+
+
 def node(page: Page, path: str):  # type: ignore[no-untyped-def]
     return page.get_by_test_id(f"node-{path}")
 
@@ -45,6 +56,13 @@ def test_graph_states_match_the_kfp_api(ui_server: UiServer, page: Page) -> None
     # The boxes of the loop, the condition and the exit handler are drawn.
     for box in ("exit-handler-1", LOOP, BRANCHES, f"{BRANCHES}/condition-5"):
         expect(node(page, box)).to_have_attribute("data-expanded", "true")
+    # Every node drawn wears its state's colour (the theme's --s-<state>), and the skipped
+    # branch's colour is not the succeeded one's.
+    colours = page.locator("[data-testid^='node-'][data-state]").evaluate_all(STATE_COLOURS)
+    assert {state for state, _, _ in colours} >= {"SUCCEEDED", "SKIPPED", "CACHED"}
+    assert all(shown == wanted for _, shown, wanted in colours), colours
+    by_state = {state: shown for state, shown, _ in colours}
+    assert by_state["SUCCEEDED"] != by_state["SKIPPED"]
 
 
 def test_expand_in_place_and_collapse(ui_server: UiServer, page: Page) -> None:

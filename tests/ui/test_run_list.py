@@ -4,10 +4,12 @@
 from __future__ import annotations
 
 import re
+import uuid
 
 import pytest
 from playwright.sync_api import Page, expect
 from tests.ui.conftest import UiServer
+from tests.ui.pipelines import compile_to, echo, failing
 
 pytestmark = pytest.mark.filterwarnings("ignore::FutureWarning")
 
@@ -96,3 +98,50 @@ def test_experiments_page_and_filter(ui_server: UiServer, page: Page) -> None:
     expect(page).not_to_have_url(re.compile(r"experiment="))
     # Every experiment's runs again (other modules' runs may push any one past page 1).
     expect(page.get_by_test_id("run-total")).not_to_have_text("1 runs")
+
+
+def test_state_experiment_and_name_filters_combine(ui_server: UiServer, page: Page) -> None:
+    """Acceptance test 10 as written: state, then experiment, then name, each narrowing the
+    rows the one before left; all three in the URL; a reload gives the same rows."""
+    tag = uuid.uuid4().hex[:6]
+    experiment = ui_server.client.create_experiment(f"combined-{tag}")
+    echo_package = compile_to(echo, str(ui_server.folder / "echo-combined.yaml"))
+    failing_package = compile_to(failing, str(ui_server.folder / "failing-combined.yaml"))
+
+    def submit(package: str, name: str, experiment_id: str | None = None) -> str:
+        run = ui_server.client.create_run_from_pipeline_package(
+            package, run_name=name, experiment_id=experiment_id
+        )
+        return str(run.run_id)
+
+    wanted = submit(echo_package, f"combo-a-{tag}", experiment.experiment_id)
+    ids = [
+        wanted,
+        submit(echo_package, f"combo-b-{tag}", experiment.experiment_id),  # another name
+        submit(failing_package, f"combo-a-{tag}-failed", experiment.experiment_id),  # FAILED
+        submit(echo_package, f"combo-a-{tag}-default"),  # another experiment
+    ]
+    for run_id in ids:
+        ui_server.wait_run(run_id)
+    page.goto("/runs")
+    expect(page.locator("tbody tr").first).to_be_visible()
+    rows = page.locator("tbody tr")
+    page.get_by_role("combobox", name="State filter").select_option("SUCCEEDED")
+    expect(page.locator('tbody tr .badge:not([data-state="SUCCEEDED"])')).to_have_count(0)
+    page.get_by_role("combobox", name="Experiment filter").select_option(experiment.experiment_id)
+    expect(rows).to_have_count(2)  # combo-a and combo-b: the failed one is filtered out
+    search = page.get_by_role("searchbox", name="Filter by name")
+    search.fill(f"combo-a-{tag}")
+    search.press("Enter")
+    expect(rows).to_have_count(1)
+    expect(rows.first).to_have_attribute("data-run-id", wanted)
+    for part in ("state=SUCCEEDED", f"experiment={experiment.experiment_id}", f"q=combo-a-{tag}"):
+        expect(page).to_have_url(re.compile(re.escape(part)))
+    page.reload()
+    expect(page.get_by_role("combobox", name="State filter")).to_have_value("SUCCEEDED")
+    expect(page.get_by_role("combobox", name="Experiment filter")).to_have_value(
+        experiment.experiment_id
+    )
+    expect(search).to_have_value(f"combo-a-{tag}")
+    expect(rows).to_have_count(1)
+    expect(rows.first).to_have_attribute("data-run-id", wanted)

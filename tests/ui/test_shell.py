@@ -10,6 +10,36 @@ from tests.ui.conftest import UiServer
 
 pytestmark = pytest.mark.filterwarnings("ignore::FutureWarning")
 
+# The WCAG contrast ratio of an element's text against what is behind it: the backgrounds
+# of it and its ancestors, translucent ones blended over those below, from the computed
+# colours.
+CONTRAST = """node => {
+    const rgba = text => {
+        const [r, g, b, a] = (text.match(/[0-9.]+/g) || []).map(Number);
+        return [r, g, b, a === undefined ? 1 : a];
+    };
+    const layers = [];
+    for (let at = node; at; at = at.parentElement) {
+        const colour = rgba(getComputedStyle(at).backgroundColor);
+        if (colour[3] > 0) layers.push(colour);
+        if (colour[3] === 1) break;
+    }
+    let behind = [255, 255, 255];
+    for (const [r, g, b, a] of layers.reverse()) {
+        behind = [r, g, b].map((v, i) => v * a + behind[i] * (1 - a));
+    }
+    const luminance = colour => {
+        const linear = colour.slice(0, 3).map(v => {
+            v /= 255;
+            return v <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4;
+        });
+        return 0.2126 * linear[0] + 0.7152 * linear[1] + 0.0722 * linear[2];
+    };
+    const a = luminance(rgba(getComputedStyle(node).color));
+    const b = luminance(behind);
+    return (Math.max(a, b) + 0.05) / (Math.min(a, b) + 0.05);
+}"""
+
 
 def test_app_at_root_beside_the_api(ui_server: UiServer, page: Page) -> None:
     root = httpx.get(ui_server.url + "/")
@@ -49,16 +79,31 @@ def test_theme_follows_the_system_and_the_toggle_persists(
         toggle = page.get_by_role("button", name="Theme: system")
         expect(toggle).to_be_visible()
         dark = page.evaluate(background)
+        # Readable in the dark (WCAG AA, 4.5:1): a run's name, its state badge and its
+        # created time in the list (the focused row's highlight included), a graph node's name.
+        row = page.locator("tbody tr").first
+        expect(row).to_be_visible()
+        for part in (row.get_by_role("link").first, row.locator(".badge"), row.locator("td").last):
+            assert part.evaluate(CONTRAST) >= 4.5, part
+        page.goto(f"/runs/{ui_server.runs['done']}")
+        name = page.get_by_test_id("node-shout").get_by_text("shout", exact=True)
+        expect(name).to_be_visible()
+        assert name.evaluate(CONTRAST) >= 4.5
+        page.goto("/runs")
         toggle.click()  # system -> light
         expect(page.get_by_role("button", name="Theme: light")).to_be_visible()
         light = page.evaluate(background)
         assert dark != light
         assert light == "rgb(255, 255, 255)"
+        for part in (row.get_by_role("link").first, row.locator(".badge"), row.locator("td").last):
+            assert part.evaluate(CONTRAST) >= 4.5, part
         page.reload()
         expect(page.get_by_role("button", name="Theme: light")).to_be_visible()
         assert page.evaluate(background) == light
         page.get_by_role("button", name="Theme: light").click()  # light -> dark
         assert page.evaluate(background) == dark
+        for part in (row.get_by_role("link").first, row.locator(".badge"), row.locator("td").last):
+            assert part.evaluate(CONTRAST) >= 4.5, part
     finally:
         context.close()
 

@@ -5,7 +5,11 @@ unmodified ``kfp.Client``."""
 from __future__ import annotations
 
 import hashlib
+import json
+import os
 import re
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -48,7 +52,17 @@ def test_metrics_table_sorts(
     browser_log.allow_console_errors = True  # the Outputs tab holds the probing HTML report
     page.goto(f"/runs/{run_id}?task=evaluate&tab=viz")
     table = page.get_by_role("table", name="Metrics scores")
-    metadata = _outputs(ui_server, run_id, "evaluate")["scores"]["metadata"]
+    scores = _outputs(ui_server, run_id, "evaluate")["scores"]
+    metadata = scores["metadata"]
+    # What `sluice artifacts show` prints for it, read from the server's own store.
+    shown = subprocess.run(
+        [sys.executable, "-m", "sluice", "artifacts", "show", str(scores["id"]), "--json"],
+        env={**os.environ, "SLUICE_HOME": str(ui_server.server.home)},
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    assert json.loads(shown.stdout)["metadata"] == metadata
     expect(table.locator("tbody th")).to_have_text(sorted(metadata))
     expect(table.locator("tbody td")).to_have_text([str(metadata[k]) for k in sorted(metadata)])
     table.get_by_role("button", name=re.compile("^Value")).click()
@@ -143,9 +157,10 @@ def test_download_gives_the_exact_bytes(
         viewer.get_by_role("link", name="Download").click()
     saved = tmp_path / "data"
     download.value.save_as(saved)
-    uri = _outputs(ui_server, run_id, "tables")["data"]["uri"]
-    assert (
-        hashlib.sha256(saved.read_bytes()).digest()
-        == hashlib.sha256(Path(uri).read_bytes()).digest()
-    )
+    data = _outputs(ui_server, run_id, "tables")["data"]
+    got = hashlib.sha256(saved.read_bytes()).hexdigest()
+    assert got == hashlib.sha256(Path(data["uri"]).read_bytes()).hexdigest()
+    # The digest the store recorded when the task wrote it (what `sluice artifacts` shows).
+    stored = httpx.get(f"{ui_server.url}/apis/sluice/v1/artifacts/{data['id']}").json()
+    assert stored["artifact"]["digest"] == f"sha256:{got}"
     assert saved.stat().st_size > 0

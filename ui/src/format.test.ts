@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { duration, valueText } from "./format";
+import { byteSize, duration, parameterTypeName, valueText } from "./format";
 
 describe("duration", () => {
   it("formats short, minute and hour spans", () => {
@@ -18,5 +18,29 @@ describe("valueText", () => {
     expect(valueText("a")).toBe("a");
     expect(valueText([1, 2])).toBe("[1,2]");
     expect(valueText({ k: true })).toBe('{"k":true}');
+  });
+});
+
+describe("byteSize", () => {
+  it("writes bytes, then binary units with one decimal", () => {
+    expect(byteSize(512)).toBe("512 B");
+    expect(byteSize(1536)).toBe("1.5 KiB");
+    expect(byteSize(3 * 1024 * 1024)).toBe("3.0 MiB");
+    expect(byteSize(null)).toBe("");
+  });
+});
+
+describe("parameterTypeName", () => {
+  it("names the declared type in Python's words", () => {
+    expect(parameterTypeName("NUMBER_DOUBLE", 1)).toBe("float");
+    expect(parameterTypeName("STRUCT", {})).toBe("dict");
+  });
+  it("guesses from the value without a declaration", () => {
+    expect(parameterTypeName(undefined, 2)).toBe("int");
+    expect(parameterTypeName(undefined, 0.5)).toBe("float");
+    expect(parameterTypeName(undefined, [1])).toBe("list");
+    expect(parameterTypeName(undefined, { a: 1 })).toBe("dict");
+    expect(parameterTypeName(undefined, true)).toBe("bool");
+    expect(parameterTypeName(undefined, "x")).toBe("string");
   });
 });

@@ -114,6 +114,11 @@ def test_task_detail(server: RunningServer, finished: dict[str, str]) -> None:
     assert (task["path"], task["kind"], task["state"]) == (path, "container", "SUCCEEDED")
     assert task["input_parameters"] == {"x": 2}
     assert task["output_parameters"] == {"Output": 4}
+    # The declared types, from the component's definitions in the run's spec.
+    assert task["parameter_types"] == {
+        "inputs": {"x": "NUMBER_INTEGER"},
+        "outputs": {"Output": "NUMBER_INTEGER"},
+    }
     assert [attempt["state"] for attempt in task["attempts"]] == ["COMPLETE"]
     assert [change["state"] for change in task["history"]][-1] == "SUCCEEDED"
     by_id = httpx.get(f"{server.url}{UI}/runs/{run_id}/tasks/{task['task_id']}").json()

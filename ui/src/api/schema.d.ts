@@ -1655,6 +1655,11 @@ export interface components {
             output_key: string;
             /** Schema Title */
             schema_title: string;
+            /**
+             * Size
+             * @description The file's size in bytes; null for a directory, a remote URI or a file not written yet.
+             */
+            size?: number | null;
             /** Uri */
             uri: string;
         };
@@ -1707,6 +1712,15 @@ export interface components {
             /** Output Parameters */
             output_parameters: {
                 [key: string]: unknown;
+            };
+            /**
+             * Parameter Types
+             * @description The declared type of each parameter (NUMBER_INTEGER, NUMBER_DOUBLE, BOOLEAN, STRING, LIST, STRUCT), as {'inputs': {name: type}, 'outputs': {...}}, from the component's definitions in the run's spec.
+             */
+            parameter_types?: {
+                [key: string]: {
+                    [key: string]: string;
+                };
             };
             /** Path */
             path: string;

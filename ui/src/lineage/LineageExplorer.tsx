@@ -1,16 +1,18 @@
-// The lineage explorer (/lineage?artifact=<id>|execution=<id>&dir=up|down|both&hops=N):
+// The lineage explorer (/lineage?artifact=<id>|execution=<id>&dir=up|down|both&hops=N
+// &node=<selected key>&more=<key>:up|down,...: the selection and the hops added from it
+// are in the URL, so a link or a reload shows the same graph):
 // artifact nodes by type, execution nodes by state, INPUT/OUTPUT edges labelled with the
 // event's name. Click selects a node (its details and "expand one hop" in the side panel),
 // double click re-centres the explorer on it. Export: JSON of what is shown; DOT and
 // Mermaid of the root's walk, rendered by the server as `sluice lineage` renders them.
-import { useQuery } from "@tanstack/react-query";
+import { useQueries, useQuery } from "@tanstack/react-query";
 import { Background, Controls, Handle, Position, ReactFlow, useReactFlow, type Edge, type Node, type NodeProps } from "@xyflow/react";
-import { useEffect, useMemo, useRef, useState } from "react";
+import { useEffect, useMemo, useRef } from "react";
 import { Link, useNavigate, useSearchParams } from "react-router";
 import { api, apiUrl, UI_API } from "../api/client";
 import type { LineageGraphView } from "../pages/metadataApi";
 import "../pages/metadata.css";
-import { layout, merge, parseDirection, shortDirection, toJson, type Direction, type LineageNode, type Subgraph } from "./graph";
+import { formatExpansions, layout, merge, parseDirection, parseExpansions, shortDirection, toJson, type Direction, type LineageNode } from "./graph";
 
 interface NodeData extends Record<string, unknown> {
   node: LineageNode;
@@ -76,14 +78,8 @@ export function LineageExplorer() {
   const direction = parseDirection(params.get("dir"));
   const hopsText = params.get("hops") ?? "";
   const hops = /^\d+$/.test(hopsText) ? Number(hopsText) : undefined;
-  const [extra, setExtra] = useState<Subgraph[]>([]);
-  const [selected, setSelected] = useState<string | null>(null);
-  const [expandError, setExpandError] = useState<string | null>(null);
-  useEffect(() => {
-    setExtra([]);
-    setSelected(root);
-    setExpandError(null);
-  }, [root, direction, hops]);
+  const expansions = useMemo(() => parseExpansions(params.get("more")), [params]);
+  const selected = params.get("node") ?? root;
 
   const base = useQuery({
     queryKey: ["lineage", root, direction, hops],
@@ -91,7 +87,18 @@ export function LineageExplorer() {
     enabled: root !== null,
     retry: false,
   });
-  const shown = useMemo(() => merge(...(base.data ? [base.data] : []), ...extra), [base.data, extra]);
+  const more = useQueries({
+    queries: expansions.map((item) => ({
+      queryKey: ["lineage", item.key, item.side, 1],
+      queryFn: () => fetchLineage(item.key, item.side, 1),
+      retry: false,
+    })),
+  });
+  const extra = more.flatMap((query) => (query.data ? [query.data] : []));
+  const extraKey = more.map((query) => query.dataUpdatedAt).join(",");
+  const expandError = more.find((query) => query.error)?.error?.message ?? null;
+  // extra is a new array each render; extraKey (when each expansion last loaded) says when it changed.
+  const shown = useMemo(() => merge(...(base.data ? [base.data] : []), ...extra), [base.data, extraKey]);
   const placed = useMemo(() => layout(shown), [shown]);
   const change = (changes: Record<string, string | null>) => {
     const next = new URLSearchParams(params);
@@ -101,6 +108,7 @@ export function LineageExplorer() {
     }
     setParams(next);
   };
+  const select = (key: string) => change({ node: key === root ? null : key });
   const recentre = (key: string) => {
     const next = new URLSearchParams();
     next.set(key.startsWith("a") ? "artifact" : "execution", key.slice(1));
@@ -131,15 +139,7 @@ export function LineageExplorer() {
   );
   const shape = placed.nodes.map((node) => node.key).join("|");
 
-  const expand = async (key: string, side: Direction) => {
-    try {
-      setExpandError(null);
-      const more = await fetchLineage(key, side, 1);
-      setExtra((list) => [...list, more]);
-    } catch (error) {
-      setExpandError(error instanceof Error ? error.message : String(error));
-    }
-  };
+  const expand = (key: string, side: "upstream" | "downstream") => change({ more: formatExpansions([...expansions, { key, side }]) });
 
   const chosen = placed.nodes.find((node) => node.key === selected) ?? null;
   const chosenArtifact = chosen?.kind === "artifact" ? shown.artifacts.find((a) => a.id === chosen.id) : undefined;
@@ -161,7 +161,7 @@ export function LineageExplorer() {
       <div className="toolbar">
         <label>
           Direction{" "}
-          <select aria-label="Direction" value={shortDirection(direction)} onChange={(event) => change({ dir: event.target.value })}>
+          <select aria-label="Direction" value={shortDirection(direction)} onChange={(event) => change({ dir: event.target.value, more: null })}>
             <option value="up">upstream</option>
             <option value="down">downstream</option>
             <option value="both">both</option>
@@ -169,7 +169,7 @@ export function LineageExplorer() {
         </label>
         <label>
           Hops{" "}
-          <input aria-label="Hops" type="number" min={0} max={1000} style={{ width: 70 }} value={hopsText} placeholder="all" onChange={(event) => change({ hops: event.target.value })} />
+          <input aria-label="Hops" type="number" min={0} max={1000} style={{ width: 70 }} value={hopsText} placeholder="all" onChange={(event) => change({ hops: event.target.value, more: null })} />
         </label>
         <span className="spacer" />
         <button type="button" onClick={() => download(`lineage-${root}.json`, toJson(shown, base.data), "application/json")}>
@@ -198,7 +198,7 @@ export function LineageExplorer() {
             nodes={nodes}
             edges={edges}
             nodeTypes={NODE_TYPES}
-            onNodeClick={(_, node) => setSelected(node.id)}
+            onNodeClick={(_, node) => select(node.id)}
             zoomOnDoubleClick={false}
             fitView
             minZoom={0.1}
@@ -246,10 +246,10 @@ export function LineageExplorer() {
                 </Link>
               </div>
               <div className="toolbar">
-                <button type="button" onClick={() => void expand(chosen.key, "upstream")}>
+                <button type="button" onClick={() => expand(chosen.key, "upstream")}>
                   Expand upstream
                 </button>
-                <button type="button" onClick={() => void expand(chosen.key, "downstream")}>
+                <button type="button" onClick={() => expand(chosen.key, "downstream")}>
                   Expand downstream
                 </button>
               </div>

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { ArtifactView, EventView, ExecutionView } from "../pages/metadataApi";
-import { layout, merge, parseDirection, shortDirection } from "./graph";
+import { formatExpansions, layout, merge, parseDirection, parseExpansions, shortDirection } from "./graph";
 
 function artifact(id: number, name: string, schema_title = "system.Dataset"): ArtifactView {
   return {
@@ -54,5 +54,24 @@ describe("lineage graph", () => {
     expect(parseDirection("up")).toBe("upstream");
     expect(parseDirection(null)).toBe("both");
     expect(shortDirection("downstream")).toBe("down");
+  });
+});
+
+describe("expansions in the URL", () => {
+  it("reads up and down hops from node keys, skipping bad parts", () => {
+    expect(parseExpansions("a12:up,e5:down,x1:up,a3:sideways,")).toEqual([
+      { key: "a12", side: "upstream" },
+      { key: "e5", side: "downstream" },
+    ]);
+    expect(parseExpansions(null)).toEqual([]);
+  });
+  it("writes each once, in order", () => {
+    const twice = [
+      { key: "a12", side: "upstream" as const },
+      { key: "e5", side: "downstream" as const },
+      { key: "a12", side: "upstream" as const },
+    ];
+    expect(formatExpansions(twice)).toBe("a12:up,e5:down");
+    expect(parseExpansions(formatExpansions(twice))).toEqual(twice.slice(0, 2));
   });
 });

@@ -46,6 +46,28 @@ export function shortDirection(direction: Direction): string {
   return direction === "upstream" ? "up" : direction === "downstream" ? "down" : "both";
 }
 
+/** One "expand one hop" from a node, as the URL's `more` keeps it (`a12:up`, `e5:down`). */
+export interface Expansion {
+  key: string;
+  side: "upstream" | "downstream";
+}
+
+/** The URL's `more` (comma-separated `<node key>:up|down`) as expansions; bad parts are skipped. */
+export function parseExpansions(value: string | null): Expansion[] {
+  const found: Expansion[] = [];
+  for (const part of (value ?? "").split(",")) {
+    const match = /^([ae]\d+):(up|down)$/.exec(part.trim());
+    if (match?.[1] && match[2]) found.push({ key: match[1], side: match[2] === "up" ? "upstream" : "downstream" });
+  }
+  return found;
+}
+
+/** Expansions as the URL's `more`, each once, in the order they were made. */
+export function formatExpansions(expansions: readonly Expansion[]): string {
+  const parts = expansions.map((item) => `${item.key}:${item.side === "upstream" ? "up" : "down"}`);
+  return [...new Set(parts)].join(",");
+}
+
 /** The union of subgraphs, each list ordered by id (events by their two ends and name). */
 export function merge(...graphs: Subgraph[]): Subgraph {
   const artifacts = new Map<number, ArtifactView>();

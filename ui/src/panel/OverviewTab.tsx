@@ -1,10 +1,10 @@
 // The task panel's Overview tab: facts, error, parameters, artifacts, attempts.
 import type { TaskDetail } from "../api/client";
-import { duration, valueText, when } from "../format";
+import { byteSize, duration, parameterTypeName, valueText, when } from "../format";
 import { contentUrl } from "../viewers/types";
 import { CacheSourceLine } from "./CacheTab";
 
-function Parameters({ title, values }: { title: string; values: Record<string, unknown> }) {
+function Parameters({ title, values, types }: { title: string; values: Record<string, unknown>; types: Record<string, string> | undefined }) {
   const entries = Object.entries(values);
   if (entries.length === 0) return null;
   return (
@@ -18,7 +18,9 @@ function Parameters({ title, values }: { title: string; values: Record<string, u
               <td>
                 <code>{valueText(value)}</code>
               </td>
-              <td className="muted">{Array.isArray(value) ? "list" : value === null ? "null" : typeof value === "object" ? "struct" : typeof value}</td>
+              <td className="muted" data-testid="parameter-type">
+                {parameterTypeName(types?.[name], value)}
+              </td>
             </tr>
           ))}
         </tbody>
@@ -63,10 +65,18 @@ export function Overview({ task }: { task: TaskDetail }) {
           <strong>Error</strong>
           <pre>{task.error}</pre>
           {typeof task.error_details?.traceback === "string" ? <pre className="traceback">{task.error_details.traceback}</pre> : null}
+          {typeof task.error_details?.output === "string" && task.error_details.output ? (
+            <>
+              <strong>Last log lines</strong>
+              <pre className="traceback" aria-label="Last log lines">
+                {task.error_details.output}
+              </pre>
+            </>
+          ) : null}
         </div>
       ) : null}
-      <Parameters title="Inputs" values={task.input_parameters} />
-      <Parameters title="Outputs" values={task.output_parameters} />
+      <Parameters title="Inputs" values={task.input_parameters} types={task.parameter_types?.inputs} />
+      <Parameters title="Outputs" values={task.output_parameters} types={task.parameter_types?.outputs} />
       {task.artifacts.length ? (
         <>
           <h3>Artifacts</h3>
@@ -81,6 +91,7 @@ export function Overview({ task }: { task: TaskDetail }) {
                   <td>
                     <code>{artifact.uri}</code>
                   </td>
+                  <td data-testid="artifact-size">{byteSize(artifact.size)}</td>
                   <td>
                     <a href={contentUrl(artifact.id)} download>
                       Download

@@ -2,6 +2,7 @@
 // from :preview, which never reads more than the head.
 import { useQuery } from "@tanstack/react-query";
 import { api, UI_API } from "../api/client";
+import { byteSize } from "../format";
 import type { components } from "../api/schema";
 import { contentUrl } from "./types";
 
@@ -14,19 +15,6 @@ export function usePreview(id: number | null) {
     enabled: id !== null,
     staleTime: 60_000,
   });
-}
-
-function size(bytes: number | null | undefined): string {
-  if (bytes === null || bytes === undefined) return "";
-  if (bytes < 1024) return `${bytes} B`;
-  const units = ["KiB", "MiB", "GiB", "TiB"];
-  let value = bytes / 1024;
-  let unit = 0;
-  while (value >= 1024 && unit < units.length - 1) {
-    value /= 1024;
-    unit += 1;
-  }
-  return `${value.toFixed(1)} ${units[unit] ?? ""}`;
 }
 
 export function DatasetPreview({ id, label }: { id: number; label: string }) {
@@ -43,7 +31,7 @@ export function DatasetPreview({ id, label }: { id: number; label: string }) {
   return (
     <div className="preview">
       <p className="muted">
-        {shown.content_type} {size(shown.size)}
+        {shown.content_type} {byteSize(shown.size)}
         {shown.truncated ? (shown.kind === "table" ? ` · first ${shown.rows.length} rows` : " · the head only") : ""}
         {shown.note ? ` · ${shown.note}` : ""}
       </p>
@@ -80,7 +68,7 @@ export function DatasetPreview({ id, label }: { id: number; label: string }) {
         <ul className="files" aria-label={label}>
           {shown.entries.map((entry) => (
             <li key={entry.path}>
-              <code>{entry.path}{entry.is_dir ? "/" : ""}</code> <span className="muted">{size(entry.size)}</span>
+              <code>{entry.path}{entry.is_dir ? "/" : ""}</code> <span className="muted">{byteSize(entry.size)}</span>
             </li>
           ))}
         </ul>

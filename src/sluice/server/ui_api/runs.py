@@ -31,6 +31,7 @@ from sluice.server.ui_api.shapes import (
     TaskArtifactView,
     TaskDetail,
 )
+from sluice.server.ui_api.task_facts import artifact_sizes, parameter_types
 from sluice.service.listing import ListQuery, Predicate, metric_key, metric_predicates
 from sluice.service.run_views import RunViewService
 from sluice.service.runs import RunService
@@ -298,6 +299,9 @@ def get_task_detail(run_id: str, task: str, request: Request) -> TaskDetail:
     state history: what the task side panel shows."""
     view = _views(request).task(run_id, task)
     row = view.task
+    server = state_of(request)
+    sizes = artifact_sizes(server.store, list(view.artifacts.values()), server.config.settings.home)
+    inputs_types, outputs_types = parameter_types(view.run, row.component_name)
     artifacts: list[TaskArtifactView] = []
     for direction, side in (("input", row.inputs or {}), ("output", row.outputs or {})):
         for key, value in sorted((side.get("artifacts") or {}).items()):
@@ -314,6 +318,7 @@ def get_task_detail(run_id: str, task: str, request: Request) -> TaskDetail:
                         schema_title=artifact.schema_title,
                         uri=artifact.uri,
                         metadata=dict(artifact.metadata_ or {}),
+                        size=sizes.get(artifact.id),
                     )
                 )
     params: dict[str, Any] = (row.inputs or {}).get("parameters") or {}
@@ -330,6 +335,7 @@ def get_task_detail(run_id: str, task: str, request: Request) -> TaskDetail:
         attempt_count=row.attempts,
         input_parameters=dict(params),
         output_parameters=dict(outputs),
+        parameter_types={"inputs": inputs_types, "outputs": outputs_types},
         artifacts=artifacts,
         fingerprint=row.fingerprint,
         cached_from_task_id=row.cached_from_task_id,

@@ -259,6 +259,11 @@ class TaskArtifactView(BaseModel):
     schema_title: str
     uri: str
     metadata: dict[str, Any]
+    size: int | None = Field(
+        default=None,
+        description="The file's size in bytes; null for a directory, a remote URI or a file"
+        " not written yet.",
+    )
 
 
 class TaskDetail(BaseModel):
@@ -275,6 +280,12 @@ class TaskDetail(BaseModel):
     attempt_count: int
     input_parameters: dict[str, Any]
     output_parameters: dict[str, Any]
+    parameter_types: dict[str, dict[str, str]] = Field(
+        default_factory=dict,
+        description="The declared type of each parameter (NUMBER_INTEGER, NUMBER_DOUBLE,"
+        " BOOLEAN, STRING, LIST, STRUCT), as {'inputs': {name: type}, 'outputs': {...}},"
+        " from the component's definitions in the run's spec.",
+    )
     artifacts: list[TaskArtifactView]
     fingerprint: str | None
     cached_from_task_id: str | None
