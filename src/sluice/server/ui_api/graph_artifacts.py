@@ -15,6 +15,7 @@ from collections.abc import Mapping
 from kfp.pipeline_spec import pipeline_spec_pb2
 
 from sluice.server.ui_api.shapes import ArtifactUse, GraphArtifact
+from sluice.service.run_views import ids_in
 from sluice.spec.loader import LoadedPipeline
 from sluice.store.models import ArtifactRow, TaskRow
 
@@ -40,11 +41,8 @@ def first_artifact_id(row: TaskRow | None, key: str) -> int | None:
     """The id of the (first) artifact a task's row recorded for output ``key``."""
     if row is None:
         return None
-    value = ((row.outputs or {}).get("artifacts") or {}).get(key)
-    for item in value if isinstance(value, list) else [value]:
-        if isinstance(item, int) or (isinstance(item, str) and item.isdigit()):
-            return int(item)
-    return None
+    ids = ids_in(((row.outputs or {}).get("artifacts") or {}).get(key))
+    return ids[0] if ids else None
 
 
 def level_artifacts(
