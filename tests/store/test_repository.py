@@ -246,3 +246,22 @@ def test_run_references_resolve_one_way(store: Store) -> None:
         with pytest.raises(RunNotFoundError, match="no run"):
             store.resolve_run(unknown)
     assert store.get_run("nope") is None
+
+
+def test_get_artifacts_of_more_ids_than_one_statement_binds(store: Store) -> None:
+    """A whole run's artifact ids (the run graph's artifact nodes, a run's KFP detail) can
+    outnumber the parameters one statement binds (PostgreSQL 65,535; SQLite 32,766 or, as
+    built here, 250,000): the ids go in several queries, not one error."""
+    run_id = _run(store)
+    artifact = store.create_artifact(
+        uri="/x",
+        name="a",
+        schema_title="system.Artifact",
+        schema_version="0.0.1",
+        metadata={},
+        run_id=run_id,
+        producer_task_id=None,
+    )
+    ids = [*range(artifact + 1, artifact + 260_001), artifact]
+    found = store.get_artifacts(ids)
+    assert list(found) == [artifact] and found[artifact].uri == "/x"
