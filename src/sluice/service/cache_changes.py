@@ -130,15 +130,22 @@ def _loop_item(segments: list[str], depth: int) -> str:
     return f"item {index.group(0)[1:-1]} of loop '{loop[: index.start()]}'"
 
 
+def _unlisted_origin(
+    levels: list[pipeline_spec_pb2.PipelineTaskSpec], segments: list[str], depth: int, name: str
+) -> str:
+    """Where an input comes from that the task at ``depth`` does not list."""
+    # A loop body reads its item under a name the loop task does not list as an input.
+    if levels[depth].WhichOneof("iterator"):
+        return _loop_item(segments, depth)
+    return f"input '{name}' of '{'/'.join(segments[: depth + 1])}'"
+
+
 def _parameter_origin(
     levels: list[pipeline_spec_pb2.PipelineTaskSpec], segments: list[str], depth: int, name: str
 ) -> tuple[str, str | None]:
     spec = levels[depth].inputs.parameters.get(name)
     if spec is None:
-        # A loop body reads its item under a name the loop task does not list as an input.
-        if levels[depth].WhichOneof("iterator"):
-            return _loop_item(segments, depth), None
-        return f"input '{name}' of '{'/'.join(segments[: depth + 1])}'", None
+        return _unlisted_origin(levels, segments, depth, name), None
     kind = spec.WhichOneof("kind")
     if kind == "component_input_parameter":
         source = spec.component_input_parameter
@@ -162,9 +169,7 @@ def _artifact_origin(
 ) -> tuple[str, str | None]:
     spec = levels[depth].inputs.artifacts.get(name)
     if spec is None:
-        if levels[depth].WhichOneof("iterator"):
-            return _loop_item(segments, depth), None
-        return f"input '{name}' of '{'/'.join(segments[: depth + 1])}'", None
+        return _unlisted_origin(levels, segments, depth, name), None
     kind = spec.WhichOneof("kind")
     if kind == "component_input_artifact":
         source = spec.component_input_artifact

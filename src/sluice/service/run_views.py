@@ -45,14 +45,23 @@ class TaskView:
     artifacts: dict[int, ArtifactRow] = field(default_factory=dict)
 
 
+def ids_in(value: object) -> list[int]:
+    """The artifact ids one input or output of a task row names: one id, or a list of them
+    (a ``Collected`` output), stored as numbers or digit strings."""
+    items = value if isinstance(value, list) else [value]
+    return [
+        int(item)
+        for item in items
+        if isinstance(item, int) or (isinstance(item, str) and item.isdigit())
+    ]
+
+
 def artifact_ids(task: TaskRow) -> list[int]:
     """The ids of the artifacts a task's inputs and outputs name."""
     ids: list[int] = []
     for side in (task.inputs or {}, task.outputs or {}):
         for value in (side.get("artifacts") or {}).values():
-            for item in value if isinstance(value, list) else [value]:
-                if isinstance(item, int) or (isinstance(item, str) and item.isdigit()):
-                    ids.append(int(item))
+            ids += ids_in(value)
     return ids
 
 
@@ -143,13 +152,11 @@ class RunViewService:
     def output_artifacts(self, tasks: Iterable[TaskRow]) -> dict[int, ArtifactRow]:
         """The artifacts the tasks' outputs name, by id, in one query (the run graph's
         artifact nodes)."""
-        ids: list[int] = []
+        ids: set[int] = set()
         for task in tasks:
             for value in ((task.outputs or {}).get("artifacts") or {}).values():
-                for item in value if isinstance(value, list) else [value]:
-                    if isinstance(item, int) or (isinstance(item, str) and item.isdigit()):
-                        ids.append(int(item))
-        return self.store.get_artifacts(sorted(set(ids)))
+                ids.update(ids_in(value))
+        return self.store.get_artifacts(sorted(ids))
 
     def task(self, run_id: str, reference: str) -> TaskView:
         """One task of a run by id, path or unique name, with its attempts and history.

@@ -41,6 +41,10 @@ _CACHED = (
 _CACHED_NEWER = HotStatement(_CACHED.where(_EXECUTIONS.c.finished_at >= bindparam("newer_than")))
 _CACHED_ANY = HotStatement(_CACHED)
 
+# One IN (...) binds a parameter per id: far fewer than SQLite's (32,766 by default) or
+# PostgreSQL's (65,535) limit on one statement, so a whole run's artifacts fit in a few.
+_IDS_PER_QUERY = 5000
+
 
 class LineageMixin:
     """Methods of :class:`sluice.store.repository.Store` for executions and artifacts."""
@@ -159,12 +163,17 @@ class LineageMixin:
                 row.metadata_ = metadata
 
     def get_artifacts(self, ids: Sequence[int]) -> dict[int, ArtifactRow]:
-        """Artifacts by id."""
-        if not ids:
-            return {}
+        """Artifacts by id (any number: read ``_IDS_PER_QUERY`` at a time)."""
+        wanted = sorted(set(ids))
+        found: dict[int, ArtifactRow] = {}
+        if not wanted:
+            return found
         with self.session() as session:
-            rows = session.scalars(select(ArtifactRow).where(ArtifactRow.id.in_(list(ids))))
-            return {row.id: row for row in rows}
+            for start in range(0, len(wanted), _IDS_PER_QUERY):
+                chunk = wanted[start : start + _IDS_PER_QUERY]
+                for row in session.scalars(select(ArtifactRow).where(ArtifactRow.id.in_(chunk))):
+                    found[row.id] = row
+        return found
 
     def find_artifact_by_uri(
         self, uri: str, *, pipeline_name: str | None = None

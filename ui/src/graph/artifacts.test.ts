@@ -2,29 +2,9 @@ import { describe, expect, it } from "vitest";
 import type { GraphArtifact, GraphEdge, GraphNode } from "../api/client";
 import { artifactLook, parseArtifacts, withArtifacts } from "./artifacts";
 import { ARTIFACT_HEIGHT, ARTIFACT_WIDTH, boxesToOpen, findNodes, layoutGraph } from "./layout";
+import { graphNode } from "./testNodes";
 
-function node(id: string, kind: GraphNode["kind"], parent: string | null = null): GraphNode {
-  return {
-    id,
-    task_id: id,
-    name: id.split("/").pop() ?? id,
-    display_name: id,
-    kind,
-    parent,
-    iteration_index: null,
-    state: "SUCCEEDED",
-    attempts: 1,
-    cached_from_task_id: null,
-    component: "c",
-    started_at: null,
-    finished_at: null,
-    error: null,
-    iterations: kind === "loop" ? 1 : null,
-    iteration_total: kind === "loop" ? 1 : null,
-    created_at: null,
-    attempt_spans: [],
-  };
-}
+const node = (id: string, kind: GraphNode["kind"], parent: string | null = null): GraphNode => graphNode(id, kind, parent, 1);
 
 function artifact(producer: string, key: string, parent: string | null, consumers: [string, string][], id: number | null = 1): GraphArtifact {
   return {

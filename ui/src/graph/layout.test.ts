@@ -17,29 +17,9 @@ import {
   pickIteration,
   toggleBox,
 } from "./layout";
+import { graphNode } from "./testNodes";
 
-function node(id: string, kind: GraphNode["kind"], parent: string | null = null): GraphNode {
-  return {
-    id,
-    task_id: id,
-    name: id.split("/").pop() ?? id,
-    display_name: id,
-    kind,
-    parent,
-    iteration_index: null,
-    state: "SUCCEEDED",
-    attempts: 1,
-    cached_from_task_id: null,
-    component: "c",
-    started_at: null,
-    finished_at: null,
-    error: null,
-    iterations: kind === "loop" ? 2 : null,
-    iteration_total: kind === "loop" ? 2 : null,
-    created_at: null,
-    attempt_spans: [],
-  };
-}
+const node = graphNode;
 
 const nodes: GraphNode[] = [
   node("a", "container"),
