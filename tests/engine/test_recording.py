@@ -97,3 +97,47 @@ def test_experiment_context_holds_the_runs_work(store: Store) -> None:
         ).all()
     assert len(executions) == 2
     assert len(artifacts) == 1
+
+
+@dsl.component
+def measure(text: str) -> int:
+    return len(text)
+
+
+@dsl.pipeline
+def measure_twice(text: str = "abcd") -> int:
+    first = measure(text=text)
+    second = measure(text=text).after(first)
+    return second.output
+
+
+def test_a_task_is_a_cache_hit_of_an_identical_earlier_task_of_the_same_run(
+    store: Store,
+) -> None:
+    # The earlier task's end is held for the next write (one commit per task): the cache
+    # lookup of the later one must still find it ended.
+    run = sluice.run(measure_twice, enable_caching=True)
+    assert run.state == "SUCCEEDED", run.error
+    assert [t.state for t in run.tasks if t.kind == "container"] == ["SUCCEEDED", "CACHED"]
+    assert run.outputs["Output"] == 4
+    with store.session() as session:
+        states = session.scalars(
+            select(ExecutionRow.state).where(ExecutionRow.run_id == run.id)
+        ).all()
+    assert sorted(states) == ["CACHED", "COMPLETE"]
+
+
+def test_every_end_is_committed_when_the_run_returns(store: Store) -> None:
+    run = sluice.run(measure_twice, enable_caching=False)
+    assert run.state == "SUCCEEDED", run.error
+    with store.session() as session:
+        executions = session.scalars(
+            select(ExecutionRow).where(ExecutionRow.run_id == run.id)
+        ).all()
+        assert [e.state for e in executions] == ["COMPLETE", "COMPLETE"]
+        assert all(e.finished_at is not None for e in executions)
+        assert [e.output_parameters for e in executions] == [{"Output": 4}, {"Output": 4}]
+    assert [t.state for t in store.tasks_of_run(run.id) if t.kind == "container"] == [
+        "SUCCEEDED",
+        "SUCCEEDED",
+    ]

@@ -257,24 +257,28 @@ async def record_outputs(
             )
         ]
     out_params = json_ready(parameters)
-    # The execution's end and the move to SUCCEEDED commit together.
-    with ctx.store.transaction() as tx:
-        tx.finish_execution(
-            execution_id,
-            state="COMPLETE",
-            exit_code=0,
-            how=outcome.how,
-            output_parameters=out_params,
-            output_artifacts=artifact_ids(artifacts),
-        )
-        tx.transition_task(
-            record.id,
-            TaskState.SUCCEEDED,
-            finished=True,
-            error=None,
-            error_details=None,
-            outputs={"parameters": out_params, "artifacts": artifact_ids(artifacts)},
-        )
+    # The execution's end and the move to SUCCEEDED commit together, with the next write:
+    # usually the next task's start, before its process starts (the first thing that acts
+    # on them), or the run's end, or within HELD_MOVES_SECONDS (RunContext.flush_soon).
+    # So a task of a chain costs one commit, not two.
+    ctx.store.hold_finish_execution(
+        execution_id,
+        fingerprint=this.fingerprint,
+        state="COMPLETE",
+        exit_code=0,
+        how=outcome.how,
+        output_parameters=out_params,
+        output_artifacts=artifact_ids(artifacts),
+    )
+    ctx.store.hold_transition_task(
+        record.id,
+        TaskState.SUCCEEDED,
+        finished=True,
+        error=None,
+        error_details=None,
+        outputs={"parameters": out_params, "artifacts": artifact_ids(artifacts)},
+    )
+    ctx.flush_soon()
     return TaskResult(
         state=TaskState.SUCCEEDED, task_id=record.id, parameters=parameters, artifacts=artifacts
     )

@@ -5,6 +5,7 @@ and why the statements are built once)."""
 from __future__ import annotations
 
 import functools
+from datetime import datetime
 from typing import Any, cast
 
 from sqlalchemy import BindParameter, Table, bindparam, insert, select, update
@@ -120,11 +121,13 @@ class ExecutionWrites:
         exit_code: int | None = None,
         how: str | None = None,
         error: str | None = None,
+        finished_at: datetime | None = None,
     ) -> None:
-        """Record how an execution ended, with its OUTPUT events."""
+        """Record how an execution ended, with its OUTPUT events (``finished_at``: when,
+        if not now: an end held for a later transaction)."""
         values: dict[str, Any] = {
             "state": state,
-            "finished_at": utcnow(),
+            "finished_at": finished_at or utcnow(),
             "exit_code": exit_code,
             "how": how,
             "error": error,

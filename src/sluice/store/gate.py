@@ -51,7 +51,7 @@ from sluice.store.models import (
 )
 from sluice.store.run_executions import MIRROR_STATE, mirror_parameters
 from sluice.store.run_writes import RunWrites
-from sluice.store.task_rows import DEFERRED_MOVE, HeldMove, move_fields
+from sluice.store.task_rows import DEFERRED_MOVE, Held, HeldExecutionEnd, move_fields
 from sluice.store.task_writes import TaskWrites, task_event
 
 if TYPE_CHECKING:
@@ -248,14 +248,14 @@ def transaction(
     run_contexts: dict[str, set[int]],
     events: EventBus,
     unwritten: dict[str, dict[str, Any]] | None = None,
-    held: list[HeldMove] | None = None,
+    held: list[Held] | None = None,
 ) -> Iterator[Transaction]:
     """A :class:`Transaction` on ``connection_source.begin()`` (an Engine): commits on
     success, rolls back on error, publishes the events after the commit. ``unwritten``
-    holds the deferred task rows (see the module docstring); ``held`` the held moves,
-    written first."""
+    holds the deferred task rows (see the module docstring); ``held`` the held moves and
+    execution ends, written first, in the order they were held."""
     tx: Transaction | None = None
-    taken: list[HeldMove] = []
+    taken: list[Held] = []
     try:
         with connection_source.begin() as connection:
             tx = Transaction(connection, run_contexts, events, unwritten)
@@ -265,7 +265,10 @@ def transaction(
                 except IndexError:
                     break
             for move in taken:
-                tx._move(move.task_id, move.to, move.message, move.at, dict(move.fields))
+                if isinstance(move, HeldExecutionEnd):
+                    tx.finish_execution(move.execution_id, finished_at=move.at, **move.fields)
+                else:
+                    tx._move(move.task_id, move.to, move.message, move.at, dict(move.fields))
             yield tx
     except BaseException:
         if tx is not None:  # rolled back: the deferred rows it wrote are still to write

@@ -8,6 +8,7 @@ from datetime import datetime
 from typing import Any, cast
 
 from sqlalchemy import Table, bindparam, select
+from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
 from sluice.store.execution_writes import contexts_of_run
@@ -55,6 +56,15 @@ class LineageMixin:
         raise NotImplementedError
 
     def transaction(self) -> AbstractContextManager[Transaction]:  # provided by Store
+        raise NotImplementedError
+
+    def reading(self) -> AbstractContextManager[Connection]:  # provided by Store
+        raise NotImplementedError
+
+    def holds_execution_end(self, fingerprint: str) -> bool:  # provided by Store
+        raise NotImplementedError
+
+    def flush_held(self) -> None:  # provided by Store
         raise NotImplementedError
 
     def create_execution(
@@ -200,8 +210,11 @@ class LineageMixin:
         params: dict[str, Any] = {"fingerprint": fingerprint, "pipeline_name": pipeline_name}
         if newer_than is not None:
             params["newer_than"] = newer_than
-        with self.transaction() as tx:
-            row = query.first(tx.connection, params)
+        if self.holds_execution_end(fingerprint):
+            self.flush_held()  # the hit may be an execution whose end is held
+        # A read, which need not write the other held moves (see Store.hold_finish_execution).
+        with self.reading() as connection:
+            row = query.first(connection, params)
         if row is None:
             return None
         execution_id, finished_at, task_id, outputs = row

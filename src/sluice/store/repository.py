@@ -23,6 +23,7 @@ from contextlib import contextmanager
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -37,7 +38,7 @@ from sluice.store.models import as_utc as as_utc  # re-exported: the engine impo
 from sluice.store.run_records import RunRecords
 from sluice.store.run_writes import new_id
 from sluice.store.task_records import TaskRecords
-from sluice.store.task_rows import HeldMove
+from sluice.store.task_rows import Held
 
 __all__ = ["Store", "Transaction", "as_utc", "new_id"]
 
@@ -57,8 +58,9 @@ class Store(RunRecords, TaskRecords, LineageMixin):
         # Task rows created deferred, by id, until the first write naming the task inserts
         # them (see sluice.store.gate); only this Store's transactions know them.
         self._unwritten: dict[str, dict[str, Any]] = {}
-        # Moves held for this Store's next transaction (Store.hold_transition_task).
-        self._held: list[HeldMove] = []
+        # Moves and execution ends held for this Store's next transaction
+        # (Store.hold_transition_task, Store.hold_finish_execution).
+        self._held: list[Held] = []
 
     @contextmanager
     def session(self) -> Iterator[Session]:
@@ -84,6 +86,13 @@ class Store(RunRecords, TaskRecords, LineageMixin):
             ) as tx,
         ):
             yield tx
+
+    @contextmanager
+    def reading(self) -> Iterator[Connection]:
+        """A connection for reads only, outside the gate: it writes none of the held
+        moves (a transaction does), and ends without a commit."""
+        with store_errors(self.url), self.engine.connect() as connection:
+            yield connection
 
     # -- contexts ---------------------------------------------------------------------------
 

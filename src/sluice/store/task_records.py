@@ -19,6 +19,8 @@ from sluice.store.models import ExecutionRow, StateTransitionRow, TaskRow, utcno
 from sluice.store.task_rows import (
     DEFERRED_MOVE,
     DeferredMove,
+    Held,
+    HeldExecutionEnd,
     HeldMove,
     detached_task_row,
     move_fields,
@@ -30,7 +32,7 @@ class TaskRecords:
     """Methods of :class:`sluice.store.repository.Store` for the ``tasks`` table."""
 
     _unwritten: dict[str, dict[str, Any]]  # provided by Store
-    _held: list[HeldMove]  # provided by Store
+    _held: list[Held]  # provided by Store
 
     def session(self) -> AbstractContextManager[Session]:  # provided by Store
         raise NotImplementedError
@@ -137,6 +139,51 @@ class TaskRecords:
         move_fields(fields, TaskState(to), started=started, finished=finished, now=now)
         self._held.append(
             HeldMove(task_id=task_id, to=TaskState(to), message=message, at=now, fields=fields)
+        )
+
+    def hold_finish_execution(
+        self,
+        execution_id: int,
+        *,
+        fingerprint: str | None,
+        state: str,
+        output_parameters: dict[str, Any] | None = None,
+        output_artifacts: dict[str, list[int]] | None = None,
+        exit_code: int | None = None,
+        how: str | None = None,
+        error: str | None = None,
+    ) -> None:
+        """Record how an execution ended with this Store's next transaction, or at
+        :meth:`flush_held`, stamped now (see :meth:`hold_transition_task`).
+
+        For an attempt's end with its task's move to SUCCEEDED: nothing acts on them
+        before the next write (the next task's start commits them before its process
+        starts; the run's end commits them; a cache lookup that could find this execution
+        writes them first, :meth:`holds_execution_end`), so a chain's task costs one commit
+        instead of two. A process that dies first leaves the attempt as one killed before
+        its end was recorded: a resume records it abandoned and runs the task again, and
+        nothing had used its outputs.
+        """
+        fields: dict[str, Any] = {
+            "state": state,
+            "output_parameters": output_parameters,
+            "output_artifacts": output_artifacts,
+            "exit_code": exit_code,
+            "how": how,
+            "error": error,
+        }
+        self._held.append(
+            HeldExecutionEnd(
+                execution_id=execution_id, fingerprint=fingerprint, at=utcnow(), fields=fields
+            )
+        )
+
+    def holds_execution_end(self, fingerprint: str) -> bool:
+        """Whether an execution with this cache fingerprint has its end held (a cache
+        lookup for it must write the held ends first)."""
+        return any(
+            isinstance(held, HeldExecutionEnd) and held.fingerprint == fingerprint
+            for held in list(self._held)  # another thread's transaction may take one
         )
 
     def flush_held(self) -> None:

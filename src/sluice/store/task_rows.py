@@ -89,6 +89,23 @@ class HeldMove:
     fields: dict[str, Any]
 
 
+@dataclass(frozen=True)
+class HeldExecutionEnd:
+    """An execution's end held for the next transaction (``Store.hold_finish_execution``).
+
+    ``fingerprint`` is its cache key's: a cache lookup that could find it writes it first.
+    """
+
+    execution_id: int
+    fingerprint: str | None
+    at: datetime
+    fields: dict[str, Any]
+
+
+# What a Store holds for its next transaction, in order.
+Held = HeldMove | HeldExecutionEnd
+
+
 # The key of a held-back row's DeferredMove among its values (not a column).
 DEFERRED_MOVE = "__deferred_move__"
 
