@@ -300,7 +300,9 @@ def get_task_detail(run_id: str, task: str, request: Request) -> TaskDetail:
     view = _views(request).task(run_id, task)
     row = view.task
     server = state_of(request)
-    sizes = artifact_sizes(server.store, list(view.artifacts.values()), server.config.settings.home)
+    sizes = artifact_sizes(
+        server.store.get_run, list(view.artifacts.values()), server.config.settings.home
+    )
     inputs_types, outputs_types = parameter_types(view.run, row.component_name)
     artifacts: list[TaskArtifactView] = []
     for direction, side in (("input", row.inputs or {}), ("output", row.outputs or {})):

@@ -7,6 +7,7 @@ happens to be whole look alike); the spec does.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -14,7 +15,6 @@ from sluice.server.errors import ApiError
 from sluice.server.routers.artifacts import resolve_in_roots
 from sluice.service.tasks import run_artifact_root
 from sluice.store.models import ArtifactRow, RunRow
-from sluice.store.repository import Store
 
 
 def parameter_types(run: RunRow, component: str) -> tuple[dict[str, str], dict[str, str]]:
@@ -43,10 +43,13 @@ def _types(definitions: Any) -> dict[str, str]:
     }
 
 
-def artifact_sizes(store: Store, artifacts: list[ArtifactRow], home: Path) -> dict[int, int]:
+def artifact_sizes(
+    get_run: Callable[[str], RunRow | None], artifacts: list[ArtifactRow], home: Path
+) -> dict[int, int]:
     """The size in bytes of each artifact that is a local file inside the artifact root of
     the run that made it (the same check as the content endpoint); directories, remote
-    URIs, files not written yet and paths outside the root have none."""
+    URIs, files not written yet and paths outside the root have none. ``get_run`` reads a
+    run's row (the server's store, which an interface does not import)."""
     roots: dict[str, Path | None] = {}
     sizes: dict[int, int] = {}
     for artifact in artifacts:
@@ -54,7 +57,7 @@ def artifact_sizes(store: Store, artifacts: list[ArtifactRow], home: Path) -> di
         if not run_id:
             continue
         if run_id not in roots:
-            run = store.get_run(run_id)
+            run = get_run(run_id)
             roots[run_id] = run_artifact_root(run, home) if run is not None else None
         root = roots[run_id]
         if root is None:
