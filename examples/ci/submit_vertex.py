@@ -25,6 +25,12 @@ def main() -> int:
     parser.add_argument("--pipeline-root", required=True)
     parser.add_argument("--arguments", default="{}", help="the job's parameters as JSON")
     parser.add_argument("--service-account", default=None)
+    parser.add_argument(
+        "--job-id",
+        default=None,
+        help="the job's id (default: the pipeline's name and the second it is submitted, so "
+        "two jobs of one pipeline submitted in the same second need ids of their own)",
+    )
     args = parser.parse_args()
     endpoint = os.environ.get("VERTEX_API_ENDPOINT")
     if endpoint:  # a Sluice server: plain HTTP, no Google credentials
@@ -45,6 +51,7 @@ def main() -> int:
         pipeline_root=args.pipeline_root,
         parameter_values=json.loads(args.arguments),
         enable_caching=False,
+        job_id=args.job_id,
     )
     job.submit(service_account=args.service_account)
     try:

@@ -14,6 +14,7 @@ import re
 import shutil
 import subprocess
 import sys
+import uuid
 from pathlib import Path
 from typing import Any
 
@@ -168,14 +169,17 @@ def test_the_vertex_step_submits_waits_and_fails_on_a_failed_job(tmp_path: Path)
 
         def submit(name: str, arguments: str) -> subprocess.Popen[str]:
             # A bucket of its own each time: for a bucket that exists the SDK asks Cloud
-            # Resource Manager who owns it, which offline takes a minute to fail. A display
-            # name of its own too: the SDK makes the job id of it and the second it submits.
+            # Resource Manager who owns it, which offline takes a minute to fail. A job id of
+            # its own too: the SDK makes the default one of the pipeline's name and the second
+            # it submits, the same for both jobs.
             root = f"gs://my-project-{name}/pipeline_root"
             return subprocess.Popen(
                 [
                     *command,
                     "--display-name",
                     name,
+                    "--job-id",
+                    f"{name}-{uuid.uuid4().hex[:8]}",
                     "--pipeline-root",
                     root,
                     "--arguments",
