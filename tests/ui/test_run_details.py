@@ -93,6 +93,9 @@ def test_skipped_branch(ui_server: UiServer, page: Page) -> None:
     expect(node(page, f"{BRANCHES}/condition-6/shout-3")).to_have_attribute("data-state", "SKIPPED")
     expect(node(page, f"{BRANCHES}/condition-5")).to_have_attribute("data-state", "SUCCEEDED")
     expect(node(page, f"{BRANCHES}/condition-5/shout-2")).to_contain_text("taken-branch")
+    # Each condition's box says in words which branch ran, not by its colour alone.
+    expect(page.get_by_test_id(f"branch-{BRANCHES}/condition-5")).to_have_text("✓ taken")
+    expect(page.get_by_test_id(f"branch-{BRANCHES}/condition-6")).to_have_text("not taken")
 
 
 def test_deep_link_selects_task_and_tab(ui_server: UiServer, page: Page) -> None:

@@ -63,6 +63,24 @@ function TaskNode({ data, selected }: NodeProps<Node<NodeData>>) {
   );
 }
 
+/** A condition's box says whether its branch was taken: the state colour alone leaves a
+ * reader to know that SKIPPED means "its condition was false". Nothing before it is decided. */
+function BranchMark({ node }: { node: LayoutNode }) {
+  if (node.kind !== "condition" || node.state === null || node.state === undefined) return null;
+  if (node.state === "SKIPPED") {
+    return (
+      <span className="chip branch-skipped" data-testid={`branch-${node.id}`} title="Its condition was false: nothing inside ran">
+        not taken
+      </span>
+    );
+  }
+  return (
+    <span className="chip branch-taken" data-testid={`branch-${node.id}`} title="Its condition was true: this branch ran">
+      ✓ taken
+    </span>
+  );
+}
+
 function BoxNode({ data, selected }: NodeProps<Node<NodeData>>) {
   const node = data.node;
   const state = node.state ?? "none";
@@ -103,6 +121,7 @@ function BoxNode({ data, selected }: NodeProps<Node<NodeData>>) {
         <span className="flow-title">{label(node)}</span>
         {/* "iteration 7" says its kind already. */}
         {node.kind === "iteration" ? null : <span className="chip">{kind}</span>}
+        <BranchMark node={node} />
         <span className="muted">{progress}</span>
       </div>
       {data.expanded ? null : <div className="flow-meta state-text">{(node.state ?? "not started").toLowerCase()}</div>}
