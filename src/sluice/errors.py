@@ -185,6 +185,12 @@ class StoreUnavailableError(StoreError):
     """The store's database could not be reached, or stayed locked too long; try again."""
 
 
+class StoreUnusableError(StoreError):
+    """The store's database answers but cannot be used as it stands: it is read-only or
+    full, it is not a Sluice store of this version, or it refuses the URL's credentials.
+    Trying again will not help; the message says what to fix."""
+
+
 class StoreConflictError(StoreError):
     """The database refused a write that conflicts with what it holds (a unique key, a
     reference, a constraint); the server answers 409."""

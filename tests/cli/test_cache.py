@@ -61,7 +61,10 @@ def test_explain_hit_miss_and_differences() -> None:
     assert out.splitlines()[0] == f"Task double of run {changed.name}: cache miss"
     # the nearest earlier execution with the fewest differences: the newest, the cache hit
     nearest = doubles[hit.id]
-    assert f"Reason:      cache miss: the key differs from execution {nearest}" in out
+    assert (
+        f"Reason:      cache miss: 1 part of the key changed since execution {nearest} "
+        "(input parameter 'n': 2 -> 5)"
+    ) in out
     assert f"Compared to: execution {nearest} of run {hit.name}" in out
     differences = out.split("Differences:\n", 1)[1].splitlines()
     assert differences == ["  - input parameter 'n': 2 -> 5"]

@@ -2,14 +2,23 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+from typing import Any
+
 import pytest
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DataError, IntegrityError, OperationalError, ProgrammingError
 from tests.tcp_relay import TcpRelay
 
-from sluice.errors import StoreConflictError, StoreUnavailableError, StoreValueError
+from sluice.errors import (
+    StoreConflictError,
+    StoreUnavailableError,
+    StoreUnusableError,
+    StoreValueError,
+)
 from sluice.service.listing import ListQuery, Predicate
+from sluice.store.db import dispose_engines
 from sluice.store.experiments import ExperimentRepository
 from sluice.store.models import RecurringRunRow
 from sluice.store.recurring_runs import RecurringRunRepository
@@ -70,3 +79,49 @@ def test_a_store_that_cannot_be_opened_is_named_without_its_password() -> None:
     assert "cannot open the store at postgresql+psycopg://sluice:***@127.0.0.1:1/test" in str(
         caught.value
     )
+
+
+def _run_fields(name: str) -> dict[str, Any]:
+    return {
+        "name": name,
+        "display_name": name,
+        "pipeline_name": "p",
+        "pipeline_spec": {},
+        "arguments": {},
+        "pipeline_root": "/tmp/x",
+        "options": {},
+    }
+
+
+def test_a_read_only_sqlite_store_says_so_and_what_to_do(tmp_path: Path) -> None:
+    """SQLite raises OperationalError for a read-only file, as for a lock: no "try again"."""
+    path = tmp_path / "sluice.db"
+    Store(f"sqlite:///{path}").create_run(**_run_fields("r1"))
+    dispose_engines()
+    read_only = Store(f"sqlite:///file:{path}?mode=ro&uri=true")
+    with pytest.raises(StoreUnusableError) as raised:
+        read_only.create_run(**_run_fields("r2"))
+    message = str(raised.value)
+    assert isinstance(raised.value.__cause__, OperationalError)
+    assert "\n" not in message and "INSERT" not in message
+    assert "read-only: make it and its directory writable" in message
+    assert "try again" not in message
+
+
+def test_a_file_that_is_not_a_database_is_named_as_such(tmp_path: Path) -> None:
+    path = tmp_path / "notes.db"
+    path.write_bytes(b"these are my notes, not a database" * 100)
+    with pytest.raises(StoreUnusableError) as raised:
+        Store(f"sqlite:///{path}")
+    message = str(raised.value)
+    assert message.startswith(f"cannot open the store at sqlite:///{path}:")
+    assert "not a SQLite database" in message and "\n" not in message
+    assert path.read_bytes().startswith(b"these are my notes")  # nothing written over it
+
+
+def test_a_postgresql_database_that_does_not_exist_is_not_an_outage(postgres_url: str) -> None:
+    url = make_url(postgres_url).set(database="sluice_no_such_database")
+    with pytest.raises(StoreUnusableError) as raised:
+        Store(url.render_as_string(hide_password=False))
+    message = str(raised.value)
+    assert "does not exist: create it" in message and "try again" not in message

@@ -25,6 +25,7 @@ from sluice.errors import (
     StoreConflictError,
     StoreError,
     StoreUnavailableError,
+    StoreUnusableError,
     StoreValueError,
     UserInputError,
 )
@@ -101,6 +102,9 @@ STATUS_OF_ERROR: dict[type[BaseException], tuple[int, int]] = {
     # The store is down or the connection to it was lost: worth retrying later.
     StoreError: (503, UNAVAILABLE),
     StoreUnavailableError: (503, UNAVAILABLE),
+    # It answers but cannot be used (read-only, full, not a Sluice store): the server's own
+    # configuration is at fault, and trying again will not help.
+    StoreUnusableError: (500, INTERNAL),
     # The database refused the request's write or value: the request's fault, not a 5xx.
     StoreConflictError: (409, ALREADY_EXISTS),
     StoreValueError: (400, INVALID_ARGUMENT),
@@ -119,6 +123,7 @@ PUBLIC_MESSAGE_OF_ERROR: dict[type[BaseException], str] = {
     StoreUnavailableError: (
         "the run store is unavailable (its database could not be reached); try again"
     ),
+    StoreUnusableError: "the run store cannot be used as it stands; the server's log says why",
     StoreConflictError: "the request conflicts with an existing resource",
     StoreValueError: "a value in the request is invalid for the store",
 }

@@ -95,7 +95,11 @@ def _explain_miss(
     nearest = min(earlier, key=lambda e: (len(key_differences(current, e.cache_key or {})), -e.id))
     differences = key_differences(current, nearest.cache_key or {})
     if differences:
-        reason = f"cache miss: the key differs from execution {nearest.id}"
+        # The sentence names the change itself; `differences` lists every one.
+        parts = "1 part" if len(differences) == 1 else f"{len(differences)} parts"
+        more = "" if len(differences) == 1 else f"; first {differences[0]}"
+        only = f" ({differences[0]})" if len(differences) == 1 else ""
+        reason = f"cache miss: {parts} of the key changed since execution {nearest.id}{only}{more}"
     elif nearest.state != "COMPLETE":
         reason = f"cache miss: execution {nearest.id} had the same key but ended {nearest.state}"
     elif nearest.cache_cleared:

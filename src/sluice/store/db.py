@@ -12,6 +12,7 @@ from sqlalchemy import create_engine, event, inspect, text
 from sqlalchemy.engine import Connection, Engine, make_url
 from sqlalchemy.exc import (
     ArgumentError,
+    DatabaseError,
     DataError,
     DBAPIError,
     DisconnectionError,
@@ -22,7 +23,13 @@ from sqlalchemy.exc import (
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from sqlalchemy.pool import NullPool
 
-from sluice.errors import StoreConflictError, StoreError, StoreUnavailableError, StoreValueError
+from sluice.errors import (
+    StoreConflictError,
+    StoreError,
+    StoreUnavailableError,
+    StoreUnusableError,
+    StoreValueError,
+)
 from sluice.store.locks import Owner, advisory_key, sqlite_lock_dir, wait_file_lock
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
@@ -204,6 +211,11 @@ def get_engine(url: str) -> Engine:
             if _current_revision(engine) != SCHEMA_REVISION:
                 _migrate_serialized(engine, url)
         except SQLAlchemyError as exc:
+            reason = _unusable_reason(exc)
+            if reason is not None:
+                raise StoreUnusableError(
+                    f"cannot open the store at {masked_url(url)}: {reason} ({_driver_line(exc)})"
+                ) from exc
             error = StoreUnavailableError if _is_outage(exc) else StoreError
             raise error(
                 f"cannot open the store at {masked_url(url)}: {exc.__class__.__name__}: "
@@ -213,15 +225,56 @@ def get_engine(url: str) -> Engine:
         return engine
 
 
+# OperationalErrors that waiting will not mend, by what the driver's message says, and
+# what to do about each. The DBAPI puts them in the same class as a lost connection.
+# SQLite's "unable to open database file" is not here: a directory that went away (an
+# unmounted volume) may come back, so it stays an outage.
+_UNUSABLE: tuple[tuple[str, str], ...] = (
+    ("readonly database", "the database is read-only: make it and its directory writable"),
+    ("read-only", "the database is read-only: make it and its directory writable"),
+    ("database or disk is full", "the disk holding the database is full: free some space"),
+    ("no space left", "the disk holding the database is full: free some space"),
+    ("file is not a database", "the file is not a SQLite database: point the store elsewhere"),
+    ("malformed", "the database file is damaged: restore it from a backup or start a new one"),
+    (
+        "no such table",
+        "the database is not a Sluice store of this version: point the store at a Sluice "
+        "database (or an empty one)",
+    ),
+    (
+        "no such column",
+        "the database is not a Sluice store of this version: point the store at a Sluice "
+        "database (or an empty one)",
+    ),
+    (
+        "password authentication failed",
+        "the database refused the URL's user or password: correct them",
+    ),
+    ("does not exist", "the database or user the URL names does not exist: create it"),
+    ("no pg_hba.conf entry", "the database server does not admit this client (pg_hba.conf)"),
+)
+
+
+def _unusable_reason(exc: SQLAlchemyError) -> str | None:
+    """What to fix, if ``exc`` is an OperationalError that trying again will not mend (or
+    the plain DatabaseError SQLite raises for a file that is not a database)."""
+    if not (isinstance(exc, OperationalError) or type(exc) is DatabaseError):
+        return None
+    text = str(exc.orig if exc.orig is not None else exc).lower()
+    return next((fix for needle, fix in _UNUSABLE if needle in text), None)
+
+
 def _is_outage(exc: SQLAlchemyError) -> bool:
     """Whether ``exc`` says the database is out of reach rather than that a statement failed.
 
     OperationalError is the DBAPI's class for it (connection refused or lost, the server
     shutting down, SQLite's "database is locked" once its busy timeout ran out); a pool
     that could not hand out a connection in time, or a connection found dead, count too.
+    The DBAPI also raises it for a database that answers but cannot be used (read-only,
+    full, someone else's): :func:`_unusable_reason` tells those apart.
     """
     if isinstance(exc, (OperationalError, PoolTimeoutError, DisconnectionError)):
-        return True
+        return _unusable_reason(exc) is None
     return isinstance(exc, DBAPIError) and exc.connection_invalidated
 
 
@@ -235,11 +288,18 @@ def _driver_line(exc: SQLAlchemyError) -> str:
 def as_store_error(exc: SQLAlchemyError, url: str) -> StoreError | None:
     """The :class:`StoreError` that ``exc`` means, or None when it is a Sluice bug.
 
-    An outage is a :class:`StoreUnavailableError`, a violated constraint a
+    A database that answers but cannot be used as it stands (read-only, full, not a Sluice
+    store, refusing the credentials) is a :class:`StoreUnusableError` naming the fix; an
+    outage is a :class:`StoreUnavailableError`, a violated constraint a
     :class:`StoreConflictError`, a value the database refuses a :class:`StoreValueError`.
     Anything else (a ProgrammingError: SQL the database does not understand) is left as
     it is, so it keeps its own class and traceback.
     """
+    reason = _unusable_reason(exc)
+    if reason is not None:
+        return StoreUnusableError(
+            f"the store at {masked_url(url)} cannot be used: {reason} ({_driver_line(exc)})"
+        )
     if _is_outage(exc):
         return StoreUnavailableError(
             f"the store at {masked_url(url)} is unavailable ({_driver_line(exc)}); try again"
