@@ -180,3 +180,25 @@ def test_large_requests_do_not_block_the_loop(tmp_path: Path) -> None:
             await worker.aclose()
 
     assert run(main()) == [2_000_000 % 251] * 10
+
+
+def test_a_child_that_fails_unexpectedly_exits_and_the_worker_keeps_serving(
+    tmp_path: Path,
+) -> None:
+    """A child exits where it was forked: an error it does not expect while preparing the
+    attempt (a source that cannot be encoded) fails that attempt, with its traceback in the
+    log, and never falls back into the worker's loop."""
+
+    async def main() -> tuple[int, int]:
+        worker = ForkWorker()
+        try:
+            failed = await run_source(worker, tmp_path, "x = '\ud800'\n", [], {})
+            ok = await run_source(worker, tmp_path, ECHO_ARGS, ["c"], {"ONLY_HERE": "2"})
+            return failed, ok
+        finally:
+            await worker.aclose()
+
+    assert run(main()) == (1, 0)
+    log = (tmp_path / "log.txt").read_text()
+    assert "UnicodeEncodeError" in log
+    assert log.endswith(f"['c'] {tmp_path / 'work'} 2 __main__ {tmp_path / 'work'}\n")

@@ -35,7 +35,7 @@ import signal
 import sys
 import time
 from types import ModuleType
-from typing import Any
+from typing import Any, NoReturn
 
 
 def _load_sibling(name: str) -> ModuleType:
@@ -124,11 +124,14 @@ class _Zygote:
         self.unsent_pids: dict[int, dict[str, Any]] = {}  # request id -> its pid message
         self.pids_due: float | None = None  # when the oldest unsent pid must go
         self.buffer = b""
+        self.worker_pid = os.getpid()
+        self.selector_fd = -1  # the select loop's own fd (epoll), closed in a child
         # Single-threaded: its thread's file lists every child (read at each reap).
         self.children_file = f"/proc/{os.getpid()}/task/{os.getpid()}/children"
 
-    def serve(self) -> dict[str, Any] | None:
-        """Serve until told to stop (None) or, in a freshly forked child, return its request."""
+    def serve(self) -> None:
+        """Serve until told to stop. A forked child never returns from here: it runs its
+        attempt and exits where it was forked (see :meth:`_become`)."""
         signal.set_wakeup_fd(self.wake_w)
         for sig in (signal.SIGCHLD, signal.SIGTERM):
             signal.signal(sig, lambda *_: None)  # the wakeup fd does the work
@@ -136,6 +139,7 @@ class _Zygote:
         selector = selectors.DefaultSelector()
         selector.register(self.cmd_fd, selectors.EVENT_READ)
         selector.register(self.wake_r, selectors.EVENT_READ)
+        self.selector_fd = getattr(selector, "fileno", lambda: -1)()
         try:
             while True:
                 timeout = None
@@ -150,38 +154,35 @@ class _Zygote:
                         self._reap()
                         if signal.SIGTERM in signals:
                             self._shutdown()
-                            return None
+                            return
                         continue
                     data = os.read(self.cmd_fd, 1 << 20)
                     if not data:
                         self._shutdown()
-                        return None
+                        return
                     self.buffer += data
                     while b"\n" in self.buffer:
                         line, self.buffer = self.buffer.split(b"\n", 1)
-                        request = self._handle(json.loads(line))
-                        if request is not None:
-                            return request  # we are the child now
+                        self._handle(json.loads(line))
         except BrokenPipeError:  # the orchestrator is gone: nobody wants the results
             self._shutdown()
-            return None
         finally:
             selector.close()
 
-    def _handle(self, message: dict[str, Any]) -> dict[str, Any] | None:
+    def _handle(self, message: dict[str, Any]) -> None:
         if message["op"] == "signal":
             pid = self.pids.get(message["id"])
             if pid is not None:
                 with contextlib.suppress(ProcessLookupError, PermissionError):
                     os.killpg(pid, message["sig"])
-            return None
+            return
         try:
             pid = os.fork()
         except OSError as exc:
             _send(self.out_fd, {"id": message["id"], "error": f"fork failed: {exc}"})
-            return None
+            return
         if pid == 0:
-            return message
+            self._become(message)
         self.children[pid] = message["id"]
         self.pids[message["id"]] = pid
         marker = message["env_set"].get(_reaper.MARKER_VAR)
@@ -190,7 +191,25 @@ class _Zygote:
         self.unsent_pids[message["id"]] = {"id": message["id"], "pid": pid}
         if self.pids_due is None:
             self.pids_due = time.monotonic() + PID_DELAY
-        return None
+
+    def _become(self, request: dict[str, Any]) -> NoReturn:
+        """In a freshly forked child: run the attempt and exit, right here.
+
+        The child never unwinds the worker's frames (the select loop, its ``finally``): every
+        object of the worker it touches on the way is a page copied, so it drops only the
+        worker's fds and signal handlers, and leaves with :func:`_exit` or ``os._exit``.
+        """
+        code = 1
+        try:
+            self.close_in_child()
+            code = _run_child(request, self.worker_pid)
+        except BaseException:
+            _print_exception()
+        finally:
+            try:
+                _exit(code)
+            finally:  # whatever happens, a child never returns into the worker's loop
+                os._exit(code)
 
     def _send_pids(self) -> None:
         """Send the pids not sent yet (their children run longer than the delay)."""
@@ -252,8 +271,9 @@ class _Zygote:
         signal.signal(signal.SIGCHLD, signal.SIG_DFL)
         signal.signal(signal.SIGTERM, signal.SIG_DFL)
         signal.signal(signal.SIGINT, signal.default_int_handler)
-        for fd in (self.cmd_fd, self.out_fd, self.wake_r, self.wake_w):
-            os.close(fd)
+        for fd in (self.cmd_fd, self.out_fd, self.wake_r, self.wake_w, self.selector_fd):
+            if fd >= 0:
+                os.close(fd)
 
 
 # The worker's environment as a plain dict, taken once it is warm: what ``os.environ`` holds
@@ -347,17 +367,11 @@ def main() -> None:
     # The loaded modules are shared copy-on-write by every child; keep the GC off those pages.
     gc.collect()
     gc.freeze()
-    worker_pid = os.getpid()
-    zygote = _Zygote(cmd_fd, out_fd)
-    request = zygote.serve()
-    if request is None:
-        sys.exit(0)
-    zygote.close_in_child()
-    del zygote
-    _exit(_run_child(request, worker_pid))
+    _Zygote(cmd_fd, out_fd).serve()  # a forked child exits in there
+    sys.exit(0)
 
 
-def _exit(code: int) -> None:
+def _exit(code: int) -> NoReturn:
     """Leave the child like interpreter shutdown would, minus tearing down every module.
 
     A full shutdown writes to every object inherited from the worker, copying all its shared
