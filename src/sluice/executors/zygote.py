@@ -104,7 +104,10 @@ PID_DELAY = 0.05
 
 
 def _send(fd: int, *messages: dict[str, Any]) -> None:
-    data = "".join(json.dumps(message) + "\n" for message in messages).encode()
+    _write(fd, "".join(json.dumps(message) + "\n" for message in messages).encode())
+
+
+def _write(fd: int, data: bytes) -> None:
     while data:
         data = data[os.write(fd, data) :]
 
@@ -126,8 +129,9 @@ class _Zygote:
         self.buffer = b""
         self.worker_pid = os.getpid()
         self.selector_fd = -1  # the select loop's own fd (epoll), closed in a child
-        # Single-threaded: its thread's file lists every child (read at each reap).
-        self.children_file = f"/proc/{os.getpid()}/task/{os.getpid()}/children"
+        # Single-threaded: its thread's file lists every child. Kept open and read again
+        # from its start at each reap (-1 where there is none: children_of scans instead).
+        self.children_fd = _reaper.open_children(os.getpid())
 
     def serve(self) -> None:
         """Serve until told to stop. A forked child never returns from here: it runs its
@@ -236,16 +240,20 @@ class _Zygote:
             marker = self.markers.pop(pid, None)
             if marker:
                 self._sweep(marker)
-            exited = {"id": request_id, "exit": os.waitstatus_to_exitcode(status)}
+            code = os.waitstatus_to_exitcode(status)
             started = self.unsent_pids.pop(request_id, None)
             if not self.unsent_pids:
                 self.pids_due = None
-            _send(self.out_fd, *([started] if started else []), exited)
+            # What json.dumps writes for these two, formatted directly (ints only).
+            exited = f'{{"id": {request_id}, "exit": {code}}}\n'
+            if started:
+                exited = f'{{"id": {request_id}, "pid": {pid}}}\n' + exited
+            _write(self.out_fd, exited.encode())
 
     def _sweep(self, marker: str) -> None:
         """Kill the attempt's descendants that left its group and were reparented here."""
         for _ in range(100):  # each round reaches one more generation; bounded all the same
-            found = _reaper.read_children(self.children_file)
+            found = _reaper.read_children(self.children_fd)
             marked = [
                 pid
                 for pid in (found if found is not None else _reaper.children_of(os.getpid()))
@@ -271,7 +279,8 @@ class _Zygote:
         signal.signal(signal.SIGCHLD, signal.SIG_DFL)
         signal.signal(signal.SIGTERM, signal.SIG_DFL)
         signal.signal(signal.SIGINT, signal.default_int_handler)
-        for fd in (self.cmd_fd, self.out_fd, self.wake_r, self.wake_w, self.selector_fd):
+        fds = (self.cmd_fd, self.out_fd, self.wake_r, self.wake_w, self.selector_fd)
+        for fd in (*fds, self.children_fd):
             if fd >= 0:
                 os.close(fd)
 
