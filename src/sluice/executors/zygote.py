@@ -37,6 +37,13 @@ import time
 from types import ModuleType
 from typing import Any, NoReturn
 
+# signal's own functions, without the enum wrappers of `signal`: what a freshly forked child
+# calls, where every Python object it touches (each enum member looked up) is a page copied.
+try:
+    import _signal
+except ImportError:  # another Python: the wrapped module does the same
+    _signal = signal
+
 
 def _load_sibling(name: str) -> ModuleType:
     """``sluice.executors.<name>``, loaded by path like this module (stdlib only)."""
@@ -275,10 +282,10 @@ class _Zygote:
 
     def close_in_child(self) -> None:
         """Drop everything of the worker a forked child must not keep."""
-        signal.set_wakeup_fd(-1)
-        signal.signal(signal.SIGCHLD, signal.SIG_DFL)
-        signal.signal(signal.SIGTERM, signal.SIG_DFL)
-        signal.signal(signal.SIGINT, signal.default_int_handler)
+        _signal.set_wakeup_fd(-1)
+        _signal.signal(_signal.SIGCHLD, _signal.SIG_DFL)
+        _signal.signal(_signal.SIGTERM, _signal.SIG_DFL)
+        _signal.signal(_signal.SIGINT, _signal.default_int_handler)
         fds = (self.cmd_fd, self.out_fd, self.wake_r, self.wake_w, self.selector_fd)
         for fd in (*fds, self.children_fd):
             if fd >= 0:
@@ -330,7 +337,7 @@ def _run_child(request: dict[str, Any], worker_pid: int) -> int:
     """Become the attempt: like ``python3 -m <module> <argv>`` started in ``cwd``."""
     os.setsid()  # own process group, so the attempt can be killed as a whole
     # The worker is single-threaded, so the signal fires exactly when the worker dies.
-    _reaper.set_parent_death_signal(signal.SIGKILL, worker_pid)
+    _reaper.set_parent_death_signal(_signal.SIGKILL, worker_pid)
     try:
         log_fd = os.open(request["log"], os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
         os.dup2(log_fd, 1)
