@@ -91,7 +91,9 @@ def _prctl() -> Callable[..., int] | None:
             try:
                 import ctypes
 
-                function = ctypes.CDLL(None, use_errno=True).prctl
+                # No use_errno (nothing reads it): saving and restoring errno around each
+                # call looks a thread-local up, pages a forked child would copy.
+                function = ctypes.CDLL(None).prctl
             except (OSError, AttributeError, ImportError):
                 function = None
         _PRCTL.append(function)
