@@ -21,7 +21,7 @@ from pathlib import Path
 import pytest
 
 from sluice.executors.processes import run_logged
-from sluice.executors.reaper import MARKER_VAR
+from sluice.executors.reaper import MARKER_VAR, open_children, read_children
 from sluice.executors.zygote_client import ForkWorker, ForkWorkerDied
 
 from .support import run
@@ -254,3 +254,22 @@ def test_a_killed_fork_worker_takes_its_attempts_along(tmp_path: Path) -> None:
         run(main())
         for pid in read_pids(pids):
             assert process_gone(pid), pid
+
+
+def test_read_children_reads_the_current_list_each_time() -> None:
+    """The fork worker keeps its children file open: every read is the list of that moment."""
+    fd = open_children(os.getpid())  # pytest runs tests in its main thread, whose tid is this
+    assert fd >= 0
+    try:
+        before = read_children(fd)
+        assert before is not None
+        child = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+        try:
+            assert read_children(fd) == [*before, child.pid]
+        finally:
+            child.kill()
+            child.wait()
+        assert read_children(fd) == before
+    finally:
+        os.close(fd)
+    assert read_children(-1) is None

@@ -180,3 +180,63 @@ def test_large_requests_do_not_block_the_loop(tmp_path: Path) -> None:
             await worker.aclose()
 
     assert run(main()) == [2_000_000 % 251] * 10
+
+
+def test_a_child_that_fails_unexpectedly_exits_and_the_worker_keeps_serving(
+    tmp_path: Path,
+) -> None:
+    """A child exits where it was forked: an error it does not expect while preparing the
+    attempt (a variable the environment cannot hold) fails that attempt, with its traceback
+    in the log, and never falls back into the worker's loop."""
+
+    async def main() -> tuple[int, int]:
+        worker = ForkWorker()
+        try:
+            failed = await run_source(worker, tmp_path, ECHO_ARGS, [], {"BAD": "a\0b"})
+            ok = await run_source(worker, tmp_path, ECHO_ARGS, ["c"], {"ONLY_HERE": "2"})
+            return failed, ok
+        finally:
+            await worker.aclose()
+
+    assert run(main()) == (1, 0)
+    log = (tmp_path / "log.txt").read_text()
+    assert "ValueError: embedded null byte" in log
+    assert log.endswith(f"['c'] {tmp_path / 'work'} 2 __main__ {tmp_path / 'work'}\n")
+
+
+@pytest.mark.parametrize("relative", [False, True])
+def test_the_source_file_is_written_before_the_module_runs(tmp_path: Path, relative: bool) -> None:
+    """The worker writes the source while the child starts; the child runs it only once it
+    is there, a relative path is relative to the attempt's cwd, and a source that cannot be
+    written fails the attempt with the reason in its log (the worker serves on)."""
+    work = tmp_path / "work"
+    work.mkdir()
+    source = "import sys\nprint('ran', open(sys.argv[1]).read() == sys.argv[2])\n"
+    path = Path("mod.py") if relative else work / "mod.py"
+
+    async def one(source_path: Path, argv: list[str]) -> int:
+        return await worker.run(
+            module="mod",
+            argv=argv,
+            source=source,
+            source_path=source_path,
+            cwd=work,
+            env={},
+            log_path=tmp_path / "log.txt",
+        )
+
+    async def main() -> tuple[int, int]:
+        try:
+            missing = await one(work / "no-such-dir" / "mod.py", [])
+            written = await one(path, [str(work / "mod.py"), source])
+            return missing, written
+        finally:
+            await worker.aclose()
+
+    worker = ForkWorker()
+    assert run(main()) == (1, 0)
+    assert (tmp_path / "log.txt").read_text().splitlines() == [
+        "sluice: could not prepare the task: [Errno 2] No such file or directory: "
+        f"'{work / 'no-such-dir' / 'mod.py'}'",
+        "ran True",
+    ]

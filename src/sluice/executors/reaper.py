@@ -54,6 +54,8 @@ __all__ = [
     "kill_marked",
     "marked_processes",
     "new_marker",
+    "open_children",
+    "read_children",
     "set_parent_death_signal",
     "set_subreaper",
     "signal_each",
@@ -89,7 +91,9 @@ def _prctl() -> Callable[..., int] | None:
             try:
                 import ctypes
 
-                function = ctypes.CDLL(None, use_errno=True).prctl
+                # No use_errno (nothing reads it): saving and restoring errno around each
+                # call looks a thread-local up, pages a forked child would copy.
+                function = ctypes.CDLL(None).prctl
             except (OSError, AttributeError, ImportError):
                 function = None
         _PRCTL.append(function)
@@ -161,21 +165,27 @@ def children_of(pid: int) -> list[int]:
     return found
 
 
-def read_children(path: str) -> list[int] | None:
-    """The pids in one ``/proc/<pid>/task/<tid>/children`` file, read without a file object
-    (the fork worker reads its own at every reap); None if it cannot be read."""
+def open_children(pid: int) -> int:
+    """An fd of ``/proc/<pid>/task/<pid>/children`` (the children of a single-threaded
+    process) for :func:`read_children`; -1 if there is no such file."""
     try:
-        fd = os.open(path, os.O_RDONLY)
+        return os.open(f"/proc/{pid}/task/{pid}/children", os.O_RDONLY | os.O_CLOEXEC)
     except OSError:
+        return -1
+
+
+def read_children(fd: int) -> list[int] | None:
+    """The pids in a children file opened by :func:`open_children`, read again from its
+    start (the kernel makes the list anew at offset 0; the fork worker reads its own at every
+    reap); None if it cannot be read."""
+    if fd < 0:
         return None
     data = b""
     try:
-        while chunk := os.read(fd, 65536):
+        while chunk := os.pread(fd, 65536, len(data)):
             data += chunk
     except OSError:
         return None
-    finally:
-        os.close(fd)
     return [int(pid) for pid in data.split()]
 
 

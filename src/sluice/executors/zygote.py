@@ -35,7 +35,14 @@ import signal
 import sys
 import time
 from types import ModuleType
-from typing import Any
+from typing import Any, NoReturn
+
+# signal's own functions, without the enum wrappers of `signal`: what a freshly forked child
+# calls, where every Python object it touches (each enum member looked up) is a page copied.
+try:
+    import _signal
+except ImportError:  # another Python: the wrapped module does the same
+    _signal = signal
 
 
 def _load_sibling(name: str) -> ModuleType:
@@ -104,7 +111,10 @@ PID_DELAY = 0.05
 
 
 def _send(fd: int, *messages: dict[str, Any]) -> None:
-    data = "".join(json.dumps(message) + "\n" for message in messages).encode()
+    _write(fd, "".join(json.dumps(message) + "\n" for message in messages).encode())
+
+
+def _write(fd: int, data: bytes) -> None:
     while data:
         data = data[os.write(fd, data) :]
 
@@ -124,11 +134,15 @@ class _Zygote:
         self.unsent_pids: dict[int, dict[str, Any]] = {}  # request id -> its pid message
         self.pids_due: float | None = None  # when the oldest unsent pid must go
         self.buffer = b""
-        # Single-threaded: its thread's file lists every child (read at each reap).
-        self.children_file = f"/proc/{os.getpid()}/task/{os.getpid()}/children"
+        self.worker_pid = os.getpid()
+        self.selector_fd = -1  # the select loop's own fd (epoll), closed in a child
+        # Single-threaded: its thread's file lists every child. Kept open and read again
+        # from its start at each reap (-1 where there is none: children_of scans instead).
+        self.children_fd = _reaper.open_children(os.getpid())
 
-    def serve(self) -> dict[str, Any] | None:
-        """Serve until told to stop (None) or, in a freshly forked child, return its request."""
+    def serve(self) -> None:
+        """Serve until told to stop. A forked child never returns from here: it runs its
+        attempt and exits where it was forked (see :meth:`_become`)."""
         signal.set_wakeup_fd(self.wake_w)
         for sig in (signal.SIGCHLD, signal.SIGTERM):
             signal.signal(sig, lambda *_: None)  # the wakeup fd does the work
@@ -136,6 +150,7 @@ class _Zygote:
         selector = selectors.DefaultSelector()
         selector.register(self.cmd_fd, selectors.EVENT_READ)
         selector.register(self.wake_r, selectors.EVENT_READ)
+        self.selector_fd = getattr(selector, "fileno", lambda: -1)()
         try:
             while True:
                 timeout = None
@@ -150,38 +165,35 @@ class _Zygote:
                         self._reap()
                         if signal.SIGTERM in signals:
                             self._shutdown()
-                            return None
+                            return
                         continue
                     data = os.read(self.cmd_fd, 1 << 20)
                     if not data:
                         self._shutdown()
-                        return None
+                        return
                     self.buffer += data
                     while b"\n" in self.buffer:
                         line, self.buffer = self.buffer.split(b"\n", 1)
-                        request = self._handle(json.loads(line))
-                        if request is not None:
-                            return request  # we are the child now
+                        self._handle(json.loads(line))
         except BrokenPipeError:  # the orchestrator is gone: nobody wants the results
             self._shutdown()
-            return None
         finally:
             selector.close()
 
-    def _handle(self, message: dict[str, Any]) -> dict[str, Any] | None:
+    def _handle(self, message: dict[str, Any]) -> None:
         if message["op"] == "signal":
             pid = self.pids.get(message["id"])
             if pid is not None:
                 with contextlib.suppress(ProcessLookupError, PermissionError):
                     os.killpg(pid, message["sig"])
-            return None
+            return
         try:
             pid = os.fork()
         except OSError as exc:
             _send(self.out_fd, {"id": message["id"], "error": f"fork failed: {exc}"})
-            return None
+            return
         if pid == 0:
-            return message
+            self._become(message)
         self.children[pid] = message["id"]
         self.pids[message["id"]] = pid
         marker = message["env_set"].get(_reaper.MARKER_VAR)
@@ -190,7 +202,25 @@ class _Zygote:
         self.unsent_pids[message["id"]] = {"id": message["id"], "pid": pid}
         if self.pids_due is None:
             self.pids_due = time.monotonic() + PID_DELAY
-        return None
+
+    def _become(self, request: dict[str, Any]) -> NoReturn:
+        """In a freshly forked child: run the attempt and exit, right here.
+
+        The child never unwinds the worker's frames (the select loop, its ``finally``): every
+        object of the worker it touches on the way is a page copied, so it drops only the
+        worker's fds and signal handlers, and leaves with :func:`_exit` or ``os._exit``.
+        """
+        code = 1
+        try:
+            self.close_in_child()
+            code = _run_child(request, self.worker_pid)
+        except BaseException:
+            _print_exception()
+        finally:
+            try:
+                _exit(code)
+            finally:  # whatever happens, a child never returns into the worker's loop
+                os._exit(code)
 
     def _send_pids(self) -> None:
         """Send the pids not sent yet (their children run longer than the delay)."""
@@ -217,16 +247,20 @@ class _Zygote:
             marker = self.markers.pop(pid, None)
             if marker:
                 self._sweep(marker)
-            exited = {"id": request_id, "exit": os.waitstatus_to_exitcode(status)}
+            code = os.waitstatus_to_exitcode(status)
             started = self.unsent_pids.pop(request_id, None)
             if not self.unsent_pids:
                 self.pids_due = None
-            _send(self.out_fd, *([started] if started else []), exited)
+            # What json.dumps writes for these two, formatted directly (ints only).
+            exited = f'{{"id": {request_id}, "exit": {code}}}\n'
+            if started:
+                exited = f'{{"id": {request_id}, "pid": {pid}}}\n' + exited
+            _write(self.out_fd, exited.encode())
 
     def _sweep(self, marker: str) -> None:
         """Kill the attempt's descendants that left its group and were reparented here."""
         for _ in range(100):  # each round reaches one more generation; bounded all the same
-            found = _reaper.read_children(self.children_file)
+            found = _reaper.read_children(self.children_fd)
             marked = [
                 pid
                 for pid in (found if found is not None else _reaper.children_of(os.getpid()))
@@ -248,12 +282,14 @@ class _Zygote:
 
     def close_in_child(self) -> None:
         """Drop everything of the worker a forked child must not keep."""
-        signal.set_wakeup_fd(-1)
-        signal.signal(signal.SIGCHLD, signal.SIG_DFL)
-        signal.signal(signal.SIGTERM, signal.SIG_DFL)
-        signal.signal(signal.SIGINT, signal.default_int_handler)
-        for fd in (self.cmd_fd, self.out_fd, self.wake_r, self.wake_w):
-            os.close(fd)
+        _signal.set_wakeup_fd(-1)
+        _signal.signal(_signal.SIGCHLD, _signal.SIG_DFL)
+        _signal.signal(_signal.SIGTERM, _signal.SIG_DFL)
+        _signal.signal(_signal.SIGINT, _signal.default_int_handler)
+        fds = (self.cmd_fd, self.out_fd, self.wake_r, self.wake_w, self.selector_fd)
+        for fd in (*fds, self.children_fd):
+            if fd >= 0:
+                os.close(fd)
 
 
 # The worker's environment as a plain dict, taken once it is warm: what ``os.environ`` holds
@@ -301,7 +337,7 @@ def _run_child(request: dict[str, Any], worker_pid: int) -> int:
     """Become the attempt: like ``python3 -m <module> <argv>`` started in ``cwd``."""
     os.setsid()  # own process group, so the attempt can be killed as a whole
     # The worker is single-threaded, so the signal fires exactly when the worker dies.
-    _reaper.set_parent_death_signal(signal.SIGKILL, worker_pid)
+    _reaper.set_parent_death_signal(_signal.SIGKILL, worker_pid)
     try:
         log_fd = os.open(request["log"], os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
         os.dup2(log_fd, 1)
@@ -347,17 +383,11 @@ def main() -> None:
     # The loaded modules are shared copy-on-write by every child; keep the GC off those pages.
     gc.collect()
     gc.freeze()
-    worker_pid = os.getpid()
-    zygote = _Zygote(cmd_fd, out_fd)
-    request = zygote.serve()
-    if request is None:
-        sys.exit(0)
-    zygote.close_in_child()
-    del zygote
-    _exit(_run_child(request, worker_pid))
+    _Zygote(cmd_fd, out_fd).serve()  # a forked child exits in there
+    sys.exit(0)
 
 
-def _exit(code: int) -> None:
+def _exit(code: int) -> NoReturn:
     """Leave the child like interpreter shutdown would, minus tearing down every module.
 
     A full shutdown writes to every object inherited from the worker, copying all its shared
