@@ -1,5 +1,6 @@
-"""A new SQLite store after the first in a process gets the migrated schema replayed: the
-same tables, indexes and revision as the migrations build, and it works as a store."""
+"""A new SQLite store after the first in a process gets the migrated schema (replayed, or
+written whole as a file): the same tables, indexes and revision as the migrations build,
+and it works as a store."""
 
 from __future__ import annotations
 
@@ -7,6 +8,8 @@ import sqlite3
 import subprocess
 import sys
 from pathlib import Path
+
+import pytest
 
 from sluice.store.db import SCHEMA_REVISION
 
@@ -45,3 +48,51 @@ def test_later_new_stores_get_the_schema_the_migrations_built(tmp_path: Path) ->
     assert migrated[1] == [(SCHEMA_REVISION,)]
     assert len(migrated[0]) > 20
     assert all(schema == migrated for schema in replayed)
+
+
+def test_a_new_store_file_is_written_whole_from_the_known_schema(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from sluice.store import db
+    from sluice.store.repository import Store
+
+    first = tmp_path / "first.db"
+    Store(f"sqlite:///{first}")  # this process knows the schema from here on
+    assert SCHEMA_REVISION in db._fresh_sqlite_schemas
+
+    def no_migration(*args: object) -> None:
+        raise AssertionError("migrated a store that was written whole")
+
+    monkeypatch.setattr(db, "_migrate_serialized", no_migration)
+    second = tmp_path / "second.db"
+    store = Store(f"sqlite:///{second}")
+    run = store.create_run(
+        name="r",
+        display_name="r",
+        pipeline_name="p",
+        pipeline_spec={},
+        arguments={},
+        pipeline_root="/tmp/root",
+        options={},
+    )
+    assert store.get_run(run.id) is not None
+    assert _schema(second) == _schema(first)
+    with sqlite3.connect(second) as conn:
+        assert conn.execute("PRAGMA journal_mode").fetchone() == ("wal",)
+        assert conn.execute("PRAGMA integrity_check").fetchone() == ("ok",)
+        assert conn.execute("PRAGMA foreign_key_check").fetchall() == []
+    assert not [p.name for p in tmp_path.iterdir() if ".new-" in p.name]
+
+
+def test_a_leftover_wal_file_means_the_ordinary_path(tmp_path: Path) -> None:
+    from sluice.store import db
+    from sluice.store.repository import Store
+
+    Store(f"sqlite:///{tmp_path / 'first.db'}")
+    target = tmp_path / "second.db"
+    (tmp_path / "second.db-wal").write_bytes(b"")
+    assert db._write_fresh_sqlite(target) is False
+    assert not target.exists()
+    (tmp_path / "second.db-wal").unlink()
+    assert db._write_fresh_sqlite(target) is True
+    assert db._write_fresh_sqlite(target) is False  # exists now: never overwritten

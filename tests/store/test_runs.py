@@ -7,7 +7,7 @@ from tests.states import move_run, move_task
 from sluice.states import RunState, TaskState
 from sluice.store.executions import ExecutionRepository
 from sluice.store.listing import ListQuery, Predicate
-from sluice.store.models import ExecutionRow
+from sluice.store.models import ExecutionRow, RunRow
 from sluice.store.repository import Store, new_id
 from sluice.store.runs import RunRepository
 
@@ -123,3 +123,30 @@ def test_server_runs_are_the_runs_the_server_executes(store: Store) -> None:
         local: "local",
         local_in_experiment: "local",
     }
+
+
+def test_a_run_read_without_its_spec_has_every_other_column(store: Store) -> None:
+    import pytest
+    from sqlalchemy.exc import SQLAlchemyError
+
+    spec = {"pipeline_spec": {"pipelineInfo": {"name": "pipe"}}, "platform_spec": None}
+    row = store.create_run(
+        name=new_id(),
+        display_name="d",
+        pipeline_name="pipe",
+        pipeline_spec=spec,
+        arguments={"x": 1},
+        pipeline_root="/tmp/root",
+        options={"executor": "local"},
+    )
+    full = store.get_run(row.id)
+    assert full is not None and full.pipeline_spec == spec
+    for reference in (row.id, row.name, row.id[:8]):
+        light = store.get_run(reference, pipeline_spec=False)
+        assert light is not None
+        columns = [c.key for c in RunRow.__table__.columns if c.key != "pipeline_spec"]
+        assert {c: getattr(light, c) for c in columns} == {c: getattr(full, c) for c in columns}
+        with pytest.raises(SQLAlchemyError):
+            _ = light.pipeline_spec  # unread, and says so rather than answering None
+    assert store.run_pipeline_spec(row.id) == spec
+    assert store.run_pipeline_spec(new_id()) is None

@@ -115,4 +115,4 @@ class RunHandle(BaseRunHandle):
 
     def get(self) -> Run:
         """The run as it is in the store now."""
-        return run_from_record(self._runs.get(self.id))
+        return run_from_record(self._runs.get(self.id, pipeline_spec=False))

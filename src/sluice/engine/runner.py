@@ -111,11 +111,15 @@ def _remember_created(run_id: str, loaded: LoadedPipeline) -> None:
             _CREATED.popitem(last=False)
 
 
-def _stored_pipeline(run: RunRow) -> LoadedPipeline:
+def _stored_pipeline(store: Store, run: RunRow) -> LoadedPipeline:
     """The run's pipeline: the one this process created it with, else parsed from the store."""
     with _CREATED_LOCK:
         loaded = _CREATED.pop(run.id, None)
-    return loaded if loaded is not None else LoadedPipeline.from_dict(run.pipeline_spec)
+    if loaded is not None:
+        return loaded
+    stored = store.run_pipeline_spec(run.id)
+    assert stored is not None, run.id
+    return LoadedPipeline.from_dict(stored)
 
 
 def create_run(
@@ -234,7 +238,8 @@ async def execute_run(
         UnknownExecutorError: no executor has the name the run's options give.
         ExecutorError: the executor could not be created.
     """
-    stored = store.get_run(run_id)
+    # The spec column is read only if this process did not create the run (_stored_pipeline).
+    stored = store.get_run(run_id, pipeline_spec=False)
     assert stored is not None, run_id
     try:
         lock = lock_run(store.engine, stored.id, stored.name)
@@ -261,11 +266,11 @@ async def _execute_locked(
     leave_running_on_cancel: Callable[[], bool] | None,
 ) -> RunState:
     # Read again under the lock: the run's last owner may have finished it meanwhile.
-    run = store.get_run(run_id)
+    run = store.get_run(run_id, pipeline_spec=False)
     assert run is not None, run_id
     # Holding the lock, nobody else runs this run's attempts: any still RUNNING is dead.
     store.abandon_attempts(run.id, ABANDONED_REASON)
-    loaded = _stored_pipeline(run)
+    loaded = _stored_pipeline(store, run)
     options = RunOptions.from_json(run.options or {})
     if executor is None:
         executor = registry.get(options.executor, settings)

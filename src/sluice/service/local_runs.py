@@ -74,13 +74,16 @@ class LocalRunService:
         """Call ``callback`` with each event of the run, from the publishing thread."""
         return self.store.events.subscribe(callback, run_id=run_id)
 
-    def get(self, run_id: str) -> RunRecord:
+    def get(self, run_id: str, *, pipeline_spec: bool = True) -> RunRecord:
         """The run with exactly this id, with its tasks.
+
+        ``pipeline_spec=False`` leaves the run's spec unread (reading it from the row
+        raises): what a :class:`sluice.Run` shows needs none of it.
 
         Raises:
             RunNotFoundError: there is none.
         """
-        row = self.store.get_run(run_id)
+        row = self.store.get_run(run_id, pipeline_spec=pipeline_spec)
         if row is None:
             raise RunNotFoundError(f"no run '{run_id}'")
         return self._record(row, self.store.tasks_of_run(row.id))

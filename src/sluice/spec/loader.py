@@ -5,7 +5,8 @@ one-task pipeline), a path to a ``.py`` file defining pipelines, a path to a
 compiled IR file (``.yaml``/``.yml``/``.json``, optionally with a second
 platform-spec document) or a component YAML, an already-parsed IR ``dict``, or a
 ``PipelineSpec`` proto. Everything ends up parsed with
-``json_format.ParseDict(..., ignore_unknown_fields=False)`` so that a typo in a
+``json_format.ParseDict(..., ignore_unknown_fields=False)`` (or its faster equivalent,
+:func:`sluice.spec.protojson.parse_dict`) so that a typo in a
 hand-edited IR is reported before a run starts instead of silently ignored.
 """
 
@@ -29,6 +30,7 @@ from google.protobuf import json_format
 from kfp.pipeline_spec import pipeline_spec_pb2
 
 from sluice.errors import InvalidPipelineError, PipelineNotFoundError
+from sluice.spec.protojson import parse_dict, struct_to_dict
 from sluice.spec.safe_yaml import JsonTooDeepError, LimitedLoader, check_depth
 
 __all__ = ["LoadedPipeline", "load_pipeline", "one_line"]
@@ -88,7 +90,7 @@ class LoadedPipeline:
     def to_dict(self) -> dict[str, Any]:
         """JSON-able form for storing; :meth:`from_dict` is the inverse."""
         return {
-            "pipeline_spec": json_format.MessageToDict(self.spec),
+            "pipeline_spec": spec_to_dict(self.spec),
             "platform_spec": (
                 json_format.MessageToDict(self.platform_spec)
                 if self.platform_spec is not None
@@ -125,7 +127,7 @@ def load_pipeline(
     if isinstance(target, LoadedPipeline):
         return target
     if isinstance(target, pipeline_spec_pb2.PipelineSpec):
-        return _from_documents(json_format.MessageToDict(target), None, source="<PipelineSpec>")
+        return _from_documents(spec_to_dict(target), None, source="<PipelineSpec>")
     if isinstance(target, Mapping):
         doc = dict(target)
         if "pipeline_spec" in doc and "root" not in doc:
@@ -220,7 +222,7 @@ def _from_documents(doc: Any, platform_doc: Any, *, source: str) -> LoadedPipeli
         )
     spec = pipeline_spec_pb2.PipelineSpec()
     try:
-        json_format.ParseDict(doc, spec, ignore_unknown_fields=False)
+        parse_dict(doc, spec)
     except (json_format.ParseError, TypeError, ValueError, AttributeError) as exc:
         raise InvalidPipelineError(
             f"{source} is not a valid pipeline spec: {' '.join(str(exc).split())}"
@@ -233,7 +235,7 @@ def _from_documents(doc: Any, platform_doc: Any, *, source: str) -> LoadedPipeli
             )
         platform = pipeline_spec_pb2.PlatformSpec()
         try:
-            json_format.ParseDict(platform_doc, platform, ignore_unknown_fields=False)
+            parse_dict(platform_doc, platform)
         except (json_format.ParseError, TypeError, ValueError, AttributeError) as exc:
             raise InvalidPipelineError(
                 f"{source} has an invalid platform spec: {' '.join(str(exc).split())}"
@@ -250,14 +252,42 @@ def _parse_deployment(
     if not spec.HasField("deployment_spec"):
         return config
     try:
-        json_format.ParseDict(
-            json_format.MessageToDict(spec.deployment_spec), config, ignore_unknown_fields=False
-        )
+        parse_dict(struct_to_dict(spec.deployment_spec), config)
     except (json_format.ParseError, TypeError, ValueError, AttributeError) as exc:
         raise InvalidPipelineError(
             f"{source} has an invalid deploymentSpec: {' '.join(str(exc).split())}"
         ) from exc
     return config
+
+
+def spec_to_dict(spec: pipeline_spec_pb2.PipelineSpec) -> dict[str, Any]:
+    """``json_format.MessageToDict(spec)``: the same dict, keys in the same order.
+
+    The ``deploymentSpec`` ``Struct`` (most of a spec) is converted without json_format's
+    generic walk (:func:`sluice.spec.protojson.struct_to_dict`).
+    """
+    whole: dict[str, Any]
+    if not spec.HasField("deployment_spec"):
+        whole = json_format.MessageToDict(spec)
+        return whole
+    # Field by field, in field-number order as MessageToDict writes them (ListFields), on
+    # the message itself: a copy may iterate its maps in another order.
+    converted: dict[str, Any] = {}
+    for field, value in spec.ListFields():
+        if field.name == "deployment_spec":
+            converted[field.json_name] = struct_to_dict(value)
+        elif field.type == field.TYPE_STRING and not field.is_repeated:
+            converted[field.json_name] = str(value)
+        elif field.cpp_type == field.CPPTYPE_MESSAGE and not field.is_repeated:
+            converted[field.json_name] = json_format.MessageToDict(value)
+        elif field.name == "components":
+            converted[field.json_name] = {
+                str(key): json_format.MessageToDict(value[key]) for key in value
+            }
+        else:  # not in today's PipelineSpec
+            whole = json_format.MessageToDict(spec)
+            return whole
+    return converted
 
 
 # --- kfp objects -----------------------------------------------------------------------------

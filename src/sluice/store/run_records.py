@@ -11,7 +11,7 @@ from contextlib import AbstractContextManager
 from typing import Any
 
 from sqlalchemy import delete, or_, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, defer
 
 from sluice.errors import (
     AmbiguousRunError,
@@ -114,18 +114,26 @@ class RunRecords:
                 "it out to get a generated one"
             ) from None
 
-    def get_run(self, id_or_name: str) -> RunRow | None:
+    def get_run(self, id_or_name: str, *, pipeline_spec: bool = True) -> RunRow | None:
         """The run a reference names (see :meth:`resolve_run`), or None if none does.
 
         Raises:
             AmbiguousRunError: the reference matches several runs.
         """
         try:
-            return self.resolve_run(id_or_name)
+            return self.resolve_run(id_or_name, pipeline_spec=pipeline_spec)
         except RunNotFoundError:
             return None
 
-    def resolve_run(self, reference: str) -> RunRow:
+    def run_pipeline_spec(self, run_id: str) -> dict[str, Any] | None:
+        """The stored ``pipeline_spec`` column of the run ``run_id`` (None: no such run)."""
+        with self.session() as session:
+            spec: dict[str, Any] | None = session.scalar(
+                select(RunRow.pipeline_spec).where(RunRow.id == run_id)
+            )
+            return spec
+
+    def resolve_run(self, reference: str, *, pipeline_spec: bool = True) -> RunRow:
         """The one run a reference names; the single definition of "a run reference".
 
         In order: the full id; the run name (unique); else every run whose id starts with
@@ -135,12 +143,16 @@ class RunRecords:
         Raises:
             RunNotFoundError: no run matches.
             AmbiguousRunError: several runs match; the message lists them.
+
+        ``pipeline_spec=False`` leaves that column (a run's largest, decoded from JSON)
+        unread: reading it from the row raises (``run_pipeline_spec`` reads it).
         """
         ref = reference.strip()
+        options = [] if pipeline_spec else [defer(RunRow.pipeline_spec, raiseload=True)]
         with self.session() as session:
-            row = session.get(RunRow, ref) if ref else None
+            row = session.get(RunRow, ref, options=options) if ref else None
             if row is None and ref:
-                row = session.scalar(select(RunRow).where(RunRow.name == ref))
+                row = session.scalar(select(RunRow).options(*options).where(RunRow.name == ref))
             if row is not None:
                 return row
             matches = [RunRow.display_name == ref]
@@ -149,6 +161,7 @@ class RunRecords:
             found = list(
                 session.scalars(
                     select(RunRow)
+                    .options(*options)
                     .where(or_(*matches))
                     .order_by(RunRow.created_at.desc(), RunRow.id)
                     .limit(_CANDIDATES + 1)
