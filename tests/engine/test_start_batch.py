@@ -121,3 +121,64 @@ def test_starts_due_at_once_share_one_commit() -> None:
 
     assert asyncio.run(main()) == ["a", "b", "c", "later"]
     assert store.commits == [["a", "b", "c"], ["later"]]
+
+
+class _Recorder:
+    """A store and its transactions: what was written, in order, by commit."""
+
+    def __init__(self) -> None:
+        self.commits: list[list[str]] = []
+
+    @contextmanager
+    def transaction(self) -> Iterator["_Recorder._Tx"]:
+        tx = _Recorder._Tx()
+        yield tx
+        self.commits.append(tx.writes)
+
+    def transition_task(self, task_id: str, to: TaskState, **_: Any) -> None:
+        self.commits.append([f"{task_id} {to.value}"])
+
+    class _Tx:
+        def __init__(self) -> None:
+            self.writes: list[str] = []
+
+        def transition_task(self, task_id: str, to: TaskState, **_: Any) -> None:
+            self.writes.append(f"{task_id} {to.value}")
+
+        def finish_execution(self, execution_id: int, **fields: Any) -> None:
+            self.writes.append(f"execution {execution_id} {fields['state']}")
+
+
+@pytest.mark.parametrize("written", [False, True])
+def test_a_start_cancelled_while_it_waits_for_its_commit_ends_canceled(
+    written: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from types import SimpleNamespace
+
+    from sluice.engine import attempt_records
+
+    store = _Recorder()
+    ctx = _context(store)  # type: ignore[arg-type]
+
+    def write_start(this: Any, attempt: Any, tx: Any, notice: Any) -> tuple[None, int]:
+        tx.transition_task(this.record.id, TaskState.RUNNING)
+        return None, 7
+
+    monkeypatch.setattr(attempt_records, "_write_start", write_start)
+    monkeypatch.setattr(attempt_records, "unused_image_notice", lambda *a: None)
+    this: Any = SimpleNamespace(ctx=ctx, record=SimpleNamespace(id="t", path="p"), container=None)
+
+    async def main() -> None:
+        job = asyncio.ensure_future(attempt_records.record_start(this, None))  # type: ignore[arg-type]
+        await asyncio.sleep(0)  # it has asked for its start
+        if written:
+            await asyncio.sleep(0)  # ...and the start has committed, not yet seen by it
+        job.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await job
+
+    asyncio.run(main())
+    if written:
+        assert store.commits == [["t RUNNING"], ["execution 7 CANCELED", "t CANCELED"]]
+    else:
+        assert store.commits == [["t CANCELED"]]  # nothing of the start was written
