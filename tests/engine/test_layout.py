@@ -1,6 +1,9 @@
 """Where a run's files live: one RunLayout for the engine that writes and the service that reads."""
 
+import os
 from pathlib import Path
+
+import pytest
 
 from sluice.config import Settings
 from sluice.engine.layout import RunLayout, attempt_log, attempts_with_log
@@ -74,3 +77,26 @@ def test_an_attempts_directories_are_made_with_their_missing_parents(tmp_path: P
     assert not layout.made.ensure(root)
     resumed = _layout(tmp_path, str(tmp_path / "artifacts"))  # another process, a resume
     assert not resumed.made.ensure(root)
+
+
+def test_a_new_iterations_directory_is_made_without_a_probe(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    layout = _layout(tmp_path, str(tmp_path / "artifacts"))
+    layout.attempt("for-loop-2[0]/square", 1).create(layout.made)  # the loop's parents known
+    calls: list[str] = []
+    real_mkdir, real_isdir = os.mkdir, os.path.isdir
+    monkeypatch.setattr(os, "mkdir", lambda p, *a: calls.append(f"mkdir {p}") or real_mkdir(p))
+    monkeypatch.setattr(os.path, "isdir", lambda p: calls.append(f"isdir {p}") or real_isdir(p))
+    files = layout.attempt("for-loop-2[1]/square", 1)
+    files.create(layout.made)
+    assert files.work.is_dir() and files.outputs.is_dir()
+    # The iteration's and the task's directories, the attempt's three: one mkdir each.
+    assert [c.split()[0] for c in calls] == ["mkdir"] * 5
+    # An existing directory is still found (a resume), and a file in the way refused.
+    assert not _layout(tmp_path, str(tmp_path / "artifacts")).made.ensure(
+        str(files.directory.parent)
+    )
+    (tmp_path / "a-file").write_text("")
+    with pytest.raises(FileExistsError):
+        layout.made.ensure(str(tmp_path / "a-file"))

@@ -25,6 +25,7 @@ from sluice.engine.notices import unused_image_notice
 from sluice.engine.outputs import cheap_digests, collect_container_outputs, publish_outputs
 from sluice.engine.states import TaskState
 from sluice.errors import ArtifactTransferError, SluiceError
+from sluice.events import TaskStateChanged
 from sluice.executors.base import ExecutionRequest, ExecutionResult
 from sluice.executors.processes import append_log_line
 from sluice.store.models import TaskRow
@@ -119,45 +120,75 @@ def reuse_cached(this: ContainerTask) -> TaskResult | None:
     )
 
 
-def record_start(this: ContainerTask, attempt: Attempt) -> int:
-    """Step 2: the attempt's execution and the task RUNNING, committed; the execution id."""
-    ctx, record = this.ctx, this.record
-    log_path = str(attempt.files.log)
-    notice = unused_image_notice(ctx, record.path, this.container)
-    notices: dict[str, Any] = {"notices": [notice]} if notice else {}
-    # The execution and the move to RUNNING commit together, before the process starts.
-    # The move comes first: a deferred row is then inserted already RUNNING.
-    with ctx.store.transaction() as tx:
-        started = tx.transition_task(
-            record.id,
-            TaskState.RUNNING,
-            attempts=attempt.number,
-            log_path=log_path,
-            started=attempt.first,
-            message=f"attempt {attempt.number}",
-            inputs=this.recorded_inputs,
-            fingerprint=this.fingerprint,
-            **notices,
-        )
-        execution_id = tx.create_execution(
-            run_id=ctx.run_id,
-            task_id=record.id,
-            pipeline_name=ctx.pipeline_name,
-            component_name=this.task.component_ref.name,
-            type_="system.ContainerExecution",
-            attempt=attempt.number,
-            state="RUNNING",
-            input_parameters=json_ready(attempt.inputs.parameters),
-            fingerprint=this.fingerprint,
-            cache_enabled=this.cache_enabled,
-            log_path=log_path,
-            input_artifacts=artifact_ids(attempt.inputs.artifacts),
-            cache_key=this.key,
-        )
+async def record_start(this: ContainerTask, attempt: Attempt) -> int:
+    """Step 2: the attempt's execution and the task RUNNING, committed; the execution id.
+
+    Committed with the other starts due in the same turn of the event loop (several
+    iterations of a loop whose slots freed at once): one transaction, still before any of
+    their processes starts (``RunContext.start_soon``). A cancel while it waits for that
+    commit ends the task CANCELED, and its execution too if it was written.
+    """
+    ctx = this.ctx
+    notice = unused_image_notice(ctx, this.record.path, this.container)
+    pending = ctx.start_soon(lambda tx: _write_start(this, attempt, tx, notice))
+    try:
+        started, execution_id = await pending
+    except asyncio.CancelledError:
+        if not pending.done():
+            pending.cancel()
+        if pending.cancelled() or pending.exception() is not None:
+            record_canceled(this)  # nothing of the start was written
+        else:
+            record_execution_canceled(this, pending.result()[1])
+        raise
     if notice:
         append_log_line(attempt.files.log, f"sluice: {notice}")
         ctx.notice(started, notice)
     return execution_id
+
+
+def _write_start(
+    this: ContainerTask, attempt: Attempt, tx: Transaction, notice: str | None
+) -> tuple[TaskStateChanged, int]:
+    """The writes of an attempt's start, in ``tx``: the move to RUNNING and its execution."""
+    ctx, record = this.ctx, this.record
+    log_path = str(attempt.files.log)
+    notices: dict[str, Any] = {"notices": [notice]} if notice else {}
+    # The move comes first: a deferred row is then inserted already RUNNING.
+    started = tx.transition_task(
+        record.id,
+        TaskState.RUNNING,
+        attempts=attempt.number,
+        log_path=log_path,
+        started=attempt.first,
+        message=f"attempt {attempt.number}",
+        inputs=this.recorded_inputs,
+        fingerprint=this.fingerprint,
+        **notices,
+    )
+    execution_id = tx.create_execution(
+        run_id=ctx.run_id,
+        task_id=record.id,
+        pipeline_name=ctx.pipeline_name,
+        component_name=this.task.component_ref.name,
+        type_="system.ContainerExecution",
+        attempt=attempt.number,
+        state="RUNNING",
+        input_parameters=json_ready(attempt.inputs.parameters),
+        fingerprint=this.fingerprint,
+        cache_enabled=this.cache_enabled,
+        log_path=log_path,
+        input_artifacts=artifact_ids(attempt.inputs.artifacts),
+        cache_key=this.key,
+    )
+    return started, execution_id
+
+
+def record_execution_canceled(this: ContainerTask, execution_id: int) -> None:
+    """The started attempt's execution and its task CANCELED, in one transaction."""
+    with this.ctx.store.transaction() as tx:
+        tx.finish_execution(execution_id, state="CANCELED", error="canceled")
+        record_canceled(this, tx)
 
 
 async def execute_attempt(
@@ -172,9 +203,7 @@ async def execute_attempt(
     try:
         return await ctx.executor.execute(attempt.request)
     except asyncio.CancelledError:
-        with ctx.store.transaction() as tx:
-            tx.finish_execution(execution_id, state="CANCELED", error="canceled")
-            record_canceled(this, tx)
+        record_execution_canceled(this, execution_id)
         raise
     except SluiceError as exc:
         ctx.store.finish_execution(execution_id, state="FAILED", error=str(exc))

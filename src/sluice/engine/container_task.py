@@ -114,7 +114,7 @@ async def run_container_task(call: TaskCall) -> TaskResult:
             failure = AttemptFailed(str(exc))
             continue
         try:
-            execution_id = record_start(this, attempt)
+            execution_id = await record_start(this, attempt)
             outcome = await execute_attempt(this, attempt, execution_id)
         finally:
             ctx.slots.release()

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
-from typing import Any
+from typing import Any, TypeVar
 
 from kfp.pipeline_spec import pipeline_spec_pb2
 
@@ -17,7 +18,9 @@ from sluice.events import TaskNotice, TaskStateChanged
 from sluice.executors.base import Executor
 from sluice.spec.placeholders import JobContext
 from sluice.store.models import ArtifactRow, TaskRow
-from sluice.store.repository import Store
+from sluice.store.repository import Store, Transaction
+
+_T = TypeVar("_T")
 
 # How long a held move (a loop iteration's end) may wait for another write to take it.
 HELD_MOVES_SECONDS = 0.05
@@ -55,6 +58,10 @@ class RunContext:
     noticed_images: set[str] = field(default_factory=set)
     _slots: asyncio.Semaphore | None = None
     _flush: asyncio.TimerHandle | None = None
+    # Starts due in this turn of the event loop, committed together (start_soon).
+    _starts: list[tuple[Callable[[Transaction], Any], asyncio.Future[Any]]] = field(
+        default_factory=list
+    )
     # The graphs of the run's DAGs, by id of their DagSpec (sluice.engine.dag.dag_plan).
     dag_plans: dict[int, tuple[Any, Any]] = field(default_factory=dict)
     # Each container's expanded command line (sluice.engine.executor_input.resolve_command).
@@ -88,6 +95,44 @@ class RunContext:
     def _flush_held(self) -> None:
         self._flush = None
         self.store.flush_held()
+
+    def start_soon(self, write: Callable[[Transaction], _T]) -> asyncio.Future[_T]:
+        """Commit ``write`` (an attempt's start) once the tasks ready in this turn of the
+        event loop have asked too: the starts due at once share one transaction.
+
+        The future is the write's result once it has committed (its error if it failed);
+        cancelled before its turn, nothing of it is written. When a write of a group fails,
+        the group rolls back and each write is made again alone, so one refused start
+        fails only its own task.
+        """
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[_T] = loop.create_future()
+        self._starts.append((write, future))
+        if len(self._starts) == 1:
+            loop.call_soon(self._commit_starts)
+        return future
+
+    def _commit_starts(self) -> None:
+        due = [(write, future) for write, future in self._starts if not future.cancelled()]
+        self._starts = []
+        if len(due) > 1:
+            try:
+                with self.store.transaction() as tx:
+                    results = [write(tx) for write, _ in due]
+            except Exception:  # each is made again alone, just below
+                pass
+            else:
+                for (_, future), result in zip(due, results, strict=True):
+                    future.set_result(result)
+                return
+        for write, future in due:
+            try:
+                with self.store.transaction() as tx:
+                    result = write(tx)
+            except Exception as exc:
+                future.set_exception(exc)
+            else:
+                future.set_result(result)
 
     def show_waiting(self, record: TaskRow) -> None:
         """Write a held-back task's row, PENDING, as it starts waiting for a process slot.

@@ -63,10 +63,9 @@ class MadeDirs:
             return False
         parent = os.path.dirname(path)
         if parent != path and parent not in self._known:
-            if os.path.isdir(parent):
-                self._known.add(parent)
-            else:
-                self.ensure(parent)
+            # Made (or found) by its own ``mkdir``, not probed first: a new parent (a loop
+            # iteration's directory) costs one call, not a failed ``stat`` and then one.
+            self.ensure(parent)
         try:
             os.mkdir(path)
             created = True
