@@ -182,3 +182,24 @@ def test_a_start_cancelled_while_it_waits_for_its_commit_ends_canceled(
         assert store.commits == [["t RUNNING"], ["execution 7 CANCELED", "t CANCELED"]]
     else:
         assert store.commits == [["t CANCELED"]]  # nothing of the start was written
+
+
+def test_a_start_interrupted_by_a_base_exception_leaves_no_start_waiting() -> None:
+    """KeyboardInterrupt in a write: it propagates, and every start of the group is
+    cancelled rather than left waiting for a commit that will not come."""
+
+    store = _FakeStore()
+
+    async def main() -> list[bool]:
+        ctx = _context(store)
+
+        def interrupted(tx: list[str]) -> str:
+            raise KeyboardInterrupt
+
+        futures = [ctx.start_soon(interrupted), ctx.start_soon(_write("b"))]
+        with pytest.raises(KeyboardInterrupt):
+            ctx._commit_starts()
+        return [f.cancelled() for f in futures]
+
+    assert asyncio.run(main()) == [True, True]
+    assert store.commits == []  # the group rolled back and was not made again

@@ -87,12 +87,16 @@ def test_a_new_store_file_is_written_whole_from_the_known_schema(
 def test_a_leftover_wal_file_means_the_ordinary_path(tmp_path: Path) -> None:
     from sluice.store import db
     from sluice.store.repository import Store
+    from sluice.store.sqlite_image import write_fresh_sqlite
 
     Store(f"sqlite:///{tmp_path / 'first.db'}")
+    schema = db._fresh_sqlite_schemas[SCHEMA_REVISION]
     target = tmp_path / "second.db"
     (tmp_path / "second.db-wal").write_bytes(b"")
-    assert db._write_fresh_sqlite(target) is False
+    assert write_fresh_sqlite(target, schema, SCHEMA_REVISION) is False
     assert not target.exists()
     (tmp_path / "second.db-wal").unlink()
-    assert db._write_fresh_sqlite(target) is True
-    assert db._write_fresh_sqlite(target) is False  # exists now: never overwritten
+    assert write_fresh_sqlite(target, schema, SCHEMA_REVISION) is True
+    assert (
+        write_fresh_sqlite(target, schema, SCHEMA_REVISION) is False
+    )  # exists now: never overwritten

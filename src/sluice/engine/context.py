@@ -119,18 +119,29 @@ class RunContext:
             try:
                 with self.store.transaction() as tx:
                     results = [write(tx) for write, _ in due]
-            except Exception:  # each is made again alone, just below
+            except Exception:  # rolled back: each is made again alone, just below
                 pass
+            except BaseException:
+                for _, waiting in due:  # rolled back, and nothing is written again
+                    waiting.cancel()
+                raise
             else:
                 for (_, future), result in zip(due, results, strict=True):
                     future.set_result(result)
                 return
-        for write, future in due:
+        for index, (write, future) in enumerate(due):
             try:
                 with self.store.transaction() as tx:
                     result = write(tx)
             except Exception as exc:
                 future.set_exception(exc)
+            except BaseException:
+                # Leaving the loop (KeyboardInterrupt, SystemExit): no start still waiting
+                # may wait forever; none of those was written.
+                for _, waiting in due[index:]:
+                    if not waiting.done():
+                        waiting.cancel()
+                raise
             else:
                 future.set_result(result)
 

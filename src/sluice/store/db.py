@@ -2,13 +2,9 @@
 
 from __future__ import annotations
 
-import os
-import secrets
-import sqlite3
-import tempfile
 import threading
 from collections.abc import Iterator
-from contextlib import contextmanager, suppress
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -35,6 +31,7 @@ from sluice.errors import (
     StoreValueError,
 )
 from sluice.store.locks import Owner, advisory_key, sqlite_lock_dir, wait_file_lock
+from sluice.store.sqlite_image import write_fresh_sqlite
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 # The newest migration; tests check it equals alembic's head. Comparing against a constant
@@ -132,71 +129,6 @@ def _sqlite_schema(connection: Connection) -> list[str]:
     return [str(sql) for _, sql in sorted(rows, key=lambda row: order.get(row[0], 2))]
 
 
-# The same schema as a database file image, made once per process from those statements
-# (in WAL mode, as _sqlite_pragmas would switch it). A new store file whose database does
-# not exist yet is written whole from it: writing ~0.3 MB and linking it into place costs
-# a few ms, against ~20-30 ms to connect twice, take the migration lock and replay the
-# DDL in a transaction (a short run's largest fixed cost).
-_sqlite_images: dict[str, bytes] = {}
-
-
-def _sqlite_image(statements: list[str]) -> bytes:
-    """A database holding ``statements``' schema at SCHEMA_REVISION, as file bytes."""
-    image = _sqlite_images.get(SCHEMA_REVISION)
-    if image is None:
-        # Through a file (Connection.serialize is Python 3.11+), in its default rollback
-        # journal mode, so that the closed file is the whole database.
-        with tempfile.TemporaryDirectory(prefix="sluice-schema-") as scratch:
-            built = Path(scratch) / "schema.db"
-            connection = sqlite3.connect(built, isolation_level=None)
-            try:
-                connection.execute("BEGIN")
-                for statement in statements:
-                    connection.execute(statement)
-                connection.execute(
-                    "INSERT INTO alembic_version (version_num) VALUES (?)", (SCHEMA_REVISION,)
-                )
-                connection.execute("COMMIT")
-            finally:
-                connection.close()
-            data = bytearray(built.read_bytes())
-        # The header's file format write/read versions: 2 is WAL (what `PRAGMA
-        # journal_mode=WAL` writes there; https://www.sqlite.org/fileformat2.html).
-        data[18:20] = b"\x02\x02"
-        image = _sqlite_images[SCHEMA_REVISION] = bytes(data)
-    return image
-
-
-def _write_fresh_sqlite(path: Path) -> bool:
-    """Create the store file ``path`` migrated, if it does not exist; whether it did.
-
-    Only when this process has migrated a new store already (so the schema is known), and
-    no database, WAL or journal file is there. The image goes to a temporary file, synced,
-    then hard-linked into place, which fails if another process created ``path``
-    meanwhile: a store file either does not exist or is complete. Anything unusual
-    (no hard links on this file system, say) leaves the ordinary path to it.
-    """
-    statements = _fresh_sqlite_schemas.get(SCHEMA_REVISION)
-    if statements is None:
-        return False
-    names = (path, path.with_name(f"{path.name}-wal"), path.with_name(f"{path.name}-journal"))
-    if any(os.path.lexists(name) for name in names):
-        return False
-    temporary = path.with_name(f".{path.name}.new-{os.getpid()}-{secrets.token_hex(4)}")
-    try:
-        with open(temporary, "xb") as out:
-            out.write(_sqlite_image(statements))
-            out.flush()
-            os.fsync(out.fileno())
-        os.link(temporary, path)
-    except OSError:
-        return False
-    finally:
-        with suppress(OSError):
-            os.unlink(temporary)
-    return True
-
-
 def _create_sqlite_schema(connection: Connection, statements: list[str]) -> None:
     for statement in statements:
         connection.exec_driver_sql(statement)
@@ -279,7 +211,9 @@ def get_engine(url: str) -> Engine:
                     and path.name not in ("", ":memory:")
                     and not str(path).startswith("file:")
                 ):
-                    _write_fresh_sqlite(path)
+                    write_fresh_sqlite(
+                        path, _fresh_sqlite_schemas.get(SCHEMA_REVISION), SCHEMA_REVISION
+                    )
                 engine = create_engine(url, connect_args={"check_same_thread": False})
                 event.listen(engine, "connect", _sqlite_pragmas)
             else:
