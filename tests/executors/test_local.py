@@ -52,7 +52,7 @@ def process_gone(pid: int, timeout: float = 30.0) -> bool:
     while True:
         try:
             status = Path(f"/proc/{pid}/stat").read_text()
-        except FileNotFoundError:
+        except (FileNotFoundError, ProcessLookupError):  # gone before (or while) read
             return True
         if status.rsplit(")", 1)[1].split()[0] in ("Z", "X"):
             return True

@@ -70,7 +70,7 @@ def _gone(pid: int) -> bool:
     """Whether process ``pid`` has exited (a zombie counts as exited)."""
     try:
         stat = Path(f"/proc/{pid}/stat").read_text()
-    except FileNotFoundError:
+    except (FileNotFoundError, ProcessLookupError):  # gone before (or while) read
         return True
     return stat.rsplit(")", 1)[1].split()[0] in ("Z", "X")
 

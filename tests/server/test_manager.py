@@ -109,7 +109,7 @@ def _wait_gone(pid: int, limit: float = 30.0) -> None:
     while True:
         try:
             stat = Path(f"/proc/{pid}/stat").read_text()
-        except FileNotFoundError:
+        except (FileNotFoundError, ProcessLookupError):  # gone before (or while) read
             return
         if stat.rsplit(")", 1)[1].split()[0] in ("Z", "X"):
             return

@@ -54,7 +54,7 @@ def _gone(pid: int, timeout: float = 20.0) -> bool:
     while True:
         try:
             stat = Path(f"/proc/{pid}/stat").read_text()
-        except FileNotFoundError:
+        except (FileNotFoundError, ProcessLookupError):  # gone before (or while) read
             return True
         if stat.rsplit(")", 1)[1].split()[0] in ("Z", "X"):
             return True

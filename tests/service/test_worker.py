@@ -88,7 +88,7 @@ def _starts(log: Path) -> list[list[int]]:
 def _alive(pid: int) -> bool:
     try:
         stat = Path(f"/proc/{pid}/stat").read_text()
-    except FileNotFoundError:
+    except (FileNotFoundError, ProcessLookupError):  # gone before (or while) read
         return False
     return stat.rsplit(")", 1)[1].split()[0] not in ("Z", "X")
 
