@@ -112,3 +112,44 @@ def touch(marker: str) -> str:
 @dsl.pipeline
 def touches(marker: str) -> str:
     return touch(marker=marker).output
+
+
+@dsl.component
+def write_many(out: dsl.Output[dsl.Dataset]) -> None:
+    import os
+
+    os.makedirs(out.path)
+    for i in range(300):
+        with open(os.path.join(out.path, f"part-{i}.txt"), "w") as f:
+            f.write(str(i))
+
+
+@dsl.component
+def count(data: dsl.Input[dsl.Dataset], shard: int) -> int:
+    import os
+
+    return len(os.listdir(data.path)) + 0 * shard
+
+
+@dsl.pipeline
+def many_readers() -> None:
+    produced = write_many()
+    with dsl.ParallelFor([0, 1, 2, 3, 4, 5]) as shard:
+        count(data=produced.outputs["out"], shard=shard)
+
+
+def test_iterations_that_read_one_remote_artifact_download_it_once(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Iterations of a loop start together; each used to download the same input into the
+    same staging path at once, and one failed renaming a partial copy another had moved."""
+    monkeypatch.setenv("SLUICE_HOME", str(tmp_path / "home"))
+    run = sluice.run(many_readers, pipeline_root="memory://bucket/readers", enable_caching=False)
+
+    assert run.state == "SUCCEEDED", run.error
+    counts = [t for t in run.tasks if t.name == "count"]
+    assert len(counts) == 6
+    assert all(t.outputs["Output"] == 300 for t in counts)
+    staged = list((tmp_path / "home" / "staging").glob("*/inputs/*"))
+    assert len(staged) == 1  # one copy of the one input artifact
+    assert not list(staged[0].glob("*.partial"))

@@ -115,7 +115,7 @@ async def localize_inputs(
             local = staging / "inputs" / str(ref.id) / safe_component(ref.name)
             staged.append((ref.uri, local))
             if fetch and not local.exists():
-                await fetch_artifact(ref.uri, local, what=f"input artifact '{name}'")
+                await _fetch_once(ref.uri, local, what=f"input artifact '{name}'")
             items.append(replace(ref, uri=str(local)))
         localized[name] = items
     return localized, tuple(staged)
@@ -128,3 +128,31 @@ def staged_outputs(executor_input: dict[str, Any], task_root: str) -> tuple[tupl
         (Path(spec["artifacts"][0]["uri"]), under(task_root, safe_component(name)))
         for name, spec in outputs.items()
     )
+
+
+# Downloads under way, by event loop and local path. The iterations of a loop that read one
+# artifact start together, and each would otherwise download it into the same staging
+# path at once (one then fails to rename a partial copy another has moved into place).
+_fetching: dict[tuple[int, Path], asyncio.Future[None]] = {}
+
+
+async def _fetch_once(uri: str, local: Path, *, what: str) -> None:
+    """:func:`fetch_artifact`, shared by every task of this event loop that asks for the
+    same ``local`` copy while it is being made.
+
+    A waiter that is cancelled leaves the download to the others; a failed download fails
+    every waiter (each attempt's retries apply, and a retry downloads afresh).
+    """
+    key = (id(asyncio.get_running_loop()), local)
+    pending = _fetching.get(key)
+    if pending is None:
+        pending = asyncio.ensure_future(fetch_artifact(uri, local, what=what))
+        _fetching[key] = pending
+        pending.add_done_callback(lambda done: _forget(key, done))
+    await asyncio.shield(pending)
+
+
+def _forget(key: tuple[int, Path], done: asyncio.Future[None]) -> None:
+    _fetching.pop(key, None)
+    if not done.cancelled():
+        done.exception()  # seen, should every waiter have been cancelled meanwhile
