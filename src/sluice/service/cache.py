@@ -96,10 +96,11 @@ def _explain_miss(
     differences = key_differences(current, nearest.cache_key or {})
     if differences:
         # The sentence names the change itself; `differences` lists every one.
-        parts = "1 part" if len(differences) == 1 else f"{len(differences)} parts"
-        more = "" if len(differences) == 1 else f"; first {differences[0]}"
-        only = f" ({differences[0]})" if len(differences) == 1 else ""
-        reason = f"cache miss: {parts} of the key changed since execution {nearest.id}{only}{more}"
+        since = f"of the key changed since execution {nearest.id}"
+        if len(differences) == 1:
+            reason = f"cache miss: 1 part {since} ({differences[0]})"
+        else:
+            reason = f"cache miss: {len(differences)} parts {since}; first {differences[0]}"
     elif nearest.state != "COMPLETE":
         reason = f"cache miss: execution {nearest.id} had the same key but ended {nearest.state}"
     elif nearest.cache_cleared:
