@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 from kfp import dsl
+from sqlalchemy import event as sqlalchemy_event
 
 import sluice
 from sluice.config import Settings
@@ -25,6 +26,14 @@ def echo(x: int) -> int:
 def three_at_once() -> None:
     for i in range(3):
         echo(x=i)
+
+
+@dsl.pipeline
+def chain_of_ten() -> int:
+    value = echo(x=0).output
+    for _ in range(9):
+        value = echo(x=value).output
+    return value
 
 
 @pytest.fixture
@@ -71,3 +80,35 @@ def test_a_cache_hit_records_the_task_and_its_hit_together(store: Store) -> None
     for event in history:
         by_task.setdefault(event.task_id, []).append(event.state)
     assert list(by_task.values()) == [[TaskState.PENDING, TaskState.CACHED]] * 3
+
+
+def test_a_cached_chain_shares_its_commits_and_records_every_hit(store: Store) -> None:
+    first = sluice.run(chain_of_ten, enable_caching=True)
+    assert first.state == "SUCCEEDED", first.error
+    commits: list[object] = []
+
+    def count(connection: object) -> None:
+        commits.append(connection)
+
+    sqlalchemy_event.listen(store.engine, "commit", count)
+    try:
+        again = sluice.run(chain_of_ten, enable_caching=True)
+    finally:
+        sqlalchemy_event.remove(store.engine, "commit", count)
+    assert again.state == "SUCCEEDED", again.error
+    assert again.outputs == {"Output": 0}
+    hits = [t for t in again.tasks if t.kind == "container"]
+    assert [t.state for t in hits] == ["CACHED"] * 10
+    # Ten hits in a few commits (the run's own writes and the held hits' flushes), not one
+    # or more per task: nothing acts on a hit before the next write.
+    assert len(commits) < 10, len(commits)
+    # Every hit is whole once the run has returned: its execution, reusing the first run's.
+    reused = {
+        e.id for t in first.tasks if t.kind == "container" for e in store.executions_of_task(t.id)
+    }
+    for task in hits:
+        [execution] = store.executions_of_task(task.id)
+        assert execution.state == "CACHED" and execution.cached_execution_id in reused
+        assert execution.finished_at is not None
+    history = _container_events(store, again.id)
+    assert [e.state for e in history].count(TaskState.CACHED) == 10

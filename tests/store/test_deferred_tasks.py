@@ -178,3 +178,81 @@ def test_a_held_move_is_written_first_by_the_next_transaction(store: Store) -> N
     store.flush_held()
     store.flush_held()  # nothing left: no transaction
     assert {t.path: t.state for t in store.tasks_of_run(run_id)}["b"] == "SUCCEEDED"
+
+
+def _hold_hit(store: Store, run_id: str, task_id: str, cached_from: int) -> None:
+    store.hold_cache_hit(
+        task_id,
+        message=f"cache hit: execution {cached_from}",
+        fields={"outputs": {"parameters": {"Output": 7}}, "fingerprint": "f"},
+        execution={
+            "run_id": run_id,
+            "task_id": task_id,
+            "pipeline_name": "pipe",
+            "component_name": "comp-t",
+            "type_": "system.ContainerExecution",
+            "attempt": 0,
+            "state": "CACHED",
+            "input_parameters": {},
+            "fingerprint": "f",
+            "cache_enabled": True,
+            "cached_execution_id": cached_from,
+            "outputs": ({"Output": 7}, {}),
+        },
+    )
+
+
+def test_a_held_cache_hit_is_written_whole_by_the_next_transaction(store: Store) -> None:
+    run_id = _run(store)
+    source = _deferred(store, run_id, "source")
+    cached_from = store.create_execution(
+        run_id=run_id,
+        task_id=source.id,
+        pipeline_name="pipe",
+        component_name="comp-t",
+        type_="system.ContainerExecution",
+        attempt=1,
+        state="COMPLETE",
+        input_parameters={},
+        fingerprint="f",
+        cache_enabled=True,
+    )
+    hit = _deferred(store, run_id, "hit")
+    _hold_hit(store, run_id, hit.id, cached_from)
+    # Held: neither the task's row nor its execution is written, for this Store or another.
+    assert [t.path for t in Store(store.url).tasks_of_run(run_id)] == ["source"]
+    assert store.executions_of_task(hit.id) == []
+    seen: list[object] = []
+    with store.events.subscribe(seen.append):
+        store.transition_task(source.id, TaskState.RUNNING, started=True)  # any write
+    tasks = {t.path: t for t in store.tasks_of_run(run_id)}
+    assert tasks["hit"].state == "CACHED" and tasks["hit"].outputs == {"parameters": {"Output": 7}}
+    [execution] = store.executions_of_task(hit.id)
+    assert execution.state == "CACHED" and execution.cached_execution_id == cached_from
+    assert execution.output_parameters == {"Output": 7}
+    # Stamped when it was held, not when it was written: the task's and the execution's
+    # times agree.
+    assert tasks["hit"].started_at == tasks["hit"].finished_at == execution.finished_at
+    assert [h.state for h in store.state_history(run_id, hit.id)] == ["PENDING", "CACHED"]
+    # Its events are published once written, before the write that took it along.
+    moves = [(e.task_id, e.state) for e in seen if isinstance(e, TaskStateChanged)]
+    assert moves == [
+        (hit.id, TaskState.PENDING),
+        (hit.id, TaskState.CACHED),
+        (source.id, TaskState.RUNNING),
+    ]
+
+
+def test_a_held_cache_hit_dies_with_its_store_and_nothing_of_it_is_written(
+    store: Store,
+) -> None:
+    run_id = _run(store)
+    hit = _deferred(store, run_id, "hit")
+    _hold_hit(store, run_id, hit.id, cached_from=1)
+    with pytest.raises(IllegalTransitionError), store.transaction() as tx:
+        tx.transition_task(hit.id, TaskState.SUCCEEDED, finished=True)  # CACHED -> SUCCEEDED
+    # That transaction rolled back with the hit it carried: still held, still unwritten.
+    assert store.tasks_of_run(run_id) == []
+    assert store.executions_of_task(hit.id) == []
+    # A process killed now leaves nothing of the hit (a resume looks it up again).
+    assert Store(store.url).tasks_of_run(run_id) == []

@@ -80,38 +80,39 @@ def reuse_cached(this: ContainerTask) -> TaskResult | None:
         return None
     execution, source_task = hit
     outputs = source_task.outputs or {}
-    # The execution, its outputs and the move to CACHED commit together. The move comes
-    # first: a deferred row is then inserted already CACHED (one statement, not two).
-    with ctx.store.transaction() as tx:
-        tx.transition_task(
-            record.id,
-            TaskState.CACHED,
-            outputs=outputs,
-            inputs=this.recorded_inputs,
-            fingerprint=this.fingerprint,
-            cached_from_task_id=source_task.id,
-            started=True,
-            finished=True,
-            message=f"cache hit: execution {execution.id}",
-        )
+    # The execution, its outputs and the move to CACHED commit together, with the next
+    # write: nothing acts on a hit before then (Store.hold_cache_hit), so a run of hits
+    # shares a commit. The move comes first: a deferred row is then inserted already
+    # CACHED (one statement, not two).
+    ctx.store.hold_cache_hit(
+        record.id,
+        message=f"cache hit: execution {execution.id}",
+        fields={
+            "outputs": outputs,
+            "inputs": this.recorded_inputs,
+            "fingerprint": this.fingerprint,
+            "cached_from_task_id": source_task.id,
+        },
         # The reused artifacts are this execution's outputs too, so lineage through a
         # cached run is as complete as through the run that produced them.
-        tx.create_execution(
-            run_id=ctx.run_id,
-            task_id=record.id,
-            pipeline_name=ctx.pipeline_name,
-            component_name=this.task.component_ref.name,
-            type_="system.ContainerExecution",
-            attempt=0,
-            state="CACHED",
-            input_parameters=this.recorded_inputs["parameters"],
-            fingerprint=this.fingerprint,
-            cache_enabled=True,
-            cached_execution_id=execution.id,
-            input_artifacts=this.recorded_inputs["artifacts"],
-            cache_key=this.key,
-            outputs=(outputs.get("parameters", {}), outputs.get("artifacts", {})),
-        )
+        execution={
+            "run_id": ctx.run_id,
+            "task_id": record.id,
+            "pipeline_name": ctx.pipeline_name,
+            "component_name": this.task.component_ref.name,
+            "type_": "system.ContainerExecution",
+            "attempt": 0,
+            "state": "CACHED",
+            "input_parameters": this.recorded_inputs["parameters"],
+            "fingerprint": this.fingerprint,
+            "cache_enabled": True,
+            "cached_execution_id": execution.id,
+            "input_artifacts": this.recorded_inputs["artifacts"],
+            "cache_key": this.key,
+            "outputs": (outputs.get("parameters", {}), outputs.get("artifacts", {})),
+        },
+    )
+    ctx.flush_soon()
     return TaskResult(
         state=TaskState.CACHED,
         task_id=record.id,

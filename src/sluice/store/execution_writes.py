@@ -69,17 +69,19 @@ class ExecutionWrites:
         input_artifacts: dict[str, list[int]] | None = None,
         cache_key: dict[str, Any] | None = None,
         outputs: tuple[dict[str, Any], dict[str, list[int]]] | None = None,
+        finished_at: datetime | None = None,
     ) -> int:
         """Record an execution with its INPUT events and run contexts; returns its id.
 
         ``outputs`` (parameters, artifact ids): an execution recorded already ended (a
         cache hit), with its OUTPUT events, as :meth:`finish_execution` would write them
-        (one statement fewer than inserting it and then finishing it).
+        (one statement fewer than inserting it and then finishing it), at ``finished_at``
+        (default: now).
         """
         self.write_deferred(task_id)
         ended: dict[str, Any] = {}
         if outputs is not None:
-            ended = {"output_parameters": outputs[0], "finished_at": utcnow()}
+            ended = {"output_parameters": outputs[0], "finished_at": finished_at or utcnow()}
         execution_id = _INSERT_EXECUTION.insert(
             self.connection,
             {

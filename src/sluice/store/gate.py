@@ -12,9 +12,10 @@ attempt's execution with its move to RUNNING, its end with the move to SUCCEEDED
 hit with its move to CACHED. A task's row may be held back until the first write naming
 it (a *deferred* row, :mod:`sluice.store.task_writes`), and a written row's move that
 nothing acts on before the next write can be held (``Store.hold_transition_task``: a loop
-iteration's end): the next transaction writes it first (:func:`transaction`). Each group
-commits before the engine acts on it (before the process starts, before the next task
-reads the outputs), so a killed process still finds every state change it acted on. These
+iteration's end; ``Store.hold_cache_hit``: a cache hit with its execution): the next
+transaction writes it first (:func:`transaction`). Each group commits before the engine
+acts on it outside the store (before a process starts, before the run or its DAG ends), so
+a killed process still finds every state change it acted on. These
 are Core statements on a plain connection: the ORM's unit of work and session
 synchronisation cost several times the statements themselves on the engine's most frequent
 writes; on SQLite the hottest of them skip Core's per-execution work too
@@ -51,7 +52,13 @@ from sluice.store.models import (
 )
 from sluice.store.run_executions import MIRROR_STATE, mirror_parameters
 from sluice.store.run_writes import RunWrites
-from sluice.store.task_rows import DEFERRED_MOVE, Held, HeldExecutionEnd, move_fields
+from sluice.store.task_rows import (
+    DEFERRED_MOVE,
+    Held,
+    HeldCacheHit,
+    HeldExecutionEnd,
+    move_fields,
+)
 from sluice.store.task_writes import TaskWrites, task_event
 
 if TYPE_CHECKING:
@@ -267,6 +274,10 @@ def transaction(
             for move in taken:
                 if isinstance(move, HeldExecutionEnd):
                     tx.finish_execution(move.execution_id, finished_at=move.at, **move.fields)
+                elif isinstance(move, HeldCacheHit):
+                    fields = dict(move.fields)
+                    tx._move(move.task_id, TaskState.CACHED, move.message, move.at, fields)
+                    tx.create_execution(**move.execution, finished_at=move.at)
                 else:
                     tx._move(move.task_id, move.to, move.message, move.at, dict(move.fields))
             yield tx

@@ -20,6 +20,7 @@ from sluice.store.task_rows import (
     DEFERRED_MOVE,
     DeferredMove,
     Held,
+    HeldCacheHit,
     HeldExecutionEnd,
     HeldMove,
     detached_task_row,
@@ -175,6 +176,29 @@ class TaskRecords:
         self._held.append(
             HeldExecutionEnd(
                 execution_id=execution_id, fingerprint=fingerprint, at=utcnow(), fields=fields
+            )
+        )
+
+    def hold_cache_hit(
+        self, task_id: str, *, message: str, fields: dict[str, Any], execution: dict[str, Any]
+    ) -> None:
+        """Record a cache hit with this Store's next transaction, or at :meth:`flush_held`:
+        the task's move to CACHED (with ``fields``, started and finished now) and then its
+        CACHED execution (``execution``: the arguments of ``Transaction.create_execution``,
+        ``outputs`` included), stamped now (see :meth:`hold_transition_task`).
+
+        Nothing acts on a hit before the next write: no process has started on it (the
+        next task's start commits it first, as its DAG's end and the run's end do), and
+        its outputs are the reused execution's, already committed. So a fully cached chain
+        commits a few times in all instead of once per task. A process that dies first
+        leaves the task as it was; a resume looks it up again and finds the same hit.
+        """
+        now = utcnow()
+        fields = dict(fields)
+        move_fields(fields, TaskState.CACHED, started=True, finished=True, now=now)
+        self._held.append(
+            HeldCacheHit(
+                task_id=task_id, message=message, at=now, fields=fields, execution=execution
             )
         )
 

@@ -102,8 +102,21 @@ class HeldExecutionEnd:
     fields: dict[str, Any]
 
 
+@dataclass(frozen=True)
+class HeldCacheHit:
+    """A cache hit held for the next transaction (``Store.hold_cache_hit``): the task's
+    move to CACHED (``fields`` complete, made at ``at``) and its CACHED execution
+    (``execution``: the arguments of ``Transaction.create_execution``)."""
+
+    task_id: str
+    message: str | None
+    at: datetime
+    fields: dict[str, Any]
+    execution: dict[str, Any]
+
+
 # What a Store holds for its next transaction, in order.
-Held = HeldMove | HeldExecutionEnd
+Held = HeldMove | HeldExecutionEnd | HeldCacheHit
 
 
 # The key of a held-back row's DeferredMove among its values (not a column).
