@@ -271,15 +271,15 @@ def transaction(
                     taken.append(held.pop(0))
                 except IndexError:
                     break
-            for move in taken:
-                if isinstance(move, HeldExecutionEnd):
-                    tx.finish_execution(move.execution_id, finished_at=move.at, **move.fields)
-                elif isinstance(move, HeldCacheHit):
-                    fields = dict(move.fields)
-                    tx._move(move.task_id, TaskState.CACHED, move.message, move.at, fields)
-                    tx.create_execution(**move.execution, finished_at=move.at)
-                else:
-                    tx._move(move.task_id, move.to, move.message, move.at, dict(move.fields))
+            for held_write in taken:
+                if isinstance(held_write, HeldExecutionEnd):
+                    end = held_write
+                    tx.finish_execution(end.execution_id, finished_at=end.at, **end.fields)
+                    continue
+                move = held_write.move if isinstance(held_write, HeldCacheHit) else held_write
+                tx._move(move.task_id, move.to, move.message, move.at, dict(move.fields))
+                if isinstance(held_write, HeldCacheHit):
+                    tx.create_execution(**held_write.execution, finished_at=move.at)
             yield tx
     except BaseException:
         if tx is not None:  # rolled back: the deferred rows it wrote are still to write

@@ -136,11 +136,7 @@ class TaskRecords:
         dies first leaves the task as it was (RUNNING, with every task in it ended): a
         resumed run finds those tasks done and ends it again.
         """
-        now = utcnow()
-        move_fields(fields, TaskState(to), started=started, finished=finished, now=now)
-        self._held.append(
-            HeldMove(task_id=task_id, to=TaskState(to), message=message, at=now, fields=fields)
-        )
+        self._held.append(_held_move(task_id, to, message, started, finished, fields))
 
     def hold_finish_execution(
         self,
@@ -193,14 +189,8 @@ class TaskRecords:
         commits a few times in all instead of once per task. A process that dies first
         leaves the task as it was; a resume looks it up again and finds the same hit.
         """
-        now = utcnow()
-        fields = dict(fields)
-        move_fields(fields, TaskState.CACHED, started=True, finished=True, now=now)
-        self._held.append(
-            HeldCacheHit(
-                task_id=task_id, message=message, at=now, fields=fields, execution=execution
-            )
-        )
+        move = _held_move(task_id, TaskState.CACHED, message, True, True, dict(fields))
+        self._held.append(HeldCacheHit(move=move, execution=execution))
 
     def holds_execution_end(self, fingerprint: str) -> bool:
         """Whether an execution with this cache fingerprint has its end held (a cache
@@ -364,3 +354,17 @@ class TaskRecords:
                     task_id, TaskState.CANCELED, message=message, finished=True, error=message
                 )
         return len(found)
+
+
+def _held_move(
+    task_id: str,
+    to: TaskState,
+    message: str | None,
+    started: bool,
+    finished: bool,
+    fields: dict[str, Any],
+) -> HeldMove:
+    """A move held for the next transaction, ``fields`` completed and stamped now."""
+    now = utcnow()
+    move_fields(fields, TaskState(to), started=started, finished=finished, now=now)
+    return HeldMove(task_id=task_id, to=TaskState(to), message=message, at=now, fields=fields)

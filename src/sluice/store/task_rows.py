@@ -80,7 +80,7 @@ class DeferredMove:
 
 @dataclass(frozen=True)
 class HeldMove:
-    """A move of a written task held for the next transaction (``Store.hold_transition_task``)."""
+    """A move of a task held for the next transaction (``Store.hold_transition_task``)."""
 
     task_id: str
     to: TaskState
@@ -105,13 +105,11 @@ class HeldExecutionEnd:
 @dataclass(frozen=True)
 class HeldCacheHit:
     """A cache hit held for the next transaction (``Store.hold_cache_hit``): the task's
-    move to CACHED (``fields`` complete, made at ``at``) and its CACHED execution
-    (``execution``: the arguments of ``Transaction.create_execution``)."""
+    move to CACHED and then its CACHED execution (``execution``: the arguments of
+    ``Transaction.create_execution``), ended when the move was made. One item, so that a
+    transaction takes both or neither."""
 
-    task_id: str
-    message: str | None
-    at: datetime
-    fields: dict[str, Any]
+    move: HeldMove
     execution: dict[str, Any]
 
 
