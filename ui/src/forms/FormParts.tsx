@@ -86,16 +86,21 @@ function useDebounced<T>(value: T, ms: number): T {
   return settled;
 }
 
-/** The next fire times of a cron draft, from the scheduler's own cron module (N9). */
+/** The next fire times of a cron draft, from the scheduler's own cron module (N9).
+ * ``current`` says whether ``query`` is of the text as typed now: for the 250 ms the
+ * debounce waits, it is still the previous text's and says nothing about the new one. */
 export function useCronPreview(draft: TriggerDraft) {
-  const cron = useDebounced(draft.kind === "cron" ? draft.cron.trim() : "", 250);
-  const zone = useDebounced(draft.timeZone.trim(), 250);
-  return useQuery<CronPreview, ApiError>({
+  const typedCron = draft.kind === "cron" ? draft.cron.trim() : "";
+  const typedZone = draft.timeZone.trim();
+  const cron = useDebounced(typedCron, 250);
+  const zone = useDebounced(typedZone, 250);
+  const query = useQuery<CronPreview, ApiError>({
     queryKey: ["cron-preview", cron, zone],
     enabled: cron !== "",
     retry: false,
     queryFn: () => api<CronPreview>(`${UI_API}/cron:preview`, {}, { cron, tz: zone === "UTC" ? undefined : zone, n: 5 }),
   });
+  return { query, current: cron === typedCron && zone === typedZone };
 }
 
 const ZONES: string[] = (() => {
@@ -125,10 +130,12 @@ export function TriggerFields({
   onChange: (draft: TriggerDraft) => void;
   onValidity: (valid: boolean) => void;
 }) {
-  const preview = useCronPreview(draft);
+  const { query: preview, current } = useCronPreview(draft);
   const errors = draftErrors(draft);
   const cronError = draft.kind === "cron" ? (errors.cron ?? (preview.error ? preview.error.message : undefined)) : undefined;
-  const valid = Object.keys(errors).length === 0 && !(draft.kind === "cron" && (preview.isError || preview.isPending));
+  // Not valid until the scheduler has checked the text as typed now: a Save clicked
+  // while the previous text's preview stands would send an unchecked cron.
+  const valid = Object.keys(errors).length === 0 && !(draft.kind === "cron" && (preview.isError || preview.isPending || !current));
   useEffect(() => onValidity(valid), [valid, onValidity]);
   const set = (changes: Partial<TriggerDraft>) => onChange({ ...draft, ...changes });
   const zone = draft.timeZone.trim() || "UTC";
