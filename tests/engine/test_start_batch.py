@@ -1,21 +1,25 @@
-"""Starts due in one turn of the event loop commit together, before any of them runs."""
+"""Starts due in one turn of the event loop commit together, before any of them runs
+(on a real store: what each commit moved is what its transaction published)."""
 
 # No `from __future__ import annotations`: kfp reads the annotations of the components.
 
 import asyncio
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
 from kfp import dsl
 
 import sluice
+from sluice.engine import attempt_records
 from sluice.engine.context import RunContext
 from sluice.events import Event, TaskStateChanged
 from sluice.states import IllegalTransitionError, TaskState
 from sluice.store import gate
+from sluice.store.models import TaskRow
+from sluice.store.repository import Store
 
 
 @dsl.component
@@ -57,119 +61,158 @@ def test_tasks_started_at_once_commit_their_starts_together(
     assert [len(running(events)) for events in published if running(events)] == [3]
 
 
-class _FakeStore:
-    """Commits what a transaction's writes append to it, unless one of them raised."""
+def _store(tmp_path: Path) -> tuple[Store, str]:
+    """A real store with one run."""
+    store = Store(f"sqlite:///{tmp_path / 'sluice.db'}")
+    run_id = store.create_run(
+        name="r",
+        display_name="r",
+        pipeline_name="pipe",
+        pipeline_spec={},
+        arguments={},
+        pipeline_root=str(tmp_path / "root"),
+        options={},
+    ).id
+    return store, run_id
 
-    def __init__(self) -> None:
-        self.commits: list[list[str]] = []
 
-    @contextmanager
-    def transaction(self) -> Iterator[list[str]]:
-        tx: list[str] = []
-        yield tx
-        self.commits.append(tx)
+def _task(store: Store, run_id: str, name: str) -> TaskRow:
+    """A task as the engine makes one: deferred, so its row is written by its start."""
+    return store.create_task(
+        run_id=run_id,
+        parent_id=None,
+        name=name,
+        path=name,
+        display_name=name,
+        kind="container",
+        component_name="comp-echo",
+        deferred=True,
+    )
 
 
-def _context(store: _FakeStore) -> RunContext:
-    ctx = RunContext.__new__(RunContext)  # only its store and its due starts are used
-    ctx.store = store  # type: ignore[assignment]
+def _context(store: Store, run_id: str) -> RunContext:
+    ctx = RunContext.__new__(RunContext)  # only what the starts use: a store, a run
+    ctx.store = store
     ctx._starts = []
+    ctx.run_id = run_id
+    ctx.pipeline_name = "pipe"
     return ctx
 
 
-def _write(name: str) -> Any:
-    def write(tx: list[str]) -> str:
-        tx.append(name)
-        return name
+class _Commits:
+    """The task moves of each committed transaction of a store, by task name."""
+
+    def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        self.names: dict[str, str] = {}  # task id -> name
+        self.moves: list[list[str]] = []
+        real_publish = gate.Transaction.publish
+        commits = self
+
+        def publish(tx: gate.Transaction) -> None:
+            moved = [e for e in tx.pending if isinstance(e, TaskStateChanged)]
+            if moved:
+                commits.moves.append([f"{commits.names[e.task_id]} {e.state.value}" for e in moved])
+            real_publish(tx)
+
+        monkeypatch.setattr(gate.Transaction, "publish", publish)
+
+    def task(self, store: Store, run_id: str, name: str) -> TaskRow:
+        row = _task(store, run_id, name)
+        self.names[row.id] = name
+        return row
+
+
+def _start(task: TaskRow) -> Callable[[gate.Transaction], str]:
+    def write(tx: gate.Transaction) -> str:
+        tx.transition_task(task.id, TaskState.RUNNING, attempts=1, started=True)
+        return task.name
 
     return write
 
 
-def _refused(tx: list[str]) -> str:
-    tx.append("refused")
-    raise IllegalTransitionError("refused")
+def _refused(task: TaskRow) -> Callable[[gate.Transaction], str]:
+    def write(tx: gate.Transaction) -> str:
+        tx.transition_task(task.id, TaskState.SUCCEEDED, finished=True)  # PENDING -> SUCCEEDED
+        return task.name
+
+    return write
 
 
-def test_a_refused_start_fails_alone_and_a_cancelled_one_is_not_written() -> None:
-    store = _FakeStore()
-    ctx = _context(store)
+def _states(store: Store, run_id: str) -> dict[str, str]:
+    return {row.name: row.state for row in store.tasks_of_run(run_id)}
+
+
+def test_a_refused_start_fails_alone_and_a_cancelled_one_is_not_written(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    store, run_id = _store(tmp_path)
+    commits = _Commits(monkeypatch)
+    a, refused, never, b = (commits.task(store, run_id, n) for n in ("a", "x", "never", "b"))
+    ctx = _context(store, run_id)
 
     async def main() -> list[Any]:
-        first = ctx.start_soon(_write("a"))
-        refused = ctx.start_soon(_refused)
-        cancelled = ctx.start_soon(_write("never"))
-        last = ctx.start_soon(_write("b"))
+        first = ctx.start_soon(_start(a))
+        bad = ctx.start_soon(_refused(refused))
+        cancelled = ctx.start_soon(_start(never))
+        last = ctx.start_soon(_start(b))
         cancelled.cancel()
-        return await asyncio.gather(first, refused, last, return_exceptions=True)
+        return list(await asyncio.gather(first, bad, last, return_exceptions=True))
 
-    first, refused, last = asyncio.run(main())
+    first, bad, last = asyncio.run(main())
     assert (first, last) == ("a", "b")
-    assert isinstance(refused, IllegalTransitionError)
-    # The group rolled back, then each was made alone: the refused one committed nothing.
-    assert store.commits == [["a"], ["b"]]
+    assert isinstance(bad, IllegalTransitionError)
+    # The group rolled back, then each was made alone: the refused one committed nothing,
+    # and the cancelled one was never written.
+    assert commits.moves == [["a PENDING", "a RUNNING"], ["b PENDING", "b RUNNING"]]
+    assert _states(store, run_id) == {"a": "RUNNING", "b": "RUNNING"}
 
 
-def test_starts_due_at_once_share_one_commit() -> None:
-    store = _FakeStore()
-    ctx = _context(store)
+def test_starts_due_at_once_share_one_commit(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    store, run_id = _store(tmp_path)
+    commits = _Commits(monkeypatch)
+    tasks = [commits.task(store, run_id, n) for n in ("a", "b", "c", "later")]
+    ctx = _context(store, run_id)
 
     async def main() -> list[str]:
-        due = [ctx.start_soon(_write(name)) for name in ("a", "b", "c")]
+        due = [ctx.start_soon(_start(task)) for task in tasks[:3]]
         results = await asyncio.gather(*due)
-        results.append(await ctx.start_soon(_write("later")))  # a later turn: its own
+        results.append(await ctx.start_soon(_start(tasks[3])))  # a later turn: its own
         return results
 
     assert asyncio.run(main()) == ["a", "b", "c", "later"]
-    assert store.commits == [["a", "b", "c"], ["later"]]
-
-
-class _Recorder:
-    """A store and its transactions: what was written, in order, by commit."""
-
-    def __init__(self) -> None:
-        self.commits: list[list[str]] = []
-
-    @contextmanager
-    def transaction(self) -> Iterator["_Recorder._Tx"]:
-        tx = _Recorder._Tx()
-        yield tx
-        self.commits.append(tx.writes)
-
-    def transition_task(self, task_id: str, to: TaskState, **_: Any) -> None:
-        self.commits.append([f"{task_id} {to.value}"])
-
-    class _Tx:
-        def __init__(self) -> None:
-            self.writes: list[str] = []
-
-        def transition_task(self, task_id: str, to: TaskState, **_: Any) -> None:
-            self.writes.append(f"{task_id} {to.value}")
-
-        def finish_execution(self, execution_id: int, **fields: Any) -> None:
-            self.writes.append(f"execution {execution_id} {fields['state']}")
+    together = [f"{n} {s}" for n in "abc" for s in ("PENDING", "RUNNING")]
+    assert commits.moves == [together, ["later PENDING", "later RUNNING"]]
+    assert set(_states(store, run_id).values()) == {"RUNNING"}
 
 
 @pytest.mark.parametrize("written", [False, True])
 def test_a_start_cancelled_while_it_waits_for_its_commit_ends_canceled(
-    written: bool, monkeypatch: pytest.MonkeyPatch
+    written: bool, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from types import SimpleNamespace
-
-    from sluice.engine import attempt_records
-
-    store = _Recorder()
-    ctx = _context(store)  # type: ignore[arg-type]
-
-    def write_start(this: Any, attempt: Any, tx: Any, notice: Any) -> tuple[None, int]:
-        tx.transition_task(this.record.id, TaskState.RUNNING)
-        return None, 7
-
-    monkeypatch.setattr(attempt_records, "_write_start", write_start)
-    monkeypatch.setattr(attempt_records, "unused_image_notice", lambda *a: None)
-    this: Any = SimpleNamespace(ctx=ctx, record=SimpleNamespace(id="t", path="p"), container=None)
+    store, run_id = _store(tmp_path)
+    commits = _Commits(monkeypatch)
+    record = commits.task(store, run_id, "t")
+    ctx = _context(store, run_id)
+    ctx.executor = SimpleNamespace(uses_images=True)  # no notice about the image
+    inputs = SimpleNamespace(parameters={}, artifacts={})
+    this: Any = SimpleNamespace(
+        ctx=ctx,
+        record=record,
+        container=SimpleNamespace(image="python:3.11"),
+        task=SimpleNamespace(component_ref=SimpleNamespace(name="comp-echo")),
+        recorded_inputs={},
+        fingerprint=None,
+        cache_enabled=False,
+        key=None,
+    )
+    attempt: Any = SimpleNamespace(
+        number=1, first=True, inputs=inputs, files=SimpleNamespace(log=tmp_path / "log.txt")
+    )
 
     async def main() -> None:
-        job = asyncio.ensure_future(attempt_records.record_start(this, None))  # type: ignore[arg-type]
+        job = asyncio.ensure_future(attempt_records.record_start(this, attempt))
         await asyncio.sleep(0)  # it has asked for its start
         if written:
             await asyncio.sleep(0)  # ...and the start has committed, not yet seen by it
@@ -178,28 +221,38 @@ def test_a_start_cancelled_while_it_waits_for_its_commit_ends_canceled(
             await job
 
     asyncio.run(main())
+    [task] = store.tasks_of_run(run_id)
+    assert task.state == "CANCELED"
+    executions = store.executions_of_task(record.id)
     if written:
-        assert store.commits == [["t RUNNING"], ["execution 7 CANCELED", "t CANCELED"]]
+        assert commits.moves == [["t PENDING", "t RUNNING"], ["t CANCELED"]]
+        assert [e.state for e in executions] == ["CANCELED"]
     else:
-        assert store.commits == [["t CANCELED"]]  # nothing of the start was written
+        assert commits.moves == [["t PENDING", "t CANCELED"]]  # nothing of the start
+        assert executions == []
 
 
-def test_a_start_interrupted_by_a_base_exception_leaves_no_start_waiting() -> None:
+def test_a_start_interrupted_by_a_base_exception_leaves_no_start_waiting(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """KeyboardInterrupt in a write: it propagates, and every start of the group is
     cancelled rather than left waiting for a commit that will not come."""
-
-    store = _FakeStore()
+    store, run_id = _store(tmp_path)
+    commits = _Commits(monkeypatch)
+    b = commits.task(store, run_id, "b")
 
     async def main() -> list[bool]:
-        ctx = _context(store)
+        ctx = _context(store, run_id)
 
-        def interrupted(tx: list[str]) -> str:
+        def interrupted(tx: gate.Transaction) -> str:
             raise KeyboardInterrupt
 
-        futures = [ctx.start_soon(interrupted), ctx.start_soon(_write("b"))]
+        futures = [ctx.start_soon(interrupted), ctx.start_soon(_start(b))]
         with pytest.raises(KeyboardInterrupt):
             ctx._commit_starts()
         return [f.cancelled() for f in futures]
 
     assert asyncio.run(main()) == [True, True]
-    assert store.commits == []  # the group rolled back and was not made again
+    # The group rolled back and was not made again.
+    assert commits.moves == []
+    assert store.tasks_of_run(run_id) == []
