@@ -15,7 +15,7 @@ from kfp import dsl
 import sluice
 from sluice.engine import attempt_records
 from sluice.engine.context import RunContext
-from sluice.events import Event, TaskStateChanged
+from sluice.events import TaskStateChanged
 from sluice.states import IllegalTransitionError, TaskState
 from sluice.store import gate
 from sluice.store.models import TaskRow
@@ -33,32 +33,41 @@ def three_at_once() -> None:
         echo(x=i)
 
 
+class _Commits:
+    """The task moves each committed transaction published, in order: a spy on the real
+    gate (every transaction still publishes as it would)."""
+
+    def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        self.published: list[list[TaskStateChanged]] = []
+        real_publish = gate.Transaction.publish
+
+        def publish(tx: gate.Transaction) -> None:
+            moved = [e for e in tx.pending if isinstance(e, TaskStateChanged)]
+            if moved:
+                self.published.append(moved)
+            real_publish(tx)
+
+        monkeypatch.setattr(gate.Transaction, "publish", publish)
+
+    @property
+    def moves(self) -> list[list[str]]:
+        """Each commit's moves as ``"<task path> <state>"``."""
+        return [[f"{e.path} {e.state.value}" for e in moved] for moved in self.published]
+
+
 def test_tasks_started_at_once_commit_their_starts_together(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("SLUICE_HOME", str(tmp_path / "home"))
-    published: list[list[Event]] = []
-    real_publish = gate.Transaction.publish
-
-    def publish(self: gate.Transaction) -> None:
-        published.append(list(self.pending))
-        real_publish(self)
-
-    monkeypatch.setattr(gate.Transaction, "publish", publish)
+    commits = _Commits(monkeypatch)
     run = sluice.run(three_at_once, enable_caching=False)
     assert run.state == "SUCCEEDED", run.error
-
-    def running(events: list[Event]) -> list[Event]:
-        return [
-            e
-            for e in events
-            if isinstance(e, TaskStateChanged)
-            and e.kind == "container"
-            and e.state == TaskState.RUNNING
-        ]
-
+    running = [
+        [e for e in moved if e.kind == "container" and e.state == TaskState.RUNNING]
+        for moved in commits.published
+    ]
     # One transaction moved all three to RUNNING (each with its execution), none alone.
-    assert [len(running(events)) for events in published if running(events)] == [3]
+    assert [len(started) for started in running if started] == [3]
 
 
 def _store(tmp_path: Path) -> tuple[Store, str]:
@@ -99,29 +108,6 @@ def _context(store: Store, run_id: str) -> RunContext:
     return ctx
 
 
-class _Commits:
-    """The task moves of each committed transaction of a store, by task name."""
-
-    def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
-        self.names: dict[str, str] = {}  # task id -> name
-        self.moves: list[list[str]] = []
-        real_publish = gate.Transaction.publish
-        commits = self
-
-        def publish(tx: gate.Transaction) -> None:
-            moved = [e for e in tx.pending if isinstance(e, TaskStateChanged)]
-            if moved:
-                commits.moves.append([f"{commits.names[e.task_id]} {e.state.value}" for e in moved])
-            real_publish(tx)
-
-        monkeypatch.setattr(gate.Transaction, "publish", publish)
-
-    def task(self, store: Store, run_id: str, name: str) -> TaskRow:
-        row = _task(store, run_id, name)
-        self.names[row.id] = name
-        return row
-
-
 def _start(task: TaskRow) -> Callable[[gate.Transaction], str]:
     def write(tx: gate.Transaction) -> str:
         tx.transition_task(task.id, TaskState.RUNNING, attempts=1, started=True)
@@ -147,7 +133,7 @@ def test_a_refused_start_fails_alone_and_a_cancelled_one_is_not_written(
 ) -> None:
     store, run_id = _store(tmp_path)
     commits = _Commits(monkeypatch)
-    a, refused, never, b = (commits.task(store, run_id, n) for n in ("a", "x", "never", "b"))
+    a, refused, never, b = (_task(store, run_id, n) for n in ("a", "x", "never", "b"))
     ctx = _context(store, run_id)
 
     async def main() -> list[Any]:
@@ -172,7 +158,7 @@ def test_starts_due_at_once_share_one_commit(
 ) -> None:
     store, run_id = _store(tmp_path)
     commits = _Commits(monkeypatch)
-    tasks = [commits.task(store, run_id, n) for n in ("a", "b", "c", "later")]
+    tasks = [_task(store, run_id, n) for n in ("a", "b", "c", "later")]
     ctx = _context(store, run_id)
 
     async def main() -> list[str]:
@@ -193,7 +179,7 @@ def test_a_start_cancelled_while_it_waits_for_its_commit_ends_canceled(
 ) -> None:
     store, run_id = _store(tmp_path)
     commits = _Commits(monkeypatch)
-    record = commits.task(store, run_id, "t")
+    record = _task(store, run_id, "t")
     ctx = _context(store, run_id)
     ctx.executor = SimpleNamespace(uses_images=True)  # no notice about the image
     inputs = SimpleNamespace(parameters={}, artifacts={})
@@ -239,7 +225,7 @@ def test_a_start_interrupted_by_a_base_exception_leaves_no_start_waiting(
     cancelled rather than left waiting for a commit that will not come."""
     store, run_id = _store(tmp_path)
     commits = _Commits(monkeypatch)
-    b = commits.task(store, run_id, "b")
+    b = _task(store, run_id, "b")
 
     async def main() -> list[bool]:
         ctx = _context(store, run_id)
