@@ -99,7 +99,8 @@ def test_edit_in_place_then_disable_and_enable(
     page.goto(f"/recurring/{weekday_schedule}")
     expect(page.get_by_test_id("recurring-id")).to_have_text(weekday_schedule)
     page.get_by_role("button", name="Edit").click()
-    expect(page.get_by_role("list", name="Next fire times").locator("li")).to_have_count(5)
+    preview = page.get_by_role("list", name="Next fire times")
+    expect(preview.locator("li")).to_have_count(5)
     expect(page.get_by_role("button", name="Save")).to_be_enabled()  # the stored cron, checked
     page.get_by_label("Cron").fill("30 8 * * *")
     # At once, not after a retry: Save waits for the scheduler to check the new text
@@ -107,6 +108,9 @@ def test_edit_in_place_then_disable_and_enable(
     # nothing), so a quick click cannot send an unchecked cron or fall on a button
     # that is about to turn disabled.
     assert page.get_by_role("button", name="Save").is_disabled()
+    assert preview.get_attribute("aria-busy") == "true"  # the old text's times, dimmed
+    expect(preview.locator("li").first).to_contain_text("8:30")  # the new text's
+    expect(preview).not_to_have_attribute("aria-busy", "true")
     page.get_by_label("Max concurrency").fill("3")
     count = page.get_by_label("count", exact=True)
     expect(count).to_have_value("3")  # the spec's default: the schedule was made without it

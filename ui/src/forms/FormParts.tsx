@@ -183,7 +183,8 @@ export function TriggerFields({
               {!cronError && preview.data ? (
                 <>
                   <div data-testid="cron-words">{cronInWords(draft.cron, zone === "UTC" ? null : zone)}</div>
-                  <ol aria-label="Next fire times" className="preview">
+                  {/* Until the new text is checked the times are the previous text's: dimmed. */}
+                  <ol aria-label="Next fire times" className="preview" aria-busy={current ? undefined : true}>
                     {preview.data.times.map((time) => (
                       <li key={time}>
                         <time dateTime={time}>{new Date(time).toLocaleString(undefined, { timeZone: zone, dateStyle: "medium", timeStyle: "short" })}</time>{" "}
