@@ -192,15 +192,11 @@ def test_cancel_a_run_executed_elsewhere_marks_it(tmp_path: Path) -> None:
     client = Client(home=tmp_path / "home")
     assert client.settings is not None
     store = Store(client.settings.db_url)
+    from tests.store_rows import new_run
+
     rows = {
-        state: store.create_run(
-            name=f"run-{state.lower()}",
-            display_name=f"run-{state.lower()}",
-            pipeline_name="p",
-            pipeline_spec={},
-            arguments={},
-            pipeline_root=str(tmp_path),
-            options={},
+        state: new_run(
+            store, name=f"run-{state.lower()}", pipeline_name="p", pipeline_root=str(tmp_path)
         )
         for state in ("PENDING", "RUNNING", "SUCCEEDED")
     }

@@ -168,17 +168,10 @@ def test_host_mode_resolves_runs_as_locally_and_shows_cached(server: str, pipeli
 
     store = Store(Settings.from_env().db_url)
     from tests.states import move_run
+    from tests.store_rows import new_run
 
     for i in range(25):
-        filler = store.create_run(
-            name=f"filler-{i}",
-            display_name=f"filler-{i}",
-            pipeline_name="filler",
-            pipeline_spec={},
-            arguments={},
-            pipeline_root="/tmp/root",
-            options={},
-        )
+        filler = new_run(store, name=f"filler-{i}", pipeline_name="filler")
         move_run(store, filler.id, "CANCELED")
 
     shown = runner.invoke(app, ["runs", "show", "--host", server, first_id[:8]])

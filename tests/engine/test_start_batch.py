@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 from kfp import dsl
+from tests.store_rows import new_run, new_task
 
 import sluice
 from sluice.engine import attempt_records
@@ -73,30 +74,13 @@ def test_tasks_started_at_once_commit_their_starts_together(
 def _store(tmp_path: Path) -> tuple[Store, str]:
     """A real store with one run."""
     store = Store(f"sqlite:///{tmp_path / 'sluice.db'}")
-    run_id = store.create_run(
-        name="r",
-        display_name="r",
-        pipeline_name="pipe",
-        pipeline_spec={},
-        arguments={},
-        pipeline_root=str(tmp_path / "root"),
-        options={},
-    ).id
+    run_id = new_run(store, pipeline_root=str(tmp_path / "root")).id
     return store, run_id
 
 
 def _task(store: Store, run_id: str, name: str) -> TaskRow:
     """A task as the engine makes one: deferred, so its row is written by its start."""
-    return store.create_task(
-        run_id=run_id,
-        parent_id=None,
-        name=name,
-        path=name,
-        display_name=name,
-        kind="container",
-        component_name="comp-echo",
-        deferred=True,
-    )
+    return new_task(store, run_id, name=name, component_name="comp-echo", deferred=True)
 
 
 def _context(store: Store, run_id: str) -> RunContext:

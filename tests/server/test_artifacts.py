@@ -8,29 +8,14 @@ import httpx
 import pytest
 from tests.server.conftest import RunningServer
 from tests.states import move_run, move_task
+from tests.store_rows import new_run, new_task
 
 
 def _run_with_artifact(server: RunningServer, root: Path, uri: str, name: str) -> tuple[str, str]:
     """A run (rooted at ``root``) whose task 'producer' outputs an artifact at ``uri``."""
     store = server.state.store
-    run = store.create_run(
-        name=name,
-        display_name=name,
-        pipeline_name="p",
-        pipeline_spec={},
-        arguments={},
-        pipeline_root=str(root),
-        options={},
-    )
-    task = store.create_task(
-        run_id=run.id,
-        parent_id=None,
-        name="producer",
-        path="producer",
-        display_name="producer",
-        kind="container",
-        component_name="comp-producer",
-    )
+    run = new_run(store, name=name, pipeline_name="p", pipeline_root=str(root))
+    task = new_task(store, run.id, name="producer")
     move_task(store, task.id, "SUCCEEDED")
     move_run(store, run.id, "SUCCEEDED")
     artifact_id = store.create_artifact(

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 from kfp import dsl
 from sqlalchemy import select
+from tests.store_rows import new_run
 
 from sluice.config import Settings
 from sluice.engine.states import RunState
@@ -284,14 +285,12 @@ def test_start_finishes_canceling_runs_and_fails_unreadable_ones(settings: Setti
     canceling = _submit(settings, needs_file_pipeline, path="/nonexistent")
     store.transition_run(canceling, RunState.RUNNING, started=True)
     store.transition_run(canceling, RunState.CANCELING)
-    broken = store.create_run(
+    broken = new_run(
+        store,
         name="broken",
-        display_name="broken",
         pipeline_name="broken",
         pipeline_spec={"not": "a pipeline"},
-        arguments={},
         pipeline_root=str(settings.artifacts_dir),
-        options={},
         state=RunState.PENDING.value,
         experiment_id="exp",
         executed_by="server",

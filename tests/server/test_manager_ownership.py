@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 from kfp import dsl
 from tests.states import move_run, move_task
+from tests.store_rows import new_task
 
 from sluice.config import Settings
 from sluice.engine.states import RunState
@@ -88,15 +89,7 @@ def test_start_closes_attempts_left_running_in_ended_runs(
     monkeypatch.setenv("SLUICE_HOME", str(tmp_path / "home"))
     settings = Settings.from_env()
     store, row, _settings, _warnings = prepare_run(noop_pipeline, {}, settings=settings)
-    task = store.create_task(
-        run_id=row.id,
-        parent_id=None,
-        name="noop",
-        path="noop",
-        display_name="noop",
-        kind="container",
-        component_name="comp-noop",
-    )
+    task = new_task(store, row.id, name="noop")
     move_task(store, task.id, "SUCCEEDED")
     for attempt, state in ((1, "RUNNING"), (2, "COMPLETE")):
         store.create_execution(

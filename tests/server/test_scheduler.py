@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from tests.store_rows import new_run
 
 from sluice.config import Settings
 from sluice.errors import InvalidArgumentError
@@ -42,15 +43,10 @@ class Recorder:
 
     def __call__(self, recurring: RecurringRunRow, slot: datetime) -> RunRow:
         self.calls.append((recurring.id, slot))
-        return self.store.create_run(
+        return new_run(
+            self.store,
             name=f"{recurring.display_name}-{new_id()[:8]}",
             display_name=recurring.display_name,
-            pipeline_name="p",
-            pipeline_spec={},
-            arguments={},
-            pipeline_root="/tmp",
-            options={},
-            state="PENDING",
             recurring_run_id=recurring.id,
             scheduled_at=slot,
         )

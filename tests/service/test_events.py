@@ -7,24 +7,12 @@ import asyncio
 
 import sqlalchemy as sa
 from tests.states import move_run
+from tests.store_rows import new_run
 
 from sluice.events import Event, RunStateChanged
 from sluice.service.events import EventService
 from sluice.states import RunState
 from sluice.store.repository import Store
-
-
-def _new_run(store: Store, name: str) -> str:
-    row = store.create_run(
-        name=name,
-        display_name=name,
-        pipeline_name="p",
-        pipeline_spec={},
-        arguments={},
-        pipeline_root="/tmp",
-        options={},
-    )
-    return row.id
 
 
 async def _collect(service: EventService, run_id: str, count: int, **options: float) -> list[Event]:
@@ -39,7 +27,7 @@ async def _collect(service: EventService, run_id: str, count: int, **options: fl
 
 def test_an_id_committed_after_a_higher_one_is_still_followed(postgres_url: str) -> None:
     store = Store(postgres_url)
-    run_id = _new_run(store, "late")
+    run_id = new_run(store, name="late").id
     # A second connection inserts a history row of this run and holds its transaction
     # open, as an engine thread mid-transition does; the id is taken now.
     engine = sa.create_engine(postgres_url)
@@ -76,7 +64,7 @@ def test_an_id_committed_after_a_higher_one_is_still_followed(postgres_url: str)
 
 def test_a_hole_that_never_fills_holds_nothing_back(postgres_url: str) -> None:
     store = Store(postgres_url)
-    run_id = _new_run(store, "hole")
+    run_id = new_run(store, name="hole").id
     engine = sa.create_engine(postgres_url)
     # An insert rolled back leaves its id unused for good.
     with engine.connect() as conn, conn.begin() as tx:

@@ -6,6 +6,7 @@ import asyncio
 from pathlib import Path
 
 import pytest
+from tests.store_rows import new_run
 
 from sluice.config import Settings
 from sluice.errors import (
@@ -83,16 +84,7 @@ def test_runs_not_found_precondition_and_archive(store: Store, settings: Setting
     service = RunService(store, settings)
     with pytest.raises(RunNotFoundError, match="no run 'missing'"):
         service.get("missing")
-    row = store.create_run(
-        name=new_id(),
-        display_name="r",
-        pipeline_name="pipe",
-        pipeline_spec={},
-        arguments={},
-        pipeline_root="/tmp/root",
-        options={},
-        state="PENDING",
-    )
+    row = new_run(store)
     with pytest.raises(FailedPreconditionError, match="only FAILED or CANCELED runs retry"):
         asyncio.run(service.retry(row.id))
     service.archive(row.id)

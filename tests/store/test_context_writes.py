@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime, timezone
 
 import pytest
+from tests.store_rows import new_run
 
 from sluice.errors import AlreadyExistsError, FailedPreconditionError
 from sluice.store import context_writes as writes
@@ -14,22 +15,8 @@ from sluice.store.metadata_queries import list_contexts
 from sluice.store.repository import Store
 
 
-def _run(store: Store, name: str, experiment: str | None = None) -> str:
-    row = store.create_run(
-        name=name,
-        display_name=name,
-        pipeline_name="pipe",
-        pipeline_spec={},
-        arguments={},
-        pipeline_root="/tmp/root",
-        options={},
-        experiment=experiment,
-    )
-    return row.id
-
-
 def test_ids_are_unique_across_types_and_a_run_is_known_by_its_name(store: Store) -> None:
-    _run(store, "job-1")
+    new_run(store, name="job-1")
     with pytest.raises(AlreadyExistsError, match="job-1"):
         writes.create(store, NewContext("job-1", "sluice.Group"))
     with pytest.raises(AlreadyExistsError, match="pipe"):
@@ -40,7 +27,7 @@ def test_ids_are_unique_across_types_and_a_run_is_known_by_its_name(store: Store
 
 
 def test_a_name_shared_with_a_pipeline_finds_the_other_context(store: Store) -> None:
-    _run(store, "job-2")  # makes the system.Pipeline context "pipe"
+    new_run(store, name="job-2")  # makes the system.Pipeline context "pipe"
     with store.session() as session:
         store.ensure_context(session, "system.Experiment", "pipe")
     found = writes.find(store, "pipe")
@@ -48,7 +35,7 @@ def test_a_name_shared_with_a_pipeline_finds_the_other_context(store: Store) -> 
 
 
 def test_parents_children_and_the_filter(store: Store) -> None:
-    run_id = _run(store, "job-3", experiment="exp-a")
+    run_id = new_run(store, name="job-3", experiment="exp-a").id
     parent = writes.create(store, NewContext("grp", "sluice.Group"))
     kid = writes.create(store, NewContext("kid", "sluice.Kid", display_name="Kid"))
     writes.add_children(store, parent.id, [kid.id, kid.id])
@@ -73,7 +60,7 @@ def test_parents_children_and_the_filter(store: Store) -> None:
 
 
 def test_update_delete_and_members(store: Store) -> None:
-    _run(store, "job-4")
+    new_run(store, name="job-4")
     run_context = writes.find(store, "job-4")
     assert run_context is not None
     with pytest.raises(FailedPreconditionError, match="job-4"):

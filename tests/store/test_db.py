@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 import pytest
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DataError, IntegrityError, OperationalError, ProgrammingError
+from tests.store_rows import new_run
 from tests.tcp_relay import TcpRelay
 
 from sluice.errors import (
@@ -81,26 +81,14 @@ def test_a_store_that_cannot_be_opened_is_named_without_its_password() -> None:
     )
 
 
-def _run_fields(name: str) -> dict[str, Any]:
-    return {
-        "name": name,
-        "display_name": name,
-        "pipeline_name": "p",
-        "pipeline_spec": {},
-        "arguments": {},
-        "pipeline_root": "/tmp/x",
-        "options": {},
-    }
-
-
 def test_a_read_only_sqlite_store_says_so_and_what_to_do(tmp_path: Path) -> None:
     """SQLite raises OperationalError for a read-only file, as for a lock: no "try again"."""
     path = tmp_path / "sluice.db"
-    Store(f"sqlite:///{path}").create_run(**_run_fields("r1"))
+    new_run(Store(f"sqlite:///{path}"), name="r1")
     dispose_engines()
     read_only = Store(f"sqlite:///file:{path}?mode=ro&uri=true")
     with pytest.raises(StoreUnusableError) as raised:
-        read_only.create_run(**_run_fields("r2"))
+        new_run(read_only, name="r2")
     message = str(raised.value)
     assert isinstance(raised.value.__cause__, OperationalError)
     assert "\n" not in message and "INSERT" not in message

@@ -4,43 +4,18 @@ transaction, with the PENDING history row before the move; never lost by a rollb
 from __future__ import annotations
 
 import pytest
+from tests.store_rows import new_run, new_task
 
 from sluice.events import TaskStateChanged
 from sluice.states import IllegalTransitionError, TaskState
-from sluice.store.models import TaskRow
 from sluice.store.repository import Store
 
 
-def _run(store: Store) -> str:
-    return store.create_run(
-        name="r",
-        display_name="r",
-        pipeline_name="pipe",
-        pipeline_spec={},
-        arguments={},
-        pipeline_root="/tmp/root",
-        options={},
-    ).id
-
-
-def _deferred(store: Store, run_id: str, path: str = "t", parent_id: str | None = None) -> TaskRow:
-    return store.create_task(
-        run_id=run_id,
-        parent_id=parent_id,
-        name=path.rsplit("/", 1)[-1],
-        path=path,
-        display_name=path,
-        kind="container",
-        component_name="comp-t",
-        deferred=True,
-    )
-
-
 def test_a_deferred_row_is_written_with_the_tasks_first_move(store: Store) -> None:
-    run_id = _run(store)
+    run_id = new_run(store).id
     seen: list[object] = []
     with store.events.subscribe(seen.append):
-        row = _deferred(store, run_id)
+        row = new_task(store, run_id, deferred=True)
         assert row.state == "PENDING" and row.attempts == 0
         assert store.tasks_of_run(run_id) == []  # nothing written yet
         assert seen == []
@@ -68,8 +43,8 @@ def test_a_deferred_row_is_written_with_the_tasks_first_move(store: Store) -> No
 
 
 def test_a_rolled_back_move_leaves_the_row_to_write(store: Store) -> None:
-    run_id = _run(store)
-    row = _deferred(store, run_id)
+    run_id = new_run(store).id
+    row = new_task(store, run_id, deferred=True)
     with pytest.raises(IllegalTransitionError, match="PENDING -> SUCCEEDED"):
         store.transition_task(row.id, TaskState.SUCCEEDED, finished=True)
     assert store.tasks_of_run(run_id) == []
@@ -81,8 +56,9 @@ def test_a_rolled_back_move_leaves_the_row_to_write(store: Store) -> None:
 
 
 def test_write_deferred_task_and_update_task_write_it_once(store: Store) -> None:
-    run_id = _run(store)
-    first, second = _deferred(store, run_id, "a"), _deferred(store, run_id, "b")
+    run_id = new_run(store).id
+    first = new_task(store, run_id, name="a", deferred=True)
+    second = new_task(store, run_id, name="b", deferred=True)
     store.write_deferred_task(first.id)
     store.write_deferred_task(first.id)  # already written: nothing more
     store.update_task(second.id, resources={"cpuLimit": 2.0})
@@ -93,28 +69,20 @@ def test_write_deferred_task_and_update_task_write_it_once(store: Store) -> None
 
 
 def test_a_child_task_writes_its_deferred_parent_first(store: Store) -> None:
-    run_id = _run(store)
-    parent = _deferred(store, run_id, "p")
-    store.create_task(
-        run_id=run_id,
-        parent_id=parent.id,
-        name="c",
-        path="p/c",
-        display_name="c",
-        kind="container",
-        component_name="comp-c",
-    )
+    run_id = new_run(store).id
+    parent = new_task(store, run_id, name="p", deferred=True)
+    new_task(store, run_id, name="c", path="p/c", parent_id=parent.id)
     assert sorted(t.path for t in store.tasks_of_run(run_id)) == ["p", "p/c"]
 
 
 def test_a_deferred_move_is_written_with_the_first_write_inside_the_task(store: Store) -> None:
-    run_id = _run(store)
+    run_id = new_run(store).id
     seen: list[object] = []
     with store.events.subscribe(seen.append):
-        parent = _deferred(store, run_id, "p")
+        parent = new_task(store, run_id, name="p", deferred=True)
         store.defer_transition_task(parent.id, TaskState.RUNNING, started=True, inputs={"x": 1})
         assert store.tasks_of_run(run_id) == [] and seen == []  # the move waits with the row
-        child = _deferred(store, run_id, "p/c", parent_id=parent.id)
+        child = new_task(store, run_id, name="c", path="p/c", parent_id=parent.id, deferred=True)
         # The child's start inserts the parent already moved, in one transaction.
         store.transition_task(child.id, TaskState.RUNNING, attempts=1, started=True)
     tasks = {t.path: t for t in store.tasks_of_run(run_id)}
@@ -135,8 +103,8 @@ def test_a_deferred_move_is_written_with_the_first_write_inside_the_task(store: 
 
 
 def test_a_deferred_move_is_checked_at_once_and_kept_through_a_rollback(store: Store) -> None:
-    run_id = _run(store)
-    row = _deferred(store, run_id)
+    run_id = new_run(store).id
+    row = new_task(store, run_id, deferred=True)
     with pytest.raises(IllegalTransitionError, match="PENDING -> SUCCEEDED"):
         store.defer_transition_task(row.id, TaskState.SUCCEEDED, finished=True)
     store.defer_transition_task(row.id, TaskState.RUNNING, started=True)
@@ -153,8 +121,9 @@ def test_a_deferred_move_is_checked_at_once_and_kept_through_a_rollback(store: S
 
 
 def test_a_held_move_is_written_first_by_the_next_transaction(store: Store) -> None:
-    run_id = _run(store)
-    first, second = _deferred(store, run_id, "a"), _deferred(store, run_id, "b")
+    run_id = new_run(store).id
+    first = new_task(store, run_id, name="a", deferred=True)
+    second = new_task(store, run_id, name="b", deferred=True)
     store.transition_task(first.id, TaskState.RUNNING, started=True)
     store.hold_transition_task(first.id, TaskState.SUCCEEDED, finished=True, outputs={"o": 1})
     assert {t.path: t.state for t in store.tasks_of_run(run_id)} == {"a": "RUNNING"}
@@ -203,8 +172,8 @@ def _hold_hit(store: Store, run_id: str, task_id: str, cached_from: int) -> None
 
 
 def test_a_held_cache_hit_is_written_whole_by_the_next_transaction(store: Store) -> None:
-    run_id = _run(store)
-    source = _deferred(store, run_id, "source")
+    run_id = new_run(store).id
+    source = new_task(store, run_id, name="source", deferred=True)
     cached_from = store.create_execution(
         run_id=run_id,
         task_id=source.id,
@@ -217,7 +186,7 @@ def test_a_held_cache_hit_is_written_whole_by_the_next_transaction(store: Store)
         fingerprint="f",
         cache_enabled=True,
     )
-    hit = _deferred(store, run_id, "hit")
+    hit = new_task(store, run_id, name="hit", deferred=True)
     _hold_hit(store, run_id, hit.id, cached_from)
     # Held: neither the task's row nor its execution is written, for this Store or another.
     assert [t.path for t in Store(store.url).tasks_of_run(run_id)] == ["source"]
@@ -246,8 +215,8 @@ def test_a_held_cache_hit_is_written_whole_by_the_next_transaction(store: Store)
 def test_a_held_cache_hit_dies_with_its_store_and_nothing_of_it_is_written(
     store: Store,
 ) -> None:
-    run_id = _run(store)
-    hit = _deferred(store, run_id, "hit")
+    run_id = new_run(store).id
+    hit = new_task(store, run_id, name="hit", deferred=True)
     _hold_hit(store, run_id, hit.id, cached_from=1)
     with pytest.raises(IllegalTransitionError), store.transaction() as tx:
         tx.transition_task(hit.id, TaskState.SUCCEEDED, finished=True)  # CACHED -> SUCCEEDED

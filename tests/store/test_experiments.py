@@ -3,26 +3,12 @@
 from __future__ import annotations
 
 import pytest
+from tests.store_rows import new_run
 
 from sluice.store.experiments import ExperimentRepository
 from sluice.store.listing import ListQuery, Predicate
 from sluice.store.models import RecurringRunRow
 from sluice.store.repository import Store, new_id
-
-
-def _run(store: Store, experiment_id: str) -> str:
-    row = store.create_run(
-        name=new_id(),
-        display_name="r",
-        pipeline_name="pipe",
-        pipeline_spec={},
-        arguments={},
-        pipeline_root="/tmp/root",
-        options={},
-        state="PENDING",
-        experiment_id=experiment_id,
-    )
-    return row.id
 
 
 def test_get_or_create_is_idempotent_per_namespace(store: Store) -> None:
@@ -40,7 +26,7 @@ def test_get_or_create_is_idempotent_per_namespace(store: Store) -> None:
 def test_archiving_archives_runs_and_disables_recurring_runs(store: Store) -> None:
     repo = ExperimentRepository(store)
     exp = repo.get_or_create("", "e")
-    run_id = _run(store, exp.id)
+    run_id = new_run(store, experiment_id=exp.id).id
     recurring = RecurringRunRow(id=new_id(), display_name="nightly", experiment_id=exp.id)
     with store.session() as session:
         session.add(recurring)
@@ -80,7 +66,7 @@ def test_pages_filters_and_namespaces(store: Store) -> None:
 def test_delete_keeps_the_runs_and_records_run_creation(store: Store) -> None:
     repo = ExperimentRepository(store)
     exp = repo.get_or_create("", "gone")
-    run_id = _run(store, exp.id)
+    run_id = new_run(store, experiment_id=exp.id).id
     run = store.get_run(run_id)
     assert run is not None
     repo.record_run_created(exp.id, run.created_at)

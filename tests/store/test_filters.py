@@ -10,6 +10,7 @@ import pytest
 from sqlalchemy import func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from tests.states import move_run, move_task
+from tests.store_rows import new_run, new_task
 
 from sluice.errors import InvalidFilterError, UserInputError
 from sluice.store.filters import (
@@ -37,29 +38,13 @@ class Data:
 
 
 def _run(store: Store, name: str, pipeline: str) -> str:
-    row = store.create_run(
-        name=name,
-        display_name=name,
-        pipeline_name=pipeline,
-        pipeline_spec={},
-        arguments={},
-        pipeline_root="/tmp/root",
-        options={},
-    )
-    move_run(store, row.id, "RUNNING")
-    return row.id
+    run_id = new_run(store, name=name, pipeline_name=pipeline).id
+    move_run(store, run_id, "RUNNING")
+    return run_id
 
 
 def _task(store: Store, run_id: str, name: str) -> str:
-    task_id = store.create_task(
-        run_id=run_id,
-        parent_id=None,
-        name=name,
-        path=name,
-        display_name=name,
-        kind="container",
-        component_name=f"comp-{name}",
-    ).id
+    task_id = new_task(store, run_id, name=name).id
     move_task(store, task_id, "RUNNING")
     return task_id
 

@@ -53,6 +53,8 @@ def test_later_new_stores_get_the_schema_the_migrations_built(tmp_path: Path) ->
 def test_a_new_store_file_is_written_whole_from_the_known_schema(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    from tests.store_rows import new_run
+
     from sluice.store import db
     from sluice.store.repository import Store
 
@@ -66,15 +68,7 @@ def test_a_new_store_file_is_written_whole_from_the_known_schema(
     monkeypatch.setattr(db, "_migrate_serialized", no_migration)
     second = tmp_path / "second.db"
     store = Store(f"sqlite:///{second}")
-    run = store.create_run(
-        name="r",
-        display_name="r",
-        pipeline_name="p",
-        pipeline_spec={},
-        arguments={},
-        pipeline_root="/tmp/root",
-        options={},
-    )
+    run = new_run(store)
     assert store.get_run(run.id) is not None
     assert _schema(second) == _schema(first)
     with sqlite3.connect(second) as conn:

@@ -4,39 +4,16 @@ from __future__ import annotations
 
 import pytest
 from tests.states import illegal_histories
+from tests.store_rows import new_run, new_task
 
 from sluice.events import RunStateChanged, TaskLogAvailable, TaskStateChanged
 from sluice.states import IllegalTransitionError, RunState, TaskState
 from sluice.store.repository import Store
 
 
-def _run(store: Store) -> str:
-    return store.create_run(
-        name="r",
-        display_name="r",
-        pipeline_name="pipe",
-        pipeline_spec={},
-        arguments={},
-        pipeline_root="/tmp/root",
-        options={},
-    ).id
-
-
-def _task(store: Store, run_id: str) -> str:
-    return store.create_task(
-        run_id=run_id,
-        parent_id=None,
-        name="t",
-        path="outer/t",
-        display_name="t",
-        kind="container",
-        component_name="comp-t",
-    ).id
-
-
 def test_an_illegal_move_is_refused_and_writes_nothing(store: Store) -> None:
-    run_id = _run(store)
-    task_id = _task(store, run_id)
+    run_id = new_run(store).id
+    task_id = new_task(store, run_id, path="outer/t").id
     store.transition_task(task_id, TaskState.RUNNING, attempts=1)
     store.transition_task(task_id, TaskState.SUCCEEDED, finished=True)
     seen: list[object] = []
@@ -63,16 +40,7 @@ def test_an_illegal_move_is_refused_and_writes_nothing(store: Store) -> None:
 
 def test_nothing_is_created_in_a_state_it_cannot_start_in(store: Store) -> None:
     with pytest.raises(IllegalTransitionError):
-        store.create_run(
-            name="r",
-            display_name="r",
-            pipeline_name="pipe",
-            pipeline_spec={},
-            arguments={},
-            pipeline_root="/tmp/root",
-            options={},
-            state=RunState.RUNNING,
-        )
+        new_run(store, state=RunState.RUNNING)
     assert store.list_runs() == []
 
 
@@ -87,8 +55,8 @@ def test_each_change_is_published_after_commit_with_its_history_id(store: Store)
             states_seen.append(store.tasks_of_run(event.run_id)[0].state)
 
     with store.events.subscribe(record):
-        run_id = _run(store)
-        task_id = _task(store, run_id)
+        run_id = new_run(store).id
+        task_id = new_task(store, run_id, path="outer/t").id
         store.transition_run(run_id, RunState.RUNNING, started=True)
         store.transition_task(
             task_id, TaskState.RUNNING, attempts=1, log_path="/tmp/log.txt", message="attempt 1"
@@ -119,6 +87,6 @@ def test_each_change_is_published_after_commit_with_its_history_id(store: Store)
 
 
 def test_update_task_does_not_change_state(store: Store) -> None:
-    task_id = _task(store, _run(store))
+    task_id = new_task(store, new_run(store).id, path="outer/t").id
     with pytest.raises(TypeError, match="transition_task"):
         store.update_task(task_id, state="RUNNING")

@@ -2,38 +2,20 @@
 
 from __future__ import annotations
 
+from tests.store_rows import new_run, new_task
+
 from sluice.events import RunStateChanged, TaskLogAvailable, TaskStateChanged
 from sluice.states import RunState, TaskState
 from sluice.store.history import HistoryRepository
 from sluice.store.repository import Store
 
 
-def _run(store: Store, name: str) -> str:
-    return store.create_run(
-        name=name,
-        display_name=name,
-        pipeline_name="pipe",
-        pipeline_spec={},
-        arguments={},
-        pipeline_root="/tmp/root",
-        options={},
-    ).id
-
-
 def test_events_after_a_seq_are_the_published_ones(store: Store) -> None:
     published: list[object] = []
     with store.events.subscribe(published.append):
-        first = _run(store, "first")
-        other = _run(store, "other")
-        task = store.create_task(
-            run_id=first,
-            parent_id=None,
-            name="t",
-            path="t",
-            display_name="t",
-            kind="container",
-            component_name="comp-t",
-        ).id
+        first = new_run(store, name="first").id
+        other = new_run(store, name="other").id
+        task = new_task(store, first).id
         store.transition_run(first, RunState.RUNNING, started=True)
         store.transition_task(task, TaskState.RUNNING, attempts=1, log_path="/tmp/t.log")
         store.transition_task(task, TaskState.SUCCEEDED, finished=True)

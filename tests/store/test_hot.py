@@ -8,6 +8,7 @@ from typing import Any, cast
 import pytest
 from sqlalchemy import Table, insert, select
 from sqlalchemy.exc import IntegrityError
+from tests.store_rows import new_run, new_task
 
 from sluice.errors import StoreError
 from sluice.events import TaskStateChanged
@@ -18,31 +19,6 @@ from sluice.store.repository import Store
 
 _HISTORY = cast(Table, StateTransitionRow.__table__)
 _TASKS = cast(Table, TaskRow.__table__)
-
-
-def _run(store: Store) -> str:
-    return store.create_run(
-        name="r",
-        display_name="r",
-        pipeline_name="pipe",
-        pipeline_spec={},
-        arguments={},
-        pipeline_root="/tmp/root",
-        options={},
-    ).id
-
-
-def _deferred(store: Store, run_id: str, path: str = "t") -> TaskRow:
-    return store.create_task(
-        run_id=run_id,
-        parent_id=None,
-        name=path,
-        path=path,
-        display_name=path,
-        kind="container",
-        component_name="comp-t",
-        deferred=True,
-    )
 
 
 def _history(store: Store, task_id: str) -> list[tuple[str, str | None]]:
@@ -56,8 +32,8 @@ def _history(store: Store, task_id: str) -> list[tuple[str, str | None]]:
 
 
 def test_a_first_move_inserts_the_row_moved_with_both_history_rows(store: Store) -> None:
-    run_id = _run(store)
-    row = _deferred(store, run_id)
+    run_id = new_run(store).id
+    row = new_task(store, run_id, deferred=True)
     seen: list[Any] = []
     with store.events.subscribe(seen.append), store.transaction() as tx:
         tx.transition_task(
@@ -83,8 +59,8 @@ def test_a_first_move_inserts_the_row_moved_with_both_history_rows(store: Store)
 
 
 def test_a_refused_first_move_writes_nothing_and_keeps_the_row(store: Store) -> None:
-    run_id = _run(store)
-    row = _deferred(store, run_id)
+    run_id = new_run(store).id
+    row = new_task(store, run_id, deferred=True)
     illegal = next(s for s in TaskState if "PENDING" not in TASK_SOURCES.get(s, ("PENDING",)))
     with pytest.raises(IllegalTransitionError), store.transaction() as tx:
         tx.transition_task(row.id, illegal)
@@ -96,8 +72,8 @@ def test_a_refused_first_move_writes_nothing_and_keeps_the_row(store: Store) -> 
 
 
 def test_a_cache_hit_execution_is_inserted_ended(store: Store) -> None:
-    run_id = _run(store)
-    row = _deferred(store, run_id)
+    run_id = new_run(store).id
+    row = new_task(store, run_id, deferred=True)
     with store.transaction() as tx:
         tx.transition_task(row.id, TaskState.CACHED, started=True, finished=True)
         execution_id = tx.create_execution(
@@ -122,7 +98,7 @@ def test_a_cache_hit_execution_is_inserted_ended(store: Store) -> None:
 
 
 def test_hot_and_core_write_the_same_row(store: Store) -> None:
-    run_id = _run(store)
+    run_id = new_run(store).id
     hot = HotStatement(insert(_HISTORY))
     row = {"run_id": run_id, "task_id": None, "state": "RUNNING", "message": "m"}
     with store.engine.begin() as connection:
@@ -140,8 +116,8 @@ def test_hot_and_core_write_the_same_row(store: Store) -> None:
 
 
 def test_a_failed_hot_statement_raises_what_core_raises(store: Store) -> None:
-    run_id = _run(store)
-    row = _deferred(store, run_id)
+    run_id = new_run(store).id
+    row = new_task(store, run_id, deferred=True)
     store.write_deferred_task(row.id)
     hot = HotStatement(insert(_TASKS))
     values = {"id": row.id, "run_id": run_id, "name": "t", "path": "t", "display_name": "t"}

@@ -9,6 +9,7 @@ from datetime import datetime, timezone
 
 import pytest
 from tests.states import move_run
+from tests.store_rows import new_run
 
 from sluice.errors import StoreConflictError
 from sluice.states import RunState
@@ -19,18 +20,8 @@ ALL = ["PENDING", "RUNNING", "CANCELING"]
 
 
 def _run(store: Store, **fields: object) -> str:
-    row = store.create_run(
-        name=new_id(),
-        display_name="r",
-        pipeline_name="pipe",
-        pipeline_spec={},
-        arguments={},
-        pipeline_root="/tmp/root",
-        options={},
-        executed_by="server",
-        **fields,
-    )
-    return row.id
+    """A server's run (``executed_by="server"``), under a name of its own."""
+    return new_run(store, name=new_id(), executed_by="server", **fields).id
 
 
 def test_a_run_is_claimed_once_and_active_runs_come_first(store: Store) -> None:
@@ -38,15 +29,7 @@ def test_a_run_is_claimed_once_and_active_runs_come_first(store: Store) -> None:
     first, second = _run(store), _run(store)
     active = _run(store)
     move_run(store, active, RunState.RUNNING)
-    local = store.create_run(
-        name=new_id(),
-        display_name="local",
-        pipeline_name="pipe",
-        pipeline_spec={},
-        arguments={},
-        pipeline_root="/tmp/root",
-        options={},
-    ).id
+    local = new_run(store, name=new_id(), display_name="local").id
 
     won = leases.claim("a", ALL, seconds=30, limit=2)
     assert won == [(active, "RUNNING"), (first, "PENDING")]

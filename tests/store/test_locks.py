@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 from tests.states import move_run, move_task
+from tests.store_rows import new_run, new_task
 
 from sluice.errors import RunBusyError, StoreBusyError
 from sluice.store.locks import (
@@ -102,27 +103,11 @@ def test_released_run_lock_files_are_removed(tmp_path: Path) -> None:
 
 
 def test_abandon_attempts_marks_running_executions_and_their_tasks(store: Store) -> None:
-    run = store.create_run(
-        name="r",
-        display_name="r",
-        pipeline_name="pipe",
-        pipeline_spec={},
-        arguments={},
-        pipeline_root="/tmp/root",
-        options={},
-    )
+    run = new_run(store)
     move_run(store, run.id, "RUNNING")
 
     def task(name: str, state: str, attempts: int) -> str:
-        row = store.create_task(
-            run_id=run.id,
-            parent_id=None,
-            name=name,
-            path=name,
-            display_name=name,
-            kind="container",
-            component_name=f"comp-{name}",
-        )
+        row = new_task(store, run.id, name=name)
         move_task(store, row.id, state)
         store.update_task(row.id, attempts=attempts)
         return row.id

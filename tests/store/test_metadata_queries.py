@@ -11,6 +11,7 @@ from datetime import datetime, timedelta, timezone
 import pytest
 from sqlalchemy import update
 from tests.states import move_run, move_task
+from tests.store_rows import new_run, new_task
 
 from sluice.errors import InvalidQueryError
 from sluice.store import metadata_queries as q
@@ -34,17 +35,9 @@ class Graph:
 
 
 def _run(store: Store, name: str, pipeline: str = "pipe") -> str:
-    row = store.create_run(
-        name=name,
-        display_name=name,
-        pipeline_name=pipeline,
-        pipeline_spec={},
-        arguments={},
-        pipeline_root="/tmp/root",
-        options={},
-    )
-    move_run(store, row.id, "RUNNING")
-    return row.id
+    run_id = new_run(store, name=name, pipeline_name=pipeline).id
+    move_run(store, run_id, "RUNNING")
+    return run_id
 
 
 def _execute(
@@ -58,13 +51,12 @@ def _execute(
     type_: str = "system.ContainerExecution",
     schema: str = "system.Dataset",
 ) -> int:
-    task = store.create_task(
-        run_id=run_id,
-        parent_id=None,
+    task = new_task(
+        store,
+        run_id,
         name=path.rsplit("/", 1)[-1],
         path=path,
         display_name=path,
-        kind="container",
         component_name=f"comp-{path}",
     )
     move_task(store, task.id, "RUNNING")

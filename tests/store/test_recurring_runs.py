@@ -8,6 +8,7 @@ from datetime import datetime, timezone
 
 import pytest
 from sqlalchemy import text
+from tests.store_rows import new_run
 
 from sluice.errors import ConcurrencyLimitError
 from sluice.states import RunState
@@ -69,19 +70,8 @@ def test_record_slot_only_moves_forward(store: Store) -> None:
 
 def test_runs_of_a_recurring_run_by_slot_and_state(store: Store) -> None:
     runs = RunRepository(store)
-    row = store.create_run(
-        name=new_id(),
-        display_name="r",
-        pipeline_name="pipe",
-        pipeline_spec={},
-        arguments={},
-        pipeline_root="/tmp/root",
-        options={},
-        state="PENDING",
-        recurring_run_id="rr",
-        scheduled_at=T0,
-        experiment_id="e",
-        executed_by="server",
+    row = new_run(
+        store, recurring_run_id="rr", scheduled_at=T0, experiment_id="e", executed_by="server"
     )
     assert runs.run_of_slot("rr", T0) == row.id
     assert runs.run_of_slot("rr", T0.replace(hour=1)) is None
@@ -91,16 +81,8 @@ def test_runs_of_a_recurring_run_by_slot_and_state(store: Store) -> None:
 
 
 def _slot_run(store: Store, recurring_run_id: str, slot: datetime) -> RunRow:
-    return store.create_run(
-        name=f"slot-{new_id()[:8]}",
-        display_name="slot",
-        pipeline_name="p",
-        pipeline_spec={},
-        arguments={},
-        pipeline_root="/tmp",
-        options={},
-        recurring_run_id=recurring_run_id,
-        scheduled_at=slot,
+    return new_run(
+        store, name=f"slot-{new_id()[:8]}", recurring_run_id=recurring_run_id, scheduled_at=slot
     )
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 from tests.states import move_run
+from tests.store_rows import new_run
 
 from sluice.errors import InvalidFilterError
 from sluice.states import RunState
@@ -14,17 +15,8 @@ HERE = "projects/p/locations/us-central1"
 
 
 def _run(store: Store, name: str, **fields: object) -> str:
-    row = store.create_run(
-        name=name,
-        display_name=name.upper(),
-        pipeline_name="pipe",
-        pipeline_spec={},
-        arguments={},
-        pipeline_root="/tmp/root",
-        options={},
-        **fields,
-    )
-    return row.id
+    """A run named ``name`` and shown as ``NAME``: the display_name filter tells them apart."""
+    return new_run(store, name=name, display_name=name.upper(), **fields).id
 
 
 def _names(store: Store, filter: str | None, *, location: str = HERE) -> list[str]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from tests.states import move_run, move_task
+from tests.store_rows import new_run, new_task
 
 from sluice.states import RunState, TaskState
 from sluice.store.executions import ExecutionRepository
@@ -12,30 +13,8 @@ from sluice.store.repository import Store, new_id
 from sluice.store.runs import RunRepository
 
 
-def _run(store: Store, name: str, **fields: object) -> str:
-    row = store.create_run(
-        name=new_id(),
-        display_name=name,
-        pipeline_name="pipe",
-        pipeline_spec={},
-        arguments={},
-        pipeline_root="/tmp/root",
-        options={},
-        **fields,
-    )
-    return row.id
-
-
 def _execution(store: Store, run_id: str, *, state: str = "COMPLETE") -> int:
-    task = store.create_task(
-        run_id=run_id,
-        parent_id=None,
-        name="t",
-        path=f"t-{new_id()[:6]}",
-        display_name="t",
-        kind="container",
-        component_name="comp-t",
-    )
+    task = new_task(store, run_id, path=f"t-{new_id()[:6]}")
     move_task(store, task.id, TaskState.RUNNING)
     execution_id = store.create_execution(
         run_id=run_id,
@@ -57,8 +36,8 @@ def _execution(store: Store, run_id: str, *, state: str = "COMPLETE") -> int:
 
 def test_list_filters_by_experiment_namespace_and_state(store: Store) -> None:
     repo = RunRepository(store)
-    a = _run(store, "a", experiment_id="e1", namespace="ns")
-    b = _run(store, "b", experiment_id="e2")
+    a = new_run(store, name="a", experiment_id="e1", namespace="ns").id
+    b = new_run(store, name="b", experiment_id="e2").id
     move_run(store, b, RunState.RUNNING, started=True)
     assert [r.id for r in repo.page(ListQuery(), experiment_id="e1").rows] == [a]
     assert [r.id for r in repo.page(ListQuery(), namespace="ns").rows] == [a]
@@ -69,7 +48,7 @@ def test_list_filters_by_experiment_namespace_and_state(store: Store) -> None:
 
 def test_details_split_history_by_task_and_storage_state(store: Store) -> None:
     repo = RunRepository(store)
-    run_id = _run(store, "r")
+    run_id = new_run(store, name="r").id
     execution_id = _execution(store, run_id)
     row = repo.get(run_id)
     assert row is not None
@@ -88,17 +67,17 @@ def test_details_split_history_by_task_and_storage_state(store: Store) -> None:
 
 def test_running_attempts_of_ended_runs(store: Store) -> None:
     repo = RunRepository(store)
-    ended = _run(store, "ended")
+    ended = new_run(store, name="ended").id
     _execution(store, ended, state="RUNNING")
     move_run(store, ended, RunState.FAILED, finished=True)
-    live = _run(store, "live")
+    live = new_run(store, name="live").id
     _execution(store, live, state="RUNNING")
     assert repo.with_running_attempts(["FAILED", "SUCCEEDED"]) == [ended]
 
 
 def test_earlier_keyed_and_clear_cache(store: Store) -> None:
     repo = ExecutionRepository(store)
-    run_id = _run(store, "r")
+    run_id = new_run(store, name="r").id
     first = _execution(store, run_id)
     second = _execution(store, run_id)
     with store.session() as session:
@@ -112,9 +91,9 @@ def test_earlier_keyed_and_clear_cache(store: Store) -> None:
 
 def test_server_runs_are_the_runs_the_server_executes(store: Store) -> None:
     """Ownership is the executed_by column, not whether the run has an experiment."""
-    server = _run(store, "server", executed_by="server", experiment_id="exp")
-    local = _run(store, "local")
-    local_in_experiment = _run(store, "local-exp", experiment_id="exp")
+    server = new_run(store, name="server", executed_by="server", experiment_id="exp").id
+    local = new_run(store, name="local").id
+    local_in_experiment = new_run(store, name="local-exp", experiment_id="exp").id
     repo = RunRepository(store)
     assert repo.server_runs(["PENDING"]) == [(server, "PENDING")]
     rows = {run_id: store.get_run(run_id) for run_id in (server, local, local_in_experiment)}
@@ -130,13 +109,12 @@ def test_a_run_read_without_its_spec_has_every_other_column(store: Store) -> Non
     from sqlalchemy.exc import SQLAlchemyError
 
     spec = {"pipeline_spec": {"pipelineInfo": {"name": "pipe"}}, "platform_spec": None}
-    row = store.create_run(
+    row = new_run(
+        store,
         name=new_id(),
         display_name="d",
-        pipeline_name="pipe",
         pipeline_spec=spec,
         arguments={"x": 1},
-        pipeline_root="/tmp/root",
         options={"executor": "local"},
     )
     full = store.get_run(row.id)
