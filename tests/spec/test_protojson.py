@@ -1,12 +1,14 @@
 """sluice.spec.protojson gives what json_format gives: the same messages, dicts and errors."""
 
+import importlib
 import json
 import math
+import pkgutil
 from pathlib import Path
 from typing import Any
 
 import pytest
-from google.protobuf import json_format, struct_pb2
+from google.protobuf import descriptor_pb2, json_format, struct_pb2
 from google.protobuf.message import Message
 from kfp.pipeline_spec import pipeline_spec_pb2
 
@@ -165,3 +167,82 @@ def test_struct_to_dict_is_message_to_dict() -> None:
     struct["bad"] = math.nan
     with pytest.raises(ValueError, match="NaN"):
         protojson.struct_to_dict(struct)
+
+
+def _conformance_specs() -> list[pipeline_spec_pb2.PipelineSpec]:
+    """Every pipeline of the conformance suite: each DSL feature, compiled by kfp."""
+    from kfp.dsl import graph_component
+    from tests.conformance import pipelines
+
+    specs = []
+    for module_info in pkgutil.iter_modules(pipelines.__path__):
+        module = importlib.import_module(f"{pipelines.__name__}.{module_info.name}")
+        for value in vars(module).values():
+            if isinstance(value, graph_component.GraphComponent):
+                specs.append(value.pipeline_spec)
+    return specs
+
+
+def test_message_to_dict_is_message_to_dict_on_every_conformance_pipeline(
+    monkeypatch: Any,
+) -> None:
+    specs = _conformance_specs() + _specs()
+    assert len(specs) > 50
+    expected = [json.dumps(json_format.MessageToDict(spec)) for spec in specs]
+
+    original = json_format.MessageToDict
+
+    def well_known_only(message: Message, **kwargs: Any) -> Any:
+        if not message.DESCRIPTOR.full_name.startswith("google.protobuf."):
+            raise AssertionError("fell back to json_format.MessageToDict")
+        return original(message, **kwargs)  # a Duration
+
+    monkeypatch.setattr(protojson.json_format, "MessageToDict", well_known_only)
+    for spec, want in zip(specs, expected, strict=True):
+        assert json.dumps(protojson.message_to_dict(spec)) == want  # same keys, same order
+        deployment = protojson.struct_to_dict(spec.deployment_spec)
+        assert json.dumps(spec_to_dict(spec, deployment=deployment)) == want
+        # A parsed copy (which may iterate its maps in another order), through to_dict(),
+        # whose first call reuses the deploymentSpec's conversion made by the parse.
+        loaded = load_pipeline(spec)
+        assert loaded.to_dict()["pipeline_spec"] == json.loads(want)
+        assert loaded.to_dict()["pipeline_spec"] == json.loads(want)  # a second time too
+
+
+def _same_as_message_to_dict(message: Message) -> None:
+    """message_to_dict(message) gives what MessageToDict gives, or raises the same error."""
+    try:
+        expected = json_format.MessageToDict(message)
+    except Exception as exc:
+        with pytest.raises(type(exc)) as caught:
+            protojson.message_to_dict(message)
+        assert str(caught.value) == str(exc)
+        return
+    assert json.dumps(protojson.message_to_dict(message)) == json.dumps(expected)
+
+
+def test_message_to_dict_hands_what_it_does_not_write_to_json_format() -> None:
+    odd = descriptor_pb2.UninterpretedOption(
+        identifier_value="x",
+        positive_int_value=2**63,  # uint64: a string
+        negative_int_value=-(2**40),  # int64: a string
+        double_value=0.1,
+        string_value=b"\x00\xff",  # bytes: base64
+        aggregate_value="caf\u00e9",
+    )
+    _same_as_message_to_dict(odd)
+    for double in (math.nan, math.inf, -math.inf, 1e300, -0.0):
+        _same_as_message_to_dict(descriptor_pb2.UninterpretedOption(double_value=double))
+    field = descriptor_pb2.FieldDescriptorProto(name="f", number=1)
+    field.label = descriptor_pb2.FieldDescriptorProto.LABEL_REPEATED
+    _same_as_message_to_dict(descriptor_pb2.FileDescriptorProto(name="a", message_type=[{}]))
+    _same_as_message_to_dict(field)
+    wrapped = pipeline_spec_pb2.PipelineTaskSpec()
+    wrapped.retry_policy.backoff_duration.seconds = 5  # a Duration: json_format writes "5s"
+    wrapped.retry_policy.backoff_factor = 2.0
+    _same_as_message_to_dict(wrapped)
+    values = pipeline_spec_pb2.ValueOrRuntimeParameter()
+    values.constant.list_value.values.add().null_value = struct_pb2.NULL_VALUE
+    values.constant.list_value.values.add().number_value = math.nan  # refused by both
+    _same_as_message_to_dict(values)
+    _same_as_message_to_dict(struct_pb2.Struct(fields={"a": struct_pb2.Value(bool_value=True)}))

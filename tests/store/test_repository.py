@@ -6,6 +6,7 @@ from datetime import timedelta
 
 import pytest
 from tests.states import move_run, move_task
+from tests.store_rows import new_run, new_task
 
 from sluice.states import RunState, TaskState
 from sluice.store.db import SCHEMA_REVISION, head_revision
@@ -13,17 +14,14 @@ from sluice.store.repository import Store
 
 
 def _run(store: Store, name: str = "r1") -> str:
-    row = store.create_run(
+    """A run with arguments to read back."""
+    return new_run(
+        store,
         name=name,
-        display_name=name,
-        pipeline_name="pipe",
         pipeline_spec={"pipeline_spec": {}},
         arguments={"n": 3, "xs": [1, 2]},
-        pipeline_root="/tmp/root",
-        options={},
         state="PENDING",
-    )
-    return row.id
+    ).id
 
 
 def test_schema_revision_constant_is_alembic_head() -> None:
@@ -58,24 +56,12 @@ def test_list_runs_newest_first_and_filters(store: Store) -> None:
 
 def test_tasks_and_their_history(store: Store) -> None:
     run_id = _run(store)
-    parent = store.create_task(
-        run_id=run_id,
-        parent_id=None,
-        name="loop",
-        path="loop",
-        display_name="loop",
-        kind="loop",
-        component_name="comp-loop",
-        state="PENDING",
-    )
-    child = store.create_task(
-        run_id=run_id,
-        parent_id=parent.id,
-        name="t",
+    parent = new_task(store, run_id, name="loop", kind="loop", state="PENDING")
+    child = new_task(
+        store,
+        run_id,
         path="loop[0]/t",
-        display_name="t",
-        kind="container",
-        component_name="comp-t",
+        parent_id=parent.id,
         state="PENDING",
         resources={"cpuLimit": 1.0},
     )
@@ -97,15 +83,7 @@ def test_tasks_and_their_history(store: Store) -> None:
 
 def test_executions_artifacts_events_and_cache_lookup(store: Store) -> None:
     run_id = _run(store)
-    task = store.create_task(
-        run_id=run_id,
-        parent_id=None,
-        name="t",
-        path="t",
-        display_name="t",
-        kind="container",
-        component_name="comp-t",
-    )
+    task = new_task(store, run_id)
     move_task(store, task.id, "RUNNING")
     artifact = store.create_artifact(
         uri="/tmp/root/r1/t/model",
@@ -138,13 +116,14 @@ def test_executions_artifacts_events_and_cache_lookup(store: Store) -> None:
     )
 
     hit = store.find_cached(fingerprint="f" * 64, pipeline_name="pipe")
-    assert hit is not None and hit[0].id == execution and hit[1].id == task.id
+    assert hit is not None and hit.execution_id == execution and hit.task_id == task.id
+    assert hit.finished_at is not None
     assert store.find_cached(fingerprint="f" * 64, pipeline_name="other") is None
     assert (
         store.find_cached(
             fingerprint="f" * 64,
             pipeline_name="pipe",
-            newer_than=hit[0].finished_at + timedelta(days=1),
+            newer_than=hit.finished_at + timedelta(days=1),
         )
         is None
     )

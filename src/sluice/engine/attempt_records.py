@@ -78,20 +78,19 @@ def reuse_cached(this: ContainerTask) -> TaskResult | None:
     )
     if hit is None:
         return None
-    execution, source_task = hit
-    outputs = source_task.outputs or {}
+    outputs = hit.outputs or {}
     # The execution, its outputs and the move to CACHED commit together, with the next
     # write: nothing acts on a hit before then (Store.hold_cache_hit), so a run of hits
     # shares a commit. The move comes first: a deferred row is then inserted already
     # CACHED (one statement, not two).
     ctx.store.hold_cache_hit(
         record.id,
-        message=f"cache hit: execution {execution.id}",
+        message=f"cache hit: execution {hit.execution_id}",
         fields={
             "outputs": outputs,
             "inputs": this.recorded_inputs,
             "fingerprint": this.fingerprint,
-            "cached_from_task_id": source_task.id,
+            "cached_from_task_id": hit.task_id,
         },
         # The reused artifacts are this execution's outputs too, so lineage through a
         # cached run is as complete as through the run that produced them.
@@ -106,7 +105,7 @@ def reuse_cached(this: ContainerTask) -> TaskResult | None:
             "input_parameters": this.recorded_inputs["parameters"],
             "fingerprint": this.fingerprint,
             "cache_enabled": True,
-            "cached_execution_id": execution.id,
+            "cached_execution_id": hit.execution_id,
             "input_artifacts": this.recorded_inputs["artifacts"],
             "cache_key": this.key,
             "outputs": (outputs.get("parameters", {}), outputs.get("artifacts", {})),

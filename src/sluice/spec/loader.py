@@ -30,7 +30,7 @@ from google.protobuf import json_format
 from kfp.pipeline_spec import pipeline_spec_pb2
 
 from sluice.errors import InvalidPipelineError, PipelineNotFoundError
-from sluice.spec.protojson import parse_dict, struct_to_dict
+from sluice.spec.protojson import message_to_dict, parse_dict, struct_to_dict
 from sluice.spec.safe_yaml import JsonTooDeepError, LimitedLoader, check_depth
 
 __all__ = ["LoadedPipeline", "load_pipeline", "one_line"]
@@ -85,12 +85,20 @@ class LoadedPipeline:
         The IR stores it as a free-form ``Struct``; :func:`load_pipeline` has
         already checked that it parses strictly.
         """
-        return _parse_deployment(self.spec, self.source)
+        return _parse_deployment(self.spec, self._deployment_document, self.source)
+
+    @functools.cached_property
+    def _deployment_document(self) -> dict[str, Any]:
+        # deploymentSpec as a dict (most of a spec): the parse above needs it, and so does
+        # the first to_dict(), which takes it rather than converting the Struct again.
+        return struct_to_dict(self.spec.deployment_spec)
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-able form for storing; :meth:`from_dict` is the inverse."""
+        # Taken, not shared: a caller may change what it is given.
+        deployment = self.__dict__.pop("_deployment_document", None)
         return {
-            "pipeline_spec": spec_to_dict(self.spec),
+            "pipeline_spec": spec_to_dict(self.spec, deployment=deployment),
             "platform_spec": (
                 json_format.MessageToDict(self.platform_spec)
                 if self.platform_spec is not None
@@ -246,13 +254,13 @@ def _from_documents(doc: Any, platform_doc: Any, *, source: str) -> LoadedPipeli
 
 
 def _parse_deployment(
-    spec: pipeline_spec_pb2.PipelineSpec, source: str
+    spec: pipeline_spec_pb2.PipelineSpec, document: dict[str, Any], source: str
 ) -> pipeline_spec_pb2.PipelineDeploymentConfig:
     config = pipeline_spec_pb2.PipelineDeploymentConfig()
     if not spec.HasField("deployment_spec"):
         return config
     try:
-        parse_dict(struct_to_dict(spec.deployment_spec), config)
+        parse_dict(document, config)
     except (json_format.ParseError, TypeError, ValueError, AttributeError) as exc:
         raise InvalidPipelineError(
             f"{source} has an invalid deploymentSpec: {' '.join(str(exc).split())}"
@@ -260,33 +268,31 @@ def _parse_deployment(
     return config
 
 
-def spec_to_dict(spec: pipeline_spec_pb2.PipelineSpec) -> dict[str, Any]:
-    """``json_format.MessageToDict(spec)``: the same dict, keys in the same order.
+def spec_to_dict(
+    spec: pipeline_spec_pb2.PipelineSpec, *, deployment: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    """``json_format.MessageToDict(spec)``: the same dict, keys in the same order
+    (:func:`sluice.spec.protojson.message_to_dict`).
 
-    The ``deploymentSpec`` ``Struct`` (most of a spec) is converted without json_format's
-    generic walk (:func:`sluice.spec.protojson.struct_to_dict`).
+    ``deployment``: the ``deploymentSpec`` already converted (``struct_to_dict``), if the
+    caller has it: it is most of a spec.
     """
-    whole: dict[str, Any]
-    if not spec.HasField("deployment_spec"):
-        whole = json_format.MessageToDict(spec)
-        return whole
+    if deployment is None or not spec.HasField("deployment_spec"):
+        return message_to_dict(spec)
     # Field by field, in field-number order as MessageToDict writes them (ListFields), on
     # the message itself: a copy may iterate its maps in another order.
     converted: dict[str, Any] = {}
     for field, value in spec.ListFields():
         if field.name == "deployment_spec":
-            converted[field.json_name] = struct_to_dict(value)
+            converted[field.json_name] = deployment
         elif field.type == field.TYPE_STRING and not field.is_repeated:
             converted[field.json_name] = str(value)
         elif field.cpp_type == field.CPPTYPE_MESSAGE and not field.is_repeated:
-            converted[field.json_name] = json_format.MessageToDict(value)
+            converted[field.json_name] = message_to_dict(value)
         elif field.name == "components":
-            converted[field.json_name] = {
-                str(key): json_format.MessageToDict(value[key]) for key in value
-            }
+            converted[field.json_name] = {str(key): message_to_dict(value[key]) for key in value}
         else:  # not in today's PipelineSpec
-            whole = json_format.MessageToDict(spec)
-            return whole
+            return message_to_dict(spec)
     return converted
 
 

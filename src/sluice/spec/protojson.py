@@ -14,7 +14,13 @@ and ``ParseDict`` parses the whole document again, so every error (and its messa
 ``ParseDict`` in place. On success the message is the one ``ParseDict`` would build
 (``tests/spec/test_protojson.py`` compares them on real and odd documents).
 
-:func:`struct_to_dict` is ``MessageToDict`` of a ``Struct``, without the generic walk.
+:func:`message_to_dict` is ``MessageToDict`` with its defaults, by the same rule: it writes
+the common shapes itself and hands a message it meets anything else in (bytes, 32-bit
+floats, a double that is not finite, an enum number with no name, an extension) to
+``json_format.MessageToDict`` whole, whose result, or error, is then the answer. A
+well-known type other than ``Struct``, ``Value`` and ``ListValue`` (a retry policy's
+``Duration``) is written by ``MessageToDict`` where it stands, as it writes it alone.
+:func:`struct_to_dict` is ``MessageToDict`` of a ``Struct``.
 """
 
 from __future__ import annotations
@@ -27,7 +33,7 @@ from google.protobuf import json_format, struct_pb2
 from google.protobuf.descriptor import Descriptor, FieldDescriptor
 from google.protobuf.message import Message
 
-__all__ = ["parse_dict", "struct_to_dict"]
+__all__ = ["message_to_dict", "parse_dict", "struct_to_dict"]
 
 # json_format's default, and how it counts: the top message is at depth 1.
 _MAX_DEPTH = 100
@@ -40,14 +46,9 @@ _STRING = FieldDescriptor.CPPTYPE_STRING
 _BOOL = FieldDescriptor.CPPTYPE_BOOL
 _ENUM = FieldDescriptor.CPPTYPE_ENUM
 _DOUBLE = FieldDescriptor.CPPTYPE_DOUBLE
-_INTS = frozenset(
-    (
-        FieldDescriptor.CPPTYPE_INT32,
-        FieldDescriptor.CPPTYPE_INT64,
-        FieldDescriptor.CPPTYPE_UINT32,
-        FieldDescriptor.CPPTYPE_UINT64,
-    )
-)
+_INT32S = frozenset((FieldDescriptor.CPPTYPE_INT32, FieldDescriptor.CPPTYPE_UINT32))
+_INT64S = frozenset((FieldDescriptor.CPPTYPE_INT64, FieldDescriptor.CPPTYPE_UINT64))
+_INTS = _INT32S | _INT64S
 
 
 class _Fallback(Exception):
@@ -220,3 +221,121 @@ def _value(value: struct_pb2.Value) -> Any:
             return json_format.MessageToDict(value)  # raises ParseDict's ValueError
         return number
     return None
+
+
+# -- message_to_dict --------------------------------------------------------------------------
+
+# How a field's value is written (a field repeated or a map applies it to each item).
+_AS_IS, _AS_STR, _AS_ENUM, _AS_MESSAGE, _AS_DOUBLE = range(5)
+
+
+class _Printer:
+    """How :func:`message_to_dict` writes one field: its JSON name, shape and conversion."""
+
+    __slots__ = ("convert", "name", "shape", "value_field")
+
+    def __init__(self, field: FieldDescriptor) -> None:
+        self.name = field.json_name
+        self.value_field = field  # the field itself, or a map's value field
+        self.shape = "list" if field.is_repeated else "one"
+        if field.is_extension:
+            raise _Fallback
+        message_type = field.message_type if field.cpp_type == _MESSAGE else None
+        if message_type is not None and message_type.GetOptions().map_entry:
+            if message_type.fields_by_name["key"].cpp_type == _BOOL:
+                raise _Fallback  # json_format writes "true", not str(True)
+            self.value_field = message_type.fields_by_name["value"]
+            self.shape = "map"
+        self.convert = _conversion(self.value_field)
+
+
+def _conversion(field: FieldDescriptor) -> int:
+    cpp = field.cpp_type
+    if cpp == _MESSAGE:
+        return _AS_MESSAGE
+    if cpp == _ENUM:
+        return _AS_ENUM
+    if cpp in _INT64S:
+        return _AS_STR
+    if (cpp == _STRING and field.type != FieldDescriptor.TYPE_BYTES) or cpp == _BOOL:
+        return _AS_IS
+    if cpp in _INT32S:
+        return _AS_IS
+    if cpp == _DOUBLE:
+        return _AS_DOUBLE
+    raise _Fallback  # bytes and 32-bit floats: json_format's own rules
+
+
+_PRINTERS: dict[FieldDescriptor, _Printer | None] = {}
+
+
+def _printer(field: FieldDescriptor) -> _Printer:
+    try:
+        found = _PRINTERS[field]
+    except KeyError:
+        try:
+            found = _Printer(field)
+        except _Fallback:
+            found = None
+        _PRINTERS[field] = found
+    if found is None:
+        raise _Fallback
+    return found
+
+
+def message_to_dict(message: Message) -> dict[str, Any]:
+    """``json_format.MessageToDict(message)`` (its defaults), faster: the same dict, keys in
+    the same order, or the same error."""
+    try:
+        converted = _message(message)
+    except Exception:  # _Fallback, or anything odd: json_format says what it is
+        converted = None
+    if type(converted) is not dict:  # that, or a Value or a ListValue at the top
+        whole: dict[str, Any] = json_format.MessageToDict(message)
+        return whole
+    return converted
+
+
+def _message(message: Message) -> Any:
+    full_name = message.DESCRIPTOR.full_name
+    if full_name.startswith("google.protobuf."):
+        if full_name == "google.protobuf.Struct":
+            return struct_to_dict(message)
+        if full_name == "google.protobuf.Value":
+            return _value(message)
+        if full_name == "google.protobuf.ListValue":
+            return [_value(item) for item in message.values]
+        # Duration, Timestamp, wrappers...: json_format writes each the same inside a
+        # message as alone.
+        return json_format.MessageToDict(message)
+    converted: dict[str, Any] = {}
+    for field, value in message.ListFields():
+        printer = _printer(field)
+        if printer.shape == "one":
+            converted[printer.name] = _write(printer, value)
+        elif printer.shape == "list":
+            converted[printer.name] = [_write(printer, item) for item in value]
+        else:
+            converted[printer.name] = {str(key): _write(printer, value[key]) for key in value}
+    return converted
+
+
+def _write(printer: _Printer, value: Any) -> Any:
+    convert = printer.convert
+    if convert == _AS_IS:
+        return value
+    if convert == _AS_MESSAGE:
+        return _message(value)
+    if convert == _AS_STR:
+        return str(value)
+    if convert == _AS_DOUBLE:
+        if not math.isfinite(value):
+            raise _Fallback  # json_format writes "NaN", "Infinity", "-Infinity"
+        return value
+    enum_type = printer.value_field.enum_type
+    if enum_type.full_name == "google.protobuf.NullValue":
+        return None
+    found = enum_type.values_by_number.get(value)
+    if found is None:
+        raise _Fallback  # a number with no name: json_format writes it or refuses it
+    return found.name

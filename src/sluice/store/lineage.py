@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from contextlib import AbstractContextManager
 from datetime import datetime
-from typing import Any, cast
+from typing import Any, NamedTuple, cast
 
 from sqlalchemy import Table, bindparam, select
 from sqlalchemy.engine import Connection
@@ -45,6 +45,16 @@ _CACHED_ANY = HotStatement(_CACHED)
 # One IN (...) binds a parameter per id: far fewer than SQLite's (32,766 by default) or
 # PostgreSQL's (65,535) limit on one statement, so a whole run's artifacts fit in a few.
 _IDS_PER_QUERY = 5000
+
+
+class CacheHit(NamedTuple):
+    """What a cache lookup found: the reused execution and the task that ran it."""
+
+    execution_id: int
+    finished_at: datetime | None
+    task_id: str
+    # The task's outputs: {"parameters": {...}, "artifacts": {...}}.
+    outputs: dict[str, Any] | None
 
 
 class LineageMixin:
@@ -199,12 +209,11 @@ class LineageMixin:
 
     def find_cached(
         self, *, fingerprint: str, pipeline_name: str, newer_than: datetime | None = None
-    ) -> tuple[ExecutionRow, TaskRow] | None:
+    ) -> CacheHit | None:
         """The newest successful cache-enabled execution with this fingerprint, and its task.
 
-        Only what a cache hit uses is read (a Core query, no ORM loading): the execution's
-        ``id`` and ``finished_at``, the task's ``id`` and ``outputs``; the rows returned are
-        attached to no session and hold only those columns.
+        Only what a cache hit uses is read, by one Core query: no ORM rows are built (each
+        would cost more than the query).
         """
         query = _CACHED_NEWER if newer_than is not None else _CACHED_ANY
         params: dict[str, Any] = {"fingerprint": fingerprint, "pipeline_name": pipeline_name}
@@ -215,13 +224,7 @@ class LineageMixin:
         # A read, which need not write the other held moves (see Store.hold_finish_execution).
         with self.reading() as connection:
             row = query.first(connection, params)
-        if row is None:
-            return None
-        execution_id, finished_at, task_id, outputs = row
-        return (
-            ExecutionRow(id=execution_id, finished_at=finished_at),
-            TaskRow(id=task_id, outputs=outputs),
-        )
+        return None if row is None else CacheHit(*row)
 
     def executions_of_task(self, task_id: str) -> list[ExecutionRow]:
         """A task's executions (attempts), in order."""

@@ -8,9 +8,10 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from contextlib import AbstractContextManager
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import delete, or_, select
+from sqlalchemy import Table, bindparam, delete, or_, select
+from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session, defer
 
 from sluice.errors import (
@@ -21,6 +22,7 @@ from sluice.errors import (
 )
 from sluice.events import EventBus
 from sluice.states import RunState
+from sluice.store.base import detached_row
 from sluice.store.gate import Transaction
 from sluice.store.models import RunRow, StateTransitionRow, TaskRow
 from sluice.store.recurring_slots import hold_place
@@ -30,6 +32,14 @@ from sluice.store.run_executions import record_run_execution, stands_as_pipeline
 _ID_PREFIX = re.compile(r"[0-9a-fA-F]{4,32}")
 # Runs an ambiguous reference's error lists.
 _CANDIDATES = 5
+_RUNS = cast(Table, RunRow.__table__)
+# A run by its id, with and without its spec: built once (see sluice.store.gate on why).
+_RUN_BY_ID = {
+    True: select(_RUNS).where(_RUNS.c.id == bindparam("id")),
+    False: select(*(c for c in _RUNS.c if c.key != "pipeline_spec")).where(
+        _RUNS.c.id == bindparam("id")
+    ),
+}
 
 
 class RunRecords:
@@ -41,6 +51,9 @@ class RunRecords:
         raise NotImplementedError
 
     def transaction(self) -> AbstractContextManager[Transaction]:  # provided by Store
+        raise NotImplementedError
+
+    def reading(self) -> AbstractContextManager[Connection]:  # provided by Store
         raise NotImplementedError
 
     def create_run(
@@ -148,10 +161,16 @@ class RunRecords:
         unread: reading it from the row raises (``run_pipeline_spec`` reads it).
         """
         ref = reference.strip()
+        if ref:  # a full id, the usual reference: one Core query (the engine reads its run)
+            with self.reading() as connection:
+                by_id = connection.execute(_RUN_BY_ID[pipeline_spec], {"id": ref}).mappings()
+                found_by_id = by_id.first()
+            if found_by_id is not None:
+                return detached_row(RunRow, dict(found_by_id))
         options = [] if pipeline_spec else [defer(RunRow.pipeline_spec, raiseload=True)]
         with self.session() as session:
-            row = session.get(RunRow, ref, options=options) if ref else None
-            if row is None and ref:
+            row = None
+            if ref:
                 row = session.scalar(select(RunRow).options(*options).where(RunRow.name == ref))
             if row is not None:
                 return row

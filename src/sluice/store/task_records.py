@@ -7,9 +7,10 @@ A task's state changes only through the gate (:mod:`sluice.store.gate`).
 from __future__ import annotations
 
 from contextlib import AbstractContextManager
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import func, select, update
+from sqlalchemy import Table, bindparam, func, select, update
+from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
 from sluice.events import TaskStateChanged
@@ -28,6 +29,14 @@ from sluice.store.task_rows import (
     task_values,
 )
 
+_TASKS = cast(Table, TaskRow.__table__)
+# Every column of a run's tasks, built once (see sluice.store.gate on why).
+_TASKS_OF_RUN = (
+    select(_TASKS)
+    .where(_TASKS.c.run_id == bindparam("run_id"))
+    .order_by(_TASKS.c.created_at, _TASKS.c.path)
+)
+
 
 class TaskRecords:
     """Methods of :class:`sluice.store.repository.Store` for the ``tasks`` table."""
@@ -39,6 +48,9 @@ class TaskRecords:
         raise NotImplementedError
 
     def transaction(self) -> AbstractContextManager[Transaction]:  # provided by Store
+        raise NotImplementedError
+
+    def reading(self) -> AbstractContextManager[Connection]:  # provided by Store
         raise NotImplementedError
 
     def transition_task(
@@ -265,14 +277,15 @@ class TaskRecords:
             tx.connection.execute(update(TaskRow).where(TaskRow.id == task_id).values(**fields))
 
     def tasks_of_run(self, run_id: str) -> list[TaskRow]:
-        """Every task of a run, in creation order."""
-        with self.session() as session:
-            query = (
-                select(TaskRow)
-                .where(TaskRow.run_id == run_id)
-                .order_by(TaskRow.created_at, TaskRow.path)
-            )
-            return list(session.scalars(query).all())
+        """Every task of a run, in creation order, attached to no session.
+
+        One Core query, its rows built as the ORM builds a loaded row
+        (``detached_task_row``): the ORM's loading (a session, its identity map, an
+        instance state per row) cost more than the query, on every run's read-back.
+        """
+        with self.reading() as connection:
+            rows = connection.execute(_TASKS_OF_RUN, {"run_id": run_id}).mappings().all()
+        return [detached_task_row(dict(row)) for row in rows]
 
     def task_state_counts(self, run_ids: list[str]) -> dict[str, dict[str, int]]:
         """For each of these runs, how many of its container and importer tasks are in
