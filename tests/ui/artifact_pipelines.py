@@ -1,7 +1,13 @@
 """Pipelines whose tasks pass artifacts along, for the run graph's artifact nodes: a chain
 at the top level, the same inside a loop's iterations and a nested pipeline that hands a
-Dataset out, and a run that fails before one artifact is written (no ``from __future__
-import annotations``: kfp reads the real annotations)."""
+Dataset out, a run that fails before one artifact is written, and lists of artifacts (a
+loop's Datasets collected, a nested pipeline returning them) (no ``from __future__ import
+annotations``: kfp reads the real annotations)."""
+
+# KFP reads these signatures at compile time: typing.List is the spelling kfp understands.
+# ruff: noqa: UP006, UP035
+
+from typing import List
 
 from kfp import dsl
 
@@ -91,3 +97,32 @@ def artifact_live(gate_file: str = "/nonexistent") -> None:
     """A Dataset written once a test opens the gate, read by fit."""
     written = rows_after_gate(path=gate_file).set_caching_options(False)
     fit(data=written.outputs["data"], lr=0.1).set_caching_options(False)
+
+
+@dsl.component
+def count_rows(datasets: dsl.Input[List[dsl.Dataset]]) -> int:
+    """Read every Dataset of a list; answer how many rows they hold."""
+    total = 0
+    for dataset in datasets:
+        with open(dataset.path) as source:
+            total += len(source.readlines()) - 1
+    return total
+
+
+@dsl.pipeline(name="artifact-fan")
+def fan_rows(sizes: List[int]) -> List[dsl.Dataset]:
+    """A nested pipeline whose output is the list of Datasets its loop writes."""
+    with dsl.ParallelFor(sizes) as size:
+        made = make_rows(rows=size)
+    return dsl.Collected(made.outputs["data"])
+
+
+@dsl.pipeline(name="ui-artifact-lists")
+def artifact_lists() -> None:
+    """Lists of artifacts: a loop's three Datasets (1, 2 and 3 rows) collected into one
+    reader, and a nested pipeline's list output (4, 5 and 6 rows) read by another."""
+    with dsl.ParallelFor([1, 2, 3]) as size:
+        made = make_rows(rows=size)
+    count_rows(datasets=dsl.Collected(made.outputs["data"]))
+    nested = fan_rows(sizes=[4, 5, 6])
+    count_rows(datasets=nested.output).set_display_name("count-nested")

@@ -1,8 +1,9 @@
 """The run graph's artifact nodes: the toolbar's Artifacts toggle (off by default, kept in
 the URL), artifact nodes between producers and readers with labelled edges, at the top
 level and inside a loop's iterations, a click opening the artifact's panel with links to
-its details and lineage, a placeholder for an artifact never written, and the pipeline
-version's static graph by name and type."""
+its details and lineage, a placeholder for an artifact never written, the pipeline
+version's static graph by name and type, and a list of artifacts (a ``dsl.Collected``
+fan-in) showing every item."""
 
 from __future__ import annotations
 
@@ -10,7 +11,12 @@ import re
 
 import pytest
 from playwright.sync_api import Page, expect
-from tests.ui.artifact_pipelines import artifact_flow, artifact_live, artifact_pending
+from tests.ui.artifact_pipelines import (
+    artifact_flow,
+    artifact_lists,
+    artifact_live,
+    artifact_pending,
+)
 from tests.ui.conftest import UiServer
 from tests.ui.pipelines import compile_to
 
@@ -153,3 +159,54 @@ def test_the_static_graph_has_artifacts_by_type(page: Page, artifact_runs: dict[
     expect(page.get_by_test_id("rf__edge-artifact-prep.Output->fit-3")).to_have_count(1)
     model.click()
     expect(page.get_by_role("complementary", name="Artifact")).to_contain_text("system.Model")
+
+
+@pytest.fixture(scope="module")
+def list_run(ui_server: UiServer) -> str:
+    """A finished run whose loop's three Datasets and nested pipeline's three Datasets are
+    collected into lists."""
+    package = compile_to(artifact_lists, str(ui_server.folder / "artifact-lists.yaml"))
+    run = ui_server.client.create_run_from_pipeline_package(package, run_name="artifact-lists")
+    assert ui_server.wait_run(str(run.run_id)) == "SUCCEEDED"
+    return str(run.run_id)
+
+
+@pytest.mark.parametrize(
+    ("node_id", "folder"),
+    [
+        ("for-loop-2.pipelinechannel--make-rows-data", "for-loop-2-{}"),
+        ("artifact-fan.Output", "artifact-fan/for-loop-1-{}"),
+    ],
+    ids=["collected-loop", "nested-pipeline-list"],
+)
+def test_a_list_of_artifacts_shows_every_item(
+    page: Page, list_run: str, node_id: str, folder: str
+) -> None:
+    page.goto(f"/runs/{list_run}?artifacts=1")
+    node = page.get_by_test_id(f"node-{node_id}")
+    expect(node).to_have_attribute("data-written", "true")
+    node.click()
+    panel = page.get_by_role("complementary", name="Artifact")
+    # Every item's URI, not only the first's.
+    uris = [f"{folder.format(index)}/make-rows/data" for index in range(3)]
+    for uri in uris:
+        expect(panel).to_contain_text(uri)
+    items = panel.get_by_role("list", name="Items")
+    expect(items.get_by_role("listitem")).to_have_count(3)
+    # In the list's order, each with its own links and viewer: the loop's iteration i
+    # wrote the Dataset of i + 1 rows (4 + i in the nested pipeline).
+    first_rows = 1 if node_id.startswith("for-loop") else 4
+    details: set[str | None] = set()
+    for index, uri in enumerate(uris):
+        item = items.get_by_role("listitem").nth(index)
+        expect(item).to_contain_text(uri)
+        details.add(item.get_by_role("link", name="Open details").get_attribute("href"))
+        expect(item.get_by_role("link", name="Lineage")).to_have_attribute(
+            "href", re.compile(r"/lineage\?artifact=\d+")
+        )
+        preview = item.get_by_role("table", name=f"Preview {node_id}[{index}]")
+        expect(preview.locator("tbody tr")).to_have_count(first_rows + index)
+    assert len(details) == 3, details
+    # The node says it holds three artifacts, not one.
+    expect(node).to_have_attribute("data-count", "3")
+    expect(node).to_contain_text("3 items")

@@ -1,7 +1,8 @@
 """N2's artifact nodes (``?artifacts=true``): each task's output artifacts between their
 producer and the tasks of the same level that read them, in loop iterations and nested
 pipelines too, against runs submitted with the unmodified ``kfp.Client``; a Model its
-producer never wrote stays a placeholder; the version's static graph has them by type."""
+producer never wrote stays a placeholder; the version's static graph has them by type; a
+list of artifacts (a ``dsl.Collected`` fan-in) has every item."""
 
 from pathlib import Path
 
@@ -10,7 +11,7 @@ import kfp
 import pytest
 from tests.server.conftest import RunningServer
 from tests.server.ui_api.runs_helpers import UI, wait_run
-from tests.ui.artifact_pipelines import artifact_flow, artifact_pending
+from tests.ui.artifact_pipelines import artifact_flow, artifact_lists, artifact_pending
 from tests.ui.pipelines import compile_to
 
 pytestmark = pytest.mark.filterwarnings("ignore::FutureWarning")
@@ -110,6 +111,35 @@ def test_version_graph_artifacts_by_name_and_type(server: RunningServer, tmp_pat
         {"task": "fit", "input": "data"},
         {"task": "score", "input": "data"},
     ]
+
+
+def test_a_list_of_artifacts_has_every_item(server: RunningServer, tmp_path: Path) -> None:
+    client = kfp.Client(host=server.url)
+    package = compile_to(artifact_lists, str(tmp_path / "lists.yaml"))
+    run_id = str(client.create_run_from_pipeline_package(package, run_name="lists").run_id)
+    assert wait_run(server, run_id) == "SUCCEEDED"
+    artifacts = {a["id"]: a for a in _graph(server, run_id, artifacts="true")["artifacts"]}  # type: ignore[attr-defined]
+    for node_id, producer in (
+        ("for-loop-2.pipelinechannel--make-rows-data", "for-loop-2"),
+        ("artifact-fan.Output", "artifact-fan"),
+    ):
+        node = artifacts[node_id]
+        assert node["is_list"] is True
+        # Every artifact the producer's row holds for the output, in its order (the task
+        # panel's list), not only the first.
+        task = httpx.get(f"{server.url}{UI}/runs/{run_id}/tasks/{producer}").json()
+        held = [
+            (a["id"], a["name"], a["uri"])
+            for a in task["artifacts"]
+            if a["direction"] == "output" and a["output_key"] == node["output_key"]
+        ]
+        assert len(held) == 3
+        assert [(i["artifact_id"], i["name"], i["uri"]) for i in node["items"]] == held
+        assert (node["artifact_id"], node["name"], node["uri"]) == held[0]
+    # A single artifact is a list of one, not a list output.
+    single = artifacts["for-loop-2[0]/make-rows.data"]
+    assert single["is_list"] is False
+    assert [i["artifact_id"] for i in single["items"]] == [single["artifact_id"]]
 
 
 def test_bad_artifacts_flag_is_a_400_or_422(server: RunningServer) -> None:

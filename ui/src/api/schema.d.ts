@@ -1146,12 +1146,14 @@ export interface components {
          * @description An output artifact of a task, drawn (when asked for) between its producer and the
          *     tasks of the same level that read it. Before its producer writes it (and always in a
          *     version's static graph) it is a placeholder: ``artifact_id``, ``name`` and ``uri``
-         *     are null.
+         *     are null and ``items`` is empty. A list of artifacts (a ``dsl.Collected`` fan-in, a
+         *     nested pipeline returning ``List[Dataset]``) is one node whose ``items`` are all of
+         *     them.
          */
         GraphArtifact: {
             /**
              * Artifact Id
-             * @description The stored artifact, once produced.
+             * @description The stored artifact, once produced (for a list: the first of ``items``).
              */
             artifact_id: number | null;
             /**
@@ -1164,7 +1166,20 @@ export interface components {
              * @description ``<producer path>.<output key>``, unique in the graph.
              */
             id: string;
-            /** Name */
+            /**
+             * Is List
+             * @description Whether the output is a list of artifacts (``isArtifactList`` in the IR), even before it is written.
+             */
+            is_list: boolean;
+            /**
+             * Items
+             * @description Every stored artifact the output holds, in its order: one for a single artifact, each item of a list; empty until written.
+             */
+            items: components["schemas"]["GraphArtifactItem"][];
+            /**
+             * Name
+             * @description The stored artifact's name (a list: the first's).
+             */
             name: string | null;
             /** Output Key */
             output_key: string;
@@ -1183,8 +1198,23 @@ export interface components {
              * @description Its type, e.g. ``system.Model``.
              */
             schema_title: string;
-            /** Uri */
+            /**
+             * Uri
+             * @description The stored artifact's URI (a list: the first's).
+             */
             uri: string | null;
+        };
+        /**
+         * GraphArtifactItem
+         * @description One stored artifact of an output: a list output has one per item.
+         */
+        GraphArtifactItem: {
+            /** Artifact Id */
+            artifact_id: number;
+            /** Name */
+            name: string;
+            /** Uri */
+            uri: string;
         };
         /**
          * GraphEdge

@@ -17,7 +17,7 @@ import {
 import { useEffect, useMemo } from "react";
 import type { GraphNode, RunGraph } from "../api/client";
 import { duration } from "../format";
-import { artifactLook, withArtifacts } from "./artifacts";
+import { artifactCaption, artifactLook, withArtifacts } from "./artifacts";
 import { BIG_LOOP, isBigLoop, layoutGraph, loopSummary, type Expansion, type LayoutNode, type LoopSummary } from "./layout";
 import { LoopPicker } from "./LoopPicker";
 import "./graph.css";
@@ -144,8 +144,9 @@ function BoxNode({ data, selected }: NodeProps<Node<NodeData>>) {
   );
 }
 
-/** An output artifact: its type's glyph and colour, its name, and whether it is written
- * yet (a dashed placeholder until its producer writes it; always, in a static graph). */
+/** An output artifact: its type's glyph and colour, its name, how many items a list of
+ * them holds, and whether it is written yet (a dashed placeholder until its producer
+ * writes it; always, in a static graph). */
 function ArtifactNode({ data, selected }: NodeProps<Node<NodeData>>) {
   const node = data.node;
   const artifact = node.artifact;
@@ -157,7 +158,8 @@ function ArtifactNode({ data, selected }: NodeProps<Node<NodeData>>) {
       data-testid={`node-${node.id}`}
       data-kind="artifact"
       data-written={written}
-      title={`${artifact?.schema_title ?? ""} ${artifact?.uri ?? "(not written yet)"}`}
+      data-count={artifact?.items.length ?? 0}
+      title={`${artifact?.schema_title ?? ""} ${artifact?.items.length ? artifact.items.map((item) => item.uri).join("\n") : "(not written yet)"}`}
     >
       <Handle type="target" position={Position.Top} />
       <span className="artifact-icon" aria-hidden="true">
@@ -165,7 +167,7 @@ function ArtifactNode({ data, selected }: NodeProps<Node<NodeData>>) {
       </span>
       <span className="artifact-label">
         <span className="flow-title">{node.display_name}</span>
-        <span className="muted">{(artifact?.schema_title ?? "").replace(/^system\./, "")}{written ? "" : " · pending"}</span>
+        <span className="muted">{artifact ? artifactCaption(artifact) : ""}</span>
       </span>
       <Handle type="source" position={Position.Bottom} />
     </div>

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { GraphArtifact, GraphEdge, GraphNode } from "../api/client";
-import { artifactLook, parseArtifacts, withArtifacts } from "./artifacts";
+import { artifactCaption, artifactLook, isArtifactList, parseArtifacts, withArtifacts } from "./artifacts";
 import { ARTIFACT_HEIGHT, ARTIFACT_WIDTH, boxesToOpen, findNodes, layoutGraph } from "./layout";
 import { graphNode } from "./testNodes";
 
@@ -13,9 +13,11 @@ function artifact(producer: string, key: string, parent: string | null, consumer
     output_key: key,
     parent,
     schema_title: key === "model" ? "system.Model" : "system.Dataset",
+    is_list: false,
     artifact_id: id,
     name: id === null ? null : key,
     uri: id === null ? null : `/tmp/${key}`,
+    items: id === null ? [] : [{ artifact_id: id, name: key, uri: `/tmp/${key}` }],
     consumers: consumers.map(([task, input]) => ({ task, input })),
   };
 }
@@ -114,5 +116,28 @@ describe("artifact looks and the URL", () => {
     expect(parseArtifacts(null)).toBe(false);
     expect(parseArtifacts("0")).toBe(false);
     expect(parseArtifacts("1")).toBe(true);
+  });
+});
+
+describe("a list of artifacts", () => {
+  const items = [0, 1, 2].map((i) => ({ artifact_id: 10 + i, name: "data", uri: `/tmp/loop-${i}/data` }));
+  const list: GraphArtifact = { ...artifact("loop", "data", null, []), is_list: true, artifact_id: 10, items };
+
+  it("says how many items it holds", () => {
+    expect(isArtifactList(list)).toBe(true);
+    expect(artifactCaption(list)).toBe("Dataset · 3 items");
+    expect(artifactCaption({ ...list, items: items.slice(0, 1) })).toBe("Dataset · 1 item");
+  });
+
+  it("is a list before it is written, and one that holds several artifacts is one too", () => {
+    expect(artifactCaption({ ...list, artifact_id: null, name: null, uri: null, items: [] })).toBe("Dataset · list · pending");
+    expect(isArtifactList({ ...list, is_list: false })).toBe(true);
+  });
+
+  it("leaves a single artifact as it was", () => {
+    const single = artifact("fit", "model", null, []);
+    expect(isArtifactList(single)).toBe(false);
+    expect(artifactCaption(single)).toBe("Model");
+    expect(artifactCaption(artifact("fit", "model", null, [], null))).toBe("Model · pending");
   });
 });

@@ -24,6 +24,22 @@ export function artifactLook(schemaTitle: string): ArtifactLook {
   return LOOKS.find(([pattern]) => pattern.test(schemaTitle))?.[1] ?? { kind: "other", icon: "●" };
 }
 
+/** Whether an artifact node stands for a list of artifacts (a `dsl.Collected` fan-in, a
+ * nested pipeline returning `List[Dataset]`): declared so, or holding more than one. */
+export function isArtifactList(artifact: GraphArtifact): boolean {
+  return artifact.is_list || artifact.items.length > 1;
+}
+
+/** An artifact node's second line: its type, how many items a list holds, and "pending"
+ * until its producer writes it. */
+export function artifactCaption(artifact: GraphArtifact): string {
+  const parts = [artifact.schema_title.replace(/^system\./, "")];
+  const count = artifact.items.length;
+  if (isArtifactList(artifact)) parts.push(count === 0 ? "list" : `${count} ${count === 1 ? "item" : "items"}`);
+  if (artifact.artifact_id === null) parts.push("pending");
+  return parts.join(" · ");
+}
+
 /** Whether a layout node is an artifact (not a task or a box). */
 export function isArtifact(node: LayoutNode | undefined): boolean {
   return node?.kind === "artifact";

@@ -192,7 +192,7 @@ export function PipelineDetails() {
               </div>
               <dl className="facts panel-body">
                 <dt>Type</dt>
-                <dd>{artifact.schema_title}</dd>
+                <dd>{artifact.is_list ? `list of ${artifact.schema_title}` : artifact.schema_title}</dd>
                 <dt>Written by</dt>
                 <dd>{artifact.producer}</dd>
                 <dt>Read by</dt>

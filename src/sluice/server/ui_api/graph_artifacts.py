@@ -3,9 +3,10 @@
 The IR names a task's outputs in its component's ``outputDefinitions`` and its readers in
 their sibling tasks' ``inputs.artifacts`` (``taskOutputArtifact``), so every artifact a
 level passes along can be drawn between its producer and its consumers without crossing a
-box. The stored artifact (name, URI, id) comes from the producer's row once it has written
-it; before that, and always in a version's static graph, the node is a placeholder with
-the name of its output and its type.
+box. The stored artifacts (name, URI, id) come from the producer's row once it has written
+them: one, or every item of a list output (a ``dsl.Collected`` fan-in); before that, and
+always in a version's static graph, the node is a placeholder with the name of its output
+and its type.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from collections.abc import Mapping
 
 from kfp.pipeline_spec import pipeline_spec_pb2
 
-from sluice.server.ui_api.shapes import ArtifactUse, GraphArtifact
+from sluice.server.ui_api.shapes import ArtifactUse, GraphArtifact, GraphArtifactItem
 from sluice.service.run_views import ids_in
 from sluice.spec.loader import LoadedPipeline
 from sluice.store.models import ArtifactRow, TaskRow
@@ -37,12 +38,12 @@ def _readers(
     return readers
 
 
-def first_artifact_id(row: TaskRow | None, key: str) -> int | None:
-    """The id of the (first) artifact a task's row recorded for output ``key``."""
+def output_ids(row: TaskRow | None, key: str) -> list[int]:
+    """The ids of the artifacts a task's row recorded for output ``key``, in order: one,
+    or each item of a list."""
     if row is None:
-        return None
-    ids = ids_in(((row.outputs or {}).get("artifacts") or {}).get(key))
-    return ids[0] if ids else None
+        return []
+    return ids_in(((row.outputs or {}).get("artifacts") or {}).get(key))
 
 
 def level_artifacts(
@@ -62,8 +63,8 @@ def level_artifacts(
         component = loaded.spec.components[task.component_ref.name]
         path = f"{prefix}/{name}" if prefix else name
         for key, definition in sorted(component.output_definitions.artifacts.items()):
-            artifact_id = first_artifact_id(rows.get(path), key)
-            artifact = stored.get(artifact_id) if artifact_id is not None else None
+            held = [stored[i] for i in output_ids(rows.get(path), key) if i in stored]
+            artifact = held[0] if held else None
             out.append(
                 GraphArtifact(
                     id=f"{path}.{key}",
@@ -73,9 +74,14 @@ def level_artifacts(
                     schema_title=(
                         artifact.schema_title if artifact else definition.artifact_type.schema_title
                     ),
+                    is_list=definition.is_artifact_list,
                     artifact_id=artifact.id if artifact else None,
                     name=artifact.name if artifact else None,
                     uri=artifact.uri if artifact else None,
+                    items=[
+                        GraphArtifactItem(artifact_id=item.id, name=item.name, uri=item.uri)
+                        for item in held
+                    ],
                     consumers=readers.get((name, key), []),
                 )
             )

@@ -161,20 +161,40 @@ class ArtifactUse(BaseModel):
     input: str = Field(description="The consumer's input name.")
 
 
+class GraphArtifactItem(BaseModel):
+    """One stored artifact of an output: a list output has one per item."""
+
+    artifact_id: int
+    name: str
+    uri: str
+
+
 class GraphArtifact(BaseModel):
     """An output artifact of a task, drawn (when asked for) between its producer and the
     tasks of the same level that read it. Before its producer writes it (and always in a
     version's static graph) it is a placeholder: ``artifact_id``, ``name`` and ``uri``
-    are null."""
+    are null and ``items`` is empty. A list of artifacts (a ``dsl.Collected`` fan-in, a
+    nested pipeline returning ``List[Dataset]``) is one node whose ``items`` are all of
+    them."""
 
     id: str = Field(description="``<producer path>.<output key>``, unique in the graph.")
     producer: str = Field(description="The producing task's node id.")
     output_key: str
     parent: str | None = Field(description="The sub-DAG box holding it (its producer's).")
     schema_title: str = Field(description="Its type, e.g. ``system.Model``.")
-    artifact_id: int | None = Field(description="The stored artifact, once produced.")
-    name: str | None
-    uri: str | None
+    is_list: bool = Field(
+        description="Whether the output is a list of artifacts (``isArtifactList`` in the "
+        "IR), even before it is written."
+    )
+    artifact_id: int | None = Field(
+        description="The stored artifact, once produced (for a list: the first of ``items``)."
+    )
+    name: str | None = Field(description="The stored artifact's name (a list: the first's).")
+    uri: str | None = Field(description="The stored artifact's URI (a list: the first's).")
+    items: list[GraphArtifactItem] = Field(
+        description="Every stored artifact the output holds, in its order: one for a "
+        "single artifact, each item of a list; empty until written."
+    )
     consumers: list[ArtifactUse] = Field(description="Its readers at the same level.")
 
 
