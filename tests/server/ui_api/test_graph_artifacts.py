@@ -17,6 +17,16 @@ from tests.ui.pipelines import compile_to
 pytestmark = pytest.mark.filterwarnings("ignore::FutureWarning")
 
 
+def _run(server: RunningServer, tmp_path: Path, pipeline: object, name: str, ends: str) -> str:
+    """Submit ``pipeline`` compiled, with the unmodified kfp.Client; its run id, once it
+    ended ``ends``."""
+    client = kfp.Client(host=server.url)
+    package = compile_to(pipeline, str(tmp_path / f"{name}.yaml"))
+    run_id = str(client.create_run_from_pipeline_package(package, run_name=name).run_id)
+    assert wait_run(server, run_id) == ends
+    return run_id
+
+
 def _graph(server: RunningServer, run_id: str, **params: str) -> dict[str, object]:
     response = httpx.get(f"{server.url}{UI}/runs/{run_id}/graph", params=params)
     assert response.status_code == 200, response.text
@@ -26,10 +36,7 @@ def _graph(server: RunningServer, run_id: str, **params: str) -> dict[str, objec
 def test_run_graph_artifacts_join_producers_and_consumers(
     server: RunningServer, tmp_path: Path
 ) -> None:
-    client = kfp.Client(host=server.url)
-    package = compile_to(artifact_flow, str(tmp_path / "flow.yaml"))
-    run_id = str(client.create_run_from_pipeline_package(package, run_name="flow").run_id)
-    assert wait_run(server, run_id) == "SUCCEEDED"
+    run_id = _run(server, tmp_path, artifact_flow, "flow", "SUCCEEDED")
 
     # Off by default: the graph stays as light as it was.
     assert _graph(server, run_id)["artifacts"] == []
@@ -80,10 +87,7 @@ def test_run_graph_artifacts_join_producers_and_consumers(
 
 
 def test_an_artifact_never_written_is_a_placeholder(server: RunningServer, tmp_path: Path) -> None:
-    client = kfp.Client(host=server.url)
-    package = compile_to(artifact_pending, str(tmp_path / "pending.yaml"))
-    run_id = str(client.create_run_from_pipeline_package(package, run_name="pending").run_id)
-    assert wait_run(server, run_id) == "FAILED"
+    run_id = _run(server, tmp_path, artifact_pending, "pending", "FAILED")
     artifacts = {a["id"]: a for a in _graph(server, run_id, artifacts="true")["artifacts"]}  # type: ignore[attr-defined]
     assert artifacts["make-rows.data"]["artifact_id"] is not None
     placeholder = artifacts["fit.model"]
@@ -114,10 +118,7 @@ def test_version_graph_artifacts_by_name_and_type(server: RunningServer, tmp_pat
 
 
 def test_a_list_of_artifacts_has_every_item(server: RunningServer, tmp_path: Path) -> None:
-    client = kfp.Client(host=server.url)
-    package = compile_to(artifact_lists, str(tmp_path / "lists.yaml"))
-    run_id = str(client.create_run_from_pipeline_package(package, run_name="lists").run_id)
-    assert wait_run(server, run_id) == "SUCCEEDED"
+    run_id = _run(server, tmp_path, artifact_lists, "lists", "SUCCEEDED")
     artifacts = {a["id"]: a for a in _graph(server, run_id, artifacts="true")["artifacts"]}  # type: ignore[attr-defined]
     for node_id, producer in (
         ("for-loop-2.pipelinechannel--make-rows-data", "for-loop-2"),
