@@ -277,23 +277,9 @@ def spec_to_dict(
     ``deployment``: the ``deploymentSpec`` already converted (``struct_to_dict``), if the
     caller has it: it is most of a spec.
     """
-    if deployment is None or not spec.HasField("deployment_spec"):
+    if deployment is None:
         return message_to_dict(spec)
-    # Field by field, in field-number order as MessageToDict writes them (ListFields), on
-    # the message itself: a copy may iterate its maps in another order.
-    converted: dict[str, Any] = {}
-    for field, value in spec.ListFields():
-        if field.name == "deployment_spec":
-            converted[field.json_name] = deployment
-        elif field.type == field.TYPE_STRING and not field.is_repeated:
-            converted[field.json_name] = str(value)
-        elif field.cpp_type == field.CPPTYPE_MESSAGE and not field.is_repeated:
-            converted[field.json_name] = message_to_dict(value)
-        elif field.name == "components":
-            converted[field.json_name] = {str(key): message_to_dict(value[key]) for key in value}
-        else:  # not in today's PipelineSpec
-            return message_to_dict(spec)
-    return converted
+    return message_to_dict(spec, converted_fields={"deployment_spec": deployment})
 
 
 # --- kfp objects -----------------------------------------------------------------------------
